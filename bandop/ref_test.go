@@ -1,0 +1,231 @@
+package bandop
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+// This file holds the plain dense reference every op is tested against:
+// matrices as [batch][n][n]float64, semiring sums written as loops.
+
+type dense [][][]float64
+
+// denseOf returns a's matrices entry by entry, the fill outside the band.
+func denseOf(a *Banded) dense {
+	d := make(dense, a.Batch())
+	for b := range d {
+		d[b] = make([][]float64, a.N())
+		for i := range d[b] {
+			d[b][i] = make([]float64, a.N())
+			for j := range d[b][i] {
+				d[b][i][j] = a.At(b, i, j)
+			}
+		}
+	}
+	return d
+}
+
+func newDenseRef(batch, n int, v float64) dense {
+	d := make(dense, batch)
+	for b := range d {
+		d[b] = make([][]float64, n)
+		for i := range d[b] {
+			d[b][i] = make([]float64, n)
+			for j := range d[b][i] {
+				d[b][i][j] = v
+			}
+		}
+	}
+	return d
+}
+
+// refPlus is ⊕ of two terms written out plainly.
+func refPlus(s Semiring, x, y float64) float64 {
+	switch s {
+	case Real:
+		return x + y
+	case Max:
+		return math.Max(x, y)
+	}
+	if math.IsInf(x, -1) && math.IsInf(y, -1) {
+		return math.Inf(-1)
+	}
+	m := math.Max(x, y)
+	return m + math.Log(math.Exp(x-m)+math.Exp(y-m))
+}
+
+func refTimes(s Semiring, x, y float64) float64 {
+	if s == Real {
+		return x * y
+	}
+	return x + y
+}
+
+func refMul(s Semiring, a, b dense) dense {
+	n := len(a[0])
+	c := newDenseRef(len(a), n, s.Zero())
+	for bt := range a {
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				acc := s.Zero()
+				for k := 0; k < n; k++ {
+					acc = refPlus(s, acc, refTimes(s, a[bt][i][k], b[bt][k][j]))
+				}
+				c[bt][i][j] = acc
+			}
+		}
+	}
+	return c
+}
+
+// poison writes NaN into every padding slot of a: no op may read them.
+func poison(a *Banded) {
+	n, w := a.N(), a.Width()
+	for r := 0; r < a.Batch()*n; r++ {
+		lo, hi := validSlots(r%n, n, a.lower, w)
+		for k := 0; k < w; k++ {
+			if k >= lo && k < hi {
+				continue
+			}
+			switch d := a.data.Data().(type) {
+			case []float64:
+				d[r*w+k] = math.NaN()
+			case []float32:
+				d[r*w+k] = float32(math.NaN())
+			}
+		}
+	}
+}
+
+// randomFor returns a random banded value whose entries suit semiring s:
+// uniform in [0,1) for Real, uniform in [-3, 3) for Log and Max, with the
+// padding poisoned.
+func randomFor(t testing.TB, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n, lower, upper int) *Banded {
+	t.Helper()
+	a, err := Random(rng, dt, batch, n, lower, upper, s.Zero())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != Real {
+		switch d := a.data.Data().(type) {
+		case []float64:
+			for i := range d {
+				d[i] = 6*d[i] - 3
+			}
+		case []float32:
+			for i := range d {
+				d[i] = 6*d[i] - 3
+			}
+		}
+	}
+	poison(a)
+	return a
+}
+
+func tolFor(dt tensor.Dtype) float64 {
+	if dt == tensor.Float32 {
+		return 2e-5
+	}
+	return 1e-11
+}
+
+// closeTo reports whether got and want agree to tol, relative for large
+// values; equal infinities agree; NaN never does.
+func closeTo(got, want, tol float64) bool {
+	if math.IsInf(want, 0) || math.IsInf(got, 0) {
+		return got == want
+	}
+	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
+}
+
+// checkDense fails t when got's matrices (band and fill alike) differ from
+// want, or when a padding slot of got does not hold the fill.
+func checkDense(t testing.TB, got *Banded, want dense, tol float64) {
+	t.Helper()
+	if got.Batch() != len(want) || got.N() != len(want[0]) {
+		t.Fatalf("got batch %d, n %d; want %d, %d", got.Batch(), got.N(), len(want), len(want[0]))
+	}
+	bad := 0
+	for b := range want {
+		for i := range want[b] {
+			for j := range want[b][i] {
+				if g := got.At(b, i, j); !closeTo(g, want[b][i][j], tol) {
+					if bad++; bad <= 5 {
+						t.Errorf("[%d][%d][%d] = %v, want %v", b, i, j, g, want[b][i][j])
+					}
+				}
+			}
+		}
+	}
+	checkPadding(t, got)
+}
+
+func checkPadding(t testing.TB, a *Banded) {
+	t.Helper()
+	n, w := a.N(), a.Width()
+	for r := 0; r < a.Batch()*n; r++ {
+		lo, hi := validSlots(r%n, n, a.lower, w)
+		for k := 0; k < w; k++ {
+			if k >= lo && k < hi {
+				continue
+			}
+			var v float64
+			switch d := a.data.Data().(type) {
+			case []float64:
+				v = d[r*w+k]
+			case []float32:
+				v = float64(d[r*w+k])
+			}
+			if v != a.fill && !(math.IsNaN(v) && math.IsNaN(a.fill)) {
+				t.Fatalf("padding slot (row %d, slot %d) holds %v, want fill %v", r, k, v, a.fill)
+			}
+		}
+	}
+}
+
+// bandCases are the shapes every op is tested on: n = 1, zero bands, bands
+// wider than n, negative limits, asymmetric bands, batch > 1.
+var bandCases = []struct {
+	batch, n, l1, u1, l2, u2 int
+}{
+	{1, 1, 0, 0, 0, 0},
+	{1, 1, 2, 3, 1, 0},
+	{2, 5, 0, 0, 0, 0},
+	{3, 6, 1, 2, 2, 1},
+	{1, 7, 9, 8, 3, 10},
+	{2, 8, -1, 3, 2, -1},
+	{1, 9, 3, -2, -3, 4},
+	{2, 10, 4, 0, 0, 4},
+	{1, 12, 2, 5, 5, 2},
+	{4, 3, 1, 1, 1, 1},
+}
+
+var dtypes = []tensor.Dtype{tensor.Float64, tensor.Float32}
+var semirings = []Semiring{Real, Log, Max}
+
+// sameBits reports whether a and b hold identical storage (NaN equal to NaN).
+func sameBits(a, b *Banded) bool {
+	if a.lower != b.lower || a.upper != b.upper || !a.data.Shape().Eq(b.data.Shape()) {
+		return false
+	}
+	switch x := a.data.Data().(type) {
+	case []float64:
+		y := b.data.Data().([]float64)
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+	case []float32:
+		y := b.data.Data().([]float32)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
