@@ -53,7 +53,6 @@ func (a *Banded) ToDense() *tensor.Dense {
 	return d
 }
 
-
 // fromDense copies the band of dense matrices d into band storage a (whose
 // padding must already hold the fill).
 func fromDense[T float](a, d []T, l layout) {

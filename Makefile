@@ -1,0 +1,18 @@
+# genband. `make demo` runs the examples, `make test` is what CI runs.
+GO ?= go
+OUT ?= out
+
+.PHONY: demo test bench fuzz
+
+demo:
+	$(GO) run ./examples/notebook -out $(OUT)/notebook
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./bandop
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzMul$$' -fuzztime 60s ./bandop
