@@ -1,0 +1,75 @@
+package gradtest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genband/genband/bandop"
+)
+
+// pairCases are the shapes of two-operand checks: n = 1, bands wider than n,
+// negative limits, asymmetric bands, batch > 1.
+var pairCases = []struct {
+	batch, n, l1, u1, l2, u2 int
+}{
+	{1, 1, 0, 0, 0, 0},
+	{2, 4, 1, 1, 0, 2},
+	{1, 5, 6, 5, 2, 7},
+	{2, 6, -1, 3, 2, -1},
+	{1, 6, 2, 0, 0, 2},
+}
+
+func TestGradMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range pairCases {
+		for _, s := range semirings {
+			name := fmt.Sprintf("Mul/%v/b%d_n%d_(%d,%d)x(%d,%d)", s, c.batch, c.n, c.l1, c.u1, c.l2, c.u2)
+			t.Run(name, func(t *testing.T) {
+				check(t, gradCase{
+					name: name,
+					in: []operand{
+						band(rng, s, "A", c.batch, c.n, c.l1, c.u1, s.Zero()),
+						band(rng, s, "B", c.batch, c.n, c.l2, c.u2, s.Zero()),
+					},
+					f: func(a []arg) (output, error) { return bandOut(bandop.Mul(a[0].B, a[1].B, s)) },
+				})
+			})
+		}
+	}
+}
+
+func TestGradFromDenseNode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct{ batch, n, l, u int }{{1, 1, 0, 0}, {2, 4, 1, 2}, {1, 5, -1, 3}, {1, 3, 5, 4}, {2, 5, 2, -2}} {
+		for _, fill := range shapeFills {
+			name := fmt.Sprintf("FromDenseNode/b%d_n%d_(%d,%d)_fill%v", c.batch, c.n, c.l, c.u, fill)
+			t.Run(name, func(t *testing.T) {
+				check(t, gradCase{
+					name: name,
+					in:   []operand{denseOp(rng, bandop.Real, "D", c.batch, c.n, c.n)},
+					f: func(a []arg) (output, error) {
+						return bandOut(bandop.FromDenseNode(a[0].N, c.l, c.u, fill))
+					},
+				})
+			})
+		}
+	}
+}
+
+func TestGradToDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 3))
+	for _, c := range []struct{ batch, n, l, u int }{{1, 1, 0, 0}, {2, 4, 1, 2}, {1, 5, -1, 3}, {1, 3, 5, 4}, {2, 5, 2, -2}} {
+		for _, fill := range shapeFills {
+			name := fmt.Sprintf("ToDense/b%d_n%d_(%d,%d)_fill%v", c.batch, c.n, c.l, c.u, fill)
+			t.Run(name, func(t *testing.T) {
+				check(t, gradCase{
+					name: name,
+					in:   []operand{band(rng, bandop.Real, "A", c.batch, c.n, c.l, c.u, fill)},
+					f:    func(a []arg) (output, error) { return denseOut(bandop.ToDense(a[0].B)) },
+				})
+			})
+		}
+	}
+}
+
