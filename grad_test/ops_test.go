@@ -72,4 +72,3 @@ func TestGradToDense(t *testing.T) {
 		}
 	}
 }
-
