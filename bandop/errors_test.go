@@ -1,0 +1,334 @@
+package bandop
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Every public function and every Op's Do is fed bad input here: each case
+// must return an error (no nil, no panic) of type *Error whose message names
+// the problem, and leave its inputs unmodified.
+
+// errCase is one bad call. want is a case-insensitive regular expression
+// the message must match: the word naming the problem.
+type errCase struct {
+	name  string
+	want  string
+	in    []*Banded       // values that must come out unmodified
+	dense []*tensor.Dense // likewise
+	call  func() error
+}
+
+func runErrCases(t *testing.T, cases []errCase) {
+	t.Helper()
+	if len(cases) < 10 {
+		t.Errorf("only %d cases, want at least 10", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := make([]*Banded, len(c.in))
+			for i, a := range c.in {
+				in[i] = a.Clone()
+			}
+			dense := make([]*tensor.Dense, len(c.dense))
+			for i, d := range c.dense {
+				dense[i] = d.Clone().(*tensor.Dense)
+			}
+			err := func() (err error) {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("panic: %v", r)
+						err = nil
+					}
+				}()
+				return c.call()
+			}()
+			if t.Failed() {
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want one matching %q", c.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Op == "" {
+				t.Errorf("error %q (%T) is not a *bandop.Error naming its op", err, err)
+			}
+			if !regexp.MustCompile("(?i)" + c.want).MatchString(err.Error()) {
+				t.Errorf("error %q does not name the problem (want %q)", err, c.want)
+			}
+			for i := range c.in {
+				if !sameBits(c.in[i], in[i]) || c.in[i].fill != in[i].fill && !(math.IsNaN(c.in[i].fill) && math.IsNaN(in[i].fill)) {
+					t.Errorf("input %d was modified", i)
+				}
+			}
+			for i := range c.dense {
+				if !sameDenseBits(c.dense[i], dense[i]) {
+					t.Errorf("dense input %d was modified", i)
+				}
+			}
+		})
+	}
+}
+
+func sameDenseBits(a, b *tensor.Dense) bool {
+	if !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
+		return false
+	}
+	switch x := a.Data().(type) {
+	case []float64:
+		y := b.Data().([]float64)
+		for i := range x {
+			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+				return false
+			}
+		}
+	case []float32:
+		y := b.Data().([]float32)
+		for i := range x {
+			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+				return false
+			}
+		}
+	default:
+		return fmt.Sprint(a.Data()) == fmt.Sprint(b.Data())
+	}
+	return true
+}
+
+// Regular expressions for the word naming each kind of problem.
+const (
+	wBatch    = `batch`
+	wN        = `\bn\b|square`
+	wBand     = `band|width|lower|upper|slots`
+	wDtype    = `dtype|float`
+	wSemiring = `semiring`
+	wFill     = `fill`
+	wShape    = `shape|rank`
+	wArity    = `inputs|arity`
+	wNil      = `nil`
+	wShift    = `shift`
+)
+
+// errFixture holds well-formed operands to derive bad calls from.
+type errFixture struct {
+	rng *rand.Rand
+}
+
+func newErrFixture() *errFixture { return &errFixture{rng: rand.New(rand.NewPCG(9, 9))} }
+
+// val returns a random banded value with the given semiring zero as fill and
+// NaN padding.
+func (f *errFixture) val(t *testing.T, s Semiring, dt tensor.Dtype, batch, n, l, u int) *Banded {
+	return randomFor(t, f.rng, s, dt, batch, n, l, u)
+}
+
+// node adds a to a graph (g, or a new one when g is nil).
+func (f *errFixture) node(t *testing.T, g *gorgonia.ExprGraph, a *Banded) *Node {
+	t.Helper()
+	if g == nil {
+		g = gorgonia.NewGraph()
+	}
+	n, err := NewNode(g, a, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// fakeNode is a Node whose gorgonia node does not match its band: what a
+// caller gets by building the struct by hand or by a buggy op.
+func fakeNode(g *gorgonia.ExprGraph, dt tensor.Dtype, shape tensor.Shape, lower, upper int, fill float64) *Node {
+	if g == nil {
+		g = gorgonia.NewGraph()
+	}
+	var n *gorgonia.Node
+	if shape.Dims() == 0 {
+		n = gorgonia.NewScalar(g, dt, gorgonia.WithName("fake"))
+	} else {
+		n = gorgonia.NewTensor(g, dt, shape.Dims(), gorgonia.WithShape(shape...), gorgonia.WithName("fake"))
+	}
+	return &Node{Node: n, lower: lower, upper: upper, fill: fill}
+}
+
+func denseT(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	return newDense(dt, tensor.Shape(shape), 0.5)
+}
+
+func TestErrorsProducts(t *testing.T) {
+	f := newErrFixture()
+	a := f.val(t, Real, tensor.Float64, 2, 5, 1, 1)
+	aLog := f.val(t, Log, tensor.Float64, 2, 5, 1, 1)
+	b := f.val(t, Real, tensor.Float64, 2, 5, 0, 2)
+	b3 := f.val(t, Real, tensor.Float64, 3, 5, 0, 2)
+	b6 := f.val(t, Real, tensor.Float64, 2, 6, 0, 2)
+	b32 := f.val(t, Real, tensor.Float32, 2, 5, 0, 2)
+	bLog := f.val(t, Log, tensor.Float64, 2, 5, 0, 2)
+	nanFill := a.Clone()
+	nanFill.fill = math.NaN()
+
+	g := gorgonia.NewGraph()
+	na, nb := f.node(t, g, a), f.node(t, g, b)
+	nb3, nb6, nb32 := f.node(t, g, b3), f.node(t, g, b6), f.node(t, g, b32)
+	naLog, nbLog := f.node(t, g, aLog), f.node(t, g, bLog)
+	op := &mulOp{s: Real, a: a.layout(), b: b.layout()}
+	gop := &mulGradOp{mulOp: *op, wrt: 0}
+	lc := mulResult(a.layout(), b.layout(), Real)
+	ad, bd := a.data, b.data
+	cd := newDense(tensor.Float64, lc.shape(), 1)
+
+	cases := []errCase{
+		// Eager.
+		{"Mul/batch", wBatch, []*Banded{a, b3}, nil, func() error { _, err := a.Mul(b3, Real); return err }},
+		{"Mul/n", wN, []*Banded{a, b6}, nil, func() error { _, err := a.Mul(b6, Real); return err }},
+		{"Mul/dtype", wDtype, []*Banded{a, b32}, nil, func() error { _, err := a.Mul(b32, Real); return err }},
+		{"Mul/semiring 3", wSemiring, []*Banded{a, b}, nil, func() error { _, err := a.Mul(b, Semiring(3)); return err }},
+		{"Mul/semiring -1", wSemiring, []*Banded{a, b}, nil, func() error { _, err := a.Mul(b, Semiring(-1)); return err }},
+		{"Mul/fill A Log", wFill, []*Banded{a, bLog}, nil, func() error { _, err := a.Mul(bLog, Log); return err }},
+		{"Mul/fill B Real", wFill, []*Banded{a, bLog}, nil, func() error { _, err := a.Mul(bLog, Real); return err }},
+		{"Mul/fill Max", wFill, []*Banded{a, b}, nil, func() error { _, err := a.Mul(b, Max); return err }},
+		{"Mul/fill NaN", wFill, []*Banded{nanFill, b}, nil, func() error { _, err := nanFill.Mul(b, Real); return err }},
+		{"Mul/nil A", wNil, []*Banded{b}, nil, func() error { _, err := (*Banded)(nil).Mul(b, Real); return err }},
+		{"Mul/nil B", wNil, []*Banded{a}, nil, func() error { _, err := a.Mul(nil, Real); return err }},
+		{"Mul/empty A", wNil, []*Banded{b}, nil, func() error { _, err := (&Banded{}).Mul(b, Real); return err }},
+		// Graph.
+		{"Mul graph/batch", wBatch, nil, nil, func() error { _, err := Mul(na, nb3, Real); return err }},
+		{"Mul graph/n", wN, nil, nil, func() error { _, err := Mul(na, nb6, Real); return err }},
+		{"Mul graph/dtype", wDtype, nil, nil, func() error { _, err := Mul(na, nb32, Real); return err }},
+		{"Mul graph/semiring", wSemiring, nil, nil, func() error { _, err := Mul(na, nb, Semiring(5)); return err }},
+		{"Mul graph/fill", wFill, nil, nil, func() error { _, err := Mul(naLog, nb, Log); return err }},
+		{"Mul graph/fill B", wFill, nil, nil, func() error { _, err := Mul(naLog, nbLog, Real); return err }},
+		{"Mul graph/nil A", wNil, nil, nil, func() error { _, err := Mul(nil, nb, Real); return err }},
+		{"Mul graph/nil B", wNil, nil, nil, func() error { _, err := Mul(na, &Node{}, Real); return err }},
+		{"Mul graph/rank", wShape, nil, nil, func() error {
+			_, err := Mul(fakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0), nb, Real)
+			return err
+		}},
+		{"Mul graph/scalar", wShape, nil, nil, func() error {
+			_, err := Mul(na, fakeNode(g, tensor.Float64, tensor.ScalarShape(), 0, 0, 0), Real)
+			return err
+		}},
+		{"Mul graph/band vs shape", wShape, nil, nil, func() error {
+			_, err := Mul(fakeNode(g, tensor.Float64, tensor.Shape{2, 5, 3}, 2, 2, 0), nb, Real)
+			return err
+		}},
+		{"Mul graph/int dtype", wDtype, nil, nil, func() error {
+			_, err := Mul(na, fakeNode(g, tensor.Int, tensor.Shape{2, 5, 3}, 0, 2, 0), Real)
+			return err
+		}},
+		{"Mul graph/two graphs", `graph`, nil, nil, func() error {
+			_, err := Mul(na, f.node(t, nil, b), Real)
+			return err
+		}},
+		// Do.
+		{"Mul Do/arity 1", wArity, nil, []*tensor.Dense{ad}, func() error { _, err := op.Do(ad); return err }},
+		{"Mul Do/arity 3", wArity, nil, []*tensor.Dense{ad, bd}, func() error { _, err := op.Do(ad, bd, bd); return err }},
+		{"Mul Do/arity 0", wArity, nil, nil, func() error { _, err := op.Do(); return err }},
+		{"Mul Do/dtype", wDtype, nil, []*tensor.Dense{ad, b32.data}, func() error { _, err := op.Do(ad, b32.data); return err }},
+		{"Mul Do/shape", wShape, nil, []*tensor.Dense{ad, b6.data}, func() error { _, err := op.Do(ad, b6.data); return err }},
+		{"Mul Do/batch", wShape, nil, []*tensor.Dense{b3.data, bd}, func() error { _, err := op.Do(b3.data, bd); return err }},
+		{"Mul Do/scalar", `dense|shape`, nil, []*tensor.Dense{ad}, func() error { _, err := op.Do(ad, gorgonia.NewF64(1)); return err }},
+		{"Mul Do/nil value", `dense|nil`, nil, []*tensor.Dense{ad}, func() error { _, err := op.Do(ad, nil); return err }},
+		{"Mul Do/int", wDtype, nil, nil, func() error {
+			_, err := op.Do(tensor.New(tensor.WithShape(2, 5, 3), tensor.Of(tensor.Int)), bd)
+			return err
+		}},
+		{"MulGrad Do/arity", wArity, nil, []*tensor.Dense{ad, bd, cd}, func() error { _, err := gop.Do(ad, bd, cd); return err }},
+		{"MulGrad Do/shape dC", wShape, nil, []*tensor.Dense{ad, bd, cd}, func() error { _, err := gop.Do(ad, bd, cd, ad); return err }},
+		{"MulGrad Do/dtype dC", wDtype, nil, []*tensor.Dense{ad, bd, cd}, func() error {
+			_, err := gop.Do(ad, bd, cd, newDense(tensor.Float32, lc.shape(), 0))
+			return err
+		}},
+	}
+	runErrCases(t, cases)
+}
+
+func TestErrorsConstructors(t *testing.T) {
+	f := newErrFixture()
+	a := f.val(t, Real, tensor.Float64, 2, 4, 1, 1)
+	g := gorgonia.NewGraph()
+	na := f.node(t, g, a)
+	d := denseT(tensor.Float64, 2, 4, 4)
+	d2 := denseT(tensor.Float64, 4, 4)
+	d34 := denseT(tensor.Float64, 2, 3, 4)
+	di := tensor.New(tensor.WithShape(2, 4, 4), tensor.Of(tensor.Int))
+	nd := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(2, 4, 4), gorgonia.WithName("D"))
+	nd2 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(4, 4), gorgonia.WithName("D2"))
+	nd34 := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(2, 3, 4), gorgonia.WithName("D34"))
+	ndi := gorgonia.NewTensor(g, tensor.Int, 3, gorgonia.WithShape(2, 4, 4), gorgonia.WithName("Di"))
+	l := a.layout()
+	fop := &fromDenseOp{l: l}
+	top := &toDenseOp{l: l}
+	const huge = 1 << 25
+
+	cases := []errCase{
+		{"New/nil", wNil, nil, nil, func() error { _, err := New(nil, 0, 0, 0); return err }},
+		{"New/rank", wShape, nil, []*tensor.Dense{d2}, func() error { _, err := New(d2, 1, 2, 0); return err }},
+		{"New/slots", wBand, nil, []*tensor.Dense{d}, func() error { _, err := New(d, 1, 1, 0); return err }},
+		{"New/width", wBand, nil, []*tensor.Dense{d}, func() error { _, err := New(d, -3, 1, 0); return err }},
+		{"New/dtype", wDtype, nil, []*tensor.Dense{di}, func() error { _, err := New(di, 1, 2, 0); return err }},
+		{"New/huge", wBand, nil, []*tensor.Dense{d}, func() error { _, err := New(d, huge, 3-huge, 0); return err }},
+		{"Filled/batch", wBatch, nil, nil, func() error { _, err := Filled(tensor.Float64, 0, 3, 1, 1, 0); return err }},
+		{"Filled/n", wN, nil, nil, func() error { _, err := Filled(tensor.Float64, 1, -2, 1, 1, 0); return err }},
+		{"Filled/dtype", wDtype, nil, nil, func() error { _, err := Filled(tensor.Int, 1, 3, 1, 1, 0); return err }},
+		{"Filled/width", wBand, nil, nil, func() error { _, err := Filled(tensor.Float32, 1, 3, -1, -1, 0); return err }},
+		{"Filled/huge", wBand, nil, nil, func() error { _, err := Filled(tensor.Float32, 1, 3, huge, 0, 0); return err }},
+		{"Zeros/n", wN, nil, nil, func() error { _, err := Zeros(tensor.Float64, 1, 0, 1, 1); return err }},
+		{"Random/nil rng", wNil, nil, nil, func() error { _, err := Random(nil, tensor.Float64, 1, 3, 1, 1, 0); return err }},
+		{"Random/batch", wBatch, nil, nil, func() error { _, err := Random(f.rng, tensor.Float64, -1, 3, 1, 1, 0); return err }},
+		{"FromDense/nil", wNil, nil, nil, func() error { _, err := FromDense(nil, 0, 0, 0); return err }},
+		{"FromDense/rank", wShape, nil, []*tensor.Dense{d2}, func() error { _, err := FromDense(d2, 1, 1, 0); return err }},
+		{"FromDense/square", wShape, nil, []*tensor.Dense{d34}, func() error { _, err := FromDense(d34, 1, 1, 0); return err }},
+		{"FromDense/dtype", wDtype, nil, []*tensor.Dense{di}, func() error { _, err := FromDense(di, 1, 1, 0); return err }},
+		{"FromDense/width", wBand, nil, []*tensor.Dense{d}, func() error { _, err := FromDense(d, 2, -4, 0); return err }},
+		{"FromDense/huge", wBand, nil, []*tensor.Dense{d}, func() error { _, err := FromDense(d, -huge, huge, 0); return err }},
+		{"FromDenseNode/nil", wNil, nil, nil, func() error { _, err := FromDenseNode(nil, 0, 0, 0); return err }},
+		{"FromDenseNode/rank", wShape, nil, nil, func() error { _, err := FromDenseNode(nd2, 1, 1, 0); return err }},
+		{"FromDenseNode/square", wShape, nil, nil, func() error { _, err := FromDenseNode(nd34, 1, 1, 0); return err }},
+		{"FromDenseNode/dtype", wDtype, nil, nil, func() error { _, err := FromDenseNode(ndi, 1, 1, 0); return err }},
+		{"FromDenseNode/width", wBand, nil, nil, func() error { _, err := FromDenseNode(nd, -1, -1, 0); return err }},
+		{"ToDense graph/nil", wNil, nil, nil, func() error { _, err := ToDense(nil); return err }},
+		{"ToDense graph/rank", wShape, nil, nil, func() error {
+			_, err := ToDense(fakeNode(g, tensor.Float64, tensor.Shape{2, 4}, 0, 0, 0))
+			return err
+		}},
+		{"ToDense graph/band vs shape", wShape, nil, nil, func() error {
+			_, err := ToDense(fakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 0, 0, 0))
+			return err
+		}},
+		{"ToDense graph/dtype", wDtype, nil, nil, func() error {
+			_, err := ToDense(fakeNode(g, tensor.Int, tensor.Shape{2, 4, 1}, 0, 0, 0))
+			return err
+		}},
+		{"Wrap/nil", wNil, nil, nil, func() error { _, err := Wrap(nil, 0, 0, 0); return err }},
+		{"Wrap/rank", wShape, nil, nil, func() error { _, err := Wrap(nd2, 1, 2, 0); return err }},
+		{"Wrap/slots", wBand, nil, nil, func() error { _, err := Wrap(na.Node, 0, 0, 0); return err }},
+		{"Wrap/dtype", wDtype, nil, nil, func() error { _, err := Wrap(ndi, 1, 2, 0); return err }},
+		{"Wrap/width", wBand, nil, nil, func() error { _, err := Wrap(na.Node, 4, -4, 0); return err }},
+		{"NewNode/nil graph", wNil, []*Banded{a}, nil, func() error { _, err := NewNode(nil, a, "a"); return err }},
+		{"NewNode/nil value", wNil, nil, nil, func() error { _, err := NewNode(g, nil, "a"); return err }},
+		{"Node.Banded/no value", `value`, nil, nil, func() error {
+			_, err := fakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 1, 1, 0).Banded()
+			return err
+		}},
+		{"FromDense Do/arity", wArity, nil, []*tensor.Dense{d}, func() error { _, err := fop.Do(d, d); return err }},
+		{"FromDense Do/arity 0", wArity, nil, nil, func() error { _, err := fop.Do(); return err }},
+		{"FromDense Do/shape", wShape, nil, []*tensor.Dense{d34}, func() error { _, err := fop.Do(d34); return err }},
+		{"FromDense Do/dtype", wDtype, nil, nil, func() error { _, err := fop.Do(denseT(tensor.Float32, 2, 4, 4)); return err }},
+		{"FromDense Do/scalar", `dense|shape`, nil, nil, func() error { _, err := fop.Do(gorgonia.NewF64(2)); return err }},
+		{"ToDense Do/arity", wArity, nil, nil, func() error { _, err := top.Do(); return err }},
+		{"ToDense Do/shape", wShape, nil, []*tensor.Dense{d}, func() error { _, err := top.Do(d); return err }},
+		{"ToDense Do/dtype", wDtype, nil, nil, func() error { _, err := top.Do(denseT(tensor.Float32, 2, 4, 3)); return err }},
+		{"ToDense Do/int", wDtype, nil, nil, func() error {
+			_, err := top.Do(tensor.New(tensor.WithShape(2, 4, 3), tensor.Of(tensor.Int)))
+			return err
+		}},
+	}
+	runErrCases(t, cases)
+}
