@@ -72,3 +72,41 @@ func TestGradToDense(t *testing.T) {
 		}
 	}
 }
+
+// TestGradMulSparse puts the semiring's zero on a third of the in-band
+// entries: Log's and Max's sums then include outputs whose terms are all
+// −Inf, whose gradient must be 0, not NaN.
+func TestGradMulSparse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 4))
+	for _, c := range pairCases[1:] {
+		for _, s := range semirings {
+			name := fmt.Sprintf("MulSparse/%v/b%d_n%d_(%d,%d)x(%d,%d)", s, c.batch, c.n, c.l1, c.u1, c.l2, c.u2)
+			t.Run(name, func(t *testing.T) {
+				check(t, gradCase{
+					name: name,
+					in: []operand{
+						sparse(rng, band(rng, s, "A", c.batch, c.n, c.l1, c.u1, s.Zero()), s.Zero()),
+						sparse(rng, band(rng, s, "B", c.batch, c.n, c.l2, c.u2, s.Zero()), s.Zero()),
+					},
+					f: func(a []arg) (output, error) { return bandOut(bandop.Mul(a[0].B, a[1].B, s)) },
+				})
+			})
+		}
+	}
+}
+
+// TestGradMulShared uses one node as both operands: Gorgonia must add the
+// two contributions.
+func TestGradMulShared(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 5))
+	for _, s := range semirings {
+		name := fmt.Sprintf("MulShared/%v", s)
+		t.Run(name, func(t *testing.T) {
+			check(t, gradCase{
+				name: name,
+				in:   []operand{band(rng, s, "A", 2, 5, 1, 2, s.Zero())},
+				f:    func(a []arg) (output, error) { return bandOut(bandop.Mul(a[0].B, a[0].B, s)) },
+			})
+		})
+	}
+}
