@@ -332,3 +332,140 @@ func TestErrorsConstructors(t *testing.T) {
 	}
 	runErrCases(t, cases)
 }
+
+// opCall is an Op of this package found in a graph that has run, with the
+// values its node was computed from.
+type opCall struct {
+	name string
+	op   gorgonia.Op
+	in   []gorgonia.Value
+}
+
+// opCalls adds the gradient of cost with respect to wrt, runs the graph and
+// returns every node whose Op belongs to this package (forward and
+// backward), with its inputs' values.
+func opCalls(t *testing.T, cost *gorgonia.Node, wrt ...*gorgonia.Node) []opCall {
+	t.Helper()
+	if _, err := gorgonia.Grad(cost, wrt...); err != nil {
+		t.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(cost.Graph())
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var calls []opCall
+	for _, n := range cost.Graph().AllNodes() {
+		op := n.Op()
+		if op == nil || !regexp.MustCompile(`^\*?bandop\.`).MatchString(fmt.Sprintf("%T", op)) {
+			continue
+		}
+		c := opCall{name: op.String(), op: op}
+		// ExprGraph.From lists a node's children in argument order.
+		for it := cost.Graph().From(n.ID()); it.Next(); {
+			c.in = append(c.in, it.Node().(*gorgonia.Node).Value())
+		}
+		calls = append(calls, c)
+	}
+	return calls
+}
+
+// doCases returns bad calls of c.op.Do derived from its good inputs: wrong
+// arity, and for each input a flipped dtype, an int dtype, a wrong shape, a
+// scalar and nil. The good inputs must work: that is checked first.
+func doCases(t *testing.T, c opCall) []errCase {
+	t.Helper()
+	if _, err := c.op.Do(c.in...); err != nil {
+		t.Fatalf("%s: Do on its own inputs: %v", c.name, err)
+	}
+	var dense []*tensor.Dense
+	for _, v := range c.in {
+		if d, ok := v.(*tensor.Dense); ok {
+			dense = append(dense, d)
+		}
+	}
+	with := func(i int, v gorgonia.Value) []gorgonia.Value {
+		in := append([]gorgonia.Value(nil), c.in...)
+		in[i] = v
+		return in
+	}
+	do := func(in []gorgonia.Value) func() error {
+		return func() error { _, err := c.op.Do(in...); return err }
+	}
+	cases := []errCase{
+		{c.name + "/arity 0", wArity, nil, dense, do(nil)},
+		{c.name + "/arity +1", wArity, nil, dense, do(append(append([]gorgonia.Value(nil), c.in...), c.in[0]))},
+	}
+	if len(c.in) > 1 {
+		cases = append(cases, errCase{c.name + "/arity -1", wArity, nil, dense, do(c.in[:len(c.in)-1])})
+	}
+	for i, v := range c.in {
+		d, ok := v.(*tensor.Dense)
+		if !ok {
+			continue
+		}
+		other := tensor.Float32
+		if d.Dtype() == tensor.Float32 {
+			other = tensor.Float64
+		}
+		shape := d.Shape().Clone()
+		bigger := append(shape.Clone(), 1)
+		if shape.Dims() > 0 {
+			bigger = shape.Clone()
+			bigger[len(bigger)-1]++
+		}
+		p := fmt.Sprintf("%s/input %d ", c.name, i)
+		cases = append(cases,
+			errCase{p + "dtype", wDtype, nil, dense, do(with(i, newDense(other, shape, 0.5)))},
+			errCase{p + "int", wDtype, nil, dense, do(with(i, tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Int))))},
+			errCase{p + "shape", wShape, nil, dense, do(with(i, newDense(d.Dtype(), bigger, 0.5)))},
+			errCase{p + "scalar", `dense|shape|scalar`, nil, dense, do(with(i, gorgonia.NewF64(1)))},
+			errCase{p + "nil", `dense|nil`, nil, dense, do(with(i, nil))},
+		)
+	}
+	return cases
+}
+
+// TestErrorsDoGenerated feeds bad values to the Do of every forward and
+// backward Op in small graphs of the existing ops.
+func TestErrorsDoGenerated(t *testing.T) {
+	f := newErrFixture()
+	for _, dt := range dtypes {
+		g := gorgonia.NewGraph()
+		a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
+		c, err := Mul(a, b, Log)
+		if err == nil {
+			t.Fatal("Mul of Real operands with Log: no error")
+		}
+		c, err = Mul(a, b, Real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ToDense(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := FromDenseNode(d, 1, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d2, err := ToDense(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := gorgonia.Must(gorgonia.Sum(d2))
+		calls := opCalls(t, cost, a.Node, b.Node)
+		seen := map[string]bool{}
+		var cases []errCase
+		for _, c := range calls {
+			seen[regexp.MustCompile(`\{.*`).ReplaceAllString(c.name, "")] = true
+			cases = append(cases, doCases(t, c)...)
+		}
+		for _, want := range []string{"bandop.Mul", "bandop.MulGrad", "bandop.ToDense", "bandop.FromDense"} {
+			if !seen[want] {
+				t.Errorf("%v graph has no %s node (found %v)", dt, want, seen)
+			}
+		}
+		t.Run(dt.String(), func(t *testing.T) { runErrCases(t, cases) })
+	}
+}
