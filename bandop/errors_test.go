@@ -69,7 +69,7 @@ func runErrCases(t *testing.T, cases []errCase) {
 				}
 			}
 			for i := range c.dense {
-				if !sameDenseBits(c.dense[i], dense[i]) {
+				if !errSameDense(c.dense[i], dense[i]) {
 					t.Errorf("dense input %d was modified", i)
 				}
 			}
@@ -77,7 +77,7 @@ func runErrCases(t *testing.T, cases []errCase) {
 	}
 }
 
-func sameDenseBits(a, b *tensor.Dense) bool {
+func errSameDense(a, b *tensor.Dense) bool {
 	if !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
 		return false
 	}
@@ -142,9 +142,9 @@ func (f *errFixture) node(t *testing.T, g *gorgonia.ExprGraph, a *Banded) *Node 
 	return n
 }
 
-// fakeNode is a Node whose gorgonia node does not match its band: what a
+// errFakeNode is a Node whose gorgonia node does not match its band: what a
 // caller gets by building the struct by hand or by a buggy op.
-func fakeNode(g *gorgonia.ExprGraph, dt tensor.Dtype, shape tensor.Shape, lower, upper int, fill float64) *Node {
+func errFakeNode(g *gorgonia.ExprGraph, dt tensor.Dtype, shape tensor.Shape, lower, upper int, fill float64) *Node {
 	if g == nil {
 		g = gorgonia.NewGraph()
 	}
@@ -157,7 +157,7 @@ func fakeNode(g *gorgonia.ExprGraph, dt tensor.Dtype, shape tensor.Shape, lower,
 	return &Node{Node: n, lower: lower, upper: upper, fill: fill}
 }
 
-func denseT(dt tensor.Dtype, shape ...int) *tensor.Dense {
+func errDense(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return newDense(dt, tensor.Shape(shape), 0.5)
 }
 
@@ -207,19 +207,19 @@ func TestErrorsProducts(t *testing.T) {
 		{"Mul graph/nil A", wNil, nil, nil, func() error { _, err := Mul(nil, nb, Real); return err }},
 		{"Mul graph/nil B", wNil, nil, nil, func() error { _, err := Mul(na, &Node{}, Real); return err }},
 		{"Mul graph/rank", wShape, nil, nil, func() error {
-			_, err := Mul(fakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0), nb, Real)
+			_, err := Mul(errFakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0), nb, Real)
 			return err
 		}},
 		{"Mul graph/scalar", wShape, nil, nil, func() error {
-			_, err := Mul(na, fakeNode(g, tensor.Float64, tensor.ScalarShape(), 0, 0, 0), Real)
+			_, err := Mul(na, errFakeNode(g, tensor.Float64, tensor.ScalarShape(), 0, 0, 0), Real)
 			return err
 		}},
 		{"Mul graph/band vs shape", wShape, nil, nil, func() error {
-			_, err := Mul(fakeNode(g, tensor.Float64, tensor.Shape{2, 5, 3}, 2, 2, 0), nb, Real)
+			_, err := Mul(errFakeNode(g, tensor.Float64, tensor.Shape{2, 5, 3}, 2, 2, 0), nb, Real)
 			return err
 		}},
 		{"Mul graph/int dtype", wDtype, nil, nil, func() error {
-			_, err := Mul(na, fakeNode(g, tensor.Int, tensor.Shape{2, 5, 3}, 0, 2, 0), Real)
+			_, err := Mul(na, errFakeNode(g, tensor.Int, tensor.Shape{2, 5, 3}, 0, 2, 0), Real)
 			return err
 		}},
 		{"Mul graph/two graphs", `graph`, nil, nil, func() error {
@@ -254,9 +254,9 @@ func TestErrorsConstructors(t *testing.T) {
 	a := f.val(t, Real, tensor.Float64, 2, 4, 1, 1)
 	g := gorgonia.NewGraph()
 	na := f.node(t, g, a)
-	d := denseT(tensor.Float64, 2, 4, 4)
-	d2 := denseT(tensor.Float64, 4, 4)
-	d34 := denseT(tensor.Float64, 2, 3, 4)
+	d := errDense(tensor.Float64, 2, 4, 4)
+	d2 := errDense(tensor.Float64, 4, 4)
+	d34 := errDense(tensor.Float64, 2, 3, 4)
 	di := tensor.New(tensor.WithShape(2, 4, 4), tensor.Of(tensor.Int))
 	nd := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(2, 4, 4), gorgonia.WithName("D"))
 	nd2 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(4, 4), gorgonia.WithName("D2"))
@@ -295,15 +295,15 @@ func TestErrorsConstructors(t *testing.T) {
 		{"FromDenseNode/width", wBand, nil, nil, func() error { _, err := FromDenseNode(nd, -1, -1, 0); return err }},
 		{"ToDense graph/nil", wNil, nil, nil, func() error { _, err := ToDense(nil); return err }},
 		{"ToDense graph/rank", wShape, nil, nil, func() error {
-			_, err := ToDense(fakeNode(g, tensor.Float64, tensor.Shape{2, 4}, 0, 0, 0))
+			_, err := ToDense(errFakeNode(g, tensor.Float64, tensor.Shape{2, 4}, 0, 0, 0))
 			return err
 		}},
 		{"ToDense graph/band vs shape", wShape, nil, nil, func() error {
-			_, err := ToDense(fakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 0, 0, 0))
+			_, err := ToDense(errFakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 0, 0, 0))
 			return err
 		}},
 		{"ToDense graph/dtype", wDtype, nil, nil, func() error {
-			_, err := ToDense(fakeNode(g, tensor.Int, tensor.Shape{2, 4, 1}, 0, 0, 0))
+			_, err := ToDense(errFakeNode(g, tensor.Int, tensor.Shape{2, 4, 1}, 0, 0, 0))
 			return err
 		}},
 		{"Wrap/nil", wNil, nil, nil, func() error { _, err := Wrap(nil, 0, 0, 0); return err }},
@@ -314,17 +314,17 @@ func TestErrorsConstructors(t *testing.T) {
 		{"NewNode/nil graph", wNil, []*Banded{a}, nil, func() error { _, err := NewNode(nil, a, "a"); return err }},
 		{"NewNode/nil value", wNil, nil, nil, func() error { _, err := NewNode(g, nil, "a"); return err }},
 		{"Node.Banded/no value", `value`, nil, nil, func() error {
-			_, err := fakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 1, 1, 0).Banded()
+			_, err := errFakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 1, 1, 0).Banded()
 			return err
 		}},
 		{"FromDense Do/arity", wArity, nil, []*tensor.Dense{d}, func() error { _, err := fop.Do(d, d); return err }},
 		{"FromDense Do/arity 0", wArity, nil, nil, func() error { _, err := fop.Do(); return err }},
 		{"FromDense Do/shape", wShape, nil, []*tensor.Dense{d34}, func() error { _, err := fop.Do(d34); return err }},
-		{"FromDense Do/dtype", wDtype, nil, nil, func() error { _, err := fop.Do(denseT(tensor.Float32, 2, 4, 4)); return err }},
+		{"FromDense Do/dtype", wDtype, nil, nil, func() error { _, err := fop.Do(errDense(tensor.Float32, 2, 4, 4)); return err }},
 		{"FromDense Do/scalar", `dense|shape`, nil, nil, func() error { _, err := fop.Do(gorgonia.NewF64(2)); return err }},
 		{"ToDense Do/arity", wArity, nil, nil, func() error { _, err := top.Do(); return err }},
 		{"ToDense Do/shape", wShape, nil, []*tensor.Dense{d}, func() error { _, err := top.Do(d); return err }},
-		{"ToDense Do/dtype", wDtype, nil, nil, func() error { _, err := top.Do(denseT(tensor.Float32, 2, 4, 3)); return err }},
+		{"ToDense Do/dtype", wDtype, nil, nil, func() error { _, err := top.Do(errDense(tensor.Float32, 2, 4, 3)); return err }},
 		{"ToDense Do/int", wDtype, nil, nil, func() error {
 			_, err := top.Do(tensor.New(tensor.WithShape(2, 4, 3), tensor.Of(tensor.Int)))
 			return err
@@ -426,46 +426,54 @@ func doCases(t *testing.T, c opCall) []errCase {
 	return cases
 }
 
+// doGraphs are small graphs, one per group of ops, whose forward and
+// backward Ops TestErrorsDoGenerated feeds bad values; want lists the Ops
+// (by the name String starts with) each graph must contain.
+var doGraphs = []struct {
+	name  string
+	want  []string
+	build func(t *testing.T, f *errFixture, dt tensor.Dtype) (cost *gorgonia.Node, wrt []*gorgonia.Node)
+}{
+	{"Mul+dense", []string{"bandop.Mul", "bandop.MulGrad", "bandop.ToDense", "bandop.FromDense"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
+			c := errMust(Mul(a, b, Real))
+			e := errMust(FromDenseNode(errMust(ToDense(c)), 1, 1, 0))
+			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(e)))), []*gorgonia.Node{a.Node, b.Node}
+		}},
+}
+
+// errMust returns v, panicking on err: for building test graphs whose every
+// step is known to be valid.
+func errMust[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // TestErrorsDoGenerated feeds bad values to the Do of every forward and
-// backward Op in small graphs of the existing ops.
+// backward Op in doGraphs.
 func TestErrorsDoGenerated(t *testing.T) {
 	f := newErrFixture()
-	for _, dt := range dtypes {
-		g := gorgonia.NewGraph()
-		a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
-		c, err := Mul(a, b, Log)
-		if err == nil {
-			t.Fatal("Mul of Real operands with Log: no error")
+	for _, dg := range doGraphs {
+		for _, dt := range dtypes {
+			t.Run(dg.name+"/"+dt.String(), func(t *testing.T) {
+				cost, wrt := dg.build(t, f, dt)
+				seen := map[string]bool{}
+				var cases []errCase
+				for _, c := range opCalls(t, cost, wrt...) {
+					seen[regexp.MustCompile(`\{.*`).ReplaceAllString(c.name, "")] = true
+					cases = append(cases, doCases(t, c)...)
+				}
+				for _, want := range dg.want {
+					if !seen[want] {
+						t.Errorf("graph has no %s node (found %v)", want, seen)
+					}
+				}
+				runErrCases(t, cases)
+			})
 		}
-		c, err = Mul(a, b, Real)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := ToDense(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := FromDenseNode(d, 1, 1, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d2, err := ToDense(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cost := gorgonia.Must(gorgonia.Sum(d2))
-		calls := opCalls(t, cost, a.Node, b.Node)
-		seen := map[string]bool{}
-		var cases []errCase
-		for _, c := range calls {
-			seen[regexp.MustCompile(`\{.*`).ReplaceAllString(c.name, "")] = true
-			cases = append(cases, doCases(t, c)...)
-		}
-		for _, want := range []string{"bandop.Mul", "bandop.MulGrad", "bandop.ToDense", "bandop.FromDense"} {
-			if !seen[want] {
-				t.Errorf("%v graph has no %s node (found %v)", dt, want, seen)
-			}
-		}
-		t.Run(dt.String(), func(t *testing.T) { runErrCases(t, cases) })
 	}
 }

@@ -23,8 +23,8 @@ func FuzzMul(f *testing.F) {
 	f.Add(uint64(8), int8(2), int8(2), int8(0), int8(0), int8(5), int8(-5), uint8(0), false, true)
 	f.Add(uint64(9), int8(0), int8(3), int8(-127), int8(-128), int8(127), int8(127), uint8(255), true, true) // extreme bytes
 	f.Fuzz(func(t *testing.T, seed uint64, batch, n, l1, u1, l2, u2 int8, sr uint8, f32, sparse bool) {
-		nb := 1 + abs8(batch)%3
-		nn := 1 + abs8(n)%8
+		nb := 1 + fuzzAbs8(batch)%3
+		nn := 1 + fuzzAbs8(n)%8
 		bandOf := func(l, u int8) (int, int) {
 			lo, hi := int(l)%(nn+3), int(u)%(nn+3)
 			if lo+hi+1 < 1 {
@@ -43,8 +43,8 @@ func FuzzMul(f *testing.F) {
 		a := randomFor(t, rng, s, dt, nb, nn, al, au)
 		b := randomFor(t, rng, s, dt, nb, nn, bl, bu)
 		if sparse {
-			sparsify(a, rng, s)
-			sparsify(b, rng, s)
+			fuzzSparsify(a, rng, s)
+			fuzzSparsify(b, rng, s)
 		}
 		ac, bc := a.Clone(), b.Clone()
 		got, err := a.Mul(b, s)
@@ -61,15 +61,15 @@ func FuzzMul(f *testing.F) {
 	})
 }
 
-func abs8(x int8) int {
+func fuzzAbs8(x int8) int {
 	if x < 0 {
 		return -int(x)
 	}
 	return int(x)
 }
 
-// sparsify sets about a third of a's in-band entries to the zero of s.
-func sparsify(a *Banded, rng *rand.Rand, s Semiring) {
+// fuzzSparsify sets about a third of a's in-band entries to the zero of s.
+func fuzzSparsify(a *Banded, rng *rand.Rand, s Semiring) {
 	n, w := a.N(), a.Width()
 	for r := 0; r < a.Batch()*n; r++ {
 		lo, hi := validSlots(r%n, n, a.lower, w)
