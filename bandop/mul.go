@@ -75,210 +75,266 @@ func mulResult(la, lb layout, s Semiring) layout {
 // mulForward computes c = a ⊗ b. In band coordinates the product of row i is
 // a one-dimensional convolution: slot kc of C's row i gathers slot ka of A's
 // row i times slot kc−ka of B's row k = i+ka−A.lower, so every inner loop
-// below runs over contiguous slots of one B row and one C row.
+// below runs over contiguous slots of one B row and one C row. Each semiring
+// has its own row kernel so that no inner loop tests the semiring.
 func mulForward[T float](s Semiring, c, a, b []T, la, lb, lc layout) {
-	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
-	rows := la.batch * n
-	parallelFor(rows, rows*wa*wb, func(lo, hi int) {
-		var m []T
-		if s == Log {
-			m = make([]T, wc)
-		}
-		for r := lo; r < hi; r++ {
-			bat, i := r/n, r%n
-			arow := a[r*wa : (r+1)*wa]
-			crow := c[r*wc : (r+1)*wc]
-			clo, chi := validSlots(i, n, lc.lower, wc)
-			kaLo, kaHi := validSlots(i, n, la.lower, wa)
-			switch s {
-			case Real:
-				clear(crow)
-			default:
-				fillSlice(crow, T(math.Inf(-1)))
-			}
-			if s == Log {
-				fillSlice(m, T(math.Inf(-1)))
-			}
-			// Pass 1: Real accumulates; Max and Log take the maximum.
-			for ka := kaLo; ka < kaHi; ka++ {
-				k := i + ka - la.lower
-				brow := b[(bat*n+k)*wb : (bat*n+k+1)*wb]
-				kbLo, kbHi := max(0, clo-ka), min(wb, chi-ka)
-				if kbLo >= kbHi {
-					continue
-				}
-				av := arow[ka]
-				dst := crow[ka+kbLo : ka+kbHi]
-				src := brow[kbLo:kbHi]
-				switch s {
-				case Real:
-					for x, bv := range src {
-						dst[x] += av * bv
-					}
-				case Max:
-					for x, bv := range src {
-						if v := av + bv; v > dst[x] {
-							dst[x] = v
-						}
-					}
-				case Log:
-					mm := m[ka+kbLo : ka+kbHi]
-					for x, bv := range src {
-						if v := av + bv; v > mm[x] {
-							mm[x] = v
-						}
-					}
-				}
-			}
-			if s != Log {
-				if s == Real {
-					fillSlice(crow[:clo], T(lc.fill))
-					fillSlice(crow[chi:], T(lc.fill))
-				}
-				continue
-			}
-			// Pass 2: sum exp(term − max). A max of ±Inf is shifted by 0
-			// instead, which makes an all −Inf sum come out as exp(−Inf) = 0
-			// (so log 0 = −Inf) and a +Inf term as +Inf, never Inf − Inf.
-			for x := clo; x < chi; x++ {
-				if math.IsInf(float64(m[x]), 0) {
-					m[x] = 0
-				}
-				crow[x] = 0
-			}
-			for ka := kaLo; ka < kaHi; ka++ {
-				k := i + ka - la.lower
-				brow := b[(bat*n+k)*wb : (bat*n+k+1)*wb]
-				kbLo, kbHi := max(0, clo-ka), min(wb, chi-ka)
-				if kbLo >= kbHi {
-					continue
-				}
-				av := arow[ka]
-				dst := crow[ka+kbLo : ka+kbHi]
-				mm := m[ka+kbLo : ka+kbHi]
-				src := brow[kbLo:kbHi]
-				for x, bv := range src {
-					dst[x] += expT(av + bv - mm[x])
-				}
-			}
-			for x := clo; x < chi; x++ {
-				crow[x] = m[x] + T(math.Log(float64(crow[x])))
-			}
+	rows := la.batch * la.n
+	parallelFor(rows, rows*la.width()*lb.width(), func(lo, hi int) {
+		switch s {
+		case Real:
+			mulRowsReal(c, a, b, la, lb, lc, lo, hi)
+		case Max:
+			mulRowsMax(c, a, b, la, lb, lc, lo, hi)
+		default:
+			mulRowsLog(c, a, b, la, lb, lc, lo, hi)
 		}
 	})
+}
+
+// mulSeg returns, for slot ka of A's row r (row i of its matrix), the slots
+// [kbLo, kbHi) of B's row that meet valid slots of C's row, those of C being
+// [ka+kbLo, ka+kbHi), and B's row; ok is false when there are none.
+func mulSeg[T float](b []T, r, ka, clo, chi int, la layout, wb int) (brow []T, kbLo, kbHi int, ok bool) {
+	kbLo, kbHi = max(0, clo-ka), min(wb, chi-ka)
+	if kbLo >= kbHi {
+		return nil, 0, 0, false
+	}
+	k := r + ka - la.lower // B's row in the same matrix as r
+	return b[k*wb : (k+1)*wb], kbLo, kbHi, true
+}
+
+func mulRowsReal[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	for r := lo; r < hi; r++ {
+		i := r % n
+		arow, crow := a[r*wa:(r+1)*wa], c[r*wc:(r+1)*wc]
+		clo, chi := validSlots(i, n, lc.lower, wc)
+		kaLo, kaHi := validSlots(i, n, la.lower, wa)
+		clear(crow) // the fill, 0, in the padding too
+		for ka := kaLo; ka < kaHi; ka++ {
+			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+			if !ok {
+				continue
+			}
+			av, src := arow[ka], brow[kbLo:kbHi]
+			dst := crow[ka+kbLo : ka+kbHi]
+			dst = dst[:len(src)]
+			for x, bv := range src {
+				dst[x] += av * bv
+			}
+		}
+	}
+}
+
+func mulRowsMax[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	for r := lo; r < hi; r++ {
+		i := r % n
+		arow, crow := a[r*wa:(r+1)*wa], c[r*wc:(r+1)*wc]
+		clo, chi := validSlots(i, n, lc.lower, wc)
+		kaLo, kaHi := validSlots(i, n, la.lower, wa)
+		fillSlice(crow, T(math.Inf(-1))) // the fill, in the padding too
+		for ka := kaLo; ka < kaHi; ka++ {
+			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+			if !ok {
+				continue
+			}
+			av, src := arow[ka], brow[kbLo:kbHi]
+			dst := crow[ka+kbLo : ka+kbHi]
+			dst = dst[:len(src)]
+			for x, bv := range src {
+				if v := av + bv; v > dst[x] {
+					dst[x] = v
+				}
+			}
+		}
+	}
+}
+
+// mulRowsLog computes logsumexp in two passes over the terms: their maximum,
+// then Σ exp(term − max), so no exp overflows and none underflows wholesale.
+func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	m := make([]T, wc)
+	for r := lo; r < hi; r++ {
+		i := r % n
+		arow, crow := a[r*wa:(r+1)*wa], c[r*wc:(r+1)*wc]
+		clo, chi := validSlots(i, n, lc.lower, wc)
+		kaLo, kaHi := validSlots(i, n, la.lower, wa)
+		fillSlice(crow, T(math.Inf(-1))) // the fill, in the padding too
+		fillSlice(m, T(math.Inf(-1)))
+		for ka := kaLo; ka < kaHi; ka++ {
+			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+			if !ok {
+				continue
+			}
+			av, src := arow[ka], brow[kbLo:kbHi]
+			mm := m[ka+kbLo : ka+kbHi]
+			mm = mm[:len(src)]
+			for x, bv := range src {
+				if v := av + bv; v > mm[x] {
+					mm[x] = v
+				}
+			}
+		}
+		// A max of ±Inf is shifted by 0 instead, which makes an all −Inf
+		// sum come out as exp(−Inf) = 0 (so log 0 = −Inf) and a +Inf term as
+		// +Inf, never Inf − Inf.
+		for x := clo; x < chi; x++ {
+			if math.IsInf(float64(m[x]), 0) {
+				m[x] = 0
+			}
+			crow[x] = 0
+		}
+		for ka := kaLo; ka < kaHi; ka++ {
+			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+			if !ok {
+				continue
+			}
+			expAcc(crow[ka+kbLo:ka+kbHi], brow[kbLo:kbHi], m[ka+kbLo:ka+kbHi], arow[ka])
+		}
+		for x := clo; x < chi; x++ {
+			crow[x] = m[x] + T(math.Log(float64(crow[x])))
+		}
+	}
 }
 
 // mulBackward computes the gradient g of Σ dc·c with respect to a (wrt = 0)
 // or b (wrt = 1). Each gradient row gathers its terms, so rows are
 // independent and run in parallel: for A, row i reads C's row i; for B, row
-// k reads the rows i = k+A.lower−ka of C that used it.
+// k reads the rows i = k+A.lower−ka of C that used it. Either way the inner
+// loop runs over contiguous slots kb of one B row and one C row, and a term
+// whose dc is 0 adds nothing, whatever its weight.
 func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout) {
-	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
-	rows := la.batch * n
-	// first[r*wc+kc] is the ka of the first maximal term of output slot kc
-	// of row r, for Max; −1 where there is none.
+	rows := la.batch * la.n
+	work := rows * la.width() * lb.width()
 	var first []int32
 	if s == Max {
-		first = make([]int32, rows*wc)
-		parallelFor(rows, rows*wa*wb, func(lo, hi int) {
-			best := make([]T, wc)
-			for r := lo; r < hi; r++ {
-				bat, i := r/n, r%n
-				fr := first[r*wc : (r+1)*wc]
-				for x := range fr {
-					fr[x] = -1
-				}
-				fillSlice(best, T(math.Inf(-1)))
-				clo, chi := validSlots(i, n, lc.lower, wc)
-				kaLo, kaHi := validSlots(i, n, la.lower, wa)
-				for ka := kaLo; ka < kaHi; ka++ {
-					k := i + ka - la.lower
-					brow := b[(bat*n+k)*wb : (bat*n+k+1)*wb]
-					av := a[r*wa+ka]
-					for kb := max(0, clo-ka); kb < min(wb, chi-ka); kb++ {
-						// Strictly greater keeps the first maximal term; an
-						// all −Inf slot keeps −1 and gets no gradient.
-						if v := av + brow[kb]; v > best[ka+kb] {
-							best[ka+kb] = v
-							fr[ka+kb] = int32(ka)
-						}
-					}
+		first = make([]int32, rows*lc.width())
+		parallelFor(rows, work, func(lo, hi int) { mulFirstMax(first, a, b, la, lb, lc, lo, hi) })
+	}
+	parallelFor(rows, work, func(lo, hi int) {
+		mulGradRows(s, wrt, g, a, b, c, dc, first, la, lb, lc, lo, hi)
+	})
+}
+
+// mulFirstMax sets first[r*wc+kc] to the ka of the first maximal term of
+// output slot kc of row r, or −1 where there is none (all terms −Inf).
+func mulFirstMax[T float](first []int32, a, b []T, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	best := make([]T, wc)
+	for r := lo; r < hi; r++ {
+		i := r % n
+		fr := first[r*wc : (r+1)*wc]
+		for x := range fr {
+			fr[x] = -1
+		}
+		fillSlice(best, T(math.Inf(-1)))
+		clo, chi := validSlots(i, n, lc.lower, wc)
+		kaLo, kaHi := validSlots(i, n, la.lower, wa)
+		for ka := kaLo; ka < kaHi; ka++ {
+			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+			if !ok {
+				continue
+			}
+			av, src := a[r*wa+ka], brow[kbLo:kbHi]
+			bs, fs := best[ka+kbLo:ka+kbHi], fr[ka+kbLo:ka+kbHi]
+			bs, fs = bs[:len(src)], fs[:len(src)]
+			for x, bv := range src {
+				// Strictly greater keeps the first maximal term.
+				if v := av + bv; v > bs[x] {
+					bs[x], fs[x] = v, int32(ka)
 				}
 			}
-		})
+		}
 	}
-	// weight returns ∂c[r, kc] / ∂(term ka, kb): the semiring's gradient of ⊕
-	// times the derivative of ⊗ with respect to the operand wanted.
-	weight := func(r, ka, kb, kc int, av, bv T) T {
+}
+
+// mulGradRows computes rows [lo, hi) of the gradient with respect to A
+// (wrt = 0, rows of A) or B (wrt = 1, rows of B).
+func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	w := make([]T, wb) // Log weights of one segment
+	// seg adds the terms of A's slot ka in row r and B's slots [kbLo, kbHi)
+	// of brow: to *acc for A, to gb[kb] for B (gb nil for A).
+	seg := func(r, ka, kbLo, kbHi int, brow []T, acc *T, gb []T) {
+		av, src := a[r*wa+ka], brow[kbLo:kbHi]
+		d := dc[r*wc+ka+kbLo : r*wc+ka+kbHi]
+		d = d[:len(src)]
+		ws := w[:len(src)]
 		switch s {
 		case Real:
-			if wrt == 0 {
-				return bv
+			if gb == nil {
+				copy(ws, src) // ∂(av·bv)/∂av = bv
+			} else {
+				fillSlice(ws, av)
 			}
-			return av
 		case Log:
-			cv := c[r*wc+kc]
-			if math.IsInf(float64(cv), -1) {
-				return 0
+			cs := c[r*wc+ka+kbLo : r*wc+ka+kbHi]
+			cs = cs[:len(src)]
+			clear(ws)
+			expAcc(ws, src, cs, av)
+			for x, cv := range cs {
+				if math.IsInf(float64(cv), -1) {
+					ws[x] = 0 // logsumexp of only −Inf has gradient 0
+				}
 			}
-			return expT(av + bv - cv)
 		default:
-			if int(first[r*wc+kc]) == ka {
-				return 1
-			}
-			return 0
-		}
-	}
-	if wrt == 0 {
-		parallelFor(rows, rows*wa*wb, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				bat, i := r/n, r%n
-				grow := g[r*wa : (r+1)*wa]
-				clear(grow)
-				clo, chi := validSlots(i, n, lc.lower, wc)
-				kaLo, kaHi := validSlots(i, n, la.lower, wa)
-				for ka := kaLo; ka < kaHi; ka++ {
-					k := i + ka - la.lower
-					brow := b[(bat*n+k)*wb : (bat*n+k+1)*wb]
-					av := a[r*wa+ka]
-					var sum T
-					for kb := max(0, clo-ka); kb < min(wb, chi-ka); kb++ {
-						kc := ka + kb
-						if d := dc[r*wc+kc]; d != 0 {
-							sum += d * weight(r, ka, kb, kc, av, brow[kb])
-						}
-					}
-					grow[ka] = sum
+			fs := first[r*wc+ka+kbLo : r*wc+ka+kbHi]
+			fs = fs[:len(src)]
+			for x, f := range fs {
+				ws[x] = 0
+				if int(f) == ka {
+					ws[x] = 1
 				}
 			}
-		})
-		return
+		}
+		if gb == nil {
+			sum := *acc
+			for x, dv := range d {
+				if dv != 0 {
+					sum += dv * ws[x]
+				}
+			}
+			*acc = sum
+			return
+		}
+		gb = gb[kbLo:kbHi]
+		gb = gb[:len(d)]
+		for x, dv := range d {
+			if dv != 0 {
+				gb[x] += dv * ws[x]
+			}
+		}
 	}
-	parallelFor(rows, rows*wa*wb, func(lo, hi int) {
-		for rk := lo; rk < hi; rk++ {
-			bat, k := rk/n, rk%n
-			grow := g[rk*wb : (rk+1)*wb]
+	for rg := lo; rg < hi; rg++ {
+		bat, i := rg/n, rg%n
+		if wrt == 0 {
+			grow := g[rg*wa : (rg+1)*wa]
 			clear(grow)
-			kbLo, kbHi := validSlots(k, n, lb.lower, wb)
-			for kb := kbLo; kb < kbHi; kb++ {
-				bv := b[rk*wb+kb]
-				var sum T
-				// Row i uses B[k, ·] through its slot ka = k − i + A.lower.
-				for ka := 0; ka < wa; ka++ {
-					i := k + la.lower - ka
-					if i < 0 || i >= n {
-						continue
-					}
-					r := bat*n + i
-					kc := ka + kb
-					if d := dc[r*wc+kc]; d != 0 {
-						sum += d * weight(r, ka, kb, kc, a[r*wa+ka], bv)
-					}
+			clo, chi := validSlots(i, n, lc.lower, wc)
+			kaLo, kaHi := validSlots(i, n, la.lower, wa)
+			for ka := kaLo; ka < kaHi; ka++ {
+				if brow, kbLo, kbHi, ok := mulSeg(b, rg, ka, clo, chi, la, wb); ok {
+					seg(rg, ka, kbLo, kbHi, brow, &grow[ka], nil)
 				}
-				grow[kb] = sum
 			}
+			continue
 		}
-	})
+		// Row k = i of B is used by row i' = k+A.lower−ka through A's slot
+		// ka, for B's valid slots, all of which land on valid slots of C.
+		k := i
+		grow := g[rg*wb : (rg+1)*wb]
+		clear(grow)
+		kbLo, kbHi := validSlots(k, n, lb.lower, wb)
+		if kbLo >= kbHi {
+			continue
+		}
+		brow := b[rg*wb : (rg+1)*wb]
+		for ka := max(0, k+la.lower-n+1); ka < min(wa, k+la.lower+1); ka++ {
+			seg(bat*n+k+la.lower-ka, ka, kbLo, kbHi, brow, nil, grow)
+		}
+	}
 }
 
 func fillSlice[T float](s []T, v T) {
