@@ -1,0 +1,305 @@
+package align
+
+import (
+	"math"
+
+	"github.com/genband/genband/bandop"
+)
+
+// This file holds the plain references the package is tested against: a
+// brute-force enumerator of paths and a forward–backward dynamic program
+// over the grid, both written without the rotated grid or banded matrices.
+
+// item is one batch item's problem: its potentials θ[i][j][c] (N×M×3),
+// lengths and allowed offsets.
+type item struct {
+	theta      [][][3]float64
+	lenX, lenY int
+	lo, hi     int // allowed j−i
+}
+
+func (it item) valid(i, j int) bool {
+	return i >= 0 && j >= 0 && i < it.lenX && j < it.lenY && j-i >= it.lo && j-i <= it.hi
+}
+
+// newItem reads item b of a flat θ of shape (batch, n, mm, 3).
+func newItem(m Model, th []float64, b, n, mm, lenX, lenY int) item {
+	it := item{lenX: lenX, lenY: lenY, lo: -(lenX - 1), hi: lenY - 1}
+	if m.Gapped {
+		d := 0
+		if m.Mode == Global {
+			d = lenY - lenX
+		}
+		it.lo = max(it.lo, min(0, d)-m.MaxGap)
+		it.hi = min(it.hi, max(0, d)+m.MaxGap)
+	}
+	it.theta = make([][][3]float64, n)
+	for i := range n {
+		it.theta[i] = make([][3]float64, mm)
+		for j := range mm {
+			for c := range 3 {
+				it.theta[i][j][c] = th[((b*n+i)*mm+j)*3+c]
+			}
+		}
+	}
+	return it
+}
+
+// feature is one potential used by a path.
+type feature struct{ i, j, c int }
+
+// enumerate returns every path of it (as the potentials it uses), walking
+// the grid cell by cell.
+func enumerate(mode Mode, it item) [][]feature {
+	var out [][]feature
+	var walk func(path []feature, i, j int)
+	walk = func(path []feature, i, j int) {
+		if mode == Local || (i == it.lenX-1 && j == it.lenY-1) {
+			out = append(out, append([]feature(nil), path...))
+		}
+		for _, mv := range []struct{ di, dj, c int }{{0, 1, Down}, {1, 1, Mid}, {1, 0, Up}} {
+			ni, nj := i+mv.di, j+mv.dj
+			if it.valid(ni, nj) {
+				walk(append(path, feature{ni, nj, mv.c}), ni, nj)
+			}
+		}
+	}
+	for i := range it.lenX {
+		for j := range it.lenY {
+			if !it.valid(i, j) || (mode == Global && (i != 0 || j != 0)) {
+				continue
+			}
+			walk([]feature{{i, j, Mid}}, i, j)
+		}
+	}
+	return out
+}
+
+// bruteForce returns log Z of it under s and the marginals ∂ log Z/∂θ (N×M×3)
+// from the list of paths. Under Max the marginals are the best path's
+// features (the first best path found; tests avoid ties).
+func bruteForce(s bandop.Semiring, mode Mode, it item) (float64, [][][3]float64) {
+	paths := enumerate(mode, it)
+	marg := make([][][3]float64, len(it.theta))
+	for i := range marg {
+		marg[i] = make([][3]float64, len(it.theta[0]))
+	}
+	score := func(p []feature, skip int) float64 {
+		v := s.One()
+		for k, f := range p {
+			if k != skip {
+				v = s.Times(v, it.theta[f.i][f.j][f.c])
+			}
+		}
+		return v
+	}
+	z := s.Zero()
+	best := -1
+	for k, p := range paths {
+		v := score(p, -1)
+		if s == Max && (best < 0 || v > z) {
+			best = k
+		}
+		z = s.Plus(z, v)
+	}
+	for k, p := range paths {
+		for x, f := range p {
+			switch s {
+			case Log:
+				marg[f.i][f.j][f.c] += math.Exp(score(p, -1) - z)
+			case Real:
+				marg[f.i][f.j][f.c] += score(p, x)
+			case Max:
+				if k == best {
+					marg[f.i][f.j][f.c] = 1
+				}
+			}
+		}
+	}
+	return z, marg
+}
+
+// forwardBackward returns log Z of it under s (Log or Real) and the
+// marginals, by the plain dynamic program over cells: α[i][j] is the ⊕ over
+// path prefixes ending in (i, j), β[i][j] over suffixes leaving it.
+func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]float64) {
+	n, mm := len(it.theta), len(it.theta[0])
+	grid := func(v float64) [][]float64 {
+		g := make([][]float64, n+1)
+		for i := range g {
+			g[i] = make([]float64, mm+1)
+			for j := range g[i] {
+				g[i][j] = v
+			}
+		}
+		return g
+	}
+	zero, one := s.Zero(), s.One()
+	at := func(g [][]float64, i, j int) float64 {
+		if !it.valid(i, j) {
+			return zero
+		}
+		return g[i][j]
+	}
+	th := func(i, j, c int) float64 { return it.theta[i][j][c] }
+	alpha, beta := grid(zero), grid(zero)
+	for i := range it.lenX {
+		for j := range it.lenY {
+			if !it.valid(i, j) {
+				continue
+			}
+			v := zero
+			if mode == Local || (i == 0 && j == 0) {
+				v = th(i, j, Mid)
+			}
+			v = s.Plus(v, s.Times(at(alpha, i, j-1), th(i, j, Down)))
+			v = s.Plus(v, s.Times(at(alpha, i-1, j-1), th(i, j, Mid)))
+			v = s.Plus(v, s.Times(at(alpha, i-1, j), th(i, j, Up)))
+			alpha[i][j] = v
+		}
+	}
+	for i := it.lenX - 1; i >= 0; i-- {
+		for j := it.lenY - 1; j >= 0; j-- {
+			if !it.valid(i, j) {
+				continue
+			}
+			v := zero
+			if mode == Local || (i == it.lenX-1 && j == it.lenY-1) {
+				v = one
+			}
+			if it.valid(i, j+1) {
+				v = s.Plus(v, s.Times(th(i, j+1, Down), beta[i][j+1]))
+			}
+			if it.valid(i+1, j+1) {
+				v = s.Plus(v, s.Times(th(i+1, j+1, Mid), beta[i+1][j+1]))
+			}
+			if it.valid(i+1, j) {
+				v = s.Plus(v, s.Times(th(i+1, j, Up), beta[i+1][j]))
+			}
+			beta[i][j] = v
+		}
+	}
+	z := zero
+	if mode == Global {
+		z = alpha[it.lenX-1][it.lenY-1]
+	} else {
+		for i := range it.lenX {
+			for j := range it.lenY {
+				z = s.Plus(z, at(alpha, i, j))
+			}
+		}
+	}
+	marg := make([][][3]float64, n)
+	for i := range marg {
+		marg[i] = make([][3]float64, mm)
+	}
+	// weight is ∂ log Z/∂θ for one use of θ[i][j][c] after prefix value a.
+	weight := func(a float64, i, j, c int) float64 {
+		if s == Real {
+			return a * beta[i][j]
+		}
+		v := a + th(i, j, c) + beta[i][j] - z
+		if math.IsInf(a, -1) || math.IsInf(beta[i][j], -1) {
+			return 0
+		}
+		return math.Exp(v)
+	}
+	for i := range it.lenX {
+		for j := range it.lenY {
+			if !it.valid(i, j) {
+				continue
+			}
+			if mode == Local || (i == 0 && j == 0) {
+				marg[i][j][Mid] += weight(one, i, j, Mid)
+			}
+			if it.valid(i, j-1) {
+				marg[i][j][Down] += weight(alpha[i][j-1], i, j, Down)
+			}
+			if it.valid(i-1, j-1) {
+				marg[i][j][Mid] += weight(alpha[i-1][j-1], i, j, Mid)
+			}
+			if it.valid(i-1, j) {
+				marg[i][j][Up] += weight(alpha[i-1][j], i, j, Up)
+			}
+		}
+	}
+	return z, marg
+}
+
+// dpLogMarginals is the plain forward–backward DP of global Log alignment
+// over a flat θ (batch, n, mm, 3) in T: the benchmarks' denominator. It
+// writes the marginals into marg and returns log Z per item.
+func dpLogMarginals[T float32 | float64](theta, marg []T, batch, n, mm int, alpha, beta []T) []T {
+	ninf := T(math.Inf(-1))
+	lse3 := func(a, b, c T) T {
+		m := max(a, b, c)
+		if math.IsInf(float64(m), -1) {
+			return m
+		}
+		return m + T(math.Log(math.Exp(float64(a-m))+math.Exp(float64(b-m))+math.Exp(float64(c-m))))
+	}
+	z := make([]T, batch)
+	w := mm + 1
+	for b := range batch {
+		th := theta[b*n*mm*3 : (b+1)*n*mm*3]
+		mg := marg[b*n*mm*3 : (b+1)*n*mm*3]
+		// α and β have a border row and column of −Inf at index 0.
+		for x := range alpha {
+			alpha[x], beta[x] = ninf, ninf
+		}
+		for i := 1; i <= n; i++ {
+			for j := 1; j <= mm; j++ {
+				t := th[((i-1)*mm+j-1)*3:]
+				if i == 1 && j == 1 {
+					alpha[i*w+j] = t[Mid]
+					continue
+				}
+				alpha[i*w+j] = lse3(alpha[i*w+j-1]+t[Down], alpha[(i-1)*w+j-1]+t[Mid], alpha[(i-1)*w+j]+t[Up])
+			}
+		}
+		// β is stored shifted: β(i, j) at (i, j) with a border at n+1, mm+1
+		// folded into the same slice by reading −Inf past the edges.
+		bt := func(i, j int) T {
+			if i > n || j > mm {
+				return ninf
+			}
+			return beta[(i-1)*w+j-1]
+		}
+		for i := n; i >= 1; i-- {
+			for j := mm; j >= 1; j-- {
+				if i == n && j == mm {
+					beta[(i-1)*w+j-1] = 0
+					continue
+				}
+				var d, md, u T = ninf, ninf, ninf
+				if j < mm {
+					d = th[((i-1)*mm+j)*3+Down] + bt(i, j+1)
+				}
+				if i < n && j < mm {
+					md = th[(i*mm+j)*3+Mid] + bt(i+1, j+1)
+				}
+				if i < n {
+					u = th[(i*mm+j-1)*3+Up] + bt(i+1, j)
+				}
+				beta[(i-1)*w+j-1] = lse3(d, md, u)
+			}
+		}
+		lz := alpha[n*w+mm]
+		z[b] = lz
+		for i := 1; i <= n; i++ {
+			for j := 1; j <= mm; j++ {
+				t := th[((i-1)*mm+j-1)*3:]
+				g := mg[((i-1)*mm+j-1)*3:]
+				be := bt(i, j) - lz
+				g[Down] = T(math.Exp(float64(alpha[i*w+j-1] + t[Down] + be)))
+				g[Up] = T(math.Exp(float64(alpha[(i-1)*w+j] + t[Up] + be)))
+				if i == 1 && j == 1 {
+					g[Mid] = T(math.Exp(float64(t[Mid] + be)))
+				} else {
+					g[Mid] = T(math.Exp(float64(alpha[(i-1)*w+j-1] + t[Mid] + be)))
+				}
+			}
+		}
+	}
+	return z
+}
