@@ -6,6 +6,7 @@ OUT ?= out
 
 demo:
 	$(GO) run ./examples/notebook -out $(OUT)/notebook
+	$(GO) run ./examples/alignment -out $(OUT)/alignment
 
 test:
 	$(GO) vet ./...
