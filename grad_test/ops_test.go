@@ -2,10 +2,12 @@ package gradtest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/genband/genband/bandop"
+	"gorgonia.org/tensor"
 )
 
 // pairCases are the shapes of two-operand checks: n = 1, bands wider than n,
@@ -106,6 +108,40 @@ func TestGradMulShared(t *testing.T) {
 				name: name,
 				in:   []operand{band(rng, s, "A", 2, 5, 1, 2, s.Zero())},
 				f:    func(a []arg) (output, error) { return bandOut(bandop.Mul(a[0].B, a[0].B, s)) },
+			})
+		})
+	}
+}
+
+func TestGradGather(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 6))
+	for _, c := range []struct {
+		in, out []int
+		consts  []float64
+	}{
+		{[]int{1}, []int{1}, nil},
+		{[]int{2, 3}, []int{4, 2}, nil},
+		{[]int{2, 3, 4}, []int{2, 5, 3}, []float64{0, math.Inf(-1), 2.5}},
+		{[]int{6}, []int{2, 2, 2}, []float64{-1}},
+	} {
+		in, out := tensor.Shape(c.in), tensor.Shape(c.out)
+		// Random reads: repeats (gradients add up), constants, and input
+		// elements never read (gradient 0).
+		index := make([]int32, out.TotalSize())
+		for x := range index {
+			if len(c.consts) > 0 && rng.IntN(4) == 0 {
+				index[x] = -1 - int32(rng.IntN(len(c.consts)))
+			} else {
+				index[x] = int32(rng.IntN(in.TotalSize()))
+			}
+		}
+		m := &bandop.GatherMap{In: in, Out: out, Index: index, Consts: c.consts}
+		name := fmt.Sprintf("Gather/%v->%v_consts%d", in, out, len(c.consts))
+		t.Run(name, func(t *testing.T) {
+			check(t, gradCase{
+				name: name,
+				in:   []operand{denseOp(rng, bandop.Real, "x", c.in...)},
+				f:    func(a []arg) (output, error) { return denseOut(bandop.Gather(a[0].N, m)) },
 			})
 		})
 	}
