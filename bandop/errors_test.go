@@ -442,6 +442,14 @@ var doGraphs = []struct {
 			e := errMust(FromDenseNode(errMust(ToDense(c)), 1, 1, 0))
 			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(e)))), []*gorgonia.Node{a.Node, b.Node}
 		}},
+	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			x := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(2, 3), gorgonia.WithName("x"),
+				gorgonia.WithValue(newDense(dt, tensor.Shape{2, 3}, 0.25)))
+			m := &GatherMap{In: tensor.Shape{2, 3}, Out: tensor.Shape{4}, Index: []int32{0, 5, -1, 5}, Consts: []float64{1}}
+			return gorgonia.Must(gorgonia.Sum(errMust(Gather(x, m)))), []*gorgonia.Node{x}
+		}},
 }
 
 // errMust returns v, panicking on err: for building test graphs whose every
