@@ -458,4 +458,3 @@ func (op *mulGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	return g, nil
 }
-
