@@ -1,15 +1,17 @@
 package bandop
 
-import "math"
+import (
+	"math"
+	"math/big"
+)
 
 // expT returns e^x in the precision of T. Kernels whose inner loop is an exp
-// call exp32 and math.Exp directly instead (see expAcc), so that the float32
-// path inlines.
+// use expAcc instead, where the exp is written out in the loop.
 func expT[T float](x T) T {
 	if isF32(x) {
 		return T(exp32(float32(x)))
 	}
-	return T(math.Exp(float64(x)))
+	return T(exp64(float64(x)))
 }
 
 // isF32 reports whether T is float32. It is cheap enough to ask per segment
@@ -101,9 +103,68 @@ func expAcc32(dst, src, m []float32, av float32) {
 	}
 }
 
+// Constants of exp64, the same table method as exp32 with 128 entries:
+// x = k·ln2/128 + r with |r| ≤ ln2/256, e^x = 2^(k>>7) · 2^((k&127)/128) · e^r.
+// r is reduced in two steps (Cody–Waite) with ln2/128 split so that k times
+// its high part is exact; e^r − 1 is its Taylor polynomial of degree 5,
+// relative error under 1e-18. The table entries are correctly rounded, so
+// the result is within one ulp of e^x, like math.Exp's.
+const (
+	exp64Scale = 184.6649652337873 // 128/ln2
+	exp64Ln2Hi = 6.93147180369123816490e-01 / 128
+	exp64Ln2Lo = 1.90821492927058770002e-10 / 128
+	exp64Lim   = 708 // inside it 2^(k>>7) is a normal float64
+	exp64C3    = 1.0 / 6
+	exp64C4    = 1.0 / 24
+	exp64C5    = 1.0 / 120
+)
+
+// exp64Tab[j] holds the bits of 2^(j/128), correctly rounded, less j<<45
+// (see exp32Tab).
+var exp64Tab = func() (t [128]uint64) {
+	const prec = 256
+	root := new(big.Float).SetPrec(prec).SetInt64(2)
+	for range 7 {
+		root.Sqrt(root) // 2^(1/128)
+	}
+	p := new(big.Float).SetPrec(prec).SetInt64(1)
+	for j := range t {
+		f, _ := p.Float64()
+		t[j] = math.Float64bits(f) - uint64(j)<<45
+		p.Mul(p, root)
+	}
+	return t
+}()
+
+// exp64 returns e^x within one ulp; outside about ±708 (where the result is
+// subnormal, 0 or +Inf) and for NaN it defers to math.Exp.
+func exp64(x float64) float64 {
+	if !(x > -exp64Lim && x < exp64Lim) {
+		return math.Exp(x)
+	}
+	t := x*exp64Scale + exp32Round
+	kf := t - exp32Round
+	r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+	m := math.Float64bits(t)
+	scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+	return scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
+}
+
+// expAcc64 is expAcc with exp64 written out in the loop; TestExpAcc holds
+// the two to the same bits.
 func expAcc64(dst, src, m []float64, av float64) {
 	src, m = src[:len(dst)], m[:len(dst)]
 	for i, bv := range src {
-		dst[i] += math.Exp(av + bv - m[i])
+		x := av + bv - m[i]
+		if !(x > -exp64Lim && x < exp64Lim) {
+			dst[i] += math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+		dst[i] += scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
 	}
 }

@@ -2,6 +2,8 @@ package bandop
 
 import (
 	"math"
+	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -122,11 +124,92 @@ func TestExpAcc(t *testing.T) {
 	}
 	expAcc(dst64, src64, m64, 2)
 	for i, x := range xs {
-		want := math.Exp(2 + float64(x) - 1)
+		want := exp64(2 + float64(x) - 1)
 		if math.Float64bits(dst64[i]) != math.Float64bits(want) && !(dst64[i] != dst64[i] && want != want) {
-			t.Fatalf("expAcc float64 at %g = %g, want %g", x, dst64[i], want)
+			t.Fatalf("expAcc float64 at %g = %g, want exp64 = %g", x, dst64[i], want)
 		}
 	}
+}
+
+// ulpDiff64 returns how many float64 values lie between got and want, both
+// finite and non-negative.
+func ulpDiff64(got, want float64) uint64 {
+	g, w := math.Float64bits(got), math.Float64bits(want)
+	if g > w {
+		return g - w
+	}
+	return w - g
+}
+
+// expBig returns e^x rounded to float64, computed in 200-bit arithmetic:
+// x = k·ln2 + r, e^x = 2^k · e^r with e^r from its Taylor series.
+func expBig(x float64) float64 {
+	const prec = 200
+	ln2, _, err := big.ParseFloat("0.693147180559945309417232121458176568075500134360255254120680009493393621969694715605863326996418687542", 10, prec, big.ToNearestEven)
+	if err != nil {
+		panic(err)
+	}
+	k := math.Round(x / math.Ln2)
+	r := new(big.Float).SetPrec(prec).SetFloat64(x)
+	r.Sub(r, new(big.Float).SetPrec(prec).Mul(ln2, big.NewFloat(k)))
+	sum := new(big.Float).SetPrec(prec).SetInt64(1)
+	term := new(big.Float).SetPrec(prec).SetInt64(1)
+	for i := 1; i < 40; i++ {
+		term.Mul(term, r)
+		term.Quo(term, new(big.Float).SetPrec(prec).SetInt64(int64(i)))
+		sum.Add(sum, term)
+	}
+	sum.SetMantExp(sum, int(k))
+	f, _ := sum.Float64()
+	return f
+}
+
+// TestExp64 checks exp64 against e^x correctly rounded (expBig) over random
+// points of [−708, 708] and [−1, 1], most of them within one ulp, and
+// against math.Exp on a dense grid of [−720, 720] and the special values:
+// equal outside the fast path, within one ulp of it inside.
+func TestExp64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var worst uint64
+	for i := range 40000 {
+		x := 1416*rng.Float64() - 708
+		if i%2 == 1 {
+			x = 2*rng.Float64() - 1
+		}
+		want := expBig(x)
+		if d := ulpDiff64(exp64(x), want); d > worst {
+			worst = d
+		}
+	}
+	if worst > 1 {
+		t.Errorf("exp64 is %d ulp from e^x, want at most 1", worst)
+	}
+	xs := []float64{0, math.Copysign(0, -1), 1, -1, 1e-300, -1e-300, 708, -708, 709.7, 709.8, -745, -746, -707.9, 707.9,
+		math.Inf(1), math.Inf(-1), math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64}
+	for x := -720.0; x < 720; x += 1.0 / 4096 {
+		xs = append(xs, x)
+	}
+	var worstM uint64
+	for _, x := range xs {
+		got, want := exp64(x), math.Exp(x)
+		if !(x > -exp64Lim && x < exp64Lim) {
+			if got != want {
+				t.Fatalf("exp64(%g) = %g, want math.Exp = %g", x, got, want)
+			}
+			continue
+		}
+		if d := ulpDiff64(got, want); d > worstM {
+			worstM = d
+		}
+	}
+	// math.Exp is itself up to one ulp from e^x.
+	if worstM > 2 {
+		t.Errorf("exp64 is %d ulp from math.Exp, want at most 2", worstM)
+	}
+	if got := exp64(math.NaN()); got == got {
+		t.Errorf("exp64(NaN) = %g, want NaN", got)
+	}
+	t.Logf("exp64 within %d ulp of e^x correctly rounded, %d of math.Exp", worst, worstM)
 }
 
 func BenchmarkExp32(b *testing.B) {
@@ -157,6 +240,21 @@ func BenchmarkExpAcc32(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/exp")
 }
 
+func BenchmarkExp64(b *testing.B) {
+	xs := make([]float64, 1024)
+	for i := range xs {
+		xs[i] = -float64(i) / 64
+	}
+	var s float64
+	for b.Loop() {
+		for _, x := range xs {
+			s += exp64(x)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/exp")
+	sink64 = s
+}
+
 func BenchmarkMathExp(b *testing.B) {
 	xs := make([]float32, 1024)
 	for i := range xs {
@@ -172,4 +270,7 @@ func BenchmarkMathExp(b *testing.B) {
 	sink32 = s
 }
 
-var sink32 float32
+var (
+	sink32 float32
+	sink64 float64
+)

@@ -18,7 +18,10 @@ func (a *Banded) Mul(b *Banded, s Semiring) (*Banded, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := alloc(lc.dt, lc.batch, lc.n, lc.lower, lc.upper, lc.fill)
+	// The kernel writes every slot, padding included, so c's storage is only
+	// zeroed: filling it would be one more serial pass before the parallel
+	// kernel.
+	c := &Banded{lower: lc.lower, upper: lc.upper, fill: lc.fill, data: newDense(lc.dt, lc.shape(), 0)}
 	switch lc.dt {
 	case tensor.Float32:
 		mulForward(s, storage[float32](c), storage[float32](a), storage[float32](b), la, lb, lc)
@@ -203,7 +206,8 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 // independent and run in parallel: for A, row i reads C's row i; for B, row
 // k reads the rows i = k+A.lower−ka of C that used it. Either way the inner
 // loop runs over contiguous slots kb of one B row and one C row, and a term
-// whose dc is 0 adds nothing, whatever its weight.
+// whose dc is 0 adds nothing, whatever its weight. c must be the forward's
+// output bit for bit: Max finds its terms equal to c.
 func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout) {
 	rows := la.batch * la.n
 	work := rows * la.width() * lb.width()
@@ -256,7 +260,7 @@ func mulFirstMax[T float](first []int32, a, b, c []T, la, lb, lc layout, lo, hi 
 // (wrt = 0, rows of A) or B (wrt = 1, rows of B).
 func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32, la, lb, lc layout, lo, hi int) {
 	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
-	w := make([]T, wb) // Log weights of one segment
+	w := make([]T, wb) // the weights of one segment's terms
 	// seg adds the terms of A's slot ka in row r and B's slots [kbLo, kbHi)
 	// of brow: to *acc for A, to gb[kb] for B (gb nil for A).
 	seg := func(r, ka, kbLo, kbHi int, brow []T, acc *T, gb []T) {
