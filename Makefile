@@ -2,7 +2,7 @@
 GO ?= go
 OUT ?= out
 
-.PHONY: demo test bench fuzz
+.PHONY: demo test bench bench-mul fuzz
 
 demo:
 	$(GO) run ./examples/notebook -out $(OUT)/notebook
@@ -14,6 +14,10 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bandop
+
+# The figures of BENCHMARKS.md.
+bench-mul:
+	$(GO) test -run '^$$' -bench '^BenchmarkMul' -benchtime 40x -cpu 1 ./bandop
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMul$$' -fuzztime 60s ./bandop
