@@ -444,3 +444,34 @@ func Example() {
 	fmt.Printf("log Z = log 13: %.6f\n", res.LogZ[0])
 	// Output: log Z = log 13: 2.564949
 }
+
+// TestProgram checks that a compiled program run twice on different
+// potentials gives what one-shot Marginals gives, and refuses other shapes.
+func TestProgram(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, st := range strategies {
+		m := Model{Semiring: Log, Mode: Local, Strategy: st}
+		p1, p2 := randomProblem(rng, 2, 4, 6, false), randomProblem(rng, 2, 4, 6, false)
+		pr, err := m.Compile(tensor.Shape{2, 4, 6, 3}, tensor.Float64, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []problem{p1, p2, p1} {
+			res, err := pr.Marginals(p.tensor(tensor.Float64))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAgainst(t, "program", m, p, res.LogZ, float64s(res.Marginals), forwardBackward, 1e-10)
+		}
+		if _, err := pr.Marginals(p1.tensor(tensor.Float32)); err == nil {
+			t.Errorf("%v: program ran on float32 potentials", st)
+		}
+		if _, err := pr.Marginals(randomProblem(rng, 1, 4, 6, false).tensor(tensor.Float64)); err == nil {
+			t.Errorf("%v: program ran on potentials of another shape", st)
+		}
+		pr.Close()
+		if _, err := pr.Marginals(p1.tensor(tensor.Float64)); err == nil {
+			t.Errorf("%v: closed program ran", st)
+		}
+	}
+}

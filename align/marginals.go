@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/genband/genband/bandop"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,70 +24,168 @@ type Result struct {
 // Marginals builds the graph of LogPartition for theta, (batch, N, M, 3),
 // differentiates the sum of log Z with gorgonia.Grad, runs it on a tape
 // machine and returns log Z and the marginals. theta is not modified. See
-// LogPartition for lenX and lenY.
+// LogPartition for lenX and lenY. To run many potentials of one shape,
+// Compile once and call Program.Marginals: building and compiling the
+// graph costs more than running it.
+func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
+	const op = "Marginals"
+	if theta == nil {
+		return nil, errorf(op, "nil potentials")
+	}
+	pr, err := m.compile(op, theta.Shape(), theta.Dtype(), lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	return pr.run(op, theta)
+}
+
+// A Program is the compiled graph of a model's marginals for one shape,
+// dtype and set of lengths, ready to run on potentials of that shape.
+// It is not safe for concurrent use.
+type Program struct {
+	m      Model
+	p      *plan
+	dt     tensor.Dtype
+	gm     *bandop.GatherMap // θ → step storage (Linear)
+	input  []*gorgonia.Node  // the step matrices (Linear) or θ (LogDepth)
+	grads  []*gorgonia.Node
+	z      *gorgonia.Node
+	vm     gorgonia.VM
+	closed bool
+}
+
+// Compile builds and compiles the graph of Marginals for potentials of the
+// given shape (batch, N, M, 3) and dtype (Float64 or Float32).
 //
 // With the Linear strategy the gradient is taken with respect to the step
 // matrices, which are the graph's inputs here, and mapped back onto θ by
-// the adjoint of bandop.Gather: this is the same gradient as through θ, but
-// without the slicing of the steps out of one tensor, whose gradient costs
-// more than the alignment.
-func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (res *Result, err error) {
-	const op = "Marginals"
+// the adjoint of bandop.Gather: this is the gradient through θ, without
+// taking every step's part out of one tensor in the graph, whose gradients
+// cost more than the alignment.
+func (m Model) Compile(shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*Program, error) {
+	return m.compile("Compile", shape, dt, lenX, lenY)
+}
+
+func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (pr *Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pr, err = nil, errorf(op, "internal error: %v", r)
+		}
+	}()
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	p, err := newPlan(op, m, shape, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	pr = &Program{m: m, p: p, dt: dt}
+	g := gorgonia.NewGraph()
+	if m.Strategy == LogDepth {
+		th := gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(shape...), gorgonia.WithName("align.theta"))
+		if pr.z, err = m.LogPartition(th, lenX, lenY); err != nil {
+			return nil, err
+		}
+		pr.input = []*gorgonia.Node{th}
+	} else {
+		pr.gm = p.gatherMap(p.steps, false)
+		w := p.width()
+		pr.input = make([]*gorgonia.Node, p.steps)
+		for t := range pr.input {
+			pr.input[t] = gorgonia.NewTensor(g, dt, 3, gorgonia.WithShape(p.batch, p.size, w), gorgonia.WithName(fmt.Sprintf("align.A%d", t)))
+		}
+		v0 := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(p.batch, p.size),
+			gorgonia.WithValue(p.start(dt)), gorgonia.WithName("align.v0"))
+		v, err := p.linear(v0, pr.input)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		if pr.z, err = p.total(v); err != nil {
+			return nil, wrap(op, err)
+		}
+	}
+	cost, err := gorgonia.Sum(pr.z)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if pr.grads, err = gorgonia.Grad(cost, pr.input...); err != nil {
+		return nil, wrap(op, err)
+	}
+	pr.vm = gorgonia.NewTapeMachine(g)
+	return pr, nil
+}
+
+// Close releases the Program's machine.
+func (pr *Program) Close() {
+	if !pr.closed {
+		pr.closed = true
+		pr.vm.Close()
+	}
+}
+
+// Marginals runs the program on theta, which must have the shape and dtype
+// it was compiled for.
+func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
+	return pr.run("Program.Marginals", theta)
+}
+
+func (pr *Program) run(op string, theta *tensor.Dense) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, errorf(op, "internal error: %v", r)
 		}
 	}()
-	if theta == nil {
+	p := pr.p
+	switch {
+	case pr.closed:
+		return nil, errorf(op, "program is closed")
+	case theta == nil:
 		return nil, errorf(op, "nil potentials")
+	case theta.Dtype() != pr.dt:
+		return nil, errorf(op, "potentials have dtype %v, the program was compiled for %v", theta.Dtype(), pr.dt)
+	case !theta.Shape().Eq(tensor.Shape{p.batch, p.n, p.mm, 3}):
+		return nil, errorf(op, "potentials have shape %v, the program was compiled for %v", theta.Shape(), tensor.Shape{p.batch, p.n, p.mm, 3})
 	}
-	dt := theta.Dtype()
-	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
-	}
-	p, err := newPlan(op, m, theta.Shape(), lenX, lenY)
-	if err != nil {
-		return nil, err
-	}
-	if m.Strategy == LogDepth {
-		return m.marginalsThrough(theta, lenX, lenY)
-	}
-	gm := p.gatherMap(p.steps, false)
-	r, err := gm.Gather(theta)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	g := gorgonia.NewGraph()
-	w := p.width()
-	per := p.batch * p.size * w
-	leaves := make([]*gorgonia.Node, p.steps)
-	for t := range leaves {
-		var val *tensor.Dense
-		switch d := r.Data().(type) {
-		case []float64:
-			val = tensor.New(tensor.WithShape(p.batch, p.size, w), tensor.WithBacking(d[t*per:(t+1)*per]))
-		case []float32:
-			val = tensor.New(tensor.WithShape(p.batch, p.size, w), tensor.WithBacking(d[t*per:(t+1)*per]))
+	if pr.m.Strategy == LogDepth {
+		if err := gorgonia.Let(pr.input[0], theta.Clone()); err != nil {
+			return nil, wrap(op, err)
 		}
-		leaves[t] = gorgonia.NewTensor(g, dt, 3, gorgonia.WithShape(p.batch, p.size, w),
-			gorgonia.WithValue(val), gorgonia.WithName(fmt.Sprintf("align.A%d", t)))
+	} else {
+		r, err := pr.gm.Gather(theta)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		per := p.batch * p.size * p.width()
+		for t, in := range pr.input {
+			var val *tensor.Dense
+			switch d := r.Data().(type) {
+			case []float64:
+				val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
+			case []float32:
+				val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
+			}
+			if err := gorgonia.Let(in, val); err != nil {
+				return nil, wrap(op, err)
+			}
+		}
 	}
-	v0 := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(p.batch, p.size),
-		gorgonia.WithValue(p.start(dt)), gorgonia.WithName("align.v0"))
-	v, err := p.linear(v0, leaves)
-	if err != nil {
+	pr.vm.Reset()
+	if err := pr.vm.RunAll(); err != nil {
 		return nil, wrap(op, err)
 	}
-	z, err := p.total(v)
-	if err != nil {
-		return nil, wrap(op, err)
+	res = &Result{LogZ: float64s(pr.z.Value())}
+	if pr.m.Strategy == LogDepth {
+		gv, ok := pr.grads[0].Value().(*tensor.Dense)
+		if !ok {
+			return nil, errorf(op, "gradient is a %T", pr.grads[0].Value())
+		}
+		res.Marginals = contiguous(gv).Clone().(*tensor.Dense)
+		return res, nil
 	}
-	grads, err := gradients(z, leaves)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	gr := tensor.New(tensor.Of(dt), tensor.WithShape(p.steps, p.batch, p.size, w))
-	for t, gn := range grads {
+	per := p.batch * p.size * p.width()
+	gr := tensor.New(tensor.Of(pr.dt), tensor.WithShape(p.steps, p.batch, p.size, p.width()))
+	for t, gn := range pr.grads {
 		gv, ok := gn.Value().(*tensor.Dense)
 		if !ok {
 			return nil, errorf(op, "gradient of step %d is a %T", t, gn.Value())
@@ -98,32 +198,10 @@ func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (res *Result, er
 			copy(d[t*per:(t+1)*per], gv.Data().([]float32))
 		}
 	}
-	marg, err := gm.Scatter(gr)
-	if err != nil {
+	if res.Marginals, err = pr.gm.Scatter(gr); err != nil {
 		return nil, wrap(op, err)
 	}
-	return &Result{LogZ: float64s(z.Value()), Marginals: marg}, nil
-}
-
-// marginalsThrough differentiates with respect to θ itself.
-func (m Model) marginalsThrough(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
-	const op = "Marginals"
-	g := gorgonia.NewGraph()
-	th := gorgonia.NewTensor(g, theta.Dtype(), 4, gorgonia.WithShape(theta.Shape()...),
-		gorgonia.WithValue(theta.Clone()), gorgonia.WithName("align.theta"))
-	z, err := m.LogPartition(th, lenX, lenY)
-	if err != nil {
-		return nil, err
-	}
-	grads, err := gradients(z, []*gorgonia.Node{th})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	gv, ok := grads[0].Value().(*tensor.Dense)
-	if !ok {
-		return nil, errorf(op, "gradient is a %T", grads[0].Value())
-	}
-	return &Result{LogZ: float64s(z.Value()), Marginals: contiguous(gv).Clone().(*tensor.Dense)}, nil
+	return res, nil
 }
 
 // gradients runs the graph of z and returns the gradient nodes of Σ z with

@@ -8,8 +8,68 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// vecMul: v ⊗ A through Mul with a matrix whose row 0 is v.
+// vecMul: v ⊗ A = diag(J ⊗ (diag(v) ⊗ A)) with J all ones in band (u, l).
 func vecMul(v *gorgonia.Node, a *bandop.Node, s bandop.Semiring) (*gorgonia.Node, error) {
+	sh := a.Shape()
+	batch, n := sh[0], sh[1]
+	l, u := a.Lower(), a.Upper()
+	d, err := gorgonia.Reshape(v, tensor.Shape{batch, n, 1})
+	if err != nil {
+		return nil, err
+	}
+	D, err := bandop.Wrap(d, 0, 0, s.Zero())
+	if err != nil {
+		return nil, err
+	}
+	c, err := bandop.Mul(D, a, s)
+	if err != nil {
+		return nil, err
+	}
+	jw := l + u + 1
+	ones := make([]float64, batch*n*jw)
+	for x := range ones {
+		ones[x] = s.One()
+	}
+	if v.Dtype() == tensor.Float32 {
+		f := make([]float32, len(ones))
+		for x := range f {
+			f[x] = float32(ones[x])
+		}
+		ones = nil
+		_ = f
+	}
+	g := v.Graph()
+	var jt *tensor.Dense
+	if v.Dtype() == tensor.Float32 {
+		f := make([]float32, batch*n*jw)
+		for x := range f {
+			f[x] = float32(s.One())
+		}
+		jt = tensor.New(tensor.WithShape(batch, n, jw), tensor.WithBacking(f))
+	} else {
+		jt = tensor.New(tensor.WithShape(batch, n, jw), tensor.WithBacking(ones))
+	}
+	jn := gorgonia.NewTensor(g, v.Dtype(), 3, gorgonia.WithShape(batch, n, jw), gorgonia.WithValue(jt), gorgonia.WithName(uniqueName(g, "J")))
+	J, err := bandop.Wrap(jn, u, l, s.Zero())
+	if err != nil {
+		return nil, err
+	}
+	e, err := bandop.Mul(J, c, s)
+	if err != nil {
+		return nil, err
+	}
+	w := e.Lower() + e.Upper() + 1
+	idx := make([]int32, batch*n)
+	for b := 0; b < batch; b++ {
+		for j := 0; j < n; j++ {
+			idx[b*n+j] = int32((b*n+j)*w + e.Lower())
+		}
+	}
+	return bandop.Gather(e.Node, &bandop.GatherMap{In: tensor.Shape{batch, n, w}, Out: tensor.Shape{batch, n}, Index: idx})
+}
+
+// vecMulSlow: v ⊗ A through Mul with a matrix whose row 0 is v.
+func vecMulSlow(v *gorgonia.Node, a *bandop.Node, s bandop.Semiring) (*gorgonia.Node, error) {
 	sh := a.Shape()
 	batch, n := sh[0], sh[1]
 	idx := make([]int32, batch*n*n)
@@ -76,7 +136,7 @@ func bandSum(a *bandop.Node, s bandop.Semiring) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	col, err := vecMul(v, B, s)
+	col, err := vecMulSlow(v, B, s)
 	if err != nil {
 		return nil, err
 	}
