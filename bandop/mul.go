@@ -286,14 +286,29 @@ func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32
 				}
 			}
 		default:
+			// Only the first maximal term gets dc, so a weight of 0 is no
+			// term at all (not 0·dc, which is NaN for an infinite dc), and
+			// the rarely taken branch beats a buffer of 0s and 1s.
 			fs := first[r*wc+ka+kbLo : r*wc+ka+kbHi]
-			fs = fs[:len(src)]
+			fs = fs[:len(d)]
+			if gb == nil {
+				sum := *acc
+				for x, f := range fs {
+					if int(f) == ka {
+						sum += d[x]
+					}
+				}
+				*acc = sum
+				return
+			}
+			gb = gb[kbLo:kbHi]
+			gb = gb[:len(fs)]
 			for x, f := range fs {
-				ws[x] = 0
 				if int(f) == ka {
-					ws[x] = 1
+					gb[x] += d[x]
 				}
 			}
+			return
 		}
 		if gb == nil {
 			sum := *acc
