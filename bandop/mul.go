@@ -205,9 +205,11 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 // or b (wrt = 1). Each gradient row gathers its terms, so rows are
 // independent and run in parallel: for A, row i reads C's row i; for B, row
 // k reads the rows i = k+A.lower−ka of C that used it. Either way the inner
-// loop runs over contiguous slots kb of one B row and one C row, and a term
-// whose dc is 0 adds nothing, whatever its weight. c must be the forward's
-// output bit for bit: Max finds its terms equal to c.
+// loop runs over contiguous slots kb of one B row and one C row. A term whose
+// dc is 0 adds nothing, whatever its weight, and so does one whose weight is
+// 0 by definition (a Log sum of only −Inf, a Max term not the first maximal
+// one), whatever its dc, so that an infinite dc makes no NaN elsewhere. c
+// must be the forward's output bit for bit: Max finds its terms equal to c.
 func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout) {
 	rows := la.batch * la.n
 	work := rows * la.width() * lb.width()
@@ -215,6 +217,19 @@ func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc la
 	if s == Max {
 		first = make([]int32, rows*lc.width())
 		parallelFor(rows, work, func(lo, hi int) { mulFirstMax(first, a, b, c, la, lb, lc, lo, hi) })
+	}
+	if s == Log {
+		// A logsumexp of only −Inf has gradient 0 whatever dc is: zeroing dc
+		// there once takes that test out of the inner loop.
+		wc, in := lc.width(), dc
+		dc = make([]T, len(in))
+		parallelFor(rows, rows*wc, func(lo, hi int) {
+			for x := lo * wc; x < hi*wc; x++ {
+				if d := in[x]; !math.IsInf(float64(c[x]), -1) {
+					dc[x] = d
+				}
+			}
+		})
 	}
 	parallelFor(rows, work, func(lo, hi int) {
 		mulGradRows(s, wrt, g, a, b, c, dc, first, la, lb, lc, lo, hi)
@@ -279,12 +294,7 @@ func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32
 			cs := c[r*wc+ka+kbLo : r*wc+ka+kbHi]
 			cs = cs[:len(src)]
 			clear(ws)
-			expAcc(ws, src, cs, av)
-			for x, cv := range cs {
-				if math.IsInf(float64(cv), -1) {
-					ws[x] = 0 // logsumexp of only −Inf has gradient 0
-				}
-			}
+			expAcc(ws, src, cs, av) // NaN where c is −Inf, but dc is 0 there
 		default:
 			// Only the first maximal term gets dc, so a weight of 0 is no
 			// term at all (not 0·dc, which is NaN for an infinite dc), and
