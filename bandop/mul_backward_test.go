@@ -12,8 +12,9 @@ import (
 // refMulGrad returns the dense gradients of Σ dC·C with respect to A and B,
 // C = A ⊗ B, written out term by term over the pairs (A[i,k], B[k,j]) both
 // in band: Real weighs dC[i,j] by the other factor, Log by
-// exp(A[i,k]+B[k,j]−C[i,j]) (0 where C is −Inf), Max by 1 for the first k
-// (lowest) whose term is maximal and greater than −Inf, else 0.
+// exp(A[i,k]+B[k,j]−C[i,j]), Max by 1 for the first k (lowest) whose term
+// is maximal and greater than −Inf. Terms of a Log C of −Inf and Max terms
+// other than that first one add nothing, whatever dC is.
 func refMulGrad(s Semiring, a, b *Banded, dc dense) (ga, gb dense) {
 	A, B := denseOf(a), denseOf(b)
 	C := refMul(s, A, B)
@@ -48,6 +49,9 @@ func refMulGrad(s Semiring, a, b *Banded, dc dense) (ga, gb dense) {
 							wa, wb = 1, 1
 						}
 					}
+					if s == Log && math.IsInf(C[m][i][j], -1) || s == Max && k != first {
+						continue // no gradient by definition, whatever d is
+					}
 					ga[m][i][k] += d * wa
 					gb[m][k][j] += d * wb
 				}
@@ -79,9 +83,16 @@ func TestMulBackward(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					// Some zero seeds: a zero dC must add nothing.
+					// Some zero seeds: a zero dC must add nothing. Some
+					// infinite ones where they reach no term or, for Max,
+					// only the first maximal one: no NaN may come of them.
 					for i := 0; i < c.batch*c.n*cc.Width(); i += 3 {
 						setAt(dc, i, 0)
+					}
+					for i := 1; i < c.batch*c.n*cc.Width(); i += 5 {
+						if s == Max || s == Log && math.IsInf(getAt(cc, i), -1) {
+							setAt(dc, i, math.Inf(1))
+						}
 					}
 					wantA, wantB := refMulGrad(s, a, b, denseOf(dc))
 					la, lb, lc := a.layout(), b.layout(), cc.layout()
