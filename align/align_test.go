@@ -150,6 +150,17 @@ func TestDP(t *testing.T) {
 				}
 				z, marg := run(t, m, p)
 				checkAgainst(t, "DP", m, p, z, marg, forwardBackward, 1e-8)
+				if s == Log {
+					// Max: log Z (the best score) only; its marginals are
+					// checked against the enumerator.
+					m.Semiring = Max
+					zm, _ := run(t, m, p)
+					for b := range p.batch {
+						if wz, _ := forwardBackward(Max, mode, p.item(m, b)); !close(zm[b], wz, 1e-12) {
+							t.Fatalf("DP %v item %d: best score %v, want %v", m, b, zm[b], wz)
+						}
+					}
+				}
 			}
 		}
 	}

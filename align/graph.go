@@ -14,8 +14,13 @@ import (
 // M); nil means N (or M) for every item. Cells past a length are never read.
 // gorgonia.Grad of the sum of the result with respect to theta gives the
 // marginals.
-func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.Node, error) {
+func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia.Node, err error) {
 	const op = "LogPartition"
+	defer func() {
+		if r := recover(); r != nil {
+			z, err = nil, errorf(op, "internal error: %v", r)
+		}
+	}()
 	if theta == nil {
 		return nil, errorf(op, "nil potentials")
 	}
@@ -54,8 +59,7 @@ func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.N
 			return nil, wrap(op, err)
 		}
 	}
-	z, err := p.total(v)
-	if err != nil {
+	if z, err = p.total(v); err != nil {
 		return nil, wrap(op, err)
 	}
 	return z, nil
