@@ -22,6 +22,11 @@ var pairCases = []struct {
 	{1, 6, 2, 0, 0, 2},
 }
 
+// singleCases are the shapes of one-operand checks.
+var singleCases = []struct{ batch, n, l, u int }{
+	{1, 1, 0, 0}, {2, 4, 1, 2}, {1, 5, -1, 3}, {1, 3, 5, 4}, {2, 5, 2, -2},
+}
+
 func TestGradMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, c := range pairCases {
