@@ -1,0 +1,379 @@
+package bandop
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// VecMul returns the row vectors r = v ⊗ A of each matrix A of a,
+// r[b,j] = ⊕_i v[b,i] ⊗ A_b[i,j]. v must have shape (batch, n) and a's
+// dtype; a's fill must be the semiring's zero. The result has shape
+// (batch, n).
+func (a *Banded) VecMul(v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
+	return vecEager(true, a, v, s)
+}
+
+// VecMul adds the row-vector product v ⊗ a to the graph (see Banded.VecMul);
+// v has shape (batch, n). Its gradient with respect to both operands is
+// defined.
+func VecMul(v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
+	return vecGraph(true, v, a, s)
+}
+
+func vecName(left bool) string {
+	if left {
+		return "VecMul"
+	}
+	return "MulVec"
+}
+
+// vecLayout checks the operands of VecMul or MulVec and returns A's layout.
+func vecLayout(op string, aOp func(op, name string) (layout, error), vdt tensor.Dtype, vs tensor.Shape, s Semiring) (layout, error) {
+	if err := checkSemiring(op, s); err != nil {
+		return layout{}, err
+	}
+	la, err := aOp(op, "A")
+	if err != nil {
+		return layout{}, err
+	}
+	if err := zeroFill(op, s, la, "A"); err != nil {
+		return layout{}, err
+	}
+	if vdt != la.dt {
+		return layout{}, errorf(op, "v has dtype %v, A has %v", vdt, la.dt)
+	}
+	if vs.Dims() != 2 || vs[0] != la.batch || vs[1] != la.n {
+		return layout{}, errorf(op, "v has shape %v, want (%d, %d): A's batch and n", vs, la.batch, la.n)
+	}
+	return la, nil
+}
+
+func vecEager(left bool, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
+	op := vecName(left)
+	if v == nil {
+		return nil, errorf(op, "v is nil")
+	}
+	la, err := vecLayout(op, a.operand, v.Dtype(), v.Shape(), s)
+	if err != nil {
+		return nil, err
+	}
+	vd := contiguous(v)
+	r := newDense(la.dt, tensor.Shape{la.batch, la.n}, 0)
+	switch la.dt {
+	case tensor.Float32:
+		vecForward(s, left, r.Data().([]float32), vd.Data().([]float32), storage[float32](a), la)
+	default:
+		vecForward(s, left, r.Data().([]float64), vd.Data().([]float64), storage[float64](a), la)
+	}
+	return r, nil
+}
+
+func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
+	name := vecName(left)
+	if v == nil {
+		return nil, errorf(name, "v is nil")
+	}
+	la, err := vecLayout(name, func(op, n string) (layout, error) { return a.layout(op, n) }, v.Dtype(), v.Shape(), s)
+	if err != nil {
+		return nil, err
+	}
+	op := &vecOp{s: s, a: la, left: left}
+	var out *gorgonia.Node
+	if left {
+		out, err = gorgonia.ApplyOp(op, v, a.Node)
+	} else {
+		out, err = gorgonia.ApplyOp(op, a.Node, v)
+	}
+	if err != nil {
+		return nil, errorf(name, "%v", err)
+	}
+	return out, nil
+}
+
+// vecSpan returns the terms of output o (= b·n + j for VecMul, b·n + i for
+// MulVec): cnt products v[v0+t] ⊗ a[a0+t·aStep]. Both products reduce to
+// this one form, so they share their kernels: VecMul walks down column j of
+// A (a step of Width−1 slots from row to row), MulVec along row i.
+func vecSpan(left bool, o int, l layout) (v0, a0, aStep, cnt int) {
+	n, w := l.n, l.width()
+	b, x := o/n, o%n
+	if left {
+		iLo, iHi := max(0, x-l.upper), min(n-1, x+l.lower)
+		if iHi < iLo {
+			return 0, 0, 0, 0
+		}
+		return b*n + iLo, (b*n+iLo)*w + x - iLo + l.lower, w - 1, iHi - iLo + 1
+	}
+	kLo, kHi := validSlots(x, n, l.lower, w)
+	return b*n + x + kLo - l.lower, o*w + kLo, 1, kHi - kLo
+}
+
+// vecForward computes r for VecMul (left) or MulVec. The alignment scan
+// calls it on small operands thousands of times, so small work runs without
+// a closure or goroutine.
+func vecForward[T float](s Semiring, left bool, r, v, a []T, l layout) {
+	outs := l.batch * l.n
+	if work := outs * l.width(); work < minParallelWork {
+		vecRows(s, left, r, v, a, l, 0, outs)
+		return
+	}
+	parallelFor(outs, outs*l.width(), func(lo, hi int) { vecRows(s, left, r, v, a, l, lo, hi) })
+}
+
+func vecRows[T float](s Semiring, left bool, r, v, a []T, l layout, lo, hi int) {
+	for o := lo; o < hi; o++ {
+		v0, a0, step, cnt := vecSpan(left, o, l)
+		r[o] = vecDot(s, v, a, v0, a0, step, cnt)
+	}
+}
+
+// vecDot returns ⊕_t v[v0+t] ⊗ a[a0+t·step] over cnt terms, the semiring's
+// zero when cnt is 0. Log takes the maximum first and sums exp(term − max),
+// so no exp overflows; an infinite maximum is the result itself (all terms
+// −Inf, or one +Inf), which avoids Inf − Inf.
+func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
+	if cnt == 0 {
+		return T(s.Zero())
+	}
+	vs := v[v0 : v0+cnt]
+	switch s {
+	case Real:
+		var acc T
+		for t, x := range vs {
+			acc += x * a[a0+t*step]
+		}
+		return acc
+	case Max:
+		acc := T(math.Inf(-1))
+		for t, x := range vs {
+			acc = max(acc, x+a[a0+t*step])
+		}
+		return acc
+	}
+	m := T(math.Inf(-1))
+	for t, x := range vs {
+		m = max(m, x+a[a0+t*step])
+	}
+	if math.IsInf(float64(m), 0) || m != m {
+		return m
+	}
+	var sum float64
+	mf := float64(m)
+	for t, x := range vs {
+		sum += math.Exp(float64(x+a[a0+t*step]) - mf)
+	}
+	return T(mf + math.Log(sum))
+}
+
+// vecBackward computes the gradient g of Σ dr·r with respect to v (wrt = v)
+// or to A, given r bit for bit as the forward computed it (Max finds its
+// first maximal term as the first equal to r). Outputs of one matrix add
+// into the same gradient entries, so only matrices run in parallel. A term
+// with dr = 0 adds nothing, nor does a term of weight 0 by definition (a
+// Log or Max sum that is −Inf, a Max term not the first maximal one),
+// whatever the other factor, so an infinite dr makes no NaN elsewhere.
+func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l layout) {
+	body := func(lo, hi int) {
+		for o := lo * l.n; o < hi*l.n; o++ {
+			d := dr[o]
+			if d == 0 {
+				continue
+			}
+			v0, a0, step, cnt := vecSpan(left, o, l)
+			vecDotGrad(s, wrtV, g, v, a, r[o], d, v0, a0, step, cnt)
+		}
+	}
+	if work := l.batch * l.n * l.width(); work < minParallelWork {
+		body(0, l.batch)
+		return
+	}
+	parallelFor(l.batch, l.batch*l.n*l.width(), body)
+}
+
+// vecDotGrad adds d times the gradient of vecDot's result rv with respect to
+// its v terms (wrtV) or a terms into g.
+func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, step, cnt int) {
+	if cnt == 0 || (s != Real && math.IsInf(float64(rv), -1)) {
+		return
+	}
+	vs := v[v0 : v0+cnt]
+	add := func(t int, x T) {
+		if wrtV {
+			g[v0+t] += x
+		} else {
+			g[a0+t*step] += x
+		}
+	}
+	switch s {
+	case Real:
+		for t, x := range vs {
+			if wrtV {
+				g[v0+t] += d * a[a0+t*step]
+			} else {
+				g[a0+t*step] += d * x
+			}
+		}
+	case Max:
+		for t, x := range vs {
+			if x+a[a0+t*step] == rv {
+				add(t, d)
+				return
+			}
+		}
+	default:
+		rf := float64(rv)
+		for t, x := range vs {
+			add(t, d*T(math.Exp(float64(x+a[a0+t*step])-rf)))
+		}
+	}
+}
+
+// vecOp is the Gorgonia Op of VecMul (left: inputs v, A) and of MulVec
+// (inputs A, v); the two differ only in which way the kernel walks A.
+type vecOp struct {
+	opBase
+	s    Semiring
+	a    layout // A's layout; v has shape (batch, n)
+	left bool
+}
+
+func (op *vecOp) String() string {
+	return fmt.Sprintf("bandop.%s{%v, A(%d,%d), %v}", vecName(op.left), op.s, op.a.lower, op.a.upper, op.a.dt)
+}
+func (op *vecOp) Arity() int                { return 2 }
+func (op *vecOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
+func (op *vecOp) Hashcode() uint32          { return hashcode(op) }
+func (op *vecOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
+
+func (op *vecOp) Type() hm.Type {
+	if op.left {
+		return fnType(op.a.dt, 2, 3, 2)
+	}
+	return fnType(op.a.dt, 3, 2, 2)
+}
+
+func (op *vecOp) vShape() tensor.Shape { return tensor.Shape{op.a.batch, op.a.n} }
+
+// vIn returns the input position of v; A is the other one.
+func (op *vecOp) vIn() int {
+	if op.left {
+		return 0
+	}
+	return 1
+}
+
+func (op *vecOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.vShape(), nil
+}
+
+// operands returns v and A from an Op's inputs.
+func (op *vecOp) operands(name string, vals []gorgonia.Value) (v, a *tensor.Dense, err error) {
+	if v, err = input(name, vals, op.vIn(), op.a.dt, op.vShape()); err != nil {
+		return
+	}
+	a, err = input(name, vals, 1-op.vIn(), op.a.dt, op.a.shape())
+	return
+}
+
+func (op *vecOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	name := vecName(op.left)
+	if err := checkArity(name, vals, 2); err != nil {
+		return nil, err
+	}
+	v, a, err := op.operands(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	r := newDense(op.a.dt, op.vShape(), 0)
+	switch op.a.dt {
+	case tensor.Float32:
+		vecForward(op.s, op.left, r.Data().([]float32), v.Data().([]float32), a.Data().([]float32), op.a)
+	default:
+		vecForward(op.s, op.left, r.Data().([]float64), v.Data().([]float64), a.Data().([]float64), op.a)
+	}
+	return r, nil
+}
+
+func (op *vecOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, errorf(vecName(op.left), "SymDiff got %d inputs, want 2", len(inputs))
+	}
+	var gs gorgonia.Nodes
+	for wrt := 0; wrt < 2; wrt++ {
+		g, err := gorgonia.ApplyOp(&vecGradOp{vecOp: *op, wrt: wrt}, inputs[0], inputs[1], output, grad)
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, g)
+	}
+	return gs, nil
+}
+
+// vecGradOp is the backward Op of VecMul and MulVec: from the forward's two
+// inputs (in the forward's order), r and dr it returns the gradient with
+// respect to input wrt.
+type vecGradOp struct {
+	vecOp
+	wrt int
+}
+
+func (op *vecGradOp) name() string { return vecName(op.left) + "Grad" }
+
+func (op *vecGradOp) String() string {
+	return fmt.Sprintf("bandop.%s{wrt %d, %v, A(%d,%d), %v}", op.name(), op.wrt, op.s, op.a.lower, op.a.upper, op.a.dt)
+}
+func (op *vecGradOp) Arity() int            { return 4 }
+func (op *vecGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *vecGradOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *vecGradOp) Type() hm.Type {
+	out := 3
+	if op.wrt == op.vIn() {
+		out = 2
+	}
+	if op.left {
+		return fnType(op.a.dt, 2, 3, 2, 2, out)
+	}
+	return fnType(op.a.dt, 3, 2, 2, 2, out)
+}
+
+func (op *vecGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if op.wrt == op.vIn() {
+		return op.vShape(), nil
+	}
+	return op.a.shape(), nil
+}
+
+func (op *vecGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.name()
+	if err := checkArity(name, vals, 4); err != nil {
+		return nil, err
+	}
+	v, a, err := op.vecOp.operands(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	r, err := input(name, vals, 2, op.a.dt, op.vShape())
+	if err != nil {
+		return nil, err
+	}
+	dr, err := input(name, vals, 3, op.a.dt, op.vShape())
+	if err != nil {
+		return nil, err
+	}
+	shape, _ := op.InferShape()
+	g := newDense(op.a.dt, shape, 0)
+	wrtV := op.wrt == op.vIn()
+	switch op.a.dt {
+	case tensor.Float32:
+		vecBackward(op.s, op.left, wrtV, g.Data().([]float32), v.Data().([]float32), a.Data().([]float32), r.Data().([]float32), dr.Data().([]float32), op.a)
+	default:
+		vecBackward(op.s, op.left, wrtV, g.Data().([]float64), v.Data().([]float64), a.Data().([]float64), r.Data().([]float64), dr.Data().([]float64), op.a)
+	}
+	return g, nil
+}
