@@ -442,6 +442,15 @@ var doGraphs = []struct {
 			e := errMust(FromDenseNode(errMust(ToDense(c)), 1, 1, 0))
 			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(e)))), []*gorgonia.Node{a.Node, b.Node}
 		}},
+	{"VecMul+MulVec", []string{"bandop.VecMul", "bandop.VecMulGrad", "bandop.MulVec", "bandop.MulVecGrad"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			a := f.node(t, g, f.val(t, Log, dt, 2, 4, 1, 2))
+			v := gorgonia.NewMatrix(g, dt, gorgonia.WithShape(2, 4), gorgonia.WithName("v"),
+				gorgonia.WithValue(newDense(dt, tensor.Shape{2, 4}, 0.25)))
+			u := errMust(VecMul(v, a, Log))
+			return gorgonia.Must(gorgonia.Sum(errMust(MulVec(a, u, Log)))), []*gorgonia.Node{a.Node, v}
+		}},
 	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
@@ -484,4 +493,59 @@ func TestErrorsDoGenerated(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestErrorsVectors(t *testing.T) {
+	f := newErrFixture()
+	a := f.val(t, Real, tensor.Float64, 2, 5, 1, 1)
+	aLog := f.val(t, Log, tensor.Float64, 2, 5, 1, 1)
+	v := errDense(tensor.Float64, 2, 5)
+	v1 := errDense(tensor.Float64, 5)
+	v3 := errDense(tensor.Float64, 3, 5)
+	v6 := errDense(tensor.Float64, 2, 6)
+	v32 := errDense(tensor.Float32, 2, 5)
+	vi := tensor.New(tensor.WithShape(2, 5), tensor.Of(tensor.Int))
+	g := gorgonia.NewGraph()
+	na, naLog := f.node(t, g, a), f.node(t, g, aLog)
+	gv := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 5), gorgonia.WithName("v"))
+	gv1 := gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(5), gorgonia.WithName("v1"))
+	gv3 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 5), gorgonia.WithName("v3"))
+	gv6 := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 6), gorgonia.WithName("v6"))
+	gv32 := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(2, 5), gorgonia.WithName("v32"))
+	rank2 := errFakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0)
+	var nilB *Banded
+	type vecE func(v *tensor.Dense, s Semiring) (*tensor.Dense, error)
+	var cases []errCase
+	for _, o := range []struct {
+		name string
+		e    func(a *Banded) vecE
+		g    func(a *Node, v *gorgonia.Node, s Semiring) (*gorgonia.Node, error)
+	}{
+		{"VecMul", func(a *Banded) vecE { return a.VecMul }, func(a *Node, v *gorgonia.Node, s Semiring) (*gorgonia.Node, error) { return VecMul(v, a, s) }},
+		{"MulVec", func(a *Banded) vecE { return a.MulVec }, MulVec},
+	} {
+		e, gf := o.e, o.g
+		cases = append(cases,
+			errCase{o.name + "/batch", wBatch, []*Banded{a}, []*tensor.Dense{v3}, func() error { _, err := e(a)(v3, Real); return err }},
+			errCase{o.name + "/n", wN, []*Banded{a}, []*tensor.Dense{v6}, func() error { _, err := e(a)(v6, Real); return err }},
+			errCase{o.name + "/rank", wShape, []*Banded{a}, []*tensor.Dense{v1}, func() error { _, err := e(a)(v1, Real); return err }},
+			errCase{o.name + "/dtype", wDtype, []*Banded{a}, []*tensor.Dense{v32}, func() error { _, err := e(a)(v32, Real); return err }},
+			errCase{o.name + "/int", wDtype, []*Banded{a}, []*tensor.Dense{vi}, func() error { _, err := e(a)(vi, Real); return err }},
+			errCase{o.name + "/semiring", wSemiring, []*Banded{a}, []*tensor.Dense{v}, func() error { _, err := e(a)(v, Semiring(4)); return err }},
+			errCase{o.name + "/fill", wFill, []*Banded{a}, []*tensor.Dense{v}, func() error { _, err := e(a)(v, Log); return err }},
+			errCase{o.name + "/fill Real", wFill, []*Banded{aLog}, []*tensor.Dense{v}, func() error { _, err := e(aLog)(v, Real); return err }},
+			errCase{o.name + "/nil v", wNil, []*Banded{a}, nil, func() error { _, err := e(a)(nil, Real); return err }},
+			errCase{o.name + "/nil A", wNil, nil, []*tensor.Dense{v}, func() error { _, err := e(nilB)(v, Real); return err }},
+			errCase{o.name + " graph/batch", wBatch, nil, nil, func() error { _, err := gf(na, gv3, Real); return err }},
+			errCase{o.name + " graph/n", wN, nil, nil, func() error { _, err := gf(na, gv6, Real); return err }},
+			errCase{o.name + " graph/rank", wShape, nil, nil, func() error { _, err := gf(na, gv1, Real); return err }},
+			errCase{o.name + " graph/dtype", wDtype, nil, nil, func() error { _, err := gf(na, gv32, Real); return err }},
+			errCase{o.name + " graph/semiring", wSemiring, nil, nil, func() error { _, err := gf(na, gv, Semiring(3)); return err }},
+			errCase{o.name + " graph/fill", wFill, nil, nil, func() error { _, err := gf(naLog, gv, Real); return err }},
+			errCase{o.name + " graph/nil v", wNil, nil, nil, func() error { _, err := gf(na, nil, Real); return err }},
+			errCase{o.name + " graph/nil A", wNil, nil, nil, func() error { _, err := gf(nil, gv, Real); return err }},
+			errCase{o.name + " graph/A rank", wShape, nil, nil, func() error { _, err := gf(rank2, gv, Real); return err }},
+		)
+	}
+	runErrCases(t, cases)
 }
