@@ -451,6 +451,13 @@ var doGraphs = []struct {
 			u := errMust(VecMul(v, a, Log))
 			return gorgonia.Must(gorgonia.Sum(errMust(MulVec(a, u, Log)))), []*gorgonia.Node{a.Node, v}
 		}},
+	{"Plus+Times", []string{"bandop.Plus", "bandop.PlusGrad", "bandop.Times", "bandop.TimesGrad"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
+			p := errMust(Times(errMust(Plus(a, b, Real)), b, Real))
+			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(p)))), []*gorgonia.Node{a.Node, b.Node}
+		}},
 	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
@@ -547,5 +554,59 @@ func TestErrorsVectors(t *testing.T) {
 			errCase{o.name + " graph/A rank", wShape, nil, nil, func() error { _, err := gf(rank2, gv, Real); return err }},
 		)
 	}
+	runErrCases(t, cases)
+}
+
+func TestErrorsElementwise(t *testing.T) {
+	f := newErrFixture()
+	a := f.val(t, Real, tensor.Float64, 2, 5, 1, 1)
+	aLog := f.val(t, Log, tensor.Float64, 2, 5, 1, 1)
+	b := f.val(t, Real, tensor.Float64, 2, 5, 0, 2)
+	b3 := f.val(t, Real, tensor.Float64, 3, 5, 0, 2)
+	b6 := f.val(t, Real, tensor.Float64, 2, 6, 0, 2)
+	b32 := f.val(t, Real, tensor.Float32, 2, 5, 0, 2)
+	g := gorgonia.NewGraph()
+	na, nb := f.node(t, g, a), f.node(t, g, b)
+	nb3, nb6, nb32 := f.node(t, g, b3), f.node(t, g, b6), f.node(t, g, b32)
+	far := f.val(t, Real, tensor.Float64, 2, 5, -2, 4) // no diagonal in common with a
+	naLog, nfar := f.node(t, g, aLog), f.node(t, g, far)
+	rank2 := errFakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0)
+	mism := errFakeNode(g, tensor.Float64, tensor.Shape{2, 5, 4}, 1, 1, 0)
+	var nilB *Banded
+	type bin func(x, y *Banded, s Semiring) (*Banded, error)
+	type gbin func(x, y *Node, s Semiring) (*Node, error)
+	var cases []errCase
+	for _, o := range []struct {
+		name string
+		e    bin
+		g    gbin
+	}{
+		{"Plus", (*Banded).Plus, Plus},
+		{"Times", (*Banded).Times, Times},
+	} {
+		e, gf := o.e, o.g
+		cases = append(cases,
+			errCase{o.name + "/batch", wBatch, []*Banded{a, b3}, nil, func() error { _, err := e(a, b3, Real); return err }},
+			errCase{o.name + "/n", wN, []*Banded{a, b6}, nil, func() error { _, err := e(a, b6, Real); return err }},
+			errCase{o.name + "/dtype", wDtype, []*Banded{a, b32}, nil, func() error { _, err := e(a, b32, Real); return err }},
+			errCase{o.name + "/semiring", wSemiring, []*Banded{a, b}, nil, func() error { _, err := e(a, b, Semiring(9)); return err }},
+			errCase{o.name + "/fill", wFill, []*Banded{a, aLog}, nil, func() error { _, err := e(aLog, a, Log); return err }},
+			errCase{o.name + "/fill Max", wFill, []*Banded{a, b}, nil, func() error { _, err := e(a, b, Max); return err }},
+			errCase{o.name + "/nil A", wNil, []*Banded{b}, nil, func() error { _, err := e(nilB, b, Real); return err }},
+			errCase{o.name + "/nil B", wNil, []*Banded{a}, nil, func() error { _, err := e(a, nil, Real); return err }},
+			errCase{o.name + " graph/batch", wBatch, nil, nil, func() error { _, err := gf(na, nb3, Real); return err }},
+			errCase{o.name + " graph/n", wN, nil, nil, func() error { _, err := gf(na, nb6, Real); return err }},
+			errCase{o.name + " graph/dtype", wDtype, nil, nil, func() error { _, err := gf(na, nb32, Real); return err }},
+			errCase{o.name + " graph/semiring", wSemiring, nil, nil, func() error { _, err := gf(na, nb, Semiring(-2)); return err }},
+			errCase{o.name + " graph/fill", wFill, nil, nil, func() error { _, err := gf(naLog, nb, Real); return err }},
+			errCase{o.name + " graph/nil", wNil, nil, nil, func() error { _, err := gf(na, nil, Real); return err }},
+			errCase{o.name + " graph/rank", wShape, nil, nil, func() error { _, err := gf(rank2, nb, Real); return err }},
+			errCase{o.name + " graph/band vs shape", wShape, nil, nil, func() error { _, err := gf(na, mism, Real); return err }},
+		)
+	}
+	cases = append(cases,
+		errCase{"Times/disjoint bands", `intersect|band|width|empty`, []*Banded{a, far}, nil, func() error { _, err := a.Times(far, Real); return err }},
+		errCase{"Times graph/disjoint bands", `intersect|band|width|empty`, nil, nil, func() error { _, err := Times(na, nfar, Real); return err }},
+	)
 	runErrCases(t, cases)
 }
