@@ -458,6 +458,12 @@ var doGraphs = []struct {
 			p := errMust(Times(errMust(Plus(a, b, Real)), b, Real))
 			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(p)))), []*gorgonia.Node{a.Node, b.Node}
 		}},
+	{"Sum", []string{"bandop.Sum", "bandop.SumGrad"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			a := f.node(t, g, f.val(t, Max, dt, 2, 4, 1, 2))
+			return gorgonia.Must(gorgonia.Sum(errMust(Sum(a, Max)))), []*gorgonia.Node{a.Node}
+		}},
 	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
@@ -554,6 +560,24 @@ func TestErrorsVectors(t *testing.T) {
 			errCase{o.name + " graph/A rank", wShape, nil, nil, func() error { _, err := gf(rank2, gv, Real); return err }},
 		)
 	}
+	cases = append(cases,
+		errCase{"Sum/semiring", wSemiring, []*Banded{a}, nil, func() error { _, err := a.Sum(Semiring(7)); return err }},
+		errCase{"Sum/fill", wFill, []*Banded{a}, nil, func() error { _, err := a.Sum(Max); return err }},
+		errCase{"Sum/fill Real", wFill, []*Banded{aLog}, nil, func() error { _, err := aLog.Sum(Real); return err }},
+		errCase{"Sum/nil", wNil, nil, nil, func() error { _, err := nilB.Sum(Real); return err }},
+		errCase{"Sum graph/semiring", wSemiring, nil, nil, func() error { _, err := Sum(na, Semiring(7)); return err }},
+		errCase{"Sum graph/fill", wFill, nil, nil, func() error { _, err := Sum(na, Log); return err }},
+		errCase{"Sum graph/nil", wNil, nil, nil, func() error { _, err := Sum(nil, Real); return err }},
+		errCase{"Sum graph/rank", wShape, nil, nil, func() error { _, err := Sum(rank2, Real); return err }},
+		errCase{"Sum graph/band vs shape", wShape, nil, nil, func() error {
+			_, err := Sum(errFakeNode(g, tensor.Float64, tensor.Shape{2, 5, 2}, 1, 1, 0), Real)
+			return err
+		}},
+		errCase{"Sum graph/dtype", wDtype, nil, nil, func() error {
+			_, err := Sum(errFakeNode(g, tensor.Int, tensor.Shape{2, 5, 3}, 1, 1, 0), Real)
+			return err
+		}},
+	)
 	runErrCases(t, cases)
 }
 

@@ -55,3 +55,27 @@ func TestGradMulVec(t *testing.T) {
 		}
 	}
 }
+
+func TestGradSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, c := range singleCases {
+		for _, s := range semirings {
+			for _, sp := range []bool{false, true} {
+				name := fmt.Sprintf("Sum/%v/b%d_n%d_(%d,%d)_sparse%v", s, c.batch, c.n, c.l, c.u, sp)
+				t.Run(name, func(t *testing.T) {
+					a := band(rng, s, "A", c.batch, c.n, c.l, c.u, s.Zero())
+					if sp {
+						a = sparse(rng, a, s.Zero())
+					}
+					check(t, gradCase{
+						name: name,
+						in:   []operand{a},
+						f:    func(a []arg) (output, error) { return denseOut(bandop.Sum(a[0].B, s)) },
+						// A sparse 1×1 matrix may hold only the zero.
+						allZeroOK: sp && c.n == 1,
+					})
+				})
+			}
+		}
+	}
+}
