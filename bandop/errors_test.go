@@ -594,6 +594,7 @@ func TestErrorsElementwise(t *testing.T) {
 	nb3, nb6, nb32 := f.node(t, g, b3), f.node(t, g, b6), f.node(t, g, b32)
 	far := f.val(t, Real, tensor.Float64, 2, 5, -2, 4) // no diagonal in common with a
 	naLog, nfar := f.node(t, g, aLog), f.node(t, g, far)
+	add := func(x, y float64) float64 { return x + y }
 	rank2 := errFakeNode(g, tensor.Float64, tensor.Shape{2, 5}, 1, 1, 0)
 	mism := errFakeNode(g, tensor.Float64, tensor.Shape{2, 5, 4}, 1, 1, 0)
 	var nilB *Banded
@@ -631,6 +632,19 @@ func TestErrorsElementwise(t *testing.T) {
 	cases = append(cases,
 		errCase{"Times/disjoint bands", `intersect|band|width|empty`, []*Banded{a, far}, nil, func() error { _, err := a.Times(far, Real); return err }},
 		errCase{"Times graph/disjoint bands", `intersect|band|width|empty`, nil, nil, func() error { _, err := Times(na, nfar, Real); return err }},
+	)
+	cases = append(cases,
+		errCase{"Zip/batch", wBatch, []*Banded{a, b3}, nil, func() error { _, err := Zip(a, b3, add); return err }},
+		errCase{"Zip/n", wN, []*Banded{a, b6}, nil, func() error { _, err := Zip(a, b6, add); return err }},
+		errCase{"Zip/dtype", wDtype, []*Banded{a, b32}, nil, func() error { _, err := Zip(a, b32, add); return err }},
+		errCase{"Zip/nil f", `nil|func`, []*Banded{a, b}, nil, func() error { _, err := Zip(a, b, nil); return err }},
+		errCase{"Zip/nil A", wNil, []*Banded{b}, nil, func() error { _, err := Zip(nil, b, add); return err }},
+		errCase{"Zip/nil B", wNil, []*Banded{a}, nil, func() error { _, err := Zip(a, nil, add); return err }},
+		errCase{"Zip/empty A", wNil, []*Banded{b}, nil, func() error { _, err := Zip(&Banded{}, b, add); return err }},
+		errCase{"Zip/f panics", `panic`, []*Banded{a, b}, nil, func() error {
+			_, err := Zip(a, b, func(x, y float64) float64 { panic("boom") })
+			return err
+		}},
 	)
 	runErrCases(t, cases)
 }
