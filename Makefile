@@ -21,3 +21,34 @@ bench-mul:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMul$$' -fuzztime 60s ./bandop
+
+# CUDA (see README "CUDA"). cuda-toolkit installs Debian's CUDA 11.8 when nvcc
+# is missing. cuda-build compiles every package and links every test binary
+# with -tags cuda through build/go.cuda.mod, whose gorgonia.org/cu has our
+# cuDNN stand-in (scripts/cuda-modfile.sh). cuda-test puts the GPU test
+# binaries, a cuBLAS 11 stand-in and run.sh into build/gpu, and runs them
+# when a GPU is present.
+CUDA_GO = -tags cuda -modfile build/go.cuda.mod
+
+.PHONY: cuda-toolkit cuda-modfile cuda-build cuda-test
+
+cuda-toolkit:
+	./scripts/cuda-toolkit.sh
+
+cuda-modfile:
+	./scripts/cuda-modfile.sh
+
+cuda-build: cuda-toolkit cuda-modfile
+	$(GO) build $(CUDA_GO) ./...
+	$(GO) vet $(CUDA_GO) ./...
+	rm -rf build/cuda-tests
+	$(GO) test -c $(CUDA_GO) -o build/cuda-tests/ ./...
+
+cuda-test: cuda-build
+	rm -rf build/gpu
+	mkdir -p build/gpu
+	$(GO) test -c $(CUDA_GO) -o build/gpu/ ./cudaops/... ./bandop
+	./scripts/cublas-stub.sh build/gpu/lib build/gpu/*.test
+	cp scripts/gpu-run.sh build/gpu/run.sh
+	if nvidia-smi -L >/dev/null 2>&1; then build/gpu/run.sh; \
+	else echo "cuda-test: no GPU here; carry build/gpu to a GPU machine and run build/gpu/run.sh"; fi
