@@ -115,7 +115,7 @@ func (p *plan) linear(v *gorgonia.Node, steps []*gorgonia.Node) (*gorgonia.Node,
 		if err != nil {
 			return nil, err
 		}
-		if v, err = vecMul(v, a, p.m.Semiring); err != nil {
+		if v, err = bandop.VecMul(v, a, p.m.Semiring); err != nil {
 			return nil, err
 		}
 	}
@@ -163,7 +163,7 @@ func (p *plan) logDepth(v, r *gorgonia.Node, count int) (*gorgonia.Node, error) 
 			}
 		}
 	}
-	return vecMul(v, a, s)
+	return bandop.VecMul(v, a, s)
 }
 
 // total returns the ⊕ of each item's final vector, (batch).
@@ -176,7 +176,7 @@ func (p *plan) total(v *gorgonia.Node) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return bandSum(diag, p.m.Semiring)
+	return bandop.Sum(diag, p.m.Semiring)
 }
 
 func pow2(n int) int {
