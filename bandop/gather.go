@@ -21,16 +21,24 @@ import (
 // once, e.g. the per-step matrices of package align from alignment
 // potentials, where hundreds of Gorgonia slices would cost more than the
 // arithmetic.
+//
+// A map must not be changed once it has been used: its consistency is
+// checked on first use only.
 type GatherMap struct {
 	In, Out tensor.Shape
 	Index   []int32
 	Consts  []float64
+
+	checked bool // check passed once; the O(len(Index)) scan is not repeated
 }
 
 // check returns an error naming op when m is inconsistent.
 func (m *GatherMap) check(op string) error {
 	if m == nil {
 		return errorf(op, "nil map")
+	}
+	if m.checked {
+		return nil
 	}
 	if m.In.TotalSize() < 1 || m.Out.TotalSize() < 1 {
 		return errorf(op, "shapes %v → %v, want both non-empty", m.In, m.Out)
@@ -44,6 +52,7 @@ func (m *GatherMap) check(op string) error {
 			return errorf(op, "index %d of element %d is out of range (input has %d elements, %d constants)", ix, x, in, len(m.Consts))
 		}
 	}
+	m.checked = true
 	return nil
 }
 
