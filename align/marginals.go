@@ -52,7 +52,30 @@ type Program struct {
 	grads  []*gorgonia.Node
 	z      *gorgonia.Node
 	vm     gorgonia.VM
+	steps  *tensor.Dense // the values of the step matrices (Linear)
 	closed bool
+}
+
+func gatherInto[T float32 | float64](dst, x []T, m *bandop.GatherMap) {
+	c := make([]T, len(m.Consts))
+	for k, v := range m.Consts {
+		c[k] = T(v)
+	}
+	for k, ix := range m.Index {
+		if ix >= 0 {
+			dst[k] = x[ix]
+		} else {
+			dst[k] = c[-ix-1]
+		}
+	}
+}
+
+func scatterAdd[T float32 | float64](dst, g []T, index []int32) {
+	for k, ix := range index {
+		if ix >= 0 {
+			dst[ix] += g[k]
+		}
+	}
 }
 
 // Compile builds and compiles the graph of Marginals for potentials of the
@@ -152,22 +175,30 @@ func (pr *Program) run(op string, theta *tensor.Dense) (res *Result, err error) 
 			return nil, wrap(op, err)
 		}
 	} else {
-		r, err := pr.gm.Gather(theta)
-		if err != nil {
-			return nil, wrap(op, err)
+		// The step matrices' values share one buffer, bound once: each run
+		// gathers θ into it in place.
+		if pr.steps == nil {
+			pr.steps = tensor.New(tensor.Of(pr.dt), tensor.WithShape(pr.gm.Out...))
+			per := p.batch * p.size * p.width()
+			for t, in := range pr.input {
+				var val *tensor.Dense
+				switch d := pr.steps.Data().(type) {
+				case []float64:
+					val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
+				case []float32:
+					val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
+				}
+				if err := gorgonia.Let(in, val); err != nil {
+					return nil, wrap(op, err)
+				}
+			}
 		}
-		per := p.batch * p.size * p.width()
-		for t, in := range pr.input {
-			var val *tensor.Dense
-			switch d := r.Data().(type) {
-			case []float64:
-				val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
-			case []float32:
-				val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
-			}
-			if err := gorgonia.Let(in, val); err != nil {
-				return nil, wrap(op, err)
-			}
+		x := contiguous(theta)
+		switch d := pr.steps.Data().(type) {
+		case []float64:
+			gatherInto(d, x.Data().([]float64), pr.gm)
+		case []float32:
+			gatherInto(d, x.Data().([]float32), pr.gm)
 		}
 	}
 	pr.vm.Reset()
@@ -183,23 +214,22 @@ func (pr *Program) run(op string, theta *tensor.Dense) (res *Result, err error) 
 		res.Marginals = contiguous(gv).Clone().(*tensor.Dense)
 		return res, nil
 	}
+	// The adjoint of the gather, step by step from the gradient nodes.
 	per := p.batch * p.size * p.width()
-	gr := tensor.New(tensor.Of(pr.dt), tensor.WithShape(p.steps, p.batch, p.size, p.width()))
+	res.Marginals = tensor.New(tensor.Of(pr.dt), tensor.WithShape(p.batch, p.n, p.mm, 3))
 	for t, gn := range pr.grads {
 		gv, ok := gn.Value().(*tensor.Dense)
 		if !ok {
 			return nil, errorf(op, "gradient of step %d is a %T", t, gn.Value())
 		}
 		gv = contiguous(gv)
-		switch d := gr.Data().(type) {
+		ix := pr.gm.Index[t*per : (t+1)*per]
+		switch d := res.Marginals.Data().(type) {
 		case []float64:
-			copy(d[t*per:(t+1)*per], gv.Data().([]float64))
+			scatterAdd(d, gv.Data().([]float64), ix)
 		case []float32:
-			copy(d[t*per:(t+1)*per], gv.Data().([]float32))
+			scatterAdd(d, gv.Data().([]float32), ix)
 		}
-	}
-	if res.Marginals, err = pr.gm.Scatter(gr); err != nil {
-		return nil, wrap(op, err)
 	}
 	return res, nil
 }
