@@ -1,0 +1,359 @@
+//go:build cuda
+
+package bandop
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// These tests need a GPU: a cuda-tagged binary exits at start-up without
+// one. Each builds a graph with the public API (forward ops, a scalar cost,
+// gorgonia.Grad), evaluates it on the CPU with every Op's Do, then runs
+// every bandop Op of the graph, forward and backward, alone on the GPU
+// (its CUDADo, through a TapeMachine) on the CPU values of its inputs, and
+// compares. TestCUDAGraph runs a whole graph on the GPU.
+
+// cudaGraph is a graph to test: its cost and the inputs it is
+// differentiated with respect to.
+type cudaGraph struct {
+	name string
+	g    *gorgonia.ExprGraph
+	cost *gorgonia.Node
+	wrt  gorgonia.Nodes
+}
+
+// cudaBuilders make the graphs whose ops are tested; each uses one op
+// family and a cost that reaches every output entry.
+var cudaBuilders = []struct {
+	name  string
+	build func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph
+}{
+	{"Mul", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 2, 1, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 0, 3, "B")
+		c := must(Mul(a, b, s))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
+	}},
+	{"MulNegativeBands", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, -1, 3, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 4, -2, "B")
+		c := must(Mul(a, b, s))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
+	}},
+	{"DenseRoundTrip", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		d := must(ToDense(a))
+		b := must(FromDenseNode(d, 2, 0, a.Fill()))
+		return cudaGraph{g: g, cost: cudaCost(t, b, s), wrt: gorgonia.Nodes{a.Node}}
+	}},
+	{"PlusTimes", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 3, 0, "B")
+		c := cudaInput(t, g, rng, s, dt, batch, n, 2, 2, "C")
+		p := must(Plus(a, b, s))
+		q := must(Times(p, c, s))
+		return cudaGraph{g: g, cost: cudaCost(t, q, s), wrt: gorgonia.Nodes{a.Node, b.Node, c.Node}}
+	}},
+	{"VecMulMulVec", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 2, 1, "A")
+		v := cudaVector(g, rng, dt, batch, n, "v")
+		w := cudaVector(g, rng, dt, batch, n, "w")
+		r := must(VecMul(v, a, s))
+		q := must(MulVec(a, w, s))
+		rq := gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.Sum(r)), gorgonia.Must(gorgonia.Sum(q))))
+		return cudaGraph{g: g, cost: rq, wrt: gorgonia.Nodes{a.Node, v, w}}
+	}},
+}
+
+func must[T any](x T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// cudaInput is a random banded input node with NaN in its padding.
+func cudaInput(t *testing.T, g *gorgonia.ExprGraph, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n, lower, upper int, name string) *Node {
+	a := randomFor(t, rng, s, dt, batch, n, lower, upper)
+	node, err := NewNode(g, a, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node
+}
+
+func cudaVector(g *gorgonia.ExprGraph, rng *rand.Rand, dt tensor.Dtype, batch, n int, name string) *gorgonia.Node {
+	v := newDense(dt, tensor.Shape{batch, n}, 0)
+	for i := 0; i < batch*n; i++ {
+		x := rng.Float64()*4 - 2
+		if dt == tensor.Float32 {
+			v.Data().([]float32)[i] = float32(x)
+		} else {
+			v.Data().([]float64)[i] = x
+		}
+	}
+	return gorgonia.NewMatrix(g, dt, gorgonia.WithShape(batch, n), gorgonia.WithValue(v), gorgonia.WithName(name))
+}
+
+// cudaCost is the scalar Σ_b Sum(c)[b]: it reaches every in-band entry of c.
+func cudaCost(t *testing.T, c *Node, s Semiring) *gorgonia.Node {
+	r, err := Sum(c, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gorgonia.Must(gorgonia.Sum(r))
+}
+
+// cpuEval evaluates every node of g with the Ops' Do on the CPU.
+func cpuEval(t *testing.T, g *gorgonia.ExprGraph) map[*gorgonia.Node]gorgonia.Value {
+	sorted, err := gorgonia.Sort(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make(map[*gorgonia.Node]gorgonia.Value)
+	for i := len(sorted) - 1; i >= 0; i-- {
+		n := sorted[i]
+		if n.Op() == nil {
+			vals[n] = n.Value()
+			continue
+		}
+		var in []gorgonia.Value
+		for _, c := range childrenOf(n) {
+			v, ok := vals[c]
+			if !ok {
+				t.Fatalf("cpuEval: %v before its child %v", n, c)
+			}
+			in = append(in, cloneValue(v))
+		}
+		v, err := n.Op().Do(in...)
+		if err != nil {
+			t.Fatalf("cpuEval: %v: %v", n.Op(), err)
+		}
+		vals[n] = v
+	}
+	return vals
+}
+
+// gpuApply runs each ops[i] on the GPU on the inputs ins[i], all in one
+// graph run by one TapeMachine (one CUDA context for the lot), and reads
+// the outputs back to the host.
+func gpuApply(ops []gorgonia.Op, ins [][]gorgonia.Value) ([]gorgonia.Value, error) {
+	g := gorgonia.NewGraph()
+	got := make([]gorgonia.Value, len(ops))
+	for k, op := range ops {
+		var nodes gorgonia.Nodes
+		for i, v := range ins[k] {
+			// Distinct names keep Gorgonia from merging equal-looking inputs.
+			name := fmt.Sprintf("op%d_in%d", k, i)
+			var n *gorgonia.Node
+			if v.Shape().IsScalar() {
+				n = gorgonia.NewScalar(g, v.Dtype(), gorgonia.WithValue(cloneValue(v)), gorgonia.WithName(name))
+			} else {
+				n = gorgonia.NewTensor(g, v.Dtype(), v.Shape().Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithValue(cloneValue(v)), gorgonia.WithName(name))
+			}
+			nodes = append(nodes, n)
+		}
+		out, err := gorgonia.ApplyOp(op, nodes...)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %v", op, err)
+		}
+		gorgonia.Read(out, &got[k])
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		return nil, err
+	}
+	for k := range got {
+		if got[k] == nil {
+			return nil, fmt.Errorf("%v: nothing read back", ops[k])
+		}
+		got[k] = cloneValue(got[k])
+	}
+	return got, nil
+}
+
+// cudaClose compares two values entry by entry: equal infinities, both NaN,
+// or |got − want| ≤ tol·(1 + |want|). It returns a description of the first
+// difference.
+func cudaClose(got, want gorgonia.Value, tol float64) string {
+	if !got.Shape().Eq(want.Shape()) || got.Dtype() != want.Dtype() {
+		return fmt.Sprintf("got %v %v, want %v %v", got.Shape(), got.Dtype(), want.Shape(), want.Dtype())
+	}
+	gs, ws := cudaFloats(got), cudaFloats(want)
+	for i := range ws {
+		g, w := gs[i], ws[i]
+		switch {
+		case math.IsNaN(w) || math.IsNaN(g):
+			if !(math.IsNaN(w) && math.IsNaN(g)) {
+				return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
+			}
+		case math.IsInf(w, 0) || math.IsInf(g, 0):
+			if g != w {
+				return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
+			}
+		case math.Abs(g-w) > tol*(1+math.Abs(w)):
+			return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
+		}
+	}
+	return ""
+}
+
+func cudaFloats(v gorgonia.Value) []float64 {
+	switch x := v.Data().(type) {
+	case []float64:
+		return x
+	case []float32:
+		r := make([]float64, len(x))
+		for i, f := range x {
+			r[i] = float64(f)
+		}
+		return r
+	case float64:
+		return []float64{x}
+	case float32:
+		return []float64{float64(x)}
+	}
+	panic(fmt.Sprintf("cudaFloats: %T", v.Data()))
+}
+
+// childrenOf returns n's operands in order.
+func childrenOf(n *gorgonia.Node) gorgonia.Nodes {
+	var out gorgonia.Nodes
+	it := n.Graph().From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*gorgonia.Node))
+	}
+	return out
+}
+
+// cloneValue copies v into Go memory, so that later runs cannot change it.
+func cloneValue(v gorgonia.Value) gorgonia.Value {
+	c, err := gorgonia.CloneValue(v)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func cudaTol(dt tensor.Dtype) float64 {
+	if dt == tensor.Float32 {
+		return 2e-4
+	}
+	return 1e-10
+}
+
+func isBandop(op gorgonia.Op) bool {
+	return op != nil && strings.HasPrefix(op.String(), "bandop.")
+}
+
+// TestCUDAOps runs every forward and backward bandop Op of the graphs of
+// cudaBuilders on the GPU and compares it with its CPU Do, for every
+// semiring, both dtypes, and shapes from n = 1 to a batch of 70 (more rows
+// than one block). Each Op must be a gorgonia.CUDADoer.
+func TestCUDAOps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	shapes := [][2]int{{1, 1}, {3, 37}, {70, 9}, {2, 300}}
+	if testing.Short() {
+		shapes = [][2]int{{3, 37}}
+	}
+	seen := make(map[string]bool)
+	for _, bld := range cudaBuilders {
+		for _, s := range []Semiring{Real, Log, Max} {
+			for _, dt := range dtypes {
+				for _, sh := range shapes {
+					name := fmt.Sprintf("%s/%v/%v/batch%d_n%d", bld.name, s, dt, sh[0], sh[1])
+					t.Run(name, func(t *testing.T) {
+						cg := bld.build(t, rng, s, dt, sh[0], sh[1])
+						if _, err := gorgonia.Grad(cg.cost, cg.wrt...); err != nil {
+							t.Fatal(err)
+						}
+						vals := cpuEval(t, cg.g)
+						var ops []gorgonia.Op
+						var ins [][]gorgonia.Value
+						var want []gorgonia.Value
+						for _, n := range cg.g.AllNodes() {
+							op := n.Op()
+							if !isBandop(op) {
+								continue
+							}
+							if _, ok := op.(gorgonia.CUDADoer); !ok {
+								t.Errorf("%v is not a gorgonia.CUDADoer", op)
+								continue
+							}
+							seen[fmt.Sprintf("%T", op)] = true
+							var in []gorgonia.Value
+							for _, c := range childrenOf(n) {
+								in = append(in, vals[c])
+							}
+							ops, ins, want = append(ops, op), append(ins, in), append(want, vals[n])
+						}
+						got, err := gpuApply(ops, ins)
+						if err != nil {
+							t.Fatalf("on the GPU: %v", err)
+						}
+						for k, op := range ops {
+							if d := cudaClose(got[k], want[k], cudaTol(dt)); d != "" {
+								t.Errorf("%v: GPU and CPU differ: %s", op, d)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+	t.Logf("Op types run on the GPU: %v", seen)
+}
+
+// TestCUDAGraph runs log Mul, Sum, gorgonia.Sum and Grad in one TapeMachine
+// on the GPU and compares the cost and both gradients with the CPU.
+func TestCUDAGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, dt := range dtypes {
+		t.Run(dt.String(), func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			a := cudaInput(t, g, rng, Log, dt, 4, 50, 3, 2, "A")
+			b := cudaInput(t, g, rng, Log, dt, 4, 50, 1, 4, "B")
+			c := must(Mul(a, b, Log))
+			cost := cudaCost(t, c, Log)
+			grads, err := gorgonia.Grad(cost, a.Node, b.Node)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cpuEval(t, g)
+			var gotCost, gotA, gotB gorgonia.Value
+			gorgonia.Read(cost, &gotCost)
+			gorgonia.Read(grads[0], &gotA)
+			gorgonia.Read(grads[1], &gotB)
+			m := gorgonia.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range []struct {
+				name      string
+				got, want gorgonia.Value
+			}{{"cost", gotCost, want[cost]}, {"dA", gotA, want[grads[0]]}, {"dB", gotB, want[grads[1]]}} {
+				if x.got == nil {
+					t.Errorf("%s: nothing read back", x.name)
+					continue
+				}
+				if d := cudaClose(x.got, x.want, cudaTol(dt)); d != "" {
+					t.Errorf("%s: GPU and CPU differ: %s", x.name, d)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,96 @@
+//go:build cuda
+
+package bandop
+
+import (
+	"github.com/genband/genband/cudaops"
+	"gorgonia.org/cu"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// callsExtern is true under the cuda build tag: every Op is a
+// gorgonia.CUDADoer, so Gorgonia places it on device 0 and preallocates its
+// output there.
+const callsExtern = true
+
+// The PTX module goes into Gorgonia's CUDA "standard library", which every
+// TapeMachine with a CUDA Op loads into each of its engines.
+func init() {
+	gorgonia.AddToStdLib(cudaops.ModuleName, cudaops.Module(), cudaops.Kernels())
+}
+
+// deviceArg is what CUDADo knows of an input: its dtype and shape (device
+// memory cannot be read here, so values are never checked).
+type deviceArg struct {
+	dt    tensor.Dtype
+	shape tensor.Shape
+}
+
+// cudaDo is the body of every CUDADo: it checks the inputs' number, dtype
+// and shape against want, takes the output (dtype dt, shape out) from
+// prealloc or the engine's allocator, and launches l with the output's
+// device pointer first, then the inputs' in order. l's kernel writes every
+// element of the output, padding included.
+func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []deviceArg, inputs []gorgonia.Value) (gorgonia.Value, error) {
+	if err := checkArity(op, inputs, len(want)); err != nil {
+		return nil, err
+	}
+	for i, w := range want {
+		if inputs[i] == nil {
+			return nil, errorf(op, "input %d is nil", i)
+		}
+		if inputs[i].Dtype() != w.dt {
+			return nil, errorf(op, "input %d has dtype %v, want %v", i, inputs[i].Dtype(), w.dt)
+		}
+		if !inputs[i].Shape().Eq(w.shape) {
+			return nil, errorf(op, "input %d has shape %v, want %v", i, inputs[i].Shape(), w.shape)
+		}
+	}
+	machine, ok := extern.(gorgonia.CUDAMachine)
+	if !ok {
+		return nil, errorf(op, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
+	}
+	d := int(dev)
+	if d < 0 || d >= len(machine.Engines()) {
+		return nil, errorf(op, "no CUDA engine for device %v", dev)
+	}
+	eng := &machine.Engines()[d]
+	name := cudaops.ModuleName + "." + l.Kernel
+	fn, ok := eng.Functions()[name]
+	if !ok {
+		return nil, errorf(op, "kernel %s is not loaded in the CUDA engine", name)
+	}
+
+	size := int64(out.TotalSize()) * int64(dt.Size())
+	var res gorgonia.Value
+	if prealloc != nil && prealloc.Dtype() == dt && prealloc.Shape().Eq(out) && prealloc.Uintptr() != 0 {
+		res = prealloc
+	} else {
+		mem, err := machine.Get(dev, size)
+		if err != nil {
+			return nil, errorf(op, "allocating %d bytes on %v: %v", size, dev, err)
+		}
+		res = tensor.New(tensor.WithShape(out...), tensor.Of(dt), tensor.FromMemory(mem.Uintptr(), uintptr(size)))
+	}
+	ptrs := make([]cu.DevicePtr, 0, 1+len(inputs))
+	ptrs = append(ptrs, cu.DevicePtr(res.Uintptr()))
+	for _, v := range inputs {
+		ptrs = append(ptrs, cu.DevicePtr(v.Uintptr()))
+	}
+	ctx := machine.Contexts()[d]
+	if err := l.Run(ctx, fn, ptrs...); err != nil {
+		return nil, errorf(op, "%v", err)
+	}
+	ctx.Synchronize()
+	// Flush the batched context now, so a failed launch is reported by this
+	// Op rather than by whatever runs next.
+	extern.Signal()
+	if err := ctx.Errors(); err != nil {
+		return nil, errorf(op, "kernel %s: %v", l.Kernel, err)
+	}
+	return res, nil
+}
+
+// bandArg is the deviceArg of a banded operand of layout l.
+func bandArg(l layout) deviceArg { return deviceArg{l.dt, l.shape()} }
