@@ -1,12 +1,14 @@
 package align
 
-// TEMPORARY stand-in until bandop.Reband lands.
 
 import (
 	"github.com/genband/genband/bandop"
 	"gorgonia.org/tensor"
 )
 
+// reband returns a with its band window moved to (l, u), the new diagonals
+// the fill: bandop.Reband's meaning, built from one bandop.Gather (it stands
+// in for bandop.Reband, which was not yet written when this package was).
 func reband(a *bandop.Node, l, u int) (*bandop.Node, error) {
 	sh := a.Shape()
 	batch, n, w := sh[0], sh[1], sh[2]
