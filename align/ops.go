@@ -1,6 +1,5 @@
 package align
 
-
 import (
 	"github.com/genband/genband/bandop"
 	"gorgonia.org/tensor"
