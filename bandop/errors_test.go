@@ -464,6 +464,13 @@ var doGraphs = []struct {
 			a := f.node(t, g, f.val(t, Max, dt, 2, 4, 1, 2))
 			return gorgonia.Must(gorgonia.Sum(errMust(Sum(a, Max)))), []*gorgonia.Node{a.Node}
 		}},
+	{"shape ops", []string{"bandop.Transpose", "bandop.RowShift", "bandop.RowShiftGrad", "bandop.ColShift", "bandop.ColShiftGrad", "bandop.Reband", "bandop.RebandGrad"},
+		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
+			g := gorgonia.NewGraph()
+			a := f.node(t, g, f.val(t, Real, dt, 2, 5, 1, 2))
+			c := errMust(Reband(errMust(ColShift(errMust(RowShift(errMust(Transpose(a)), 1)), -1)), 2, 2))
+			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(c)))), []*gorgonia.Node{a.Node}
+		}},
 	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()

@@ -1,9 +1,3 @@
-//go:build shapeops
-
-// The checks in this file wait for the shape ops (Transpose, Reband,
-// RowShift, ColShift) of the agreed API: run them with -tags shapeops once
-// those ops exist, then drop the build constraint.
-
 package gradtest
 
 import (
