@@ -158,7 +158,7 @@ func (p *plan) logDepth(v, r *gorgonia.Node, count int) (*gorgonia.Node, error) 
 		// the matrix (with a gap the matrix is small and this bounds the
 		// work).
 		if lo, up := min(a.Lower(), p.size-1), min(a.Upper(), p.size-1); lo != a.Lower() || up != a.Upper() {
-			if a, err = reband(a, lo, up); err != nil {
+			if a, err = bandop.Reband(a, lo, up); err != nil {
 				return nil, err
 			}
 		}
