@@ -49,39 +49,37 @@ var pictures = []picture{
 	{"matrix", "A", func(a *bandop.Banded) (*bandop.Banded, error) { return a, nil }},
 	{"mean_self", "(A+A)/2 by Zip", func(a *bandop.Banded) (*bandop.Banded, error) { return bandop.Zip(a, a, mean) }},
 	{"mul_self", "A·A", func(a *bandop.Banded) (*bandop.Banded, error) { return a.Mul(a, bandop.Real) }},
-	// Pending until bandop's Transpose, RowShift, ColShift and BandShift
-	// land; uncomment then (and the matching rows of TestPictureMatrices):
-	// {"transpose", "Aᵀ", func(a *bandop.Banded) (*bandop.Banded, error) { return a.Transpose(), nil }},
-	// {"mean_transpose", "(A+Aᵀ)/2 by Zip", func(a *bandop.Banded) (*bandop.Banded, error) { return bandop.Zip(a, a.Transpose(), mean) }},
-	// {"rowshift_plus1", "RowShift(A, +1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.RowShift(1) }},
-	// {"rowshift_minus1", "RowShift(A, −1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.RowShift(-1) }},
-	// {"colshift_plus1", "ColShift(A, +1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.ColShift(1) }},
-	// {"colshift_minus1", "ColShift(A, −1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.ColShift(-1) }},
-	// // genbmm's band_shift: the same matrix seen through a window moved by
-	// // one diagonal, so one diagonal is dropped and an empty one appears.
-	// {"bandshift_plus1", "BandShift(A, +1) = Reband(A, 2, 1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.BandShift(1) }},
-	// {"bandshift_minus1", "BandShift(A, −1) = Reband(A, 0, 3)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.BandShift(-1) }},
-	// // (A·Aᵀ)³, computed as ((A·Aᵀ)·(A·Aᵀ))·(A·Aᵀ).
-	// {"mul_transpose_cubed", "(A·Aᵀ)³", func(a *bandop.Banded) (*bandop.Banded, error) {
-	// 	p, err := a.Mul(a.Transpose(), bandop.Real)
-	// 	if err != nil {
-	// 		return nil, err
-	// 	}
-	// 	p2, err := p.Mul(p, bandop.Real)
-	// 	if err != nil {
-	// 		return nil, err
-	// 	}
-	// 	return p2.Mul(p, bandop.Real)
-	// }},
-	// // A times the copy of A whose rows moved up by two: A·S with
-	// // S[i,j] = A[i+2, j].
-	// {"mul_rowshift2", "A·RowShift(A, 2)", func(a *bandop.Banded) (*bandop.Banded, error) {
-	// 	s, err := a.RowShift(2)
-	// 	if err != nil {
-	// 		return nil, err
-	// 	}
-	// 	return a.Mul(s, bandop.Real)
-	// }},
+	{"transpose", "Aᵀ", func(a *bandop.Banded) (*bandop.Banded, error) { return a.Transpose(), nil }},
+	{"mean_transpose", "(A+Aᵀ)/2 by Zip", func(a *bandop.Banded) (*bandop.Banded, error) { return bandop.Zip(a, a.Transpose(), mean) }},
+	{"rowshift_plus1", "RowShift(A, +1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.RowShift(1) }},
+	{"rowshift_minus1", "RowShift(A, −1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.RowShift(-1) }},
+	{"colshift_plus1", "ColShift(A, +1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.ColShift(1) }},
+	{"colshift_minus1", "ColShift(A, −1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.ColShift(-1) }},
+	// genbmm's band_shift: the same matrix seen through a window moved by
+	// one diagonal, so one diagonal is dropped and an empty one appears.
+	{"bandshift_plus1", "BandShift(A, +1) = Reband(A, 2, 1)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.BandShift(1) }},
+	{"bandshift_minus1", "BandShift(A, −1) = Reband(A, 0, 3)", func(a *bandop.Banded) (*bandop.Banded, error) { return a.BandShift(-1) }},
+	// (A·Aᵀ)³, computed as ((A·Aᵀ)·(A·Aᵀ))·(A·Aᵀ).
+	{"mul_transpose_cubed", "(A·Aᵀ)³", func(a *bandop.Banded) (*bandop.Banded, error) {
+		p, err := a.Mul(a.Transpose(), bandop.Real)
+		if err != nil {
+			return nil, err
+		}
+		p2, err := p.Mul(p, bandop.Real)
+		if err != nil {
+			return nil, err
+		}
+		return p2.Mul(p, bandop.Real)
+	}},
+	// A times the copy of A whose rows moved up by two: A·S with
+	// S[i,j] = A[i+2, j].
+	{"mul_rowshift2", "A·RowShift(A, 2)", func(a *bandop.Banded) (*bandop.Banded, error) {
+		s, err := a.RowShift(2)
+		if err != nil {
+			return nil, err
+		}
+		return a.Mul(s, bandop.Real)
+	}},
 }
 
 // run writes every picture into dir and prints each file's path to w.

@@ -99,8 +99,8 @@ func TestPictureMatrices(t *testing.T) {
 			return s
 		}
 	}
-	// transpose := func(i, j int) float64 { return at(j, i) }
-	// aat := mul(at, transpose)
+	transpose := func(i, j int) float64 { return at(j, i) }
+	aat := mul(at, transpose)
 	tests := []struct {
 		name string
 		want func(i, j int) float64
@@ -111,31 +111,30 @@ func TestPictureMatrices(t *testing.T) {
 			}
 			return float64(j+1) / 21
 		}},
-		// Pending with the shape ops (see pictures):
-		// {"transpose", transpose},
+		{"transpose", transpose},
 		{"mean_self", at},
-		// {"mean_transpose", func(i, j int) float64 { return (at(i, j) + at(j, i)) / 2 }},
+		{"mean_transpose", func(i, j int) float64 { return (at(i, j) + at(j, i)) / 2 }},
 		{"mul_self", mul(at, at)},
-		// {"rowshift_plus1", func(i, j int) float64 { return at(i+1, j) }},
-		// {"rowshift_minus1", func(i, j int) float64 { return at(i-1, j) }},
-		// {"colshift_plus1", func(i, j int) float64 { return at(i, j+1) }},
-		// {"colshift_minus1", func(i, j int) float64 { return at(i, j-1) }},
+		{"rowshift_plus1", func(i, j int) float64 { return at(i+1, j) }},
+		{"rowshift_minus1", func(i, j int) float64 { return at(i-1, j) }},
+		{"colshift_plus1", func(i, j int) float64 { return at(i, j+1) }},
+		{"colshift_minus1", func(i, j int) float64 { return at(i, j-1) }},
 		// The window moves down by one diagonal: the top super-diagonal
 		// is dropped.
-		// {"bandshift_plus1", func(i, j int) float64 {
-		// if j-i == upper {
-		// return 0
-		// }
-		// return at(i, j)
-		// }},
-		// {"bandshift_minus1", func(i, j int) float64 {
-		// if j-i == -lower {
-		// return 0
-		// }
-		// return at(i, j)
-		// }},
-		// {"mul_transpose_cubed", mul(mul(aat, aat), aat)},
-		// {"mul_rowshift2", mul(at, func(i, j int) float64 { return at(i+2, j) })},
+		{"bandshift_plus1", func(i, j int) float64 {
+			if j-i == upper {
+				return 0
+			}
+			return at(i, j)
+		}},
+		{"bandshift_minus1", func(i, j int) float64 {
+			if j-i == -lower {
+				return 0
+			}
+			return at(i, j)
+		}},
+		{"mul_transpose_cubed", mul(mul(aat, aat), aat)},
+		{"mul_rowshift2", mul(at, func(i, j int) float64 { return at(i+2, j) })},
 	}
 	if len(tests) != len(pictures) {
 		t.Errorf("%d tests for %d pictures", len(tests), len(pictures))
