@@ -95,13 +95,12 @@ func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node,
 	return out, nil
 }
 
-// vecSpan returns the terms of output o (= b·n + j for VecMul, b·n + i for
-// MulVec): cnt products v[v0+t] ⊗ a[a0+t·aStep]. Both products reduce to
+// vecSpan returns the terms of output x of matrix b (column j for VecMul,
+// row i for MulVec): cnt products v[v0+t] ⊗ a[a0+t·aStep]. Both products reduce to
 // this one form, so they share their kernels: VecMul walks down column j of
 // A (a step of Width−1 slots from row to row), MulVec along row i.
-func vecSpan(left bool, o int, l layout) (v0, a0, aStep, cnt int) {
+func vecSpan(left bool, b, x int, l layout) (v0, a0, aStep, cnt int) {
 	n, w := l.n, l.width()
-	b, x := o/n, o%n
 	if left {
 		iLo, iHi := max(0, x-l.upper), min(n-1, x+l.lower)
 		if iHi < iLo {
@@ -110,7 +109,7 @@ func vecSpan(left bool, o int, l layout) (v0, a0, aStep, cnt int) {
 		return b*n + iLo, (b*n+iLo)*w + x - iLo + l.lower, w - 1, iHi - iLo + 1
 	}
 	kLo, kHi := validSlots(x, n, l.lower, w)
-	return b*n + x + kLo - l.lower, o*w + kLo, 1, kHi - kLo
+	return b*n + x + kLo - l.lower, (b*n+x)*w + kLo, 1, kHi - kLo
 }
 
 // vecForward computes r for VecMul (left) or MulVec. The alignment scan
@@ -126,9 +125,15 @@ func vecForward[T float](s Semiring, left bool, r, v, a []T, l layout) {
 }
 
 func vecRows[T float](s Semiring, left bool, r, v, a []T, l layout, lo, hi int) {
+	// b and x follow o without a division per output: the alignment scan's
+	// outputs have three terms each, so the division would be a fair share.
+	b, x := lo/l.n, lo%l.n
 	for o := lo; o < hi; o++ {
-		v0, a0, step, cnt := vecSpan(left, o, l)
+		v0, a0, step, cnt := vecSpan(left, b, x, l)
 		r[o] = vecDot(s, v, a, v0, a0, step, cnt)
+		if x++; x == l.n {
+			b, x = b+1, 0
+		}
 	}
 }
 
@@ -187,13 +192,16 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 // whatever the other factor, so an infinite dr makes no NaN elsewhere.
 func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l layout) {
 	body := func(lo, hi int) {
-		for o := lo * l.n; o < hi*l.n; o++ {
-			d := dr[o]
-			if d == 0 {
-				continue
+		for b := lo; b < hi; b++ {
+			for x := 0; x < l.n; x++ {
+				o := b*l.n + x
+				d := dr[o]
+				if d == 0 {
+					continue
+				}
+				v0, a0, step, cnt := vecSpan(left, b, x, l)
+				vecDotGrad(s, wrtV, g, v, a, r[o], d, v0, a0, step, cnt)
 			}
-			v0, a0, step, cnt := vecSpan(left, o, l)
-			vecDotGrad(s, wrtV, g, v, a, r[o], d, v0, a0, step, cnt)
 		}
 	}
 	if work := l.batch * l.n * l.width(); work < minParallelWork {
@@ -234,9 +242,16 @@ func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, st
 			}
 		}
 	default:
+		// The package's table exps, as in vecDot.
+		if isF32(rv) {
+			for t, x := range vs {
+				add(t, d*T(exp32(float32(x+a[a0+t*step]-rv))))
+			}
+			return
+		}
 		rf := float64(rv)
 		for t, x := range vs {
-			add(t, d*T(math.Exp(float64(x+a[a0+t*step])-rf)))
+			add(t, d*T(exp64(float64(x+a[a0+t*step])-rf)))
 		}
 	}
 }
