@@ -3,6 +3,7 @@
 package bandop
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -75,6 +76,53 @@ var cudaBuilders = []struct {
 		rq := gorgonia.Must(gorgonia.Add(gorgonia.Must(gorgonia.Sum(r)), gorgonia.Must(gorgonia.Sum(q))))
 		return cudaGraph{g: g, cost: rq, wrt: gorgonia.Nodes{a.Node, v, w}}
 	}},
+	{"Transpose", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 2, -1, "A")
+		c := must(Transpose(a))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node}}
+	}},
+	{"Reband", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		// Drops A's upper diagonals and adds lower ones of fill.
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		c := must(Reband(a, 3, 0))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node}}
+	}},
+	{"RowShift", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 0, 1, "B")
+		c := must(Plus(must(RowShift(a, 2)), must(RowShift(b, -1)), s))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
+	}},
+	{"ColShift", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 2, 0, "B")
+		c := must(Plus(must(ColShift(a, 1)), must(ColShift(b, -2)), s))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
+	}},
+	{"SumMulTransposeRowShift", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		// Sum(Mul(Transpose(A), RowShift(B, 1))): the shape ops' gradients
+		// flow through Mul's backward Ops.
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, batch, n, 1, 2, "A")
+		b := cudaInput(t, g, rng, s, dt, batch, n, 2, 1, "B")
+		c := must(Mul(must(Transpose(a)), must(RowShift(b, 1)), s))
+		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
+	}},
+}
+
+// cudaOpTypes are the Op types that TestCUDAOps must run on the GPU.
+var cudaOpTypes = []gorgonia.Op{
+	(*mulOp)(nil), (*mulGradOp)(nil),
+	(*vecOp)(nil), (*vecGradOp)(nil),
+	(*plusOp)(nil), (*plusGradOp)(nil),
+	(*timesOp)(nil), (*timesGradOp)(nil),
+	(*sumOp)(nil), (*sumGradOp)(nil),
+	(*fromDenseOp)(nil), (*toDenseOp)(nil),
+	(*transposeOp)(nil), (*shiftOp)(nil),
 }
 
 func must[T any](x T, err error) T {
@@ -312,6 +360,18 @@ func TestCUDAOps(t *testing.T) {
 					})
 				}
 			}
+		}
+	}
+	// Every forward and backward Op type of the package (but gatherOp, which
+	// has no kernel) must have been among them: a builder that stops
+	// reaching an Op would otherwise go unnoticed. (Not when -run picks
+	// subtests: then some graphs did not run.)
+	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
+		return
+	}
+	for _, op := range cudaOpTypes {
+		if name := fmt.Sprintf("%T", op); !seen[name] {
+			t.Errorf("no graph of cudaBuilders ran %s on the GPU", name)
 		}
 	}
 	t.Logf("Op types run on the GPU: %v", seen)

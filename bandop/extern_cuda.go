@@ -94,3 +94,18 @@ func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc g
 
 // bandArg is the deviceArg of a banded operand of layout l.
 func bandArg(l layout) deviceArg { return deviceArg{l.dt, l.shape()} }
+
+// cudaDtype is the cudaops dtype of dt; an unknown dtype gives cudaops'
+// zero Dtype, whose kernel names match no kernel, so cudaDo reports it.
+func cudaDtype(dt tensor.Dtype) cudaops.Dtype {
+	switch dt {
+	case tensor.Float32:
+		return cudaops.Float32
+	case tensor.Float64:
+		return cudaops.Float64
+	}
+	return 0
+}
+
+// cudaSemiring is s as the kernels take it (the same values).
+func cudaSemiring(s Semiring) cudaops.Semiring { return cudaops.Semiring(s) }
