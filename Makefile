@@ -30,7 +30,24 @@ fuzz:
 # when a GPU is present.
 CUDA_GO = -tags cuda -modfile build/go.cuda.mod
 
-.PHONY: cuda-toolkit cuda-modfile cuda-build cuda-test
+.PHONY: cuda-toolkit cuda-modfile cuda-build cuda-test ptx ptx-check
+
+# ptx rebuilds the committed PTX module from the one translation unit that
+# includes every kernel (cudaops/kernels/genband.cu, generated with the
+# emulator's table by go generate ./cudaops/emu). ptx-check rebuilds it
+# into build/ and fails when the committed copy differs.
+NVCC ?= nvcc
+NVCC_FLAGS = -ptx -arch=compute_70 -std=c++14
+
+ptx:
+	command -v $(NVCC) >/dev/null || ./scripts/cuda-toolkit.sh
+	$(NVCC) $(NVCC_FLAGS) -o cudaops/ptx/genband.ptx cudaops/kernels/genband.cu
+
+ptx-check:
+	command -v $(NVCC) >/dev/null || ./scripts/cuda-toolkit.sh
+	mkdir -p build
+	$(NVCC) $(NVCC_FLAGS) -o build/genband.ptx cudaops/kernels/genband.cu
+	cmp -s build/genband.ptx cudaops/ptx/genband.ptx || { echo "ptx-check: cudaops/ptx/genband.ptx is stale: run make ptx (after go generate ./cudaops/emu) and commit it"; exit 1; }
 
 cuda-toolkit:
 	./scripts/cuda-toolkit.sh

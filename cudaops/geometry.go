@@ -1,0 +1,170 @@
+package cudaops
+
+import (
+	"fmt"
+	"math"
+)
+
+// The launch convention shared by the GPU glue (launch_cuda.go, the
+// cuda-tagged bandop files) and the CPU emulation (package emu):
+//
+//   - A kernel's parameters are its pointers first, then its scalars. The
+//     pointers are the output first, then the Op's inputs in the Op's input
+//     order, exactly as bandop's cudaDo passes them. A Launch holds only the
+//     scalars (Args); the pointers are given where it is run (Device.Run,
+//     Launch.Run, emu.Run).
+//   - Every parameter is 8 bytes, because gorgonia.org/cu copies each kernel
+//     argument as 8 bytes: pointers, long long (Go int, int64) and double
+//     (Go float64). A kernel has no int, float or struct parameter.
+//   - The semiring is passed as a long long: 0 Real, 1 Log, 2 Max.
+//   - A kernel writes every element of its output, padding included, so the
+//     output need not be zeroed or filled before the launch.
+//
+// Constructors (MulForward, …) never fail: a geometry that cannot be
+// launched, or a kernel name that does not exist (an unknown dtype or
+// gradient index), is reported when the launch is run, by Check on the GPU
+// and by the emulator on the CPU.
+
+// Launch is one kernel launch: the PTX entry point, the grid and block
+// dimensions, the dynamic shared memory and the scalar arguments.
+type Launch struct {
+	Kernel      string  // PTX entry name, e.g. "mul_fwd_f32"
+	Grid, Block [3]uint // gridDim and blockDim (x, y, z)
+	SharedBytes uint    // dynamic shared memory per block
+	Args        []any   // scalars after the pointers: int64 (long long) or float64 (double)
+}
+
+// Dtype is the element type a kernel is instantiated for. The zero value is
+// no dtype, so that a forgotten dtype names no kernel rather than a wrong
+// one.
+type Dtype int
+
+// The element types of banded storage.
+const (
+	Float32 Dtype = 1 + iota // float
+	Float64                  // double
+)
+
+// Size returns the size of one element in bytes, 0 for an unknown dtype.
+func (d Dtype) Size() int {
+	switch d {
+	case Float32:
+		return 4
+	case Float64:
+		return 8
+	}
+	return 0
+}
+
+// String returns the suffix of the kernels instantiated for d: "f32" or
+// "f64".
+func (d Dtype) String() string {
+	switch d {
+	case Float32:
+		return "f32"
+	case Float64:
+		return "f64"
+	}
+	return fmt.Sprintf("dtype%d", int(d))
+}
+
+// KernelName returns the entry point base_f32 or base_f64 for dtype d (a
+// name no kernel has for an unknown dtype).
+func KernelName(base string, d Dtype) string { return base + "_" + d.String() }
+
+// Semiring is the semiring of a product kernel, with the values of
+// bandop.Semiring; kernels receive it as a long long.
+type Semiring int
+
+// The semirings (see bandop.Semiring).
+const (
+	Real Semiring = 0 // (+, ×), zero 0
+	Log  Semiring = 1 // (logsumexp, +), zero −Inf
+	Max  Semiring = 2 // (max, +), zero −Inf
+)
+
+// Linear returns a launch of kernel over total independent items, one
+// thread each, in blocks of 256 threads along x; the kernel finds its item
+// as blockIdx.x·blockDim.x + threadIdx.x and must skip items ≥ total. At
+// least one block is launched, so that total = 0 is still a valid launch.
+func Linear(kernel string, total int, args ...any) Launch {
+	const threads = 256
+	blocks := (total + threads - 1) / threads
+	if blocks < 1 {
+		blocks = 1
+	}
+	return Launch{Kernel: kernel, Grid: [3]uint{uint(blocks), 1, 1}, Block: [3]uint{threads, 1, 1}, Args: args}
+}
+
+// MaxSharedBytes is the dynamic shared memory a launch may ask for without
+// cuFuncSetAttribute, which gorgonia.org/cu does not wrap.
+const MaxSharedBytes = 48 << 10
+
+// Check reports whether l can be launched as it is: a non-empty grid and
+// block, at most 1024 threads a block, grid dimensions within the CUDA
+// limits, no more dynamic shared memory than a launch may ask for without
+// raising the kernel's limit, and scalar arguments that are 8-byte
+// integers or floats.
+func (l Launch) Check() error {
+	threads := uint64(1)
+	for i := 0; i < 3; i++ {
+		if l.Grid[i] == 0 || l.Block[i] == 0 {
+			return fmt.Errorf("cudaops: %s: empty launch (grid %v, block %v)", l.Kernel, l.Grid, l.Block)
+		}
+		threads *= uint64(l.Block[i])
+	}
+	if threads > 1024 {
+		return fmt.Errorf("cudaops: %s: %d threads in a block, at most 1024", l.Kernel, threads)
+	}
+	if l.Block[2] > 64 {
+		return fmt.Errorf("cudaops: %s: block %v: blockDim.z is at most 64", l.Kernel, l.Block)
+	}
+	if uint64(l.Grid[0]) > math.MaxInt32 || l.Grid[1] > 65535 || l.Grid[2] > 65535 {
+		return fmt.Errorf("cudaops: %s: grid %v out of the CUDA limits", l.Kernel, l.Grid)
+	}
+	if l.SharedBytes > MaxSharedBytes {
+		return fmt.Errorf("cudaops: %s: %d bytes of dynamic shared memory, at most %d", l.Kernel, l.SharedBytes, MaxSharedBytes)
+	}
+	for i, a := range l.Args {
+		if _, ok := argBits(a); !ok {
+			return fmt.Errorf("cudaops: %s: scalar argument %d has type %T, want an integer or a float", l.Kernel, i, a)
+		}
+	}
+	return nil
+}
+
+// ArgWords returns the 8-byte images of l.Args, as the kernel reads them:
+// long long for integers, double for floats.
+func (l Launch) ArgWords() ([]uint64, error) {
+	words := make([]uint64, len(l.Args))
+	for i, a := range l.Args {
+		w, ok := argBits(a)
+		if !ok {
+			return nil, fmt.Errorf("cudaops: %s: scalar argument %d has type %T, want an integer or a float", l.Kernel, i, a)
+		}
+		words[i] = w
+	}
+	return words, nil
+}
+
+// argBits is the 8-byte image of a scalar kernel argument: long long for
+// integers, double for floats; ok is false for any other type.
+func argBits(v any) (w uint64, ok bool) {
+	switch x := v.(type) {
+	case int:
+		return uint64(int64(x)), true
+	case int64:
+		return uint64(x), true
+	case uint64:
+		return x, true
+	case uint:
+		return uint64(x), true
+	case int32:
+		return uint64(int64(x)), true
+	case float64:
+		return math.Float64bits(x), true
+	case float32:
+		return math.Float64bits(float64(x)), true
+	}
+	return 0, false
+}
