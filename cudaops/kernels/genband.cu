@@ -3,3 +3,5 @@
 // every cudaops/kernels/*.cu. A new kernel file needs no line here: run
 // `go generate ./cudaops/emu`, which rewrites this file and the emulator's
 // kernel table, then `make ptx`.
+#include "gather.cu"
+#include "mul.cu"

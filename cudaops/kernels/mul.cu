@@ -1,0 +1,289 @@
+// mul.cu: the semiring product C = A ⊗ B of banded matrices (bandop.Mul)
+// and its gradients (bandop's mulGradOp).
+//
+// Band coordinates: C[i, kc] = ⊕_ka A[i, ka] ⊗ B[k, kb] with k = i + ka − la
+// and kb = kc − ka (la = A's lower band; C's lower band is la + lb). For a
+// valid slot kc of C's row i the terms are the ka valid in A's row i with
+// 0 ≤ kc − ka < wb; B's slot kb is then valid too.
+#include "common.cuh"
+
+namespace gb {
+
+// Tile sizes of the forward kernel, and of its launch (cudaops/mul.go holds
+// the same numbers). A block is MUL_TX × MUL_TY threads and computes a tile
+// of MUL_TR rows × MUL_KC output slots of one matrix: thread (x, y) owns
+// rows y + MUL_TY·p (p < MUL_P) and slots x + MUL_TX·q (q < MUL_Q).
+#define MUL_TX 32
+#define MUL_TY 8
+#define MUL_P 2
+#define MUL_Q 2
+#define MUL_TR (MUL_TY * MUL_P)
+#define MUL_KC (MUL_TX * MUL_Q)
+
+// mul_ka is the number of A slots (ka) staged per step: the step's
+// MUL_TR + ka − 1 rows of B, MUL_KC + ka − 1 slots each, and MUL_TR × ka of
+// A fit in 20 KiB of shared memory for either type.
+template <typename T> struct mul_ka;
+template <> struct mul_ka<float> { static const int value = 32; };
+template <> struct mul_ka<double> { static const int value = 16; };
+
+// Acc is the accumulator of one output slot for semiring S.
+template <int S, typename T> struct Acc;
+template <typename T> struct Acc<REAL, T> {
+    T v = T(0);
+    __device__ __forceinline__ void add(T a, T b) { v += a * b; }
+    __device__ __forceinline__ T value() const { return v; }
+};
+template <typename T> struct Acc<MAX, T> {
+    T v = neg_inf<T>();
+    __device__ __forceinline__ void add(T a, T b) { v = nan_max(v, a + b); }
+    __device__ __forceinline__ T value() const { return v; }
+};
+template <typename T> struct Acc<LOG, T> {
+    LogSumExp<T> l;
+    __device__ __forceinline__ void add(T a, T b) { l.add(a + b); }
+    __device__ __forceinline__ T value() const { return l.value(); }
+};
+
+// mul_fwd computes one tile of C. The block's tile index folds (batch, row
+// tile, slot tile) into blockIdx.x, so batch has no limit of its own. For
+// each step of KA slots of A, the block stages the rows of B those slots
+// reach (consecutive threads load consecutive slots of a row: coalesced)
+// and the A slots of its rows, replacing every padding slot and every slot
+// outside the operands by the semiring's zero, so that padding (NaN
+// included) never reaches a result. Each thread then runs its outputs'
+// terms in ascending ka order, the CPU's order (so Max keeps the first of
+// equal maxima and Real sums in the same order), and Log keeps one online
+// logsumexp per output.
+template <int S, typename T>
+__device__ void mul_fwd(T* __restrict__ c, const T* __restrict__ a, const T* __restrict__ b, long long batch,
+                        long long n, long long la, long long ua, long long lb, long long ub) {
+    const int KA = mul_ka<T>::value;
+    const int BW = MUL_KC + KA - 1; // staged slots per B row
+    const long long wa = la + ua + 1, wb = lb + ub + 1, wc = wa + wb - 1, lc = la + lb;
+    const long long rowTiles = ceil_div(n, MUL_TR), kcTiles = ceil_div(wc, MUL_KC);
+    long long tile = blockIdx.x;
+    const long long kcTile = tile % kcTiles;
+    tile /= kcTiles;
+    const long long rowTile = tile % rowTiles;
+    const long long bat = tile / rowTiles;
+    const long long i0 = rowTile * MUL_TR, kc0 = kcTile * MUL_KC;
+    const long long iLast = (i0 + MUL_TR < n ? i0 + MUL_TR : n) - 1;
+    const T z = S == REAL ? T(0) : neg_inf<T>();
+
+    GB_DYNAMIC_SHARED(T, smem);
+    T* bs = smem;                        // (MUL_TR + KA − 1) × BW
+    T* as = smem + (MUL_TR + KA - 1) * BW; // MUL_TR × KA
+
+    Acc<S, T> acc[MUL_P][MUL_Q];
+
+    // The A slots any output of the tile needs: valid for some row of the
+    // tile, and within wb of some slot of the tile.
+    long long kaLo = kc0 - wb + 1, kaHi = kc0 + MUL_KC;
+    kaLo = kaLo > valid_lo(iLast, n, la, wa) ? kaLo : valid_lo(iLast, n, la, wa);
+    kaHi = kaHi < valid_hi(i0, n, la, wa) ? kaHi : valid_hi(i0, n, la, wa);
+
+    const int tid = threadIdx.y * MUL_TX + threadIdx.x;
+    const int nthreads = MUL_TX * MUL_TY;
+    const T* abase = a + bat * n * wa;
+    const T* bbase = b + bat * n * wb;
+    for (long long ka0 = kaLo; ka0 < kaHi; ka0 += KA) {
+        __syncthreads(); // the previous step is done with the buffers
+        const long long kbBase = kc0 - ka0 - (KA - 1);
+        const long long kBase = i0 + ka0 - la;
+        for (int e = tid; e < (MUL_TR + KA - 1) * BW; e += nthreads) {
+            const int r = e / BW, x = e % BW;
+            const long long k = kBase + r, kb = kbBase + x;
+            const long long col = k + kb - lb;
+            bool ok = k >= 0 && k < n && kb >= 0 && kb < wb && col >= 0 && col < n;
+            bs[e] = ok ? bbase[k * wb + kb] : z;
+        }
+        for (int e = tid; e < MUL_TR * KA; e += nthreads) {
+            const int r = e / KA, t = e % KA;
+            const long long i = i0 + r, ka = ka0 + t;
+            const long long col = i + ka - la;
+            bool ok = i < n && ka < kaHi && col >= 0 && col < n;
+            as[e] = ok ? abase[i * wa + ka] : z;
+        }
+        __syncthreads();
+        const int steps = (int)(kaHi - ka0 < KA ? kaHi - ka0 : KA);
+#pragma unroll
+        for (int p = 0; p < MUL_P; p++) {
+            const int ti = threadIdx.y + MUL_TY * p;
+#pragma unroll
+            for (int q = 0; q < MUL_Q; q++) {
+                const int kcl = threadIdx.x + MUL_TX * q;
+                // Terms with 0 ≤ kb < wb: kb = kc0 + kcl − ka0 − t.
+                const long long kb0 = kc0 + kcl - ka0;
+                int tLo = (int)(kb0 - wb + 1 > 0 ? kb0 - wb + 1 : 0);
+                int tHi = (int)(kb0 + 1 < steps ? kb0 + 1 : steps);
+                for (int t = tLo; t < tHi; t++) {
+                    acc[p][q].add(as[ti * KA + t], bs[(ti + t) * BW + kcl + KA - 1 - t]);
+                }
+            }
+        }
+    }
+
+    T* cbase = c + bat * n * wc;
+#pragma unroll
+    for (int p = 0; p < MUL_P; p++) {
+        const long long i = i0 + threadIdx.y + MUL_TY * p;
+        if (i >= n) continue;
+        const long long lo = valid_lo(i, n, lc, wc), hi = valid_hi(i, n, lc, wc);
+#pragma unroll
+        for (int q = 0; q < MUL_Q; q++) {
+            const long long kc = kc0 + threadIdx.x + MUL_TX * q;
+            if (kc >= wc) continue;
+            cbase[i * wc + kc] = (kc >= lo && kc < hi) ? acc[p][q].value() : z;
+        }
+    }
+}
+
+template <typename T>
+__device__ void mul_fwd_any(long long s, T* c, const T* a, const T* b, long long batch, long long n, long long la,
+                            long long ua, long long lb, long long ub) {
+    if (s == LOG) mul_fwd<LOG, T>(c, a, b, batch, n, la, ua, lb, ub);
+    else if (s == MAX) mul_fwd<MAX, T>(c, a, b, batch, n, la, ua, lb, ub);
+    else mul_fwd<REAL, T>(c, a, b, batch, n, la, ua, lb, ub);
+}
+
+// mul_first reports whether A[i, ka] ⊗ B[k, kc − ka] is the first term (in
+// ascending ka) of output slot kc of row i equal to cv, the forward's value
+// there, given that it is equal: no earlier valid term is. This is the Max
+// gradient's rule, the CPU's mulFirstMax.
+template <typename T>
+__device__ __forceinline__ bool mul_first(const T* arow, const T* bbase, long long i, long long ka, long long kc,
+                                          T cv, long long n, long long la, long long wa, long long wb) {
+    long long lo = valid_lo(i, n, la, wa);
+    if (kc - wb + 1 > lo) lo = kc - wb + 1;
+    for (long long k2 = lo; k2 < ka; k2++) {
+        const long long k = i + k2 - la;
+        if (arow[k2] + bbase[k * wb + kc - k2] == cv) return false;
+    }
+    return true;
+}
+
+// mul_bwd_a: G[i, ka] = Σ_kc dC[i, kc] · w(i, ka, kc), with w = B[k, kb] for
+// Real, e^(A + B − C) for Log (0 where C is −Inf) and the first-maximum
+// indicator for Max. One thread per slot of G (a gather, so no atomics and
+// a fixed order: ascending kc, the CPU's order); consecutive threads take
+// consecutive slots of a row. A block is 32 slots × 8 rows of one matrix;
+// blockIdx.x folds (batch, row tile, slot tile).
+template <typename T>
+__device__ void mul_bwd_a(T* g, const T* a, const T* b, const T* c, const T* dc, long long batch, long long n,
+                          long long la, long long ua, long long lb, long long ub, long long s) {
+    const long long wa = la + ua + 1, wb = lb + ub + 1, wc = wa + wb - 1;
+    const long long rowTiles = ceil_div(n, blockDim.y), kaTiles = ceil_div(wa, blockDim.x);
+    long long tile = blockIdx.x;
+    const long long ka = (tile % kaTiles) * blockDim.x + threadIdx.x;
+    tile /= kaTiles;
+    const long long i = (tile % rowTiles) * blockDim.y + threadIdx.y;
+    const long long bat = tile / rowTiles;
+    if (ka >= wa || i >= n || bat >= batch) return;
+    const T* arow = a + (bat * n + i) * wa;
+    const T* bbase = b + bat * n * wb;
+    const T* crow = c + (bat * n + i) * wc;
+    const T* drow = dc + (bat * n + i) * wc;
+    T acc = T(0);
+    if (ka >= valid_lo(i, n, la, wa) && ka < valid_hi(i, n, la, wa)) {
+        const long long k = i + ka - la;
+        const T av = arow[ka];
+        const T* brow = bbase + k * wb;
+        const long long lo = valid_lo(k, n, lb, wb), hi = valid_hi(k, n, lb, wb);
+        for (long long kb = lo; kb < hi; kb++) {
+            const long long kc = ka + kb;
+            const T d = drow[kc];
+            if (s == REAL) {
+                if (d != T(0)) acc += d * brow[kb];
+            } else if (s == LOG) {
+                const T cv = crow[kc];
+                if (d != T(0) && !is_neg_inf(cv)) acc += d * exp(av + brow[kb] - cv);
+            } else {
+                const T cv = crow[kc];
+                if (!is_neg_inf(cv) && av + brow[kb] == cv && mul_first(arow, bbase, i, ka, kc, cv, n, la, wa, wb))
+                    acc += d;
+            }
+        }
+    }
+    g[(bat * n + i) * wa + ka] = acc;
+}
+
+// mul_bwd_b: G[k, kb] = Σ_ka dC[i, kc] · w(i, ka, kc) over the rows
+// i = k + la − ka that use B's row k, in ascending ka (the CPU's order),
+// with w = A[i, ka] for Real and as mul_bwd_a for Log and Max. Geometry as
+// mul_bwd_a, over B's slots.
+template <typename T>
+__device__ void mul_bwd_b(T* g, const T* a, const T* b, const T* c, const T* dc, long long batch, long long n,
+                          long long la, long long ua, long long lb, long long ub, long long s) {
+    const long long wa = la + ua + 1, wb = lb + ub + 1, wc = wa + wb - 1;
+    const long long rowTiles = ceil_div(n, blockDim.y), kbTiles = ceil_div(wb, blockDim.x);
+    long long tile = blockIdx.x;
+    const long long kb = (tile % kbTiles) * blockDim.x + threadIdx.x;
+    tile /= kbTiles;
+    const long long k = (tile % rowTiles) * blockDim.y + threadIdx.y;
+    const long long bat = tile / rowTiles;
+    if (kb >= wb || k >= n || bat >= batch) return;
+    const T* abase = a + bat * n * wa;
+    const T* bbase = b + bat * n * wb;
+    const T* cbase = c + bat * n * wc;
+    const T* dbase = dc + bat * n * wc;
+    T acc = T(0);
+    if (kb >= valid_lo(k, n, lb, wb) && kb < valid_hi(k, n, lb, wb)) {
+        const T bv = bbase[k * wb + kb];
+        long long lo = k + la - n + 1, hi = k + la + 1;
+        lo = lo > 0 ? lo : 0;
+        hi = hi < wa ? hi : wa;
+        for (long long ka = lo; ka < hi; ka++) {
+            const long long i = k + la - ka, kc = ka + kb;
+            const T d = dbase[i * wc + kc];
+            const T av = abase[i * wa + ka];
+            if (s == REAL) {
+                if (d != T(0)) acc += d * av;
+            } else if (s == LOG) {
+                const T cv = cbase[i * wc + kc];
+                if (d != T(0) && !is_neg_inf(cv)) acc += d * exp(av + bv - cv);
+            } else {
+                const T cv = cbase[i * wc + kc];
+                if (!is_neg_inf(cv) && av + bv == cv && mul_first(abase + i * wa, bbase, i, ka, kc, cv, n, la, wa, wb))
+                    acc += d;
+            }
+        }
+    }
+    g[(bat * n + k) * wb + kb] = acc;
+}
+
+} // namespace gb
+
+// Entry points, written out so that cudaops/emu/internal/kgen finds them.
+// Forward pointers: C, A, B. Scalars: batch, n, la, ua, lb, ub, semiring.
+extern "C" __global__ void mul_fwd_f32(float* c, const float* a, const float* b, long long batch, long long n,
+                                       long long la, long long ua, long long lb, long long ub, long long s) {
+    gb::mul_fwd_any<float>(s, c, a, b, batch, n, la, ua, lb, ub);
+}
+extern "C" __global__ void mul_fwd_f64(double* c, const double* a, const double* b, long long batch, long long n,
+                                       long long la, long long ua, long long lb, long long ub, long long s) {
+    gb::mul_fwd_any<double>(s, c, a, b, batch, n, la, ua, lb, ub);
+}
+
+// Backward pointers: the gradient, then A, B, C, dC (mulGradOp's inputs).
+// Scalars: batch, n, la, ua, lb, ub, semiring.
+extern "C" __global__ void mul_bwd_a_f32(float* g, const float* a, const float* b, const float* c, const float* dc,
+                                         long long batch, long long n, long long la, long long ua, long long lb,
+                                         long long ub, long long s) {
+    gb::mul_bwd_a<float>(g, a, b, c, dc, batch, n, la, ua, lb, ub, s);
+}
+extern "C" __global__ void mul_bwd_a_f64(double* g, const double* a, const double* b, const double* c,
+                                         const double* dc, long long batch, long long n, long long la, long long ua,
+                                         long long lb, long long ub, long long s) {
+    gb::mul_bwd_a<double>(g, a, b, c, dc, batch, n, la, ua, lb, ub, s);
+}
+extern "C" __global__ void mul_bwd_b_f32(float* g, const float* a, const float* b, const float* c, const float* dc,
+                                         long long batch, long long n, long long la, long long ua, long long lb,
+                                         long long ub, long long s) {
+    gb::mul_bwd_b<float>(g, a, b, c, dc, batch, n, la, ua, lb, ub, s);
+}
+extern "C" __global__ void mul_bwd_b_f64(double* g, const double* a, const double* b, const double* c,
+                                         const double* dc, long long batch, long long n, long long la, long long ua,
+                                         long long lb, long long ub, long long s) {
+    gb::mul_bwd_b<double>(g, a, b, c, dc, batch, n, la, ua, lb, ub, s);
+}
