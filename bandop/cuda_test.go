@@ -103,6 +103,19 @@ var cudaBuilders = []struct {
 		c := must(Plus(must(ColShift(a, 1)), must(ColShift(b, -2)), s))
 		return cudaGraph{g: g, cost: cudaCost(t, c, s), wrt: gorgonia.Nodes{a.Node, b.Node}}
 	}},
+	{"Gather", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		// A map that reads some inputs several times, some never, and two
+		// constants; its gradient is the scatter.
+		g := gorgonia.NewGraph()
+		x := cudaVector(g, rng, dt, batch, n, "x")
+		m := &GatherMap{In: tensor.Shape{batch, n}, Out: tensor.Shape{batch*n + 3}, Consts: []float64{0, 1.5}}
+		m.Index = make([]int32, batch*n+3)
+		for e := range m.Index {
+			m.Index[e] = int32(rng.IntN(batch*n+2)) - 2
+		}
+		y := must(Gather(x, m))
+		return cudaGraph{g: g, cost: gorgonia.Must(gorgonia.Sum(y)), wrt: gorgonia.Nodes{x}}
+	}},
 	{"SumMulTransposeRowShift", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
 		// Sum(Mul(Transpose(A), RowShift(B, 1))): the shape ops' gradients
 		// flow through Mul's backward Ops.
@@ -123,6 +136,7 @@ var cudaOpTypes = []gorgonia.Op{
 	(*sumOp)(nil), (*sumGradOp)(nil),
 	(*fromDenseOp)(nil), (*toDenseOp)(nil),
 	(*transposeOp)(nil), (*shiftOp)(nil),
+	(*gatherOp)(nil),
 }
 
 func must[T any](x T, err error) T {
@@ -362,10 +376,10 @@ func TestCUDAOps(t *testing.T) {
 			}
 		}
 	}
-	// Every forward and backward Op type of the package (but gatherOp, which
-	// has no kernel) must have been among them: a builder that stops
-	// reaching an Op would otherwise go unnoticed. (Not when -run picks
-	// subtests: then some graphs did not run.)
+	// Every forward and backward Op type of the package must have been
+	// among them: a builder that stops reaching an Op would otherwise go
+	// unnoticed. (Not when -run picks subtests: then some graphs did not
+	// run.)
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
 		return
 	}

@@ -30,9 +30,10 @@ type deviceArg struct {
 // cudaDo is the body of every CUDADo: it checks the inputs' number, dtype
 // and shape against want, takes the output (dtype dt, shape out) from
 // prealloc or the engine's allocator, and launches l with the output's
-// device pointer first, then the inputs' in order. l's kernel writes every
+// device pointer first, then the inputs' in order, then extra (device
+// memory of the Op's own, such as a gather map). l's kernel writes every
 // element of the output, padding included.
-func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []deviceArg, inputs []gorgonia.Value) (gorgonia.Value, error) {
+func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []deviceArg, inputs []gorgonia.Value, extra ...cu.DevicePtr) (gorgonia.Value, error) {
 	if err := checkArity(op, inputs, len(want)); err != nil {
 		return nil, err
 	}
@@ -73,11 +74,12 @@ func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc g
 		}
 		res = tensor.New(tensor.WithShape(out...), tensor.Of(dt), tensor.FromMemory(mem.Uintptr(), uintptr(size)))
 	}
-	ptrs := make([]cu.DevicePtr, 0, 1+len(inputs))
+	ptrs := make([]cu.DevicePtr, 0, 1+len(inputs)+len(extra))
 	ptrs = append(ptrs, cu.DevicePtr(res.Uintptr()))
 	for _, v := range inputs {
 		ptrs = append(ptrs, cu.DevicePtr(v.Uintptr()))
 	}
+	ptrs = append(ptrs, extra...)
 	ctx := machine.Contexts()[d]
 	if err := l.Run(ctx, fn, ptrs...); err != nil {
 		return nil, errorf(op, "%v", err)
