@@ -7,12 +7,14 @@
 //   ../kernels/common.cuh sha256:ba6971f1e7714068237b491950fd7ab2f1d75535c0f475e874994985a9c46074
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
+//   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 
 #include "emu.h"
 
 #include "../kernels/gather.cu"
 #include "../kernels/mul.cu"
+#include "../kernels/vecmul.cu"
 #include "testdata/emutest.cu"
 
 namespace {
@@ -66,6 +68,66 @@ void call_mul_bwd_b_f64(const uint64_t* w) {
     (void)w;
     mul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
 }
+void call_vecmul_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_vecmul_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_mulvec_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_mulvec_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_vecmul_bwd_v_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_bwd_v_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_vecmul_bwd_v_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_bwd_v_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_vecmul_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_vecmul_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    vecmul_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_mulvec_bwd_v_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_bwd_v_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_mulvec_bwd_v_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_bwd_v_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_mulvec_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_mulvec_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    mulvec_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
 void call_emutest_reduce_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -89,8 +151,20 @@ const gbemu::Kernel gbemu::table[] = {
     {"mul_bwd_a_f64", 12, call_mul_bwd_a_f64, 0},
     {"mul_bwd_b_f32", 12, call_mul_bwd_b_f32, 0},
     {"mul_bwd_b_f64", 12, call_mul_bwd_b_f64, 0},
+    {"vecmul_fwd_f32", 8, call_vecmul_fwd_f32, 0},
+    {"vecmul_fwd_f64", 8, call_vecmul_fwd_f64, 0},
+    {"mulvec_fwd_f32", 8, call_mulvec_fwd_f32, 0},
+    {"mulvec_fwd_f64", 8, call_mulvec_fwd_f64, 0},
+    {"vecmul_bwd_v_f32", 10, call_vecmul_bwd_v_f32, 0},
+    {"vecmul_bwd_v_f64", 10, call_vecmul_bwd_v_f64, 0},
+    {"vecmul_bwd_a_f32", 10, call_vecmul_bwd_a_f32, 0},
+    {"vecmul_bwd_a_f64", 10, call_vecmul_bwd_a_f64, 0},
+    {"mulvec_bwd_v_f32", 10, call_mulvec_bwd_v_f32, 0},
+    {"mulvec_bwd_v_f64", 10, call_mulvec_bwd_v_f64, 0},
+    {"mulvec_bwd_a_f32", 10, call_mulvec_bwd_a_f32, 0},
+    {"mulvec_bwd_a_f64", 10, call_mulvec_bwd_a_f64, 0},
     {"emutest_reduce_f64", 3, call_emutest_reduce_f64, 1},
     {"emutest_early", 3, call_emutest_early, 1},
     {nullptr, 0, nullptr, 0},
 };
-const int gbemu::table_len = 12;
+const int gbemu::table_len = 24;

@@ -5,3 +5,4 @@
 // kernel table, then `make ptx`.
 #include "gather.cu"
 #include "mul.cu"
+#include "vecmul.cu"
