@@ -5,19 +5,52 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/common.cuh sha256:ba6971f1e7714068237b491950fd7ab2f1d75535c0f475e874994985a9c46074
+//   ../kernels/dense.cu sha256:7a411326c79f061724b034547e02f2a6532cc8e856967707c2ff1638f3dca966
+//   ../kernels/elementwise.cuh sha256:dc883f4cdcc9cc52234fc001fd86b2b06179ebfb579fdcc16ebfad10159aa4cf
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
+//   ../kernels/plus.cu sha256:31ef579814b2857e01d3f3c282bb06e8def121e0739cb61cfaca882fcde2dd1c
+//   ../kernels/shift.cu sha256:1a53dd46efd25fe22d568ccdddf6ff3081466c6474e81d4ba8a34686660ebe66
+//   ../kernels/sum.cu sha256:107351a770e28f83b0c240a93a8d4fbb976b409dc79feaa0084a3025ac8585cd
+//   ../kernels/times.cu sha256:eb8434d5407e4b03a24b13cab0757c3bc145d07765f8189948fb9309b88cb2f5
+//   ../kernels/transpose.cu sha256:439ba169602e2b19585e594e5a6bf6ef5c5a4669d78947009906482afc74ab75
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 
 #include "emu.h"
 
+#include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/mul.cu"
+#include "../kernels/plus.cu"
+#include "../kernels/shift.cu"
+#include "../kernels/sum.cu"
+#include "../kernels/times.cu"
+#include "../kernels/transpose.cu"
 #include "../kernels/vecmul.cu"
 #include "testdata/emutest.cu"
 
 namespace {
+void call_fromdense_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    fromdense_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_fromdense_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    fromdense_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_todense_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    todense_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_todense_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    todense_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
 void call_gather_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -67,6 +100,106 @@ void call_mul_bwd_b_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     mul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_plus_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_plus_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_plus_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_plus_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_plus_bwd_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_bwd_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_plus_bwd_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    plus_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_shift_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    shift_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_shift_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    shift_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_sum_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    sum_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_sum_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    sum_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_sum_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    sum_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_sum_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    sum_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_times_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_times_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_times_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_times_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_times_bwd_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_bwd_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_times_bwd_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    times_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_transpose_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    transpose_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_transpose_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    transpose_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
 }
 void call_vecmul_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -141,6 +274,10 @@ void call_emutest_early(const uint64_t* w) {
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
+    {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0},
+    {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0},
+    {"todense_fwd_f32", 7, call_todense_fwd_f32, 0},
+    {"todense_fwd_f64", 7, call_todense_fwd_f64, 0},
     {"gather_fwd_f32", 5, call_gather_fwd_f32, 0},
     {"gather_fwd_f64", 5, call_gather_fwd_f64, 0},
     {"gather_bwd_f32", 5, call_gather_bwd_f32, 0},
@@ -151,6 +288,26 @@ const gbemu::Kernel gbemu::table[] = {
     {"mul_bwd_a_f64", 12, call_mul_bwd_a_f64, 0},
     {"mul_bwd_b_f32", 12, call_mul_bwd_b_f32, 0},
     {"mul_bwd_b_f64", 12, call_mul_bwd_b_f64, 0},
+    {"plus_fwd_f32", 10, call_plus_fwd_f32, 0},
+    {"plus_fwd_f64", 10, call_plus_fwd_f64, 0},
+    {"plus_bwd_a_f32", 12, call_plus_bwd_a_f32, 0},
+    {"plus_bwd_a_f64", 12, call_plus_bwd_a_f64, 0},
+    {"plus_bwd_b_f32", 12, call_plus_bwd_b_f32, 0},
+    {"plus_bwd_b_f64", 12, call_plus_bwd_b_f64, 0},
+    {"shift_fwd_f32", 11, call_shift_fwd_f32, 0},
+    {"shift_fwd_f64", 11, call_shift_fwd_f64, 0},
+    {"sum_fwd_f32", 7, call_sum_fwd_f32, 0},
+    {"sum_fwd_f64", 7, call_sum_fwd_f64, 0},
+    {"sum_bwd_f32", 9, call_sum_bwd_f32, 0},
+    {"sum_bwd_f64", 9, call_sum_bwd_f64, 0},
+    {"times_fwd_f32", 10, call_times_fwd_f32, 0},
+    {"times_fwd_f64", 10, call_times_fwd_f64, 0},
+    {"times_bwd_a_f32", 12, call_times_bwd_a_f32, 0},
+    {"times_bwd_a_f64", 12, call_times_bwd_a_f64, 0},
+    {"times_bwd_b_f32", 12, call_times_bwd_b_f32, 0},
+    {"times_bwd_b_f64", 12, call_times_bwd_b_f64, 0},
+    {"transpose_fwd_f32", 7, call_transpose_fwd_f32, 0},
+    {"transpose_fwd_f64", 7, call_transpose_fwd_f64, 0},
     {"vecmul_fwd_f32", 8, call_vecmul_fwd_f32, 0},
     {"vecmul_fwd_f64", 8, call_vecmul_fwd_f64, 0},
     {"mulvec_fwd_f32", 8, call_mulvec_fwd_f32, 0},
@@ -167,4 +324,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1},
     {nullptr, 0, nullptr, 0},
 };
-const int gbemu::table_len = 24;
+const int gbemu::table_len = 48;

@@ -3,6 +3,12 @@
 // every cudaops/kernels/*.cu. A new kernel file needs no line here: run
 // `go generate ./cudaops/emu`, which rewrites this file and the emulator's
 // kernel table, then `make ptx`.
+#include "dense.cu"
 #include "gather.cu"
 #include "mul.cu"
+#include "plus.cu"
+#include "shift.cu"
+#include "sum.cu"
+#include "times.cu"
+#include "transpose.cu"
 #include "vecmul.cu"

@@ -1,0 +1,224 @@
+package bandop
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/genband/genband/cudaops"
+	"github.com/genband/genband/cudaops/emu"
+	"gorgonia.org/tensor"
+)
+
+// Helpers of the emulation tests of the element-per-thread kernels (plus,
+// times, sum, dense, transpose, shift): each test runs a kernel's source
+// under the CPU emulator with the launch the cuda glue uses and compares
+// its whole output, padding included, with bandop's CPU function. Inputs
+// hold NaN in every padding slot, so a kernel that reads padding shows; the
+// output starts as ewSentinel, so a kernel that skips an element shows.
+
+// ewSentinel is what every output element holds before a kernel runs: a
+// value no kernel computes from the tests' inputs.
+const ewSentinel = 12345.5
+
+// ewBands are the bands the tests combine: the zero band, a tridiagonal
+// one, asymmetric ones, negative limits on either side and bands wider than
+// every n the tests use.
+var ewBands = [][2]int{{0, 0}, {1, 1}, {2, 0}, {0, 3}, {-1, 2}, {3, -2}, {-3, 4}, {7, 1}, {2, 9}}
+
+// ewSizes are the (batch, n) the tests use: n = 1, small and odd n, and a
+// batch above 1.
+var ewSizes = [][2]int{{1, 1}, {2, 1}, {1, 4}, {3, 5}, {2, 9}}
+
+// ewDtype is the cudaops dtype of T.
+func ewDtype[T float]() cudaops.Dtype {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return cudaops.Float32
+	}
+	return cudaops.Float64
+}
+
+// ewTensorDtype is the tensor dtype of T.
+func ewTensorDtype[T float]() tensor.Dtype {
+	if ewDtype[T]() == cudaops.Float32 {
+		return tensor.Float32
+	}
+	return tensor.Float64
+}
+
+// ewLayout is the layout of a (batch, n) operand with band (lower, upper),
+// dtype T and fill fill.
+func ewLayout[T float](batch, n, lower, upper int, fill float64) layout {
+	return layout{batch: batch, n: n, lower: lower, upper: upper, fill: fill, dt: ewTensorDtype[T]()}
+}
+
+// ewValue draws one in-band entry for semiring s: Real values in [−1, 1)
+// with some exact zeros; Log values around 0 with some −Inf; Max small
+// integers (many ties) with some −Inf.
+func ewValue(rng *rand.Rand, s Semiring) float64 {
+	switch s {
+	case Log:
+		if rng.IntN(6) == 0 {
+			return math.Inf(-1)
+		}
+		return rng.NormFloat64() * 2
+	case Max:
+		if rng.IntN(6) == 0 {
+			return math.Inf(-1)
+		}
+		return float64(rng.IntN(3))
+	}
+	if rng.IntN(8) == 0 {
+		return 0
+	}
+	return rng.Float64()*2 - 1
+}
+
+// ewBanded returns random band storage of layout l for semiring s: NaN in
+// every padding slot, and for Log and Max the whole of row 0 of the last
+// matrix −Inf, so a row (and for n = 1 a matrix) of only −Inf is covered.
+func ewBanded[T float](rng *rand.Rand, s Semiring, l layout) []T {
+	w := l.width()
+	d := make([]T, l.batch*l.n*w)
+	for r := 0; r < l.batch*l.n; r++ {
+		i := r % l.n
+		lo, hi := validSlots(i, l.n, l.lower, w)
+		for k := 0; k < w; k++ {
+			v := math.NaN()
+			if k >= lo && k < hi {
+				v = ewValue(rng, s)
+				if s != Real && r == (l.batch-1)*l.n {
+					v = math.Inf(-1)
+				}
+			}
+			d[r*w+k] = T(v)
+		}
+	}
+	return d
+}
+
+// ewPoison returns a copy of band storage d of layout l with NaN in every
+// padding slot.
+func ewPoison[T float](d []T, l layout) []T {
+	out := append([]T(nil), d...)
+	w := l.width()
+	for r := 0; r < l.batch*l.n; r++ {
+		lo, hi := validSlots(r%l.n, l.n, l.lower, w)
+		for k := 0; k < w; k++ {
+			if k < lo || k >= hi {
+				out[r*w+k] = T(math.NaN())
+			}
+		}
+	}
+	return out
+}
+
+// ewRun runs l under the emulator with out (first) and ins as its buffers,
+// after filling out with ewSentinel. No buffer may be empty.
+func ewRun[T float](t *testing.T, l cudaops.Launch, out []T, ins ...[]T) {
+	t.Helper()
+	for i := range out {
+		out[i] = T(ewSentinel)
+	}
+	ptrs := []unsafe.Pointer{unsafe.Pointer(&out[0])}
+	for _, in := range ins {
+		ptrs = append(ptrs, unsafe.Pointer(&in[0]))
+	}
+	if err := emu.Run(l, ptrs...); err != nil {
+		t.Fatalf("emu.Run(%s): %v", l.Kernel, err)
+	}
+}
+
+// ewTol is the relative tolerance of results that the kernel and the CPU
+// compute in a different order or with different exp implementations: a
+// few units in the last place of T, more for reductions (long sums).
+func ewTol[T float](reduction bool) float64 {
+	if ewDtype[T]() == cudaops.Float32 {
+		if reduction {
+			return 2e-5
+		}
+		return 1e-6
+	}
+	if reduction {
+		return 1e-12
+	}
+	return 1e-14
+}
+
+// ewCompare reports the first element where got and want differ by more
+// than tol relative to max(1, |want|). NaN matches only NaN and an infinity
+// only the same infinity.
+func ewCompare[T float](got, want []T, tol float64) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("got %d elements, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if g == ewSentinel && w != ewSentinel {
+			return fmt.Errorf("element %d not written (want %v)", i, w)
+		}
+		switch {
+		case math.IsNaN(w) || math.IsNaN(g):
+			if math.IsNaN(w) != math.IsNaN(g) {
+				return fmt.Errorf("element %d: got %v, want %v", i, g, w)
+			}
+		case math.IsInf(w, 0) || math.IsInf(g, 0):
+			if g != w {
+				return fmt.Errorf("element %d: got %v, want %v", i, g, w)
+			}
+		case math.Abs(g-w) > tol*math.Max(1, math.Abs(w)):
+			return fmt.Errorf("element %d: got %v, want %v (difference %.3g, tolerance %.3g)", i, g, w, math.Abs(g-w), tol*math.Max(1, math.Abs(w)))
+		}
+	}
+	return nil
+}
+
+// ewNaNCount counts the NaN elements of d: tests use it to make sure a
+// result of comparing NaN with NaN is not all they check.
+func ewNaNCount[T float](d []T) int {
+	c := 0
+	for _, x := range d {
+		if x != x {
+			c++
+		}
+	}
+	return c
+}
+
+// ewGrad returns a random upstream gradient of layout l: values in [−1, 1)
+// with some exact zeros (a zero must give a zero gradient even against an
+// infinite operand), NaN in the padding.
+func ewGrad[T float](rng *rand.Rand, l layout) []T {
+	return ewBanded[T](rng, Real, l)
+}
+
+// ewSemirings are the semirings every elementwise test runs.
+var ewSemirings = []Semiring{Real, Log, Max}
+
+// ewPairsPer is the number of band pairs a two-operand test draws for each
+// size and semiring: the emulator costs milliseconds a launch (a pthread
+// per GPU thread), so the tests draw pairs rather than take all 81.
+const ewPairsPer = 4
+
+// ewPairs draws k pairs of ewBands.
+func ewPairs(rng *rand.Rand, k int) [][2][2]int {
+	ps := make([][2][2]int, k)
+	for i := range ps {
+		ps[i] = [2][2]int{ewBands[rng.IntN(len(ewBands))], ewBands[rng.IntN(len(ewBands))]}
+	}
+	return ps
+}
+
+// ewFillTurn rotates the fill that ewFills picks.
+var ewFillTurn int
+
+// ewFills returns one of fills, a different one on each call: each case of
+// the single-operand tests runs with one fill, and the cases together cover
+// them all, at a third of the emulator time.
+func ewFills(fills []float64) []float64 {
+	ewFillTurn++
+	return fills[ewFillTurn%len(fills) : ewFillTurn%len(fills)+1]
+}

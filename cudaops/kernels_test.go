@@ -1,0 +1,140 @@
+package cudaops
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// constructorLaunch is a launch a constructor returns, with the number of
+// pointers its kernel takes before the scalars.
+type constructorLaunch struct {
+	l    Launch
+	ptrs int
+}
+
+// everyConstructor returns a launch of every kernel every constructor can
+// name, for dtype dt: each (forward or backward) of each op, each wrt.
+func everyConstructor(dt Dtype) []constructorLaunch {
+	const batch, n = 2, 5
+	ls := []constructorLaunch{
+		{MulForward(dt, Log, batch, n, 1, 2, 2, 0), 3},
+		{VecMulForward(dt, Log, batch, n, 1, 2), 3},
+		{MulVecForward(dt, Log, batch, n, 1, 2), 3},
+		{PlusForward(dt, Log, batch, n, 1, 2, 2, 0), 3},
+		{TimesForward(dt, Log, batch, n, 1, 2, 2, 0), 3},
+		{SumForward(dt, Log, batch, n, 1, 2), 2},
+		{SumBackward(dt, Log, batch, n, 1, 2), 4},
+		{FromDenseForward(dt, batch, n, 1, 2, 0), 2},
+		{ToDenseForward(dt, batch, n, 1, 2, 0), 2},
+		{TransposeForward(dt, batch, n, 1, 2, 0), 2},
+		{ShiftForward(dt, batch, n, 1, 2, 0, 3, 1, 0, 0), 2},
+		{RebandForward(dt, batch, n, 1, 2, 0, 3, 0), 2},
+		{RowShiftForward(dt, batch, n, 1, 2, 1, 0), 2},
+		{ColShiftForward(dt, batch, n, 1, 2, -1, 0), 2},
+		{GatherForward(dt, 7), 4},
+		{GatherBackward(dt, 7), 4},
+	}
+	for wrt := 0; wrt < 2; wrt++ {
+		ls = append(ls,
+			constructorLaunch{MulBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
+			constructorLaunch{VecMulBackward(dt, Log, wrt, batch, n, 1, 2), 5},
+			constructorLaunch{MulVecBackward(dt, Log, wrt, batch, n, 1, 2), 5},
+			constructorLaunch{PlusBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
+			constructorLaunch{TimesBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
+		)
+	}
+	return ls
+}
+
+// ptxParams returns the PTX types of the parameters of every entry point of
+// the module, by entry name.
+func ptxParams(t *testing.T) map[string][]string {
+	t.Helper()
+	entry := regexp.MustCompile(`(?s)\.entry\s+([A-Za-z_][A-Za-z0-9_]*)\s*\((.*?)\)`)
+	param := regexp.MustCompile(`\.param\s+\.(\w+)\s`)
+	out := map[string][]string{}
+	for _, m := range entry.FindAllStringSubmatch(Module(), -1) {
+		var types []string
+		for _, p := range param.FindAllStringSubmatch(m[2], -1) {
+			types = append(types, p[1])
+		}
+		out[m[1]] = types
+	}
+	if len(out) != len(Kernels()) {
+		t.Fatalf("parsed %d entries with parameters, Kernels() lists %d", len(out), len(Kernels()))
+	}
+	return out
+}
+
+// TestConstructorsMatchPTX checks, without a GPU, that every kernel a
+// constructor names is an entry point of the embedded PTX, that the entry
+// takes exactly the constructor's pointers and scalars, each 8 bytes (a
+// pointer or a long long as .u64, a double as .f64, in the order of
+// Launch.Args), that each launch passes Check, and that every entry of the
+// PTX is named by some constructor.
+func TestConstructorsMatchPTX(t *testing.T) {
+	params := ptxParams(t)
+	named := map[string]bool{}
+	for _, dt := range []Dtype{Float32, Float64} {
+		for _, c := range everyConstructor(dt) {
+			name := c.l.Kernel
+			named[name] = true
+			types, ok := params[name]
+			if !ok {
+				t.Errorf("%s: not an entry point of the PTX module", name)
+				continue
+			}
+			var want []string
+			for i := 0; i < c.ptrs; i++ {
+				want = append(want, "u64")
+			}
+			for _, a := range c.l.Args {
+				switch a.(type) {
+				case float64:
+					want = append(want, "f64")
+				default:
+					want = append(want, "u64")
+				}
+			}
+			if strings.Join(types, " ") != strings.Join(want, " ") {
+				t.Errorf("%s: PTX parameters %v, the constructor passes %v", name, types, want)
+			}
+			if err := c.l.Check(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	for name := range params {
+		if !named[name] {
+			t.Errorf("PTX entry %s is named by no constructor", name)
+		}
+	}
+}
+
+// TestConstructorsRefuseBadWrt checks that a gradient index other than 0
+// and 1 names no kernel of the PTX, so the launch fails instead of
+// computing the wrong gradient.
+func TestConstructorsRefuseBadWrt(t *testing.T) {
+	have := map[string]bool{}
+	for _, k := range Kernels() {
+		have[k] = true
+	}
+	for _, wrt := range []int{-1, 2} {
+		for _, l := range []Launch{
+			PlusBackward(Float32, Real, wrt, 1, 3, 1, 1, 1, 1),
+			TimesBackward(Float64, Real, wrt, 1, 3, 1, 1, 1, 1),
+		} {
+			if have[l.Kernel] {
+				t.Errorf("wrt %d: constructor names kernel %s, which exists", wrt, l.Kernel)
+			}
+		}
+	}
+	if l := SumForward(Dtype(0), Real, 1, 3, 1, 1); have[l.Kernel] {
+		t.Errorf("dtype 0: SumForward names kernel %s, which exists", l.Kernel)
+	}
+	if got := fmt.Sprint(PlusForward(Float32, Max, 1, 3, 0, 0, 0, 0).Args[6]); got != "2" {
+		t.Errorf("PlusForward passes the semiring Max as %s, want 2", got)
+	}
+}
