@@ -222,3 +222,51 @@ func ewFills(fills []float64) []float64 {
 	ewFillTurn++
 	return fills[ewFillTurn%len(fills) : ewFillTurn%len(fills)+1]
 }
+
+// TestEmuOneBlock runs each element-per-thread kernel once with the grid
+// its constructor chooses and once with a single block, which must then
+// loop over every element (or matrix, or tile): the loops that free these
+// kernels from any grid limit on the batch. Both runs must agree bit for
+// bit.
+func TestEmuOneBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(91, 92))
+	const batch, n = 3, 40
+	la := ewLayout[float64](batch, n, 5, 3, math.Inf(-1))
+	lb := ewLayout[float64](batch, n, 2, 7, math.Inf(-1))
+	lc := plusResult(la, lb, Log)
+	a, b := ewBanded[float64](rng, Log, la), ewBanded[float64](rng, Log, lb)
+	c, dc := ewBanded[float64](rng, Log, lc), ewGrad[float64](rng, lc)
+	r, dr := []float64{0.5, -1, 2}, []float64{1, 0.5, 2}
+	d := ewBanded[float64](rng, Real, ewLayout[float64](batch, n, n-1, 0, 0)) // (batch, n, n)
+	f64 := cudaops.Float64
+	cases := []struct {
+		l   cudaops.Launch
+		out int
+		ins [][]float64
+	}{
+		{cudaops.PlusForward(f64, cudaops.Log, batch, n, 5, 3, 2, 7), len(c), [][]float64{a, b}},
+		{cudaops.PlusBackward(f64, cudaops.Log, 1, batch, n, 5, 3, 2, 7), len(b), [][]float64{a, b, c, dc}},
+		{cudaops.TimesForward(f64, cudaops.Max, batch, n, 5, 3, 2, 7), batch * n * 6, [][]float64{a, b}},
+		{cudaops.TimesBackward(f64, cudaops.Real, 0, batch, n, 5, 3, 2, 7), len(a), [][]float64{a, b, c, dc}},
+		{cudaops.SumForward(f64, cudaops.Log, batch, n, 5, 3), batch, [][]float64{a}},
+		{cudaops.SumBackward(f64, cudaops.Max, batch, n, 5, 3), len(a), [][]float64{a, r, dr}},
+		{cudaops.FromDenseForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{d}},
+		{cudaops.ToDenseForward(f64, batch, n, 5, 3, 0), len(d), [][]float64{a}},
+		{cudaops.TransposeForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{a}},
+		{cudaops.RowShiftForward(f64, batch, n, 5, 3, 2, 0), len(a), [][]float64{a}},
+	}
+	for _, cs := range cases {
+		if cs.l.Grid[0] < 2 {
+			t.Fatalf("%s: the constructor's grid %v has one block: the case tests nothing", cs.l.Kernel, cs.l.Grid)
+		}
+		want := make([]float64, cs.out)
+		ewRun(t, cs.l, want, cs.ins...)
+		one := cs.l
+		one.Grid = [3]uint{1, 1, 1}
+		got := make([]float64, cs.out)
+		ewRun(t, one, got, cs.ins...)
+		if err := ewCompare(got, want, 0); err != nil {
+			t.Errorf("%s with one block: %v", cs.l.Kernel, err)
+		}
+	}
+}
