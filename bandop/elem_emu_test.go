@@ -223,11 +223,12 @@ func ewFills(fills []float64) []float64 {
 	return fills[ewFillTurn%len(fills) : ewFillTurn%len(fills)+1]
 }
 
-// TestEmuOneBlock runs each element-per-thread kernel once with the grid
-// its constructor chooses and once with a single block, which must then
+// TestEmuOneBlock runs each element-per-thread kernel with the grid its
+// constructor chooses and with one, two and three blocks, which must then
 // loop over every element (or matrix, or tile): the loops that free these
-// kernels from any grid limit on the batch. Both runs must agree bit for
-// bit.
+// kernels from any grid limit on the batch, and on large outputs spread
+// each thread's index divisions over several elements. All runs must agree
+// bit for bit.
 func TestEmuOneBlock(t *testing.T) {
 	rng := rand.New(rand.NewPCG(91, 92))
 	const batch, n = 3, 40
@@ -261,12 +262,17 @@ func TestEmuOneBlock(t *testing.T) {
 		}
 		want := make([]float64, cs.out)
 		ewRun(t, cs.l, want, cs.ins...)
-		one := cs.l
-		one.Grid = [3]uint{1, 1, 1}
-		got := make([]float64, cs.out)
-		ewRun(t, one, got, cs.ins...)
-		if err := ewCompare(got, want, 0); err != nil {
-			t.Errorf("%s with one block: %v", cs.l.Kernel, err)
+		// One block walks every element; two and three walk with strides
+		// (512, 768) past a whole matrix (360 slots), which moves the row
+		// within the matrix by more than a step.
+		for _, blocks := range []uint{1, 2, 3} {
+			few := cs.l
+			few.Grid = [3]uint{blocks, 1, 1}
+			got := make([]float64, cs.out)
+			ewRun(t, few, got, cs.ins...)
+			if err := ewCompare(got, want, 0); err != nil {
+				t.Errorf("%s with %d blocks: %v", cs.l.Kernel, blocks, err)
+			}
 		}
 	}
 }

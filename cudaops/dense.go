@@ -5,7 +5,7 @@ package cudaops
 // padding. Pointers: the band storage, D. With fill 0 it is also the
 // backward of ToDense. One thread per band slot.
 func FromDenseForward(dt Dtype, batch, n, lower, upper int, fill float64) Launch {
-	return Linear(KernelName("fromdense_fwd", dt), batch*n*(lower+upper+1), denseArgs(batch, n, lower, upper, fill)...)
+	return flat(KernelName("fromdense_fwd", dt), batch*n*(lower+upper+1), denseArgs(batch, n, lower, upper, fill)...)
 }
 
 // ToDenseForward is the launch of todense_fwd: the dense matrices (batch,
@@ -13,7 +13,7 @@ func FromDenseForward(dt Dtype, batch, n, lower, upper int, fill float64) Launch
 // Pointers: the dense matrices, A. With fill 0 it is also the backward of
 // FromDense. One thread per dense entry.
 func ToDenseForward(dt Dtype, batch, n, lower, upper int, fill float64) Launch {
-	return Linear(KernelName("todense_fwd", dt), batch*n*n, denseArgs(batch, n, lower, upper, fill)...)
+	return flat(KernelName("todense_fwd", dt), batch*n*n, denseArgs(batch, n, lower, upper, fill)...)
 }
 
 // denseArgs are the scalars of the dense conversion and transpose kernels.

@@ -138,3 +138,38 @@ func TestConstructorsRefuseBadWrt(t *testing.T) {
 		t.Errorf("PlusForward passes the semiring Max as %s, want 2", got)
 	}
 }
+
+// TestLaunchesHaveNoBatchLimit checks that the launches of the
+// element-per-thread, Sum and Transpose kernels stay within the CUDA grid
+// limits for a batch far beyond genbmm's 65535 (their kernels loop over
+// whatever the grid does not cover), and that the element-per-thread grid
+// is capped, so that each thread walks several elements of a large output.
+func TestLaunchesHaveNoBatchLimit(t *testing.T) {
+	const batch, n = 1 << 22, 64
+	ls := []Launch{
+		PlusForward(Float32, Log, batch, n, 16, 16, 16, 16),
+		PlusBackward(Float32, Log, 1, batch, n, 16, 16, 16, 16),
+		TimesForward(Float64, Max, batch, n, 16, 16, 16, 16),
+		TimesBackward(Float64, Max, 0, batch, n, 16, 16, 16, 16),
+		SumForward(Float32, Log, batch, n, 16, 16),
+		SumBackward(Float32, Max, batch, n, 16, 16),
+		FromDenseForward(Float32, batch, n, 16, 16, 0),
+		ToDenseForward(Float32, batch, n, 16, 16, 0),
+		TransposeForward(Float32, batch, n, 16, 16, 0),
+		ShiftForward(Float32, batch, n, 16, 16, 15, 17, 1, 0, 0),
+	}
+	for _, l := range ls {
+		if err := l.Check(); err != nil {
+			t.Errorf("batch %d: %v", batch, err)
+		}
+	}
+	if g := PlusForward(Float32, Log, batch, n, 16, 16, 16, 16).Grid[0]; g != flatMaxBlocks {
+		t.Errorf("PlusForward grid %d blocks for %d elements, want the cap %d", g, batch*n*33, flatMaxBlocks)
+	}
+	if g := PlusForward(Float32, Log, 1, 3, 0, 0, 0, 0).Grid[0]; g != 1 {
+		t.Errorf("PlusForward grid %d blocks for 3 elements, want 1", g)
+	}
+	if b := SumForward(Float32, Log, 2, 1000, 40, 40).Block[0]; b != sumLargeThreads {
+		t.Errorf("SumForward of 81000-slot matrices: %d threads, want %d", b, sumLargeThreads)
+	}
+}

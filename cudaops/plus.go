@@ -8,7 +8,7 @@ import "fmt"
 // B. One thread per slot of C.
 func PlusForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 	w := max(la, lb) + max(ua, ub) + 1
-	return Linear(KernelName("plus_fwd", dt), batch*n*w, bandArgs(batch, n, la, ua, lb, ub, s)...)
+	return flat(KernelName("plus_fwd", dt), batch*n*w, bandArgs(batch, n, la, ua, lb, ub, s)...)
 }
 
 // PlusBackward is the launch of plus_bwd_a (wrt 0) or plus_bwd_b (wrt 1):
@@ -16,7 +16,7 @@ func PlusForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // storage, 0 in the padding. Pointers: the gradient, then A, B, C, dC (the
 // inputs of bandop's plusGradOp). Any other wrt names no kernel.
 func PlusBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {
-	return Linear(KernelName(gradKernel("plus", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)
+	return flat(KernelName(gradKernel("plus", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)
 }
 
 // bandArgs are the scalars of the two-operand elementwise kernels (plus,

@@ -6,7 +6,7 @@ package cudaops
 // of A's band (inLower, inUpper); every other slot of C, padding included,
 // gets fill. Pointers: C, A. One thread per slot of C.
 func ShiftForward(dt Dtype, batch, n, inLower, inUpper, outLower, outUpper, dr, dc int, fill float64) Launch {
-	return Linear(KernelName("shift_fwd", dt), batch*n*(outLower+outUpper+1),
+	return flat(KernelName("shift_fwd", dt), batch*n*(outLower+outUpper+1),
 		int64(batch), int64(n), int64(inLower), int64(inUpper), int64(outLower), int64(outUpper), int64(dr), int64(dc), fill)
 }
 

@@ -6,7 +6,7 @@ package cudaops
 // B. One thread per slot of C.
 func TimesForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 	w := min(la, lb) + min(ua, ub) + 1
-	return Linear(KernelName("times_fwd", dt), batch*n*w, bandArgs(batch, n, la, ua, lb, ub, s)...)
+	return flat(KernelName("times_fwd", dt), batch*n*w, bandArgs(batch, n, la, ua, lb, ub, s)...)
 }
 
 // TimesBackward is the launch of times_bwd_a (wrt 0) or times_bwd_b (wrt 1):
@@ -15,5 +15,5 @@ func TimesForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // gradient, then A, B, C, dC (the inputs of bandop's timesGradOp; C is not
 // read). Any other wrt names no kernel.
 func TimesBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {
-	return Linear(KernelName(gradKernel("times", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)
+	return flat(KernelName(gradKernel("times", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)
 }

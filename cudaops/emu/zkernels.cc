@@ -5,14 +5,14 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/common.cuh sha256:ba6971f1e7714068237b491950fd7ab2f1d75535c0f475e874994985a9c46074
-//   ../kernels/dense.cu sha256:7a411326c79f061724b034547e02f2a6532cc8e856967707c2ff1638f3dca966
-//   ../kernels/elementwise.cuh sha256:dc883f4cdcc9cc52234fc001fd86b2b06179ebfb579fdcc16ebfad10159aa4cf
+//   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
+//   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
-//   ../kernels/plus.cu sha256:31ef579814b2857e01d3f3c282bb06e8def121e0739cb61cfaca882fcde2dd1c
-//   ../kernels/shift.cu sha256:1a53dd46efd25fe22d568ccdddf6ff3081466c6474e81d4ba8a34686660ebe66
-//   ../kernels/sum.cu sha256:107351a770e28f83b0c240a93a8d4fbb976b409dc79feaa0084a3025ac8585cd
-//   ../kernels/times.cu sha256:eb8434d5407e4b03a24b13cab0757c3bc145d07765f8189948fb9309b88cb2f5
+//   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
+//   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
+//   ../kernels/sum.cu sha256:db70053e69abe5d43bd04bf4355d9a2d426ec715feba55e88ac9097d5adcf4b9
+//   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
 //   ../kernels/transpose.cu sha256:316b3df51752258dfd4563701f2e58314198a252ade33e567a338dea12480eb7
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5

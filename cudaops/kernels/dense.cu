@@ -11,8 +11,8 @@ template <typename T>
 __device__ __forceinline__ void fromdense_fwd(T* out, const T* d, long long batch, long long n,
                                                      long long lower, long long upper, double fill) {
     const long long w = lower + upper + 1, total = batch * n * w;
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / w, k = e - r * w, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, w, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         out[e] = gbe::valid(i, k, lower, n) ? d[r * n + i + k - lower] : (T)fill;
     }
 }
@@ -23,8 +23,8 @@ template <typename T>
 __device__ __forceinline__ void todense_fwd(T* out, const T* a, long long batch, long long n, long long lower,
                                                    long long upper, double fill) {
     const long long w = lower + upper + 1, total = batch * n * n;
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / n, j = e - r * n, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, n, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, j = f.k, i = f.i;
         const long long k = j - i + lower;
         out[e] = (k >= 0 && k < w) ? a[r * w + k] : (T)fill;
     }

@@ -14,8 +14,8 @@ __device__ __forceinline__ void plus_fwd(T* c, const T* a, const T* b, long long
     const long long wa = la + ua + 1, wb = lb + ub + 1, wc = lc + uc + 1;
     const long long total = batch * n * wc;
     const T zero = gb::zero<T>(s);
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / wc, k = e - r * wc, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, wc, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         T out = zero;
         if (gbe::valid(i, k, lc, n)) {
             T x = zero, y = zero;
@@ -52,8 +52,8 @@ __device__ __forceinline__ void plus_bwd(T* g, const T* a, const T* b, const T* 
     const long long lo = WRT == 0 ? la : lb, wo = WRT == 0 ? wa : lb + ub + 1;
     const T* x = WRT == 0 ? a : b;
     const long long total = batch * n * wo;
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / wo, k = e - r * wo, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, wo, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         T out = T(0);
         if (gbe::valid(i, k, lo, n)) {
             const long long kc = k - lo + lc; // inside C's band, the union

@@ -18,8 +18,8 @@ __device__ __forceinline__ void shift_fwd(T* c, const T* a, long long batch, lon
                                           double fill) {
     const long long win = lin + uin + 1, wout = lout + uout + 1, total = batch * n * wout;
     const long long dk = lin - lout + dc - dr;
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / wout, k = e - r * wout, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, wout, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         const long long si = i + dr, sj = i + k - lout + dc, ka = k + dk;
         const bool ok = gbe::valid(i, k, lout, n) && si >= 0 && si < n && sj >= 0 && sj < n && ka >= 0 && ka < win;
         c[e] = ok ? a[(r + dr) * win + ka] : (T)fill;

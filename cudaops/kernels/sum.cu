@@ -5,9 +5,12 @@
 // and a shared-memory tree combines the partial sums.
 #include "elementwise.cuh"
 
-// SUM_THREADS is the block size of both Sum kernels; the reductions below
-// assume it, and cudaops.SumForward / SumBackward launch exactly it.
-#define SUM_THREADS 256
+// SUM_THREADS is the largest block size of the Sum kernels, which size
+// their shared arrays by it; the reductions run over blockDim.x, a power of
+// two at most SUM_THREADS (cudaops.SumForward / SumBackward launch 256
+// threads, 512 for large matrices: with sum_bwd's 66 registers a thread on
+// sm_70, 1024 threads would not fit a multiprocessor's 65536 registers).
+#define SUM_THREADS 512
 
 // sum_merge merges the partial sum (m2, s2) into (m, s), both in
 // gb::SemiringAcc's representation: Real adds, Max keeps the larger (NaN if
@@ -57,8 +60,8 @@ __device__ __forceinline__ void sum_fwd(T* r, const T* a, long long batch, long 
     for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
         const T* a0 = a + b * size;
         gb::SemiringAcc<T> acc(sr);
-        for (long long e = t; e < size; e += blockDim.x) {
-            const long long i = e / w, k = e - i * w;
+        for (gbe::Flat f(t, blockDim.x, size, w, n); f.ok(); f.next()) {
+            const long long e = f.e, i = f.r, k = f.k;
             if (gbe::valid(i, k, lower, n)) {
                 acc.add(sr, a0[e]);
             }
@@ -66,7 +69,7 @@ __device__ __forceinline__ void sum_fwd(T* r, const T* a, long long batch, long 
         sm[t] = acc.l.m;
         ss[t] = acc.l.s;
         __syncthreads();
-        for (int h = SUM_THREADS / 2; h > 0; h >>= 1) {
+        for (int h = blockDim.x / 2; h > 0; h >>= 1) {
             if (t < h) {
                 sum_merge(sr, sm[t], ss[t], sm[t + h], ss[t + h]);
             }
@@ -100,8 +103,8 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
         long long first = size;
         if (s == 2) {
             if (live) {
-                for (long long e = t; e < size; e += blockDim.x) {
-                    const long long i = e / w, k = e - i * w;
+                for (gbe::Flat f(t, blockDim.x, size, w, n); f.ok(); f.next()) {
+                    const long long e = f.e, i = f.r, k = f.k;
                     if (gbe::valid(i, k, lower, n) && a0[e] == rv) {
                         first = e;
                         break;
@@ -110,7 +113,7 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
             }
             sfirst[t] = first;
             __syncthreads();
-            for (int h = SUM_THREADS / 2; h > 0; h >>= 1) {
+            for (int h = blockDim.x / 2; h > 0; h >>= 1) {
                 if (t < h && sfirst[t + h] < sfirst[t]) {
                     sfirst[t] = sfirst[t + h];
                 }
@@ -119,8 +122,8 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
             first = sfirst[0];
             __syncthreads(); // sfirst is reused by the next matrix
         }
-        for (long long e = t; e < size; e += blockDim.x) {
-            const long long i = e / w, k = e - i * w;
+        for (gbe::Flat f(t, blockDim.x, size, w, n); f.ok(); f.next()) {
+            const long long e = f.e, i = f.r, k = f.k;
             T out = T(0);
             if (live && gbe::valid(i, k, lower, n)) {
                 if (s == 0) {

@@ -15,8 +15,8 @@ __device__ __forceinline__ void times_fwd(T* c, const T* a, const T* b, long lon
     const long long da = la - lc, db = lb - lc; // slot offsets, >= 0
     const long long total = batch * n * wc;
     const T zero = gb::zero<T>(s);
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / wc, k = e - r * wc, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, wc, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         T out = zero;
         if (gbe::valid(i, k, lc, n)) {
             const T x = a[r * wa + k + da], y = b[r * wb + k + db];
@@ -42,8 +42,8 @@ __device__ __forceinline__ void times_bwd(T* g, const T* a, const T* b, const T*
     const long long lt = WRT == 0 ? lb : la, wt = WRT == 0 ? lb + ub + 1 : la + ua + 1;
     const T* other = WRT == 0 ? b : a;
     const long long total = batch * n * wo;
-    for (long long e = gbe::first(); e < total; e += gbe::stride()) {
-        const long long r = e / wo, k = e - r * wo, i = r % n;
+    for (gbe::Flat f = gbe::grid(total, wo, n); f.ok(); f.next()) {
+        const long long e = f.e, r = f.r, k = f.k, i = f.i;
         const long long kc = k - lo + lc; // the same entry's slot in C
         T out = T(0);
         if (kc >= 0 && kc < wc && gbe::valid(i, k, lo, n)) {
