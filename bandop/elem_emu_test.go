@@ -254,6 +254,7 @@ func TestEmuOneBlock(t *testing.T) {
 		{cudaops.FromDenseForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{d}},
 		{cudaops.ToDenseForward(f64, batch, n, 5, 3, 0), len(d), [][]float64{a}},
 		{cudaops.TransposeForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{a}},
+		{cudaops.TransposeForward(f64, batch, n, 2, 1, 0), batch * n * 4, [][]float64{a[:batch*n*4]}}, // narrow: one thread a slot
 		{cudaops.RowShiftForward(f64, batch, n, 5, 3, 2, 0), len(a), [][]float64{a}},
 	}
 	for _, cs := range cases {

@@ -6,6 +6,7 @@ const (
 	transposeRows     = 32
 	transposeSlots    = 32
 	transposeThreadsY = 8
+	transposeNarrow   = 8 // TR_NARROW: up to this width, one thread a slot
 )
 
 // maxTransposeBlocks bounds the grid of transpose_fwd: its blocks loop over
@@ -17,9 +18,13 @@ const maxTransposeBlocks = 1 << 30
 // padding. Pointers: the transpose, A. With fill 0 and the band swapped it
 // is also the backward of Transpose (bandop's transposeOp serves both). A
 // block per tile of 32 rows × 32 slots of the result, staged through shared
-// memory so that reads and writes are both coalesced.
+// memory so that reads and writes are both coalesced; for a band of at most
+// 8 slots, one thread per slot of the result instead.
 func TransposeForward(dt Dtype, batch, n, lower, upper int, fill float64) Launch {
 	w := lower + upper + 1
+	if w <= transposeNarrow {
+		return flat(KernelName("transpose_fwd", dt), batch*n*w, denseArgs(batch, n, lower, upper, fill)...)
+	}
 	tiles := batch * ceilDiv(n, transposeRows) * ceilDiv(w, transposeSlots)
 	return Launch{
 		Kernel: KernelName("transpose_fwd", dt),

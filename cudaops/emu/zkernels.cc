@@ -13,7 +13,7 @@
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
 //   ../kernels/sum.cu sha256:db70053e69abe5d43bd04bf4355d9a2d426ec715feba55e88ac9097d5adcf4b9
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
-//   ../kernels/transpose.cu sha256:316b3df51752258dfd4563701f2e58314198a252ade33e567a338dea12480eb7
+//   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 

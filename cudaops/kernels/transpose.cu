@@ -11,6 +11,13 @@
 // (consecutive threads, consecutive slots) into shared memory, then writes
 // C's rows slot by slot from there. Tiles are folded into gridDim.x, so the
 // batch has no limit.
+//
+// A band of at most TR_NARROW slots would leave most of a tile's threads
+// idle; there one thread per slot of C reads A directly (the Flat walk of
+// elementwise.cuh): its anti-diagonal spans few rows, so a warp's reads
+// stay within a few neighbouring rows of A anyway. The choice depends on w
+// alone, so a block takes one path as a whole, and cudaops.TransposeForward
+// launches the geometry of that path.
 #include "elementwise.cuh"
 
 // The tile and block shape; cudaops.TransposeForward launches blocks of
@@ -18,6 +25,7 @@
 #define TR_ROWS 32
 #define TR_SLOTS 32
 #define TR_THREADS_Y 8
+#define TR_NARROW 8
 
 template <typename T>
 __device__ __forceinline__ void transpose_fwd(T* c, const T* a, long long batch, long long n, long long lower,
@@ -27,6 +35,13 @@ __device__ __forceinline__ void transpose_fwd(T* c, const T* a, long long batch,
     // step TR_SLOTS+1 words between threads: no bank conflicts.
     __shared__ T tile[(TR_ROWS + TR_SLOTS - 1) * TR_SLOTS];
     const long long w = lower + upper + 1;
+    if (w <= TR_NARROW) {
+        for (gbe::Flat f = gbe::grid(batch * n * w, w, n); f.ok(); f.next()) {
+            const long long s = f.i + f.k - upper; // A's row: C's column
+            c[f.e] = (s >= 0 && s < n) ? a[(f.r - f.i + s) * w + (w - 1 - f.k)] : (T)fill;
+        }
+        return;
+    }
     const long long rowTiles = (n + TR_ROWS - 1) / TR_ROWS, slotTiles = (w + TR_SLOTS - 1) / TR_SLOTS;
     const long long tiles = batch * rowTiles * slotTiles;
     const int kk = threadIdx.x, y = threadIdx.y;
