@@ -168,3 +168,48 @@ func expAcc64(dst, src, m []float64, av float64) {
 		dst[i] += scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
 	}
 }
+
+// expShift sets x[i] = e^(x[i] − m) for every i, with the table exps
+// written out in the loop: the small sums of VecMul and MulVec (three terms
+// in an alignment step) would otherwise spend more on calls than on exps.
+// It gives the same bits as exp32 and exp64 (TestExpShift).
+func expShift[T float](x []T, m T) {
+	switch xs := any(x).(type) {
+	case []float32:
+		expShift32(xs, float32(m))
+	case []float64:
+		expShift64(xs, float64(m))
+	}
+}
+
+func expShift32(xs []float32, m float32) {
+	for i, v := range xs {
+		x := v - m
+		if !(x > -exp32Lim && x < exp32Lim) {
+			xs[i] = exp32Slow(x)
+			continue
+		}
+		y := float64(x) * exp32Scale
+		t := y + exp32Round
+		r := y - (t - exp32Round)
+		b := math.Float64bits(t)
+		scale := math.Float64frombits(exp32Tab[b&31] + b<<47)
+		xs[i] = float32(scale * (1 + r*(exp32C1+r*(exp32C2+r*exp32C3))))
+	}
+}
+
+func expShift64(xs []float64, m float64) {
+	for i, v := range xs {
+		x := v - m
+		if !(x > -exp64Lim && x < exp64Lim) {
+			xs[i] = math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		b := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[b&127] + b<<45)
+		xs[i] = scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
+	}
+}

@@ -274,3 +274,29 @@ var (
 	sink32 float32
 	sink64 float64
 )
+
+// TestExpShift holds expShift to exp32 and exp64 bit for bit, infinities
+// and NaN included.
+func TestExpShift(t *testing.T) {
+	xs := exp32Inputs(1009)
+	xs = append(xs, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -800, 800)
+	got := append([]float32(nil), xs...)
+	expShift(got, 0.5)
+	for i, x := range xs {
+		want := exp32(x - 0.5)
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+			t.Fatalf("expShift at %g = %g, want exp32 = %g", x, got[i], want)
+		}
+	}
+	got64 := make([]float64, len(xs))
+	for i, x := range xs {
+		got64[i] = float64(x) * 1.5
+	}
+	expShift(got64, -1)
+	for i, x := range xs {
+		want := exp64(float64(x)*1.5 + 1)
+		if math.Float64bits(got64[i]) != math.Float64bits(want) && !(got64[i] != got64[i] && want != want) {
+			t.Fatalf("expShift float64 at %g = %g, want exp64 = %g", float64(x)*1.5, got64[i], want)
+		}
+	}
+}

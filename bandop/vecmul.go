@@ -95,21 +95,28 @@ func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node,
 	return out, nil
 }
 
-// vecSpan returns the terms of output x of matrix b (column j for VecMul,
-// row i for MulVec): cnt products v[v0+t] ⊗ a[a0+t·aStep]. Both products reduce to
-// this one form, so they share their kernels: VecMul walks down column j of
-// A (a step of Width−1 slots from row to row), MulVec along row i.
-func vecSpan(left bool, b, x int, l layout) (v0, a0, aStep, cnt int) {
-	n, w := l.n, l.width()
-	if left {
-		iLo, iHi := max(0, x-l.upper), min(n-1, x+l.lower)
-		if iHi < iLo {
-			return 0, 0, 0, 0
-		}
-		return b*n + iLo, (b*n+iLo)*w + x - iLo + l.lower, w - 1, iHi - iLo + 1
+// vecSpanCol and vecSpanRow return the terms of output x of matrix b:
+// cnt products v[v0+t] ⊗ a[a0+t·aStep]. Both products reduce to this one
+// form, so they share their kernels: VecMul's output j walks down column j
+// of A (a step of Width−1 slots from row to row, vecSpanCol), MulVec's
+// output i along row i (vecSpanRow). They are small enough to be inlined
+// into the kernels' loops.
+func vecSpanCol(b, j, n, lower, upper int) (v0, a0, aStep, cnt int) {
+	iLo, iHi := max(0, j-upper), min(n-1, j+lower)
+	w := lower + upper + 1
+	if iHi < iLo {
+		return 0, 0, 0, 0
 	}
-	kLo, kHi := validSlots(x, n, l.lower, w)
-	return b*n + x + kLo - l.lower, (b*n+x)*w + kLo, 1, kHi - kLo
+	return b*n + iLo, (b*n+iLo)*w + j - iLo + lower, w - 1, iHi - iLo + 1
+}
+
+func vecSpanRow(b, i, n, lower, upper int) (v0, a0, aStep, cnt int) {
+	w := lower + upper + 1
+	kLo, kHi := max(0, lower-i), min(w, lower-i+n)
+	if kHi < kLo {
+		return 0, 0, 0, 0
+	}
+	return b*n + i + kLo - lower, (b*n+i)*w + kLo, 1, kHi - kLo
 }
 
 // vecForward computes r for VecMul (left) or MulVec. The alignment scan
@@ -127,11 +134,17 @@ func vecForward[T float](s Semiring, left bool, r, v, a []T, l layout) {
 func vecRows[T float](s Semiring, left bool, r, v, a []T, l layout, lo, hi int) {
 	// b and x follow o without a division per output: the alignment scan's
 	// outputs have three terms each, so the division would be a fair share.
-	b, x := lo/l.n, lo%l.n
+	n, lower, upper := l.n, l.lower, l.upper
+	b, x := lo/n, lo%n
 	for o := lo; o < hi; o++ {
-		v0, a0, step, cnt := vecSpan(left, b, x, l)
+		var v0, a0, step, cnt int
+		if left {
+			v0, a0, step, cnt = vecSpanCol(b, x, n, lower, upper)
+		} else {
+			v0, a0, step, cnt = vecSpanRow(b, x, n, lower, upper)
+		}
 		r[o] = vecDot(s, v, a, v0, a0, step, cnt)
-		if x++; x == l.n {
+		if x++; x == n {
 			b, x = b+1, 0
 		}
 	}
@@ -160,6 +173,24 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 		}
 		return acc
 	}
+	if cnt <= vecBuf {
+		var buf [vecBuf]T
+		terms := buf[:cnt]
+		m := T(math.Inf(-1))
+		for t, x := range vs {
+			terms[t] = x + a[a0+t*step]
+			m = max(m, terms[t])
+		}
+		if math.IsInf(float64(m), 0) || m != m {
+			return m
+		}
+		expShift(terms, m)
+		var sum float64
+		for _, e := range terms {
+			sum += float64(e)
+		}
+		return T(float64(m) + math.Log(sum))
+	}
 	m := T(math.Inf(-1))
 	for t, x := range vs {
 		m = max(m, x+a[a0+t*step])
@@ -183,6 +214,10 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 	return T(mf + math.Log(sum))
 }
 
+// vecBuf is the longest sum vecDot and vecDotGrad take through a buffer on
+// the stack, where the exps run in one loop (expShift) without a call each.
+const vecBuf = 16
+
 // vecBackward computes the gradient g of Σ dr·r with respect to v (wrt = v)
 // or to A, given r bit for bit as the forward computed it (Max finds its
 // first maximal term as the first equal to r). Outputs of one matrix add
@@ -192,14 +227,20 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 // whatever the other factor, so an infinite dr makes no NaN elsewhere.
 func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l layout) {
 	body := func(lo, hi int) {
+		n, lower, upper := l.n, l.lower, l.upper
 		for b := lo; b < hi; b++ {
-			for x := 0; x < l.n; x++ {
-				o := b*l.n + x
+			for x := 0; x < n; x++ {
+				o := b*n + x
 				d := dr[o]
 				if d == 0 {
 					continue
 				}
-				v0, a0, step, cnt := vecSpan(left, b, x, l)
+				var v0, a0, step, cnt int
+				if left {
+					v0, a0, step, cnt = vecSpanCol(b, x, n, lower, upper)
+				} else {
+					v0, a0, step, cnt = vecSpanRow(b, x, n, lower, upper)
+				}
 				vecDotGrad(s, wrtV, g, v, a, r[o], d, v0, a0, step, cnt)
 			}
 		}
@@ -242,6 +283,18 @@ func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, st
 			}
 		}
 	default:
+		if cnt <= vecBuf {
+			var buf [vecBuf]T
+			w := buf[:cnt]
+			for t, x := range vs {
+				w[t] = x + a[a0+t*step]
+			}
+			expShift(w, rv)
+			for t, e := range w {
+				add(t, d*e)
+			}
+			return
+		}
 		// The package's table exps, as in vecDot.
 		if isF32(rv) {
 			for t, x := range vs {
