@@ -133,32 +133,40 @@ func plusBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc l
 		lo, x = lb, b
 	}
 	rows, wo, wa, wc := lo.batch*lo.n, lo.width(), la.width(), lc.width()
-	for r := 0; r < rows; r++ {
-		klo, khi := validSlots(r%lo.n, lo.n, lo.lower, wo)
-		for k := klo; k < khi; k++ {
-			kc := k - lo.lower + lc.lower // always in C's band, the union
-			d, cv, xv := dc[r*wc+kc], c[r*wc+kc], x[r*wo+k]
-			if d == 0 || (s != Real && math.IsInf(float64(cv), -1)) {
-				continue
-			}
-			switch s {
-			case Real:
-				g[r*wo+k] = d
-			case Log:
-				g[r*wo+k] = d * T(math.Exp(float64(xv)-float64(cv)))
-			default:
-				if xv != cv {
+	// Each row of g is written by its own iteration: rows run in parallel.
+	body := func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			klo, khi := validSlots(r%lo.n, lo.n, lo.lower, wo)
+			for k := klo; k < khi; k++ {
+				kc := k - lo.lower + lc.lower // always in C's band, the union
+				d, cv, xv := dc[r*wc+kc], c[r*wc+kc], x[r*wo+k]
+				if d == 0 || (s != Real && math.IsInf(float64(cv), -1)) {
 					continue
 				}
-				if wrt == 1 {
-					if ka, ok := elemSlot(kc, la, lc); ok && a[r*wa+ka] == cv {
-						continue // A is first on a tie
+				switch s {
+				case Real:
+					g[r*wo+k] = d
+				case Log:
+					g[r*wo+k] = d * T(math.Exp(float64(xv)-float64(cv)))
+				default:
+					if xv != cv {
+						continue
 					}
+					if wrt == 1 {
+						if ka, ok := elemSlot(kc, la, lc); ok && a[r*wa+ka] == cv {
+							continue // A is first on a tie
+						}
+					}
+					g[r*wo+k] = d
 				}
-				g[r*wo+k] = d
 			}
 		}
 	}
+	if rows*wo < minParallelWork {
+		body(0, rows)
+		return
+	}
+	parallelFor(rows, rows*wo, body)
 }
 
 // plusOp is the Gorgonia Op of Plus.

@@ -320,3 +320,50 @@ func TestPlusErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestElemBackwardLarge runs the Plus and Times gradients on operands big
+// enough to be split over goroutines and checks every slot against its
+// plain meaning (Real: Plus passes dC on, Times multiplies it by the other
+// factor; 0 outside the operand's band and in its padding).
+func TestElemBackwardLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	a := randomFor(t, rng, Real, tensor.Float64, 4, 300, 20, 20)
+	b := randomFor(t, rng, Real, tensor.Float64, 4, 300, 10, 30)
+	for _, e := range []elemOp{plusElem, timesElem} {
+		c, err := e.eager(a, b, Real)
+		if err != nil {
+			t.Fatal(err)
+		}
+		la, lb, lc := a.layout(), b.layout(), c.layout()
+		if la.batch*la.n*lc.width() < minParallelWork {
+			t.Fatalf("%s: too small to run in parallel", e.name)
+		}
+		dc, _ := Random(rng, tensor.Float64, 4, 300, lc.lower, lc.upper, 0)
+		for wrt, lo := range []layout{la, lb} {
+			g := make([]float64, lo.batch*lo.n*lo.width())
+			e.backward(Real, wrt, g, storage[float64](a), storage[float64](b), storage[float64](c), storage[float64](dc), la, lb, lc)
+			other := b
+			if wrt == 1 {
+				other = a
+			}
+			w := lo.width()
+			for r := 0; r < lo.batch*lo.n; r++ {
+				bt, i := r/lo.n, r%lo.n
+				klo, khi := validSlots(i, lo.n, lo.lower, w)
+				for k := 0; k < w; k++ {
+					want := 0.0
+					j := i + k - lo.lower
+					if k >= klo && k < khi && j-i >= -lc.lower && j-i <= lc.upper {
+						want = dc.At(bt, i, j)
+						if e.name == "Times" {
+							want *= other.At(bt, i, j)
+						}
+					}
+					if got := g[r*w+k]; !closeTo(got, want, 1e-12) {
+						t.Fatalf("%s d%c[%d][%d][%d] = %v, want %v", e.name, 'A'+wrt, bt, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}

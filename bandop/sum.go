@@ -125,32 +125,40 @@ func sumMatrix[T float](s Semiring, a []T, b int, l layout) T {
 // g is 0 in the padding, and everywhere for a dr of 0.
 func sumBackward[T float](s Semiring, g, a, r, dr []T, l layout) {
 	n, w := l.n, l.width()
-	for b := 0; b < l.batch; b++ {
-		d, rv := dr[b], r[b]
-		if d == 0 || (s != Real && math.IsInf(float64(rv), -1)) {
-			continue
-		}
-		done := false
-		for i := 0; i < n && !done; i++ {
-			lo, hi := validSlots(i, n, l.lower, w)
-			for x := (b*n+i)*w + lo; x < (b*n+i)*w+hi; x++ {
-				switch s {
-				case Real:
-					g[x] = d
-				case Log:
-					g[x] = d * T(math.Exp(float64(a[x])-float64(rv)))
-				default:
-					if a[x] == rv {
+	// Each matrix's gradient is its own: matrices run in parallel.
+	body := func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			d, rv := dr[b], r[b]
+			if d == 0 || (s != Real && math.IsInf(float64(rv), -1)) {
+				continue
+			}
+			done := false
+			for i := 0; i < n && !done; i++ {
+				lo, hi := validSlots(i, n, l.lower, w)
+				for x := (b*n+i)*w + lo; x < (b*n+i)*w+hi; x++ {
+					switch s {
+					case Real:
 						g[x] = d
-						done = true
+					case Log:
+						g[x] = d * T(math.Exp(float64(a[x])-float64(rv)))
+					default:
+						if a[x] == rv {
+							g[x] = d
+							done = true
+						}
 					}
-				}
-				if done {
-					break
+					if done {
+						break
+					}
 				}
 			}
 		}
 	}
+	if work := l.batch * n * w; work < minParallelWork {
+		body(0, l.batch)
+		return
+	}
+	parallelFor(l.batch, l.batch*n*w, body)
 }
 
 // sumOp is the Gorgonia Op of Sum.

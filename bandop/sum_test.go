@@ -188,3 +188,55 @@ func TestSumErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSumBackwardLarge runs the Sum gradient on a batch big enough to be
+// split over goroutines: Real gives dr[b] to every in-band slot of matrix
+// b, Max gives it to the first maximal slot only.
+func TestSumBackwardLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(63, 64))
+	for _, s := range []Semiring{Real, Max} {
+		a := randomFor(t, rng, s, tensor.Float64, 8, 200, 15, 15)
+		l := a.layout()
+		if l.batch*l.n*l.width() < minParallelWork {
+			t.Fatal("too small to run in parallel")
+		}
+		r, err := a.Sum(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rv := floats(r)
+		dr := make([]float64, l.batch)
+		for b := range dr {
+			dr[b] = float64(b + 1)
+		}
+		g := make([]float64, l.batch*l.n*l.width())
+		sumBackward(s, g, storage[float64](a), rv, dr, l)
+		w := l.width()
+		for b := 0; b < l.batch; b++ {
+			got, slots := 0.0, 0
+			for i := 0; i < l.n; i++ {
+				lo, hi := validSlots(i, l.n, l.lower, w)
+				for k := 0; k < w; k++ {
+					v := g[(b*l.n+i)*w+k]
+					if k < lo || k >= hi {
+						if v != 0 {
+							t.Fatalf("%v: padding gradient %v", s, v)
+						}
+						continue
+					}
+					if v != 0 {
+						got += v
+						slots++
+					}
+				}
+			}
+			want, wantSlots := dr[b]*float64(l.n*w-l.lower*(l.lower+1)/2-l.upper*(l.upper+1)/2), l.n*w-l.lower*(l.lower+1)/2-l.upper*(l.upper+1)/2
+			if s == Max {
+				want, wantSlots = dr[b], 1
+			}
+			if slots != wantSlots || !closeTo(got, want, 1e-12) {
+				t.Errorf("%v matrix %d: gradient sums to %v over %d slots, want %v over %d", s, b, got, slots, want, wantSlots)
+			}
+		}
+	}
+}

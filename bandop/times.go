@@ -76,19 +76,27 @@ func timesBackward[T float](s Semiring, wrt int, g, a, b, dc []T, la, lb, lc lay
 	}
 	rows, wo, wt, wc := lc.batch*lc.n, lo.width(), lt.width(), lc.width()
 	do, dt := lo.lower-lc.lower, lt.lower-lc.lower
-	for r := 0; r < rows; r++ {
-		clo, chi := validSlots(r%lc.n, lc.n, lc.lower, wc)
-		for k := clo; k < chi; k++ {
-			d := dc[r*wc+k]
-			if d == 0 {
-				continue
+	// Each row of g is written by its own iteration: rows run in parallel.
+	body := func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			clo, chi := validSlots(r%lc.n, lc.n, lc.lower, wc)
+			for k := clo; k < chi; k++ {
+				d := dc[r*wc+k]
+				if d == 0 {
+					continue
+				}
+				if s == Real {
+					d *= other[r*wt+k+dt]
+				}
+				g[r*wo+k+do] = d
 			}
-			if s == Real {
-				d *= other[r*wt+k+dt]
-			}
-			g[r*wo+k+do] = d
 		}
 	}
+	if rows*wc < minParallelWork {
+		body(0, rows)
+		return
+	}
+	parallelFor(rows, rows*wc, body)
 }
 
 // timesOp is the Gorgonia Op of Times.
