@@ -12,7 +12,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Helpers of the emulation tests of the element-per-thread kernels (plus,
+// Helpers of the emulation tests (ewValue and the dtype helpers serve the
+// Mul and VecMul tests too), chiefly of the element-per-thread kernels (plus,
 // times, sum, dense, transpose, shift): each test runs a kernel's source
 // under the CPU emulator with the launch the cuda glue uses and compares
 // its whole output, padding included, with bandop's CPU function. Inputs

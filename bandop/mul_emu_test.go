@@ -25,37 +25,6 @@ const (
 	mxGuard    = 64
 )
 
-// mxDtypes returns the cudaops and tensor dtypes of T.
-func mxDtypes[T float]() (cudaops.Dtype, tensor.Dtype) {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return cudaops.Float32, tensor.Float32
-	}
-	return cudaops.Float64, tensor.Float64
-}
-
-// mxValue draws an in-band entry for s: Real values in [−1, 1) with exact
-// zeros; Log values around 0 with some −Inf; Max small integers (ties) with
-// some −Inf.
-func mxValue(rng *rand.Rand, s Semiring) float64 {
-	switch s {
-	case Log:
-		if rng.IntN(7) == 0 {
-			return math.Inf(-1)
-		}
-		return rng.NormFloat64() * 2
-	case Max:
-		if rng.IntN(7) == 0 {
-			return math.Inf(-1)
-		}
-		return float64(rng.IntN(3))
-	}
-	if rng.IntN(8) == 0 {
-		return 0
-	}
-	return rng.Float64()*2 - 1
-}
-
 // mxBand returns band storage of layout l for semiring s: random valid
 // slots, NaN padding, and for Log and Max one row of each matrix all −Inf.
 func mxBand[T float](rng *rand.Rand, s Semiring, l layout) []T {
@@ -66,7 +35,7 @@ func mxBand[T float](rng *rand.Rand, s Semiring, l layout) []T {
 		for k := 0; k < w; k++ {
 			d[r*w+k] = T(math.NaN())
 			if k >= lo && k < hi {
-				d[r*w+k] = T(mxValue(rng, s))
+				d[r*w+k] = T(ewValue(rng, s))
 			}
 		}
 	}
@@ -186,7 +155,7 @@ func TestMulEmu(t *testing.T) {
 }
 
 func testMulEmu[T float](t *testing.T) {
-	cdt, tdt := mxDtypes[T]()
+	cdt, tdt := ewDtype[T](), ewTensorDtype[T]()
 	rng := rand.New(rand.NewPCG(3, uint64(cdt)))
 	for _, sh := range mxMulShapes {
 		batch, n := sh[0], sh[1]

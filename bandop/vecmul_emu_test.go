@@ -34,7 +34,7 @@ func TestVecMulEmu(t *testing.T) {
 // testVecEmu checks VecMul and MulVec, forward and both gradients, against
 // the CPU.
 func testVecEmu[T float](t *testing.T) {
-	cdt, tdt := mxDtypes[T]()
+	cdt, tdt := ewDtype[T](), ewTensorDtype[T]()
 	rng := rand.New(rand.NewPCG(5, uint64(cdt)))
 	for _, sh := range mxVecShapes {
 		batch, n := sh[0], sh[1]
@@ -45,7 +45,7 @@ func testVecEmu[T float](t *testing.T) {
 				a := mxBand[T](rng, s, la)
 				v := make([]T, batch*n)
 				for i := range v {
-					v[i] = T(mxValue(rng, s))
+					v[i] = T(ewValue(rng, s))
 				}
 				want := make([]T, batch*n)
 				vecForward(s, left, want, v, a, la)
