@@ -72,18 +72,14 @@ func withBand(l layout, lower, upper int) layout {
 }
 
 // checkShiftedBand checks the band (lower, upper) that a shift by t gives.
+// Any t is allowed as long as that band is within the package's limits: a
+// row or column shift by n or more leaves only fill, which is well defined
+// (and what generic code needs at n = 1).
 func checkShiftedBand(op string, t, lower, upper int) error {
 	if err := checkBand(op, lower, upper); err != nil {
 		return errorf(op, "shift %d gives band (lower %d, upper %d) of width %d, want a width of at least 1 within ±%d", t, lower, upper, lower+upper+1, 1<<24)
 	}
 	return nil
-}
-
-// checkShift checks a row or column shift by t: any t is allowed (a shift
-// by n or more leaves only fill) as long as the band it gives, (lower,
-// upper), is within the package's limits.
-func checkShift(op string, t, lower, upper int) error {
-	return checkShiftedBand(op, t, lower, upper)
 }
 
 // A shift is what Reband, RowShift and ColShift have in common: in dense

@@ -33,7 +33,7 @@ func RowShift(a *Node, t int) (*Node, error) {
 }
 
 func rowShift(op string, in layout, t int) (shift, error) {
-	if err := checkShift(op, t, in.lower-t, in.upper+t); err != nil {
+	if err := checkShiftedBand(op, t, in.lower-t, in.upper+t); err != nil {
 		return shift{}, err
 	}
 	return shift{in: in, out: withBand(in, in.lower-t, in.upper+t), dr: t}, nil
