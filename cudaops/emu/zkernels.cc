@@ -11,7 +11,7 @@
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
 //   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
-//   ../kernels/sum.cu sha256:db70053e69abe5d43bd04bf4355d9a2d426ec715feba55e88ac9097d5adcf4b9
+//   ../kernels/sum.cu sha256:74fa485405306cd91a53bfe59f994bb24b0591a3b9825a586bffe253649c6993
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9

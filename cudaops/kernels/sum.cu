@@ -139,22 +139,27 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
     }
 }
 
-extern "C" __global__ void sum_fwd_f32(float* r, const float* a, long long batch, long long n, long long lower,
-                                       long long upper, long long s) {
+// The launches use up to 512 threads a block (sumLargeThreads in
+// cudaops/sum.go); the bound keeps the driver's JIT for any newer GPU from
+// giving a thread more registers than 512 of them can have.
+extern "C" __global__ void __launch_bounds__(512)
+sum_fwd_f32(float* r, const float* a, long long batch, long long n, long long lower, long long upper, long long s) {
     sum_fwd<float>(r, a, batch, n, lower, upper, s);
 }
 
-extern "C" __global__ void sum_fwd_f64(double* r, const double* a, long long batch, long long n, long long lower,
-                                       long long upper, long long s) {
+extern "C" __global__ void __launch_bounds__(512)
+sum_fwd_f64(double* r, const double* a, long long batch, long long n, long long lower, long long upper, long long s) {
     sum_fwd<double>(r, a, batch, n, lower, upper, s);
 }
 
-extern "C" __global__ void sum_bwd_f32(float* g, const float* a, const float* r, const float* dr, long long batch,
-                                       long long n, long long lower, long long upper, long long s) {
+extern "C" __global__ void __launch_bounds__(512)
+sum_bwd_f32(float* g, const float* a, const float* r, const float* dr, long long batch, long long n, long long lower,
+            long long upper, long long s) {
     sum_bwd<float>(g, a, r, dr, batch, n, lower, upper, s);
 }
 
-extern "C" __global__ void sum_bwd_f64(double* g, const double* a, const double* r, const double* dr,
-                                       long long batch, long long n, long long lower, long long upper, long long s) {
+extern "C" __global__ void __launch_bounds__(512)
+sum_bwd_f64(double* g, const double* a, const double* r, const double* dr, long long batch, long long n,
+            long long lower, long long upper, long long s) {
     sum_bwd<double>(g, a, r, dr, batch, n, lower, upper, s);
 }

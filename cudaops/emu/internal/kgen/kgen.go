@@ -37,7 +37,10 @@ type Kernel struct {
 	TestOnly bool   // from testdata: emulator only, not in the PTX
 }
 
-var entryRE = regexp.MustCompile(`extern\s+"C"\s+__global__\s+void\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)`)
+// entryRE finds an entry point: `extern "C" __global__ void`, an optional
+// __launch_bounds__(…), the name and the parameter list, written out (not
+// built by a macro).
+var entryRE = regexp.MustCompile(`extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)`)
 
 // Parse returns the entry points declared in src.
 func Parse(src string) []Kernel {
