@@ -168,3 +168,32 @@ func argBits(v any) (w uint64, ok bool) {
 	}
 	return 0, false
 }
+
+// bandArgs are the scalars of the two-operand kernels (mul, plus, times),
+// in the kernels' parameter order.
+func bandArgs(batch, n, la, ua, lb, ub int, s Semiring) []any {
+	return []any{int64(batch), int64(n), int64(la), int64(ua), int64(lb), int64(ub), int64(s)}
+}
+
+// gradKernel is the base name of the backward kernel of a two-operand op
+// with respect to operand wrt: op_bwd_a, op_bwd_b, or for another wrt a
+// name no kernel has, so that the launch fails rather than runs the wrong
+// gradient.
+func gradKernel(op string, wrt int) string {
+	switch wrt {
+	case 0:
+		return op + "_bwd_a"
+	case 1:
+		return op + "_bwd_b"
+	}
+	return fmt.Sprintf("%s_bwd_wrt%d", op, wrt)
+}
+
+// operandWidth is the band width of operand wrt (0 = A, 1 = B); B's for any
+// other wrt, whose launch fails anyway.
+func operandWidth(wrt, la, ua, lb, ub int) int {
+	if wrt == 0 {
+		return la + ua + 1
+	}
+	return lb + ub + 1
+}

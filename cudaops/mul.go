@@ -1,9 +1,6 @@
 package cudaops
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // The forward Mul kernel's tiles (kernels/mul.cu holds the same numbers):
 // blocks of mulTX × mulTY threads, each computing mulTR rows × mulKC output
@@ -42,7 +39,7 @@ func MulForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 		Grid:        [3]uint{tiles(batch, ceilDiv(n, mulTR), ceilDiv(wc, mulKC)), 1, 1},
 		Block:       [3]uint{mulTX, mulTY, 1},
 		SharedBytes: MulSharedBytes(dt),
-		Args:        mulArgs(batch, n, la, ua, lb, ub, s),
+		Args:        bandArgs(batch, n, la, ua, lb, ub, s),
 	}
 }
 
@@ -53,33 +50,13 @@ func MulForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // wrt names no kernel. One thread per gradient slot, in blocks of 32 slots
 // × 8 rows; blockIdx.x folds (batch, row tile, slot tile).
 func MulBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {
-	w := lb + ub + 1
-	if wrt == 0 {
-		w = la + ua + 1
-	}
+	w := operandWidth(wrt, la, ua, lb, ub)
 	return Launch{
-		Kernel: KernelName(mulGradName("mul", wrt), dt),
+		Kernel: KernelName(gradKernel("mul", wrt), dt),
 		Grid:   [3]uint{tiles(batch, ceilDiv(n, 8), ceilDiv(w, 32)), 1, 1},
 		Block:  [3]uint{32, 8, 1},
-		Args:   mulArgs(batch, n, la, ua, lb, ub, s),
+		Args:   bandArgs(batch, n, la, ua, lb, ub, s),
 	}
-}
-
-// mulArgs are the scalars of the mul kernels, in their parameter order.
-func mulArgs(batch, n, la, ua, lb, ub int, s Semiring) []any {
-	return []any{int64(batch), int64(n), int64(la), int64(ua), int64(lb), int64(ub), int64(s)}
-}
-
-// mulGradName is op_bwd_a for wrt 0, op_bwd_b for wrt 1, and a name no
-// kernel has otherwise, so that a wrong wrt fails at launch.
-func mulGradName(op string, wrt int) string {
-	switch wrt {
-	case 0:
-		return op + "_bwd_a"
-	case 1:
-		return op + "_bwd_b"
-	}
-	return fmt.Sprintf("%s_bwd_wrt%d", op, wrt)
 }
 
 // ceilDiv is ⌈a/b⌉ for b > 0, and 0 for a ≤ 0.
