@@ -1,0 +1,650 @@
+package bandop
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A Window says which rows of each step matrix of a scan may hold entries
+// other than the semiring's zero: rows Lo[t] ≤ r < Hi[t] of step t. A scan
+// reads no other row, so its work is in proportion to the rows the window
+// holds, and the gradient with respect to any slot of a row outside the
+// window is 0 (such slots are structural zeros, as padding is). A nil
+// *Window holds every row.
+type Window struct {
+	Lo, Hi []int
+}
+
+// check returns an error unless w fits steps matrices of n rows.
+func (w *Window) check(op string, steps, n int) error {
+	if w == nil {
+		return nil
+	}
+	if len(w.Lo) != steps || len(w.Hi) != steps {
+		return errorf(op, "window has %d and %d bounds for %d steps", len(w.Lo), len(w.Hi), steps)
+	}
+	for t := range steps {
+		if lo, hi := w.Lo[t], w.Hi[t]; lo < 0 || hi > n || lo > hi {
+			return errorf(op, "window of step %d is rows [%d, %d), want 0 ≤ lo ≤ hi ≤ n = %d", t, lo, hi, n)
+		}
+	}
+	return nil
+}
+
+// rows returns the window of step t.
+func (w *Window) rows(t, n int) (lo, hi int) {
+	if w == nil {
+		return 0, n
+	}
+	return w.Lo[t], w.Hi[t]
+}
+
+// digest identifies the window in an Op's name and hash.
+func (w *Window) digest() uint64 {
+	if w == nil {
+		return 0
+	}
+	h := fnv.New64a()
+	var b [16]byte
+	for t := range w.Lo {
+		binary.LittleEndian.PutUint64(b[:8], uint64(w.Lo[t]))
+		binary.LittleEndian.PutUint64(b[8:], uint64(w.Hi[t]))
+		h.Write(b[:])
+	}
+	return h.Sum64() | 1
+}
+
+// scanLayout is what a scan knows of its operands: A holds steps·items
+// matrices, step-major.
+type scanLayout struct {
+	a            layout // A: batch = steps·items
+	items, steps int
+	s            Semiring
+	win          *Window
+}
+
+func (l scanLayout) vShape() tensor.Shape { return tensor.Shape{l.items, l.a.n} }
+
+func (l scanLayout) statesShape() tensor.Shape {
+	return tensor.Shape{l.steps + 1, l.items, l.a.n}
+}
+
+// scanCheck checks the operands of a scan: v0 of dtype vdt and shape vs,
+// A of layout la.
+func scanCheck(op string, la layout, vdt tensor.Dtype, vs tensor.Shape, s Semiring, w *Window) (scanLayout, error) {
+	if err := checkSemiring(op, s); err != nil {
+		return scanLayout{}, err
+	}
+	if err := zeroFill(op, s, la, "A"); err != nil {
+		return scanLayout{}, err
+	}
+	if vdt != la.dt {
+		return scanLayout{}, errorf(op, "v0 has dtype %v, A has %v", vdt, la.dt)
+	}
+	if vs.Dims() != 2 || vs[0] < 1 || vs[1] != la.n {
+		return scanLayout{}, errorf(op, "v0 has shape %v, want (items, %d) with items ≥ 1: A's n is %d", vs, la.n, la.n)
+	}
+	items := vs[0]
+	if la.batch%items != 0 {
+		return scanLayout{}, errorf(op, "A has %d matrices, not a whole number of steps of %d items (v0's batch)", la.batch, items)
+	}
+	steps := la.batch / items
+	if err := w.check(op, steps, la.n); err != nil {
+		return scanLayout{}, err
+	}
+	return scanLayout{a: la, items: items, steps: steps, s: s, win: w}, nil
+}
+
+// Scan returns v_T = v0 ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_{T−1}, row vectors times
+// matrices as in VecMul, for each of the items of v0, shape (items, n). The
+// T = a.Batch()/items step matrices are held step-major in a: item b of step
+// t is matrix t·items + b. The recurrence is
+//
+//	v_{t+1}[b, j] = ⊕_i v_t[b, i] ⊗ A_{t·items+b}[i, j]
+//
+// over the rows i of w's window of step t. The states and their sums are
+// kept in float64 whatever a's dtype, so a float32 scan is rounded once, at
+// the end. a's fill must be the semiring's zero.
+func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, error) {
+	const op = "Scan"
+	if v0 == nil {
+		return nil, errorf(op, "v0 is nil")
+	}
+	la, err := a.operand(op, "A")
+	if err != nil {
+		return nil, err
+	}
+	l, err := scanCheck(op, la, v0.Dtype(), v0.Shape(), s, w)
+	if err != nil {
+		return nil, err
+	}
+	states := scanStates(l, contiguous(v0), a.data)
+	return lastState(l, states), nil
+}
+
+// ScanStates adds the states of a scan to the graph: v_0 … v_T of
+// Banded.Scan, shape (T+1, items, n), in float64 whatever a's dtype. Its
+// gradient with respect to v0 and a comes from one reverse scan over these
+// states; a zero gradient of a state adds nothing, so a NaN or infinity in
+// a part of the scan that does not reach a differentiated result does not
+// reach the gradient either. When v0 is a constant node, no gradient with
+// respect to it is built.
+func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, error) {
+	const name = "ScanStates"
+	op, err := newScanOp(name, v0, a, s, w)
+	if err != nil {
+		return nil, err
+	}
+	out, err := gorgonia.ApplyOp(op, v0, a.Node)
+	if err != nil {
+		return nil, errorf(name, "%v", err)
+	}
+	return out, nil
+}
+
+// Scan adds v_T of Banded.Scan to the graph, shape (items, n) in a's dtype
+// (see ScanStates for its gradient).
+func Scan(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, error) {
+	const name = "Scan"
+	op, err := newScanOp(name, v0, a, s, w)
+	if err != nil {
+		return nil, err
+	}
+	states, err := gorgonia.ApplyOp(op, v0, a.Node)
+	if err != nil {
+		return nil, errorf(name, "%v", err)
+	}
+	out, err := gorgonia.ApplyOp(&scanLastOp{l: op.l}, states)
+	if err != nil {
+		return nil, errorf(name, "%v", err)
+	}
+	return out, nil
+}
+
+func newScanOp(name string, v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*scanOp, error) {
+	if v0 == nil {
+		return nil, errorf(name, "v0 is nil")
+	}
+	la, err := a.layout(name, "A")
+	if err != nil {
+		return nil, err
+	}
+	l, err := scanCheck(name, la, v0.Dtype(), v0.Shape(), s, w)
+	if err != nil {
+		return nil, err
+	}
+	// Gorgonia's constants are nodes whose Op holds their value: a
+	// gradient with respect to one would be built and run for nothing.
+	_, constV0 := v0.Op().(interface{ Value() gorgonia.Value })
+	return &scanOp{l: l, constV0: constV0}, nil
+}
+
+// scanStates runs the forward scan of v0 and a (contiguous, of l's dtype)
+// and returns the (T+1, items, n) float64 states.
+func scanStates(l scanLayout, v0, a *tensor.Dense) *tensor.Dense {
+	states := make([]float64, l.statesShape().TotalSize())
+	switch l.a.dt {
+	case tensor.Float32:
+		scanForward(l, states, v0.Data().([]float32), a.Data().([]float32))
+	default:
+		scanForward(l, states, v0.Data().([]float64), a.Data().([]float64))
+	}
+	return tensor.New(tensor.WithShape(l.statesShape()...), tensor.WithBacking(states))
+}
+
+// lastState returns v_T of states in l's dtype.
+func lastState(l scanLayout, states *tensor.Dense) *tensor.Dense {
+	size := l.items * l.a.n
+	last := states.Data().([]float64)[l.steps*size:]
+	r := newDense(l.a.dt, l.vShape(), 0)
+	switch d := r.Data().(type) {
+	case []float32:
+		for i, x := range last {
+			d[i] = float32(x)
+		}
+	case []float64:
+		copy(d, last)
+	}
+	return r
+}
+
+// scanForward fills states, (T+1, items, n): v_0 = v0, then each step. Items
+// are independent and run in parallel.
+func scanForward[T float](l scanLayout, states []float64, v0, a []T) {
+	n, items := l.a.n, l.items
+	for k, x := range v0 {
+		states[k] = float64(x)
+	}
+	parallelFor(items, l.steps*items*n*l.a.width(), func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			for t := range l.steps {
+				prev := states[(t*items+b)*n : (t*items+b+1)*n]
+				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+				m := t*items + b
+				scanStep(l, t, next, prev, a[m*n*l.a.width():(m+1)*n*l.a.width()])
+			}
+		}
+	})
+}
+
+// scanColumns returns the columns [cLo, cHi) that rows [rLo, rHi) of a band
+// (lower, upper) reach in an n×n matrix.
+func scanColumns(rLo, rHi, n, lower, upper int) (cLo, cHi int) {
+	if rLo >= rHi {
+		return 0, 0
+	}
+	return max(0, rLo-lower), min(n, rHi+upper)
+}
+
+// scanStep computes next = prev ⊗ A over the window's rows of step t; mat
+// is the band storage of A (n rows of width slots).
+func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T) {
+	n, lower, upper := l.a.n, l.a.lower, l.a.upper
+	w := lower + upper + 1
+	zero := l.s.Zero()
+	rLo, rHi := l.win.rows(t, n)
+	cLo, cHi := scanColumns(rLo, rHi, n, lower, upper)
+	for c := range next[:cLo] {
+		next[c] = zero
+	}
+	for c := cHi; c < n; c++ {
+		next[c] = zero
+	}
+	var terms [scanBuf]float64
+	for c := cLo; c < cHi; c++ {
+		// Rows r of column c use slot c−r+lower: consecutive rows are
+		// w−1 slots apart in the storage.
+		r0, r1 := max(rLo, c-upper), min(rHi, c+lower+1)
+		if r0 >= r1 {
+			next[c] = zero
+			continue
+		}
+		ai := r0*(w-1) + c + lower
+		switch l.s {
+		case Real:
+			var acc float64
+			for r := r0; r < r1; r, ai = r+1, ai+w-1 {
+				acc += prev[r] * float64(mat[ai])
+			}
+			next[c] = acc
+		case Max:
+			acc := math.Inf(-1)
+			for r := r0; r < r1; r, ai = r+1, ai+w-1 {
+				acc = max(acc, prev[r]+float64(mat[ai]))
+			}
+			next[c] = acc
+		default:
+			next[c] = scanLogSum(prev, mat, r0, r1, ai, w-1, terms[:])
+		}
+	}
+}
+
+// scanBuf is the longest Log sum whose terms go through a buffer on the
+// stack (the exps then run in one loop).
+const scanBuf = 16
+
+// scanLogSum returns log Σ_r exp(prev[r] + A) over rows [r0, r1), A read
+// from mat at ai, ai+step, …. The maximum comes out first, so no exp
+// overflows; an infinite or NaN maximum is the result itself.
+func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []float64) float64 {
+	cnt := r1 - r0
+	m := math.Inf(-1)
+	if cnt <= len(buf) {
+		terms := buf[:cnt]
+		for k := range terms {
+			x := prev[r0+k] + float64(mat[ai+k*step])
+			terms[k] = x
+			m = max(m, x)
+		}
+		if math.IsInf(m, 0) || m != m {
+			return m
+		}
+		var sum float64
+		for _, x := range terms {
+			if x != m {
+				sum += exp64(x - m)
+			} else {
+				sum++
+			}
+		}
+		if sum == 1 {
+			return m
+		}
+		return m + math.Log(sum)
+	}
+	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
+		m = max(m, prev[r]+float64(mat[a]))
+	}
+	if math.IsInf(m, 0) || m != m {
+		return m
+	}
+	var sum float64
+	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
+		sum += exp64(prev[r] + float64(mat[a]) - m)
+	}
+	return m + math.Log(sum)
+}
+
+// scanBackward runs the reverse scan: from the states and dS, the gradient
+// of Σ dS·S, it writes the gradient with respect to A into da (when not
+// nil; band storage of A's shape, zeroed by the caller) and with respect to
+// v0 into dv (when not nil). A state whose gradient is 0 adds nothing, nor
+// does a term of weight 0 (a −Inf Log or Max sum, a Max term that is not
+// the first maximal one).
+func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
+	n, items := l.a.n, l.items
+	w := l.a.width()
+	parallelFor(items, l.steps*items*n*w, func(lo, hi int) {
+		gNext := make([]float64, n)
+		gCur := make([]float64, n)
+		first := make([]int, n)
+		for b := lo; b < hi; b++ {
+			copy(gNext, dS[(l.steps*items+b)*n:(l.steps*items+b+1)*n])
+			for t := l.steps - 1; t >= 0; t-- {
+				copy(gCur, dS[(t*items+b)*n:(t*items+b+1)*n])
+				m := t*items + b
+				prev := states[(t*items+b)*n : (t*items+b+1)*n]
+				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+				var dmat []T
+				if da != nil {
+					dmat = da[m*n*w : (m+1)*n*w]
+				}
+				scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*n*w:(m+1)*n*w], first)
+				gNext, gCur = gCur, gNext
+			}
+			if dv != nil {
+				for k, g := range gNext {
+					dv[b*n+k] = T(g)
+				}
+			}
+		}
+	})
+}
+
+// scanStepGrad adds to gPrev the gradient with respect to prev of
+// Σ gNext·next, next = prev ⊗ A, and writes the gradient with respect to A
+// into dmat when it is not nil. Each row gathers from the columns it
+// reaches, as a GPU thread per row would. first is scratch of n ints.
+func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, first []int) {
+	n, lower, upper := l.a.n, l.a.lower, l.a.upper
+	w := lower + upper + 1
+	rLo, rHi := l.win.rows(t, n)
+	if l.s == Max {
+		// The first maximal row of each column, or −1.
+		cLo, cHi := scanColumns(rLo, rHi, n, lower, upper)
+		for c := cLo; c < cHi; c++ {
+			first[c] = -1
+			if gNext[c] == 0 || math.IsInf(next[c], -1) {
+				continue
+			}
+			r0, r1 := max(rLo, c-upper), min(rHi, c+lower+1)
+			for r := r0; r < r1; r++ {
+				if prev[r]+float64(mat[r*w+c-r+lower]) == next[c] {
+					first[c] = r
+					break
+				}
+			}
+		}
+	}
+	for r := rLo; r < rHi; r++ {
+		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
+		x := prev[r]
+		acc := gPrev[r]
+		row := mat[r*w : (r+1)*w]
+		for k := kLo; k < kHi; k++ {
+			c := r + k - lower
+			g := gNext[c]
+			if g == 0 {
+				continue
+			}
+			var wv, wa float64 // ∂next[c]/∂prev[r] and ∂next[c]/∂A[r, c]
+			switch l.s {
+			case Real:
+				wv, wa = float64(row[k]), x
+			case Max:
+				if first[c] != r {
+					continue
+				}
+				wv, wa = 1, 1
+			default:
+				if math.IsInf(next[c], -1) {
+					continue
+				}
+				e := exp64(x + float64(row[k]) - next[c])
+				wv, wa = e, e
+			}
+			acc += g * wv
+			if dmat != nil {
+				dmat[r*w+k] = T(g * wa)
+			}
+		}
+		gPrev[r] = acc
+	}
+}
+
+// scanOp is the Gorgonia Op of ScanStates: inputs v0 and A, output the
+// float64 states.
+type scanOp struct {
+	opBase
+	l       scanLayout
+	constV0 bool // v0 is a constant: no gradient with respect to it
+}
+
+func (op *scanOp) String() string {
+	return fmt.Sprintf("bandop.ScanStates{%v, A(%d,%d), %d steps × %d items, window %016x, const v0 %t, %v}",
+		op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.constV0, op.l.a.dt)
+}
+func (op *scanOp) Arity() int                { return 2 }
+func (op *scanOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
+func (op *scanOp) Hashcode() uint32          { return hashcode(op) }
+func (op *scanOp) DiffWRT(inputs int) []bool { return []bool{!op.constV0, true} }
+
+func (op *scanOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.l.a.dt, 2), tensorType(op.l.a.dt, 3), tensorType(tensor.Float64, 3))
+}
+
+func (op *scanOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.l.statesShape(), nil
+}
+
+// operands returns v0 and A from an Op's inputs.
+func (op *scanOp) operands(name string, vals []gorgonia.Value) (v0, a *tensor.Dense, err error) {
+	if v0, err = input(name, vals, 0, op.l.a.dt, op.l.vShape()); err != nil {
+		return
+	}
+	a, err = input(name, vals, 1, op.l.a.dt, op.l.a.shape())
+	return
+}
+
+func (op *scanOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "ScanStates"
+	if err := checkArity(name, vals, 2); err != nil {
+		return nil, err
+	}
+	v0, a, err := op.operands(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	return scanStates(op.l, v0, a), nil
+}
+
+func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, errorf("ScanStates", "SymDiff got %d inputs, want 2", len(inputs))
+	}
+	gs := make(gorgonia.Nodes, 2)
+	for wrt := range 2 {
+		if wrt == 0 && op.constV0 {
+			continue
+		}
+		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: *op, wrt: wrt}, inputs[0], inputs[1], output, grad)
+		if err != nil {
+			return nil, err
+		}
+		gs[wrt] = g
+	}
+	return gs, nil
+}
+
+// scanGradOp is the backward Op of ScanStates: from v0, A, the states and
+// their gradient it returns the gradient with respect to v0 (wrt 0) or A
+// (wrt 1), by one reverse scan.
+type scanGradOp struct {
+	scanOp
+	wrt int
+}
+
+func (op *scanGradOp) String() string {
+	return fmt.Sprintf("bandop.ScanStatesGrad{wrt %d, %v, A(%d,%d), %d steps × %d items, window %016x, %v}",
+		op.wrt, op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.l.a.dt)
+}
+func (op *scanGradOp) Arity() int            { return 4 }
+func (op *scanGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *scanGradOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *scanGradOp) Type() hm.Type {
+	dt := op.l.a.dt
+	out := 3
+	if op.wrt == 0 {
+		out = 2
+	}
+	return hm.NewFnType(tensorType(dt, 2), tensorType(dt, 3), tensorType(tensor.Float64, 3), tensorType(tensor.Float64, 3), tensorType(dt, out))
+}
+
+func (op *scanGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	if op.wrt == 0 {
+		return op.l.vShape(), nil
+	}
+	return op.l.a.shape(), nil
+}
+
+func (op *scanGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "ScanStatesGrad"
+	if err := checkArity(name, vals, 4); err != nil {
+		return nil, err
+	}
+	_, a, err := op.operands(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	states, err := input(name, vals, 2, tensor.Float64, op.l.statesShape())
+	if err != nil {
+		return nil, err
+	}
+	dS, err := input(name, vals, 3, tensor.Float64, op.l.statesShape())
+	if err != nil {
+		return nil, err
+	}
+	shape, _ := op.InferShape()
+	g := newDense(op.l.a.dt, shape, 0)
+	switch op.l.a.dt {
+	case tensor.Float32:
+		da, dv := scanOutputs(op.wrt, g.Data().([]float32))
+		scanBackward(op.l, states.Data().([]float64), dS.Data().([]float64), a.Data().([]float32), da, dv)
+	default:
+		da, dv := scanOutputs(op.wrt, g.Data().([]float64))
+		scanBackward(op.l, states.Data().([]float64), dS.Data().([]float64), a.Data().([]float64), da, dv)
+	}
+	return g, nil
+}
+
+// scanOutputs returns g as the gradient with respect to A (wrt 1) or v0.
+func scanOutputs[T float](wrt int, g []T) (da, dv []T) {
+	if wrt == 0 {
+		return nil, g
+	}
+	return g, nil
+}
+
+// scanLastOp takes v_T, in A's dtype, out of the float64 states.
+type scanLastOp struct {
+	opBase
+	l scanLayout
+}
+
+func (op *scanLastOp) String() string {
+	return fmt.Sprintf("bandop.ScanLast{%d steps × %d items × %d, %v}", op.l.steps, op.l.items, op.l.a.n, op.l.a.dt)
+}
+func (op *scanLastOp) Arity() int                { return 1 }
+func (op *scanLastOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
+func (op *scanLastOp) Hashcode() uint32          { return hashcode(op) }
+func (op *scanLastOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+func (op *scanLastOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(tensor.Float64, 3), tensorType(op.l.a.dt, 2))
+}
+
+func (op *scanLastOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.l.vShape(), nil
+}
+
+func (op *scanLastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "ScanLast"
+	if err := checkArity(name, vals, 1); err != nil {
+		return nil, err
+	}
+	states, err := input(name, vals, 0, tensor.Float64, op.l.statesShape())
+	if err != nil {
+		return nil, err
+	}
+	return lastState(op.l, states), nil
+}
+
+func (op *scanLastOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g, err := gorgonia.ApplyOp(&scanLastGradOp{l: op.l}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{g}, nil
+}
+
+// scanLastGradOp is the adjoint of scanLastOp: the float64 gradient of the
+// states, dv in the last state and 0 elsewhere.
+type scanLastGradOp struct {
+	opBase
+	l scanLayout
+}
+
+func (op *scanLastGradOp) String() string {
+	return fmt.Sprintf("bandop.ScanLastGrad{%d steps × %d items × %d, %v}", op.l.steps, op.l.items, op.l.a.n, op.l.a.dt)
+}
+func (op *scanLastGradOp) Arity() int            { return 1 }
+func (op *scanLastGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *scanLastGradOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *scanLastGradOp) Type() hm.Type {
+	return hm.NewFnType(tensorType(op.l.a.dt, 2), tensorType(tensor.Float64, 3))
+}
+
+func (op *scanLastGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.l.statesShape(), nil
+}
+
+func (op *scanLastGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "ScanLastGrad"
+	if err := checkArity(name, vals, 1); err != nil {
+		return nil, err
+	}
+	dv, err := input(name, vals, 0, op.l.a.dt, op.l.vShape())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, op.l.statesShape().TotalSize())
+	last := out[op.l.steps*op.l.items*op.l.a.n:]
+	switch d := dv.Data().(type) {
+	case []float32:
+		for i, x := range d {
+			last[i] = float64(x)
+		}
+	case []float64:
+		copy(last, d)
+	}
+	return tensor.New(tensor.WithShape(op.l.statesShape()...), tensor.WithBacking(out)), nil
+}
