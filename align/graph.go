@@ -8,12 +8,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// LogPartition adds log Z of every batch item, shape (batch), to the graph
-// of theta, the potentials of shape (batch, N, M, 3) (Float64 or Float32).
-// lenX and lenY give each item's lengths (1 ≤ lenX[b] ≤ N, 1 ≤ lenY[b] ≤
-// M); nil means N (or M) for every item. Cells past a length are never read.
-// gorgonia.Grad of the sum of the result with respect to theta gives the
-// marginals.
+// LogPartition adds log Z of every batch item, shape (batch) in theta's
+// dtype, to the graph of theta, the potentials of shape (batch, N, M, 3)
+// (Float64 or Float32). lenX and lenY give each item's lengths
+// (1 ≤ lenX[b] ≤ N, 1 ≤ lenY[b] ≤ M); nil means N (or M) for every item.
+// Cells past a length never contribute. gorgonia.Grad of the sum of the
+// result with respect to theta gives the marginals.
+//
+// The lengths become a constant of the graph; to run one graph with other
+// lengths, use LogPartitionLengths. With the LogDepth strategy the layout
+// itself depends on the lengths, so they can only be given here.
 func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia.Node, err error) {
 	const op = "LogPartition"
 	defer func() {
@@ -27,6 +31,75 @@ func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia
 	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
 	}
+	if m.Strategy == LogDepth {
+		return m.logDepthGraph(op, theta, lenX, lenY)
+	}
+	g, err := newGrid(op, m, theta.Shape())
+	if err != nil {
+		return nil, err
+	}
+	lv, err := g.fullLengths(op, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	return g.logPartition(op, theta, gorgonia.NewConstant(lv), theta.Dtype())
+}
+
+// LogPartitionLengths is LogPartition with the lengths as a node of the
+// graph, (batch, 2) of tensor.Int holding lenX[b], lenY[b] in row b (see
+// Lengths): one graph, built and compiled once, then serves every batch of
+// potentials of its shape, whatever their lengths, bound with gorgonia.Let
+// before each run. Lengths out of range make the run fail with an error
+// that names the item. It needs the Linear strategy.
+func (m Model) LogPartitionLengths(theta, lengths *gorgonia.Node) (z *gorgonia.Node, err error) {
+	const op = "LogPartitionLengths"
+	if theta == nil || lengths == nil {
+		return nil, errorf(op, "nil potentials or lengths")
+	}
+	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	if m.Strategy != Linear {
+		return nil, errorf(op, "the %v strategy lays its steps out for given lengths: use LogPartition, or Linear", m.Strategy)
+	}
+	g, err := newGrid(op, m, theta.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{g.batch, 2}) {
+		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), g.batch)
+	}
+	return g.logPartition(op, theta, lengths, theta.Dtype())
+}
+
+// logPartition is the one builder of the Linear strategy: θ and the
+// lengths → the step matrices (layoutOp) → bandop.ScanStates → the ends
+// (endOp), log Z of dtype dt. Its five nodes serve LogPartition,
+// LogPartitionLengths and Compile alike.
+func (g *grid) logPartition(op string, theta, lengths *gorgonia.Node, dt tensor.Dtype) (*gorgonia.Node, error) {
+	s := g.m.Semiring
+	steps, err := gorgonia.ApplyOp(&layoutOp{g: g, dt: theta.Dtype()}, theta, lengths)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	a, err := bandop.Wrap(steps, g.lower, g.upper, s.Zero())
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	states, err := bandop.ScanStates(gorgonia.NewConstant(g.start(theta.Dtype())), a, s, g.win)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	z, err := gorgonia.ApplyOp(&endOp{g: g, dt: dt}, states, lengths)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return z, nil
+}
+
+// logDepthGraph adds log Z by the LogDepth strategy: θ gathered into the
+// step matrices of the given lengths, multiplied pairwise in a tree.
+func (m Model) logDepthGraph(op string, theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.Node, error) {
 	p, err := newPlan(op, m, theta.Shape(), lenX, lenY)
 	if err != nil {
 		return nil, err
@@ -34,62 +107,22 @@ func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia
 	g := theta.Graph()
 	v0 := gorgonia.NewTensor(g, theta.Dtype(), 2, gorgonia.WithShape(p.batch, p.size),
 		gorgonia.WithValue(p.start(theta.Dtype())), gorgonia.WithName(uniqueName(g, "align.v0")))
-	var v *gorgonia.Node
-	if m.Strategy == LogDepth {
-		count := pow2(p.steps)
-		gm := p.gatherMap(count, true)
-		gm.Out = tensor.Shape{count * p.batch, p.size, p.width()}
-		r, err := bandop.Gather(theta, gm)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		if v, err = p.logDepth(v0, r, count); err != nil {
-			return nil, wrap(op, err)
-		}
-	} else {
-		r, err := bandop.Gather(theta, p.gatherMap(p.steps, false))
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		steps := make([]*gorgonia.Node, 0, p.steps)
-		if steps, err = split(r, p.steps, tensor.Shape{p.batch, p.size, p.width()}, steps); err != nil {
-			return nil, wrap(op, err)
-		}
-		if v, err = p.linear(v0, steps); err != nil {
-			return nil, wrap(op, err)
-		}
+	count := pow2(p.steps)
+	gm := p.gatherMap(count, true)
+	gm.Out = tensor.Shape{count * p.batch, p.size, p.width()}
+	r, err := bandop.Gather(theta, gm)
+	if err != nil {
+		return nil, wrap(op, err)
 	}
-	if z, err = p.total(v); err != nil {
+	v, err := p.logDepth(v0, r, count)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	z, err := p.total(v)
+	if err != nil {
 		return nil, wrap(op, err)
 	}
 	return z, nil
-}
-
-// split appends the n ≥ 2 steps of r, (n, batch, size, width), as separate
-// nodes of shape (batch, size, width). It halves r recursively: the
-// gradient of taking a part of a tensor is as large as the tensor, so one
-// part per step of the whole r would cost O(n²) in the backward pass, the
-// tree O(n·log n).
-func split(r *gorgonia.Node, n int, leaf tensor.Shape, out []*gorgonia.Node) ([]*gorgonia.Node, error) {
-	for _, part := range [][2]int{{0, n / 2}, {n / 2, n}} {
-		lo, hi := part[0], part[1]
-		if hi-lo == 1 {
-			s, err := take(r, lo, hi, leaf)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-			continue
-		}
-		s, err := take(r, lo, hi, append(tensor.Shape{hi - lo}, leaf...))
-		if err != nil {
-			return nil, err
-		}
-		if out, err = split(s, hi-lo, leaf, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // take returns x[lo:hi] along the first dimension, reshaped to shape. It is
@@ -104,22 +137,6 @@ func take(x *gorgonia.Node, lo, hi int, shape tensor.Shape) (*gorgonia.Node, err
 		idx[k] = int32(lo*per + k)
 	}
 	return bandop.Gather(x, &bandop.GatherMap{In: in.Clone(), Out: shape, Index: idx})
-}
-
-// linear returns v₀ ⊗ A_0 ⊗ … ⊗ A_T, one VecMul per step; steps[t] holds
-// the storage of A_t, (batch, size, width).
-func (p *plan) linear(v *gorgonia.Node, steps []*gorgonia.Node) (*gorgonia.Node, error) {
-	zero := p.m.Semiring.Zero()
-	for _, s := range steps {
-		a, err := bandop.Wrap(s, p.lower, p.upper, zero)
-		if err != nil {
-			return nil, err
-		}
-		if v, err = bandop.VecMul(v, a, p.m.Semiring); err != nil {
-			return nil, err
-		}
-	}
-	return v, nil
 }
 
 // logDepth returns v₀ ⊗ A_0 ⊗ … ⊗ A_T from r, the storage of count = 2^k

@@ -1,7 +1,6 @@
 package align
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/genband/genband/bandop"
@@ -37,55 +36,35 @@ func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (*Result, error)
 		return nil, err
 	}
 	defer pr.Close()
-	return pr.run(op, theta)
+	return pr.run(op, theta, lenX, lenY)
 }
 
-// A Program is the compiled graph of a model's marginals for one shape,
-// dtype and set of lengths, ready to run on potentials of that shape.
-// It is not safe for concurrent use.
+// A Program is the compiled graph of a model's marginals for one shape
+// and dtype of potentials, ready to run on many potentials of that shape.
+// With the Linear strategy the lengths are an input of the graph, so one
+// Program serves any lengths (MarginalsLengths); LogDepth lays its steps
+// out for the lengths it was compiled with. A Program is not safe for
+// concurrent use.
 type Program struct {
-	m      Model
-	p      *plan
-	dt     tensor.Dtype
-	gm     *bandop.GatherMap // θ → step storage (Linear)
-	input  []*gorgonia.Node  // the step matrices (Linear) or θ (LogDepth)
-	grads  []*gorgonia.Node
-	z      *gorgonia.Node
-	vm     gorgonia.VM
-	steps  *tensor.Dense // the values of the step matrices (Linear)
-	closed bool
-}
-
-func gatherInto[T float32 | float64](dst, x []T, m *bandop.GatherMap) {
-	c := make([]T, len(m.Consts))
-	for k, v := range m.Consts {
-		c[k] = T(v)
-	}
-	for k, ix := range m.Index {
-		if ix >= 0 {
-			dst[k] = x[ix]
-		} else {
-			dst[k] = c[-ix-1]
-		}
-	}
-}
-
-func scatterAdd[T float32 | float64](dst, g []T, index []int32) {
-	for k, ix := range index {
-		if ix >= 0 {
-			dst[ix] += g[k]
-		}
-	}
+	m       Model
+	shape   tensor.Shape
+	dt      tensor.Dtype
+	theta   *gorgonia.Node
+	lengths *gorgonia.Node // Linear: the (batch, 2) lengths input
+	lenX    []int          // the lengths compiled with
+	lenY    []int
+	z       *gorgonia.Node // log Z: float64 with Linear, dt with LogDepth
+	grad    *gorgonia.Node // ∂ Σ log Z / ∂θ
+	vm      gorgonia.VM
+	closed  bool
 }
 
 // Compile builds and compiles the graph of Marginals for potentials of the
-// given shape (batch, N, M, 3) and dtype (Float64 or Float32).
-//
-// With the Linear strategy the gradient is taken with respect to the step
-// matrices, which are the graph's inputs here, and mapped back onto θ by
-// the adjoint of bandop.Gather: this is the gradient through θ, without
-// taking every step's part out of one tensor in the graph, whose gradients
-// cost more than the alignment.
+// given shape (batch, N, M, 3) and dtype (Float64 or Float32), and lengths
+// as in LogPartition. With the Linear strategy it is the graph of
+// LogPartitionLengths with log Z kept in float64 (so a float32 Program's
+// LogZ is as precise as a float64 one's): a handful of nodes and their
+// gradients, whatever the size.
 func (m Model) Compile(shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*Program, error) {
 	return m.compile("Compile", shape, dt, lenX, lenY)
 }
@@ -99,43 +78,45 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	if dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
 	}
-	p, err := newPlan(op, m, shape, lenX, lenY)
-	if err != nil {
+	if err := m.check(op); err != nil {
 		return nil, err
 	}
-	pr = &Program{m: m, p: p, dt: dt}
-	g := gorgonia.NewGraph()
+	if shape.Dims() != 4 || shape[3] != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
+		return nil, errorf(op, "potentials have shape %v, want (batch, N, M, 3) with batch, N and M at least 1", shape)
+	}
+	pr = &Program{m: m, shape: shape.Clone(), dt: dt}
+	if pr.lenX, err = lengths(op, "lenX", lenX, shape[0], shape[1]); err != nil {
+		return nil, err
+	}
+	if pr.lenY, err = lengths(op, "lenY", lenY, shape[0], shape[2]); err != nil {
+		return nil, err
+	}
+	eg := gorgonia.NewGraph()
+	pr.theta = gorgonia.NewTensor(eg, dt, 4, gorgonia.WithShape(shape...), gorgonia.WithName("align.theta"))
 	if m.Strategy == LogDepth {
-		th := gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(shape...), gorgonia.WithName("align.theta"))
-		if pr.z, err = m.LogPartition(th, lenX, lenY); err != nil {
+		if pr.z, err = m.logDepthGraph(op, pr.theta, lenX, lenY); err != nil {
 			return nil, err
 		}
-		pr.input = []*gorgonia.Node{th}
 	} else {
-		pr.gm = p.gatherMap(p.steps, false)
-		w := p.width()
-		pr.input = make([]*gorgonia.Node, p.steps)
-		for t := range pr.input {
-			pr.input[t] = gorgonia.NewTensor(g, dt, 3, gorgonia.WithShape(p.batch, p.size, w), gorgonia.WithName(fmt.Sprintf("align.A%d", t)))
-		}
-		v0 := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(p.batch, p.size),
-			gorgonia.WithValue(p.start(dt)), gorgonia.WithName("align.v0"))
-		v, err := p.linear(v0, pr.input)
+		g, err := newGrid(op, m, shape)
 		if err != nil {
-			return nil, wrap(op, err)
+			return nil, err
 		}
-		if pr.z, err = p.total(v); err != nil {
-			return nil, wrap(op, err)
+		pr.lengths = gorgonia.NewTensor(eg, tensor.Int, 2, gorgonia.WithShape(g.batch, 2), gorgonia.WithName("align.lengths"))
+		if pr.z, err = g.logPartition(op, pr.theta, pr.lengths, tensor.Float64); err != nil {
+			return nil, err
 		}
 	}
 	cost, err := gorgonia.Sum(pr.z)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	if pr.grads, err = gorgonia.Grad(cost, pr.input...); err != nil {
+	grads, err := gorgonia.Grad(cost, pr.theta)
+	if err != nil {
 		return nil, wrap(op, err)
 	}
-	pr.vm = gorgonia.NewTapeMachine(g)
+	pr.grad = grads[0]
+	pr.vm = gorgonia.NewTapeMachine(eg)
 	return pr, nil
 }
 
@@ -148,18 +129,29 @@ func (pr *Program) Close() {
 }
 
 // Marginals runs the program on theta, which must have the shape and dtype
-// it was compiled for.
+// it was compiled for, with the lengths it was compiled with. theta is not
+// modified.
 func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
-	return pr.run("Program.Marginals", theta)
+	return pr.run("Program.Marginals", theta, pr.lenX, pr.lenY)
 }
 
-func (pr *Program) run(op string, theta *tensor.Dense) (res *Result, err error) {
+// MarginalsLengths runs the program on theta with other lengths (as in
+// LogPartition; nil means N or M for every item). It needs the Linear
+// strategy, whose graph takes the lengths as an input.
+func (pr *Program) MarginalsLengths(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
+	const op = "Program.MarginalsLengths"
+	if pr.m.Strategy != Linear {
+		return nil, errorf(op, "a %v program is laid out for the lengths it was compiled with", pr.m.Strategy)
+	}
+	return pr.run(op, theta, lenX, lenY)
+}
+
+func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, errorf(op, "internal error: %v", r)
 		}
 	}()
-	p := pr.p
 	switch {
 	case pr.closed:
 		return nil, errorf(op, "program is closed")
@@ -167,71 +159,59 @@ func (pr *Program) run(op string, theta *tensor.Dense) (res *Result, err error) 
 		return nil, errorf(op, "nil potentials")
 	case theta.Dtype() != pr.dt:
 		return nil, errorf(op, "potentials have dtype %v, the program was compiled for %v", theta.Dtype(), pr.dt)
-	case !theta.Shape().Eq(tensor.Shape{p.batch, p.n, p.mm, 3}):
-		return nil, errorf(op, "potentials have shape %v, the program was compiled for %v", theta.Shape(), tensor.Shape{p.batch, p.n, p.mm, 3})
+	case !theta.Shape().Eq(pr.shape):
+		return nil, errorf(op, "potentials have shape %v, the program was compiled for %v", theta.Shape(), pr.shape)
 	}
-	if pr.m.Strategy == LogDepth {
-		if err := gorgonia.Let(pr.input[0], theta.Clone()); err != nil {
+	if pr.lengths != nil {
+		lx, err := lengths(op, "lenX", lenX, pr.shape[0], pr.shape[1])
+		if err != nil {
+			return nil, err
+		}
+		ly, err := lengths(op, "lenY", lenY, pr.shape[0], pr.shape[2])
+		if err != nil {
+			return nil, err
+		}
+		lv, _ := Lengths(lx, ly)
+		if err := gorgonia.Let(pr.lengths, lv); err != nil {
 			return nil, wrap(op, err)
 		}
-	} else {
-		// The step matrices' values share one buffer, bound once: each run
-		// gathers θ into it in place.
-		if pr.steps == nil {
-			pr.steps = tensor.New(tensor.Of(pr.dt), tensor.WithShape(pr.gm.Out...))
-			per := p.batch * p.size * p.width()
-			for t, in := range pr.input {
-				var val *tensor.Dense
-				switch d := pr.steps.Data().(type) {
-				case []float64:
-					val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
-				case []float32:
-					val = tensor.New(tensor.WithShape(p.batch, p.size, p.width()), tensor.WithBacking(d[t*per:(t+1)*per]))
-				}
-				if err := gorgonia.Let(in, val); err != nil {
-					return nil, wrap(op, err)
-				}
-			}
-		}
-		x := contiguous(theta)
-		switch d := pr.steps.Data().(type) {
-		case []float64:
-			gatherInto(d, x.Data().([]float64), pr.gm)
-		case []float32:
-			gatherInto(d, x.Data().([]float32), pr.gm)
-		}
+	}
+	// No Op of the graph writes into θ: it is bound as it is.
+	if err := gorgonia.Let(pr.theta, theta); err != nil {
+		return nil, wrap(op, err)
 	}
 	pr.vm.Reset()
 	if err := pr.vm.RunAll(); err != nil {
 		return nil, wrap(op, err)
 	}
 	res = &Result{LogZ: float64s(pr.z.Value())}
-	if pr.m.Strategy == LogDepth {
-		gv, ok := pr.grads[0].Value().(*tensor.Dense)
-		if !ok {
-			return nil, errorf(op, "gradient is a %T", pr.grads[0].Value())
-		}
-		res.Marginals = contiguous(gv).Clone().(*tensor.Dense)
-		return res, nil
+	gv, ok := pr.grad.Value().(*tensor.Dense)
+	if !ok {
+		return nil, errorf(op, "gradient is a %T", pr.grad.Value())
 	}
-	// The adjoint of the gather, step by step from the gradient nodes.
-	per := p.batch * p.size * p.width()
-	res.Marginals = tensor.New(tensor.Of(pr.dt), tensor.WithShape(p.batch, p.n, p.mm, 3))
-	for t, gn := range pr.grads {
-		gv, ok := gn.Value().(*tensor.Dense)
-		if !ok {
-			return nil, errorf(op, "gradient of step %d is a %T", t, gn.Value())
-		}
-		gv = contiguous(gv)
-		ix := pr.gm.Index[t*per : (t+1)*per]
-		switch d := res.Marginals.Data().(type) {
-		case []float64:
-			scatterAdd(d, gv.Data().([]float64), ix)
-		case []float32:
-			scatterAdd(d, gv.Data().([]float32), ix)
-		}
+	// The gradient is a fresh value of each run, so it is handed out as
+	// it is (a view is copied).
+	res.Marginals = contiguous(gv)
+	if err := checkMarginals(op, pr.m.Semiring, res.Marginals); err != nil {
+		return nil, err
 	}
 	return res, nil
+}
+
+// checkMarginals refuses marginals outside [0, 1] (Log and Max): float32
+// products of the LogDepth strategy lose the low digits of large scores,
+// and what they give then is not a probability.
+func checkMarginals(op string, s bandop.Semiring, g *tensor.Dense) error {
+	if s == Real {
+		return nil
+	}
+	const slack = 1e-3
+	for k, x := range float64s(g) {
+		if !(x >= -slack && x <= 1+slack) {
+			return errorf(op, "marginal %d is %v, outside [0, 1]: float32 lost the precision of these scores; use float64 or the Linear strategy", k, x)
+		}
+	}
+	return nil
 }
 
 // gradients runs the graph of z and returns the gradient nodes of Σ z with

@@ -1,0 +1,192 @@
+package align
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// endOp reads log Z of every item out of the scan's float64 states at run
+// time: the α of the end cell (lenX−1, lenY−1) in global mode, the ⊕ of α
+// over every allowed cell within the lengths in local mode. Inputs: the
+// states (steps+1, batch, size) and the lengths; output (batch) of dtype
+// dt, summed in float64 and rounded once.
+type endOp struct {
+	g  *grid
+	dt tensor.Dtype
+}
+
+func (op *endOp) String() string {
+	return fmt.Sprintf("align.End{%v, θ%v, %v}", op.g.m, op.g.thetaShape(), op.dt)
+}
+func (op *endOp) Arity() int                { return 2 }
+func (op *endOp) ReturnsPtr() bool          { return false }
+func (op *endOp) CallsExtern() bool         { return false }
+func (op *endOp) OverwritesInput() int      { return -1 }
+func (op *endOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *endOp) Hashcode() uint32          { return hashOf(op) }
+func (op *endOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+
+func (g *grid) statesShape() tensor.Shape { return tensor.Shape{g.steps + 1, g.batch, g.size} }
+
+func (op *endOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 3, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 1, Of: op.dt})
+}
+
+func (op *endOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.batch}, nil
+}
+
+// states returns the float64 states and the lengths of an Op's inputs.
+func (g *grid) states(op string, vals []gorgonia.Value) ([]float64, []int, []int, error) {
+	if len(vals) < 2 {
+		return nil, nil, nil, errorf(op, "got %d inputs, want the states and the lengths", len(vals))
+	}
+	s, ok := vals[0].(*tensor.Dense)
+	if !ok || s.Dtype() != tensor.Float64 || !s.Shape().Eq(g.statesShape()) {
+		return nil, nil, nil, errorf(op, "states are %v, want float64 of shape %v", describe(vals[0]), g.statesShape())
+	}
+	lx, ly, err := g.lengthsOf(op, vals[1])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return contiguous(s).Data().([]float64), lx, ly, nil
+}
+
+// ends calls f with the state index of every end cell of item b, in the
+// order of the cells (row by row).
+func (g *grid) ends(b, lx, ly int, f func(at int)) {
+	at := func(i, j int) int {
+		return ((i+j+1)*g.batch+b)*g.size + g.slots*(j-i-g.omin)
+	}
+	if g.m.Mode == Global {
+		f(at(lx-1, ly-1))
+		return
+	}
+	for i := range lx {
+		for j := range ly {
+			if g.inGap(j - i) {
+				f(at(i, j))
+			}
+		}
+	}
+}
+
+// total returns the ⊕ of the ends of item b, in float64.
+func (g *grid) total(states []float64, b, lx, ly int) float64 {
+	s := g.m.Semiring
+	acc := s.Zero()
+	switch s {
+	case Log:
+		m := math.Inf(-1)
+		g.ends(b, lx, ly, func(at int) { m = max(m, states[at]) })
+		if math.IsInf(m, 0) || m != m {
+			return m
+		}
+		var sum float64
+		g.ends(b, lx, ly, func(at int) { sum += math.Exp(states[at] - m) })
+		return m + math.Log(sum)
+	default:
+		g.ends(b, lx, ly, func(at int) { acc = s.Plus(acc, states[at]) })
+	}
+	return acc
+}
+
+func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	states, lx, ly, err := op.g.states("End", vals)
+	if err != nil {
+		return nil, err
+	}
+	z := make([]float64, op.g.batch)
+	for b := range z {
+		z[b] = op.g.total(states, b, lx[b], ly[b])
+	}
+	if op.dt == tensor.Float32 {
+		f := make([]float32, len(z))
+		for b, x := range z {
+			f[b] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(op.g.batch), tensor.WithBacking(f)), nil
+	}
+	return tensor.New(tensor.WithShape(op.g.batch), tensor.WithBacking(z)), nil
+}
+
+func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(&endGradOp{*op}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d, nil}, nil
+}
+
+// endGradOp is the gradient of endOp with respect to the states: dz on the
+// end cell (global), or dz times each end's weight in the ⊕ (local: its
+// softmax weight under Log, 1 on the first maximal end under Max).
+type endGradOp struct{ endOp }
+
+func (op *endGradOp) String() string {
+	return fmt.Sprintf("align.EndGrad{%v, θ%v, %v}", op.g.m, op.g.thetaShape(), op.dt)
+}
+func (op *endGradOp) Arity() int            { return 3 }
+func (op *endGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *endGradOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op *endGradOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 3, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int},
+		gorgonia.TensorType{Dims: 1, Of: op.dt}, gorgonia.TensorType{Dims: 3, Of: tensor.Float64})
+}
+
+func (op *endGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.g.statesShape(), nil
+}
+
+func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "EndGrad"
+	if len(vals) != 3 {
+		return nil, errorf(name, "got %d inputs, want 3", len(vals))
+	}
+	states, lx, ly, err := op.g.states(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	dzv, ok := vals[2].(*tensor.Dense)
+	if !ok || dzv.Dtype() != op.dt || !dzv.Shape().Eq(tensor.Shape{op.g.batch}) {
+		return nil, errorf(name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
+	}
+	dz := float64s(dzv)
+	out := make([]float64, len(states))
+	s := op.g.m.Semiring
+	for b := range op.g.batch {
+		d := dz[b]
+		if d == 0 {
+			continue
+		}
+		switch {
+		case op.g.m.Mode == Global || s == Real:
+			op.g.ends(b, lx[b], ly[b], func(at int) { out[at] += d })
+		case s == Max:
+			z := op.g.total(states, b, lx[b], ly[b])
+			if math.IsInf(z, -1) {
+				continue
+			}
+			done := false
+			op.g.ends(b, lx[b], ly[b], func(at int) {
+				if !done && states[at] == z {
+					out[at] += d
+					done = true
+				}
+			})
+		default:
+			z := op.g.total(states, b, lx[b], ly[b])
+			if math.IsInf(z, -1) {
+				continue
+			}
+			op.g.ends(b, lx[b], ly[b], func(at int) { out[at] += d * math.Exp(states[at]-z) })
+		}
+	}
+	return tensor.New(tensor.WithShape(op.g.statesShape()...), tensor.WithBacking(out)), nil
+}

@@ -1,0 +1,402 @@
+package align
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"github.com/genband/genband/bandop"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// grid is the rotated layout of the Linear strategy for potentials of shape
+// (batch, N, M, 3). It depends on the padded shape and the model, never on
+// the items' lengths, so one graph serves every batch of that shape.
+//
+// Step t of the scan enters the cells of anti-diagonal i+j = t. The state
+// keeps, per offset o = j−i (q = o+N−1), α of the cell of anti-diagonal t
+// on the offsets of t's parity and α of anti-diagonal t−1 on the others;
+// Down and Up come from the neighbouring offsets, Mid from the same offset
+// two steps back, where α was carried with weight one. Global mode has one
+// slot per offset (band (1, 1)); local mode adds a start slot per offset,
+// a constant one that a path may start from (band (2, 2)). Start slots are
+// born one from the next, outwards from offset 0, one step before their
+// first cell, so that a window of rows around the current anti-diagonal
+// covers every slot the step reads.
+//
+// α of cell (i, j) is state i+j+1 of the scan. The end of an item is read
+// there at run time (endOp): the cell (lenX−1, lenY−1) in global mode, the
+// ⊕ of every cell within the lengths in local mode. A cell past a length
+// never feeds a cell within them, so whatever it holds (NaN included) has
+// no effect, and its gradient is 0.
+type grid struct {
+	m            Model
+	batch, n, mm int
+	omin, offs   int // offsets −(N−1) … M−1
+	slots        int // 1 (global) or 2 (local)
+	size         int // slots·offs, the state's length
+	lower, upper int
+	steps        int // N+M−1 anti-diagonals
+	win          *bandop.Window
+}
+
+func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
+	if err := m.check(op); err != nil {
+		return nil, err
+	}
+	if shape.Dims() != 4 || shape[3] != 3 {
+		return nil, errorf(op, "potentials have shape %v, want (batch, N, M, 3)", shape)
+	}
+	batch, n, mm := shape[0], shape[1], shape[2]
+	if batch < 1 || n < 1 || mm < 1 {
+		return nil, errorf(op, "potentials have shape %v, want batch, N and M at least 1", shape)
+	}
+	g := &grid{m: m, batch: batch, n: n, mm: mm, omin: -(n - 1), offs: n + mm - 1, slots: 1, lower: 1, upper: 1, steps: n + mm - 1}
+	if m.Mode == Local {
+		g.slots, g.lower, g.upper = 2, 2, 2
+	}
+	g.size = g.slots * g.offs
+	g.win = g.window()
+	return g, nil
+}
+
+func (g *grid) width() int { return g.lower + g.upper + 1 }
+
+// stepShape is the shape of the scan's step storage.
+func (g *grid) stepShape() tensor.Shape {
+	return tensor.Shape{g.steps * g.batch, g.size, g.width()}
+}
+
+func (g *grid) thetaShape() tensor.Shape { return tensor.Shape{g.batch, g.n, g.mm, 3} }
+
+// inGrid reports whether anti-diagonal t has a cell at offset o, and which.
+func (g *grid) inGrid(t, o int) (i, j int, ok bool) {
+	if (t-o)&1 != 0 {
+		return 0, 0, false
+	}
+	i, j = (t-o)/2, (t+o)/2
+	return i, j, i >= 0 && j >= 0 && i < g.n && j < g.mm
+}
+
+// inGap reports whether offset o is allowed by a local model's gap; a
+// global model's gap depends on the lengths and is applied per item.
+func (g *grid) inGap(o int) bool {
+	return !g.m.Gapped || g.m.Mode == Global || (o >= -g.m.MaxGap && o <= g.m.MaxGap)
+}
+
+// lastDiag is the last anti-diagonal with a cell on offset o.
+func (g *grid) lastDiag(o int) int { return 2*min(g.n-1, g.mm-1-o) + o }
+
+// srcOne marks an entry that holds the semiring's one rather than a
+// potential.
+const srcOne = -1
+
+// entries calls emit for every entry of step t that may differ from the
+// semiring's zero: row r, slot k of the band storage, and the potential
+// θ[i, j, c] it holds (c = srcOne for the one).
+func (g *grid) entries(t int, emit func(r, k, i, j, c int)) {
+	sl, lo := g.slots, g.lower
+	for q := range g.offs {
+		o := g.omin + q
+		if !g.inGap(o) {
+			continue
+		}
+		a := sl * q // the α slot of offset o
+		if i, j, ok := g.inGrid(t, o); ok {
+			// Column a gathers the moves into cell (i, j): row r sits in
+			// slot a−r+lower.
+			if (i >= 1 && j >= 1) || (g.m.Mode == Global && i == 0 && j == 0) {
+				emit(a, lo, i, j, Mid)
+			}
+			if j >= 1 && g.inGap(o-1) {
+				emit(a-sl, lo+sl, i, j, Down)
+			}
+			if i >= 1 && g.inGap(o+1) {
+				emit(a+sl, lo-sl, i, j, Up)
+			}
+			if g.m.Mode == Local {
+				emit(a+1, lo-1, i, j, Mid) // a path starts here
+			}
+		} else if _, _, ok := g.inGrid(t-1, o); ok {
+			emit(a, lo, 0, 0, srcOne) // carry α of t−1 for the Mid of t+1
+		}
+		if g.m.Mode != Local {
+			continue
+		}
+		s := a + 1 // the start slot
+		switch ao := max(o, -o); {
+		case ao <= t && g.lastDiag(o) > t:
+			emit(s, lo, 0, 0, srcOne) // keep it
+		case ao == t+1 && o > 0:
+			emit(s-sl, lo+sl, 0, 0, srcOne) // born from offset o−1
+		case ao == t+1 && o < 0:
+			emit(s+sl, lo-sl, 0, 0, srcOne) // born from offset o+1
+		}
+	}
+}
+
+// window returns the rows of each step that hold any entry.
+func (g *grid) window() *bandop.Window {
+	w := &bandop.Window{Lo: make([]int, g.steps), Hi: make([]int, g.steps)}
+	for t := range g.steps {
+		lo, hi := g.size, 0
+		g.entries(t, func(r, _, _, _, _ int) {
+			lo, hi = min(lo, r), max(hi, r+1)
+		})
+		if lo >= hi {
+			lo, hi = 0, 0
+		}
+		w.Lo[t], w.Hi[t] = lo, hi
+	}
+	return w
+}
+
+// start returns v₀, (batch, size): the one at offset 0's α slot (global;
+// the Mid move into (0, 0) starts from it) or start slot (local).
+func (g *grid) start(dt tensor.Dtype) *tensor.Dense {
+	s := g.m.Semiring
+	v := make([]float64, g.batch*g.size)
+	at := g.slots * (-g.omin)
+	if g.m.Mode == Local {
+		at++
+	}
+	for b := range g.batch {
+		row := v[b*g.size : (b+1)*g.size]
+		for k := range row {
+			row[k] = s.Zero()
+		}
+		row[at] = s.One()
+	}
+	if dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(g.batch, g.size), tensor.WithBacking(f))
+	}
+	return tensor.New(tensor.WithShape(g.batch, g.size), tensor.WithBacking(v))
+}
+
+// lengthsOf reads and checks the lengths input, (batch, 2) of tensor.Int.
+func (g *grid) lengthsOf(op string, v gorgonia.Value) (lenX, lenY []int, err error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, nil, errorf(op, "lengths are a %T, want a *tensor.Dense", v)
+	}
+	if d.Dtype() != tensor.Int || !d.Shape().Eq(tensor.Shape{g.batch, 2}) {
+		return nil, nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", d.Dtype(), d.Shape(), g.batch)
+	}
+	x := contiguous(d).Data().([]int)
+	lenX, lenY = make([]int, g.batch), make([]int, g.batch)
+	for b := range g.batch {
+		lenX[b], lenY[b] = x[2*b], x[2*b+1]
+		if lenX[b] < 1 || lenX[b] > g.n {
+			return nil, nil, errorf(op, "lenX[%d] = %d, want 1 ≤ length ≤ %d", b, lenX[b], g.n)
+		}
+		if lenY[b] < 1 || lenY[b] > g.mm {
+			return nil, nil, errorf(op, "lenY[%d] = %d, want 1 ≤ length ≤ %d", b, lenY[b], g.mm)
+		}
+	}
+	return lenX, lenY, nil
+}
+
+// gapOK returns, for a global model with a gap, whether cell (i, j) of an
+// item of lengths lx, ly is within the band around its end diagonal.
+func (g *grid) gapOK(i, j, lx, ly int) bool {
+	if !g.m.Gapped || g.m.Mode != Global {
+		return true
+	}
+	d, o := ly-lx, j-i
+	return o >= min(0, d)-g.m.MaxGap && o <= max(0, d)+g.m.MaxGap
+}
+
+// Lengths returns the lengths input of LogPartitionLengths and
+// Program.Run: a (batch, 2) tensor of int holding lenX[b], lenY[b] in row b.
+func Lengths(lenX, lenY []int) (*tensor.Dense, error) {
+	if len(lenX) != len(lenY) {
+		return nil, errorf("Lengths", "%d lengths of x, %d of y", len(lenX), len(lenY))
+	}
+	v := make([]int, 2*len(lenX))
+	for b := range lenX {
+		v[2*b], v[2*b+1] = lenX[b], lenY[b]
+	}
+	return tensor.New(tensor.WithShape(len(lenX), 2), tensor.WithBacking(v)), nil
+}
+
+// fullLengths returns the lengths tensor of items that fill the grid, or
+// of lenX and lenY where given (nil meaning N or M for every item).
+func (g *grid) fullLengths(op string, lenX, lenY []int) (*tensor.Dense, error) {
+	lx, err := lengths(op, "lenX", lenX, g.batch, g.n)
+	if err != nil {
+		return nil, err
+	}
+	ly, err := lengths(op, "lenY", lenY, g.batch, g.mm)
+	if err != nil {
+		return nil, err
+	}
+	return Lengths(lx, ly)
+}
+
+// layoutOp lays potentials out as the scan's step matrices: inputs θ and
+// the lengths (which only a global model with a gap reads), output the
+// band storage (steps·batch, size, width) with the semiring's zero in every
+// other slot.
+type layoutOp struct {
+	g  *grid
+	dt tensor.Dtype
+}
+
+func (op *layoutOp) String() string {
+	return fmt.Sprintf("align.Layout{%v, θ%v, %v}", op.g.m, op.g.thetaShape(), op.dt)
+}
+func (op *layoutOp) Arity() int                { return 2 }
+func (op *layoutOp) ReturnsPtr() bool          { return false }
+func (op *layoutOp) CallsExtern() bool         { return false }
+func (op *layoutOp) OverwritesInput() int      { return -1 }
+func (op *layoutOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *layoutOp) Hashcode() uint32          { return hashOf(op) }
+func (op *layoutOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+
+func (op *layoutOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 3, Of: op.dt})
+}
+
+func (op *layoutOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.g.stepShape(), nil
+}
+
+func hashOf(op fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, op.String())
+	return h.Sum32()
+}
+
+// inputs returns θ (contiguous) and the lengths of an Op's inputs.
+func (g *grid) inputs(op string, dt tensor.Dtype, vals []gorgonia.Value) (*tensor.Dense, []int, []int, error) {
+	if len(vals) < 2 {
+		return nil, nil, nil, errorf(op, "got %d inputs, want θ and the lengths", len(vals))
+	}
+	th, ok := vals[0].(*tensor.Dense)
+	if !ok || th.Dtype() != dt || !th.Shape().Eq(g.thetaShape()) {
+		return nil, nil, nil, errorf(op, "potentials are %v, want %v of shape %v", describe(vals[0]), dt, g.thetaShape())
+	}
+	lx, ly, err := g.lengthsOf(op, vals[1])
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return contiguous(th), lx, ly, nil
+}
+
+func describe(v gorgonia.Value) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("%v of shape %v", v.Dtype(), v.Shape())
+}
+
+func (op *layoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	th, lx, ly, err := op.g.inputs("Layout", op.dt, vals)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.g.stepShape()...))
+	switch op.dt {
+	case tensor.Float32:
+		layoutForward(op.g, out.Data().([]float32), th.Data().([]float32), lx, ly)
+	default:
+		layoutForward(op.g, out.Data().([]float64), th.Data().([]float64), lx, ly)
+	}
+	return out, nil
+}
+
+func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
+	zero, one := T(g.m.Semiring.Zero()), T(g.m.Semiring.One())
+	for k := range a {
+		a[k] = zero
+	}
+	w := g.width()
+	cell := g.mm * 3
+	for t := range g.steps {
+		g.entries(t, func(r, k, i, j, c int) {
+			for b := range g.batch {
+				at := ((t*g.batch+b)*g.size+r)*w + k
+				switch {
+				case c == srcOne:
+					a[at] = one
+				case g.gapOK(i, j, lx[b], ly[b]):
+					a[at] = th[(b*g.n+i)*cell+j*3+c]
+				}
+			}
+		})
+	}
+}
+
+func (op *layoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(&layoutGradOp{*op}, inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d, nil}, nil
+}
+
+// layoutGradOp is the adjoint of layoutOp: from the lengths and the
+// gradient of the step storage it returns the gradient of θ, the sum of the
+// one or two slots that hold each potential.
+type layoutGradOp struct{ layoutOp }
+
+func (op *layoutGradOp) String() string {
+	return fmt.Sprintf("align.LayoutGrad{%v, θ%v, %v}", op.g.m, op.g.thetaShape(), op.dt)
+}
+func (op *layoutGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *layoutGradOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op *layoutGradOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 3, Of: op.dt}, gorgonia.TensorType{Dims: 4, Of: op.dt})
+}
+
+func (op *layoutGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.g.thetaShape(), nil
+}
+
+func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "LayoutGrad"
+	if len(vals) != 2 {
+		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+	}
+	lx, ly, err := op.g.lengthsOf(name, vals[0])
+	if err != nil {
+		return nil, err
+	}
+	da, ok := vals[1].(*tensor.Dense)
+	if !ok || da.Dtype() != op.dt || !da.Shape().Eq(op.g.stepShape()) {
+		return nil, errorf(name, "gradient is %v, want %v of shape %v", describe(vals[1]), op.dt, op.g.stepShape())
+	}
+	da = contiguous(da)
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.g.thetaShape()...))
+	switch op.dt {
+	case tensor.Float32:
+		layoutBackward(op.g, out.Data().([]float32), da.Data().([]float32), lx, ly)
+	default:
+		layoutBackward(op.g, out.Data().([]float64), da.Data().([]float64), lx, ly)
+	}
+	return out, nil
+}
+
+func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
+	w := g.width()
+	cell := g.mm * 3
+	for t := range g.steps {
+		g.entries(t, func(r, k, i, j, c int) {
+			if c == srcOne {
+				return
+			}
+			for b := range g.batch {
+				if g.gapOK(i, j, lx[b], ly[b]) {
+					dth[(b*g.n+i)*cell+j*3+c] += da[((t*g.batch+b)*g.size+r)*w+k]
+				}
+			}
+		})
+	}
+}
