@@ -125,7 +125,7 @@ func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, e
 	if err != nil {
 		return nil, err
 	}
-	states := scanStates(l, contiguous(v0), a.data)
+	states := scanStates(l, contiguous(v0), a.data, nil)
 	return lastState(l, states), nil
 }
 
@@ -136,11 +136,14 @@ func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, e
 // a part of the scan that does not reach a differentiated result does not
 // reach the gradient either. When v0 is a constant node, no gradient with
 // respect to it is built.
-func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, error) {
+func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window, opts ...ScanOption) (*gorgonia.Node, error) {
 	const name = "ScanStates"
 	op, err := newScanOp(name, v0, a, s, w)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(op)
 	}
 	out, err := gorgonia.ApplyOp(op, v0, a.Node)
 	if err != nil {
@@ -149,14 +152,31 @@ func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.No
 	return out, nil
 }
 
+// A ScanOption changes how ScanStates builds its Ops.
+type ScanOption func(*scanOp)
+
+// ReuseBuffers makes the scan's Ops write the states and the gradients with
+// respect to v0 and a into buffers they keep from one run of the graph to
+// the next, instead of fresh memory each run (which costs more than the
+// scan itself at the sizes of an alignment: every page is faulted in
+// again). Use it only where no value of the states or of those gradients
+// is read after the next run starts, for example when they feed only other
+// Ops of the graph, and never run one graph on two machines at once.
+func ReuseBuffers() ScanOption {
+	return func(op *scanOp) { op.reuse = true }
+}
+
 // Scan adds v_T of Banded.Scan to the graph, shape (items, n) in a's dtype
-// (see ScanStates for its gradient).
+// (see ScanStates for its gradient). The states are internal to the Op
+// pair, so their buffers are reused between runs; v_T and the gradients are
+// fresh values of each run.
 func Scan(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, error) {
 	const name = "Scan"
 	op, err := newScanOp(name, v0, a, s, w)
 	if err != nil {
 		return nil, err
 	}
+	op.reuseStates = true
 	states, err := gorgonia.ApplyOp(op, v0, a.Node)
 	if err != nil {
 		return nil, errorf(name, "%v", err)
@@ -188,15 +208,16 @@ func newScanOp(name string, v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (
 
 // scanStates runs the forward scan of v0 and a (contiguous, of l's dtype)
 // and returns the (T+1, items, n) float64 states.
-func scanStates(l scanLayout, v0, a *tensor.Dense) *tensor.Dense {
-	states := make([]float64, l.statesShape().TotalSize())
+func scanStates(l scanLayout, v0, a *tensor.Dense, buf *kept) *tensor.Dense {
+	out := buf.get(tensor.Float64, l.statesShape())
+	states := out.Data().([]float64)
 	switch l.a.dt {
 	case tensor.Float32:
 		scanForward(l, states, v0.Data().([]float32), a.Data().([]float32))
 	default:
 		scanForward(l, states, v0.Data().([]float64), a.Data().([]float64))
 	}
-	return tensor.New(tensor.WithShape(l.statesShape()...), tensor.WithBacking(states))
+	return out
 }
 
 // lastState returns v_T of states in l's dtype.
@@ -334,7 +355,7 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 
 // scanBackward runs the reverse scan: from the states and dS, the gradient
 // of Σ dS·S, it writes the gradient with respect to A into da (when not
-// nil; band storage of A's shape, zeroed by the caller) and with respect to
+// nil; band storage of A's shape, every slot written) and with respect to
 // v0 into dv (when not nil). A state whose gradient is 0 adds nothing, nor
 // does a term of weight 0 (a −Inf Log or Max sum, a Max term that is not
 // the first maximal one).
@@ -355,6 +376,7 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
 				var dmat []T
 				if da != nil {
 					dmat = da[m*n*w : (m+1)*n*w]
+					clear(dmat)
 				}
 				scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*n*w:(m+1)*n*w], first)
 				gNext, gCur = gCur, gNext
@@ -433,13 +455,16 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 // float64 states.
 type scanOp struct {
 	opBase
-	l       scanLayout
-	constV0 bool // v0 is a constant: no gradient with respect to it
+	l           scanLayout
+	constV0     bool // v0 is a constant: no gradient with respect to it
+	reuse       bool // ReuseBuffers: the states and the gradients
+	reuseStates bool // the states only (Scan)
+	buf         kept // the states, when reused
 }
 
 func (op *scanOp) String() string {
-	return fmt.Sprintf("bandop.ScanStates{%v, A(%d,%d), %d steps × %d items, window %016x, const v0 %t, %v}",
-		op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.constV0, op.l.a.dt)
+	return fmt.Sprintf("bandop.ScanStates{%v, A(%d,%d), %d steps × %d items, window %016x, const v0 %t, reuse %t/%t, %v}",
+		op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.constV0, op.reuse, op.reuseStates, op.l.a.dt)
 }
 func (op *scanOp) Arity() int                { return 2 }
 func (op *scanOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
@@ -472,7 +497,11 @@ func (op *scanOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scanStates(op.l, v0, a), nil
+	var buf *kept
+	if op.reuse || op.reuseStates {
+		buf = &op.buf
+	}
+	return scanStates(op.l, v0, a, buf), nil
 }
 
 func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -484,7 +513,7 @@ func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 		if wrt == 0 && op.constV0 {
 			continue
 		}
-		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: *op, wrt: wrt}, inputs[0], inputs[1], output, grad)
+		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: scanOp{l: op.l, constV0: op.constV0, reuse: op.reuse}, wrt: wrt}, inputs[0], inputs[1], output, grad)
 		if err != nil {
 			return nil, err
 		}
@@ -502,8 +531,8 @@ type scanGradOp struct {
 }
 
 func (op *scanGradOp) String() string {
-	return fmt.Sprintf("bandop.ScanStatesGrad{wrt %d, %v, A(%d,%d), %d steps × %d items, window %016x, %v}",
-		op.wrt, op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.l.a.dt)
+	return fmt.Sprintf("bandop.ScanStatesGrad{wrt %d, %v, A(%d,%d), %d steps × %d items, window %016x, reuse %t, %v}",
+		op.wrt, op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.reuse, op.l.a.dt)
 }
 func (op *scanGradOp) Arity() int            { return 4 }
 func (op *scanGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
@@ -543,7 +572,12 @@ func (op *scanGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	shape, _ := op.InferShape()
-	g := newDense(op.l.a.dt, shape, 0)
+	var buf *kept
+	if op.reuse {
+		buf = &op.buf
+	}
+	// Every slot is written: a reused buffer may hold anything.
+	g := buf.get(op.l.a.dt, shape)
 	switch op.l.a.dt {
 	case tensor.Float32:
 		da, dv := scanOutputs(op.wrt, g.Data().([]float32))
@@ -567,6 +601,20 @@ func scanOutputs[T float](wrt int, g []T) (da, dv []T) {
 type scanLastOp struct {
 	opBase
 	l scanLayout
+}
+
+// kept is an Op's output buffer that outlives a run (see ReuseBuffers).
+// get returns it, or fresh memory for a nil kept.
+type kept struct{ t *tensor.Dense }
+
+func (k *kept) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if k == nil {
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	if k.t == nil || k.t.Dtype() != dt || !k.t.Shape().Eq(shape) {
+		k.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return k.t
 }
 
 func (op *scanLastOp) String() string {
@@ -598,6 +646,7 @@ func (op *scanLastOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op *scanLastOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	// The states are internal to Scan, and so is their gradient.
 	g, err := gorgonia.ApplyOp(&scanLastGradOp{l: op.l}, grad)
 	if err != nil {
 		return nil, err
@@ -609,7 +658,8 @@ func (op *scanLastOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node
 // states, dv in the last state and 0 elsewhere.
 type scanLastGradOp struct {
 	opBase
-	l scanLayout
+	l   scanLayout
+	buf kept
 }
 
 func (op *scanLastGradOp) String() string {
@@ -636,8 +686,10 @@ func (op *scanLastGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, op.l.statesShape().TotalSize())
+	res := op.buf.get(tensor.Float64, op.l.statesShape())
+	out := res.Data().([]float64)
 	last := out[op.l.steps*op.l.items*op.l.a.n:]
+	clear(out[:len(out)-len(last)])
 	switch d := dv.Data().(type) {
 	case []float32:
 		for i, x := range d {
@@ -646,5 +698,5 @@ func (op *scanLastGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	case []float64:
 		copy(last, d)
 	}
-	return tensor.New(tensor.WithShape(op.l.statesShape()...), tensor.WithBacking(out)), nil
+	return res, nil
 }
