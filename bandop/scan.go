@@ -338,7 +338,7 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 		if sum == 1 {
 			return m
 		}
-		return m + math.Log(sum)
+		return m + log64(sum)
 	}
 	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
 		m = max(m, prev[r]+float64(mat[a]))
@@ -350,7 +350,7 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
 		sum += exp64(prev[r] + float64(mat[a]) - m)
 	}
-	return m + math.Log(sum)
+	return m + log64(sum)
 }
 
 // scanBackward runs the reverse scan: from the states and dS, the gradient
