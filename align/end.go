@@ -16,8 +16,9 @@ import (
 // states (steps+1, batch, size) and the lengths; output (batch) of dtype
 // dt, summed in float64 and rounded once.
 type endOp struct {
-	g  *grid
-	dt tensor.Dtype
+	g   *grid
+	dt  tensor.Dtype
+	buf kept // endGradOp's output
 }
 
 func (op *endOp) String() string {
@@ -116,7 +117,7 @@ func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&endGradOp{*op}, inputs[0], inputs[1], grad)
+	d, err := gorgonia.ApplyOp(&endGradOp{endOp{g: op.g, dt: op.dt}}, inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,9 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errorf(name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
 	}
 	dz := float64s(dzv)
-	out := make([]float64, len(states))
+	res := op.buf.get(tensor.Float64, op.g.statesShape())
+	out := res.Data().([]float64)
+	clear(out)
 	s := op.g.m.Semiring
 	for b := range op.g.batch {
 		d := dz[b]
@@ -188,5 +191,5 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			op.g.ends(b, lx[b], ly[b], func(at int) { out[at] += d * math.Exp(states[at]-z) })
 		}
 	}
-	return tensor.New(tensor.WithShape(op.g.statesShape()...), tensor.WithBacking(out)), nil
+	return res, nil
 }

@@ -86,7 +86,7 @@ func (g *grid) logPartition(op string, theta, lengths *gorgonia.Node, dt tensor.
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	states, err := bandop.ScanStates(gorgonia.NewConstant(g.start(theta.Dtype())), a, s, g.win)
+	states, err := bandop.ScanStates(gorgonia.NewConstant(g.start(theta.Dtype())), a, s, g.win, bandop.ReuseBuffers())
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"math"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -40,7 +41,13 @@ type grid struct {
 	lower, upper int
 	steps        int // N+M−1 anti-diagonals
 	win          *bandop.Window
+	// ent[t] lists the entries of step t (see entries) as slots of one
+	// item's step matrix, r·width+k, and what they hold: θ's element
+	// (i·M+j)·3+c within the item, or srcOne.
+	ent [][]entry
 }
+
+type entry struct{ at, src int32 }
 
 func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 	if err := m.check(op); err != nil {
@@ -58,7 +65,21 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 		g.slots, g.lower, g.upper = 2, 2, 2
 	}
 	g.size = g.slots * g.offs
+	if g.steps*g.size*g.width() > math.MaxInt32 || g.n*g.mm*3 > math.MaxInt32 {
+		return nil, errorf(op, "potentials of shape %v give step matrices of %d×%d×%d slots, more than the 2³¹ an int32 index holds", shape, g.steps, g.size, g.width())
+	}
 	g.win = g.window()
+	g.ent = make([][]entry, g.steps)
+	w := g.width()
+	for t := range g.steps {
+		g.entries(t, func(r, k, i, j, c int) {
+			src := int32(srcOne)
+			if c != srcOne {
+				src = int32((i*g.mm+j)*3 + c)
+			}
+			g.ent[t] = append(g.ent[t], entry{int32(r*w + k), src})
+		})
+	}
 	return g, nil
 }
 
@@ -242,10 +263,26 @@ func (g *grid) fullLengths(op string, lenX, lenY []int) (*tensor.Dense, error) {
 // layoutOp lays potentials out as the scan's step matrices: inputs θ and
 // the lengths (which only a global model with a gap reads), output the
 // band storage (steps·batch, size, width) with the semiring's zero in every
-// other slot.
+// other slot of the rows of the grid's window. Rows outside the window are
+// left as they are: the scan (and its gradient) never reads them.
 type layoutOp struct {
-	g  *grid
-	dt tensor.Dtype
+	g   *grid
+	dt  tensor.Dtype
+	buf kept
+}
+
+// kept is an Op's output buffer that outlives a run of the graph. The step
+// storage, the states and their gradients are internal to an alignment's
+// nodes, so no caller reads a run's value after the next run starts, and
+// fresh memory costs more than the scan itself at these sizes. Ops that
+// keep a buffer write every element of it on every run.
+type kept struct{ t *tensor.Dense }
+
+func (k *kept) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if k.t == nil || k.t.Dtype() != dt || !k.t.Shape().Eq(shape) {
+		k.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return k.t
 }
 
 func (op *layoutOp) String() string {
@@ -301,7 +338,7 @@ func (op *layoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.g.stepShape()...))
+	out := op.buf.get(op.dt, op.g.stepShape())
 	switch op.dt {
 	case tensor.Float32:
 		layoutForward(op.g, out.Data().([]float32), th.Data().([]float32), lx, ly)
@@ -313,28 +350,38 @@ func (op *layoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 	zero, one := T(g.m.Semiring.Zero()), T(g.m.Semiring.One())
-	for k := range a {
-		a[k] = zero
-	}
-	w := g.width()
-	cell := g.mm * 3
-	for t := range g.steps {
-		g.entries(t, func(r, k, i, j, c int) {
-			for b := range g.batch {
-				at := ((t*g.batch+b)*g.size+r)*w + k
+	per, cells := g.size*g.width(), g.n*g.mm*3
+	gapped := g.m.Gapped && g.m.Mode == Global
+	for t, ent := range g.ent {
+		for b := range g.batch {
+			// Rows outside the step's window are never read.
+			w := g.width()
+			mat := a[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
+			for k := range mat[g.win.Lo[t]*w : g.win.Hi[t]*w] {
+				mat[g.win.Lo[t]*w+k] = zero
+			}
+			th := th[b*cells : (b+1)*cells]
+			for _, e := range ent {
 				switch {
-				case c == srcOne:
-					a[at] = one
-				case g.gapOK(i, j, lx[b], ly[b]):
-					a[at] = th[(b*g.n+i)*cell+j*3+c]
+				case e.src == srcOne:
+					mat[e.at] = one
+				case !gapped || g.srcInGap(e.src, lx[b], ly[b]):
+					mat[e.at] = th[e.src]
 				}
 			}
-		})
+		}
 	}
 }
 
+// srcInGap reports whether potential src of an item of lengths lx, ly is
+// within a global model's gap.
+func (g *grid) srcInGap(src int32, lx, ly int) bool {
+	cell := int(src) / 3
+	return g.gapOK(cell/g.mm, cell%g.mm, lx, ly)
+}
+
 func (op *layoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&layoutGradOp{*op}, inputs[1], grad)
+	d, err := gorgonia.ApplyOp(&layoutGradOp{layoutOp{g: op.g, dt: op.dt}}, inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +390,8 @@ func (op *layoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) 
 
 // layoutGradOp is the adjoint of layoutOp: from the lengths and the
 // gradient of the step storage it returns the gradient of θ, the sum of the
-// one or two slots that hold each potential.
+// one or two slots that hold each potential. Its output is the caller's
+// gradient (the marginals), a fresh value of each run.
 type layoutGradOp struct{ layoutOp }
 
 func (op *layoutGradOp) String() string {
@@ -385,18 +433,17 @@ func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
-	w := g.width()
-	cell := g.mm * 3
-	for t := range g.steps {
-		g.entries(t, func(r, k, i, j, c int) {
-			if c == srcOne {
-				return
-			}
-			for b := range g.batch {
-				if g.gapOK(i, j, lx[b], ly[b]) {
-					dth[(b*g.n+i)*cell+j*3+c] += da[((t*g.batch+b)*g.size+r)*w+k]
+	per, cells := g.size*g.width(), g.n*g.mm*3
+	gapped := g.m.Gapped && g.m.Mode == Global
+	for t, ent := range g.ent {
+		for b := range g.batch {
+			mat := da[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
+			dth := dth[b*cells : (b+1)*cells]
+			for _, e := range ent {
+				if e.src != srcOne && (!gapped || g.srcInGap(e.src, lx[b], ly[b])) {
+					dth[e.src] += mat[e.at]
 				}
 			}
-		})
+		}
 	}
 }
