@@ -1,0 +1,246 @@
+package align
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/genband/genband/bandop"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// models are every semiring, mode and gap of the Linear strategy.
+func linearModels() []Model {
+	var ms []Model
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, mode := range []Mode{Global, Local} {
+			for _, gap := range []int{-1, 0, 2} {
+				m := Model{Semiring: s, Mode: mode}
+				if gap >= 0 {
+					m.Gapped, m.MaxGap = true, gap
+				}
+				ms = append(ms, m)
+			}
+		}
+	}
+	return ms
+}
+
+// TestProgramLengths runs one compiled Program with several sets of
+// lengths, NaN in every cell past them, and compares each run with the
+// brute-force posterior of those lengths.
+func TestProgramLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const batch, n, mm = 3, 4, 5
+	for _, m := range linearModels() {
+		t.Run(m.String(), func(t *testing.T) {
+			pr, err := m.Compile(tensor.Shape{batch, n, mm, 3}, tensor.Float64, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pr.Close()
+			for run := range 4 {
+				p := randomProblem(rng, batch, n, mm, run > 0)
+				if p.lenX != nil {
+					p.lenX[0], p.lenY[0] = 1+rng.IntN(n), 1+rng.IntN(mm)
+				}
+				th := p.tensor(tensor.Float64)
+				poisonPast(th, p)
+				before := th.Clone().(*tensor.Dense)
+				res, err := pr.MarginalsLengths(th, p.lenX, p.lenY)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.theta = float64s(before) // the reference never reads past the lengths
+				checkAgainst(t, fmt.Sprintf("run %d", run), m, p, res.LogZ, float64s(res.Marginals), bruteForce, 1e-9)
+				if !sameBits(float64s(th), float64s(before)) {
+					t.Fatal("the program modified θ")
+				}
+			}
+		})
+	}
+}
+
+// poisonPast puts NaN in every cell of θ past an item's lengths.
+func poisonPast(th *tensor.Dense, p problem) {
+	d := th.Data().([]float64)
+	for b := range p.batch {
+		lx, ly := p.lengths(b)
+		for i := range p.n {
+			for j := range p.mm {
+				if i >= lx || j >= ly {
+					for c := range 3 {
+						d[((b*p.n+i)*p.mm+j)*3+c] = math.NaN()
+					}
+				}
+			}
+		}
+	}
+}
+
+func sameBits(x, y []float64) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLogPartitionLengths builds one graph with the lengths as an input,
+// runs it with several lengths bound by gorgonia.Let, and compares log Z
+// and the gradient with Model.Marginals of those lengths.
+func TestLogPartitionLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	const batch, n, mm = 2, 4, 5
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		m := Model{Semiring: Log, Mode: Global, Gapped: true, MaxGap: 1}
+		g := gorgonia.NewGraph()
+		th := gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"))
+		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"))
+		z, err := m.LogPartitionLengths(th, ln)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if z.Dtype() != dt {
+			t.Errorf("log Z has dtype %v, want θ's %v", z.Dtype(), dt)
+		}
+		cost, err := gorgonia.Sum(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := gorgonia.Grad(cost, th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := gorgonia.NewTapeMachine(g)
+		for k := range 3 {
+			p := randomProblem(rng, batch, n, mm, true)
+			p.lenX[0], p.lenY[0] = 1+rng.IntN(n), 1+rng.IntN(mm)
+			lv, err := Lengths(p.lenX, p.lenY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := gorgonia.Let(th, p.tensor(dt)); err != nil {
+				t.Fatal(err)
+			}
+			if err := gorgonia.Let(ln, lv); err != nil {
+				t.Fatal(err)
+			}
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			wz, wm := run(t, m, p)
+			tol := 1e-12
+			if dt == tensor.Float32 {
+				tol = 1e-5
+			}
+			gz, gm := float64s(z.Value()), float64s(grads[0].Value())
+			for b := range wz {
+				if !close(gz[b], wz[b], tol) {
+					t.Errorf("%v run %d: graph log Z %v, Marginals %v", dt, k, gz[b], wz[b])
+				}
+			}
+			for x := range wm {
+				if !close(gm[x], wm[x], tol) {
+					t.Fatalf("%v run %d: graph marginal %d %v, Marginals %v", dt, k, x, gm[x], wm[x])
+				}
+			}
+		}
+		// Lengths out of range fail the run and name the item.
+		lv, _ := Lengths([]int{n, n + 1}, []int{mm, mm})
+		gorgonia.Let(ln, lv)
+		vm.Reset()
+		if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "lenX[1] = 5") {
+			t.Errorf("run with lenX[1] = %d: error %v, want it named", n+1, err)
+		}
+		vm.Close()
+	}
+}
+
+// TestNodeCount checks that an alignment is a handful of nodes whatever
+// its size, and reports the count.
+func TestNodeCount(t *testing.T) {
+	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local, Gapped: true, MaxGap: 3}} {
+		g := gorgonia.NewGraph()
+		th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 200, 200, 3), gorgonia.WithName("theta"))
+		before := len(g.AllNodes())
+		z, err := m.LogPartition(th, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fwd := len(g.AllNodes()) - before
+		cost, _ := gorgonia.Sum(z)
+		if _, err := gorgonia.Grad(cost, th); err != nil {
+			t.Fatal(err)
+		}
+		all := len(g.AllNodes()) - before
+		t.Logf("%v, 200×200: %d forward nodes, %d with the sum and its gradient", m, fwd, all)
+		if fwd > 6 || all > 14 {
+			t.Errorf("%v: %d forward nodes, %d in all; want at most 6 and 14", m, fwd, all)
+		}
+	}
+}
+
+// seedTheta is DESIGN.md's seed example: rand(1, 200, 200, 3) with every
+// cell of rows ≥ 180 or columns ≥ 180 set to 1e6.
+func seedTheta(dt tensor.Dtype) *tensor.Dense {
+	rng := rand.New(rand.NewPCG(2026, 12))
+	const n = 200
+	x := make([]float64, n*n*3)
+	for i := range n {
+		for j := range n {
+			for c := range 3 {
+				v := rng.Float64()
+				if i >= 180 || j >= 180 {
+					v = 1e6
+				}
+				x[(i*n+j)*3+c] = v
+			}
+		}
+	}
+	return problem{batch: 1, n: n, mm: n, theta: x}.tensor(dt)
+}
+
+// TestSeedFloat32 is the float32 seed: marginals within 1e-4 of float64,
+// log Z within 1e-9 relative, and the seed's known totals.
+func TestSeedFloat32(t *testing.T) {
+	m := Model{Semiring: Log}
+	r64, err := m.Marginals(seedTheta(tensor.Float64), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r32, err := m.Marginals(seedTheta(tensor.Float32), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := math.Abs(r32.LogZ[0]-r64.LogZ[0]) / r64.LogZ[0]; !(e <= 1e-9) {
+		t.Errorf("float32 log Z %v, float64 %v: relative error %.3g", r32.LogZ[0], r64.LogZ[0], e)
+	}
+	if z := r64.LogZ[0]; z < 2.19e8 || z > 2.19e8+1000 {
+		t.Errorf("log Z %v, want 219 cells at 1e6 plus a small random part", z)
+	}
+	m64, m32 := float64s(r64.Marginals), float64s(r32.Marginals)
+	worst, sum := 0.0, 0.0
+	for k := range m64 {
+		worst = max(worst, math.Abs(m32[k]-m64[k]))
+		sum += m64[k]
+		if m32[k] < 0 || m32[k] > 1 {
+			t.Fatalf("float32 marginal %d = %v, outside [0, 1]", k, m32[k])
+		}
+	}
+	if worst > 1e-4 {
+		t.Errorf("float32 marginals differ from float64 by %.3g, want ≤ 1e-4", worst)
+	}
+	if math.Abs(sum-399) > 1e-5 {
+		t.Errorf("marginals sum to %v, want 399 (no diagonal move)", sum)
+	}
+	t.Logf("log Z %.9g, float32 %.9g; marginals: worst float32 difference %.3g", r64.LogZ[0], r32.LogZ[0], worst)
+}
