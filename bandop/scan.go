@@ -6,6 +6,9 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -236,23 +239,95 @@ func lastState(l scanLayout, states *tensor.Dense) *tensor.Dense {
 	return r
 }
 
-// scanForward fills states, (T+1, items, n): v_0 = v0, then each step. Items
-// are independent and run in parallel.
+// scanForward fills states, (T+1, items, n): v_0 = v0, then each step.
 func scanForward[T float](l scanLayout, states []float64, v0, a []T) {
-	n, items := l.a.n, l.items
+	n, items, per := l.a.n, l.items, l.a.n*l.a.width()
 	for k, x := range v0 {
 		states[k] = float64(x)
 	}
-	parallelFor(items, l.steps*items*n*l.a.width(), func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			for t := range l.steps {
-				prev := states[(t*items+b)*n : (t*items+b+1)*n]
-				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
-				m := t*items + b
-				scanStep(l, t, next, prev, a[m*n*l.a.width():(m+1)*n*l.a.width()])
-			}
+	scanParallel(l, func(b, part, parts int, sync func()) {
+		for t := range l.steps {
+			prev := states[(t*items+b)*n : (t*items+b+1)*n]
+			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+			m := t*items + b
+			lo, hi := part*n/parts, (part+1)*n/parts
+			scanStep(l, t, next, prev, a[m*per:(m+1)*per], lo, hi)
+			sync()
 		}
 	})
+}
+
+// scanParallel runs body for every item, each split into parts that share
+// its steps: body(b, part, parts, sync) does part part of every step of
+// item b and calls sync after each step, which returns once every part of
+// the step is done. With at least as many items as processors, items run
+// in parallel whole (parts = 1, sync does nothing); with fewer, each item's
+// steps are split among processors, which meet at a barrier after every
+// step. Small scans run on the calling goroutine.
+func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
+	procs := runtime.GOMAXPROCS(0)
+	work := l.steps * l.items * l.a.n * l.a.width()
+	nosync := func() {}
+	switch {
+	case procs <= 1 || work < minParallelWork:
+		for b := range l.items {
+			body(b, 0, 1, nosync)
+		}
+		return
+	case l.items >= procs:
+		parallelFor(l.items, work, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				body(b, 0, 1, nosync)
+			}
+		})
+		return
+	}
+	// Parts of a step should each hold a few dozen rows at least, or the
+	// barrier costs more than it saves.
+	parts := min(procs/l.items, max(1, l.a.n/64))
+	if parts <= 1 {
+		parallelFor(l.items, work, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				body(b, 0, 1, nosync)
+			}
+		})
+		return
+	}
+	bar := newBarrier(l.items * parts)
+	var wg sync.WaitGroup
+	for w := range l.items * parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(w/parts, w%parts, parts, bar.wait)
+		}()
+	}
+	wg.Wait()
+}
+
+// A barrier holds the goroutines that call wait until all n have called it,
+// then lets them all go, and is ready again. It spins briefly before
+// yielding: the steps it separates take microseconds.
+type barrier struct {
+	n     int32
+	count atomic.Int32
+	gen   atomic.Uint32
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: int32(n)} }
+
+func (b *barrier) wait() {
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.gen.Add(1)
+		return
+	}
+	for spins := 0; b.gen.Load() == g; spins++ {
+		if spins > 200 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // scanColumns returns the columns [cLo, cHi) that rows [rLo, rHi) of a band
@@ -264,18 +339,19 @@ func scanColumns(rLo, rHi, n, lower, upper int) (cLo, cHi int) {
 	return max(0, rLo-lower), min(n, rHi+upper)
 }
 
-// scanStep computes next = prev ⊗ A over the window's rows of step t; mat
-// is the band storage of A (n rows of width slots).
-func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T) {
+// scanStep computes columns [lo, hi) of next = prev ⊗ A over the window's
+// rows of step t; mat is the band storage of A (n rows of width slots).
+func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	zero := l.s.Zero()
 	rLo, rHi := l.win.rows(t, n)
 	cLo, cHi := scanColumns(rLo, rHi, n, lower, upper)
-	for c := range next[:cLo] {
+	cLo, cHi = max(cLo, lo), min(cHi, hi)
+	for c := lo; c < min(cLo, hi); c++ {
 		next[c] = zero
 	}
-	for c := cHi; c < n; c++ {
+	for c := max(cHi, lo); c < hi; c++ {
 		next[c] = zero
 	}
 	var terms [scanBuf]float64
@@ -360,53 +436,57 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 // does a term of weight 0 (a −Inf Log or Max sum, a Max term that is not
 // the first maximal one).
 func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
-	n, items := l.a.n, l.items
-	w := l.a.width()
-	parallelFor(items, l.steps*items*n*w, func(lo, hi int) {
-		gNext := make([]float64, n)
-		gCur := make([]float64, n)
+	n, items, per := l.a.n, l.items, l.a.n*l.a.width()
+	// Two rolling gradients of the states per item, shared by its parts.
+	gs := make([]float64, 2*items*n)
+	scanParallel(l, func(b, part, parts int, sync func()) {
+		lo, hi := part*n/parts, (part+1)*n/parts
+		gNext, gCur := gs[2*b*n:(2*b+1)*n], gs[(2*b+1)*n:(2*b+2)*n]
 		first := make([]int, n)
-		for b := lo; b < hi; b++ {
-			copy(gNext, dS[(l.steps*items+b)*n:(l.steps*items+b+1)*n])
-			for t := l.steps - 1; t >= 0; t-- {
-				copy(gCur, dS[(t*items+b)*n:(t*items+b+1)*n])
-				m := t*items + b
-				prev := states[(t*items+b)*n : (t*items+b+1)*n]
-				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
-				var dmat []T
-				if da != nil {
-					dmat = da[m*n*w : (m+1)*n*w]
-					clear(dmat)
-				}
-				scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*n*w:(m+1)*n*w], first)
-				gNext, gCur = gCur, gNext
+		copy(gNext[lo:hi], dS[(l.steps*items+b)*n+lo:(l.steps*items+b)*n+hi])
+		sync()
+		for t := l.steps - 1; t >= 0; t-- {
+			copy(gCur[lo:hi], dS[(t*items+b)*n+lo:(t*items+b)*n+hi])
+			m := t*items + b
+			prev := states[(t*items+b)*n : (t*items+b+1)*n]
+			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+			var dmat []T
+			if da != nil {
+				dmat = da[m*per : (m+1)*per]
+				clear(dmat[lo*l.a.width() : hi*l.a.width()])
 			}
-			if dv != nil {
-				for k, g := range gNext {
-					dv[b*n+k] = T(g)
-				}
+			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], first, lo, hi)
+			sync()
+			gNext, gCur = gCur, gNext
+		}
+		if dv != nil {
+			for k := lo; k < hi; k++ {
+				dv[b*n+k] = T(gNext[k])
 			}
 		}
 	})
 }
 
-// scanStepGrad adds to gPrev the gradient with respect to prev of
-// Σ gNext·next, next = prev ⊗ A, and writes the gradient with respect to A
-// into dmat when it is not nil. Each row gathers from the columns it
-// reaches, as a GPU thread per row would. first is scratch of n ints.
-func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, first []int) {
+// scanStepGrad adds to gPrev, for rows [lo, hi), the gradient with respect
+// to prev of Σ gNext·next, next = prev ⊗ A, and writes the gradient with
+// respect to those rows of A into dmat when it is not nil. Each row
+// gathers from the columns it reaches, as a GPU thread per row would.
+// first is scratch of n ints.
+func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, first []int, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	rLo, rHi := l.win.rows(t, n)
+	rLo, rHi = max(rLo, lo), min(rHi, hi)
 	if l.s == Max {
-		// The first maximal row of each column, or −1.
+		// The first maximal row of each column the rows reach, or −1.
+		wLo, wHi := l.win.rows(t, n)
 		cLo, cHi := scanColumns(rLo, rHi, n, lower, upper)
 		for c := cLo; c < cHi; c++ {
 			first[c] = -1
 			if gNext[c] == 0 || math.IsInf(next[c], -1) {
 				continue
 			}
-			r0, r1 := max(rLo, c-upper), min(rHi, c+lower+1)
+			r0, r1 := max(wLo, c-upper), min(wHi, c+lower+1)
 			for r := r0; r < r1; r++ {
 				if prev[r]+float64(mat[r*w+c-r+lower]) == next[c] {
 					first[c] = r

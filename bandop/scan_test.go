@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -454,5 +455,40 @@ func TestScanErrors(t *testing.T) {
 	}
 	if _, err := Scan(vn, nil, Log, nil); err == nil {
 		t.Error("Scan(nil A) gave no error")
+	}
+}
+
+// TestScanParallel checks that splitting a scan among processors (whole
+// items, or parts of every step with a barrier between steps) changes no
+// bit of the result or of the gradients.
+func TestScanParallel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 4))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, items := range []int{1, 3, 8} {
+		for _, s := range semirings {
+			const steps, n = 30, 300
+			a := randomFor(t, rng, s, tensor.Float64, items*steps, n, 1, 2)
+			if s == Max {
+				roundAll(a.data.Data().([]float64))
+			}
+			v := randomVec(rng, s, tensor.Float64, items, n)
+			win := randomWindow(rng, a, items, steps, s)
+			w := make([]float64, items*n)
+			for i := range w {
+				w[i] = rng.Float64()
+			}
+			var want [3][]float64
+			for k, procs := range []int{1, 4, 2} {
+				runtime.GOMAXPROCS(procs)
+				out, gv, ga := scanGraphGrads(t, s, a, v, win, w)
+				if k == 0 {
+					want = [3][]float64{out, gv, ga}
+					continue
+				}
+				if !sameFloats(out, want[0]) || !sameFloats(gv, want[1]) || !sameFloats(ga, want[2]) {
+					t.Errorf("%v, %d items, %d processors: results differ from one processor", s, items, procs)
+				}
+			}
+		}
 	}
 }
