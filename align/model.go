@@ -15,15 +15,25 @@
 // Both strategies run over the grid rotated by 45°: step t holds the cells
 // of anti-diagonal i+j = t, indexed by their offset o = j−i, so that Down
 // and Up move one offset and Mid stays on its offset two steps later. One
-// step is then a tridiagonal banded matrix A_t (a 7-diagonal one in local
-// mode, which adds a start and an end slot per offset), and
+// step is then a tridiagonal banded matrix A_t (band (2, 2) in local mode,
+// which adds a start slot per offset), and
 //
-//	log Z = Σ_⊕ (v₀ ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_T)
+//	α of anti-diagonal t = v₀ ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_t
 //
-// Linear evaluates the product left to right with bandop.VecMul, O(N·M)
-// work in N+M sequential steps; LogDepth multiplies neighbouring matrices
-// pairwise with batched bandop.Mul, O(log(N+M)) levels of O((N+M)³) work
-// without a gap, O(g²·(N+M)) with MaxGap g.
+// Linear (the default) lays θ out as the step matrices and runs them
+// through one bandop.ScanStates Op: O(N·M) work in N+M−1 sequential steps
+// inside one Op, a window of rows per step keeping the work to the cells.
+// The end of each item is read from the states at run time, so the
+// lengths are an input of the graph (LogPartitionLengths): one graph serves
+// every batch of one padded shape. LogDepth multiplies neighbouring step
+// matrices pairwise with batched bandop.Mul, O(log(N+M)) levels of
+// O((N+M)³) work without a gap, O(g²·(N+M)) with MaxGap g; its layout
+// depends on the lengths, which it takes when the graph is built.
+//
+// Use Linear on a CPU. A graph built with LogPartition or
+// LogPartitionLengths may be run again with new potentials (and, for
+// LogPartitionLengths, new lengths) bound with gorgonia.Let; it keeps its
+// internal buffers between runs, so run one graph on one machine at a time.
 package align
 
 import (
@@ -71,9 +81,10 @@ func (m Mode) String() string {
 type Strategy int
 
 const (
-	// Linear multiplies a vector by one step matrix at a time (bandop.VecMul):
-	// O(N·M) work in N+M sequential steps. It is the default: it does the
-	// least work, so it is the fastest choice on a CPU at every size.
+	// Linear runs the step matrices through one bandop.ScanStates Op:
+	// O(N·M) work in N+M−1 sequential steps within the Op. It is the
+	// default: it does the least work, so it is the fastest choice on a CPU
+	// at every size, and it takes the lengths at run time.
 	Linear Strategy = iota
 	// LogDepth multiplies neighbouring step matrices pairwise in a tree of
 	// batched bandop.Mul calls: O(log(N+M)) sequential levels, but
