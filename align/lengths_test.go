@@ -244,3 +244,30 @@ func TestSeedFloat32(t *testing.T) {
 	}
 	t.Logf("log Z %.9g, float32 %.9g; marginals: worst float32 difference %.3g", r64.LogZ[0], r32.LogZ[0], worst)
 }
+
+// TestLogDepthEqualsLinear compares the two strategies on one mid-sized
+// ragged batch under every semiring, mode and gap.
+func TestLogDepthEqualsLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, m := range linearModels() {
+		p := randomProblem(rng, 3, 13, 17, true)
+		if m.Semiring == Real {
+			for x := range p.theta {
+				p.theta[x] = 0.3 + 0.2*rng.Float64()
+			}
+		}
+		z1, g1 := run(t, m, p)
+		m.Strategy = LogDepth
+		z2, g2 := run(t, m, p)
+		for b := range z1 {
+			if !close(z1[b], z2[b], 1e-9) {
+				t.Errorf("%v item %d: LogDepth log Z %v, Linear %v", m, b, z2[b], z1[b])
+			}
+		}
+		for x := range g1 {
+			if !close(g1[x], g2[x], 1e-9) {
+				t.Fatalf("%v: LogDepth marginal %d %v, Linear %v", m, x, g2[x], g1[x])
+			}
+		}
+	}
+}
