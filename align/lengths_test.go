@@ -271,3 +271,39 @@ func TestLogDepthEqualsLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestMarginalsConcurrent calls Marginals from several goroutines on one
+// shape with different lengths: the program Marginals keeps is used by one
+// call at a time.
+func TestMarginalsConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	m := Model{Semiring: Log, Mode: Local}
+	probs := make([]problem, 8)
+	want := make([][]float64, len(probs))
+	for k := range probs {
+		probs[k] = randomProblem(rng, 2, 6, 7, true)
+		_, want[k] = run(t, m, probs[k])
+	}
+	errs := make(chan error, len(probs))
+	for k, p := range probs {
+		go func() {
+			for range 5 {
+				res, err := m.Marginals(p.tensor(tensor.Float64), p.lenX, p.lenY)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !sameBits(float64s(res.Marginals), want[k]) {
+					errs <- fmt.Errorf("problem %d: marginals differ from a lone call", k)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range probs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

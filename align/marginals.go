@@ -1,7 +1,9 @@
 package align
 
 import (
+	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/genband/genband/bandop"
 
@@ -23,20 +25,76 @@ type Result struct {
 // Marginals builds the graph of LogPartition for theta, (batch, N, M, 3),
 // differentiates the sum of log Z with gorgonia.Grad, runs it on a tape
 // machine and returns log Z and the marginals. theta is not modified. See
-// LogPartition for lenX and lenY. To run many potentials of one shape,
-// Compile once and call Program.Marginals: building and compiling the
-// graph costs more than running it.
+// LogPartition for lenX and lenY.
+//
+// With the Linear strategy the last compiled program is kept (when its
+// buffers take at most 64 MiB) and serves the next call of the same model,
+// shape and dtype, whatever the lengths: a loop of Marginals calls then
+// costs about what a compiled Program costs. Marginals is safe for
+// concurrent use; a call that finds the kept program in use compiles its
+// own. To hold a program for a shape yourself, use Compile.
 func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Marginals"
 	if theta == nil {
 		return nil, errorf(op, "nil potentials")
 	}
-	pr, err := m.compile(op, theta.Shape(), theta.Dtype(), lenX, lenY)
-	if err != nil {
-		return nil, err
+	key := programKey{m: m, dt: theta.Dtype(), shape: fmt.Sprint(theta.Shape())}
+	pr := lastProgram.take(key)
+	if pr == nil {
+		var err error
+		if pr, err = m.compile(op, theta.Shape(), theta.Dtype(), lenX, lenY); err != nil {
+			return nil, err
+		}
 	}
-	defer pr.Close()
-	return pr.run(op, theta, lenX, lenY)
+	res, err := pr.run(op, theta, lenX, lenY)
+	if m.Strategy != Linear || pr.bytes() > keepLimit {
+		pr.Close()
+	} else {
+		lastProgram.put(key, pr)
+	}
+	return res, err
+}
+
+// keepLimit bounds the buffers of the program Marginals keeps.
+const keepLimit = 64 << 20
+
+type programKey struct {
+	m     Model
+	dt    tensor.Dtype
+	shape string
+}
+
+// programSlot holds the last program Marginals compiled.
+type programSlot struct {
+	mu  sync.Mutex
+	key programKey
+	pr  *Program
+}
+
+var lastProgram programSlot
+
+// take returns the kept program if it is for key, and nil otherwise; the
+// program is the caller's until put.
+func (s *programSlot) take(key programKey) *Program {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pr == nil || s.key != key {
+		return nil
+	}
+	pr := s.pr
+	s.pr = nil
+	return pr
+}
+
+// put keeps pr for key, closing the program it replaces.
+func (s *programSlot) put(key programKey, pr *Program) {
+	s.mu.Lock()
+	old := s.pr
+	s.key, s.pr = key, pr
+	s.mu.Unlock()
+	if old != nil && old != pr {
+		old.Close()
+	}
 }
 
 // A Program is the compiled graph of a model's marginals for one shape
@@ -55,6 +113,7 @@ type Program struct {
 	lenY    []int
 	z       *gorgonia.Node // log Z: float64 with Linear, dt with LogDepth
 	grad    *gorgonia.Node // ∂ Σ log Z / ∂θ
+	grid    *grid          // Linear
 	vm      gorgonia.VM
 	closed  bool
 }
@@ -102,6 +161,7 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 		if err != nil {
 			return nil, err
 		}
+		pr.grid = g
 		pr.lengths = gorgonia.NewTensor(eg, tensor.Int, 2, gorgonia.WithShape(g.batch, 2), gorgonia.WithName("align.lengths"))
 		if pr.z, err = g.logPartition(op, pr.theta, pr.lengths, tensor.Float64); err != nil {
 			return nil, err
@@ -118,6 +178,16 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	pr.grad = grads[0]
 	pr.vm = gorgonia.NewTapeMachine(eg)
 	return pr, nil
+}
+
+// bytes is about the memory a Linear program keeps between runs: the step
+// storage and its gradient, the states and their gradient.
+func (pr *Program) bytes() int {
+	if pr.grid == nil {
+		return 0
+	}
+	g := pr.grid
+	return 2*g.stepShape().TotalSize()*int(pr.dt.Size()) + 2*g.statesShape().TotalSize()*8
 }
 
 // Close releases the Program's machine.
