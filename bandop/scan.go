@@ -387,6 +387,7 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, lo, h
 // stack (the exps then run in one loop).
 const scanBuf = 16
 
+
 // scanLogSum returns log Σ_r exp(prev[r] + A) over rows [r0, r1), A read
 // from mat at ai, ai+step, …. The maximum comes out first, so no exp
 // overflows; an infinite or NaN maximum is the result itself.
@@ -405,10 +406,13 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 		}
 		var sum float64
 		for _, x := range terms {
-			if x != m {
-				sum += exp64(x - m)
-			} else {
+			// The maximum adds one; exp underflows to 0 below −745 (a
+			// zero of the semiring in the window among them).
+			switch d := x - m; {
+			case d == 0:
 				sum++
+			case d > -745:
+				sum += exp64(d)
 			}
 		}
 		if sum == 1 {
@@ -519,7 +523,15 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 				if math.IsInf(next[c], -1) {
 					continue
 				}
-				e := exp64(x + float64(row[k]) - next[c])
+				// A carry (one term, weight one) and a zero of the
+				// semiring in the window are common: no exp for them.
+				var e float64
+				switch d := x + float64(row[k]) - next[c]; {
+				case d == 0:
+					e = 1
+				case d > -745:
+					e = exp64(d)
+				}
 				wv, wa = e, e
 			}
 			acc += g * wv
