@@ -35,6 +35,9 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{ColShiftForward(dt, batch, n, 1, 2, -1, 0), 2},
 		{GatherForward(dt, 7), 4},
 		{GatherBackward(dt, 7), 4},
+		{ScanForward(dt, Log, batch, 3, n, 1, 2), 4},
+		{ScanLastForward(dt, batch, 3, n), 2},
+		{ScanLastBackward(dt, batch, 3, n), 2},
 	}
 	for wrt := 0; wrt < 2; wrt++ {
 		ls = append(ls,
@@ -43,6 +46,7 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 			constructorLaunch{MulVecBackward(dt, Log, wrt, batch, n, 1, 2), 5},
 			constructorLaunch{PlusBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
 			constructorLaunch{TimesBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
+			constructorLaunch{ScanBackward(dt, Log, wrt, batch, 3, n, 1, 2), 7},
 		)
 	}
 	return ls
@@ -125,6 +129,7 @@ func TestConstructorsRefuseBadWrt(t *testing.T) {
 		for _, l := range []Launch{
 			PlusBackward(Float32, Real, wrt, 1, 3, 1, 1, 1, 1),
 			TimesBackward(Float64, Real, wrt, 1, 3, 1, 1, 1, 1),
+			ScanBackward(Float32, Log, wrt, 1, 2, 3, 1, 1),
 		} {
 			if have[l.Kernel] {
 				t.Errorf("wrt %d: constructor names kernel %s, which exists", wrt, l.Kernel)

@@ -10,6 +10,7 @@
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
 //   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
+//   ../kernels/scan.cu sha256:b3a6d1cb8d3ab078255ad692e7b8915dc495267930bd0d3444652daad76c03b4
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
 //   ../kernels/sum.cu sha256:74fa485405306cd91a53bfe59f994bb24b0591a3b9825a586bffe253649c6993
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
@@ -23,6 +24,7 @@
 #include "../kernels/gather.cu"
 #include "../kernels/mul.cu"
 #include "../kernels/plus.cu"
+#include "../kernels/scan.cu"
 #include "../kernels/shift.cu"
 #include "../kernels/sum.cu"
 #include "../kernels/times.cu"
@@ -130,6 +132,46 @@ void call_plus_bwd_b_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     plus_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_scan_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_scan_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_scan_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_scan_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_scan_last_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_last_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_scan_last_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_last_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_scan_last_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_last_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_scan_last_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    scan_last_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
 }
 void call_shift_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -294,6 +336,14 @@ const gbemu::Kernel gbemu::table[] = {
     {"plus_bwd_a_f64", 12, call_plus_bwd_a_f64, 0},
     {"plus_bwd_b_f32", 12, call_plus_bwd_b_f32, 0},
     {"plus_bwd_b_f64", 12, call_plus_bwd_b_f64, 0},
+    {"scan_fwd_f32", 10, call_scan_fwd_f32, 0},
+    {"scan_fwd_f64", 10, call_scan_fwd_f64, 0},
+    {"scan_bwd_f32", 14, call_scan_bwd_f32, 0},
+    {"scan_bwd_f64", 14, call_scan_bwd_f64, 0},
+    {"scan_last_fwd_f32", 5, call_scan_last_fwd_f32, 0},
+    {"scan_last_fwd_f64", 5, call_scan_last_fwd_f64, 0},
+    {"scan_last_bwd_f32", 5, call_scan_last_bwd_f32, 0},
+    {"scan_last_bwd_f64", 5, call_scan_last_bwd_f64, 0},
     {"shift_fwd_f32", 11, call_shift_fwd_f32, 0},
     {"shift_fwd_f64", 11, call_shift_fwd_f64, 0},
     {"sum_fwd_f32", 7, call_sum_fwd_f32, 0},
@@ -324,4 +374,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1},
     {nullptr, 0, nullptr, 0},
 };
-const int gbemu::table_len = 48;
+const int gbemu::table_len = 56;

@@ -7,6 +7,7 @@
 #include "gather.cu"
 #include "mul.cu"
 #include "plus.cu"
+#include "scan.cu"
 #include "shift.cu"
 #include "sum.cu"
 #include "times.cu"
