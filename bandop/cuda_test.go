@@ -116,6 +116,26 @@ var cudaBuilders = []struct {
 		y := must(Gather(x, m))
 		return cudaGraph{g: g, cost: gorgonia.Must(gorgonia.Sum(y)), wrt: gorgonia.Nodes{x}}
 	}},
+	{"Scan", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		// Three steps of batch items: the window holds every row of the
+		// first step, the rows from n/3 of the second, none of the third.
+		const steps = 3
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, steps*batch, n, 1, 2, "A")
+		v := cudaVector(g, rng, dt, batch, n, "v0")
+		w := &Window{Lo: []int{0, n / 3, n / 2}, Hi: []int{n, n, n / 2}}
+		last := must(Scan(v, a, s, w))
+		return cudaGraph{g: g, cost: gorgonia.Must(gorgonia.Sum(last)), wrt: gorgonia.Nodes{a.Node, v}}
+	}},
+	{"ScanStates", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
+		// Every state reaches the cost, through a band off the diagonal.
+		const steps = 2
+		g := gorgonia.NewGraph()
+		a := cudaInput(t, g, rng, s, dt, steps*batch, n, -1, 2, "A")
+		v := cudaVector(g, rng, dt, batch, n, "v0")
+		states := must(ScanStates(v, a, s, nil))
+		return cudaGraph{g: g, cost: gorgonia.Must(gorgonia.Sum(states)), wrt: gorgonia.Nodes{a.Node, v}}
+	}},
 	{"SumMulTransposeRowShift", func(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch, n int) cudaGraph {
 		// Sum(Mul(Transpose(A), RowShift(B, 1))): the shape ops' gradients
 		// flow through Mul's backward Ops.
@@ -137,6 +157,7 @@ var cudaOpTypes = []gorgonia.Op{
 	(*fromDenseOp)(nil), (*toDenseOp)(nil),
 	(*transposeOp)(nil), (*shiftOp)(nil),
 	(*gatherOp)(nil),
+	(*scanOp)(nil), (*scanGradOp)(nil), (*scanLastOp)(nil), (*scanLastGradOp)(nil),
 }
 
 func must[T any](x T, err error) T {
