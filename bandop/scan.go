@@ -531,6 +531,8 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 					e = 1
 				case d > -745:
 					e = exp64(d)
+				case d != d:
+					e = d // a NaN that reaches the result reaches its gradient
 				}
 				wv, wa = e, e
 			}

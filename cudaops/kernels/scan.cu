@@ -60,10 +60,12 @@ __device__ __forceinline__ void window(const long long* win, long long steps, lo
 // log_weight returns e^d for d ≤ 0, a term's weight in a Log sum whose
 // maximum it is d below, as bandop's scanLogSum and scanStepGrad take it:
 // exactly 1 for the maximum itself (a carry: no exp), 0 from −745 down (exp
-// underflows there; a −Inf term, a zero of the semiring, among them) and for
-// NaN.
+// underflows there; a −Inf term, a zero of the semiring, among them), and
+// NaN for NaN (a NaN that reaches a differentiated result reaches its
+// gradient).
 __device__ __forceinline__ double log_weight(double d) {
     if (d == 0) return 1;
+    if (d != d) return d;
     return d > -745 ? exp(d) : 0;
 }
 
