@@ -5,6 +5,9 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -352,7 +355,8 @@ func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 	zero, one := T(g.m.Semiring.Zero()), T(g.m.Semiring.One())
 	per, cells := g.size*g.width(), g.n*g.mm*3
 	gapped := g.m.Gapped && g.m.Mode == Global
-	for t, ent := range g.ent {
+	g.eachStep(func(t int) {
+		ent := g.ent[t]
 		for b := range g.batch {
 			// Rows outside the step's window are never read.
 			w := g.width()
@@ -370,7 +374,32 @@ func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 				}
 			}
 		}
+	})
+}
+
+// eachStep calls f for every step, the steps split among the processors:
+// steps write disjoint parts of the step storage, and the potentials of one
+// anti-diagonal belong to one step.
+func (g *grid) eachStep(f func(t int)) {
+	procs := min(runtime.GOMAXPROCS(0), g.steps)
+	if procs <= 1 || g.steps*g.batch*g.size < 1<<15 {
+		for t := range g.steps {
+			f(t)
+		}
+		return
 	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := int(next.Add(1) - 1); t < g.steps; t = int(next.Add(1) - 1) {
+				f(t)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // srcInGap reports whether potential src of an item of lengths lx, ly is
@@ -435,7 +464,8 @@ func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
 	per, cells := g.size*g.width(), g.n*g.mm*3
 	gapped := g.m.Gapped && g.m.Mode == Global
-	for t, ent := range g.ent {
+	g.eachStep(func(t int) {
+		ent := g.ent[t]
 		for b := range g.batch {
 			mat := da[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
 			dth := dth[b*cells : (b+1)*cells]
@@ -445,5 +475,5 @@ func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
 				}
 			}
 		}
-	}
+	})
 }

@@ -275,8 +275,18 @@ func checkMarginals(op string, s bandop.Semiring, g *tensor.Dense) error {
 	if s == Real {
 		return nil
 	}
+	switch d := g.Data().(type) {
+	case []float64:
+		return checkUnit(op, d)
+	case []float32:
+		return checkUnit(op, d)
+	}
+	return nil
+}
+
+func checkUnit[T float32 | float64](op string, d []T) error {
 	const slack = 1e-3
-	for k, x := range float64s(g) {
+	for k, x := range d {
 		if !(x >= -slack && x <= 1+slack) {
 			return errorf(op, "marginal %d is %v, outside [0, 1]: float32 lost the precision of these scores; use float64 or the Linear strategy", k, x)
 		}
