@@ -128,8 +128,7 @@ func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, e
 	if err != nil {
 		return nil, err
 	}
-	states := scanStates(l, contiguous(v0), a.data, nil)
-	return lastState(l, states), nil
+	return lastState(l, scanStates(l, contiguous(v0), a.data, nil, nil)), nil
 }
 
 // ScanStates adds the states of a scan to the graph: v_0 … v_T of
@@ -166,7 +165,12 @@ type ScanOption func(*scanOp)
 // is read after the next run starts, for example when they feed only other
 // Ops of the graph, and never run one graph on two machines at once.
 func ReuseBuffers() ScanOption {
-	return func(op *scanOp) { op.reuse = true }
+	return func(op *scanOp) {
+		op.reuse = true
+		if op.l.s == Log && op.l.a.shape().TotalSize()*8 <= weightCacheBytes {
+			op.wc = new(weightCache)
+		}
+	}
 }
 
 // Scan adds v_T of Banded.Scan to the graph, shape (items, n) in a's dtype
@@ -211,16 +215,58 @@ func newScanOp(name string, v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (
 
 // scanStates runs the forward scan of v0 and a (contiguous, of l's dtype)
 // and returns the (T+1, items, n) float64 states.
-func scanStates(l scanLayout, v0, a *tensor.Dense, buf *kept) *tensor.Dense {
+func scanStates(l scanLayout, v0, a *tensor.Dense, buf *kept, wc *weightCache) *tensor.Dense {
 	out := buf.get(tensor.Float64, l.statesShape())
 	states := out.Data().([]float64)
+	var w []float64
+	if wc != nil {
+		w = wc.w.get(tensor.Float64, l.a.shape()).Data().([]float64)
+	}
 	switch l.a.dt {
 	case tensor.Float32:
-		scanForward(l, states, v0.Data().([]float32), a.Data().([]float32))
+		scanForward(l, states, v0.Data().([]float32), a.Data().([]float32), w)
 	default:
-		scanForward(l, states, v0.Data().([]float64), a.Data().([]float64))
+		scanForward(l, states, v0.Data().([]float64), a.Data().([]float64), w)
+	}
+	if wc != nil {
+		wc.stamp(l, states)
 	}
 	return out
+}
+
+// A weightCache holds what a Log scan's forward knows of its gradient: the
+// weight of every term in its sum, e^(term − sum), in float64 in A's
+// layout, so that the reverse scan takes no exp. It pays where the weights
+// stay in the processor's caches between the two passes, so ReuseBuffers
+// keeps one only up to weightCacheBytes; past that, reading them back costs
+// as much as the exps. The gradient uses it only when the states
+// it is given are the ones the forward wrote (the same buffer, and the
+// same last state bit for bit); otherwise it computes the weights again.
+type weightCache struct {
+	w     kept
+	at    *float64  // the states the weights belong to
+	final []float64 // their last state
+}
+
+func (wc *weightCache) stamp(l scanLayout, states []float64) {
+	wc.at = &states[0]
+	wc.final = append(wc.final[:0], states[l.steps*l.items*l.a.n:]...)
+}
+
+const weightCacheBytes = 16 << 20
+
+// weightsFor returns the cached weights for states, or nil.
+func weightsFor(wc *weightCache, l scanLayout, states []float64) []float64 {
+	if wc == nil || wc.w.t == nil || wc.at != &states[0] {
+		return nil
+	}
+	last := states[l.steps*l.items*l.a.n:]
+	for k, x := range wc.final {
+		if math.Float64bits(x) != math.Float64bits(last[k]) {
+			return nil
+		}
+	}
+	return wc.w.t.Data().([]float64)
 }
 
 // lastState returns v_T of states in l's dtype.
@@ -240,7 +286,9 @@ func lastState(l scanLayout, states *tensor.Dense) *tensor.Dense {
 }
 
 // scanForward fills states, (T+1, items, n): v_0 = v0, then each step.
-func scanForward[T float](l scanLayout, states []float64, v0, a []T) {
+//
+// With wts (A's shape) it also writes the weight of every Log term there.
+func scanForward[T float](l scanLayout, states []float64, v0, a []T, wts []float64) {
 	n, items, per := l.a.n, l.items, l.a.n*l.a.width()
 	for k, x := range v0 {
 		states[k] = float64(x)
@@ -251,7 +299,11 @@ func scanForward[T float](l scanLayout, states []float64, v0, a []T) {
 			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
 			m := t*items + b
 			lo, hi := part*n/parts, (part+1)*n/parts
-			scanStep(l, t, next, prev, a[m*per:(m+1)*per], lo, hi)
+			var wmat []float64
+			if wts != nil {
+				wmat = wts[m*per : (m+1)*per]
+			}
+			scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi)
 			sync()
 		}
 	})
@@ -341,7 +393,7 @@ func scanColumns(rLo, rHi, n, lower, upper int) (cLo, cHi int) {
 
 // scanStep computes columns [lo, hi) of next = prev ⊗ A over the window's
 // rows of step t; mat is the band storage of A (n rows of width slots).
-func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, lo, hi int) {
+func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat []float64, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	zero := l.s.Zero()
@@ -378,9 +430,59 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, lo, h
 			}
 			next[c] = acc
 		default:
-			next[c] = scanLogSum(prev, mat, r0, r1, ai, w-1, terms[:])
+			if wmat != nil {
+				next[c] = scanLogSumWeights(prev, mat, wmat, r0, r1, ai, w-1)
+			} else {
+				next[c] = scanLogSum(prev, mat, r0, r1, ai, w-1, terms[:])
+			}
 		}
 	}
+}
+
+// scanLogSumWeights is scanLogSum that also writes the weight of each term
+// in the sum, e^(term − sum), at the term's slot of wmat. The weights are
+// those the gradient would compute (logWeight of term − sum) when the sum
+// is not finite.
+func scanLogSumWeights[T float](prev []float64, mat []T, wmat []float64, r0, r1, ai, step int) float64 {
+	m := math.Inf(-1)
+	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
+		m = max(m, prev[r]+float64(mat[a]))
+	}
+	if math.IsInf(m, 0) || m != m {
+		for r, a := r0, ai; r < r1; r, a = r+1, a+step {
+			wmat[a] = logWeight(prev[r] + float64(mat[a]) - m)
+		}
+		return m
+	}
+	var sum float64
+	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
+		e := logWeight(prev[r] + float64(mat[a]) - m)
+		wmat[a] = e
+		sum += e
+	}
+	if sum == 1 {
+		return m
+	}
+	for a, k := ai, r0; k < r1; a, k = a+step, k+1 {
+		wmat[a] /= sum
+	}
+	return m + log64(sum)
+}
+
+// logWeight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
+// d below: exactly 1 for the term that sets it (a carry takes no exp), 0
+// where exp underflows (a zero of the semiring among them), NaN for NaN (a
+// NaN that reaches a differentiated result reaches its gradient).
+func logWeight(d float64) float64 {
+	switch {
+	case d == 0:
+		return 1
+	case d > -745:
+		return exp64(d)
+	case d != d:
+		return d
+	}
+	return 0
 }
 
 // scanBuf is the longest Log sum whose terms go through a buffer on the
@@ -439,7 +541,9 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 // v0 into dv (when not nil). A state whose gradient is 0 adds nothing, nor
 // does a term of weight 0 (a −Inf Log or Max sum, a Max term that is not
 // the first maximal one).
-func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
+//
+// With wts, the Log weights the forward cached, it takes no exp.
+func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wts []float64) {
 	n, items, per := l.a.n, l.items, l.a.n*l.a.width()
 	// Two rolling gradients of the states per item, shared by its parts.
 	gs := make([]float64, 2*items*n)
@@ -459,7 +563,11 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
 				dmat = da[m*per : (m+1)*per]
 				clear(dmat[lo*l.a.width() : hi*l.a.width()])
 			}
-			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], first, lo, hi)
+			var wmat []float64
+			if wts != nil {
+				wmat = wts[m*per : (m+1)*per]
+			}
+			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, lo, hi)
 			sync()
 			gNext, gCur = gCur, gNext
 		}
@@ -476,7 +584,7 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T) {
 // respect to those rows of A into dmat when it is not nil. Each row
 // gathers from the columns it reaches, as a GPU thread per row would.
 // first is scratch of n ints.
-func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, first []int, lo, hi int) {
+func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, wmat []float64, first []int, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	rLo, rHi := l.win.rows(t, n)
@@ -523,16 +631,11 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 				if math.IsInf(next[c], -1) {
 					continue
 				}
-				// A carry (one term, weight one) and a zero of the
-				// semiring in the window are common: no exp for them.
 				var e float64
-				switch d := x + float64(row[k]) - next[c]; {
-				case d == 0:
-					e = 1
-				case d > -745:
-					e = exp64(d)
-				case d != d:
-					e = d // a NaN that reaches the result reaches its gradient
+				if wmat != nil {
+					e = wmat[r*w+k]
+				} else {
+					e = logWeight(x + float64(row[k]) - next[c])
 				}
 				wv, wa = e, e
 			}
@@ -554,6 +657,9 @@ type scanOp struct {
 	reuse       bool // ReuseBuffers: the states and the gradients
 	reuseStates bool // the states only (Scan)
 	buf         kept // the states, when reused
+	// wc caches a Log scan's weights for its gradient Ops (ReuseBuffers
+	// only: the cache is as large as A).
+	wc *weightCache
 }
 
 func (op *scanOp) String() string {
@@ -595,7 +701,7 @@ func (op *scanOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.reuse || op.reuseStates {
 		buf = &op.buf
 	}
-	return scanStates(op.l, v0, a, buf), nil
+	return scanStates(op.l, v0, a, buf, op.wc), nil
 }
 
 func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -607,7 +713,7 @@ func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 		if wrt == 0 && op.constV0 {
 			continue
 		}
-		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: scanOp{l: op.l, constV0: op.constV0, reuse: op.reuse}, wrt: wrt}, inputs[0], inputs[1], output, grad)
+		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: scanOp{l: op.l, constV0: op.constV0, reuse: op.reuse, wc: op.wc}, wrt: wrt}, inputs[0], inputs[1], output, grad)
 		if err != nil {
 			return nil, err
 		}
@@ -675,10 +781,12 @@ func (op *scanGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	switch op.l.a.dt {
 	case tensor.Float32:
 		da, dv := scanOutputs(op.wrt, g.Data().([]float32))
-		scanBackward(op.l, states.Data().([]float64), dS.Data().([]float64), a.Data().([]float32), da, dv)
+		st := states.Data().([]float64)
+		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float32), da, dv, weightsFor(op.wc, op.l, st))
 	default:
 		da, dv := scanOutputs(op.wrt, g.Data().([]float64))
-		scanBackward(op.l, states.Data().([]float64), dS.Data().([]float64), a.Data().([]float64), da, dv)
+		st := states.Data().([]float64)
+		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float64), da, dv, weightsFor(op.wc, op.l, st))
 	}
 	return g, nil
 }

@@ -158,7 +158,7 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 	nS, nV, nA := l.statesShape().TotalSize(), items*n, len(a)
 
 	want := make([]float64, nS)
-	scanForward(l, want, v0, a)
+	scanForward(l, want, v0, a, nil)
 	states := newScanGuarded[float64](nS)
 	scanEmuRun(t, cudaops.ScanForward(cdt, cs, items, steps, n, l.a.lower, l.a.upper), block,
 		states.ptr(), unsafe.Pointer(&v0[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&win[0]))
@@ -175,9 +175,9 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 		}
 		gwant := make([]T, size)
 		if wrt == 1 {
-			scanBackward(l, want, dS, a, gwant, nil)
+			scanBackward(l, want, dS, a, gwant, nil, nil)
 		} else {
-			scanBackward(l, want, dS, a, nil, gwant)
+			scanBackward(l, want, dS, a, nil, gwant, nil)
 		}
 		got := newScanGuarded[T](size)
 		scratch := make([]float64, cudaops.ScanScratchBytes(items, n)/8)
@@ -259,7 +259,7 @@ func TestScanEmuMaxTies(t *testing.T) {
 
 	// Some tied in-window slots get the gradient and some do not.
 	da := make([]float64, len(a))
-	scanBackward(l, make([]float64, len(dS)), dS, a, da, nil) // all states 0: every term ties
+	scanBackward(l, make([]float64, len(dS)), dS, a, da, nil, nil) // all states 0: every term ties
 	zeros, ones := 0, 0
 	for i, x := range a {
 		if x == 0 {
@@ -295,7 +295,7 @@ func testScanEmuNaN[T float](t *testing.T, s Semiring) {
 	// item 1's state 1 is NaN, and so is every column it reaches later.
 	a[((0*items+1)*n+2)*la.width()+1] = T(math.NaN())
 	states := make([]float64, l.statesShape().TotalSize())
-	scanForward(l, states, v0, a)
+	scanForward(l, states, v0, a, nil)
 	if x := states[(1*items+1)*n+2]; !math.IsNaN(x) {
 		t.Fatalf("CPU: state 1, item 1, column 2 is %v, want NaN", x)
 	}

@@ -492,3 +492,78 @@ func TestScanParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestScanReuseBuffers runs one graph of ScanStates with ReuseBuffers
+// several times on new values and compares states and gradients with a
+// fresh graph each time: the kept buffers and the Log weights the forward
+// caches for the gradient must never leak from one run into the next.
+func TestScanReuseBuffers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 5))
+	const items, steps, n = 2, 6, 9
+	for _, s := range semirings {
+		for _, dt := range dtypes {
+			g := gorgonia.NewGraph()
+			an := gorgonia.NewTensor(g, dt, 3, gorgonia.WithShape(items*steps, n, 4), gorgonia.WithName("A"))
+			a, err := Wrap(an, 2, 1, s.Zero())
+			if err != nil {
+				t.Fatal(err)
+			}
+			vn := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(items, n), gorgonia.WithName("v0"))
+			st, err := ScanStates(vn, a, s, nil, ReuseBuffers())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cost, err := gorgonia.Sum(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grads, err := gorgonia.Grad(cost, vn, an)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := gorgonia.NewTapeMachine(g)
+			for run := range 3 {
+				ab := randomFor(t, rng, s, dt, items*steps, n, 2, 1)
+				v := randomVec(rng, s, dt, items, n)
+				gorgonia.Let(an, ab.data.Clone())
+				gorgonia.Let(vn, v.Clone())
+				m.Reset()
+				if err := m.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				// The same through a graph without reuse.
+				g2 := gorgonia.NewGraph()
+				an2, _ := NewNode(g2, ab, "A")
+				vn2 := gorgonia.NewTensor(g2, dt, 2, gorgonia.WithShape(items, n), gorgonia.WithValue(v.Clone()), gorgonia.WithName("v0"))
+				st2, _ := ScanStates(vn2, an2, s, nil)
+				cost2, _ := gorgonia.Sum(st2)
+				grads2, _ := gorgonia.Grad(cost2, vn2, an2.Node)
+				m2 := gorgonia.NewTapeMachine(g2)
+				if err := m2.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				m2.Close()
+				if s == Log {
+					cached := false
+					for _, nd := range g.AllNodes() {
+						if op, ok := nd.Op().(*scanOp); ok && op.wc != nil && op.wc.at != nil {
+							cached = weightsFor(op.wc, op.l, st.Value().Data().([]float64)) != nil
+						}
+					}
+					if !cached {
+						t.Errorf("%v %v: the Log weights were not cached for the gradient", s, dt)
+					}
+				}
+				for k, pair := range [][2]gorgonia.Value{{st.Value(), st2.Value()}, {grads[0].Value(), grads2[0].Value()}, {grads[1].Value(), grads2[1].Value()}} {
+					got, want := floats(pair[0].(*tensor.Dense)), floats(pair[1].(*tensor.Dense))
+					for i := range got {
+						if !closeTo(got[i], want[i], 1e-12) && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
+							t.Fatalf("%v %v run %d: value %d of output %d is %v with reuse, %v without", s, dt, run, i, k, got[i], want[i])
+						}
+					}
+				}
+			}
+			m.Close()
+		}
+	}
+}
