@@ -334,9 +334,10 @@ func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
 		})
 		return
 	}
-	// Parts of a step should each hold a few dozen rows at least, or the
-	// barrier costs more than it saves.
-	parts := min(procs/l.items, max(1, l.a.n/64))
+	// Parts of a step should each hold thousands of terms, or the barrier
+	// costs more than it saves (and a barrier whose partner the system has
+	// descheduled costs a time slice).
+	parts := min(procs/l.items, max(1, l.a.n*l.a.width()/scanPartTerms))
 	if parts <= 1 {
 		parallelFor(l.items, work, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
@@ -356,6 +357,9 @@ func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
 	}
 	wg.Wait()
 }
+
+// scanPartTerms is the least work, in terms, of one part of a step.
+const scanPartTerms = 4096
 
 // A barrier holds the goroutines that call wait until all n have called it,
 // then lets them all go, and is ready again. It spins briefly before

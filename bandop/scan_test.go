@@ -466,7 +466,7 @@ func TestScanParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, items := range []int{1, 3, 8} {
 		for _, s := range semirings {
-			const steps, n = 30, 300
+			const steps, n = 12, 2100
 			a := randomFor(t, rng, s, tensor.Float64, items*steps, n, 1, 2)
 			if s == Max {
 				roundAll(a.data.Data().([]float64))
