@@ -31,8 +31,8 @@ func testShiftEmu[T float](t *testing.T) {
 			in := ewLayout[T](batch, n, band[0], band[1], fill)
 			a := ewBanded[T](rng, Real, in)
 			l, u := in.lower, in.upper
-			// One shift a case (the emulator costs milliseconds a launch):
-			// alternately anywhere in [−n−1, n+1] and within ±2.
+			// One shift a case: alternately anywhere in [−n−1, n+1] and
+			// within ±2.
 			ts := []int{rng.IntN(2*n+3) - n - 1}
 			if len(drawn)%2 == 1 {
 				ts[0] = rng.IntN(5) - 2

@@ -1,10 +1,12 @@
 // Package emu runs genband's CUDA kernels on the CPU: the very .cu sources
 // nvcc turns into PTX, compiled by g++ (C++17) under an emulation header
-// (emu.h) with one pthread per thread of a block, blocks in sequence,
-// __syncthreads as a real barrier and __shared__ as per-block storage. It
-// exists to test kernel logic on machines without a GPU, against the CPU
-// ops of bandop, launched with exactly the geometry the cuda glue uses; it
-// is not a CPU backend (it is slow).
+// (emu.h) with each thread of a block a fiber (the fibers of a block take
+// turns on one OS thread, switching only at __syncthreads, a real barrier),
+// the blocks of a launch spread over up to GOMAXPROCS OS threads, and
+// __shared__ as per-block storage. It exists to test kernel logic on
+// machines without a GPU, against the CPU ops of bandop, launched with
+// exactly the geometry the cuda glue uses; it is not a CPU backend (it is
+// slow).
 //
 // The kernel table is generated: after adding or changing a kernel in
 // cudaops/kernels, run `go generate ./cudaops/emu` and commit the
@@ -22,7 +24,7 @@ int gbemu_count(void);
 const char* gbemu_name(int i);
 int gbemu_nargs(int i);
 int gbemu_test_only(int i);
-int gbemu_launch(int i, const uint64_t* words, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned shared);
+int gbemu_launch(int i, const uint64_t* words, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned shared, unsigned workers, char* msg, int msglen);
 */
 import "C"
 
@@ -30,7 +32,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"syscall"
 	"unsafe"
 
 	"github.com/genband/genband/cudaops"
@@ -73,9 +74,9 @@ func Kernels() []string {
 	return out[:n]
 }
 
-// launchMu serializes launches: a launch uses process-wide state (the block
-// barrier, the dynamic shared buffer, the kernels' static __shared__
-// variables).
+// launchMu serializes launches: a launch uses process-wide state (the
+// launch's dimensions, the pool of OS threads and the calling thread's
+// fibers).
 var launchMu sync.Mutex
 
 // Run runs the launch l on the CPU with the host pointers ptrs (the first
@@ -83,7 +84,9 @@ var launchMu sync.Mutex
 // GPU launch passes device pointers) followed by l.Args. It returns an error
 // for a launch the GPU would refuse (empty, more than 1024 threads a block,
 // too much shared memory), an unknown kernel, a wrong number of arguments,
-// or a nil pointer. The buffers must stay valid during the call (Run pins
+// or a nil pointer, and for a launch that went wrong: a __syncthreads that
+// completed after some threads of the block had returned from the kernel
+// (undefined behaviour on a GPU). The buffers must stay valid during the call (Run pins
 // Go memory). The kernel's memory accesses are not checked: a kernel that
 // reads or writes out of bounds can crash the process.
 func Run(l cudaops.Launch, ptrs ...unsafe.Pointer) error {
@@ -119,13 +122,17 @@ func Run(l cudaops.Launch, ptrs ...unsafe.Pointer) error {
 	for i, w := range args {
 		cw[len(ptrs)+i] = C.uint64_t(w)
 	}
+	const msgLen = 512
+	msg := (*C.char)(C.calloc(msgLen, 1))
+	defer C.free(unsafe.Pointer(msg))
 	launchMu.Lock()
 	defer launchMu.Unlock()
 	rc := C.gbemu_launch(C.int(k.index), &cw[0],
 		C.uint(l.Grid[0]), C.uint(l.Grid[1]), C.uint(l.Grid[2]),
-		C.uint(l.Block[0]), C.uint(l.Block[1]), C.uint(l.Block[2]), C.uint(l.SharedBytes))
+		C.uint(l.Block[0]), C.uint(l.Block[1]), C.uint(l.Block[2]), C.uint(l.SharedBytes),
+		C.uint(runtime.GOMAXPROCS(0)), msg, msgLen)
 	if rc != 0 {
-		return fmt.Errorf("emu: %s: starting the block's threads: %v", l.Kernel, syscall.Errno(rc))
+		return fmt.Errorf("emu: %s: %s", l.Kernel, C.GoString(msg))
 	}
 	return nil
 }

@@ -1,21 +1,27 @@
 // emu.h: the CUDA emulation header. It lets g++ (C++17) compile the very
 // kernel sources nvcc turns into PTX (cudaops/kernels/*.cu) and run them on
-// the CPU with real block semantics:
+// the CPU with real block semantics (the launch side is emu.cc):
 //
-//   - Each thread of a block is a pthread (created once per launch and
-//     reused for every block); blocks run one after another, with a barrier
-//     between blocks. threadIdx and blockIdx are thread_local; blockDim and
-//     gridDim are the launch's.
-//   - __syncthreads is a barrier across the block's threads (a pthread mutex
-//     and condition variable). A thread that has returned from the kernel
-//     counts as arrived, as on the GPU, so an early return of some threads
-//     does not deadlock the others.
-//   - __shared__ is `static`: a static local of the kernel function is one
-//     object shared by all threads of the process, and since one block runs
-//     at a time (and the Go side runs one launch at a time) it is exactly
-//     the block's shared memory. Dynamic shared memory (GB_DYNAMIC_SHARED in
-//     common.cuh) is a per-launch buffer, filled with NaN bytes (0xFF)
+//   - Each thread of a block is a fiber (a user-space context with its own
+//     64 KiB stack) and all the fibers of a block run on one OS thread,
+//     one at a time, in thread order: a fiber runs until it reaches
+//     __syncthreads or returns from the kernel, and only then does the next
+//     one run. threadIdx is set for the fiber that runs; blockIdx, the
+//     block's shared memory and its barrier belong to the OS thread.
+//   - __syncthreads switches back to the block's scheduler; once every
+//     fiber of the block that has not returned waits at it, the barrier
+//     completes and they all run on to the next. A barrier that completes
+//     after some threads of the block have returned from the kernel fails
+//     the launch (on the GPU that is undefined behaviour).
+//   - Blocks are independent (they share only global memory, and the
+//     kernels' outputs are disjoint per block), so the blocks of a launch
+//     are spread over a small pool of OS threads (at most GOMAXPROCS, the
+//     calling thread included), each running whole blocks.
+//   - __shared__ is `static thread_local`: one object per OS thread, hence
+//     per running block. Dynamic shared memory (GB_DYNAMIC_SHARED in
+//     common.cuh) is a per-OS-thread buffer, filled with NaN bytes (0xFF)
 //     before each block so that reading a slot the block never wrote shows.
+//   - gridDim and blockDim are the launch's.
 //   - Math functions are the C library's (__expf is expf, ...); atomicAdd
 //     uses the __atomic builtins.
 //
@@ -29,7 +35,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <pthread.h>
 #include <type_traits>
 
 #define __global__
@@ -38,7 +43,7 @@
 #define __forceinline__ inline
 #define __restrict__ __restrict
 #define __align__(n) alignas(n)
-#define __shared__ static
+#define __shared__ static thread_local
 #define __launch_bounds__(...)
 
 struct dim3 {
@@ -79,58 +84,13 @@ template <typename T> inline T atomicAdd(T* p, T v) {
 
 namespace gbemu {
 
-// Barrier is the block barrier: complete when every thread of the block has
-// either arrived or exited the kernel.
-struct Barrier {
-    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-    unsigned total = 0, arrived = 0, exited = 0;
-    unsigned long long generation = 0;
-
-    void release_locked() {
-        arrived = 0;
-        generation++;
-        pthread_cond_broadcast(&cv);
-    }
-    // wait blocks until the barrier completes.
-    void wait() {
-        pthread_mutex_lock(&mu);
-        unsigned long long g = generation;
-        if (++arrived + exited >= total) {
-            release_locked();
-        } else {
-            while (g == generation) pthread_cond_wait(&cv, &mu);
-        }
-        pthread_mutex_unlock(&mu);
-    }
-    // exit marks the calling thread as gone until reset.
-    void exit() {
-        pthread_mutex_lock(&mu);
-        exited++;
-        if (arrived > 0 && arrived + exited >= total) release_locked();
-        pthread_mutex_unlock(&mu);
-    }
-    // shrink lowers the number of threads the barrier waits for (threads
-    // that were never started) without losing those already waiting.
-    void shrink(unsigned threads) {
-        pthread_mutex_lock(&mu);
-        total = threads;
-        if (arrived > 0 && arrived + exited >= total) release_locked();
-        pthread_mutex_unlock(&mu);
-    }
-    // reset readies the barrier for a block of threads threads.
-    void reset(unsigned threads) {
-        pthread_mutex_lock(&mu);
-        total = threads;
-        arrived = exited = 0;
-        pthread_mutex_unlock(&mu);
-    }
-};
-
-inline Barrier block_barrier;
-inline unsigned char* dynamic_buffer = nullptr;
+// dynamic_buffer is the running block's dynamic shared memory.
+inline thread_local unsigned char* dynamic_buffer = nullptr;
 
 inline void* dynamic_shared() { return dynamic_buffer; }
+
+// sync is __syncthreads: it returns when the barrier completes (emu.cc).
+void sync();
 
 // Word converts one 8-byte kernel argument to the parameter type it is
 // passed as: a pointer, an integer (long long) or a double.
@@ -163,6 +123,6 @@ extern const int table_len;
 
 } // namespace gbemu
 
-inline void __syncthreads() { gbemu::block_barrier.wait(); }
+inline void __syncthreads() { gbemu::sync(); }
 
 #endif

@@ -67,20 +67,24 @@ func TestParse(t *testing.T) {
 // A block tree reduction in dynamic shared memory with __syncthreads gives
 // the exact sum (the values are small integers, so the order of additions
 // does not matter) for every block size, including sizes above and below
-// the row length.
+// the row length, and for many blocks (which run on several OS threads,
+// each with its own dynamic shared memory).
 func TestReduce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, threads := range []uint{1, 2, 32, 128, 512} {
+	for _, threads := range []uint{1, 2, 32, 128, 512, 1024} {
 		for _, n := range []int{1, 5, 300} {
-			const rows = 3
+			rows := 3
+			if threads == 128 {
+				rows = 200
+			}
 			in := make([]float64, rows*n)
 			want := make([]float64, rows)
 			for i := range in {
 				in[i] = float64(rng.IntN(2001) - 1000)
 				want[i/n] += in[i]
 			}
-			out := []float64{7, 7, 7}
-			l := cudaops.Launch{Kernel: "emutest_reduce_f64", Grid: [3]uint{rows, 1, 1}, Block: [3]uint{threads, 1, 1}, SharedBytes: threads * 8, Args: []any{int64(n)}}
+			out := slices.Repeat([]float64{7}, rows)
+			l := cudaops.Launch{Kernel: "emutest_reduce_f64", Grid: [3]uint{uint(rows), 1, 1}, Block: [3]uint{threads, 1, 1}, SharedBytes: threads * 8, Args: []any{int64(n)}}
 			if err := Run(l, unsafe.Pointer(&out[0]), unsafe.Pointer(&in[0])); err != nil {
 				t.Fatal(err)
 			}
@@ -91,29 +95,39 @@ func TestReduce(t *testing.T) {
 	}
 }
 
-// Threads that return early do not hold up __syncthreads; static
-// __shared__ is one per block; indices, dimensions and a double scalar
-// arrive.
+// Static __shared__ is one per block; indices, dimensions and a double
+// scalar arrive. With every thread live there is no early return; with
+// some threads returned before the __syncthreads the others wait at, the
+// launch fails and says so (undefined behaviour on a GPU).
 func TestEarlyReturnAndStaticShared(t *testing.T) {
-	const blocks, threads, live = 3, 8, 5
+	const blocks, threads = 3, 8
 	out := make([]int64, blocks*threads)
 	for i := range out {
 		out[i] = -1
 	}
-	l := cudaops.Launch{Kernel: "emutest_early", Grid: [3]uint{blocks, 1, 1}, Block: [3]uint{threads, 1, 1}, Args: []any{int64(live), 40.0}}
+	l := cudaops.Launch{Kernel: "emutest_early", Grid: [3]uint{blocks, 1, 1}, Block: [3]uint{threads, 1, 1}, Args: []any{int64(threads), 40.0}}
 	if err := Run(l, unsafe.Pointer(&out[0])); err != nil {
 		t.Fatal(err)
 	}
 	for b := 0; b < blocks; b++ {
 		for x := 0; x < threads; x++ {
-			want := int64(-1)
-			if x < live {
-				want = int64(b*1000 + 40 + threads)
-			}
+			want := int64(b*1000 + 40 + threads)
 			if got := out[b*threads+x]; got != want {
 				t.Errorf("block %d thread %d: %d, want %d", b, x, got, want)
 			}
 		}
+	}
+	l.Args[0] = int64(5)
+	err := Run(l, unsafe.Pointer(&out[0]))
+	for _, want := range []string{"emutest_early", "__syncthreads", "3 of the block's 8 threads had returned"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("5 of 8 threads live: error %v, want one containing %q", err, want)
+		}
+	}
+	// The emulator is still fine after a failed launch.
+	l.Args[0] = int64(threads)
+	if err := Run(l, unsafe.Pointer(&out[0])); err != nil {
+		t.Fatal(err)
 	}
 }
 
