@@ -10,7 +10,7 @@
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
 //   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
-//   ../kernels/scan.cu sha256:b3a6d1cb8d3ab078255ad692e7b8915dc495267930bd0d3444652daad76c03b4
+//   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
 //   ../kernels/sum.cu sha256:74fa485405306cd91a53bfe59f994bb24b0591a3b9825a586bffe253649c6993
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
