@@ -68,8 +68,13 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 		g.slots, g.lower, g.upper = 2, 2, 2
 	}
 	g.size = g.slots * g.offs
-	if g.steps*g.size*g.width() > math.MaxInt32 || g.n*g.mm*3 > math.MaxInt32 {
-		return nil, errorf(op, "potentials of shape %v give step matrices of %d×%d×%d slots, more than the 2³¹ an int32 index holds", shape, g.steps, g.size, g.width())
+	// Entries index one item's step matrix and one item's potentials in
+	// int32; the step storage of all items must have an int size.
+	if g.size*g.width() > math.MaxInt32 || g.n*g.mm*3 > math.MaxInt32 {
+		return nil, errorf(op, "potentials of shape %v give step matrices of %d×%d slots, more than the 2³¹ an int32 index holds", shape, g.size, g.width())
+	}
+	if total := float64(g.steps) * float64(g.batch) * float64(g.size*g.width()); total > math.MaxInt/16 {
+		return nil, errorf(op, "potentials of shape %v give %.3g step-matrix slots, more than memory can hold", shape, total)
 	}
 	g.win = g.window()
 	g.ent = make([][]entry, g.steps)
