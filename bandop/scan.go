@@ -448,27 +448,40 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 // those the gradient would compute (logWeight of term − sum) when the sum
 // is not finite.
 func scanLogSumWeights[T float](prev []float64, mat []T, wmat []float64, r0, r1, ai, step int) float64 {
+	var buf [scanBuf]float64
+	terms := buf[:0]
+	if r1-r0 > len(buf) {
+		terms = make([]float64, 0, r1-r0)
+	}
 	m := math.Inf(-1)
 	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
-		m = max(m, prev[r]+float64(mat[a]))
+		x := prev[r] + float64(mat[a])
+		terms = append(terms, x)
+		m = max(m, x)
+	}
+	var sum float64
+	for k, x := range terms {
+		e := logWeight(x - m)
+		terms[k] = e
+		sum += e
 	}
 	if math.IsInf(m, 0) || m != m {
-		for r, a := r0, ai; r < r1; r, a = r+1, a+step {
-			wmat[a] = logWeight(prev[r] + float64(mat[a]) - m)
+		// The gradient's weights of a sum that is not finite: those of
+		// logWeight against the sum itself.
+		for k, a := 0, ai; k < len(terms); k, a = k+1, a+step {
+			wmat[a] = terms[k]
 		}
 		return m
 	}
-	var sum float64
-	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
-		e := logWeight(prev[r] + float64(mat[a]) - m)
-		wmat[a] = e
-		sum += e
-	}
 	if sum == 1 {
+		for k, a := 0, ai; k < len(terms); k, a = k+1, a+step {
+			wmat[a] = terms[k]
+		}
 		return m
 	}
-	for a, k := ai, r0; k < r1; a, k = a+step, k+1 {
-		wmat[a] /= sum
+	inv := 1 / sum
+	for k, a := 0, ai; k < len(terms); k, a = k+1, a+step {
+		wmat[a] = terms[k] * inv
 	}
 	return m + log64(sum)
 }
