@@ -19,6 +19,10 @@ type endOp struct {
 	g   *grid
 	dt  tensor.Dtype
 	buf kept // endGradOp's output
+	// The elements of buf the last run wrote: the next one sets them back
+	// to 0 rather than clearing the whole buffer.
+	picked []int
+	at     *float64
 }
 
 func (op *endOp) String() string {
@@ -161,7 +165,13 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	dz := float64s(dzv)
 	res := op.buf.get(tensor.Float64, op.g.statesShape())
 	out := res.Data().([]float64)
-	clear(out)
+	if op.at != &out[0] {
+		op.at, op.picked = &out[0], op.picked[:0] // a new buffer: all 0
+	}
+	for _, at := range op.picked {
+		out[at] = 0
+	}
+	op.picked = op.picked[:0]
 	s := op.g.m.Semiring
 	for b := range op.g.batch {
 		d := dz[b]
@@ -170,7 +180,10 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 		switch {
 		case op.g.m.Mode == Global || s == Real:
-			op.g.ends(b, lx[b], ly[b], func(at int) { out[at] += d })
+			op.g.ends(b, lx[b], ly[b], func(at int) {
+				out[at] += d
+				op.picked = append(op.picked, at)
+			})
 		case s == Max:
 			z := op.g.total(states, b, lx[b], ly[b])
 			if math.IsInf(z, -1) {
@@ -180,6 +193,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			op.g.ends(b, lx[b], ly[b], func(at int) {
 				if !done && states[at] == z {
 					out[at] += d
+					op.picked = append(op.picked, at)
 					done = true
 				}
 			})
@@ -188,7 +202,10 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			if math.IsInf(z, -1) {
 				continue
 			}
-			op.g.ends(b, lx[b], ly[b], func(at int) { out[at] += d * math.Exp(states[at]-z) })
+			op.g.ends(b, lx[b], ly[b], func(at int) {
+				out[at] += d * math.Exp(states[at]-z)
+				op.picked = append(op.picked, at)
+			})
 		}
 	}
 	return res, nil

@@ -282,8 +282,10 @@ type layoutOp struct {
 // kept is an Op's output buffer that outlives a run of the graph. The step
 // storage, the states and their gradients are internal to an alignment's
 // nodes, so no caller reads a run's value after the next run starts, and
-// fresh memory costs more than the scan itself at these sizes. Ops that
-// keep a buffer write every element of it on every run.
+// fresh memory costs more than the scan itself at these sizes. A kept
+// buffer is zeroed when made; an Op that keeps one writes, on every run,
+// every element that the run may read or make non-zero (no other Op writes
+// into an Op's output).
 type kept struct{ t *tensor.Dense }
 
 func (k *kept) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {

@@ -554,7 +554,8 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 
 // scanBackward runs the reverse scan: from the states and dS, the gradient
 // of Σ dS·S, it writes the gradient with respect to A into da (when not
-// nil; band storage of A's shape, every slot written) and with respect to
+// nil; band storage of A's shape: every slot of the window's rows is
+// written, the other rows must hold 0 already) and with respect to
 // v0 into dv (when not nil). A state whose gradient is 0 adds nothing, nor
 // does a term of weight 0 (a −Inf Log or Max sum, a Max term that is not
 // the first maximal one).
@@ -577,8 +578,9 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
 			var dmat []T
 			if da != nil {
+				// scanStepGrad writes every slot of the window's rows;
+				// the other rows stay 0 from when da was made.
 				dmat = da[m*per : (m+1)*per]
-				clear(dmat[lo*l.a.width() : hi*l.a.width()])
 			}
 			var wmat []float64
 			if wts != nil {
@@ -629,6 +631,9 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 		x := prev[r]
 		acc := gPrev[r]
 		row := mat[r*w : (r+1)*w]
+		if dmat != nil {
+			clear(dmat[r*w : (r+1)*w])
+		}
 		for k := kLo; k < kHi; k++ {
 			c := r + k - lower
 			g := gNext[c]
@@ -793,7 +798,8 @@ func (op *scanGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if op.reuse {
 		buf = &op.buf
 	}
-	// Every slot is written: a reused buffer may hold anything.
+	// A reused buffer holds 0 outside the window's rows from when it was
+	// made: no run writes there.
 	g := buf.get(op.l.a.dt, shape)
 	switch op.l.a.dt {
 	case tensor.Float32:
@@ -823,7 +829,10 @@ type scanLastOp struct {
 }
 
 // kept is an Op's output buffer that outlives a run (see ReuseBuffers).
-// get returns it, or fresh memory for a nil kept.
+// get returns it, or fresh memory for a nil kept; either way it is zeroed
+// when made. An Op that keeps a buffer writes, on every run, every element
+// that the run may make non-zero, and relies on the others staying 0: no
+// other Op writes into an Op's output.
 type kept struct{ t *tensor.Dense }
 
 func (k *kept) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
