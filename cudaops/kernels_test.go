@@ -38,6 +38,13 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{ScanForward(dt, Log, batch, 3, n, 1, 2), 4},
 		{ScanLastForward(dt, batch, 3, n), 2},
 		{ScanLastBackward(dt, batch, 3, n), 2},
+		{AlignLayoutForward(dt, Log, batch, 3, n, false, -1), 3},
+		{AlignLayoutForward(dt, Max, batch, 3, n, true, 1), 3},
+		{AlignLayoutBackward(dt, batch, 3, n, true, 1), 3},
+		{AlignEndForward(dt, Log, batch, 3, n, false, 2), 3},
+		{AlignEndForward(dt, Log, batch, 3, n, true, -1), 3},
+		{AlignEndBackward(dt, Log, batch, 3, n, false, -1), 4},
+		{AlignEndBackward(dt, Max, batch, 3, n, true, 0), 4},
 	}
 	for wrt := 0; wrt < 2; wrt++ {
 		ls = append(ls,

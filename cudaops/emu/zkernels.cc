@@ -4,6 +4,9 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
+//   ../kernels/align.cuh sha256:c4c8b06a98a840ce7161bef63db75555f72f82f73a65886f4f21647eb11676a7
+//   ../kernels/align_end.cu sha256:0e54c6c9ca75c7bee5ab630060606fa3d95d4a19591566278f57f8e335e244d4
+//   ../kernels/align_layout.cu sha256:47ecc315499aee7572e60b5781d940220b48623cb053fd33510273afbe6f6911
 //   ../kernels/common.cuh sha256:ba6971f1e7714068237b491950fd7ab2f1d75535c0f475e874994985a9c46074
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
@@ -20,6 +23,8 @@
 
 #include "emu.h"
 
+#include "../kernels/align_end.cu"
+#include "../kernels/align_layout.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/mul.cu"
@@ -33,6 +38,46 @@
 #include "testdata/emutest.cu"
 
 namespace {
+void call_align_end_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_end_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_end_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_end_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_end_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_end_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_align_end_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_align_layout_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_layout_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_layout_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_layout_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_layout_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_layout_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_align_layout_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_layout_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
 void call_fromdense_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -316,6 +361,14 @@ void call_emutest_early(const uint64_t* w) {
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
+    {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0},
+    {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0},
+    {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0},
+    {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0},
+    {"align_layout_fwd_f32", 9, call_align_layout_fwd_f32, 0},
+    {"align_layout_fwd_f64", 9, call_align_layout_fwd_f64, 0},
+    {"align_layout_bwd_f32", 8, call_align_layout_bwd_f32, 0},
+    {"align_layout_bwd_f64", 8, call_align_layout_bwd_f64, 0},
     {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0},
     {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0},
     {"todense_fwd_f32", 7, call_todense_fwd_f32, 0},
@@ -374,4 +427,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1},
     {nullptr, 0, nullptr, 0},
 };
-const int gbemu::table_len = 56;
+const int gbemu::table_len = 64;

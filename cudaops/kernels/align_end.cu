@@ -1,0 +1,251 @@
+// The ends of package align's Linear strategy (align/end.go: endOp,
+// endGradOp): log Z of every item read from the scan's float64 states S,
+// (steps + 1, batch, size), at run time from the lengths, and its gradient
+// with respect to S.
+//
+// Forward (endOp.Do, grid.total): global mode takes α of the end cell
+// (lenX − 1, lenY − 1), ⊕-ed into the semiring's zero as the CPU does
+// (Real 0 + x, Max drops a NaN: −Inf, Log keeps it), one thread per item.
+// Local mode takes the ⊕ of α over every cell within the lengths and the
+// gap, a block per item: Real sums, Max takes the largest non-NaN value,
+// Log takes the maximum m first (NaN if any end is NaN) and returns an
+// infinite or NaN m itself, else m + log Σ exp(α − m). The block's threads
+// walk the cells in row-major order, each keeping a partial result, and a
+// shared-memory tree in a fixed order combines them: the result is the same
+// on every run; Log and Real round differently from the CPU's sequential
+// sum (within an ulp or so of the total).
+//
+// Backward (endGradOp.Do): dS is 0 everywhere except the ends of items
+// whose dz is not 0: dz on the end cell (global), on every end (local
+// Real), on the first end in row-major cell order equal to the maximum
+// (local Max, none when it is −Inf), dz·exp(α − z) on every end (local
+// Log, none when z is −Inf). A block per item and part of its steps (parts
+// blocks an item, the steps t ≡ part mod parts), threads striding over
+// the state's columns: every element of dS is written. Local Log and Max
+// blocks first redo the forward's reduction for their item; their launches
+// take one part an item.
+//
+// Lengths out of range (the CPU fails the run with an error) give NaN: z is
+// NaN and the item's whole slice of dS is NaN. No memory outside the
+// inputs is read for them.
+#include "align.cuh"
+
+// ALIGN_END_THREADS is the largest block of the ends' per-item reductions,
+// which size their shared arrays by it (cudaops.AlignEnd* launch it).
+#define ALIGN_END_THREADS 256
+
+namespace gbalign {
+
+__device__ __forceinline__ double nan_value() { return (double)NAN; }
+
+// end_global is log Z of item b of a global model: α of its end cell as
+// grid.total gives it.
+__device__ __forceinline__ double end_global(const Grid& g, const double* S, const long long* len, long long b,
+                                             long long s) {
+    long long lx, ly;
+    if (!g.lengths(len, b, &lx, &ly)) return nan_value();
+    const double x = S[g.state(b, lx - 1, ly - 1)];
+    if (s == gb::REAL) return 0.0 + x;
+    if (s == gb::MAX) return x > gb::neg_inf<double>() ? x : gb::neg_inf<double>();
+    return x; // Log: max(−Inf, x) + log(exp(0)) for finite x, else x itself
+}
+
+// block_sum returns the sum of every thread's x, added in a fixed tree
+// order; every thread of the block gets it. blockDim.x ≤ ALIGN_END_THREADS.
+__device__ double block_sum(double x) {
+    __shared__ double sv[ALIGN_END_THREADS];
+    const long long tid = threadIdx.x, bd = blockDim.x;
+    sv[tid] = x;
+    __syncthreads();
+    for (long long h = 1; h < bd; h <<= 1) {
+        if ((tid & (2 * h - 1)) == 0 && tid + h < bd) sv[tid] += sv[tid + h];
+        __syncthreads();
+    }
+    const double r = sv[0];
+    __syncthreads(); // sv is reused by the next call
+    return r;
+}
+
+// block_nan_max returns the largest x of the block's threads, NaN if any is
+// NaN (Go's max, as grid.total's Log maximum).
+__device__ double block_nan_max(double x) {
+    __shared__ double sv[ALIGN_END_THREADS];
+    const long long tid = threadIdx.x, bd = blockDim.x;
+    sv[tid] = x;
+    __syncthreads();
+    for (long long h = 1; h < bd; h <<= 1) {
+        if ((tid & (2 * h - 1)) == 0 && tid + h < bd) sv[tid] = gb::nan_max(sv[tid], sv[tid + h]);
+        __syncthreads();
+    }
+    const double r = sv[0];
+    __syncthreads();
+    return r;
+}
+
+// block_argmax combines each thread's largest value v and the least
+// row-major index i where it has it: the largest v, the least i on ties.
+// Every thread gets both.
+__device__ double block_argmax(double v, long long* i) {
+    __shared__ double sv[ALIGN_END_THREADS];
+    __shared__ long long si[ALIGN_END_THREADS];
+    const long long tid = threadIdx.x, bd = blockDim.x;
+    sv[tid] = v;
+    si[tid] = *i;
+    __syncthreads();
+    for (long long h = 1; h < bd; h <<= 1) {
+        if ((tid & (2 * h - 1)) == 0 && tid + h < bd) {
+            const double v2 = sv[tid + h];
+            const long long i2 = si[tid + h];
+            if (v2 > sv[tid] || (v2 == sv[tid] && i2 < si[tid])) {
+                sv[tid] = v2;
+                si[tid] = i2;
+            }
+        }
+        __syncthreads();
+    }
+    const double r = sv[0];
+    *i = si[0];
+    __syncthreads();
+    return r;
+}
+
+// local_total returns the ⊕ of α over the ends of item b of a local model
+// with lengths lx, ly (in range): every cell (i, j) with i < lx, j < ly and
+// j − i in the gap. For Max, *first is the row-major index i·ly + j of the
+// first end equal to the result, −1 when the result is −Inf. Every thread of
+// the block calls it and gets the result.
+__device__ double local_total(const Grid& g, const double* S, long long b, long long lx, long long ly, long long s,
+                              long long* first) {
+    const long long cells = lx * ly, tid = threadIdx.x, bd = blockDim.x;
+    const double ninf = gb::neg_inf<double>();
+    if (s == gb::MAX) {
+        double bv = ninf;
+        long long bi = cells;
+        for (long long e = tid; e < cells; e += bd) {
+            const long long i = e / ly, j = e - i * ly;
+            if (!g.in_gap(j - i)) continue;
+            const double x = S[g.state(b, i, j)];
+            if (x > bv) { // a NaN never is: grid.total's Max drops it
+                bv = x;
+                bi = e;
+            }
+        }
+        bv = block_argmax(bv, &bi);
+        *first = bv == ninf ? -1 : bi;
+        return bv;
+    }
+    if (s == gb::REAL) {
+        double acc = 0;
+        for (long long e = tid; e < cells; e += bd) {
+            const long long i = e / ly, j = e - i * ly;
+            if (g.in_gap(j - i)) acc += S[g.state(b, i, j)];
+        }
+        return 0.0 + block_sum(acc);
+    }
+    double m = ninf;
+    for (long long e = tid; e < cells; e += bd) {
+        const long long i = e / ly, j = e - i * ly;
+        if (g.in_gap(j - i)) m = gb::nan_max(m, S[g.state(b, i, j)]);
+    }
+    m = block_nan_max(m);
+    if (m != m || isinf(m)) return m; // the same in every thread: no barrier is skipped by some
+    double sum = 0;
+    for (long long e = tid; e < cells; e += bd) {
+        const long long i = e / ly, j = e - i * ly;
+        if (g.in_gap(j - i)) sum += exp(S[g.state(b, i, j)] - m);
+    }
+    return m + log(block_sum(sum));
+}
+
+template <typename T>
+__device__ void end_fwd(T* z, const double* S, const long long* len, long long batch, long long n, long long m,
+                        long long local, long long gap, long long s) {
+    Grid g;
+    g.init(batch, n, m, local, gap);
+    if (!g.local) {
+        // A thread per item (the launch is cudaops' flat walk).
+        for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < batch;
+             b += (long long)gridDim.x * blockDim.x)
+            z[b] = T(end_global(g, S, len, b, s));
+        return;
+    }
+    // A block per item.
+    for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+        long long lx, ly, first;
+        double r = nan_value();
+        if (g.lengths(len, b, &lx, &ly)) r = local_total(g, S, b, lx, ly, s, &first);
+        if (threadIdx.x == 0) z[b] = T(r);
+    }
+}
+
+template <typename T>
+__device__ void end_bwd(double* dS, const double* S, const long long* len, const T* dz, long long batch, long long n,
+                        long long m, long long local, long long gap, long long s, long long parts) {
+    Grid g;
+    g.init(batch, n, m, local, gap);
+    const long long tid = threadIdx.x, bd = blockDim.x;
+    if (parts < 1) parts = 1;
+    for (long long blk = blockIdx.x; blk < batch * parts; blk += gridDim.x) {
+        const long long b = blk % batch, part = blk / batch;
+        long long lx, ly;
+        const bool valid = g.lengths(len, b, &lx, &ly);
+        const double d = (double)dz[b];
+        bool live = valid && d != 0;
+        double z = 0;
+        long long first = -1;
+        if (live && g.local && s != gb::REAL) {
+            z = local_total(g, S, b, lx, ly, s, &first);
+            live = z != gb::neg_inf<double>();
+        }
+        const double idle = valid ? 0.0 : nan_value();
+        const long long end = live && !g.local ? g.state(b, lx - 1, ly - 1) : -1;
+        for (long long t = part; t <= g.steps; t += parts) {
+            const long long row = (t * batch + b) * g.size;
+            for (long long c = tid; c < g.size; c += bd) {
+                double v = idle;
+                if (live) {
+                    if (!g.local) {
+                        if (row + c == end) v = 0.0 + d;
+                    } else if ((c & 1) == 0) {
+                        long long i, j;
+                        const long long o = g.omin + (c >> 1);
+                        if (g.cell(t - 1, o, &i, &j) && i < lx && j < ly && g.in_gap(o)) {
+                            if (s == gb::REAL) v = 0.0 + d;
+                            else if (s == gb::MAX) v = i * ly + j == first ? 0.0 + d : 0.0;
+                            else v = 0.0 + d * exp(S[row + c] - z);
+                        }
+                    }
+                }
+                dS[row + c] = v;
+            }
+        }
+    }
+}
+
+} // namespace gbalign
+
+// Entry points. Pointers: the output, then the Op's inputs in order (endOp:
+// S, the lengths; endGradOp: S, the lengths, dz). The lengths are (batch, 2)
+// int64 (Go's int on 64-bit platforms, tensor.Int). T is the dtype of z.
+// Scalars: batch, N, M, local (0 global, 1 local), gap (MaxGap, < 0 for no
+// gap), the semiring, and for the backward the parts (blocks) per item.
+extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
+    align_end_fwd_f32(float* z, const double* S, const long long* len, long long batch, long long n, long long m,
+                      long long local, long long gap, long long s) {
+    gbalign::end_fwd<float>(z, S, len, batch, n, m, local, gap, s);
+}
+extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
+    align_end_fwd_f64(double* z, const double* S, const long long* len, long long batch, long long n, long long m,
+                      long long local, long long gap, long long s) {
+    gbalign::end_fwd<double>(z, S, len, batch, n, m, local, gap, s);
+}
+extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
+    align_end_bwd_f32(double* dS, const double* S, const long long* len, const float* dz, long long batch,
+                      long long n, long long m, long long local, long long gap, long long s, long long parts) {
+    gbalign::end_bwd<float>(dS, S, len, dz, batch, n, m, local, gap, s, parts);
+}
+extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
+    align_end_bwd_f64(double* dS, const double* S, const long long* len, const double* dz, long long batch,
+                      long long n, long long m, long long local, long long gap, long long s, long long parts) {
+    gbalign::end_bwd<double>(dS, S, len, dz, batch, n, m, local, gap, s, parts);
+}
