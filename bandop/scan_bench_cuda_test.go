@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genband/genband/internal/cudado"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -108,7 +109,7 @@ func BenchmarkCUDAScanLog(b *testing.B) {
 	var mu sync.Mutex
 	var kernel, fwd, bwd time.Duration
 	launches := 0
-	cudaLaunched = func(k string, d time.Duration) {
+	cudado.Launched = func(k string, d time.Duration) {
 		mu.Lock()
 		defer mu.Unlock()
 		launches++
@@ -120,7 +121,7 @@ func BenchmarkCUDAScanLog(b *testing.B) {
 			bwd += d
 		}
 	}
-	defer func() { cudaLaunched = nil }()
+	defer func() { cudado.Launched = nil }()
 
 	b.StartTimer()
 	for i := 0; i < b.N; i++ {
