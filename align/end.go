@@ -30,7 +30,7 @@ func (op *endOp) String() string {
 }
 func (op *endOp) Arity() int                { return 2 }
 func (op *endOp) ReturnsPtr() bool          { return false }
-func (op *endOp) CallsExtern() bool         { return false }
+func (op *endOp) CallsExtern() bool         { return callsExtern }
 func (op *endOp) OverwritesInput() int      { return -1 }
 func (op *endOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *endOp) Hashcode() uint32          { return hashOf(op) }

@@ -300,7 +300,7 @@ func (op *layoutOp) String() string {
 }
 func (op *layoutOp) Arity() int                { return 2 }
 func (op *layoutOp) ReturnsPtr() bool          { return false }
-func (op *layoutOp) CallsExtern() bool         { return false }
+func (op *layoutOp) CallsExtern() bool         { return callsExtern }
 func (op *layoutOp) OverwritesInput() int      { return -1 }
 func (op *layoutOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *layoutOp) Hashcode() uint32          { return hashOf(op) }

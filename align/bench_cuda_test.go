@@ -1,0 +1,198 @@
+//go:build cuda
+
+package align
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/genband/genband/internal/cudado"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The shape of BenchmarkCUDAAlignMarginals: 128 alignments of 900 × 900,
+// float32 potentials, the Log semiring, global. Its step storage and
+// gradient take 5 GB each, the float64 states and gradient 3.3 GB each.
+const (
+	alignBenchBatch = 128
+	alignBenchN     = 900
+	alignBenchM     = 900
+	alignBenchCPU   = 2 // items checked against the CPU
+)
+
+// alignBenchInput holds the potentials, the lengths and the CPU's log Z
+// and marginals of the first alignBenchCPU items, made once per process
+// (the framework calls a benchmark more than once).
+type alignBenchInput struct {
+	theta, lengths *tensor.Dense
+	lenX, lenY     []int
+	cpuZ, cpuMarg  []float64     // items [0, alignBenchCPU)
+	cpu            time.Duration // their forward and backward on the CPU
+	err            error
+}
+
+var (
+	alignBenchOnce sync.Once
+	alignBenchIn   alignBenchInput
+)
+
+func newAlignBenchInput(tb testing.TB) (in alignBenchInput) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const batch, n, m = alignBenchBatch, alignBenchN, alignBenchM
+	th := make([]float32, batch*n*m*3)
+	for i := range th {
+		th[i] = 2*rng.Float32() - 1
+	}
+	in.lenX, in.lenY = make([]int, batch), make([]int, batch)
+	for b := range batch {
+		in.lenX[b], in.lenY[b] = n, m
+		if b > 0 { // ragged, NaN past the lengths
+			in.lenX[b], in.lenY[b] = n-rng.IntN(100), m-rng.IntN(100)
+		}
+		for i := range n {
+			for j := range m {
+				if i >= in.lenX[b] || j >= in.lenY[b] {
+					for c := range 3 {
+						th[((b*n+i)*m+j)*3+c] = float32(math.NaN())
+					}
+				}
+			}
+		}
+	}
+	in.theta = tensor.New(tensor.WithShape(batch, n, m, 3), tensor.WithBacking(th))
+	if in.lengths, in.err = Lengths(in.lenX, in.lenY); in.err != nil {
+		return
+	}
+	// The first items on the CPU, each Op's Do (a TapeMachine would run
+	// them on the GPU under the cuda tag).
+	k := alignBenchCPU
+	sl := tensor.New(tensor.WithShape(k, n, m, 3), tensor.WithBacking(append([]float32(nil), th[:k*n*m*3]...)))
+	lv, _ := Lengths(in.lenX[:k], in.lenY[:k])
+	c := newCUDAAlignGraph(tb, Model{Semiring: Log}, sl, lv, tensor.Float64)
+	start := time.Now()
+	vals := cudaCPUEval(tb, c.g)
+	in.cpu = time.Since(start)
+	in.cpuZ, in.cpuMarg = float64s(vals[c.z]), float64s(vals[c.grad])
+	return
+}
+
+// BenchmarkCUDAAlignMarginals runs the graph of a Program (θ and the
+// lengths as inputs, log Z in float64, the marginals by gorgonia.Grad of
+// Σ log Z, both read back) for 128 global Log alignments of 900 × 900 with
+// float32 potentials (ragged lengths from 801 to 900, NaN past them) on
+// GPU 0 through one TapeMachine, built once, and reports per run: the time
+// of the genband kernels (kernel-ms: from each launch to the end of its
+// synchronisation, the queued copies of the inputs done first) split into
+// the layout and its adjoint (layout-ms), the forward and backward scans
+// (scan-fwd-ms, scan-bwd-ms) and the ends and their gradient (end-ms), and
+// the number of kernel launches (launches: 6, one per Op: align_layout_fwd,
+// scan_fwd, align_end_fwd, align_end_bwd, scan_bwd, align_layout_bwd).
+// ns/op is the whole run, with the TapeMachine's copies of θ to the device
+// and of log Z and the marginals (1.2 GB each way) back. It checks every
+// item's marginals (each in [0, 1], the start move (0, 0) and the moves
+// into the end cell summing to 1) and log Z and the marginals of the first
+// two items against the CPU (each Op's Do). Needs a GPU with about 50 GB
+// of memory (Gorgonia reserves 2.5 times what the graph's values take);
+// build/gpu/run.sh runs it with the other BenchmarkCUDA* benchmarks; by
+// hand:
+//
+//	go test -tags cuda -modfile build/go.cuda.mod -run '^$' -bench CUDAAlignMarginals -benchtime 5x ./align
+func BenchmarkCUDAAlignMarginals(b *testing.B) {
+	b.StopTimer()
+	alignBenchOnce.Do(func() { alignBenchIn = newAlignBenchInput(b) })
+	in := alignBenchIn
+	if in.err != nil {
+		b.Fatal(in.err)
+	}
+	c := newCUDAAlignGraph(b, Model{Semiring: Log}, in.theta, in.lengths, tensor.Float64)
+	var gotZ, gotGrad gorgonia.Value
+	gorgonia.Read(c.z, &gotZ)
+	gorgonia.Read(c.grad, &gotGrad)
+	vm := gorgonia.NewTapeMachine(c.g)
+	defer vm.Close()
+
+	var mu sync.Mutex
+	var kernel, layout, scanFwd, scanBwd, end time.Duration
+	launches := 0
+	cudado.Launched = func(k string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		launches++
+		kernel += d
+		switch {
+		case strings.HasPrefix(k, "align_layout"):
+			layout += d
+		case strings.HasPrefix(k, "scan_fwd"):
+			scanFwd += d
+		case strings.HasPrefix(k, "scan_bwd"):
+			scanBwd += d
+		case strings.HasPrefix(k, "align_end"):
+			end += d
+		}
+	}
+	defer func() { cudado.Launched = nil }()
+
+	b.StartTimer()
+	for i := 0; i < b.N; i++ {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		if i < b.N-1 {
+			vm.Reset()
+		}
+	}
+	b.StopTimer()
+	if gotZ == nil || gotGrad == nil {
+		b.Fatal("log Z or the marginals were not read back")
+	}
+	alignBenchCheck(b, in, float64s(gotZ), gotGrad.Data().([]float32))
+	runs := float64(b.N)
+	ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / runs }
+	b.ReportMetric(ms(kernel), "kernel-ms")
+	b.ReportMetric(ms(layout), "layout-ms")
+	b.ReportMetric(ms(scanFwd), "scan-fwd-ms")
+	b.ReportMetric(ms(scanBwd), "scan-bwd-ms")
+	b.ReportMetric(ms(end), "end-ms")
+	b.ReportMetric(float64(launches)/runs, "launches")
+	b.Logf("%d global Log alignments of %d×%d, float32: kernels %.1f ms a run (layout %.1f, scan forward %.1f, backward %.1f, ends %.1f), %.0f launches; CPU (each Op's Do) %.0f ms for %d items",
+		alignBenchBatch, alignBenchN, alignBenchM, ms(kernel), ms(layout), ms(scanFwd), ms(scanBwd), ms(end),
+		float64(launches)/runs, in.cpu.Seconds()*1e3, alignBenchCPU)
+}
+
+// alignBenchCheck checks the GPU's log Z and marginals: every item's
+// marginals in [0, 1], its start move and the moves into its end cell each
+// summing to 1, log Z finite, and the first items equal to the CPU's.
+func alignBenchCheck(b *testing.B, in alignBenchInput, z []float64, marg []float32) {
+	const n, m = alignBenchN, alignBenchM
+	for k, x := range marg {
+		if !(x >= -1e-4 && x <= 1+1e-4) {
+			b.Fatalf("marginal %d = %v, outside [0, 1]", k, x)
+		}
+	}
+	at := func(bb, i, j, c int) float64 { return float64(marg[((bb*n+i)*m+j)*3+c]) }
+	for bb := range alignBenchBatch {
+		if math.IsNaN(z[bb]) || math.IsInf(z[bb], 0) {
+			b.Fatalf("item %d: log Z = %v", bb, z[bb])
+		}
+		lx, ly := in.lenX[bb], in.lenY[bb]
+		endSum := at(bb, lx-1, ly-1, Down) + at(bb, lx-1, ly-1, Mid) + at(bb, lx-1, ly-1, Up)
+		if math.Abs(endSum-1) > 1e-3 || math.Abs(at(bb, 0, 0, Mid)-1) > 1e-4 {
+			b.Fatalf("item %d: the moves into the end cell sum to %v, the start has %v; want 1", bb, endSum, at(bb, 0, 0, Mid))
+		}
+	}
+	for bb := range alignBenchCPU {
+		if math.Abs(z[bb]-in.cpuZ[bb]) > 1e-9*math.Max(1, math.Abs(in.cpuZ[bb])) {
+			b.Fatalf("item %d: log Z on the GPU %v, on the CPU %v", bb, z[bb], in.cpuZ[bb])
+		}
+	}
+	for k, w := range in.cpuMarg {
+		if g := float64(marg[k]); !(math.Abs(g-w) <= 1e-4) && !(math.IsNaN(g) && math.IsNaN(w)) {
+			b.Fatalf("marginal %d: GPU %v, CPU %v", k, g, w)
+		}
+	}
+}

@@ -1,0 +1,367 @@
+//go:build cuda
+
+package align
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/genband/genband/bandop"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// These tests need a GPU: a cuda-tagged binary exits at start-up without
+// one (build/gpu/run.sh runs them). TestCUDAAlignOps runs every Op of an
+// alignment graph, forward and backward, alone on the GPU on the CPU's
+// inputs; TestCUDAAlignGraph runs a whole graph — θ and the lengths to log
+// Z and the marginals by gorgonia.Grad, as a Program does — in one
+// TapeMachine on the GPU, twice with other potentials and lengths.
+//
+// Under the cuda tag every Op of the Linear graph is a CUDADoer, so a
+// TapeMachine runs them all on the GPU: the CPU reference here calls each
+// Op's Do directly (cudaCPUEval).
+
+// cudaAlignModels are the models of the GPU tests: every semiring, global
+// and local, with and without a gap.
+func cudaAlignModels() []Model {
+	var ms []Model
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, mode := range []Mode{Global, Local} {
+			for _, gap := range []int{-1, 1} {
+				m := Model{Semiring: s, Mode: mode}
+				if gap >= 0 {
+					m.Gapped, m.MaxGap = true, gap
+				}
+				ms = append(ms, m)
+			}
+		}
+	}
+	return ms
+}
+
+// cudaProblem is θ and ragged lengths for model m, with NaN past the
+// lengths (and, for Max, distinct scores: the best path is unique, so that
+// the GPU's order of the local sums cannot pick another on a tie).
+func cudaProblem(rng *rand.Rand, m Model, dt tensor.Dtype, batch, n, mm int) (*tensor.Dense, *tensor.Dense) {
+	p := randomProblem(rng, batch, n, mm, true)
+	for x := range p.theta {
+		if m.Semiring == Real {
+			p.theta[x] = 0.5 + rng.Float64()
+		}
+	}
+	th := p.tensor(tensor.Float64)
+	poisonPast(th, p)
+	lv, err := Lengths(p.lenX, p.lenY)
+	if err != nil {
+		panic(err)
+	}
+	if dt == tensor.Float32 {
+		return cudaFloat32(th), lv
+	}
+	return th, lv
+}
+
+// cudaFloat32 converts th (float64) to float32.
+func cudaFloat32(th *tensor.Dense) *tensor.Dense {
+	d := th.Data().([]float64)
+	f := make([]float32, len(d))
+	for i, x := range d {
+		f[i] = float32(x)
+	}
+	return tensor.New(tensor.WithShape(th.Shape()...), tensor.WithBacking(f))
+}
+
+// cudaAlignGraph is an alignment graph: θ and the lengths as inputs, log Z
+// (of dtype zdt) through the Linear strategy's builder, the cost Σ log Z
+// and its gradient with respect to θ.
+type cudaAlignGraph struct {
+	g             *gorgonia.ExprGraph
+	theta, length *gorgonia.Node
+	z, cost, grad *gorgonia.Node
+}
+
+func newCUDAAlignGraph(t testing.TB, m Model, th, lv *tensor.Dense, zdt tensor.Dtype) cudaAlignGraph {
+	var c cudaAlignGraph
+	c.g = gorgonia.NewGraph()
+	c.theta = gorgonia.NewTensor(c.g, th.Dtype(), 4, gorgonia.WithShape(th.Shape()...), gorgonia.WithValue(th), gorgonia.WithName("theta"))
+	c.length = gorgonia.NewTensor(c.g, tensor.Int, 2, gorgonia.WithShape(lv.Shape()...), gorgonia.WithValue(lv), gorgonia.WithName("lengths"))
+	gr, err := newGrid("test", m, th.Shape())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.z, err = gr.logPartition("test", c.theta, c.length, zdt); err != nil {
+		t.Fatal(err)
+	}
+	if c.cost, err = gorgonia.Sum(c.z); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := gorgonia.Grad(c.cost, c.theta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.grad = grads[0]
+	return c
+}
+
+// cudaCPUEval evaluates every node of g with the Ops' Do on the CPU.
+func cudaCPUEval(t testing.TB, g *gorgonia.ExprGraph) map[*gorgonia.Node]gorgonia.Value {
+	sorted, err := gorgonia.Sort(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make(map[*gorgonia.Node]gorgonia.Value)
+	for i := len(sorted) - 1; i >= 0; i-- {
+		n := sorted[i]
+		if n.Op() == nil {
+			vals[n] = n.Value()
+			continue
+		}
+		var in []gorgonia.Value
+		for _, c := range cudaChildren(n) {
+			v, ok := vals[c]
+			if !ok {
+				t.Fatalf("cudaCPUEval: %v before its child %v", n, c)
+			}
+			in = append(in, cudaClone(v))
+		}
+		v, err := n.Op().Do(in...)
+		if err != nil {
+			t.Fatalf("cudaCPUEval: %v: %v", n.Op(), err)
+		}
+		if v != nil { // a Read statement gives none
+			v = cudaClone(v) // the Ops' kept buffers are reused by later runs
+		}
+		vals[n] = v
+	}
+	return vals
+}
+
+// cudaChildren returns n's operands in order.
+func cudaChildren(n *gorgonia.Node) gorgonia.Nodes {
+	var out gorgonia.Nodes
+	it := n.Graph().From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*gorgonia.Node))
+	}
+	return out
+}
+
+// cudaClone copies v into Go memory, so that later runs cannot change it.
+func cudaClone(v gorgonia.Value) gorgonia.Value {
+	c, err := gorgonia.CloneValue(v)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// cudaApply runs each ops[i] on the GPU on the inputs ins[i], all in one
+// graph run by one TapeMachine, and reads the outputs back to the host.
+func cudaApply(ops []gorgonia.Op, ins [][]gorgonia.Value) ([]gorgonia.Value, error) {
+	g := gorgonia.NewGraph()
+	got := make([]gorgonia.Value, len(ops))
+	for k, op := range ops {
+		var nodes gorgonia.Nodes
+		for i, v := range ins[k] {
+			name := fmt.Sprintf("op%d_in%d", k, i) // distinct: no merging
+			nodes = append(nodes, gorgonia.NewTensor(g, v.Dtype(), v.Shape().Dims(), gorgonia.WithShape(v.Shape()...),
+				gorgonia.WithValue(cudaClone(v)), gorgonia.WithName(name)))
+		}
+		out, err := gorgonia.ApplyOp(op, nodes...)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %v", op, err)
+		}
+		gorgonia.Read(out, &got[k])
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		return nil, err
+	}
+	for k := range got {
+		if got[k] == nil {
+			return nil, fmt.Errorf("%v: nothing read back", ops[k])
+		}
+		got[k] = cudaClone(got[k])
+	}
+	return got, nil
+}
+
+// cudaCompare describes the first element where got and want differ by
+// more than tol·(1 + |want|) (equal infinities, NaN for NaN), or "".
+func cudaCompare(got, want gorgonia.Value, tol float64) string {
+	if !got.Shape().Eq(want.Shape()) || got.Dtype() != want.Dtype() {
+		return fmt.Sprintf("got %v %v, want %v %v", got.Shape(), got.Dtype(), want.Shape(), want.Dtype())
+	}
+	gs, ws := float64s(got), float64s(want)
+	for i := range ws {
+		if !emuNear(gs[i], ws[i], tol) {
+			return fmt.Sprintf("element %d: got %v, want %v", i, gs[i], ws[i])
+		}
+	}
+	return ""
+}
+
+func cudaAlignTol(dt tensor.Dtype) float64 {
+	if dt == tensor.Float32 {
+		return 2e-4
+	}
+	return 1e-9
+}
+
+// cudaAlignOpTypes are the Op types TestCUDAAlignOps must run on the GPU.
+var cudaAlignOpTypes = []gorgonia.Op{(*layoutOp)(nil), (*layoutGradOp)(nil), (*endOp)(nil), (*endGradOp)(nil)}
+
+// TestCUDAAlignOps runs every align and bandop Op of alignment graphs
+// (LogPartitionLengths, log Z in θ's dtype, and its gradient) on the GPU on
+// the CPU's values of its inputs and compares it with its CPU Do: every
+// model of cudaAlignModels, both dtypes, N < M and N > M, ragged lengths
+// with NaN past them. The step storage is compared in the window's rows
+// only (the CPU leaves the others alone; the GPU writes the zero there).
+func TestCUDAAlignOps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	shapes := [][3]int{{3, 5, 7}, {4, 9, 4}}
+	seen := map[string]bool{}
+	for _, m := range cudaAlignModels() {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			for _, sh := range shapes {
+				t.Run(emuName(m, dt, sh), func(t *testing.T) {
+					th, lv := cudaProblem(rng, m, dt, sh[0], sh[1], sh[2])
+					c := newCUDAAlignGraph(t, m, th, lv, dt)
+					vals := cudaCPUEval(t, c.g)
+					var ops []gorgonia.Op
+					var ins [][]gorgonia.Value
+					var want []gorgonia.Value
+					for _, n := range c.g.AllNodes() {
+						op := n.Op()
+						if op == nil || !(strings.HasPrefix(op.String(), "align.") || strings.HasPrefix(op.String(), "bandop.")) {
+							continue
+						}
+						if _, ok := op.(gorgonia.CUDADoer); !ok {
+							t.Errorf("%v is not a gorgonia.CUDADoer", op)
+							continue
+						}
+						seen[fmt.Sprintf("%T", op)] = true
+						var in []gorgonia.Value
+						for _, ch := range cudaChildren(n) {
+							in = append(in, vals[ch])
+						}
+						ops, ins, want = append(ops, op), append(ins, in), append(want, vals[n])
+					}
+					got, err := cudaApply(ops, ins)
+					if err != nil {
+						t.Fatalf("on the GPU: %v", err)
+					}
+					for k, op := range ops {
+						if l, ok := op.(*layoutOp); ok {
+							cudaWindowOnly(l.g, got[k], want[k])
+						}
+						if d := cudaCompare(got[k], want[k], cudaAlignTol(dt)); d != "" {
+							t.Errorf("%v: GPU and CPU differ: %s", op, d)
+						}
+					}
+				})
+			}
+		}
+	}
+	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
+		return
+	}
+	for _, op := range cudaAlignOpTypes {
+		if name := fmt.Sprintf("%T", op); !seen[name] {
+			t.Errorf("no graph ran %s on the GPU", name)
+		}
+	}
+	t.Logf("Op types run on the GPU: %v", seen)
+}
+
+// cudaWindowOnly copies the semiring's zero into want wherever got's step
+// storage is outside the window, after checking that the GPU wrote the
+// zero there (so that the comparison covers the window's rows).
+func cudaWindowOnly(g *grid, got, want gorgonia.Value) {
+	gs, ws := got.(*tensor.Dense), want.(*tensor.Dense)
+	w, zero := g.width(), g.m.Semiring.Zero()
+	for st := range g.steps {
+		for b := range g.batch {
+			for r := range g.size {
+				if r >= g.win.Lo[st] && r < g.win.Hi[st] {
+					continue
+				}
+				for k := range w {
+					e := ((st*g.batch+b)*g.size+r)*w + k
+					switch d := gs.Data().(type) {
+					case []float32:
+						if float64(d[e]) == zero {
+							ws.Data().([]float32)[e] = d[e]
+						}
+					case []float64:
+						if d[e] == zero {
+							ws.Data().([]float64)[e] = d[e]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCUDAAlignGraph runs the graph of a Program — θ and the lengths as
+// inputs, log Z in float64, gorgonia.Grad of Σ log Z — in one TapeMachine
+// on the GPU, for every model of cudaAlignModels and both dtypes, then
+// again on other potentials and lengths bound with gorgonia.Let (the graph
+// and its machine built once), and compares log Z and the marginals with
+// the CPU's Do of every Op.
+func TestCUDAAlignGraph(t *testing.T) {
+	rng := rand.New(rand.NewPCG(81, 82))
+	const batch, n, mm = 5, 8, 11
+	for _, m := range cudaAlignModels() {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			t.Run(fmt.Sprintf("%v/%v", m, dt), func(t *testing.T) {
+				th, lv := cudaProblem(rng, m, dt, batch, n, mm)
+				c := newCUDAAlignGraph(t, m, th, lv, tensor.Float64)
+				var gotZ, gotGrad gorgonia.Value
+				gorgonia.Read(c.z, &gotZ)
+				gorgonia.Read(c.grad, &gotGrad)
+				vm := gorgonia.NewTapeMachine(c.g)
+				defer vm.Close()
+				for run := range 2 {
+					if run > 0 {
+						th, lv = cudaProblem(rng, m, dt, batch, n, mm)
+						if err := gorgonia.Let(c.theta, th); err != nil {
+							t.Fatal(err)
+						}
+						if err := gorgonia.Let(c.length, lv); err != nil {
+							t.Fatal(err)
+						}
+					}
+					want := cudaCPUEval(t, c.g)
+					gotZ, gotGrad = nil, nil
+					vm.Reset()
+					if err := vm.RunAll(); err != nil {
+						t.Fatalf("run %d: %v", run, err)
+					}
+					if gotZ == nil || gotGrad == nil {
+						t.Fatalf("run %d: log Z or the marginals not read back", run)
+					}
+					if d := cudaCompare(gotZ, want[c.z], 1e-9); d != "" {
+						t.Errorf("run %d: log Z: GPU and CPU differ: %s", run, d)
+					}
+					if d := cudaCompare(gotGrad, want[c.grad], cudaAlignTol(dt)); d != "" {
+						t.Errorf("run %d: marginals: GPU and CPU differ: %s", run, d)
+					}
+					if marg := float64s(gotGrad); m.Semiring != Real {
+						for k, x := range marg {
+							if !(x >= -1e-4 && x <= 1+1e-4) {
+								t.Fatalf("run %d: marginal %d = %v, outside [0, 1]", run, k, x)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package align
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/cudaops"
+	"gorgonia.org/tensor"
+)
+
+// emuStates draws the scan's float64 states (steps+1, batch, size) for the
+// ends' kernels: a value (emuValue) in the α slot of every cell within an
+// item's lengths, NaN in every other element (cells past the lengths,
+// start slots, slots of no cell), so that reading anything but an end
+// shows. Flavour 1 adds −Inf ends (about one in five, and every end of
+// item 1); flavour 2 puts NaN in an end of item 0 and +Inf in an end of
+// the last item.
+func emuStates(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
+	st := make([]float64, g.statesShape().TotalSize())
+	for i := range st {
+		st[i] = math.NaN()
+	}
+	at := func(b, i, j int) int { return ((i+j+1)*g.batch+b)*g.size + g.slots*(j-i-g.omin) }
+	for b := range g.batch {
+		for i := range lx[b] {
+			for j := range ly[b] {
+				x := emuValue(rng, g.m.Semiring)
+				if flavour == 1 && (b == 1 || rng.IntN(5) == 0) {
+					x = math.Inf(-1)
+				}
+				st[at(b, i, j)] = x
+			}
+		}
+	}
+	if flavour == 2 {
+		b := 0
+		i, j := rng.IntN(lx[b]), rng.IntN(ly[b])
+		if g.m.Mode == Global {
+			i, j = lx[b]-1, ly[b]-1
+		}
+		st[at(b, i, j)] = math.NaN()
+		if b = g.batch - 1; b > 0 {
+			i, j = rng.IntN(lx[b]), rng.IntN(ly[b])
+			if g.m.Mode == Global {
+				i, j = lx[b]-1, ly[b]-1
+			}
+			st[at(b, i, j)] = math.Inf(1)
+		}
+	}
+	return st
+}
+
+// TestEmuEnd runs align_end_fwd and align_end_bwd under the emulator
+// against endOp.Do and endGradOp.Do: every semiring, both dtypes of z,
+// global and local, without a gap and with gaps 0 and 1, ragged lengths,
+// N < M and N > M, NaN in every state that is not an end, −Inf, +Inf and
+// NaN ends, a dz of 0 for item 0; the constructors' blocks (a block per
+// item in local mode, several parts an item in the backward where no
+// reduction is needed) and blocks of 32 threads. Global results and Max
+// are bit for bit; local Log and Real sums are added in another order
+// than the CPU's, and agree within 1e-13 (1e-6 once rounded to float32).
+func TestEmuEnd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range emuModels(s) {
+			for _, shape := range emuShapes {
+				for flavour := range 3 {
+					for k, block := range []uint{0, 32} {
+						if k == 1 && shape != [3]int{3, 6, 4} {
+							continue
+						}
+						name := fmt.Sprintf("%s/flavour%d/block%d", emuName(m, tensor.Float64, shape), flavour, block)
+						t.Run(name, func(t *testing.T) { testEmuEnd[float64](t, rng, m, shape, flavour, block) })
+						name = fmt.Sprintf("%s/flavour%d/block%d", emuName(m, tensor.Float32, shape), flavour, block)
+						t.Run(name, func(t *testing.T) { testEmuEnd[float32](t, rng, m, shape, flavour, block) })
+					}
+				}
+			}
+		}
+	}
+}
+
+func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int, flavour int, block uint) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
+	lens := lv.Data().([]int)
+	local, gap := g.kernelModel()
+	cs := cudaops.Semiring(m.Semiring)
+	st := emuStates(rng, g, lx, ly, flavour)
+	sv := tensor.New(tensor.WithShape(g.statesShape()...), tensor.WithBacking(st))
+	tol := 0.0
+	if m.Mode == Local && m.Semiring != Max {
+		tol = 1e-13
+		if dt == tensor.Float32 {
+			tol = 1e-6
+		}
+	}
+
+	op := &endOp{g: g, dt: dt}
+	zv, err := op.Do(sv, lv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zwant := zv.Data().([]T)
+	z := newEmuOut[T](g.batch)
+	emuRun(t, cudaops.AlignEndForward(cdt, cs, g.batch, g.n, g.mm, local, gap), block, z.ptr(), emuPtr(st), emuPtr(lens))
+	z.check(t, "align_end_fwd")
+	if d := emuCompare(z.data(), zwant, tol); d != "" {
+		t.Errorf("z: %s", d)
+	}
+
+	dz := make([]T, g.batch)
+	for b := range dz {
+		dz[b] = T(4*rng.Float64() - 2)
+	}
+	if g.batch > 1 {
+		dz[0] = 0
+	}
+	gop := &endGradOp{endOp{g: g, dt: dt}}
+	dv, err := gop.Do(sv, lv, tensor.New(tensor.WithShape(g.batch), tensor.WithBacking(dz)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dwant := dv.Data().([]float64)
+	dS := newEmuOut[float64](len(dwant))
+	emuRun(t, cudaops.AlignEndBackward(cdt, cs, g.batch, g.n, g.mm, local, gap), block,
+		dS.ptr(), emuPtr(st), emuPtr(lens), emuPtr(dz))
+	dS.check(t, "align_end_bwd")
+	btol := 0.0
+	if m.Mode == Local && m.Semiring == Log {
+		btol = 1e-12
+	}
+	if d := emuCompare(dS.data(), dwant, btol); d != "" {
+		t.Errorf("dS: %s", d)
+	}
+}
+
+// TestEmuEndBadLengths: lengths out of range, which the CPU Ops refuse,
+// give NaN on the GPU: z NaN and the item's whole gradient NaN, the other
+// items untouched, and nothing read outside the states.
+func TestEmuEndBadLengths(t *testing.T) {
+	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Log, Mode: Local, Gapped: true, MaxGap: 1}} {
+		t.Run(m.String(), func(t *testing.T) {
+			g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			local, gap := g.kernelModel()
+			cs := cudaops.Semiring(m.Semiring)
+			lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
+			st := make([]float64, g.statesShape().TotalSize())
+			z := newEmuOut[float64](g.batch)
+			emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0, z.ptr(), emuPtr(st), emuPtr(lens))
+			z.check(t, "align_end_fwd")
+			if zz := z.data(); math.IsNaN(zz[0]) || !math.IsNaN(zz[1]) || !math.IsNaN(zz[2]) {
+				t.Errorf("z = %v, want a number and two NaN", zz)
+			}
+			dz := []float64{1, 1, 1}
+			dS := newEmuOut[float64](len(st))
+			emuRun(t, cudaops.AlignEndBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0,
+				dS.ptr(), emuPtr(st), emuPtr(lens), emuPtr(dz))
+			dS.check(t, "align_end_bwd")
+			for e, x := range dS.data() {
+				if b := e / g.size % g.batch; (b == 0) == math.IsNaN(x) {
+					t.Fatalf("dS element %d (item %d) = %v", e, b, x)
+				}
+			}
+		})
+	}
+}
