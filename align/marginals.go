@@ -113,6 +113,7 @@ type Program struct {
 	lenY    []int
 	z       *gorgonia.Node // log Z: float64 with Linear, dt with LogDepth
 	grad    *gorgonia.Node // ∂ Σ log Z / ∂θ
+	zv, gv  gorgonia.Value // their values read back to the host (cuda builds)
 	grid    *grid          // Linear
 	vm      gorgonia.VM
 	closed  bool
@@ -176,6 +177,12 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 		return nil, wrap(op, err)
 	}
 	pr.grad = grads[0]
+	if callsExtern {
+		// On a GPU the values stay in device memory: Read copies them
+		// back (on the CPU it would only clone them).
+		gorgonia.Read(pr.z, &pr.zv)
+		gorgonia.Read(pr.grad, &pr.gv)
+	}
 	pr.vm = gorgonia.NewTapeMachine(eg)
 	return pr, nil
 }
@@ -251,13 +258,18 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (res *R
 		return nil, wrap(op, err)
 	}
 	pr.vm.Reset()
+	pr.zv, pr.gv = nil, nil
 	if err := pr.vm.RunAll(); err != nil {
 		return nil, wrap(op, err)
 	}
-	res = &Result{LogZ: float64s(pr.z.Value())}
-	gv, ok := pr.grad.Value().(*tensor.Dense)
+	zv, gval := pr.z.Value(), pr.grad.Value()
+	if callsExtern {
+		zv, gval = pr.zv, pr.gv
+	}
+	res = &Result{LogZ: float64s(zv)}
+	gv, ok := gval.(*tensor.Dense)
 	if !ok {
-		return nil, errorf(op, "gradient is a %T", pr.grad.Value())
+		return nil, errorf(op, "gradient is a %T", gval)
 	}
 	// The gradient is a fresh value of each run, so it is handed out as
 	// it is (a view is copied).

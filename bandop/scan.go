@@ -506,7 +506,6 @@ func logWeight(d float64) float64 {
 // stack (the exps then run in one loop).
 const scanBuf = 16
 
-
 // scanLogSum returns log Σ_r exp(prev[r] + A) over rows [r0, r1), A read
 // from mat at ai, ai+step, …. The maximum comes out first, so no exp
 // overflows; an infinite or NaN maximum is the result itself.
