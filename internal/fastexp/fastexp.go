@@ -1,0 +1,342 @@
+// Package fastexp holds genband's table-driven exponentials and the fused
+// loops built on them: the inner loops of log-semiring products, shared by
+// packages bandop and genmul (one implementation, so that both compute the
+// same bits).
+//
+// Exp32 is within one ulp of e^x for every float32 x, Exp64 within one ulp
+// for every float64 x. The loops (Acc, AccW, Dot, Shift) write the exp out
+// in the loop body, where a call per term would cost as much as the exp,
+// and give the same bits per term as Exp32 and Exp64 (their tests hold them
+// to it).
+package fastexp
+
+import (
+	"math"
+	"math/big"
+)
+
+// Float is the element type of the generic helpers. For a named type whose
+// underlying type is float32 or float64 they fall back to a loop of Exp.
+type Float interface{ ~float32 | ~float64 }
+
+// Exp returns e^x in the precision of T: Exp32 or Exp64.
+func Exp[T Float](x T) T {
+	if IsF32(x) {
+		return T(Exp32(float32(x)))
+	}
+	return T(Exp64(float64(x)))
+}
+
+// IsF32 reports whether T is float32. It is cheap enough to ask per segment
+// of an inner loop, not per term.
+func IsF32[T Float](x T) bool {
+	_, ok := any(x).(float32)
+	return ok
+}
+
+// Constants of Exp32, which follows the usual table method: in float64,
+// x·32/ln2 = m + r with m an integer and |r| ≤ 1/2, so that
+// e^x = 2^(m>>5) · 2^((m&31)/32) · e^(r·ln2/32). The middle factor comes from
+// a table, the last from its Taylor polynomial of degree 3, whose relative
+// error under 6e-10 is a hundredth of a float32 ulp; float64 arithmetic makes
+// the reduction exact enough for any float32 x without a Cody–Waite split.
+// So the result is the correctly rounded e^x or one ulp from it.
+const (
+	exp32Scale = 46.16624130844683 // 32/ln2
+	// exp32Round is 1.5·2^52: adding it rounds a float64 of magnitude under
+	// 2^51 to an integer held in the low bits of the sum's mantissa.
+	exp32Round = 6755399441055744.0
+	// Exp32Lim bounds the fast path: beyond it e^x is 0 or +Inf in float32,
+	// and inside it 2^(m>>5) is a normal float64.
+	Exp32Lim = 700
+	exp32C1  = 0.02166084939249829    // ln2/32
+	exp32C2  = 0.00023459619820224677 // (ln2/32)²/2
+	exp32C3  = 1.6938509724371819e-06 // (ln2/32)³/6
+)
+
+// exp32Tab[j] holds the bits of 2^(j/32) less j<<47: adding m<<47 to it,
+// which moves m's low 5 bits into the mantissa field, cancels them again and
+// adds m>>5 to the exponent, all modulo 2^64.
+var exp32Tab = func() (t [32]uint64) {
+	for j := range t {
+		t[j] = math.Float64bits(math.Exp2(float64(j)/32)) - uint64(j)<<47
+	}
+	return t
+}()
+
+// Exp32 returns e^x within one ulp for float32 x: −Inf and anything below
+// about −104 give 0, +Inf and anything above about 88.7 give +Inf, NaN gives
+// NaN.
+func Exp32(x float32) float32 {
+	if !(x > -Exp32Lim && x < Exp32Lim) {
+		return exp32Slow(x) // also NaN, which fails both comparisons
+	}
+	y := float64(x) * exp32Scale
+	t := y + exp32Round
+	r := y - (t - exp32Round)
+	m := math.Float64bits(t) // m's low bits are those of round(y)
+	scale := math.Float64frombits(exp32Tab[m&31] + m<<47)
+	return float32(scale * (1 + r*(exp32C1+r*(exp32C2+r*exp32C3))))
+}
+
+//go:noinline
+func exp32Slow(x float32) float32 { return float32(math.Exp(float64(x))) }
+
+// Constants of Exp64, the same table method as Exp32 with 128 entries:
+// x = k·ln2/128 + r with |r| ≤ ln2/256, e^x = 2^(k>>7) · 2^((k&127)/128) · e^r.
+// r is reduced in two steps (Cody–Waite) with ln2/128 split so that k times
+// its high part is exact; e^r − 1 is its Taylor polynomial of degree 5,
+// relative error under 1e-18. The table entries are correctly rounded, so
+// the result is within one ulp of e^x, like math.Exp's.
+const (
+	exp64Scale = 184.6649652337873 // 128/ln2
+	exp64Ln2Hi = 6.93147180369123816490e-01 / 128
+	exp64Ln2Lo = 1.90821492927058770002e-10 / 128
+	// Exp64Lim bounds the fast path: inside it 2^(k>>7) is a normal float64.
+	Exp64Lim = 708
+	exp64C3  = 1.0 / 6
+	exp64C4  = 1.0 / 24
+	exp64C5  = 1.0 / 120
+)
+
+// exp64Tab[j] holds the bits of 2^(j/128), correctly rounded, less j<<45
+// (see exp32Tab).
+var exp64Tab = func() (t [128]uint64) {
+	const prec = 256
+	root := new(big.Float).SetPrec(prec).SetInt64(2)
+	for range 7 {
+		root.Sqrt(root) // 2^(1/128)
+	}
+	p := new(big.Float).SetPrec(prec).SetInt64(1)
+	for j := range t {
+		f, _ := p.Float64()
+		t[j] = math.Float64bits(f) - uint64(j)<<45
+		p.Mul(p, root)
+	}
+	return t
+}()
+
+// Exp64 returns e^x within one ulp; outside about ±708 (where the result is
+// subnormal, 0 or +Inf) and for NaN it defers to math.Exp.
+func Exp64(x float64) float64 {
+	if !(x > -Exp64Lim && x < Exp64Lim) {
+		return math.Exp(x)
+	}
+	t := x*exp64Scale + exp32Round
+	kf := t - exp32Round
+	r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+	m := math.Float64bits(t)
+	scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+	return scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
+}
+
+// Acc adds e^(av + src[x] − m[x]) to dst[x] for every x: the inner loop of
+// a log-semiring product. src and m must be at least as long as dst.
+func Acc[T Float](dst, src, m []T, av T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		Acc32(d, any(src).([]float32), any(m).([]float32), float32(av))
+	case []float64:
+		Acc64(d, any(src).([]float64), any(m).([]float64), float64(av))
+	default:
+		for x, bv := range src[:len(dst)] {
+			dst[x] += Exp(av + bv - m[x])
+		}
+	}
+}
+
+// Acc32 is Acc for float32, with Exp32 written out in the loop.
+func Acc32(dst, src, m []float32, av float32) {
+	src, m = src[:len(dst)], m[:len(dst)]
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp32Lim && x < Exp32Lim) {
+			dst[i] += exp32Slow(x)
+			continue
+		}
+		y := float64(x) * exp32Scale
+		t := y + exp32Round
+		r := y - (t - exp32Round)
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp32Tab[m&31] + m<<47)
+		dst[i] += float32(scale * (1 + r*(exp32C1+r*(exp32C2+r*exp32C3))))
+	}
+}
+
+// Acc64 is Acc for float64, with Exp64 written out in the loop.
+func Acc64(dst, src, m []float64, av float64) {
+	src, m = src[:len(dst)], m[:len(dst)]
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp64Lim && x < Exp64Lim) {
+			dst[i] += math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+		dst[i] += scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
+	}
+}
+
+// AccW adds w[x]·e^(av + src[x] − m[x]) to dst[x] for every x: a weighted
+// Acc, the inner loop of a log-semiring product's gradient with respect to
+// its right operand. The product is formed as in w[x]*Exp(…), so a weight
+// of 0 with an exp of +Inf gives NaN. w, src and m must be at least as long
+// as dst.
+func AccW[T Float](dst, w, src, m []T, av T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		AccW32(d, any(w).([]float32), any(src).([]float32), any(m).([]float32), float32(av))
+	case []float64:
+		AccW64(d, any(w).([]float64), any(src).([]float64), any(m).([]float64), float64(av))
+	default:
+		for x, bv := range src[:len(dst)] {
+			dst[x] += w[x] * Exp(av+bv-m[x])
+		}
+	}
+}
+
+// AccW32 is AccW for float32, with Exp32 written out in the loop.
+func AccW32(dst, w, src, m []float32, av float32) {
+	w, src, m = w[:len(dst)], src[:len(dst)], m[:len(dst)]
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp32Lim && x < Exp32Lim) {
+			dst[i] += w[i] * exp32Slow(x)
+			continue
+		}
+		y := float64(x) * exp32Scale
+		t := y + exp32Round
+		r := y - (t - exp32Round)
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp32Tab[m&31] + m<<47)
+		dst[i] += w[i] * float32(scale*(1+r*(exp32C1+r*(exp32C2+r*exp32C3))))
+	}
+}
+
+// AccW64 is AccW for float64, with Exp64 written out in the loop.
+func AccW64(dst, w, src, m []float64, av float64) {
+	w, src, m = w[:len(dst)], src[:len(dst)], m[:len(dst)]
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp64Lim && x < Exp64Lim) {
+			dst[i] += w[i] * math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+		dst[i] += w[i] * (scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5)))))
+	}
+}
+
+// Dot returns Σ_x w[x]·e^(av + src[x] − m[x]), summed in ascending x in
+// T's precision: the inner loop of a log-semiring product's gradient with
+// respect to its left operand. src and m must be at least as long as w.
+func Dot[T Float](w, src, m []T, av T) T {
+	switch ws := any(w).(type) {
+	case []float32:
+		return T(Dot32(ws, any(src).([]float32), any(m).([]float32), float32(av)))
+	case []float64:
+		return T(Dot64(ws, any(src).([]float64), any(m).([]float64), float64(av)))
+	}
+	var s T
+	for x, bv := range src[:len(w)] {
+		s += w[x] * Exp(av+bv-m[x])
+	}
+	return s
+}
+
+// Dot32 is Dot for float32, with Exp32 written out in the loop.
+func Dot32(w, src, m []float32, av float32) float32 {
+	src, m = src[:len(w)], m[:len(w)]
+	var s float32
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp32Lim && x < Exp32Lim) {
+			s += w[i] * exp32Slow(x)
+			continue
+		}
+		y := float64(x) * exp32Scale
+		t := y + exp32Round
+		r := y - (t - exp32Round)
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp32Tab[m&31] + m<<47)
+		s += w[i] * float32(scale*(1+r*(exp32C1+r*(exp32C2+r*exp32C3))))
+	}
+	return s
+}
+
+// Dot64 is Dot for float64, with Exp64 written out in the loop.
+func Dot64(w, src, m []float64, av float64) float64 {
+	src, m = src[:len(w)], m[:len(w)]
+	var s float64
+	for i, bv := range src {
+		x := av + bv - m[i]
+		if !(x > -Exp64Lim && x < Exp64Lim) {
+			s += w[i] * math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		m := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
+		s += w[i] * (scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5)))))
+	}
+	return s
+}
+
+// Shift sets x[i] = e^(x[i] − m) for every i: short Log sums (three terms
+// in an alignment step) would otherwise spend more on calls than on exps.
+func Shift[T Float](x []T, m T) {
+	switch xs := any(x).(type) {
+	case []float32:
+		Shift32(xs, float32(m))
+	case []float64:
+		Shift64(xs, float64(m))
+	default:
+		for i, v := range x {
+			x[i] = Exp(v - m)
+		}
+	}
+}
+
+// Shift32 is Shift for float32, with Exp32 written out in the loop.
+func Shift32(xs []float32, m float32) {
+	for i, v := range xs {
+		x := v - m
+		if !(x > -Exp32Lim && x < Exp32Lim) {
+			xs[i] = exp32Slow(x)
+			continue
+		}
+		y := float64(x) * exp32Scale
+		t := y + exp32Round
+		r := y - (t - exp32Round)
+		b := math.Float64bits(t)
+		scale := math.Float64frombits(exp32Tab[b&31] + b<<47)
+		xs[i] = float32(scale * (1 + r*(exp32C1+r*(exp32C2+r*exp32C3))))
+	}
+}
+
+// Shift64 is Shift for float64, with Exp64 written out in the loop.
+func Shift64(xs []float64, m float64) {
+	for i, v := range xs {
+		x := v - m
+		if !(x > -Exp64Lim && x < Exp64Lim) {
+			xs[i] = math.Exp(x)
+			continue
+		}
+		t := x*exp64Scale + exp32Round
+		kf := t - exp32Round
+		r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+		b := math.Float64bits(t)
+		scale := math.Float64frombits(exp64Tab[b&127] + b<<45)
+		xs[i] = scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5))))
+	}
+}
