@@ -7,6 +7,7 @@ OUT ?= out
 demo:
 	$(GO) run ./examples/notebook -out $(OUT)/notebook
 	$(GO) run ./examples/alignment -out $(OUT)/alignment
+	$(GO) run ./examples/train
 
 test:
 	$(GO) vet ./...
