@@ -241,8 +241,9 @@ func (g *grid) gapOK(i, j, lx, ly int) bool {
 	return o >= min(0, d)-g.m.MaxGap && o <= max(0, d)+g.m.MaxGap
 }
 
-// Lengths returns the lengths input of LogPartitionLengths and
-// Program.Run: a (batch, 2) tensor of int holding lenX[b], lenY[b] in row b.
+// Lengths returns the lengths input of LogPartitionLengths, to bind with
+// gorgonia.Let: a (batch, 2) tensor of int holding lenX[b], lenY[b] in
+// row b.
 func Lengths(lenX, lenY []int) (*tensor.Dense, error) {
 	if len(lenX) != len(lenY) {
 		return nil, errorf("Lengths", "%d lengths of x, %d of y", len(lenX), len(lenY))
