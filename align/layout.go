@@ -48,9 +48,20 @@ type grid struct {
 	// item's step matrix, r·width+k, and what they hold: θ's element
 	// (i·M+j)·3+c within the item, or srcOne.
 	ent [][]entry
+	// The entries that hold potentials again, with their step, ordered by
+	// tiles of 16×16 cells, so that copying potentials in and gradients
+	// out walks both θ and the step storage a few cache lines at a time
+	// (a step's cells are a row of θ apart). tileRows[k] is where the
+	// cells of rows 16k… begin.
+	tiled    []tentry
+	tileRows []int
 }
 
 type entry struct{ at, src int32 }
+
+type tentry struct{ t, at, src int32 }
+
+const tile = 16
 
 func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 	if err := m.check(op); err != nil {
@@ -88,10 +99,47 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 			g.ent[t] = append(g.ent[t], entry{int32(r*w + k), src})
 		})
 	}
+	g.tileEntries()
 	return g, nil
 }
 
 func (g *grid) width() int { return g.lower + g.upper + 1 }
+
+// tileEntries sorts the entries that hold potentials by tile (a counting
+// sort on the tile of their cell).
+func (g *grid) tileEntries() {
+	across := (g.mm + tile - 1) / tile
+	rows := (g.n + tile - 1) / tile
+	key := func(src int32) int {
+		cell := int(src) / 3
+		return cell/g.mm/tile*across + cell%g.mm/tile
+	}
+	count := make([]int, rows*across+1)
+	for _, ent := range g.ent {
+		for _, e := range ent {
+			if e.src != srcOne {
+				count[key(e.src)+1]++
+			}
+		}
+	}
+	for k := 1; k < len(count); k++ {
+		count[k] += count[k-1]
+	}
+	g.tileRows = make([]int, rows+1)
+	for r := range rows + 1 {
+		g.tileRows[r] = count[r*across]
+	}
+	g.tiled = make([]tentry, count[len(count)-1])
+	for t, ent := range g.ent {
+		for _, e := range ent {
+			if e.src != srcOne {
+				k := key(e.src)
+				g.tiled[count[k]] = tentry{int32(t), e.at, e.src}
+				count[k]++
+			}
+		}
+	}
+}
 
 // stepShape is the shape of the scan's step storage.
 func (g *grid) stepShape() tensor.Shape {
@@ -361,38 +409,46 @@ func (op *layoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 	zero, one := T(g.m.Semiring.Zero()), T(g.m.Semiring.One())
-	per, cells := g.size*g.width(), g.n*g.mm*3
+	per, cells, w := g.size*g.width(), g.n*g.mm*3, g.width()
 	gapped := g.m.Gapped && g.m.Mode == Global
-	g.eachStep(func(t int) {
-		ent := g.ent[t]
+	// The semiring's zero in the window's rows (rows outside it are never
+	// read) and its ones, step by step; then the potentials, tile by tile.
+	g.parallel(g.steps, g.batch*g.size, func(t int) {
 		for b := range g.batch {
-			// Rows outside the step's window are never read.
-			w := g.width()
 			mat := a[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
-			for k := range mat[g.win.Lo[t]*w : g.win.Hi[t]*w] {
-				mat[g.win.Lo[t]*w+k] = zero
+			rows := mat[g.win.Lo[t]*w : g.win.Hi[t]*w]
+			for k := range rows {
+				rows[k] = zero
 			}
-			th := th[b*cells : (b+1)*cells]
-			for _, e := range ent {
-				switch {
-				case e.src == srcOne:
+			for _, e := range g.ent[t] {
+				if e.src == srcOne {
 					mat[e.at] = one
-				case !gapped || g.srcInGap(e.src, lx[b], ly[b]):
-					mat[e.at] = th[e.src]
+				}
+			}
+		}
+	})
+	g.parallel(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
+		ents := g.tiled[g.tileRows[r]:g.tileRows[r+1]]
+		for b := range g.batch {
+			th := th[b*cells : (b+1)*cells]
+			for _, e := range ents {
+				if !gapped || g.srcInGap(e.src, lx[b], ly[b]) {
+					a[(int(e.t)*g.batch+b)*per+int(e.at)] = th[e.src]
 				}
 			}
 		}
 	})
 }
 
-// eachStep calls f for every step, the steps split among the processors:
-// steps write disjoint parts of the step storage, and the potentials of one
-// anti-diagonal belong to one step.
-func (g *grid) eachStep(f func(t int)) {
-	procs := min(runtime.GOMAXPROCS(0), g.steps)
-	if procs <= 1 || g.steps*g.batch*g.size < 1<<15 {
-		for t := range g.steps {
-			f(t)
+// parallel calls f(k) for k in [0, n), split among the processors when
+// the work (about n·per element writes) pays for goroutines. Callers give
+// indices whose writes are disjoint: steps write their own step matrices,
+// and a tile row's potentials are its own (each sits in one step).
+func (g *grid) parallel(n, per int, f func(k int)) {
+	procs := min(runtime.GOMAXPROCS(0), n)
+	if procs <= 1 || n*per < 1<<15 {
+		for k := range n {
+			f(k)
 		}
 		return
 	}
@@ -402,8 +458,8 @@ func (g *grid) eachStep(f func(t int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := int(next.Add(1) - 1); t < g.steps; t = int(next.Add(1) - 1) {
-				f(t)
+			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
+				f(k)
 			}
 		}()
 	}
@@ -472,14 +528,13 @@ func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
 	per, cells := g.size*g.width(), g.n*g.mm*3
 	gapped := g.m.Gapped && g.m.Mode == Global
-	g.eachStep(func(t int) {
-		ent := g.ent[t]
+	g.parallel(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
+		ents := g.tiled[g.tileRows[r]:g.tileRows[r+1]]
 		for b := range g.batch {
-			mat := da[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
 			dth := dth[b*cells : (b+1)*cells]
-			for _, e := range ent {
-				if e.src != srcOne && (!gapped || g.srcInGap(e.src, lx[b], ly[b])) {
-					dth[e.src] += mat[e.at]
+			for _, e := range ents {
+				if !gapped || g.srcInGap(e.src, lx[b], ly[b]) {
+					dth[e.src] += da[(int(e.t)*g.batch+b)*per+int(e.at)]
 				}
 			}
 		}
