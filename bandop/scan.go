@@ -630,39 +630,50 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 		x := prev[r]
 		acc := gPrev[r]
 		row := mat[r*w : (r+1)*w]
+		var drow []T
 		if dmat != nil {
-			clear(dmat[r*w : (r+1)*w])
+			// Every slot of the row is written, padding and terms of
+			// weight 0 with 0 (a loop of stores: a clear per row would
+			// be a call per row).
+			drow = dmat[r*w : (r+1)*w]
+			for k := 0; k < kLo; k++ {
+				drow[k] = 0
+			}
+			for k := kHi; k < w; k++ {
+				drow[k] = 0
+			}
 		}
 		for k := kLo; k < kHi; k++ {
 			c := r + k - lower
 			g := gNext[c]
-			if g == 0 {
-				continue
-			}
-			var wv, wa float64 // ∂next[c]/∂prev[r] and ∂next[c]/∂A[r, c]
-			switch l.s {
-			case Real:
+			// ∂next[c]/∂prev[r] and ∂next[c]/∂A[r, c]; a term with no
+			// weight (g = 0, a Max term that is not the first maximal
+			// one, a −Inf Log sum) adds nothing, whatever its factors.
+			var wv, wa float64
+			term := g != 0
+			switch {
+			case !term:
+			case l.s == Real:
 				wv, wa = float64(row[k]), x
-			case Max:
-				if first[c] != r {
-					continue
-				}
+			case l.s == Max:
+				term = first[c] == r
 				wv, wa = 1, 1
+			case math.IsInf(next[c], -1):
+				term = false
+			case wmat != nil:
+				wv = wmat[r*w+k]
+				wa = wv
 			default:
-				if math.IsInf(next[c], -1) {
-					continue
-				}
-				var e float64
-				if wmat != nil {
-					e = wmat[r*w+k]
-				} else {
-					e = logWeight(x + float64(row[k]) - next[c])
-				}
-				wv, wa = e, e
+				wv = logWeight(x + float64(row[k]) - next[c])
+				wa = wv
 			}
-			acc += g * wv
-			if dmat != nil {
-				dmat[r*w+k] = T(g * wa)
+			var d T
+			if term {
+				acc += g * wv
+				d = T(g * wa)
+			}
+			if drow != nil {
+				drow[k] = d
 			}
 		}
 		gPrev[r] = acc
