@@ -136,8 +136,9 @@ func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, e
 // gradient with respect to v0 and a comes from one reverse scan over these
 // states; a zero gradient of a state adds nothing, so a NaN or infinity in
 // a part of the scan that does not reach a differentiated result does not
-// reach the gradient either. When v0 is a constant node, no gradient with
-// respect to it is built.
+// reach the gradient either. Max sends the gradient of a sum to its first
+// maximal term (the lowest row), as VecMul does. When v0 is a constant
+// node, no gradient with respect to it is built.
 func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window, opts ...ScanOption) (*gorgonia.Node, error) {
 	const name = "ScanStates"
 	op, err := newScanOp(name, v0, a, s, w)
@@ -163,7 +164,10 @@ type ScanOption func(*scanOp)
 // scan itself at the sizes of an alignment: every page is faulted in
 // again). Use it only where no value of the states or of those gradients
 // is read after the next run starts, for example when they feed only other
-// Ops of the graph, and never run one graph on two machines at once.
+// Ops of the graph, and never run one graph on two machines at once. A Log
+// scan then also keeps the weight of every term of its sums for the reverse
+// scan, which takes no exp (when the weights take at most 16 MiB: past
+// that, reading them back costs about as much as the exps).
 func ReuseBuffers() ScanOption {
 	return func(op *scanOp) {
 		op.reuse = true
