@@ -122,8 +122,7 @@ func grads[T float](p product, da, db, a, b, dc []T, seed uint64, d dims) {
 	forward(p, c, a, b, d)
 	if p == logProd {
 		cm, dm := logMasked(c, dc)
-		logGradA(da, a, b, cm, dm, nil, d)
-		logGradB(db, a, b, cm, dm, nil, d)
+		logGradBoth(da, db, a, b, cm, dm, d)
 		return
 	}
 	sel := make([]int32, len(c))

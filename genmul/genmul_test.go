@@ -380,3 +380,21 @@ func TestErrorUnwrap(t *testing.T) {
 		t.Errorf("errors.Is does not see the cause through %v", err)
 	}
 }
+
+// TestLogGradStripes checks LogMatMul's joint gradient kernel where it
+// splits matrices into stripes of rows with partial sums of dB, reduced in
+// groups of matrices (a small partialBytes forces one matrix a group), and
+// where it hands over to the separate kernels (batch 1, few stripes).
+func TestLogGradStripes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	defer func(v int) { partialBytes = v }(partialBytes)
+	for _, pb := range []int{32 << 20, 1} {
+		partialBytes = pb
+		for _, dt := range dtypes {
+			for _, c := range []struct{ batch, n, k, m int }{{3, 40, 9, 11}, {3, 70, 5, 13}, {1, 33, 40, 30}} {
+				r := newRefCase(rng, logProd, dt, c.batch, c.n, c.k, c.m, true)
+				checkProduct(t, logProd, r, upstream(rng, dt, c.batch*c.n*c.m))
+			}
+		}
+	}
+}

@@ -157,6 +157,8 @@ func TestOpIdentity(t *testing.T) {
 		&fwdOp{p: sampleProd, d: d, sample: s1}, &fwdOp{p: sampleProd, d: d, sample: s2}, &fwdOp{p: sampleProd, d: d, sample: s3},
 		&fwdOp{p: logProd, d: d32}, &fwdOp{p: logProd, d: dk}, &fwdOp{p: logProd, d: dm},
 		&logGradOp{d: d, wrt: 0}, &logGradOp{d: d, wrt: 1}, &logGradOp{d: d32, wrt: 0},
+		&logGradBothOp{d: d}, &logGradBothOp{d: d32}, &logGradBothOp{d: dk},
+		&partOp{d: d, wrt: 0}, &partOp{d: d, wrt: 1}, &partOp{d: dm, wrt: 1},
 		&logGrad2Op{d: d, wrt: 0}, &logGrad2Op{d: d, wrt: 1},
 		&logExpectOp{d: d, wrt: 0}, &logExpectOp{d: d, wrt: 1},
 		&selectOp{p: maxProd, d: d}, &selectOp{p: prodMaxProd, d: d}, &selectOp{p: maxProd, d: d32},

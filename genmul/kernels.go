@@ -287,6 +287,100 @@ func logGradA[T float](g, a, b, cm, dm, w []T, d dims) {
 	})
 }
 
+// stripesFor is the number of stripes of rows logGradBoth splits a matrix
+// into, so that a batch of one still has parallel tasks: one per 16 rows, at
+// most maxStripes. It depends on n only, which keeps the sums (and the
+// result's bits) independent of GOMAXPROCS.
+func stripesFor(n int) (stripes, rowsPer int) {
+	const maxStripes = 8
+	stripes = min(maxStripes, max(1, n/16))
+	rowsPer = (n + stripes - 1) / stripes
+	rowsPer = (rowsPer + rowBlock - 1) / rowBlock * rowBlock
+	return (n + rowsPer - 1) / rowsPer, rowsPer
+}
+
+// partialBytes bounds the partial sums of dB that logGradBoth keeps at once
+// (a variable for the tests).
+var partialBytes = 32 << 20
+
+// logGradBoth computes both of LogMatMul's gradients, ga (A's shape) and gb
+// (B's shape), from one exp per inner term (logGradA and logGradB take one
+// each): each term's weight dm·exp(A + B − cm) is added to gb[k,j] and, by
+// fastexp.AccWSum's returned sum, to ga[i,k]. A task owns a stripe of rows
+// of one matrix, its rows of ga, and a partial dB of its own, which the
+// stripes' reduction adds up in stripe order, so the result does not depend
+// on the scheduling. When there are fewer (matrix, stripe) tasks than twice
+// the cores, logGradA and logGradB run instead, as they split finer.
+func logGradBoth[T float](ga, gb, a, b, cm, dm []T, d dims) {
+	stripes, rowsPer := stripesFor(d.n)
+	if d.batch*stripes < 2*runtime.GOMAXPROCS(0) && d.terms() >= minParallelWork {
+		logGradA(ga, a, b, cm, dm, nil, d)
+		logGradB(gb, a, b, cm, dm, nil, d)
+		return
+	}
+	size := sizeOf[T]()
+	km := d.k * d.m
+	width := tileCols(d.m, d.k, 2, size)
+	group := d.batch
+	var part []T
+	if stripes > 1 {
+		group = max(1, min(d.batch, partialBytes/((stripes-1)*km*size)))
+		part = make([]T, group*(stripes-1)*km)
+	}
+	for g0 := 0; g0 < d.batch; g0 += group {
+		g1 := min(g0+group, d.batch)
+		parallel((g1-g0)*stripes, (g1-g0)*d.n*km, func(lo, hi int) {
+			ninf := negInf[T]()
+			for t := lo; t < hi; t++ {
+				bat, s := g0+t/stripes, t%stripes
+				r0, r1 := s*rowsPer, min((s+1)*rowsPer, d.n)
+				A, B, GA := a[bat*d.n*d.k:], b[bat*km:], ga[bat*d.n*d.k:]
+				CM, DM := cm[bat*d.n*d.m:], dm[bat*d.n*d.m:]
+				GB := gb[bat*km : (bat+1)*km]
+				if s > 0 {
+					GB = part[((bat-g0)*(stripes-1)+s-1)*km:][:km]
+				}
+				clear(GB)
+				clear(GA[r0*d.k : r1*d.k])
+				for i0 := r0; i0 < r1; i0 += rowBlock {
+					i1 := min(i0+rowBlock, r1)
+					for j0 := 0; j0 < d.m; j0 += width {
+						j1 := min(j0+width, d.m)
+						for kk := 0; kk < d.k; kk++ {
+							brow, gbrow := B[kk*d.m+j0:kk*d.m+j1], GB[kk*d.m+j0:kk*d.m+j1]
+							for i := i0; i < i1; i++ {
+								if av := A[i*d.k+kk]; av != ninf {
+									GA[i*d.k+kk] += fastexp.AccWSum(gbrow, DM[i*d.m+j0:i*d.m+j1], brow, CM[i*d.m+j0:i*d.m+j1], av)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+		if stripes == 1 {
+			continue
+		}
+		// gb += the partials of stripes 1, 2, … in order, element by
+		// element, in chunks of 4096 elements.
+		chunks := (km + 4095) / 4096
+		parallel((g1-g0)*chunks, (g1-g0)*(stripes-1)*km, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				bat, c := g0+t/chunks, t%chunks
+				x0, x1 := c*4096, min((c+1)*4096, km)
+				dst := gb[bat*km+x0 : bat*km+x1]
+				for s := 1; s < stripes; s++ {
+					src := part[((bat-g0)*(stripes-1)+s-1)*km+x0:]
+					src = src[:len(dst)]
+					for x, v := range src {
+						dst[x] += v
+					}
+				}
+			}
+		})
+	}
+}
+
 // logGradB computes g[b,k,j] = Σ_i dm[b,i,j]·(w[b,i,k])·exp(A[b,i,k] +
 // B[b,k,j] − cm[b,i,j]): LogMatMul's gradient with respect to B (w nil), or
 // with w of A's shape the second-order term. Each task owns a block of rows

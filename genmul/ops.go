@@ -42,7 +42,9 @@ func (p product) String() string {
 // The Ops of this package:
 //
 //	fwdOp         (A, B) → C                     the four products
-//	logGradOp     (A, B, C, dC) → dA or dB       LogMatMul's gradient (itself differentiable)
+//	logGradBothOp (A, B, C, dC) → [dA dB]        LogMatMul's gradients from one exp per term
+//	partOp        [dA dB] → dA or dB             one of them
+//	logGradOp     (A, B, C, dC) → dA or dB       LogMatMul's gradient, itself differentiable
 //	logGrad2Op    (A, B, C, dC, H) → dB or dA    a term of LogMatMul's second derivatives
 //	logExpectOp   (A, B, C, H) → (batch, n, m)   another such term
 //	selectOp      (A, B, C) → k (int32)          the first maximal k of Max and ProdMax
@@ -189,14 +191,29 @@ func (op *fwdOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return c, nil
 }
 
-// SymDiff: LogMatMul's gradients are logGradOps; those of Max, ProdMax and
-// Sample route dC through one selection of k per output.
+// SymDiff: LogMatMul's gradients come from one logGradBothOp (one exp per
+// inner term for both; LogMatMulGradNode builds the differentiable
+// logGradOps instead: Gorgonia does not differentiate a graph twice); those
+// of Max, ProdMax and Sample route dC through one selection of k per
+// output.
 func (op *fwdOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(in) != 2 {
 		return nil, errorf(op.p.String(), "SymDiff got %d inputs, want 2", len(in))
 	}
 	if op.p == logProd {
-		return logGrads(op.d, in[0], in[1], output, grad)
+		both, err := gorgonia.ApplyOp(&logGradBothOp{d: op.d}, in[0], in[1], output, grad)
+		if err != nil {
+			return nil, err
+		}
+		ga, err := gorgonia.ApplyOp(&partOp{d: op.d, wrt: 0}, both)
+		if err != nil {
+			return nil, err
+		}
+		gb, err := gorgonia.ApplyOp(&partOp{d: op.d, wrt: 1}, both)
+		if err != nil {
+			return nil, err
+		}
+		return gorgonia.Nodes{ga, gb}, nil
 	}
 	var sel gorgonia.Op = &selectOp{p: op.p, d: op.d}
 	if op.p == sampleProd {
@@ -229,6 +246,107 @@ func logGrads(d dims, a, b, c, dc *gorgonia.Node) (gorgonia.Nodes, error) {
 		return nil, err
 	}
 	return gorgonia.Nodes{ga, gb}, nil
+}
+
+// logGradBothOp is LogMatMul's backward as gorgonia.Grad builds it: from
+// (A, B, C, dC) both gradients (see logGradOp) in one rank-1 tensor, dA's
+// batch·n·k elements then dB's batch·k·m, computed together from one exp
+// per inner term (logGradBoth). Not differentiable.
+type logGradBothOp struct {
+	opBase
+	d dims
+}
+
+func (op *logGradBothOp) String() string {
+	return fmt.Sprintf("genmul.LogMatMulGradBoth{%v, A%v, B%v}", op.d.dt, op.d.aShape(), op.d.bShape())
+}
+func (op *logGradBothOp) Arity() int { return 4 }
+func (op *logGradBothOp) Type() hm.Type {
+	dt := op.d.dt
+	return hm.NewFnType(tt(dt), tt(dt), tt(dt), tt(dt), gorgonia.TensorType{Dims: 1, Of: dt})
+}
+func (op *logGradBothOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *logGradBothOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *logGradBothOp) size() (na, nb int) {
+	return op.d.aShape().TotalSize(), op.d.bShape().TotalSize()
+}
+
+func (op *logGradBothOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	na, nb := op.size()
+	return tensor.Shape{na + nb}, nil
+}
+
+func (op *logGradBothOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	d := op.d
+	in, err := inputs("LogMatMulGradBoth", vals, []tensor.Dtype{d.dt, d.dt, d.dt, d.dt}, []tensor.Shape{d.aShape(), d.bShape(), d.cShape(), d.cShape()})
+	if err != nil {
+		return nil, err
+	}
+	na, nb := op.size()
+	g := tensor.New(tensor.Of(d.dt), tensor.WithShape(na+nb))
+	switch d.dt {
+	case tensor.Float32:
+		gradBoth(g.Data().([]float32), na, in[0].Data().([]float32), in[1].Data().([]float32), in[2].Data().([]float32), in[3].Data().([]float32), d)
+	default:
+		gradBoth(g.Data().([]float64), na, in[0].Data().([]float64), in[1].Data().([]float64), in[2].Data().([]float64), in[3].Data().([]float64), d)
+	}
+	return g, nil
+}
+
+func gradBoth[T float](g []T, na int, a, b, c, dc []T, d dims) {
+	cm, dm := logMasked(c, dc)
+	logGradBoth(g[:na], g[na:], a, b, cm, dm, d)
+}
+
+// partOp returns dA (wrt 0) or dB (wrt 1) out of logGradBothOp's output.
+type partOp struct {
+	opBase
+	d   dims
+	wrt int
+}
+
+func (op *partOp) String() string {
+	return fmt.Sprintf("genmul.LogMatMulGradPart{d%s, %v, A%v, B%v}", wrtName(op.wrt), op.d.dt, op.d.aShape(), op.d.bShape())
+}
+func (op *partOp) Arity() int { return 1 }
+func (op *partOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 1, Of: op.d.dt}, tt(op.d.dt))
+}
+func (op *partOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op *partOp) Hashcode() uint32      { return hashcode(op) }
+
+func (op *partOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	if op.wrt == 0 {
+		return op.d.aShape(), nil
+	}
+	return op.d.bShape(), nil
+}
+
+func (op *partOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	both := &logGradBothOp{d: op.d}
+	whole, _ := both.InferShape()
+	in, err := inputs("LogMatMulGradPart", vals, []tensor.Dtype{op.d.dt}, []tensor.Shape{whole})
+	if err != nil {
+		return nil, err
+	}
+	na, _ := both.size()
+	shape, _ := op.InferShape()
+	g := newDense(op.d.dt, shape)
+	switch src := in[0].Data().(type) {
+	case []float32:
+		copy(g.Data().([]float32), part(src, na, op.wrt))
+	case []float64:
+		copy(g.Data().([]float64), part(src, na, op.wrt))
+	}
+	return g, nil
+}
+
+func part[T float](s []T, na, wrt int) []T {
+	if wrt == 0 {
+		return s[:na]
+	}
+	return s[na:]
 }
 
 // logGradOp is LogMatMul's backward: from (A, B, C, dC) the gradient with

@@ -4,7 +4,7 @@
 // same bits).
 //
 // Exp32 is within one ulp of e^x for every float32 x, Exp64 within one ulp
-// for every float64 x. The loops (Acc, AccW, Dot, Shift) write the exp out
+// for every float64 x. The loops (Acc, AccW, AccWSum, Dot, Shift) write the exp out
 // in the loop body, where a call per term would cost as much as the exp,
 // and give the same bits per term as Exp32 and Exp64 (their tests hold them
 // to it).
@@ -233,6 +233,71 @@ func AccW64(dst, w, src, m []float64, av float64) {
 		scale := math.Float64frombits(exp64Tab[m&127] + m<<45)
 		dst[i] += w[i] * (scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5)))))
 	}
+}
+
+// AccWSum is AccW that also returns the sum of the terms it adds, in
+// ascending x in T's precision: the inner loop of a log-semiring product's
+// gradients with respect to both operands at once, from one exp per term.
+func AccWSum[T Float](dst, w, src, m []T, av T) T {
+	switch d := any(dst).(type) {
+	case []float32:
+		return T(AccWSum32(d, any(w).([]float32), any(src).([]float32), any(m).([]float32), float32(av)))
+	case []float64:
+		return T(AccWSum64(d, any(w).([]float64), any(src).([]float64), any(m).([]float64), float64(av)))
+	}
+	var s T
+	for x, bv := range src[:len(dst)] {
+		t := w[x] * Exp(av+bv-m[x])
+		dst[x] += t
+		s += t
+	}
+	return s
+}
+
+// AccWSum32 is AccWSum for float32, with Exp32 written out in the loop.
+func AccWSum32(dst, w, src, m []float32, av float32) float32 {
+	w, src, m = w[:len(dst)], src[:len(dst)], m[:len(dst)]
+	var s float32
+	for i, bv := range src {
+		x := av + bv - m[i]
+		var t float32
+		if !(x > -Exp32Lim && x < Exp32Lim) {
+			t = w[i] * exp32Slow(x)
+		} else {
+			y := float64(x) * exp32Scale
+			r0 := y + exp32Round
+			r := y - (r0 - exp32Round)
+			b := math.Float64bits(r0)
+			scale := math.Float64frombits(exp32Tab[b&31] + b<<47)
+			t = w[i] * float32(scale*(1+r*(exp32C1+r*(exp32C2+r*exp32C3))))
+		}
+		dst[i] += t
+		s += t
+	}
+	return s
+}
+
+// AccWSum64 is AccWSum for float64, with Exp64 written out in the loop.
+func AccWSum64(dst, w, src, m []float64, av float64) float64 {
+	w, src, m = w[:len(dst)], src[:len(dst)], m[:len(dst)]
+	var s float64
+	for i, bv := range src {
+		x := av + bv - m[i]
+		var t float64
+		if !(x > -Exp64Lim && x < Exp64Lim) {
+			t = w[i] * math.Exp(x)
+		} else {
+			r0 := x*exp64Scale + exp32Round
+			kf := r0 - exp32Round
+			r := (x - kf*exp64Ln2Hi) - kf*exp64Ln2Lo
+			b := math.Float64bits(r0)
+			scale := math.Float64frombits(exp64Tab[b&127] + b<<45)
+			t = w[i] * (scale + scale*(r+r*r*(0.5+r*(exp64C3+r*(exp64C4+r*exp64C5)))))
+		}
+		dst[i] += t
+		s += t
+	}
+	return s
 }
 
 // Dot returns Σ_x w[x]·e^(av + src[x] − m[x]), summed in ascending x in

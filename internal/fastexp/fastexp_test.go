@@ -301,7 +301,7 @@ func TestExpShift(t *testing.T) {
 	}
 }
 
-// TestAccWDot holds AccW and Dot to w·Exp32 and w·Exp64 term by term, bit
+// TestAccWDot holds AccW, AccWSum and Dot to w·Exp32 and w·Exp64 term by term, bit
 // for bit (Dot summing in ascending order in the element type), infinities
 // and NaN included.
 func TestAccWDot(t *testing.T) {
@@ -334,6 +334,21 @@ func TestAccWDot(t *testing.T) {
 		}
 		if !same64(dst64[i], want64[i]) {
 			t.Fatalf("AccW float64 at %g = %g, want %g", src64[i], dst64[i], want64[i])
+		}
+	}
+	// AccWSum adds what AccW adds and returns the sum Dot returns.
+	d32, d64 := make([]float32, n-5), make([]float64, n-5)
+	s32 := AccWSum(d32, w32[:n-5], xs, m32, float32(av))
+	s64 := AccWSum(d64, w64[:n-5], src64, m64, av)
+	if s := Dot(w32[:n-5], xs, m32, float32(av)); !same32(s32, s) {
+		t.Errorf("AccWSum returned %g, Dot %g", s32, s)
+	}
+	if s := Dot(w64[:n-5], src64, m64, av); !same64(s64, s) {
+		t.Errorf("AccWSum float64 returned %g, Dot %g", s64, s)
+	}
+	for i := range n - 5 {
+		if !same32(d32[i], 0+w32[i]*Exp32(av+xs[i]-m32[i])) || !same64(d64[i], 0+w64[i]*Exp64(av+src64[i]-m64[i])) {
+			t.Fatalf("AccWSum term %d: %g, %g", i, d32[i], d64[i])
 		}
 	}
 	// The dot over the finite part only (the sweep's infinities make it
