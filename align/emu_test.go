@@ -124,7 +124,7 @@ func newEmuOut[T emuFloat](size int) emuOut[T] {
 	return o
 }
 
-func (o emuOut[T]) ptr() unsafe.Pointer { return unsafe.Pointer(&o.buf[emuGuard]) }
+func (o emuOut[T]) ptr() []T            { return o.data() }
 func (o emuOut[T]) data() []T           { return o.buf[emuGuard : len(o.buf)-emuGuard] }
 
 // check fails t when the kernel wrote outside the buffer or left an
@@ -146,7 +146,7 @@ func (o emuOut[T]) check(t *testing.T, kernel string) {
 // emuRun runs l under the emulator; block, when not 0, replaces the
 // constructor's block size (so that the threads of a block stride over
 // several elements in a small case).
-func emuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...unsafe.Pointer) {
+func emuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...any) {
 	t.Helper()
 	if block != 0 {
 		l.Block[0] = block
@@ -157,7 +157,7 @@ func emuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...unsafe.Pointer) 
 }
 
 // emuPtr is the address of x's first element.
-func emuPtr[T any](x []T) unsafe.Pointer { return unsafe.Pointer(&x[0]) }
+func emuPtr[T any](x []T) any { return x }
 
 // emuSame reports whether got equals want bit for bit, up to NaN payloads.
 func emuSame(got, want float64) bool {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 
 	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/cudaops/emu"
@@ -124,11 +123,11 @@ func ewRun[T float](t *testing.T, l cudaops.Launch, out []T, ins ...[]T) {
 	for i := range out {
 		out[i] = T(ewSentinel)
 	}
-	ptrs := []unsafe.Pointer{unsafe.Pointer(&out[0])}
+	bufs := []any{out}
 	for _, in := range ins {
-		ptrs = append(ptrs, unsafe.Pointer(&in[0]))
+		bufs = append(bufs, in)
 	}
-	if err := emu.Run(l, ptrs...); err != nil {
+	if err := emu.Run(l, bufs...); err != nil {
 		t.Fatalf("emu.Run(%s): %v", l.Kernel, err)
 	}
 }

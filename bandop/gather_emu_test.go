@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 
 	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/cudaops/emu"
@@ -82,7 +81,7 @@ func gatherEmuRun[T float, M int32 | float64](t *testing.T, l cudaops.Launch, ou
 	for i := range out {
 		out[i] = T(math.NaN())
 	}
-	err := emu.Run(l, unsafe.Pointer(&out[0]), unsafe.Pointer(&x[0]), unsafe.Pointer(&idx[0]), unsafe.Pointer(&m[0]))
+	err := emu.Run(l, out, x, idx, m)
 	if err != nil {
 		t.Fatalf("emu.Run(%s): %v", l.Kernel, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 
 	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/cudaops/emu"
@@ -103,7 +102,7 @@ func newScanGuarded[T float](size int) scanGuarded[T] {
 	return g
 }
 
-func (g scanGuarded[T]) ptr() unsafe.Pointer { return unsafe.Pointer(&g.buf[mxGuard]) }
+func (g scanGuarded[T]) ptr() []T            { return g.data() }
 func (g scanGuarded[T]) data() []T           { return g.buf[mxGuard : len(g.buf)-mxGuard] }
 
 func (g scanGuarded[T]) check(t *testing.T, kernel string) {
@@ -116,7 +115,7 @@ func (g scanGuarded[T]) check(t *testing.T, kernel string) {
 }
 
 // scanEmuRun runs l under the emulator with the output out first, then ptrs.
-func scanEmuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...unsafe.Pointer) {
+func scanEmuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...any) {
 	t.Helper()
 	if block != 0 {
 		l.Block[0] = block
@@ -161,7 +160,7 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 	scanForward(l, want, v0, a, nil)
 	states := newScanGuarded[float64](nS)
 	scanEmuRun(t, cudaops.ScanForward(cdt, cs, items, steps, n, l.a.lower, l.a.upper), block,
-		states.ptr(), unsafe.Pointer(&v0[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&win[0]))
+		states.ptr(), v0, a, win)
 	states.check(t, "scan_fwd")
 	if err := mxCompare(l.s, states.data(), want); err != nil {
 		t.Errorf("forward states: %v", err)
@@ -185,8 +184,7 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 			scratch[i] = math.NaN() // the kernel must write before it reads
 		}
 		scanEmuRun(t, cudaops.ScanBackward(cdt, cs, wrt, items, steps, n, l.a.lower, l.a.upper), block,
-			got.ptr(), unsafe.Pointer(&v0[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&want[0]), unsafe.Pointer(&dS[0]),
-			unsafe.Pointer(&win[0]), unsafe.Pointer(&scratch[0]))
+			got.ptr(), v0, a, want, dS, win, scratch)
 		got.check(t, "scan_bwd")
 		if err := mxCompare(l.s, got.data(), gwant); err != nil {
 			t.Errorf("backward wrt %d: %v", wrt, err)
@@ -194,7 +192,7 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 	}
 
 	last := newScanGuarded[T](nV)
-	scanEmuRun(t, cudaops.ScanLastForward(cdt, items, steps, n), 0, last.ptr(), unsafe.Pointer(&want[0]))
+	scanEmuRun(t, cudaops.ScanLastForward(cdt, items, steps, n), 0, last.ptr(), want)
 	last.check(t, "scan_last_fwd")
 	lastWant := lastState(l, tensor.New(tensor.WithShape(l.statesShape()...), tensor.WithBacking(want))).Data().([]T)
 	if err := mxCompare(l.s, last.data(), lastWant); err != nil {
@@ -211,7 +209,7 @@ func testScanEmuOn[T float](t *testing.T, l scanLayout, block uint, v0, a []T, d
 		t.Fatal(err)
 	}
 	ds := newScanGuarded[float64](nS)
-	scanEmuRun(t, cudaops.ScanLastBackward(cdt, items, steps, n), 0, ds.ptr(), unsafe.Pointer(&dv[0]))
+	scanEmuRun(t, cudaops.ScanLastBackward(cdt, items, steps, n), 0, ds.ptr(), dv)
 	ds.check(t, "scan_last_bwd")
 	if err := mxCompare(Max, ds.data(), dsWant.Data().([]float64)); err != nil { // exactly
 		t.Errorf("last state's adjoint: %v", err)

@@ -14,33 +14,46 @@
 // the ABI says a call preserves: six registers, the SSE and x87 control
 // words) and ucontext (swapcontext, which also saves the signal mask with a
 // system call) elsewhere, or with -DGBEMU_UCONTEXT.
-#include "emu.h"
+//
+// Built with -DGBEMU_TSAN and -fsanitize=thread (the replay driver in
+// tsan/), the switches tell ThreadSanitizer about the fibers: each CUDA
+// thread is a ThreadSanitizer fiber, switches between them do not order
+// their accesses, and only a completed __syncthreads does (a release by
+// every thread at the barrier, an acquire by each as it leaves), so an
+// access of one thread that conflicts with another's with no barrier
+// between them is reported as a race.
+#include "emu_rt.h"
 
-#include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <mutex>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <vector>
 
-#if defined(__x86_64__) && defined(__ELF__) && !defined(GBEMU_UCONTEXT)
-#define GBEMU_ASM_SWITCH 1
-#else
-#define GBEMU_ASM_SWITCH 0
-#include <ucontext.h>
+#if defined(GBEMU_TSAN)
+#include <sanitizer/tsan_interface.h>
 #endif
+
+using gbemu::Context;
+using gbemu::Fiber;
+using gbemu::Job;
+using gbemu::Worker;
 
 namespace {
 
-// kStack is the stack of one fiber (a CUDA thread). Below each stack is an
-// inaccessible guard page, so that an overflow faults instead of writing
-// over the neighbouring fiber's stack.
-constexpr size_t kStack = 64 << 10;
+constexpr size_t kStack = Worker::kStack();
+
+// kSharedGuard is the guard on either side of the dynamic shared memory;
+// guard bytes hold 0xA5.
+constexpr size_t kSharedGuard = 256;
+const unsigned char guard_bytes[kSharedGuard] = {
+#define GBEMU_A5_16 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5, 0xA5,
+    GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16
+    GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16 GBEMU_A5_16
+#undef GBEMU_A5_16
+};
 
 // fiber_entry runs the kernel in a fresh fiber; it never returns.
 void fiber_entry(void* arg);
@@ -99,10 +112,6 @@ gbemu_fiber_start:
     .popsection
 )");
 
-struct Context {
-    void* sp = nullptr;
-};
-
 inline void ctx_switch(Context* from, Context* to) { gbemu_switch(&from->sp, to->sp); }
 
 // ctx_make readies c to run fiber_entry(arg) on the stack [stack, stack+size).
@@ -128,11 +137,6 @@ void ctx_make(Context* c, unsigned char* stack, size_t size, void* arg) {
 
 #else
 
-struct Context {
-    ucontext_t uc;
-    bool made = false;
-};
-
 inline void ctx_switch(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
 
 void fiber_start_uc(unsigned hi, unsigned lo) {
@@ -154,90 +158,66 @@ void ctx_make(Context* c, unsigned char* stack, size_t size, void* arg) {
 
 #endif
 
-// Job is one launch.
-struct Job {
-    const gbemu::Kernel* kernel;
-    const uint64_t* words;
-    unsigned threads, shared;
-    unsigned long long blocks;
-    std::atomic<unsigned long long> next{0}; // the next block to run
-    std::atomic<int> failed{0};
-    int err = 0; // set with msg by whoever sets failed
-    char msg[512] = {0};
+// The sites (loops and barriers of the kernel sources), numbered in the
+// order they first run.
+struct SiteInfo {
+    const char* file;
+    int line, kind;
 };
-
-// fail records the launch's error, unless one is already recorded.
-void fail(Job* j, int err, const char* format, ...) {
-    int no = 0;
-    if (!j->failed.compare_exchange_strong(no, 1)) return;
-    j->err = err;
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(j->msg, sizeof j->msg, format, ap);
-    va_end(ap);
-}
-
-struct Worker;
-
-struct Fiber {
-    Context ctx;
-    Worker* w;
-    uint3 tid;
-    bool exited;
-};
-
-// Worker runs blocks on one OS thread.
-struct Worker {
-    std::vector<Fiber> fibers; // one for each stack
-    unsigned char* arena = nullptr;
-    size_t arena_len = 0, page = 0;
-    Context sched;           // the scheduler (run_block)
-    Fiber* current = nullptr; // the fiber running
-    Job* job = nullptr;
-    std::vector<unsigned char> shared; // the dynamic shared memory, 16-byte aligned within
-
-    unsigned char* stack(unsigned t) { return arena + t * (kStack + page) + page; }
-    unsigned char* dynamic() {
-        return shared.data() + (16 - reinterpret_cast<uintptr_t>(shared.data()) % 16) % 16;
-    }
-
-    // reserve makes room for a block of threads threads with shared bytes
-    // of dynamic shared memory. It returns 0 or an errno.
-    int reserve(unsigned threads, unsigned bytes) {
-        if (shared.size() < bytes + 16) shared.resize(bytes + 16);
-        if (fibers.size() >= threads) return 0;
-        if (page == 0) page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-        unsigned n = 64;
-        while (n < threads) n *= 2;
-        size_t len = n * (kStack + page);
-        void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) return errno;
-        unsigned char* a = static_cast<unsigned char*>(p);
-        for (unsigned t = 0; t < n; t++) {
-            if (mprotect(a + t * (kStack + page), page, PROT_NONE) != 0) {
-                int err = errno;
-                munmap(p, len);
-                return err;
-            }
-        }
-        if (arena != nullptr) munmap(arena, arena_len);
-        arena = a;
-        arena_len = len;
-        fibers.assign(n, Fiber{});
-        return 0;
-    }
-};
+std::mutex sites_mu;
+SiteInfo site_table[gbemu::kMaxSites];
+std::atomic<int> site_count{0};
 
 // The worker of the OS thread running a block.
 thread_local Worker* current_worker = nullptr;
 
-void fiber_entry(void* arg) {
+// switch_in runs fiber f of w until it waits at a barrier or returns.
+inline void switch_in(Worker* w, Fiber* f) {
+#if defined(GBEMU_TSAN)
+    // The scheduler's own bookkeeping (threadIdx, the fiber pointers) is
+    // not the kernel's: ThreadSanitizer ignores it.
+    __tsan_ignore_thread_begin();
+#endif
+    threadIdx = f->tid;
+    w->current = f;
+#if !defined(GBEMU_TSAN)
+    gbemu::fiber_count = &f->count;
+#endif
+#if defined(GBEMU_TSAN)
+    __tsan_ignore_thread_end();
+    __tsan_switch_to_fiber(f->tsan, __tsan_switch_to_fiber_no_sync);
+#endif
+    gbemu::checking = GBEMU_CHECKS ? w : nullptr;
+    ctx_switch(&w->sched, &f->ctx);
+    gbemu::checking = nullptr;
+    gbemu::fiber_count = nullptr;
+}
+
+GBEMU_NOSAN void fiber_entry(void* arg) {
     Fiber* f = static_cast<Fiber*>(arg);
     Worker* w = f->w;
+#if defined(GBEMU_TSAN)
+    // Everything the scheduler set up for the block happens before the
+    // block's threads run.
+    __tsan_acquire(&w->tsan_block);
+#endif
     w->job->kernel->call(w->job->words);
     f->exited = true;
+#if defined(GBEMU_TSAN)
+    __tsan_switch_to_fiber(w->tsan_sched, 0);
+#endif
+    gbemu::checking = nullptr;
     ctx_switch(&f->ctx, &w->sched);
     std::abort(); // an exited fiber is never resumed
+}
+
+const char* site_name(int id, char* buf, size_t len) {
+    if (id < 0 || id >= site_count.load()) {
+        std::snprintf(buf, len, "an unknown __syncthreads");
+    } else {
+        std::snprintf(buf, len, "the __syncthreads at %s:%d", site_table[id].file, site_table[id].line);
+    }
+    return buf;
 }
 
 // run_block runs block blockIdx of w's job. It returns false when the
@@ -245,50 +225,155 @@ void fiber_entry(void* arg) {
 bool run_block(Worker* w) {
     Job* j = w->job;
     const unsigned n = j->threads;
-    if (j->shared > 0) std::memset(w->dynamic(), 0xFF, j->shared);
+    if (j->shared > 0) std::memset(reinterpret_cast<void*>(w->dyn.lo), 0xFF, j->shared);
+    gbemu::check_begin_block(w);
     for (unsigned t = 0; t < n; t++) {
         Fiber& f = w->fibers[t];
         f.exited = false;
+        f.wait_site = -1;
+        f.count.depth = 0;
+        f.count.trips = w->trips.data();
+        f.count.sites = gbemu::kMaxSites;
         ctx_make(&f.ctx, w->stack(t), kStack, &f);
     }
+#if defined(GBEMU_TSAN)
+    __tsan_release(&w->tsan_block);
+#endif
+    for (int s : w->block_sites) w->block_passes[s] = 0;
+    w->block_sites.clear();
     unsigned exited = 0;
+    bool ok = true;
     for (;;) {
         // A round: every fiber still in the kernel runs up to its next
         // __syncthreads or its return.
         unsigned waiting = 0;
+        Fiber* first = nullptr; // the first thread waiting at the barrier
         for (unsigned t = 0; t < n; t++) {
             Fiber& f = w->fibers[t];
             if (f.exited) continue;
-            threadIdx = f.tid;
-            w->current = &f;
-            ctx_switch(&w->sched, &f.ctx);
+            switch_in(w, &f);
             if (f.exited) {
                 exited++;
-            } else {
-                waiting++;
+                continue;
+            }
+            waiting++;
+            if (first == nullptr) {
+                first = &f;
+            } else if (f.wait_site != first->wait_site && ok) {
+                char a[256], b[256];
+                gbemu::fail(j, -1, 0,
+                            "block (%u,%u,%u): a divergent __syncthreads: thread (%u,%u,%u) waits at %s, thread "
+                            "(%u,%u,%u) at %s (every thread of a block must reach the same one)",
+                            blockIdx.x, blockIdx.y, blockIdx.z, first->tid.x, first->tid.y, first->tid.z,
+                            site_name(first->wait_site, a, sizeof a), f.tid.x, f.tid.y, f.tid.z,
+                            site_name(f.wait_site, b, sizeof b));
+                ok = false;
             }
         }
         w->current = nullptr;
-        if (waiting == 0) return true;
-        if (exited > 0) {
-            // The fibers waiting at the barrier are abandoned: their stacks
-            // are made afresh for the next block.
-            fail(j, -1,
-                 "block (%u,%u,%u): a __syncthreads completed after %u of the block's %u threads had returned from "
-                 "the kernel (on a GPU every thread of a block must reach each __syncthreads: undefined behaviour)",
-                 blockIdx.x, blockIdx.y, blockIdx.z, exited, n);
-            return false;
+        w->round++;
+        if (waiting == 0) break;
+        if (exited > 0 && ok) {
+            char a[256];
+            gbemu::fail(j, -1, 0,
+                        "block (%u,%u,%u): %s completed after %u of the block's %u threads had returned from "
+                        "the kernel (on a GPU every thread of a block must reach each __syncthreads: undefined "
+                        "behaviour)",
+                        blockIdx.x, blockIdx.y, blockIdx.z, site_name(first->wait_site, a, sizeof a), exited, n);
+            ok = false;
+        }
+        if (!ok) return false; // the waiting fibers are abandoned: their stacks are made afresh
+        const int s = first->wait_site;
+        if (s >= 0 && s < gbemu::kMaxSites) {
+            if (w->block_passes[s]++ == 0) w->block_sites.push_back(s);
+            if (first->wait_depth > 0) w->in_loop[s] = 1;
         }
     }
+    for (int s : w->block_sites) w->passes[s] = std::max(w->passes[s], w->block_passes[s]);
+    // The dynamic shared memory's guards (the checks see every access of
+    // an instrumented kernel; these catch the others).
+    const size_t guard = w->dyn.lo - w->dyn.glo;
+    const unsigned char* lo = reinterpret_cast<const unsigned char*>(w->dyn.lo);
+    const unsigned char* hi = reinterpret_cast<const unsigned char*>(w->dyn.hi);
+    if (guard > 0 && (std::memcmp(lo - guard, guard_bytes, guard) != 0 || std::memcmp(hi, guard_bytes, guard) != 0)) {
+        bool before = std::memcmp(lo - guard, guard_bytes, guard) != 0;
+        gbemu::fail(j, -1, 0, "block (%u,%u,%u): the guard %s the dynamic shared memory (%u bytes) was overwritten",
+                    blockIdx.x, blockIdx.y, blockIdx.z, before ? "before" : "after", j->shared);
+        return false;
+    }
+    return ok;
+}
+
+// reserve makes room in w for a block of threads threads with shared bytes
+// of dynamic shared memory. It returns 0 or an errno.
+int reserve(Worker* w, unsigned threads, unsigned bytes) {
+    // The dynamic shared memory: exactly bytes, 16-byte aligned, between
+    // guards of 256 bytes (none under AddressSanitizer, whose redzones
+    // around the exact allocation do better).
+    const size_t guard = GBEMU_ASAN ? 0 : kSharedGuard;
+    if (w->shared_mem.size() != bytes + 2 * guard + 16 || w->dyn.hi - w->dyn.lo != bytes) {
+        w->shared_mem.assign(bytes + 2 * guard + 16, 0xA5);
+        uintptr_t base = reinterpret_cast<uintptr_t>(w->shared_mem.data());
+        w->dyn.glo = base + (16 - base % 16) % 16;
+        w->dyn.lo = w->dyn.glo + guard;
+        w->dyn.hi = w->dyn.lo + bytes;
+        w->dyn.ghi = w->dyn.hi + guard;
+        w->dyn.output = 1;
+        w->dyn_shadow.assign(bytes, 0);
+        w->dyn.shadow = w->dyn_shadow.data();
+        w->dyn_dirty_lo = w->dyn_dirty_hi = 0;
+    }
+    std::memset(reinterpret_cast<void*>(w->dyn.glo), 0xA5, guard);
+    std::memset(reinterpret_cast<void*>(w->dyn.hi), 0xA5, guard);
+    if (w->trips.empty()) {
+        w->trips.assign(gbemu::kMaxSites, 0);
+        w->passes.assign(gbemu::kMaxSites, 0);
+        w->block_passes.assign(gbemu::kMaxSites, 0);
+        w->in_loop.assign(gbemu::kMaxSites, 0);
+        gbemu::check_tls_init(w);
+    }
+    if (w->fibers.size() >= threads) return 0;
+    if (w->page == 0) w->page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t page = w->page;
+    unsigned n = 64;
+    while (n < threads) n *= 2;
+    size_t len = n * (kStack + page);
+    void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return errno;
+    unsigned char* a = static_cast<unsigned char*>(p);
+    for (unsigned t = 0; t < n; t++) {
+        if (mprotect(a + t * (kStack + page), page, PROT_NONE) != 0) {
+            int err = errno;
+            munmap(p, len);
+            return err;
+        }
+    }
+    if (w->arena != nullptr) munmap(w->arena, w->arena_len);
+    w->arena = a;
+    w->arena_len = len;
+#if defined(GBEMU_TSAN)
+    for (Fiber& f : w->fibers) __tsan_destroy_fiber(f.tsan);
+#endif
+    w->fibers.assign(n, Fiber{});
+#if defined(GBEMU_TSAN)
+    for (Fiber& f : w->fibers) f.tsan = __tsan_create_fiber(0);
+#endif
+    return 0;
 }
 
 // run_job runs blocks of j on the calling OS thread until none is left or
 // the launch has failed.
 void run_job(Worker* w, Job* j) {
-    if (int err = w->reserve(j->threads, j->shared); err != 0) {
-        fail(j, err, "allocating the fibers' stacks: %s", std::strerror(err));
+#if defined(GBEMU_TSAN)
+    if (w->tsan_sched == nullptr) w->tsan_sched = __tsan_get_current_fiber();
+#endif
+    if (int err = reserve(w, j->threads, j->shared); err != 0) {
+        gbemu::fail(j, err, 0, "allocating the fibers' stacks: %s", std::strerror(err));
         return;
     }
+    std::fill(w->trips.begin(), w->trips.end(), 0);
+    std::fill(w->passes.begin(), w->passes.end(), 0);
+    std::fill(w->in_loop.begin(), w->in_loop.end(), 0);
     w->job = j;
     unsigned t = 0;
     for (unsigned z = 0; z < blockDim.z; z++) {
@@ -302,7 +387,7 @@ void run_job(Worker* w, Job* j) {
         }
     }
     current_worker = w;
-    gbemu::dynamic_buffer = w->dynamic();
+    gbemu::dynamic_buffer = reinterpret_cast<unsigned char*>(w->dyn.lo);
     const unsigned long long gx = gridDim.x, gxy = gx * gridDim.y;
     for (;;) {
         if (j->failed.load(std::memory_order_relaxed)) break;
@@ -329,6 +414,7 @@ struct Pool {
     unsigned long long generation = 0;
     Job* job = nullptr;
     unsigned wanted = 0, finished = 0;
+    std::vector<Worker*> workers; // the helpers' workers
 };
 
 Pool pool;
@@ -349,9 +435,9 @@ void* helper(void* arg) {
     ss.ss_sp = std::malloc(ss.ss_size);
     if (ss.ss_sp != nullptr) sigaltstack(&ss, nullptr);
 
-    Worker* w = new Worker;
-    unsigned long long seen = 0;
     pthread_mutex_lock(&pool.mu);
+    Worker* w = pool.workers[index];
+    unsigned long long seen = 0;
     for (;;) {
         while (pool.generation == seen) pthread_cond_wait(&pool.start, &pool.mu);
         seen = pool.generation;
@@ -369,6 +455,9 @@ void* helper(void* arg) {
 // returns how many there are.
 unsigned helpers(unsigned want) {
     while (pool.threads < want) {
+        pthread_mutex_lock(&pool.mu);
+        pool.workers.push_back(new Worker);
+        pthread_mutex_unlock(&pool.mu);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         // The scheduler needs little stack; glibc also places the static
@@ -386,12 +475,78 @@ unsigned helpers(unsigned want) {
     return pool.threads < want ? pool.threads : want;
 }
 
+// The coverage of the last launch: the most over the workers that took
+// part.
+std::vector<unsigned> last_trips(gbemu::kMaxSites), last_passes(gbemu::kMaxSites), last_in_loop(gbemu::kMaxSites);
+
+void merge_coverage(const Worker* w) {
+    if (w->trips.empty()) return;
+    for (int s = 0; s < gbemu::kMaxSites; s++) {
+        last_trips[s] = std::max(last_trips[s], w->trips[s]);
+        last_passes[s] = std::max(last_passes[s], w->passes[s]);
+        last_in_loop[s] |= w->in_loop[s];
+    }
+}
+
 } // namespace
 
-void gbemu::sync() {
-    Worker* w = current_worker;
-    ctx_switch(&w->current->ctx, &w->sched);
+namespace gbemu {
+
+thread_local Worker* checking = nullptr;
+
+void fail(Job* j, int err, uintptr_t pc, const char* format, ...) {
+    int no = 0;
+    if (!j->failed.compare_exchange_strong(no, 1)) return;
+    j->err = err;
+    j->pc = pc;
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(j->msg, sizeof j->msg, format, ap);
+    va_end(ap);
 }
+
+int site(const char* file, int line, int kind) {
+    std::lock_guard<std::mutex> lock(sites_mu);
+    const int n = site_count.load();
+    for (int i = 0; i < n; i++) {
+        if (site_table[i].line == line && site_table[i].kind == kind && std::strcmp(site_table[i].file, file) == 0) {
+            return i;
+        }
+    }
+    if (n == kMaxSites) {
+        std::fprintf(stderr, "gbemu: more than %d loop and barrier sites (kMaxSites in emu_rt.h)\n", kMaxSites);
+        std::abort();
+    }
+    site_table[n] = SiteInfo{file, line, kind};
+    site_count.store(n + 1);
+    return n;
+}
+
+void record_trips(int id, unsigned n) {
+    (void)id;
+    (void)n; // every worker's array has kMaxSites entries: never called
+}
+
+GBEMU_NOSAN void sync(int id) {
+    Worker* w = current_worker;
+    Fiber* f = w->current;
+    f->wait_site = id;
+    f->wait_depth = f->count.depth;
+    // A barrier inside a loop counts as one of its sites' trips only
+    // through the loop; its passes are counted by the scheduler.
+#if defined(GBEMU_TSAN)
+    void* bar = &w->tsan_bar[w->round & 1];
+    __tsan_release(bar);
+    __tsan_switch_to_fiber(w->tsan_sched, __tsan_switch_to_fiber_no_sync);
+#endif
+    checking = nullptr;
+    ctx_switch(&f->ctx, &w->sched);
+#if defined(GBEMU_TSAN)
+    __tsan_acquire(bar);
+#endif
+}
+
+} // namespace gbemu
 
 extern "C" {
 
@@ -399,14 +554,80 @@ int gbemu_count() { return gbemu::table_len; }
 const char* gbemu_name(int i) { return gbemu::table[i].name; }
 int gbemu_nargs(int i) { return gbemu::table[i].nargs; }
 int gbemu_test_only(int i) { return gbemu::table[i].test_only; }
+const char* gbemu_params(int i) { return gbemu::table[i].params; }
+
+// gbemu_checks reports whether the kernels' memory accesses are checked
+// (not under AddressSanitizer, which checks instead).
+int gbemu_checks() { return GBEMU_CHECKS; }
+
+// gbemu_guard is the number of guard bytes the Go side puts on either side
+// of a buffer of bytes bytes: none under AddressSanitizer (whose redzones
+// around an exact allocation catch more), else at least 256, as much as
+// the buffer up to 64 KiB, a multiple of 256 (GPU allocations are
+// 256-byte aligned).
+unsigned long long gbemu_guard(unsigned long long bytes) {
+    if (GBEMU_ASAN) return 0;
+    unsigned long long g = bytes < 256 ? 256 : (bytes > (64 << 10) ? (64 << 10) : bytes);
+    return (g + 255) / 256 * 256;
+}
+
+// gbemu_alloc returns guard + bytes + guard bytes of memory, the guards
+// filled with 0xA5 and the data with 0xFF, 256-byte aligned at the data.
+void* gbemu_alloc(unsigned long long bytes, unsigned long long guard) {
+    void* p = nullptr;
+    if (posix_memalign(&p, 256, guard + bytes + guard + (bytes == 0 ? 1 : 0)) != 0) return nullptr;
+    unsigned char* c = static_cast<unsigned char*>(p);
+    std::memset(c, 0xA5, guard);
+    std::memset(c + guard, 0xFF, bytes);
+    std::memset(c + guard + bytes, 0xA5, guard);
+    return c + guard;
+}
+
+void gbemu_free(void* data, unsigned long long guard) { std::free(static_cast<unsigned char*>(data) - guard); }
+
+// gbemu_bad_guard returns the offset from the data's start of the guard
+// byte farthest from the data that is no longer 0xA5 (negative before
+// the data, at or past bytes after it), or 0 when the guards are intact.
+long long gbemu_bad_guard(const void* data, unsigned long long bytes, unsigned long long guard) {
+    const unsigned char* c = static_cast<const unsigned char*>(data);
+    for (unsigned long long i = guard; i > 0; i--) {
+        if (c[-static_cast<long long>(i)] != 0xA5) return -static_cast<long long>(i);
+    }
+    for (unsigned long long i = guard; i > 0; i--) {
+        if (c[bytes + i - 1] != 0xA5) return static_cast<long long>(bytes + i - 1);
+    }
+    return 0;
+}
+
+int gbemu_site_count() { return site_count.load(); }
+const char* gbemu_site_file(int i) { return site_table[i].file; }
+int gbemu_site_line(int i) { return site_table[i].line; }
+int gbemu_site_kind(int i) { return site_table[i].kind; }
+
+// gbemu_coverage writes the last launch's coverage of each site to the
+// arrays (gbemu_site_count entries): for a loop the most trips a thread
+// made in one entry, plus one (0: no thread entered it); for a barrier the
+// most times one block passed it, and in_loop 1 when it was reached inside
+// a loop.
+void gbemu_coverage(unsigned* counts, int* in_loop) {
+    const int n = site_count.load();
+    for (int s = 0; s < n; s++) {
+        counts[s] = site_table[s].kind == gbemu::kLoop ? last_trips[s] : last_passes[s];
+        in_loop[s] = static_cast<int>(last_in_loop[s]);
+    }
+}
 
 // gbemu_launch runs kernel i with the 8-byte argument words on the given
 // grid and block, with shared bytes of dynamic shared memory, on up to
-// workers OS threads (the calling one included). The caller has validated
-// the launch and holds the one-launch-at-a-time lock. It returns 0, or else
-// writes the reason to msg (msglen bytes) and returns an errno or -1.
-int gbemu_launch(int i, const uint64_t* words, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                 unsigned bz, unsigned shared, unsigned workers, char* msg, int msglen) {
+// workers OS threads (the calling one included). bufs describes the
+// pointer arguments, in order (their words are already in words). The
+// caller has validated the launch and holds the one-launch-at-a-time lock.
+// It returns 0, or else writes the reason to msg (msglen bytes) and the
+// address of the failing access's code to *pc (0 when there is none) and
+// returns an errno or -1.
+int gbemu_launch(int i, const uint64_t* words, const gbemu::Buf* bufs, int nbufs, unsigned gx, unsigned gy,
+                 unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned shared, unsigned workers, char* msg,
+                 int msglen, uintptr_t* pc) {
     gridDim.x = gx;
     gridDim.y = gy;
     gridDim.z = gz;
@@ -420,6 +641,24 @@ int gbemu_launch(int i, const uint64_t* words, unsigned gx, unsigned gy, unsigne
     j.threads = bx * by * bz;
     j.shared = shared;
     j.blocks = static_cast<unsigned long long>(gx) * gy * gz;
+    std::vector<std::vector<unsigned char>> shadows(static_cast<size_t>(nbufs));
+    for (int b = 0; b < nbufs; b++) {
+        gbemu::Region r;
+        r.lo = bufs[b].data;
+        r.hi = r.lo + bufs[b].bytes;
+        r.glo = r.lo - bufs[b].guard;
+        r.ghi = r.hi + bufs[b].guard;
+        r.index = b;
+        r.output = bufs[b].output;
+        r.elem = bufs[b].elem;
+        if (r.output) {
+            shadows[b].assign(bufs[b].bytes, 0);
+            r.shadow = shadows[b].data();
+        }
+        j.bufs.push_back(r);
+    }
+    j.regions = j.bufs.data();
+    j.nregions = static_cast<int>(j.bufs.size());
 
     unsigned want = workers < 1 ? 0 : workers - 1;
     if (want > j.blocks - 1) want = static_cast<unsigned>(j.blocks - 1);
@@ -440,11 +679,20 @@ int gbemu_launch(int i, const uint64_t* words, unsigned gx, unsigned gy, unsigne
         pool.job = nullptr;
         pthread_mutex_unlock(&pool.mu);
     }
+    std::fill(last_trips.begin(), last_trips.end(), 0);
+    std::fill(last_passes.begin(), last_passes.end(), 0);
+    std::fill(last_in_loop.begin(), last_in_loop.end(), 0);
+    merge_coverage(&caller);
+    for (unsigned h = 0; h < n; h++) merge_coverage(pool.workers[h]);
+    *pc = 0;
     if (j.failed.load()) {
         std::snprintf(msg, static_cast<size_t>(msglen), "%s", j.msg);
+        *pc = j.pc;
         return j.err;
     }
     return 0;
 }
 
 } // extern "C"
+
+extern "C" uintptr_t gbemu_launch_addr() { return reinterpret_cast<uintptr_t>(&gbemu_launch); }

@@ -2,6 +2,7 @@ package emu
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -58,7 +59,7 @@ func TestParse(t *testing.T) {
 	// not an entry: __device__ void b(int);
 	extern "C" __global__ void c() {}`
 	got := kgen.Parse(src)
-	want := []kgen.Kernel{{Name: "a_f32", NArgs: 4}, {Name: "c", NArgs: 0}}
+	want := []kgen.Kernel{{Name: "a_f32", NArgs: 4, Params: "fFjx"}, {Name: "c", NArgs: 0}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Parse = %v, want %v", got, want)
 	}
@@ -85,7 +86,7 @@ func TestReduce(t *testing.T) {
 			}
 			out := slices.Repeat([]float64{7}, rows)
 			l := cudaops.Launch{Kernel: "emutest_reduce_f64", Grid: [3]uint{uint(rows), 1, 1}, Block: [3]uint{threads, 1, 1}, SharedBytes: threads * 8, Args: []any{int64(n)}}
-			if err := Run(l, unsafe.Pointer(&out[0]), unsafe.Pointer(&in[0])); err != nil {
+			if err := Run(l, out, in); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(out, want) {
@@ -106,7 +107,7 @@ func TestEarlyReturnAndStaticShared(t *testing.T) {
 		out[i] = -1
 	}
 	l := cudaops.Launch{Kernel: "emutest_early", Grid: [3]uint{blocks, 1, 1}, Block: [3]uint{threads, 1, 1}, Args: []any{int64(threads), 40.0}}
-	if err := Run(l, unsafe.Pointer(&out[0])); err != nil {
+	if err := Run(l, out); err != nil {
 		t.Fatal(err)
 	}
 	for b := 0; b < blocks; b++ {
@@ -118,7 +119,7 @@ func TestEarlyReturnAndStaticShared(t *testing.T) {
 		}
 	}
 	l.Args[0] = int64(5)
-	err := Run(l, unsafe.Pointer(&out[0]))
+	err := Run(l, out)
 	for _, want := range []string{"emutest_early", "__syncthreads", "3 of the block's 8 threads had returned"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("5 of 8 threads live: error %v, want one containing %q", err, want)
@@ -126,16 +127,15 @@ func TestEarlyReturnAndStaticShared(t *testing.T) {
 	}
 	// The emulator is still fine after a failed launch.
 	l.Args[0] = int64(threads)
-	if err := Run(l, unsafe.Pointer(&out[0])); err != nil {
+	if err := Run(l, out); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestRunErrors(t *testing.T) {
-	var buf [4]float64
-	p := unsafe.Pointer(&buf[0])
+	out, in := make([]float64, 1), make([]float64, 4)
 	ok := cudaops.Launch{Kernel: "emutest_reduce_f64", Grid: [3]uint{1, 1, 1}, Block: [3]uint{4, 1, 1}, SharedBytes: 32, Args: []any{int64(4)}}
-	if err := Run(ok, p, p); err != nil {
+	if err := Run(ok, out, in); err != nil {
 		t.Fatalf("valid launch: %v", err)
 	}
 	mod := func(f func(*cudaops.Launch)) cudaops.Launch {
@@ -144,27 +144,153 @@ func TestRunErrors(t *testing.T) {
 		f(&l)
 		return l
 	}
+	two := []any{out, in}
 	cases := []struct {
 		name string
 		l    cudaops.Launch
-		ptrs []unsafe.Pointer
+		bufs []any
 		want string
 	}{
-		{"empty grid", mod(func(l *cudaops.Launch) { l.Grid[0] = 0 }), []unsafe.Pointer{p, p}, "empty launch"},
-		{"empty block", mod(func(l *cudaops.Launch) { l.Block[1] = 0 }), []unsafe.Pointer{p, p}, "empty launch"},
-		{"too many threads", mod(func(l *cudaops.Launch) { l.Block = [3]uint{32, 33, 1} }), []unsafe.Pointer{p, p}, "at most 1024"},
-		{"too much shared", mod(func(l *cudaops.Launch) { l.SharedBytes = 48<<10 + 1 }), []unsafe.Pointer{p, p}, "shared memory"},
-		{"grid y", mod(func(l *cudaops.Launch) { l.Grid[1] = 65536 }), []unsafe.Pointer{p, p}, "CUDA limits"},
-		{"unknown kernel", mod(func(l *cudaops.Launch) { l.Kernel = "nope_f32" }), []unsafe.Pointer{p, p}, "no kernel"},
-		{"too few pointers", ok, []unsafe.Pointer{p}, "takes 3 arguments"},
-		{"too many scalars", mod(func(l *cudaops.Launch) { l.Args = append(l.Args, 1.5) }), []unsafe.Pointer{p, p}, "takes 3 arguments"},
-		{"bad scalar", mod(func(l *cudaops.Launch) { l.Args[0] = "4" }), []unsafe.Pointer{p, p}, "type string"},
-		{"nil pointer", ok, []unsafe.Pointer{p, nil}, "nil"},
+		{"empty grid", mod(func(l *cudaops.Launch) { l.Grid[0] = 0 }), two, "empty launch"},
+		{"empty block", mod(func(l *cudaops.Launch) { l.Block[1] = 0 }), two, "empty launch"},
+		{"too many threads", mod(func(l *cudaops.Launch) { l.Block = [3]uint{32, 33, 1} }), two, "at most 1024"},
+		{"too much shared", mod(func(l *cudaops.Launch) { l.SharedBytes = 48<<10 + 1 }), two, "shared memory"},
+		{"grid y", mod(func(l *cudaops.Launch) { l.Grid[1] = 65536 }), two, "CUDA limits"},
+		{"unknown kernel", mod(func(l *cudaops.Launch) { l.Kernel = "nope_f32" }), two, "no kernel"},
+		{"too few buffers", ok, []any{out}, "takes 3 arguments (2 pointers, 1 scalars), got 1 buffers"},
+		{"too many scalars", mod(func(l *cudaops.Launch) { l.Args = append(l.Args, 1.5) }), two, "got 2 buffers and 2 scalars"},
+		{"bad scalar", mod(func(l *cudaops.Launch) { l.Args[0] = "4" }), two, "type string"},
+		{"a pointer", ok, []any{out, unsafe.Pointer(&in[0])}, "buffer 1 is a unsafe.Pointer"},
+		{"wrong type", ok, []any{out, []float32{1, 2, 3, 4}}, "buffer 1 holds float, the parameter is const double*"},
 	}
 	for _, c := range cases {
-		err := Run(c.l, c.ptrs...)
+		err := Run(c.l, c.bufs...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// The checks of Run fire on the deliberately broken kernel
+// (testdata/broken.cu), each with a message that says what and where; the
+// same kernel with nothing broken passes, and the emulator is fine after
+// every failure.
+func TestChecks(t *testing.T) {
+	const n, threads = 40, 16
+	in := make([]float32, n)
+	for i := range in {
+		in[i] = float32(i) + 0.5
+	}
+	launch := func(what int64, shared uint) error {
+		out := make([]float32, n)
+		l := cudaops.Launch{Kernel: "emutest_broken", Grid: [3]uint{3, 1, 1}, Block: [3]uint{threads, 1, 1}, SharedBytes: shared, Args: []any{int64(n), what}}
+		err := Run(l, out, slices.Clone(in))
+		if err == nil {
+			for i := range out {
+				if out[i] != 2*in[i] {
+					t.Errorf("what %d: out[%d] = %v, want %v", what, i, out[i], 2*in[i])
+					break
+				}
+			}
+		}
+		return err
+	}
+	exact := uint(threads * 4)
+	cases := []struct {
+		what    int64
+		shared  uint
+		checked bool // needs the access checks (off under -asan and -race)
+		want    []string
+	}{
+		{1, exact, true, []string{"emutest_broken", "thread (0,0,0) of block (0,0,0) writes 4 bytes at byte -4 of buffer 0 (float*, 40 elements, 160 bytes): an overrun before its start"}},
+		{12, exact, true, []string{"writes 4 bytes at byte 172 of buffer 0 (float*, 40 elements, 160 bytes): an overrun past its end"}},
+		{2, exact, true, []string{"reads 4 bytes at byte 160 of buffer 1 (const float*, 40 elements, 160 bytes): an overrun past its end"}},
+		{3, exact, true, []string{"writes element 0 of buffer 1 (const float*), an input"}},
+		{4, exact, true, []string{"reads element 1 of buffer 0 (float*), which no thread has written in this launch"}},
+		{5, exact + 4, true, []string{"reads byte 64 of the dynamic shared memory, which no thread of the block has written"}},
+		{6, exact, true, []string{"writes 4 bytes at byte 64 of the dynamic shared memory (the launch's 64 bytes): an overrun past its end"}},
+		{7, exact, true, []string{"reads static __shared__ memory", "that no thread of the block has written"}},
+		{8, exact, false, []string{"buffer 0 (float*, 40 elements): a guard byte after its end (8 bytes past it) was overwritten"}},
+		{9, exact, false, []string{"buffer 1 (const float*), an input, changed: element 0 differs after the launch"}},
+		{10, exact, false, []string{"a divergent __syncthreads: thread (0,0,0) waits at the __syncthreads at testdata/broken.cu:", "thread (1,0,0) at the __syncthreads at testdata/broken.cu:"}},
+	}
+	if err := launch(0, exact); err != nil {
+		t.Fatalf("nothing broken: %v", err)
+	}
+	for _, c := range cases {
+		if c.checked && !Checked() {
+			continue
+		}
+		err := launch(c.what, c.shared)
+		for _, want := range c.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("what %d: error %v, want one containing %q", c.what, err, want)
+			}
+		}
+		if err := launch(0, exact); err != nil {
+			t.Fatalf("nothing broken, after what %d: %v", c.what, err)
+		}
+	}
+	// A read of the previous thread's shared slot with no barrier between
+	// passes here (thread x-1 runs before x): the ThreadSanitizer replay
+	// of make sanitize reports it (tsan/).
+	if err := launch(11, exact); err != nil {
+		t.Errorf("no barrier: %v", err)
+	}
+}
+
+// Coverage counts the most trips of each loop (per thread and entry) and
+// the most passes of each barrier (per block) of one launch, and keeps the
+// best launch of each kernel.
+func TestCoverageCounts(t *testing.T) {
+	out := make([]int64, 2*4)
+	for _, c := range [][2]int64{{1, 0}, {3, 2}, {2, 5}} {
+		l := cudaops.Launch{Kernel: "emutest_count", Grid: [3]uint{2, 1, 1}, Block: [3]uint{4, 1, 1}, Args: []any{c[0], c[1]}}
+		if err := Run(l, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]SiteCount{}
+	for _, s := range Coverage()["emutest_count"] {
+		got[s.Site()] = s
+	}
+	src, err := os.ReadFile("testdata/broken.cu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := func(text string) string {
+		for i, l := range strings.Split(string(src), "\n") {
+			if strings.Contains(l, text) {
+				return fmt.Sprintf("broken.cu:%d", i+1)
+			}
+		}
+		t.Fatalf("no line %q in broken.cu", text)
+		return ""
+	}
+	want := []struct {
+		site    string
+		barrier bool
+		count   int
+		inLoop  bool
+	}{
+		{line("for (long long i = 0; i < outer; i++)"), false, 3, false},
+		{line("for (long long k = 0; k < inner; k++) s += k;"), false, 5, false},
+	}
+	for _, w := range want {
+		s, ok := got[w.site]
+		if !ok || s.Barrier != w.barrier || s.Count != w.count || s.InLoop != w.inLoop {
+			t.Errorf("site %s: %+v, want barrier %v count %d inLoop %v", w.site, s, w.barrier, w.count, w.inLoop)
+		}
+	}
+	// The barriers: one outside every loop (one pass a block), one in the
+	// outer loop (three passes a block, in the launch with outer = 3).
+	var passes []string
+	for _, s := range Coverage()["emutest_count"] {
+		if s.Barrier {
+			passes = append(passes, fmt.Sprintf("%d/%v", s.Count, s.InLoop))
+		}
+	}
+	if !slices.Equal(passes, []string{"1/false", "3/true"}) {
+		t.Errorf("barrier passes/in loop %v, want [1/false 3/true]", passes)
 	}
 }

@@ -19,8 +19,10 @@
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
+//   testdata/broken.cu sha256:c957c301a6dd6627d81c5f6938ed10bbff5f42a8d2c052a4f762a7a3281fae1a
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 
+#define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation
 #include "emu.h"
 
 #include "../kernels/align_end.cu"
@@ -35,6 +37,7 @@
 #include "../kernels/times.cu"
 #include "../kernels/transpose.cu"
 #include "../kernels/vecmul.cu"
+#include "testdata/broken.cu"
 #include "testdata/emutest.cu"
 
 namespace {
@@ -348,6 +351,16 @@ void call_mulvec_bwd_a_f64(const uint64_t* w) {
     (void)w;
     mulvec_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
 }
+void call_emutest_broken(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_broken(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]});
+}
+void call_emutest_count(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_count(W{w[0]}, W{w[1]}, W{w[2]});
+}
 void call_emutest_reduce_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -361,70 +374,72 @@ void call_emutest_early(const uint64_t* w) {
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
-    {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0},
-    {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0},
-    {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0},
-    {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0},
-    {"align_layout_fwd_f32", 9, call_align_layout_fwd_f32, 0},
-    {"align_layout_fwd_f64", 9, call_align_layout_fwd_f64, 0},
-    {"align_layout_bwd_f32", 8, call_align_layout_bwd_f32, 0},
-    {"align_layout_bwd_f64", 8, call_align_layout_bwd_f64, 0},
-    {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0},
-    {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0},
-    {"todense_fwd_f32", 7, call_todense_fwd_f32, 0},
-    {"todense_fwd_f64", 7, call_todense_fwd_f64, 0},
-    {"gather_fwd_f32", 5, call_gather_fwd_f32, 0},
-    {"gather_fwd_f64", 5, call_gather_fwd_f64, 0},
-    {"gather_bwd_f32", 5, call_gather_bwd_f32, 0},
-    {"gather_bwd_f64", 5, call_gather_bwd_f64, 0},
-    {"mul_fwd_f32", 10, call_mul_fwd_f32, 0},
-    {"mul_fwd_f64", 10, call_mul_fwd_f64, 0},
-    {"mul_bwd_a_f32", 12, call_mul_bwd_a_f32, 0},
-    {"mul_bwd_a_f64", 12, call_mul_bwd_a_f64, 0},
-    {"mul_bwd_b_f32", 12, call_mul_bwd_b_f32, 0},
-    {"mul_bwd_b_f64", 12, call_mul_bwd_b_f64, 0},
-    {"plus_fwd_f32", 10, call_plus_fwd_f32, 0},
-    {"plus_fwd_f64", 10, call_plus_fwd_f64, 0},
-    {"plus_bwd_a_f32", 12, call_plus_bwd_a_f32, 0},
-    {"plus_bwd_a_f64", 12, call_plus_bwd_a_f64, 0},
-    {"plus_bwd_b_f32", 12, call_plus_bwd_b_f32, 0},
-    {"plus_bwd_b_f64", 12, call_plus_bwd_b_f64, 0},
-    {"scan_fwd_f32", 10, call_scan_fwd_f32, 0},
-    {"scan_fwd_f64", 10, call_scan_fwd_f64, 0},
-    {"scan_bwd_f32", 14, call_scan_bwd_f32, 0},
-    {"scan_bwd_f64", 14, call_scan_bwd_f64, 0},
-    {"scan_last_fwd_f32", 5, call_scan_last_fwd_f32, 0},
-    {"scan_last_fwd_f64", 5, call_scan_last_fwd_f64, 0},
-    {"scan_last_bwd_f32", 5, call_scan_last_bwd_f32, 0},
-    {"scan_last_bwd_f64", 5, call_scan_last_bwd_f64, 0},
-    {"shift_fwd_f32", 11, call_shift_fwd_f32, 0},
-    {"shift_fwd_f64", 11, call_shift_fwd_f64, 0},
-    {"sum_fwd_f32", 7, call_sum_fwd_f32, 0},
-    {"sum_fwd_f64", 7, call_sum_fwd_f64, 0},
-    {"sum_bwd_f32", 9, call_sum_bwd_f32, 0},
-    {"sum_bwd_f64", 9, call_sum_bwd_f64, 0},
-    {"times_fwd_f32", 10, call_times_fwd_f32, 0},
-    {"times_fwd_f64", 10, call_times_fwd_f64, 0},
-    {"times_bwd_a_f32", 12, call_times_bwd_a_f32, 0},
-    {"times_bwd_a_f64", 12, call_times_bwd_a_f64, 0},
-    {"times_bwd_b_f32", 12, call_times_bwd_b_f32, 0},
-    {"times_bwd_b_f64", 12, call_times_bwd_b_f64, 0},
-    {"transpose_fwd_f32", 7, call_transpose_fwd_f32, 0},
-    {"transpose_fwd_f64", 7, call_transpose_fwd_f64, 0},
-    {"vecmul_fwd_f32", 8, call_vecmul_fwd_f32, 0},
-    {"vecmul_fwd_f64", 8, call_vecmul_fwd_f64, 0},
-    {"mulvec_fwd_f32", 8, call_mulvec_fwd_f32, 0},
-    {"mulvec_fwd_f64", 8, call_mulvec_fwd_f64, 0},
-    {"vecmul_bwd_v_f32", 10, call_vecmul_bwd_v_f32, 0},
-    {"vecmul_bwd_v_f64", 10, call_vecmul_bwd_v_f64, 0},
-    {"vecmul_bwd_a_f32", 10, call_vecmul_bwd_a_f32, 0},
-    {"vecmul_bwd_a_f64", 10, call_vecmul_bwd_a_f64, 0},
-    {"mulvec_bwd_v_f32", 10, call_mulvec_bwd_v_f32, 0},
-    {"mulvec_bwd_v_f64", 10, call_mulvec_bwd_v_f64, 0},
-    {"mulvec_bwd_a_f32", 10, call_mulvec_bwd_a_f32, 0},
-    {"mulvec_bwd_a_f64", 10, call_mulvec_bwd_a_f64, 0},
-    {"emutest_reduce_f64", 3, call_emutest_reduce_f64, 1},
-    {"emutest_early", 3, call_emutest_early, 1},
-    {nullptr, 0, nullptr, 0},
+    {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0, "fDLjjjjjj"},
+    {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
+    {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
+    {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0, "dDLDjjjjjjj"},
+    {"align_layout_fwd_f32", 9, call_align_layout_fwd_f32, 0, "fFLjjjjjj"},
+    {"align_layout_fwd_f64", 9, call_align_layout_fwd_f64, 0, "dDLjjjjjj"},
+    {"align_layout_bwd_f32", 8, call_align_layout_bwd_f32, 0, "fLFjjjjj"},
+    {"align_layout_bwd_f64", 8, call_align_layout_bwd_f64, 0, "dLDjjjjj"},
+    {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0, "fFjjjjx"},
+    {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0, "dDjjjjx"},
+    {"todense_fwd_f32", 7, call_todense_fwd_f32, 0, "fFjjjjx"},
+    {"todense_fwd_f64", 7, call_todense_fwd_f64, 0, "dDjjjjx"},
+    {"gather_fwd_f32", 5, call_gather_fwd_f32, 0, "fFIDj"},
+    {"gather_fwd_f64", 5, call_gather_fwd_f64, 0, "dDIDj"},
+    {"gather_bwd_f32", 5, call_gather_bwd_f32, 0, "fFIIj"},
+    {"gather_bwd_f64", 5, call_gather_bwd_f64, 0, "dDIIj"},
+    {"mul_fwd_f32", 10, call_mul_fwd_f32, 0, "fFFjjjjjjj"},
+    {"mul_fwd_f64", 10, call_mul_fwd_f64, 0, "dDDjjjjjjj"},
+    {"mul_bwd_a_f32", 12, call_mul_bwd_a_f32, 0, "fFFFFjjjjjjj"},
+    {"mul_bwd_a_f64", 12, call_mul_bwd_a_f64, 0, "dDDDDjjjjjjj"},
+    {"mul_bwd_b_f32", 12, call_mul_bwd_b_f32, 0, "fFFFFjjjjjjj"},
+    {"mul_bwd_b_f64", 12, call_mul_bwd_b_f64, 0, "dDDDDjjjjjjj"},
+    {"plus_fwd_f32", 10, call_plus_fwd_f32, 0, "fFFjjjjjjj"},
+    {"plus_fwd_f64", 10, call_plus_fwd_f64, 0, "dDDjjjjjjj"},
+    {"plus_bwd_a_f32", 12, call_plus_bwd_a_f32, 0, "fFFFFjjjjjjj"},
+    {"plus_bwd_a_f64", 12, call_plus_bwd_a_f64, 0, "dDDDDjjjjjjj"},
+    {"plus_bwd_b_f32", 12, call_plus_bwd_b_f32, 0, "fFFFFjjjjjjj"},
+    {"plus_bwd_b_f64", 12, call_plus_bwd_b_f64, 0, "dDDDDjjjjjjj"},
+    {"scan_fwd_f32", 10, call_scan_fwd_f32, 0, "dFFLjjjjjj"},
+    {"scan_fwd_f64", 10, call_scan_fwd_f64, 0, "dDDLjjjjjj"},
+    {"scan_bwd_f32", 14, call_scan_bwd_f32, 0, "fFFDDLdjjjjjjj"},
+    {"scan_bwd_f64", 14, call_scan_bwd_f64, 0, "dDDDDLdjjjjjjj"},
+    {"scan_last_fwd_f32", 5, call_scan_last_fwd_f32, 0, "fDjjj"},
+    {"scan_last_fwd_f64", 5, call_scan_last_fwd_f64, 0, "dDjjj"},
+    {"scan_last_bwd_f32", 5, call_scan_last_bwd_f32, 0, "dFjjj"},
+    {"scan_last_bwd_f64", 5, call_scan_last_bwd_f64, 0, "dDjjj"},
+    {"shift_fwd_f32", 11, call_shift_fwd_f32, 0, "fFjjjjjjjjx"},
+    {"shift_fwd_f64", 11, call_shift_fwd_f64, 0, "dDjjjjjjjjx"},
+    {"sum_fwd_f32", 7, call_sum_fwd_f32, 0, "fFjjjjj"},
+    {"sum_fwd_f64", 7, call_sum_fwd_f64, 0, "dDjjjjj"},
+    {"sum_bwd_f32", 9, call_sum_bwd_f32, 0, "fFFFjjjjj"},
+    {"sum_bwd_f64", 9, call_sum_bwd_f64, 0, "dDDDjjjjj"},
+    {"times_fwd_f32", 10, call_times_fwd_f32, 0, "fFFjjjjjjj"},
+    {"times_fwd_f64", 10, call_times_fwd_f64, 0, "dDDjjjjjjj"},
+    {"times_bwd_a_f32", 12, call_times_bwd_a_f32, 0, "fFFFFjjjjjjj"},
+    {"times_bwd_a_f64", 12, call_times_bwd_a_f64, 0, "dDDDDjjjjjjj"},
+    {"times_bwd_b_f32", 12, call_times_bwd_b_f32, 0, "fFFFFjjjjjjj"},
+    {"times_bwd_b_f64", 12, call_times_bwd_b_f64, 0, "dDDDDjjjjjjj"},
+    {"transpose_fwd_f32", 7, call_transpose_fwd_f32, 0, "fFjjjjx"},
+    {"transpose_fwd_f64", 7, call_transpose_fwd_f64, 0, "dDjjjjx"},
+    {"vecmul_fwd_f32", 8, call_vecmul_fwd_f32, 0, "fFFjjjjj"},
+    {"vecmul_fwd_f64", 8, call_vecmul_fwd_f64, 0, "dDDjjjjj"},
+    {"mulvec_fwd_f32", 8, call_mulvec_fwd_f32, 0, "fFFjjjjj"},
+    {"mulvec_fwd_f64", 8, call_mulvec_fwd_f64, 0, "dDDjjjjj"},
+    {"vecmul_bwd_v_f32", 10, call_vecmul_bwd_v_f32, 0, "fFFFFjjjjj"},
+    {"vecmul_bwd_v_f64", 10, call_vecmul_bwd_v_f64, 0, "dDDDDjjjjj"},
+    {"vecmul_bwd_a_f32", 10, call_vecmul_bwd_a_f32, 0, "fFFFFjjjjj"},
+    {"vecmul_bwd_a_f64", 10, call_vecmul_bwd_a_f64, 0, "dDDDDjjjjj"},
+    {"mulvec_bwd_v_f32", 10, call_mulvec_bwd_v_f32, 0, "fFFFFjjjjj"},
+    {"mulvec_bwd_v_f64", 10, call_mulvec_bwd_v_f64, 0, "dDDDDjjjjj"},
+    {"mulvec_bwd_a_f32", 10, call_mulvec_bwd_a_f32, 0, "fFFFFjjjjj"},
+    {"mulvec_bwd_a_f64", 10, call_mulvec_bwd_a_f64, 0, "dDDDDjjjjj"},
+    {"emutest_broken", 4, call_emutest_broken, 1, "fFjj"},
+    {"emutest_count", 3, call_emutest_count, 1, "ljj"},
+    {"emutest_reduce_f64", 3, call_emutest_reduce_f64, 1, "dDj"},
+    {"emutest_early", 3, call_emutest_early, 1, "ljx"},
+    {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 64;
+const int gbemu::table_len = 66;

@@ -31,10 +31,48 @@ const (
 
 // Kernel is one extern "C" __global__ entry point.
 type Kernel struct {
-	Name     string
-	NArgs    int
+	Name  string
+	NArgs int
+	// Params has a letter for each parameter, in order: for a pointer the
+	// element type (f float, d double, l long long, i int), upper case
+	// when it points to const (an input the kernel must not write), lower
+	// case otherwise (an output, or scratch the kernel writes before it
+	// reads); j for a long long scalar, x for a double scalar; ? for
+	// anything else (Generate refuses it).
+	Params   string
 	Source   string // path relative to the emulator's directory
 	TestOnly bool   // from testdata: emulator only, not in the PTX
+}
+
+// paramRE splits one parameter: const, the type, a pointer star, the name.
+var paramRE = regexp.MustCompile(`^(const\s+)?([A-Za-z_][A-Za-z0-9_ ]*?)\s*(\*)?\s*(?:__restrict__\s*)?([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// paramCode is the Params letter of one parameter's declaration.
+func paramCode(decl string) byte {
+	m := paramRE.FindStringSubmatch(strings.Join(strings.Fields(decl), " "))
+	if m == nil {
+		return '?'
+	}
+	typ := m[2]
+	if m[3] == "" {
+		switch {
+		case m[1] != "":
+			return '?'
+		case typ == "long long":
+			return 'j'
+		case typ == "double":
+			return 'x'
+		}
+		return '?'
+	}
+	c := map[string]byte{"float": 'f', "double": 'd', "long long": 'l', "int": 'i'}[typ]
+	if c == 0 {
+		return '?'
+	}
+	if m[1] != "" {
+		c -= 'a' - 'A'
+	}
+	return c
 }
 
 // entryRE finds an entry point: `extern "C" __global__ void`, an optional
@@ -46,11 +84,13 @@ var entryRE = regexp.MustCompile(`extern\s+"C"\s+__global__\s+void\s+(?:__launch
 func Parse(src string) []Kernel {
 	var ks []Kernel
 	for _, m := range entryRE.FindAllStringSubmatch(src, -1) {
-		n := 0
-		if strings.TrimSpace(m[2]) != "" && strings.TrimSpace(m[2]) != "void" {
-			n = strings.Count(m[2], ",") + 1
+		var params []byte
+		if p := strings.TrimSpace(m[2]); p != "" && p != "void" {
+			for _, decl := range strings.Split(p, ",") {
+				params = append(params, paramCode(strings.TrimSpace(decl)))
+			}
 		}
-		ks = append(ks, Kernel{Name: m[1], NArgs: n})
+		ks = append(ks, Kernel{Name: m[1], NArgs: len(params), Params: string(params)})
 	}
 	return ks
 }
@@ -116,6 +156,9 @@ func Generate(dir string) (map[string][]byte, []Kernel, error) {
 				return nil, nil, fmt.Errorf("kernel %s is declared in %s and in %s", k.Name, prev, s.path)
 			}
 			seen[k.Name] = s.path
+			if i := strings.IndexByte(k.Params, '?'); i >= 0 {
+				return nil, nil, fmt.Errorf("%s: kernel %s: parameter %d is not a pointer to float, double, long long or int (const or not), a long long or a double", s.path, k.Name, i)
+			}
 			k.Source, k.TestOnly = s.path, s.testOnly
 			kernels = append(kernels, k)
 		}
@@ -132,6 +175,7 @@ func Generate(dir string) (map[string][]byte, []Kernel, error) {
 		fmt.Fprintf(&tab, "//   %s sha256:%x\n", s.path, sha256.Sum256(s.text))
 	}
 	fmt.Fprintln(&tab)
+	fmt.Fprintln(&tab, "#define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation")
 	fmt.Fprintln(&tab, `#include "emu.h"`)
 	fmt.Fprintln(&tab)
 	for _, s := range srcs {
@@ -156,9 +200,9 @@ func Generate(dir string) (map[string][]byte, []Kernel, error) {
 		if k.TestOnly {
 			t = 1
 		}
-		fmt.Fprintf(&tab, "    {%q, %d, call_%s, %d},\n", k.Name, k.NArgs, k.Name, t)
+		fmt.Fprintf(&tab, "    {%q, %d, call_%s, %d, %q},\n", k.Name, k.NArgs, k.Name, t, k.Params)
 	}
-	fmt.Fprintln(&tab, "    {nullptr, 0, nullptr, 0},")
+	fmt.Fprintln(&tab, "    {nullptr, 0, nullptr, 0, nullptr},")
 	fmt.Fprintln(&tab, "};")
 	fmt.Fprintf(&tab, "const int gbemu::table_len = %d;\n", len(kernels))
 
