@@ -132,26 +132,51 @@ func ewRun[T float](t *testing.T, l cudaops.Launch, out []T, ins ...[]T) {
 	}
 }
 
-// ewTol is the relative tolerance of results that the kernel and the CPU
-// compute in a different order or with different exp implementations: a
-// few units in the last place of T, more for reductions (long sums).
-func ewTol[T float](reduction bool) float64 {
+// emuTol is the tolerance, relative to the result's scale (see
+// ewCompareScaled), of a result that the kernel and the CPU each compute
+// from terms terms (a sum, a logsumexp, a dot product; 1 for an
+// elementwise result), in different orders (the kernel in strides and as a
+// tree, the CPU in sequence) and with different rounding (the GPU's fused
+// multiply-adds and __expf, which the emulator reproduces; the CPU's Go
+// arithmetic). It grows with the number of terms as the error of a sum
+// does: Higham and Mary's probabilistic bound for a sum of n terms in any
+// order, λ·√n·u relative to the sum of the terms' magnitudes, for each of
+// the two orders (λ = 6: a result beyond it has odds below 1e-7), plus 16
+// units of roundoff for the elementwise functions around the sum (exp,
+// log, log1p, the final ⊗). A larger operation therefore gets a larger
+// tolerance, so that a size that passes here cannot fail on a GPU merely
+// because it is larger.
+func emuTol[T float](terms int) float64 {
+	u := 0x1p-53
 	if ewDtype[T]() == cudaops.Float32 {
-		if reduction {
-			return 2e-5
-		}
-		return 1e-6
+		u = 0x1p-24
 	}
-	if reduction {
-		return 1e-12
+	return u * (2*6*math.Sqrt(float64(max(terms, 1))) + 16)
+}
+
+// emuAbs returns |x| elementwise (NaN stays NaN): inputs for the CPU
+// function that gives a result's scale, the ⊕ of the magnitudes of its
+// terms.
+func emuAbs[T float](x []T) []T {
+	out := make([]T, len(x))
+	for i, v := range x {
+		out[i] = T(math.Abs(float64(v)))
 	}
-	return 1e-14
+	return out
 }
 
 // ewCompare reports the first element where got and want differ by more
 // than tol relative to max(1, |want|). NaN matches only NaN and an infinity
 // only the same infinity.
 func ewCompare[T float](got, want []T, tol float64) error {
+	return ewCompareScaled(got, want, tol, nil)
+}
+
+// ewCompareScaled is ewCompare with the tolerance relative to max(1,
+// |want|, scale[i]) (scale nil: max(1, |want|)); the scale of a sum is the
+// sum of its terms' magnitudes, which bounds its rounding error where
+// |want| does not (cancellation).
+func ewCompareScaled[T float](got, want []T, tol float64, scale []T) error {
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d elements, want %d", len(got), len(want))
 	}
@@ -169,8 +194,14 @@ func ewCompare[T float](got, want []T, tol float64) error {
 			if g != w {
 				return fmt.Errorf("element %d: got %v, want %v", i, g, w)
 			}
-		case math.Abs(g-w) > tol*math.Max(1, math.Abs(w)):
-			return fmt.Errorf("element %d: got %v, want %v (difference %.3g, tolerance %.3g)", i, g, w, math.Abs(g-w), tol*math.Max(1, math.Abs(w)))
+		default:
+			sc := math.Max(1, math.Abs(w))
+			if scale != nil {
+				sc = math.Max(sc, float64(scale[i]))
+			}
+			if math.Abs(g-w) > tol*sc {
+				return fmt.Errorf("element %d: got %v, want %v (difference %.3g, tolerance %.3g)", i, g, w, math.Abs(g-w), tol*sc)
+			}
 		}
 	}
 	return nil

@@ -93,13 +93,11 @@ func mxRun[T float](t *testing.T, l cudaops.Launch, size int, ins ...[]T) []T {
 }
 
 // mxCompare checks got against want element by element: Max exactly, the
-// other semirings to tol relative to max(1, |want|); infinities and the
-// padding exactly.
-func mxCompare[T float](s Semiring, got, want []T) error {
-	tol := 1e-12
-	if _, ok := any(got[0]).(float32); ok {
-		tol = 2e-5
-	}
+// other semirings to emuTol(terms), where each result is an ⊕ of at most
+// terms terms, relative to max(1, |want|, scale[i]) (scale nil: max(1,
+// |want|)); infinities and the padding exactly.
+func mxCompare[T float](s Semiring, got, want []T, terms int, scale []T) error {
+	tol := emuTol[T](terms)
 	if s == Max {
 		tol = 0
 	}
@@ -120,8 +118,12 @@ func mxCompare[T float](s Semiring, got, want []T) error {
 			}
 			continue
 		}
-		if math.Abs(g-w) > tol*math.Max(1, math.Abs(w)) {
-			return fmt.Errorf("element %d: %v, want %v (tolerance %g)", i, g, w, tol)
+		sc := math.Max(1, math.Abs(w))
+		if scale != nil {
+			sc = math.Max(sc, float64(scale[i]))
+		}
+		if math.Abs(g-w) > tol*sc {
+			return fmt.Errorf("element %d: %v, want %v (difference %.3g, tolerance %.3g for %d terms)", i, g, w, math.Abs(g-w), tol*sc, terms)
 		}
 	}
 	return nil
@@ -164,7 +166,15 @@ func testMulEmu[T float](t *testing.T) {
 			want := make([]T, size)
 			mulForward(s, want, a, b, la, lb, lc)
 			got := mxRun(t, cudaops.MulForward(cdt, cudaops.Semiring(s), batch, n, la.lower, la.upper, lb.lower, lb.upper), size, a, b)
-			if err := mxCompare(s, got, want); err != nil {
+			// Each slot of C is an ⊕ of at most min(wa, wb) products; a
+			// Real one has the scale |A|·|B|.
+			terms := min(la.width(), lb.width())
+			var scale []T
+			if s == Real {
+				scale = make([]T, size)
+				mulForward(Real, scale, emuAbs(a), emuAbs(b), la, lb, lc)
+			}
+			if err := mxCompare(s, got, want, terms, scale); err != nil {
 				t.Errorf("%s forward: %v", name, err)
 			}
 			// The backward gets the CPU forward's C, as the Op does, with
@@ -184,7 +194,16 @@ func testMulEmu[T float](t *testing.T) {
 				gwant := make([]T, gsize)
 				mulBackward(s, wrt, gwant, a, b, want, mxClean(dc, lc), la, lb, lc)
 				ggot := mxRun(t, cudaops.MulBackward(cdt, cudaops.Semiring(s), wrt, batch, n, la.lower, la.upper, lb.lower, lb.upper), gsize, a, b, c, dc)
-				if err := mxCompare(s, ggot, gwant); err != nil {
+				// A gradient slot sums over the other operand's band; its
+				// scale is the same gradient of |dC| (and of |A|, |B|
+				// for Real: it is linear in each).
+				gscale := make([]T, gsize)
+				if s == Real {
+					mulBackward(Real, wrt, gscale, emuAbs(a), emuAbs(b), want, emuAbs(mxClean(dc, lc)), la, lb, lc)
+				} else {
+					mulBackward(s, wrt, gscale, a, b, want, emuAbs(mxClean(dc, lc)), la, lb, lc)
+				}
+				if err := mxCompare(s, ggot, gwant, max(la.width(), lb.width()), gscale); err != nil {
 					t.Errorf("%s backward wrt %d: %v", name, wrt, err)
 				}
 			}
@@ -229,7 +248,7 @@ func TestMulEmuMaxTies(t *testing.T) {
 		want := make([]float64, batch*n*lg.width())
 		mulBackward(Max, wrt, want, a, b, c, dc, la, lb, lc)
 		got := mxRun(t, cudaops.MulBackward(cudaops.Float64, cudaops.Max, wrt, batch, n, la.lower, la.upper, lb.lower, lb.upper), len(want), a, b, c, dc)
-		if err := mxCompare(Max, got, want); err != nil {
+		if err := mxCompare(Max, got, want, 0, nil); err != nil {
 			t.Errorf("wrt %d: %v", wrt, err)
 		}
 		// Not every slot gets a share: only the first of the ties does.

@@ -330,6 +330,12 @@ int reserve(Worker* w, unsigned threads, unsigned bytes) {
         w->passes.assign(gbemu::kMaxSites, 0);
         w->block_passes.assign(gbemu::kMaxSites, 0);
         w->in_loop.assign(gbemu::kMaxSites, 0);
+    }
+    // The calling thread's worker runs on whichever OS thread makes the
+    // launch (Go moves goroutines between them): its thread-local block
+    // moves along.
+    if (w->tls_thread != static_cast<unsigned long>(pthread_self())) {
+        w->tls_thread = static_cast<unsigned long>(pthread_self());
         gbemu::check_tls_init(w);
     }
     if (w->fibers.size() >= threads) return 0;
@@ -628,6 +634,14 @@ void gbemu_coverage(unsigned* counts, int* in_loop) {
 int gbemu_launch(int i, const uint64_t* words, const gbemu::Buf* bufs, int nbufs, unsigned gx, unsigned gy,
                  unsigned gz, unsigned bx, unsigned by, unsigned bz, unsigned shared, unsigned workers, char* msg,
                  int msglen, uintptr_t* pc) {
+#if GBEMU_KERNEL_FMA
+    if (!__builtin_cpu_supports("fma")) {
+        std::snprintf(msg, static_cast<size_t>(msglen),
+                      "this CPU has no FMA instructions, which the emulator needs to contract multiply-adds as "
+                      "nvcc does (build with -DGBEMU_NATIVE_ARITH to emulate without)");
+        return -1;
+    }
+#endif
     gridDim.x = gx;
     gridDim.y = gy;
     gridDim.z = gz;

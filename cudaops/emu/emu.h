@@ -29,6 +29,12 @@
 // The kernel unit (zkernels.cc, which defines GBEMU_KERNEL_UNIT before it
 // includes this header) also gets the GPU's arithmetic and the checks:
 //
+//   - Multiply-adds are contracted into fused multiply-adds wherever the
+//     compiler can (fp-contract=fast with the FMA instructions), as nvcc
+//     does by default (--fmad=true). __expf is the GPU's: ex2.approx of
+//     x·log2(e) rounded to float, with subnormal results flushed to zero
+//     (gbemu::gpu_expf). expf, exp, logf, log, log1p are the C library's:
+//     nvcc's are within an ulp or two of them too.
 //   - Every load and store of the kernels is instrumented (g++'s
 //     -fsanitize=thread instrumentation, with the emulator's own runtime in
 //     emu_check.cc in place of ThreadSanitizer's): an access to a launch
@@ -60,6 +66,16 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(GBEMU_KERNEL_UNIT) && !defined(GBEMU_NATIVE_ARITH)
+// nvcc contracts a·b + c into one rounding (fma.rn) wherever it can; so does
+// g++ with fp-contract=fast when the target has FMA (emu.cc refuses to
+// launch on an x86-64 without it).
+#pragma GCC optimize("fp-contract=fast")
+#if defined(__x86_64__)
+#pragma GCC target("fma")
+#endif
+#endif
+
 #define __global__
 #define __device__
 #define __host__
@@ -89,9 +105,27 @@ using std::log;
 using std::log1p;
 using std::sqrt;
 
-// The C library has expf, logf, log1pf, fmaxf, fminf; the CUDA intrinsics
-// map onto them.
+namespace gbemu {
+
+// gpu_expf is __expf as a GPU computes it: nvcc emits mul.f32 by log2(e)
+// (0x3FB8AA3B) and ex2.approx.f32, so the argument is rounded to float
+// first (the source of __expf's documented error of 2 + ⌊1.173·|x|⌋ ulp);
+// 2^t is then taken to within an ulp (ex2.approx's own error is at most 2
+// ulp), and a subnormal result is flushed to zero.
+inline float gpu_expf(float x) {
+    float t = x * 1.44269504088896340736f; // 0x3FB8AA3B
+    float r = exp2f(t);
+    if (std::fabs(r) < std::numeric_limits<float>::min()) r = 0.0f;
+    return r;
+}
+
+} // namespace gbemu
+
+#if defined(GBEMU_NATIVE_ARITH)
 inline float __expf(float x) { return expf(x); }
+#else
+inline float __expf(float x) { return gbemu::gpu_expf(x); }
+#endif
 inline float __logf(float x) { return logf(x); }
 
 // atomicAdd adds v to *p atomically and returns the old value. (The

@@ -32,6 +32,13 @@
 #define GBEMU_CHECKS 0
 #endif
 
+// GBEMU_KERNEL_FMA: the kernel unit is compiled for FMA (emu.h).
+#if defined(__x86_64__) && !defined(GBEMU_NATIVE_ARITH)
+#define GBEMU_KERNEL_FMA 1
+#else
+#define GBEMU_KERNEL_FMA 0
+#endif
+
 // GBEMU_NOSAN keeps a function of the runtime out of the access checks'
 // instrumentation (the checks themselves, and what runs on a fiber's stack
 // around a context switch).
@@ -125,6 +132,7 @@ struct Worker {
     // thread of the running block stored (and the emulator's own
     // thread-locals), dirty_lo..dirty_hi the part to clear for the next.
     uintptr_t tls_lo = 0, tls_hi = 0;
+    unsigned long tls_thread = 0; // the OS thread they were found for (the caller's worker moves)
     std::vector<unsigned char> tls_shadow;
     unsigned char* tls_marks = nullptr; // tls_shadow.data()
     size_t dirty_lo = 0, dirty_hi = 0;

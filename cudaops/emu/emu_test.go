@@ -3,6 +3,7 @@ package emu
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -292,5 +293,82 @@ func TestCoverageCounts(t *testing.T) {
 	}
 	if !slices.Equal(passes, []string{"1/false", "3/true"}) {
 		t.Errorf("barrier passes/in loop %v, want [1/false 3/true]", passes)
+	}
+}
+
+// The emulator computes as the GPU does: __expf is ex2.approx of x·log2(e)
+// rounded to float (within an ulp of exp2 of that float, subnormal results
+// flushed to zero, within the documented 2 + ⌊1.173·|x|⌋ ulp of e^x), and
+// a·b + c is one fused multiply-add, in float and double.
+func TestArith(t *testing.T) {
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.5, 10.25, -10.25, 40, 80, 88.5, 89, -80, -87, -87.4, -88, -90, -104, -200, 200,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		xs = append(xs, float32(rng.Float64()*180-90))
+	}
+	n := len(xs)
+	// a·b + c with a = b = 1 + 2^-13, c = -1: 2^-12 + 2^-26 fused, 2^-12
+	// when a·b is rounded first.
+	a := slices.Clone(xs)
+	b, c := make([]float32, n), make([]float32, n)
+	a[0], b[0], c[0] = 1+0x1p-13, 1+0x1p-13, -1
+	xs[0] = a[0]
+	out := make([]float32, 2*n)
+	l := cudaops.Linear("emutest_arith", n, int64(n))
+	if err := Run(l, out, a, b, c); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out[n], float32(0x1p-12+0x1p-26); got != want {
+		t.Errorf("float a·b + c = %g, want %g (fused)", got, want)
+	}
+	ulp := func(x float32) float64 { return float64(math.Nextafter32(x, float32(math.Inf(1))) - x) }
+	worst := 0.0
+	for i, x := range xs {
+		got := out[i]
+		tt := x * float32(math.Log2E) // rounded to float, as mul.f32
+		model := float32(math.Exp2(float64(tt)))
+		if math.Abs(float64(model)) < 0x1p-126 {
+			model = 0
+		}
+		exact := math.Exp(float64(x))
+		switch {
+		case x != x:
+			if got == got {
+				t.Errorf("__expf(NaN) = %v", got)
+			}
+			continue
+		case exact < 0x1p-126:
+			if got != 0 {
+				t.Errorf("__expf(%g) = %g, want 0 (the subnormal result flushed)", x, got)
+			}
+			continue
+		case math.IsInf(float64(model), 1):
+			if !math.IsInf(float64(got), 1) {
+				t.Errorf("__expf(%g) = %g, want +Inf", x, got)
+			}
+			continue
+		}
+		if d := math.Abs(float64(got - model)); d > ulp(model) {
+			t.Errorf("__expf(%g) = %g, want exp2(%g) = %g within an ulp", x, got, tt, model)
+		}
+		bound := 2 + math.Floor(1.173*math.Abs(float64(x)))
+		e := math.Abs(float64(got)-exact) / ulp(float32(exact))
+		if e > bound {
+			t.Errorf("__expf(%g) = %g, %.1f ulp from e^x, documented at most %g", x, got, e, bound)
+		}
+		worst = max(worst, e)
+	}
+	if worst < 4 {
+		t.Errorf("__expf is at most %.1f ulp from e^x: the argument's rounding is not emulated", worst)
+	}
+
+	d := []float64{1 + 0x1p-30}
+	o := make([]float64, 1)
+	if err := Run(cudaops.Linear("emutest_arith64", 1, int64(1)), o, d, d, []float64{-1}); err != nil {
+		t.Fatal(err)
+	}
+	if want := 0x1p-29 + 0x1p-60; o[0] != want {
+		t.Errorf("double a·b + c = %g, want %g (fused)", o[0], want)
 	}
 }

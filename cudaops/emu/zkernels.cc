@@ -19,6 +19,7 @@
 //   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
+//   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
 //   testdata/broken.cu sha256:c957c301a6dd6627d81c5f6938ed10bbff5f42a8d2c052a4f762a7a3281fae1a
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 
@@ -37,6 +38,7 @@
 #include "../kernels/times.cu"
 #include "../kernels/transpose.cu"
 #include "../kernels/vecmul.cu"
+#include "testdata/arith.cu"
 #include "testdata/broken.cu"
 #include "testdata/emutest.cu"
 
@@ -351,6 +353,16 @@ void call_mulvec_bwd_a_f64(const uint64_t* w) {
     (void)w;
     mulvec_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
 }
+void call_emutest_arith(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_arith(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_emutest_arith64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_arith64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
 void call_emutest_broken(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -436,10 +448,12 @@ const gbemu::Kernel gbemu::table[] = {
     {"mulvec_bwd_v_f64", 10, call_mulvec_bwd_v_f64, 0, "dDDDDjjjjj"},
     {"mulvec_bwd_a_f32", 10, call_mulvec_bwd_a_f32, 0, "fFFFFjjjjj"},
     {"mulvec_bwd_a_f64", 10, call_mulvec_bwd_a_f64, 0, "dDDDDjjjjj"},
+    {"emutest_arith", 5, call_emutest_arith, 1, "fFFFj"},
+    {"emutest_arith64", 5, call_emutest_arith64, 1, "dDDDj"},
     {"emutest_broken", 4, call_emutest_broken, 1, "fFjj"},
     {"emutest_count", 3, call_emutest_count, 1, "ljj"},
     {"emutest_reduce_f64", 3, call_emutest_reduce_f64, 1, "dDj"},
     {"emutest_early", 3, call_emutest_early, 1, "ljx"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 66;
+const int gbemu::table_len = 68;
