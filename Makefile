@@ -65,7 +65,7 @@ cuda-build: cuda-toolkit cuda-modfile
 cuda-test: cuda-build
 	rm -rf build/gpu
 	mkdir -p build/gpu
-	$(GO) test -c $(CUDA_GO) -o build/gpu/ ./cudaops/... ./bandop ./align
+	$(GO) test -c $(CUDA_GO) -o build/gpu/ ./cudaops/... ./bandop ./align ./genmul
 	./scripts/cublas-stub.sh build/gpu/lib build/gpu/*.test
 	cp scripts/gpu-run.sh build/gpu/run.sh
 	if nvidia-smi -L >/dev/null 2>&1; then build/gpu/run.sh; \

@@ -56,7 +56,7 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 			constructorLaunch{ScanBackward(dt, Log, wrt, batch, 3, n, 1, 2), 7},
 		)
 	}
-	return ls
+	return append(ls, genmulConstructors(dt)...)
 }
 
 // ptxParams returns the PTX types of the parameters of every entry point of
