@@ -11,6 +11,7 @@
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
+//   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
 //   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0
@@ -30,6 +31,7 @@
 #include "../kernels/align_layout.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
+#include "../kernels/genmul.cu"
 #include "../kernels/mul.cu"
 #include "../kernels/plus.cu"
 #include "../kernels/scan.cu"
@@ -122,6 +124,186 @@ void call_gather_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     gather_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_logmatmul_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_logmatmul_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_maxmatmul_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_maxmatmul_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_prodmaxmatmul_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_prodmaxmatmul_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_logmatmul_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd_part_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_part_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]});
+}
+void call_logmatmul_bwd_part_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_part_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]});
+}
+void call_logmatmul_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd2_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_logmatmul_bwd2_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_logmatmul_bwd2_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_logmatmul_bwd2_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_logmatmul_bwd2_expect_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_expect_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd2_expect_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_expect_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd2_expect_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_expect_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_logmatmul_bwd2_expect_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    logmatmul_bwd2_expect_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_maxmatmul_bwd_select_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_select_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_maxmatmul_bwd_select_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_select_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_prodmaxmatmul_bwd_select_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_select_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_prodmaxmatmul_bwd_select_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_select_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_samplematmul_bwd_draw_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    samplematmul_bwd_draw_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_samplematmul_bwd_draw_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    samplematmul_bwd_draw_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_maxmatmul_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_maxmatmul_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_maxmatmul_bwd_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_maxmatmul_bwd_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    maxmatmul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_prodmaxmatmul_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_prodmaxmatmul_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_prodmaxmatmul_bwd_b_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_b_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_prodmaxmatmul_bwd_b_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    prodmaxmatmul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
 }
 void call_mul_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -402,6 +584,42 @@ const gbemu::Kernel gbemu::table[] = {
     {"gather_fwd_f64", 5, call_gather_fwd_f64, 0, "dDIDj"},
     {"gather_bwd_f32", 5, call_gather_bwd_f32, 0, "fFIIj"},
     {"gather_bwd_f64", 5, call_gather_bwd_f64, 0, "dDIIj"},
+    {"logmatmul_fwd_f32", 7, call_logmatmul_fwd_f32, 0, "fFFjjjj"},
+    {"logmatmul_fwd_f64", 7, call_logmatmul_fwd_f64, 0, "dDDjjjj"},
+    {"maxmatmul_fwd_f32", 7, call_maxmatmul_fwd_f32, 0, "fFFjjjj"},
+    {"maxmatmul_fwd_f64", 7, call_maxmatmul_fwd_f64, 0, "dDDjjjj"},
+    {"prodmaxmatmul_fwd_f32", 7, call_prodmaxmatmul_fwd_f32, 0, "fFFjjjj"},
+    {"prodmaxmatmul_fwd_f64", 7, call_prodmaxmatmul_fwd_f64, 0, "dDDjjjj"},
+    {"logmatmul_bwd_f32", 9, call_logmatmul_bwd_f32, 0, "fFFFFjjjj"},
+    {"logmatmul_bwd_f64", 9, call_logmatmul_bwd_f64, 0, "dDDDDjjjj"},
+    {"logmatmul_bwd_part_f32", 4, call_logmatmul_bwd_part_f32, 0, "fFjj"},
+    {"logmatmul_bwd_part_f64", 4, call_logmatmul_bwd_part_f64, 0, "dDjj"},
+    {"logmatmul_bwd_a_f32", 9, call_logmatmul_bwd_a_f32, 0, "fFFFFjjjj"},
+    {"logmatmul_bwd_a_f64", 9, call_logmatmul_bwd_a_f64, 0, "dDDDDjjjj"},
+    {"logmatmul_bwd_b_f32", 9, call_logmatmul_bwd_b_f32, 0, "fFFFFjjjj"},
+    {"logmatmul_bwd_b_f64", 9, call_logmatmul_bwd_b_f64, 0, "dDDDDjjjj"},
+    {"logmatmul_bwd2_a_f32", 10, call_logmatmul_bwd2_a_f32, 0, "fFFFFFjjjj"},
+    {"logmatmul_bwd2_a_f64", 10, call_logmatmul_bwd2_a_f64, 0, "dDDDDDjjjj"},
+    {"logmatmul_bwd2_b_f32", 10, call_logmatmul_bwd2_b_f32, 0, "fFFFFFjjjj"},
+    {"logmatmul_bwd2_b_f64", 10, call_logmatmul_bwd2_b_f64, 0, "dDDDDDjjjj"},
+    {"logmatmul_bwd2_expect_a_f32", 9, call_logmatmul_bwd2_expect_a_f32, 0, "fFFFFjjjj"},
+    {"logmatmul_bwd2_expect_a_f64", 9, call_logmatmul_bwd2_expect_a_f64, 0, "dDDDDjjjj"},
+    {"logmatmul_bwd2_expect_b_f32", 9, call_logmatmul_bwd2_expect_b_f32, 0, "fFFFFjjjj"},
+    {"logmatmul_bwd2_expect_b_f64", 9, call_logmatmul_bwd2_expect_b_f64, 0, "dDDDDjjjj"},
+    {"maxmatmul_bwd_select_f32", 8, call_maxmatmul_bwd_select_f32, 0, "iFFFjjjj"},
+    {"maxmatmul_bwd_select_f64", 8, call_maxmatmul_bwd_select_f64, 0, "iDDDjjjj"},
+    {"prodmaxmatmul_bwd_select_f32", 8, call_prodmaxmatmul_bwd_select_f32, 0, "iFFFjjjj"},
+    {"prodmaxmatmul_bwd_select_f64", 8, call_prodmaxmatmul_bwd_select_f64, 0, "iDDDjjjj"},
+    {"samplematmul_bwd_draw_f32", 9, call_samplematmul_bwd_draw_f32, 0, "iFFFjjjjj"},
+    {"samplematmul_bwd_draw_f64", 9, call_samplematmul_bwd_draw_f64, 0, "iDDDjjjjj"},
+    {"maxmatmul_bwd_a_f32", 9, call_maxmatmul_bwd_a_f32, 0, "fFFIFjjjj"},
+    {"maxmatmul_bwd_a_f64", 9, call_maxmatmul_bwd_a_f64, 0, "dDDIDjjjj"},
+    {"maxmatmul_bwd_b_f32", 9, call_maxmatmul_bwd_b_f32, 0, "fFFIFjjjj"},
+    {"maxmatmul_bwd_b_f64", 9, call_maxmatmul_bwd_b_f64, 0, "dDDIDjjjj"},
+    {"prodmaxmatmul_bwd_a_f32", 9, call_prodmaxmatmul_bwd_a_f32, 0, "fFFIFjjjj"},
+    {"prodmaxmatmul_bwd_a_f64", 9, call_prodmaxmatmul_bwd_a_f64, 0, "dDDIDjjjj"},
+    {"prodmaxmatmul_bwd_b_f32", 9, call_prodmaxmatmul_bwd_b_f32, 0, "fFFIFjjjj"},
+    {"prodmaxmatmul_bwd_b_f64", 9, call_prodmaxmatmul_bwd_b_f64, 0, "dDDIDjjjj"},
     {"mul_fwd_f32", 10, call_mul_fwd_f32, 0, "fFFjjjjjjj"},
     {"mul_fwd_f64", 10, call_mul_fwd_f64, 0, "dDDjjjjjjj"},
     {"mul_bwd_a_f32", 12, call_mul_bwd_a_f32, 0, "fFFFFjjjjjjj"},
@@ -456,4 +674,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1, "ljx"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 68;
+const int gbemu::table_len = 104;

@@ -7,6 +7,7 @@
 #include "align_layout.cu"
 #include "dense.cu"
 #include "gather.cu"
+#include "genmul.cu"
 #include "mul.cu"
 #include "plus.cu"
 #include "scan.cu"
