@@ -9,9 +9,17 @@ demo:
 	$(GO) run ./examples/alignment -out $(OUT)/alignment
 	$(GO) run ./examples/train
 
+# test also checks the kernels' coverage: every emulated launch of the
+# suite counts its loops' trips and barriers' passes into build/emucov, and
+# TestKernelCoverage then requires two of each for every kernel (its
+# report: build/emucov/report.txt).
+EMUCOV = $(CURDIR)/build/emucov
+
 test:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	rm -rf $(EMUCOV)
+	GBEMU_COVERAGE=$(EMUCOV) $(GO) test -count=1 ./...
+	GBEMU_COVERAGE_CHECK=$(EMUCOV) $(GO) test -count=1 -run '^TestKernelCoverage$$' ./cudaops/emu
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bandop

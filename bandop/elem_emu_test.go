@@ -262,38 +262,45 @@ func ewFills(fills []float64) []float64 {
 // each thread's index divisions over several elements. All runs must agree
 // bit for bit.
 func TestEmuOneBlock(t *testing.T) {
+	t.Run("f64", func(t *testing.T) { testEmuOneBlock[float64](t) })
+	t.Run("f32", func(t *testing.T) { testEmuOneBlock[float32](t) })
+}
+
+func testEmuOneBlock[T float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(91, 92))
 	const batch, n = 3, 40
-	la := ewLayout[float64](batch, n, 5, 3, math.Inf(-1))
-	lb := ewLayout[float64](batch, n, 2, 7, math.Inf(-1))
+	la := ewLayout[T](batch, n, 5, 3, math.Inf(-1))
+	lb := ewLayout[T](batch, n, 2, 7, math.Inf(-1))
 	lc := plusResult(la, lb, Log)
-	a, b := ewBanded[float64](rng, Log, la), ewBanded[float64](rng, Log, lb)
-	c, dc := ewBanded[float64](rng, Log, lc), ewGrad[float64](rng, lc)
-	r, dr := []float64{0.5, -1, 2}, []float64{1, 0.5, 2}
-	d := ewBanded[float64](rng, Real, ewLayout[float64](batch, n, n-1, 0, 0)) // (batch, n, n)
-	f64 := cudaops.Float64
+	a, b := ewBanded[T](rng, Log, la), ewBanded[T](rng, Log, lb)
+	c, dc := ewBanded[T](rng, Log, lc), ewGrad[T](rng, lc)
+	r, dr := []T{0.5, -1, 2}, []T{1, 0.5, 2}
+	d := ewBanded[T](rng, Real, ewLayout[T](batch, n, n-1, 0, 0)) // (batch, n, n)
+	dt := ewDtype[T]()
 	cases := []struct {
 		l   cudaops.Launch
 		out int
-		ins [][]float64
+		ins [][]T
 	}{
-		{cudaops.PlusForward(f64, cudaops.Log, batch, n, 5, 3, 2, 7), len(c), [][]float64{a, b}},
-		{cudaops.PlusBackward(f64, cudaops.Log, 1, batch, n, 5, 3, 2, 7), len(b), [][]float64{a, b, c, dc}},
-		{cudaops.TimesForward(f64, cudaops.Max, batch, n, 5, 3, 2, 7), batch * n * 6, [][]float64{a, b}},
-		{cudaops.TimesBackward(f64, cudaops.Real, 0, batch, n, 5, 3, 2, 7), len(a), [][]float64{a, b, c, dc}},
-		{cudaops.SumForward(f64, cudaops.Log, batch, n, 5, 3), batch, [][]float64{a}},
-		{cudaops.SumBackward(f64, cudaops.Max, batch, n, 5, 3), len(a), [][]float64{a, r, dr}},
-		{cudaops.FromDenseForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{d}},
-		{cudaops.ToDenseForward(f64, batch, n, 5, 3, 0), len(d), [][]float64{a}},
-		{cudaops.TransposeForward(f64, batch, n, 5, 3, 0), len(a), [][]float64{a}},
-		{cudaops.TransposeForward(f64, batch, n, 2, 1, 0), batch * n * 4, [][]float64{a[:batch*n*4]}}, // narrow: one thread a slot
-		{cudaops.RowShiftForward(f64, batch, n, 5, 3, 2, 0), len(a), [][]float64{a}},
+		{cudaops.PlusForward(dt, cudaops.Log, batch, n, 5, 3, 2, 7), len(c), [][]T{a, b}},
+		{cudaops.PlusBackward(dt, cudaops.Log, 0, batch, n, 5, 3, 2, 7), len(a), [][]T{a, b, c, dc}},
+		{cudaops.PlusBackward(dt, cudaops.Log, 1, batch, n, 5, 3, 2, 7), len(b), [][]T{a, b, c, dc}},
+		{cudaops.TimesForward(dt, cudaops.Max, batch, n, 5, 3, 2, 7), batch * n * 6, [][]T{a, b}},
+		{cudaops.TimesBackward(dt, cudaops.Real, 0, batch, n, 5, 3, 2, 7), len(a), [][]T{a, b, c, dc}},
+		{cudaops.TimesBackward(dt, cudaops.Log, 1, batch, n, 5, 3, 2, 7), len(b), [][]T{a, b, c, dc}},
+		{cudaops.SumForward(dt, cudaops.Log, batch, n, 5, 3), batch, [][]T{a}},
+		{cudaops.SumBackward(dt, cudaops.Max, batch, n, 5, 3), len(a), [][]T{a, r, dr}},
+		{cudaops.FromDenseForward(dt, batch, n, 5, 3, 0), len(a), [][]T{d}},
+		{cudaops.ToDenseForward(dt, batch, n, 5, 3, 0), len(d), [][]T{a}},
+		{cudaops.TransposeForward(dt, batch, n, 5, 3, 0), len(a), [][]T{a}},
+		{cudaops.TransposeForward(dt, batch, n, 2, 1, 0), batch * n * 4, [][]T{a[:batch*n*4]}}, // narrow: one thread a slot
+		{cudaops.RowShiftForward(dt, batch, n, 5, 3, 2, 0), len(a), [][]T{a}},
 	}
 	for _, cs := range cases {
 		if cs.l.Grid[0] < 2 {
 			t.Fatalf("%s: the constructor's grid %v has one block: the case tests nothing", cs.l.Kernel, cs.l.Grid)
 		}
-		want := make([]float64, cs.out)
+		want := make([]T, cs.out)
 		ewRun(t, cs.l, want, cs.ins...)
 		// One block walks every element; two and three walk with strides
 		// (512, 768) past a whole matrix (360 slots), which moves the row
@@ -301,7 +308,7 @@ func TestEmuOneBlock(t *testing.T) {
 		for _, blocks := range []uint{1, 2, 3} {
 			few := cs.l
 			few.Grid = [3]uint{blocks, 1, 1}
-			got := make([]float64, cs.out)
+			got := make([]T, cs.out)
 			ewRun(t, few, got, cs.ins...)
 			if err := ewCompare(got, want, 0); err != nil {
 				t.Errorf("%s with %d blocks: %v", cs.l.Kernel, blocks, err)

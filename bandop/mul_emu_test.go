@@ -132,7 +132,9 @@ func mxCompare[T float](s Semiring, got, want []T, terms int, scale []T) error {
 // mxMulShapes are (batch, n, la, ua, lb, ub): n = 1, zero bands, negative
 // limits, asymmetric bands, bands wider than n, batch > 1, and shapes that
 // span several row tiles (16 rows), slot tiles (64 slots) and staging steps
-// (16 or 32 slots of A).
+// (16 slots of A for double, 32 for float: the last shape takes two in
+// float, so that the staging loop and its reuse barrier run twice there
+// too).
 var mxMulShapes = [][6]int{
 	{1, 1, 0, 0, 0, 0},
 	{2, 1, 1, 2, 0, 1},
@@ -144,6 +146,7 @@ var mxMulShapes = [][6]int{
 	{1, 4, 6, 7, 5, 2},
 	{2, 19, 20, 14, 9, 25},
 	{1, 21, -3, 19, 2, 1},
+	{1, 40, 40, 30, 3, 3}, // 39 slots of A for the first tile: two float staging steps
 }
 
 func TestMulEmu(t *testing.T) {

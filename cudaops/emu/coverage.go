@@ -65,11 +65,8 @@ var cov struct {
 // succeeded). The caller holds launchMu.
 func coverLaunch(l cudaops.Launch) {
 	n := int(C.gbemu_site_count())
-	if n == 0 {
-		return
-	}
-	counts := make([]C.uint, n)
-	inLoop := make([]C.int, n)
+	counts := make([]C.uint, n+1)
+	inLoop := make([]C.int, n+1)
 	C.gbemu_coverage((*C.uint)(unsafe.Pointer(&counts[0])), (*C.int)(unsafe.Pointer(&inLoop[0])))
 	cov.mu.Lock()
 	defer cov.mu.Unlock()
@@ -77,11 +74,12 @@ func coverLaunch(l cudaops.Launch) {
 		cov.byKernel = map[string]map[string]*SiteCount{}
 	}
 	m := cov.byKernel[l.Kernel]
-	if m == nil {
+	improved := false
+	if m == nil { // the kernel's first launch: it counts even with no loop
 		m = map[string]*SiteCount{}
 		cov.byKernel[l.Kernel] = m
+		improved = true
 	}
-	improved := false
 	for s := 0; s < n; s++ {
 		c := int(counts[s])
 		barrier := C.gbemu_site_kind(C.int(s)) == 1
@@ -136,6 +134,7 @@ func writeCoverage(kernel string, m map[string]*SiteCount) {
 	for _, s := range m {
 		sites = append(sites, *s)
 	}
+	sortSites(sites)
 	data, err := json.Marshal(map[string][]SiteCount{kernel: sites})
 	if err != nil {
 		return
@@ -153,6 +152,7 @@ func Coverage() map[string][]SiteCount {
 	defer cov.mu.Unlock()
 	out := map[string][]SiteCount{}
 	for k, m := range cov.byKernel {
+		out[k] = []SiteCount{}
 		for _, s := range m {
 			out[k] = append(out[k], *s)
 		}
@@ -206,6 +206,7 @@ func ReadCoverage(dir string) (map[string][]SiteCount, error) {
 	}
 	out := map[string][]SiteCount{}
 	for k, m := range best {
+		out[k] = []SiteCount{} // launched, if with no loop
 		for _, s := range m {
 			out[k] = append(out[k], s)
 		}

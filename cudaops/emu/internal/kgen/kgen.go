@@ -219,3 +219,71 @@ func Generate(dir string) (map[string][]byte, []Kernel, error) {
 	}
 	return map[string][]byte{TableFile: tab.Bytes(), UnitFile: unit.Bytes()}, kernels, nil
 }
+
+// Site is a loop (`for`) or a barrier (__syncthreads) of a kernel source,
+// where the emulator's coverage counts trips or passes (emu.SiteCount).
+type Site struct {
+	File    string // relative to the emulator's directory, as the kernel unit includes it
+	Line    int
+	Barrier bool
+}
+
+// siteRE finds a loop or a barrier in a line with its comments removed.
+var siteRE = regexp.MustCompile(`\bfor\s*\(|\b__syncthreads\s*\(`)
+
+// Sites returns the loops and barriers of the kernel sources
+// (kernels/*.cu and *.cuh, not the generated unit nor testdata), in file
+// and line order: every one of them must be exercised (coverage.go).
+func Sites(dir string) ([]Site, error) {
+	srcs, err := sources(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Site
+	for _, s := range srcs {
+		if s.testOnly {
+			continue
+		}
+		inComment := false
+		for i, line := range strings.Split(string(s.text), "\n") {
+			code := stripComments(line, &inComment)
+			for _, m := range siteRE.FindAllString(code, -1) {
+				out = append(out, Site{File: s.path, Line: i + 1, Barrier: strings.HasPrefix(m, "__syncthreads")})
+			}
+		}
+	}
+	return out, nil
+}
+
+// stripComments removes // and /* */ comments (and string literals) from
+// one line; inComment carries an open /* from line to line.
+func stripComments(line string, inComment *bool) string {
+	var b strings.Builder
+	for i := 0; i < len(line); i++ {
+		switch {
+		case *inComment:
+			if strings.HasPrefix(line[i:], "*/") {
+				*inComment = false
+				i++
+			}
+		case strings.HasPrefix(line[i:], "//"):
+			return b.String()
+		case strings.HasPrefix(line[i:], "/*"):
+			*inComment = true
+			i++
+		case line[i] == '"':
+			j := i + 1
+			for j < len(line) && line[j] != '"' {
+				if line[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+			b.WriteString(`""`)
+		default:
+			b.WriteByte(line[i])
+		}
+	}
+	return b.String()
+}
