@@ -21,6 +21,45 @@ test:
 	GBEMU_COVERAGE=$(EMUCOV) $(GO) test -count=1 ./...
 	GBEMU_COVERAGE_CHECK=$(EMUCOV) $(GO) test -count=1 -run '^TestKernelCoverage$$' ./cudaops/emu
 
+# sanitize runs the emulation tests under AddressSanitizer and
+# UndefinedBehaviorSanitizer (go test -asan; cudaops/emu/checks_asan.go adds
+# UBSan), then replays every launch they make under ThreadSanitizer
+# (cudaops/emu/tsan/replay.cc, built here with -fsanitize=thread around the
+# emulator): a race between threads of a block with no barrier between
+# them, or between blocks, fails it. The replay first proves it sees a
+# barrier-less read (emutest_broken) and no race in the same kernel with
+# its barrier. CI runs it after make test. Needs g++ with libasan, libubsan
+# and libtsan (Debian's g++ has them; installed when missing).
+SANITIZE_PKGS = ./cudaops/emu ./bandop ./align ./genmul
+SANITIZE_RUN = Emu|Geometry|Checks|Reduce|Early|RunErrors|Arith|Sanitizers
+TSAN = build/tsan
+CXX ?= g++
+# ThreadSanitizer needs a low-entropy address layout on some kernels.
+NOASLR = $(shell setarch $$(uname -m) -R true 2>/dev/null && echo setarch $$(uname -m) -R)
+
+.PHONY: sanitize sanitize-asan sanitize-tsan
+
+sanitize: sanitize-asan sanitize-tsan
+
+sanitize-asan:
+	command -v g++ >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends g++; }
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(GO) test -asan -count=1 -run '$(SANITIZE_RUN)' $(SANITIZE_PKGS)
+
+sanitize-tsan:
+	command -v g++ >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends g++; }
+	mkdir -p $(TSAN)
+	$(CXX) -std=c++17 -O1 -g -fsanitize=thread -DGBEMU_TSAN -o $(TSAN)/replay cudaops/emu/emu.cc \
+		cudaops/emu/emu_check.cc cudaops/emu/zkernels.cc cudaops/emu/tsan/replay.cc -lpthread
+	$(NOASLR) $(TSAN)/replay -selftest 0
+	if $(NOASLR) $(TSAN)/replay -selftest 11 2>$(TSAN)/selftest.log; then \
+		echo "sanitize: the replay missed the race of emutest_broken without its barrier"; exit 1; fi
+	grep -q 'SUMMARY: ThreadSanitizer: data race .*broken.cu:.* in emutest_broken' $(TSAN)/selftest.log || \
+		{ cat $(TSAN)/selftest.log; exit 1; }
+	rm -rf $(TSAN)/launches
+	GBEMU_RECORD=$(CURDIR)/$(TSAN)/launches GBEMU_RECORD_KERNELS='^[^e]' \
+		$(GO) test -count=1 -run 'Emu|Geometry' ./bandop ./align ./genmul ./cudaops/emu
+	$(NOASLR) $(TSAN)/replay $(TSAN)/launches
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bandop
 

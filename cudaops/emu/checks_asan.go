@@ -3,11 +3,12 @@
 package emu
 
 // Under go test -asan (make sanitize) AddressSanitizer instruments the
-// kernels (go adds -fsanitize=address) and UndefinedBehaviorSanitizer
+// kernels (go test -asan adds -fsanitize=address to the C flags only: the
+// C++ flags here say it again) and UndefinedBehaviorSanitizer
 // checks them too (among others the bounds of static __shared__ arrays,
 // which AddressSanitizer gives no redzones inside templates); the
 // emulator's own access checks are off (emu_rt.h).
 
-// #cgo CXXFLAGS: -fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+// #cgo CXXFLAGS: -fsanitize=address,undefined -fno-omit-frame-pointer
 // #cgo LDFLAGS: -fsanitize=undefined
 import "C"

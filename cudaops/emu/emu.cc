@@ -112,7 +112,7 @@ gbemu_fiber_start:
     .popsection
 )");
 
-inline void ctx_switch(Context* from, Context* to) { gbemu_switch(&from->sp, to->sp); }
+GBEMU_NOSAN_INLINE void ctx_switch(Context* from, Context* to) { gbemu_switch(&from->sp, to->sp); }
 
 // ctx_make readies c to run fiber_entry(arg) on the stack [stack, stack+size).
 void ctx_make(Context* c, unsigned char* stack, size_t size, void* arg) {
@@ -137,7 +137,7 @@ void ctx_make(Context* c, unsigned char* stack, size_t size, void* arg) {
 
 #else
 
-inline void ctx_switch(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
+GBEMU_NOSAN_INLINE void ctx_switch(Context* from, Context* to) { swapcontext(&from->uc, &to->uc); }
 
 void fiber_start_uc(unsigned hi, unsigned lo) {
     fiber_entry(reinterpret_cast<void*>(static_cast<uintptr_t>((static_cast<uint64_t>(hi) << 32) | lo)));
@@ -171,23 +171,20 @@ std::atomic<int> site_count{0};
 // The worker of the OS thread running a block.
 thread_local Worker* current_worker = nullptr;
 
-// switch_in runs fiber f of w until it waits at a barrier or returns.
-inline void switch_in(Worker* w, Fiber* f) {
-#if defined(GBEMU_TSAN)
-    // The scheduler's own bookkeeping (threadIdx, the fiber pointers) is
-    // not the kernel's: ThreadSanitizer ignores it.
-    __tsan_ignore_thread_begin();
-#endif
+// switch_in runs fiber f of w until it waits at a barrier or returns. It is
+// not instrumented: the scheduler's bookkeeping around a switch (threadIdx,
+// the fiber's saved stack pointer) is no access of the kernel's, and under
+// ThreadSanitizer it must not count as one of the fiber's.
+GBEMU_NOSAN void switch_in(Worker* w, Fiber* f) {
     threadIdx = f->tid;
     w->current = f;
 #if !defined(GBEMU_TSAN)
     gbemu::fiber_count = &f->count;
 #endif
+    gbemu::checking = GBEMU_CHECKS ? w : nullptr;
 #if defined(GBEMU_TSAN)
-    __tsan_ignore_thread_end();
     __tsan_switch_to_fiber(f->tsan, __tsan_switch_to_fiber_no_sync);
 #endif
-    gbemu::checking = GBEMU_CHECKS ? w : nullptr;
     ctx_switch(&w->sched, &f->ctx);
     gbemu::checking = nullptr;
     gbemu::fiber_count = nullptr;
@@ -203,10 +200,10 @@ GBEMU_NOSAN void fiber_entry(void* arg) {
 #endif
     w->job->kernel->call(w->job->words);
     f->exited = true;
+    gbemu::checking = nullptr;
 #if defined(GBEMU_TSAN)
     __tsan_switch_to_fiber(w->tsan_sched, 0);
 #endif
-    gbemu::checking = nullptr;
     ctx_switch(&f->ctx, &w->sched);
     std::abort(); // an exited fiber is never resumed
 }
@@ -540,12 +537,12 @@ GBEMU_NOSAN void sync(int id) {
     f->wait_depth = f->count.depth;
     // A barrier inside a loop counts as one of its sites' trips only
     // through the loop; its passes are counted by the scheduler.
+    checking = nullptr;
 #if defined(GBEMU_TSAN)
     void* bar = &w->tsan_bar[w->round & 1];
     __tsan_release(bar);
     __tsan_switch_to_fiber(w->tsan_sched, __tsan_switch_to_fiber_no_sync);
 #endif
-    checking = nullptr;
     ctx_switch(&f->ctx, &w->sched);
 #if defined(GBEMU_TSAN)
     __tsan_acquire(bar);

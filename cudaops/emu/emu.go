@@ -249,6 +249,13 @@ func Run(l cudaops.Launch, bufs ...any) error {
 	defer C.free(unsafe.Pointer(msg))
 	pc := (*C.uintptr_t)(C.calloc(1, 8))
 	defer C.free(unsafe.Pointer(pc))
+	if recording() {
+		recs := make([]recBuf, len(bs))
+		for i, b := range bs {
+			recs[i] = recBuf{unsafe.Slice((*byte)(b.data), b.bytes), b.elem, b.output}
+		}
+		record(l, args, recs)
+	}
 	launchMu.Lock()
 	rc := C.gbemu_launch(C.int(k.index), &cw[0], &cb[0], C.int(nptr),
 		C.uint(l.Grid[0]), C.uint(l.Grid[1]), C.uint(l.Grid[2]),

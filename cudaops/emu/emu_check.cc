@@ -39,7 +39,6 @@ namespace gbemu {
 
 namespace {
 
-#define GBEMU_HOT __attribute__((no_sanitize_thread, always_inline)) inline
 
 struct TlsFind {
     uintptr_t anchor, lo, hi;
@@ -199,7 +198,7 @@ GBEMU_NOSAN void on_static(Worker* w, uintptr_t a, size_t n, bool store, uintptr
 // access checks one load or store. The slow paths run with checking
 // cleared, so that what they call (fail, which is instrumented) is not
 // checked in turn.
-GBEMU_HOT void access(uintptr_t a, size_t n, bool store, uintptr_t pc) {
+GBEMU_NOSAN_INLINE void access(uintptr_t a, size_t n, bool store, uintptr_t pc) {
     Worker* w = checking;
     if (w == nullptr) return;
     if (a - reinterpret_cast<uintptr_t>(w->arena) < w->arena_len) return; // a fiber's stack

@@ -43,6 +43,7 @@
 // instrumentation (the checks themselves, and what runs on a fiber's stack
 // around a context switch).
 #define GBEMU_NOSAN __attribute__((no_sanitize_thread, noinline))
+#define GBEMU_NOSAN_INLINE __attribute__((no_sanitize_thread, always_inline)) inline
 
 namespace gbemu {
 

@@ -222,6 +222,12 @@ func TestChecks(t *testing.T) {
 		if c.checked && !Checked() {
 			continue
 		}
+		if c.what == 8 && !Checked() {
+			// Under go test -asan the buffer has no guard bytes, and
+			// AddressSanitizer aborts the process at the memset, as it
+			// should.
+			continue
+		}
 		err := launch(c.what, c.shared)
 		for _, want := range c.want {
 			if err == nil || !strings.Contains(err.Error(), want) {

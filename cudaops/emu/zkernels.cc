@@ -21,7 +21,7 @@
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
-//   testdata/broken.cu sha256:c957c301a6dd6627d81c5f6938ed10bbff5f42a8d2c052a4f762a7a3281fae1a
+//   testdata/broken.cu sha256:a594bf2f1a877ee659b71159202542b3231660276d9258788379349593230552
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
 
 #define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation

@@ -21,6 +21,7 @@ enum {
     BROKEN_DIVERGENT = 10,       // odd and even threads wait at different barriers
     BROKEN_NO_BARRIER = 11,      // reads the previous thread's shared slot with no barrier between
     BROKEN_WRITE_PAST_FAR = 12,  // out[n + 3]
+    BROKEN_STATIC_PAST = 13,     // writes past a static __shared__ array (only under -asan: UBSan's bounds check)
 };
 
 // emutest_broken: out[t] = 2·in[t] (+ a neighbour's value through shared
@@ -49,6 +50,7 @@ extern "C" __global__ void emutest_broken(float* out, const float* in, long long
     if (what == BROKEN_SHARED_UNWRITTEN && x == 0) extra = sh[blockDim.x];
     if (what == BROKEN_SHARED_PAST && x == 0) sh[blockDim.x] = 1.0f;
     if (what == BROKEN_STATIC_UNWRITTEN && x == 0) extra = st[63];
+    if (what == BROKEN_STATIC_PAST && x == 0) st[x + 64] = 1.0f;
     if (what == BROKEN_DIVERGENT) {
         if (x % 2 == 0) {
             __syncthreads();
