@@ -66,7 +66,9 @@ func bandTerms(batch, n, l, u int) int {
 //     the fastest of three runs;
 //   - x-bandop: the ratio of the two (target ≤ 1.2);
 //   - x-1cpu: the one-core time over the two-core time, the fastest of each
-//     from two pairs of runs alternating GOMAXPROCS 1 and 2 (target ≥ 1.8);
+//     from three pairs of runs alternating GOMAXPROCS 1 and 2 (target ≥ 1.8;
+//     other work on the machine slows single runs, and alternating spreads
+//     it over both sides);
 //   - bwd-ns/term: LogMatMulGrad per inner term and gradient on two cores
 //     (a forward and the gradients with respect to A and B), for the record.
 func BenchmarkLogMatMulCPU(b *testing.B) {
@@ -101,7 +103,7 @@ func BenchmarkLogMatMulCPU(b *testing.B) {
 	}) * 1e9 / float64(bandTerms(8, 1024, 16, 16))
 
 	best := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
-	for range 2 {
+	for range 3 {
 		for _, p := range []int{1, 2} {
 			runtime.GOMAXPROCS(p)
 			best[p] = min(best[p], bestOf(1, run))
