@@ -103,4 +103,3 @@ func (op *routeOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preallo
 	want[2].Dtype = tensor.Int32
 	return cudaDo(op.p.String()+"Grad", extern, dev, prealloc, d.dt, out, l, want, inputs)
 }
-
