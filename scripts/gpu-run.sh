@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the cuda-tagged test binaries that `make cuda-test` put beside this
 # script, on a machine with an NVIDIA GPU and driver. lib/ holds the cuBLAS 11
-# stand-in (scripts/cublas-stub.sh) that Gorgonia's cuda build links.
+# stand-in (scripts/cublas-stub.sh) that Gorgonia's cuda build links. Each
+# binary's TestCUDA* tests run plainly, then under compute-sanitizer's
+# memcheck, racecheck, synccheck and initcheck, then its BenchmarkCUDA*.
 # Usage: run.sh [OUTDIR]   (logs go to OUTDIR, default: this folder)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,10 +27,14 @@ for t in "$here"/*.test; do
 	n=$(basename "$t" .test)
 	step "$n" "$t" -test.count=1 -test.v -test.run '^TestCUDA'
 	if [ -n "$san" ]; then
-		step "$n-memcheck" "$san" --tool memcheck --error-exitcode 3 "$t" -test.count=1 -test.run '^TestCUDA'
+		for tool in memcheck racecheck synccheck initcheck; do
+			step "$n-$tool" "$san" --tool "$tool" --error-exitcode 3 "$t" -test.count=1 -test.run '^TestCUDA'
+		done
 	fi
 	if "$t" -test.list '^BenchmarkCUDA' | grep -q .; then
-		step "$n-bench" "$t" -test.run '^$' -test.bench '^BenchmarkCUDA' -test.benchtime 20x
+		# Three runs: the alignment benchmark alone is 128 alignments of
+		# 900×900 forward and backward, and device time is short.
+		step "$n-bench" "$t" -test.run '^$' -test.bench '^BenchmarkCUDA' -test.benchtime 3x
 	fi
 done
 exit $rc
