@@ -124,8 +124,8 @@ func newEmuOut[T emuFloat](size int) emuOut[T] {
 	return o
 }
 
-func (o emuOut[T]) ptr() []T            { return o.data() }
-func (o emuOut[T]) data() []T           { return o.buf[emuGuard : len(o.buf)-emuGuard] }
+func (o emuOut[T]) ptr() []T  { return o.data() }
+func (o emuOut[T]) data() []T { return o.buf[emuGuard : len(o.buf)-emuGuard] }
 
 // check fails t when the kernel wrote outside the buffer or left an
 // element of it unwritten.
