@@ -64,15 +64,9 @@ type tentry struct{ t, at, src int32 }
 const tile = 16
 
 func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
-	if err := m.check(op); err != nil {
+	batch, n, mm, err := m.checkShape(op, shape)
+	if err != nil {
 		return nil, err
-	}
-	if shape.Dims() != 4 || shape[3] != 3 {
-		return nil, errorf(op, "potentials have shape %v, want (batch, N, M, 3)", shape)
-	}
-	batch, n, mm := shape[0], shape[1], shape[2]
-	if batch < 1 || n < 1 || mm < 1 {
-		return nil, errorf(op, "potentials have shape %v, want batch, N and M at least 1", shape)
 	}
 	g := &grid{m: m, batch: batch, n: n, mm: mm, omin: -(n - 1), offs: n + mm - 1, slots: 1, lower: 1, upper: 1, steps: n + mm - 1}
 	if m.Mode == Local {

@@ -138,11 +138,8 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	if dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
 	}
-	if err := m.check(op); err != nil {
+	if _, _, _, err := m.checkShape(op, shape); err != nil {
 		return nil, err
-	}
-	if shape.Dims() != 4 || shape[3] != 3 || shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
-		return nil, errorf(op, "potentials have shape %v, want (batch, N, M, 3) with batch, N and M at least 1", shape)
 	}
 	pr = &Program{m: m, shape: shape.Clone(), dt: dt}
 	if pr.lenX, err = lengths(op, "lenX", lenX, shape[0], shape[1]); err != nil {

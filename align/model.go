@@ -40,6 +40,7 @@ import (
 	"fmt"
 
 	"github.com/genband/genband/bandop"
+	"gorgonia.org/tensor"
 )
 
 // The channels of the last dimension of the potentials.
@@ -145,6 +146,21 @@ func (m Model) check(op string) error {
 		return errorf(op, "negative MaxGap %d", m.MaxGap)
 	}
 	return nil
+}
+
+// checkShape checks the model and the shape of the potentials, (batch, N,
+// M, 3) with batch, N and M at least 1, and returns batch, N and M.
+func (m Model) checkShape(op string, shape tensor.Shape) (batch, n, mm int, err error) {
+	if err := m.check(op); err != nil {
+		return 0, 0, 0, err
+	}
+	if shape.Dims() != 4 || shape[3] != 3 {
+		return 0, 0, 0, errorf(op, "potentials have shape %v, want (batch, N, M, 3)", shape)
+	}
+	if shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
+		return 0, 0, 0, errorf(op, "potentials have shape %v, want batch, N and M at least 1", shape)
+	}
+	return shape[0], shape[1], shape[2], nil
 }
 
 func (m Model) String() string {

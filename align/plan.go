@@ -46,18 +46,11 @@ const (
 )
 
 func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, error) {
-	if err := m.check(op); err != nil {
+	batch, n, mm, err := m.checkShape(op, shape)
+	if err != nil {
 		return nil, err
 	}
-	if shape.Dims() != 4 || shape[3] != 3 {
-		return nil, errorf(op, "potentials have shape %v, want (batch, N, M, 3)", shape)
-	}
-	batch, n, mm := shape[0], shape[1], shape[2]
-	if batch < 1 || n < 1 || mm < 1 {
-		return nil, errorf(op, "potentials have shape %v, want batch, N and M at least 1", shape)
-	}
 	p := &plan{m: m, batch: batch, n: n, mm: mm}
-	var err error
 	if p.lenX, err = lengths(op, "lenX", lenX, batch, n); err != nil {
 		return nil, err
 	}
