@@ -1,6 +1,7 @@
 package align
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -305,5 +306,69 @@ func TestMarginalsConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestLengthsErrors checks that bad input to the run-time lengths API
+// gives an error naming the problem, never a panic.
+func TestLengthsErrors(t *testing.T) {
+	m := Model{Semiring: Log}
+	g := gorgonia.NewGraph()
+	th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 3, 4, 3), gorgonia.WithName("theta"))
+	th3 := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(2, 3, 4), gorgonia.WithName("theta3"))
+	good := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(2, 2), gorgonia.WithName("lengths"))
+	wrongDt := gorgonia.NewTensor(g, tensor.Float64, 2, gorgonia.WithShape(2, 2), gorgonia.WithName("lf"))
+	wrongShape := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(3, 2), gorgonia.WithName("l3"))
+	cases := []struct {
+		m       Model
+		th, len *gorgonia.Node
+		want    string
+	}{
+		{m, nil, good, "nil"},
+		{m, th, nil, "nil"},
+		{m, th3, good, "want (batch, N, M, 3)"},
+		{m, th, wrongDt, "dtype float64"},
+		{m, th, wrongShape, "(2, 2)"},
+		{Model{Semiring: Log, Strategy: LogDepth}, th, good, "LogDepth"},
+		{Model{Semiring: Log, MaxGap: -1}, th, good, "MaxGap"},
+	}
+	for _, c := range cases {
+		_, err := c.m.LogPartitionLengths(c.th, c.len)
+		var ae *Error
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LogPartitionLengths: error %v, want an *align.Error mentioning %q", err, c.want)
+		}
+	}
+	if _, err := Lengths([]int{1, 2}, []int{1}); err == nil {
+		t.Error("Lengths of unequal slices gave no error")
+	}
+	pr, err := m.Compile(tensor.Shape{2, 3, 4, 3}, tensor.Float64, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theta := randomProblem(rand.New(rand.NewPCG(1, 1)), 2, 3, 4, false).tensor(tensor.Float64)
+	for _, l := range []struct {
+		x, y []int
+		want string
+	}{
+		{[]int{1}, nil, "1 lengths for batch 2"},
+		{[]int{0, 1}, nil, "lenX[0] = 0"},
+		{nil, []int{4, 5}, "lenY[1] = 5"},
+	} {
+		if _, err := pr.MarginalsLengths(theta, l.x, l.y); err == nil || !strings.Contains(err.Error(), l.want) {
+			t.Errorf("MarginalsLengths(%v, %v): error %v, want %q", l.x, l.y, err, l.want)
+		}
+	}
+	pr.Close()
+	if _, err := pr.MarginalsLengths(theta, nil, nil); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("closed program: error %v", err)
+	}
+	prd, err := Model{Semiring: Log, Strategy: LogDepth}.Compile(tensor.Shape{2, 3, 4, 3}, tensor.Float64, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prd.Close()
+	if _, err := prd.MarginalsLengths(theta, nil, nil); err == nil || !strings.Contains(err.Error(), "LogDepth") {
+		t.Errorf("LogDepth MarginalsLengths: error %v", err)
 	}
 }
