@@ -7,9 +7,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// plan is the rotated grid of one call: which offsets the state holds, how
-// many steps there are, and where every entry of every step matrix comes
-// from (a potential, the semiring's zero or its one).
+// plan is the rotated grid of the LogDepth strategy for given lengths:
+// which offsets the state holds (with a gap, only those the items' bands
+// reach, which is what keeps LogDepth's products small), how many steps
+// there are, and where every entry of every step matrix comes from (a
+// potential, the semiring's zero or its one). The Linear strategy's layout,
+// which does not depend on the lengths, is grid (layout.go).
 //
 // Global mode keeps one slot per offset p = o − omin: α of the cell of the
 // current anti-diagonal on offsets of its parity, α of the previous one on
