@@ -72,11 +72,17 @@ func testEmuPipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3
 		states.ptr(), emuPtr(v0), a.ptr(), emuPtr(win))
 	z := newEmuOut[float64](g.batch)
 	emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0, z.ptr(), states.ptr(), emuPtr(lens))
-	tol := 1e-9
+	// The GPU's sums and exps differ from the CPU's in the last bits at
+	// every step (another order, accurate exp against the table exp, the
+	// forward's cached weights): errors grow with the number of steps, and
+	// float32 marginals add one rounding of each of their two or three
+	// terms.
+	chain := 0x1p-53 * 64 * float64(g.steps+1)
+	tol := chain
 	if dt == tensor.Float32 {
-		tol = 2e-4
+		tol += 4 * 0x1p-24
 	}
-	if d := emuCompare(z.data(), want.LogZ, 1e-12); d != "" {
+	if d := emuCompare(z.data(), want.LogZ, chain); d != "" {
 		t.Errorf("log Z: %s", d)
 	}
 
