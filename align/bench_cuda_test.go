@@ -5,12 +5,11 @@ package align
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/genband/genband/internal/cudado"
+	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -75,7 +74,10 @@ func newAlignBenchInput(tb testing.TB) (in alignBenchInput) {
 	lv, _ := Lengths(in.lenX[:k], in.lenY[:k])
 	c := newCUDAAlignGraph(tb, Model{Semiring: Log}, sl, lv, tensor.Float64)
 	start := time.Now()
-	vals := cudaCPUEval(tb, c.g)
+	vals, err := cudatest.CPUEval(c.g)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	in.cpu = time.Since(start)
 	in.cpuZ, in.cpuMarg = float64s(vals[c.z]), float64s(vals[c.grad])
 	return
@@ -116,26 +118,8 @@ func BenchmarkCUDAAlignMarginals(b *testing.B) {
 	vm := gorgonia.NewTapeMachine(c.g)
 	defer vm.Close()
 
-	var mu sync.Mutex
-	var kernel, layout, scanFwd, scanBwd, end time.Duration
-	launches := 0
-	cudado.Launched = func(k string, d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		launches++
-		kernel += d
-		switch {
-		case strings.HasPrefix(k, "align_layout"):
-			layout += d
-		case strings.HasPrefix(k, "scan_fwd"):
-			scanFwd += d
-		case strings.HasPrefix(k, "scan_bwd"):
-			scanBwd += d
-		case strings.HasPrefix(k, "align_end"):
-			end += d
-		}
-	}
-	defer func() { cudado.Launched = nil }()
+	tally, stop := cudatest.CountLaunches("align_layout", "scan_fwd", "scan_bwd", "align_end")
+	defer stop()
 
 	b.StartTimer()
 	for i := 0; i < b.N; i++ {
@@ -153,6 +137,8 @@ func BenchmarkCUDAAlignMarginals(b *testing.B) {
 	alignBenchCheck(b, in, float64s(gotZ), gotGrad.Data().([]float32))
 	runs := float64(b.N)
 	ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / runs }
+	kernel, layout, scanFwd, scanBwd, end := tally.Total, tally.Of("align_layout"), tally.Of("scan_fwd"), tally.Of("scan_bwd"), tally.Of("align_end")
+	launches := tally.N
 	b.ReportMetric(ms(kernel), "kernel-ms")
 	b.ReportMetric(ms(layout), "layout-ms")
 	b.ReportMetric(ms(scanFwd), "scan-fwd-ms")

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -107,105 +108,6 @@ func newCUDAAlignGraph(t testing.TB, m Model, th, lv *tensor.Dense, zdt tensor.D
 	return c
 }
 
-// cudaCPUEval evaluates every node of g with the Ops' Do on the CPU.
-func cudaCPUEval(t testing.TB, g *gorgonia.ExprGraph) map[*gorgonia.Node]gorgonia.Value {
-	sorted, err := gorgonia.Sort(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := make(map[*gorgonia.Node]gorgonia.Value)
-	for i := len(sorted) - 1; i >= 0; i-- {
-		n := sorted[i]
-		if n.Op() == nil {
-			vals[n] = n.Value()
-			continue
-		}
-		var in []gorgonia.Value
-		for _, c := range cudaChildren(n) {
-			v, ok := vals[c]
-			if !ok {
-				t.Fatalf("cudaCPUEval: %v before its child %v", n, c)
-			}
-			in = append(in, cudaClone(v))
-		}
-		v, err := n.Op().Do(in...)
-		if err != nil {
-			t.Fatalf("cudaCPUEval: %v: %v", n.Op(), err)
-		}
-		if v != nil { // a Read statement gives none
-			v = cudaClone(v) // the Ops' kept buffers are reused by later runs
-		}
-		vals[n] = v
-	}
-	return vals
-}
-
-// cudaChildren returns n's operands in order.
-func cudaChildren(n *gorgonia.Node) gorgonia.Nodes {
-	var out gorgonia.Nodes
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*gorgonia.Node))
-	}
-	return out
-}
-
-// cudaClone copies v into Go memory, so that later runs cannot change it.
-func cudaClone(v gorgonia.Value) gorgonia.Value {
-	c, err := gorgonia.CloneValue(v)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// cudaApply runs each ops[i] on the GPU on the inputs ins[i], all in one
-// graph run by one TapeMachine, and reads the outputs back to the host.
-func cudaApply(ops []gorgonia.Op, ins [][]gorgonia.Value) ([]gorgonia.Value, error) {
-	g := gorgonia.NewGraph()
-	got := make([]gorgonia.Value, len(ops))
-	for k, op := range ops {
-		var nodes gorgonia.Nodes
-		for i, v := range ins[k] {
-			name := fmt.Sprintf("op%d_in%d", k, i) // distinct: no merging
-			nodes = append(nodes, gorgonia.NewTensor(g, v.Dtype(), v.Shape().Dims(), gorgonia.WithShape(v.Shape()...),
-				gorgonia.WithValue(cudaClone(v)), gorgonia.WithName(name)))
-		}
-		out, err := gorgonia.ApplyOp(op, nodes...)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %v", op, err)
-		}
-		gorgonia.Read(out, &got[k])
-	}
-	m := gorgonia.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		return nil, err
-	}
-	for k := range got {
-		if got[k] == nil {
-			return nil, fmt.Errorf("%v: nothing read back", ops[k])
-		}
-		got[k] = cudaClone(got[k])
-	}
-	return got, nil
-}
-
-// cudaCompare describes the first element where got and want differ by
-// more than tol·(1 + |want|) (equal infinities, NaN for NaN), or "".
-func cudaCompare(got, want gorgonia.Value, tol float64) string {
-	if !got.Shape().Eq(want.Shape()) || got.Dtype() != want.Dtype() {
-		return fmt.Sprintf("got %v %v, want %v %v", got.Shape(), got.Dtype(), want.Shape(), want.Dtype())
-	}
-	gs, ws := float64s(got), float64s(want)
-	for i := range ws {
-		if !emuNear(gs[i], ws[i], tol) {
-			return fmt.Sprintf("element %d: got %v, want %v", i, gs[i], ws[i])
-		}
-	}
-	return ""
-}
-
 func cudaAlignTol(dt tensor.Dtype) float64 {
 	if dt == tensor.Float32 {
 		return 2e-4
@@ -232,7 +134,10 @@ func TestCUDAAlignOps(t *testing.T) {
 				t.Run(emuName(m, dt, sh), func(t *testing.T) {
 					th, lv := cudaProblem(rng, m, dt, sh[0], sh[1], sh[2])
 					c := newCUDAAlignGraph(t, m, th, lv, dt)
-					vals := cudaCPUEval(t, c.g)
+					vals, err := cudatest.CPUEval(c.g)
+					if err != nil {
+						t.Fatal(err)
+					}
 					var ops []gorgonia.Op
 					var ins [][]gorgonia.Value
 					var want []gorgonia.Value
@@ -247,12 +152,12 @@ func TestCUDAAlignOps(t *testing.T) {
 						}
 						seen[fmt.Sprintf("%T", op)] = true
 						var in []gorgonia.Value
-						for _, ch := range cudaChildren(n) {
+						for _, ch := range cudatest.Children(n) {
 							in = append(in, vals[ch])
 						}
 						ops, ins, want = append(ops, op), append(ins, in), append(want, vals[n])
 					}
-					got, err := cudaApply(ops, ins)
+					got, err := cudatest.Apply(ops, ins)
 					if err != nil {
 						t.Fatalf("on the GPU: %v", err)
 					}
@@ -260,7 +165,7 @@ func TestCUDAAlignOps(t *testing.T) {
 						if l, ok := op.(*layoutOp); ok {
 							cudaWindowOnly(l.g, got[k], want[k])
 						}
-						if d := cudaCompare(got[k], want[k], cudaAlignTol(dt)); d != "" {
+						if d := cudatest.Compare(got[k], want[k], cudaAlignTol(dt)); d != "" {
 							t.Errorf("%v: GPU and CPU differ: %s", op, d)
 						}
 					}
@@ -338,7 +243,10 @@ func TestCUDAAlignGraph(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					want := cudaCPUEval(t, c.g)
+					want, err := cudatest.CPUEval(c.g)
+					if err != nil {
+						t.Fatal(err)
+					}
 					gotZ, gotGrad = nil, nil
 					vm.Reset()
 					if err := vm.RunAll(); err != nil {
@@ -347,10 +255,10 @@ func TestCUDAAlignGraph(t *testing.T) {
 					if gotZ == nil || gotGrad == nil {
 						t.Fatalf("run %d: log Z or the marginals not read back", run)
 					}
-					if d := cudaCompare(gotZ, want[c.z], 1e-9); d != "" {
+					if d := cudatest.Compare(gotZ, want[c.z], 1e-9); d != "" {
 						t.Errorf("run %d: log Z: GPU and CPU differ: %s", run, d)
 					}
-					if d := cudaCompare(gotGrad, want[c.grad], cudaAlignTol(dt)); d != "" {
+					if d := cudatest.Compare(gotGrad, want[c.grad], cudaAlignTol(dt)); d != "" {
 						t.Errorf("run %d: marginals: GPU and CPU differ: %s", run, d)
 					}
 					if marg := float64s(gotGrad); m.Semiring != Real {

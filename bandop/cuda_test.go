@@ -5,11 +5,11 @@ package bandop
 import (
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -199,138 +199,6 @@ func cudaCost(t *testing.T, c *Node, s Semiring) *gorgonia.Node {
 	return gorgonia.Must(gorgonia.Sum(r))
 }
 
-// cpuEval evaluates every node of g with the Ops' Do on the CPU.
-func cpuEval(t *testing.T, g *gorgonia.ExprGraph) map[*gorgonia.Node]gorgonia.Value {
-	sorted, err := gorgonia.Sort(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := make(map[*gorgonia.Node]gorgonia.Value)
-	for i := len(sorted) - 1; i >= 0; i-- {
-		n := sorted[i]
-		if n.Op() == nil {
-			vals[n] = n.Value()
-			continue
-		}
-		var in []gorgonia.Value
-		for _, c := range childrenOf(n) {
-			v, ok := vals[c]
-			if !ok {
-				t.Fatalf("cpuEval: %v before its child %v", n, c)
-			}
-			in = append(in, cloneValue(v))
-		}
-		v, err := n.Op().Do(in...)
-		if err != nil {
-			t.Fatalf("cpuEval: %v: %v", n.Op(), err)
-		}
-		vals[n] = v
-	}
-	return vals
-}
-
-// gpuApply runs each ops[i] on the GPU on the inputs ins[i], all in one
-// graph run by one TapeMachine (one CUDA context for the lot), and reads
-// the outputs back to the host.
-func gpuApply(ops []gorgonia.Op, ins [][]gorgonia.Value) ([]gorgonia.Value, error) {
-	g := gorgonia.NewGraph()
-	got := make([]gorgonia.Value, len(ops))
-	for k, op := range ops {
-		var nodes gorgonia.Nodes
-		for i, v := range ins[k] {
-			// Distinct names keep Gorgonia from merging equal-looking inputs.
-			name := fmt.Sprintf("op%d_in%d", k, i)
-			var n *gorgonia.Node
-			if v.Shape().IsScalar() {
-				n = gorgonia.NewScalar(g, v.Dtype(), gorgonia.WithValue(cloneValue(v)), gorgonia.WithName(name))
-			} else {
-				n = gorgonia.NewTensor(g, v.Dtype(), v.Shape().Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithValue(cloneValue(v)), gorgonia.WithName(name))
-			}
-			nodes = append(nodes, n)
-		}
-		out, err := gorgonia.ApplyOp(op, nodes...)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %v", op, err)
-		}
-		gorgonia.Read(out, &got[k])
-	}
-	m := gorgonia.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		return nil, err
-	}
-	for k := range got {
-		if got[k] == nil {
-			return nil, fmt.Errorf("%v: nothing read back", ops[k])
-		}
-		got[k] = cloneValue(got[k])
-	}
-	return got, nil
-}
-
-// cudaClose compares two values entry by entry: equal infinities, both NaN,
-// or |got − want| ≤ tol·(1 + |want|). It returns a description of the first
-// difference.
-func cudaClose(got, want gorgonia.Value, tol float64) string {
-	if !got.Shape().Eq(want.Shape()) || got.Dtype() != want.Dtype() {
-		return fmt.Sprintf("got %v %v, want %v %v", got.Shape(), got.Dtype(), want.Shape(), want.Dtype())
-	}
-	gs, ws := cudaFloats(got), cudaFloats(want)
-	for i := range ws {
-		g, w := gs[i], ws[i]
-		switch {
-		case math.IsNaN(w) || math.IsNaN(g):
-			if !(math.IsNaN(w) && math.IsNaN(g)) {
-				return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
-			}
-		case math.IsInf(w, 0) || math.IsInf(g, 0):
-			if g != w {
-				return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
-			}
-		case math.Abs(g-w) > tol*(1+math.Abs(w)):
-			return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
-		}
-	}
-	return ""
-}
-
-func cudaFloats(v gorgonia.Value) []float64 {
-	switch x := v.Data().(type) {
-	case []float64:
-		return x
-	case []float32:
-		r := make([]float64, len(x))
-		for i, f := range x {
-			r[i] = float64(f)
-		}
-		return r
-	case float64:
-		return []float64{x}
-	case float32:
-		return []float64{float64(x)}
-	}
-	panic(fmt.Sprintf("cudaFloats: %T", v.Data()))
-}
-
-// childrenOf returns n's operands in order.
-func childrenOf(n *gorgonia.Node) gorgonia.Nodes {
-	var out gorgonia.Nodes
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*gorgonia.Node))
-	}
-	return out
-}
-
-// cloneValue copies v into Go memory, so that later runs cannot change it.
-func cloneValue(v gorgonia.Value) gorgonia.Value {
-	c, err := gorgonia.CloneValue(v)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
 func cudaTol(dt tensor.Dtype) float64 {
 	if dt == tensor.Float32 {
 		return 2e-4
@@ -363,7 +231,10 @@ func TestCUDAOps(t *testing.T) {
 						if _, err := gorgonia.Grad(cg.cost, cg.wrt...); err != nil {
 							t.Fatal(err)
 						}
-						vals := cpuEval(t, cg.g)
+						vals, err := cudatest.CPUEval(cg.g)
+						if err != nil {
+							t.Fatal(err)
+						}
 						var ops []gorgonia.Op
 						var ins [][]gorgonia.Value
 						var want []gorgonia.Value
@@ -378,17 +249,17 @@ func TestCUDAOps(t *testing.T) {
 							}
 							seen[fmt.Sprintf("%T", op)] = true
 							var in []gorgonia.Value
-							for _, c := range childrenOf(n) {
+							for _, c := range cudatest.Children(n) {
 								in = append(in, vals[c])
 							}
 							ops, ins, want = append(ops, op), append(ins, in), append(want, vals[n])
 						}
-						got, err := gpuApply(ops, ins)
+						got, err := cudatest.Apply(ops, ins)
 						if err != nil {
 							t.Fatalf("on the GPU: %v", err)
 						}
 						for k, op := range ops {
-							if d := cudaClose(got[k], want[k], cudaTol(dt)); d != "" {
+							if d := cudatest.Compare(got[k], want[k], cudaTol(dt)); d != "" {
 								t.Errorf("%v: GPU and CPU differ: %s", op, d)
 							}
 						}
@@ -427,7 +298,10 @@ func TestCUDAGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := cpuEval(t, g)
+			want, err := cudatest.CPUEval(g)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var gotCost, gotA, gotB gorgonia.Value
 			gorgonia.Read(cost, &gotCost)
 			gorgonia.Read(grads[0], &gotA)
@@ -445,7 +319,7 @@ func TestCUDAGraph(t *testing.T) {
 					t.Errorf("%s: nothing read back", x.name)
 					continue
 				}
-				if d := cudaClose(x.got, x.want, cudaTol(dt)); d != "" {
+				if d := cudatest.Compare(x.got, x.want, cudaTol(dt)); d != "" {
 					t.Errorf("%s: GPU and CPU differ: %s", x.name, d)
 				}
 			}

@@ -5,12 +5,11 @@ package bandop
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/genband/genband/internal/cudado"
+	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -106,22 +105,8 @@ func BenchmarkCUDAScanLog(b *testing.B) {
 	m := gorgonia.NewTapeMachine(g)
 	defer m.Close()
 
-	var mu sync.Mutex
-	var kernel, fwd, bwd time.Duration
-	launches := 0
-	cudado.Launched = func(k string, d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		launches++
-		kernel += d
-		switch {
-		case strings.HasPrefix(k, "scan_fwd"):
-			fwd += d
-		case strings.HasPrefix(k, "scan_bwd"):
-			bwd += d
-		}
-	}
-	defer func() { cudado.Launched = nil }()
+	tally, stop := cudatest.CountLaunches("scan_fwd", "scan_bwd")
+	defer stop()
 
 	b.StartTimer()
 	for i := 0; i < b.N; i++ {
@@ -143,6 +128,7 @@ func BenchmarkCUDAScanLog(b *testing.B) {
 		}
 	}
 	runs := float64(b.N)
+	kernel, fwd, bwd, launches := tally.Total, tally.Of("scan_fwd"), tally.Of("scan_bwd"), tally.N
 	b.ReportMetric(kernel.Seconds()*1e3/runs, "kernel-ms")
 	b.ReportMetric(fwd.Seconds()*1e3/runs, "fwd-ms")
 	b.ReportMetric(bwd.Seconds()*1e3/runs, "bwd-ms")

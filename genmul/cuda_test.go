@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -72,80 +73,6 @@ func cudaGraphs(t *testing.T, rng *rand.Rand, dt tensor.Dtype, s [4]int) map[str
 	return out
 }
 
-func childrenOf(n *gorgonia.Node) gorgonia.Nodes {
-	var out gorgonia.Nodes
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*gorgonia.Node))
-	}
-	return out
-}
-
-func cloneValue(v gorgonia.Value) gorgonia.Value {
-	c, err := gorgonia.CloneValue(v)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// cpuEval evaluates every node of g with its Op's Do, on the CPU.
-func cpuEval(t *testing.T, g *gorgonia.ExprGraph) map[*gorgonia.Node]gorgonia.Value {
-	sorted, err := gorgonia.Sort(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := map[*gorgonia.Node]gorgonia.Value{}
-	for i := len(sorted) - 1; i >= 0; i-- {
-		n := sorted[i]
-		if n.Op() == nil {
-			vals[n] = n.Value()
-			continue
-		}
-		var in []gorgonia.Value
-		for _, c := range childrenOf(n) {
-			in = append(in, cloneValue(vals[c]))
-		}
-		v, err := n.Op().Do(in...)
-		if err != nil {
-			t.Fatalf("cpuEval: %v: %v", n.Op(), err)
-		}
-		vals[n] = v
-	}
-	return vals
-}
-
-// gpuApply runs each op on its inputs in one graph on a TapeMachine (on
-// the GPU, each op being a CUDADoer) and returns their outputs.
-func gpuApply(ops []gorgonia.Op, ins [][]gorgonia.Value) ([]gorgonia.Value, error) {
-	g := gorgonia.NewGraph()
-	got := make([]gorgonia.Value, len(ops))
-	for k, op := range ops {
-		var nodes gorgonia.Nodes
-		for i, v := range ins[k] {
-			n := gorgonia.NewTensor(g, v.Dtype(), v.Shape().Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithValue(cloneValue(v)), gorgonia.WithName(fmt.Sprintf("op%d_in%d", k, i)))
-			nodes = append(nodes, n)
-		}
-		out, err := gorgonia.ApplyOp(op, nodes...)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %v", op, err)
-		}
-		gorgonia.Read(out, &got[k])
-	}
-	m := gorgonia.NewTapeMachine(g)
-	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		return nil, err
-	}
-	for k := range got {
-		if got[k] == nil {
-			return nil, fmt.Errorf("%v: nothing read back", ops[k])
-		}
-		got[k] = cloneValue(got[k])
-	}
-	return got, nil
-}
-
 func cudaTol(dt tensor.Dtype) float64 {
 	if dt == tensor.Float32 {
 		return 1e-4
@@ -172,24 +99,10 @@ func cudaClose(got, want gorgonia.Value, tol float64, allowed int) string {
 		}
 		return ""
 	}
-	if err := compare(cudaFloats(got), cudaFloats(want), tol); err != nil {
+	if err := compare(cudatest.Floats(got), cudatest.Floats(want), tol); err != nil {
 		return err.Error()
 	}
 	return ""
-}
-
-func cudaFloats(v gorgonia.Value) []float64 {
-	switch x := v.Data().(type) {
-	case []float64:
-		return append([]float64(nil), x...)
-	case []float32:
-		r := make([]float64, len(x))
-		for i, f := range x {
-			r[i] = float64(f)
-		}
-		return r
-	}
-	panic(fmt.Sprintf("cudaFloats: %T", v.Data()))
 }
 
 // cudaGraphRun is graphRun on the GPU: cost = Σ W ⊙ f(A, B), gradients by
@@ -221,7 +134,7 @@ func cudaGraphRun(t *testing.T, f func(a, b *gorgonia.Node) (*gorgonia.Node, err
 	if vc == nil || va == nil || vb == nil {
 		t.Fatal("nothing read back")
 	}
-	return cudaFloats(vc), cudaFloats(va), cudaFloats(vb)
+	return cudatest.Floats(vc), cudatest.Floats(va), cudatest.Floats(vb)
 }
 
 func TestCUDAOps(t *testing.T) {
@@ -231,7 +144,10 @@ func TestCUDAOps(t *testing.T) {
 		for _, s := range cudaShapes {
 			for name, g := range cudaGraphs(t, rng, dt, s) {
 				t.Run(fmt.Sprintf("%s/%v/%v", name, dt, s), func(t *testing.T) {
-					vals := cpuEval(t, g)
+					vals, err := cudatest.CPUEval(g)
+					if err != nil {
+						t.Fatal(err)
+					}
 					var ops []gorgonia.Op
 					var ins [][]gorgonia.Value
 					var want []gorgonia.Value
@@ -246,7 +162,7 @@ func TestCUDAOps(t *testing.T) {
 						}
 						seen[fmt.Sprintf("%T", op)] = true
 						var in []gorgonia.Value
-						for _, c := range childrenOf(n) {
+						for _, c := range cudatest.Children(n) {
 							in = append(in, vals[c])
 						}
 						w := vals[n]
@@ -261,7 +177,7 @@ func TestCUDAOps(t *testing.T) {
 						}
 						ops, ins, want = append(ops, op), append(ins, in), append(want, w)
 					}
-					got, err := gpuApply(ops, ins)
+					got, err := cudatest.Apply(ops, ins)
 					if err != nil {
 						t.Fatalf("on the GPU: %v", err)
 					}
