@@ -66,6 +66,12 @@ const (
 	// Local paths start at any cell and end at any cell (Smith–Waterman);
 	// each is counted once.
 	Local
+	// SemiGlobal (overlap) paths start at any cell of the item's first row
+	// (i = 0) or first column (j = 0), scoring θ[s, Mid] there, and end at
+	// any cell of its last row (i = lenX−1) or last column (j = lenY−1):
+	// gaps at either end of either sequence are free. Each path is counted
+	// once.
+	SemiGlobal
 )
 
 func (m Mode) String() string {
@@ -74,6 +80,8 @@ func (m Mode) String() string {
 		return "Global"
 	case Local:
 		return "Local"
+	case SemiGlobal:
+		return "SemiGlobal"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -135,6 +143,9 @@ func errorf(op, format string, args ...any) error {
 func (m Model) check(op string) error {
 	if !m.Semiring.Valid() {
 		return errorf(op, "unknown semiring %v (want Real, Log or Max)", m.Semiring)
+	}
+	if m.Mode == SemiGlobal {
+		return errorf(op, "mode SemiGlobal is not supported yet")
 	}
 	if m.Mode != Global && m.Mode != Local {
 		return errorf(op, "unknown mode %v (want Global or Local)", m.Mode)

@@ -22,6 +22,29 @@ func (it item) valid(i, j int) bool {
 	return i >= 0 && j >= 0 && i < it.lenX && j < it.lenY && j-i >= it.lo && j-i <= it.hi
 }
 
+// starts reports whether a path of mode may begin at the valid cell (i, j),
+// scoring θ[i][j][Mid] there.
+func (it item) starts(mode Mode, i, j int) bool {
+	switch mode {
+	case Global:
+		return i == 0 && j == 0
+	case Local:
+		return true
+	}
+	return i == 0 || j == 0
+}
+
+// ends reports whether a path of mode may finish at the valid cell (i, j).
+func (it item) ends(mode Mode, i, j int) bool {
+	switch mode {
+	case Global:
+		return i == it.lenX-1 && j == it.lenY-1
+	case Local:
+		return true
+	}
+	return i == it.lenX-1 || j == it.lenY-1
+}
+
 // newItem reads item b of a flat θ of shape (batch, n, mm, 3).
 func newItem(m Model, th []float64, b, n, mm, lenX, lenY int) item {
 	it := item{lenX: lenX, lenY: lenY, lo: -(lenX - 1), hi: lenY - 1}
@@ -54,7 +77,7 @@ func enumerate(mode Mode, it item) [][]feature {
 	var out [][]feature
 	var walk func(path []feature, i, j int)
 	walk = func(path []feature, i, j int) {
-		if mode == Local || (i == it.lenX-1 && j == it.lenY-1) {
+		if it.ends(mode, i, j) {
 			out = append(out, append([]feature(nil), path...))
 		}
 		for _, mv := range []struct{ di, dj, c int }{{0, 1, Down}, {1, 1, Mid}, {1, 0, Up}} {
@@ -66,7 +89,7 @@ func enumerate(mode Mode, it item) [][]feature {
 	}
 	for i := range it.lenX {
 		for j := range it.lenY {
-			if !it.valid(i, j) || (mode == Global && (i != 0 || j != 0)) {
+			if !it.valid(i, j) || !it.starts(mode, i, j) {
 				continue
 			}
 			walk([]feature{{i, j, Mid}}, i, j)
@@ -149,7 +172,7 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 				continue
 			}
 			v := zero
-			if mode == Local || (i == 0 && j == 0) {
+			if it.starts(mode, i, j) {
 				v = th(i, j, Mid)
 			}
 			v = s.Plus(v, s.Times(at(alpha, i, j-1), th(i, j, Down)))
@@ -164,7 +187,7 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 				continue
 			}
 			v := zero
-			if mode == Local || (i == it.lenX-1 && j == it.lenY-1) {
+			if it.ends(mode, i, j) {
 				v = one
 			}
 			if it.valid(i, j+1) {
@@ -180,12 +203,10 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 		}
 	}
 	z := zero
-	if mode == Global {
-		z = alpha[it.lenX-1][it.lenY-1]
-	} else {
-		for i := range it.lenX {
-			for j := range it.lenY {
-				z = s.Plus(z, at(alpha, i, j))
+	for i := range it.lenX {
+		for j := range it.lenY {
+			if it.valid(i, j) && it.ends(mode, i, j) {
+				z = s.Plus(z, alpha[i][j])
 			}
 		}
 	}
@@ -209,7 +230,7 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 			if !it.valid(i, j) {
 				continue
 			}
-			if mode == Local || (i == 0 && j == 0) {
+			if it.starts(mode, i, j) {
 				marg[i][j][Mid] += weight(one, i, j, Mid)
 			}
 			if it.valid(i, j-1) {
