@@ -167,7 +167,7 @@ func TestDP(t *testing.T) {
 }
 
 // TestFlow checks global Log marginals: rows and columns are each entered
-// exactly once, (0, 0, Mid) has marginal 1, and the flow into every cell
+// exactly once, (0, 0, FromDiag) has marginal 1, and the flow into every cell
 // leaves it again except at the end.
 func TestFlow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -184,13 +184,13 @@ func TestFlow(t *testing.T) {
 			}
 			for b := range p.batch {
 				lx, ly := p.lengths(b)
-				if g := at(b, 0, 0, Mid); math.Abs(g-1) > 1e-12 {
-					t.Errorf("%v item %d: (0,0,Mid) marginal %v, want 1", st, b, g)
+				if g := at(b, 0, 0, FromDiag); math.Abs(g-1) > 1e-12 {
+					t.Errorf("%v item %d: (0,0,FromDiag) marginal %v, want 1", st, b, g)
 				}
 				for i := 1; i < lx; i++ {
 					var sum float64
 					for j := range ly {
-						sum += at(b, i, j, Up) + at(b, i, j, Mid)
+						sum += at(b, i, j, FromAbove) + at(b, i, j, FromDiag)
 					}
 					if math.Abs(sum-1) > 1e-9 {
 						t.Errorf("%v item %d: row %d entered with mass %v, want 1", st, b, i, sum)
@@ -199,7 +199,7 @@ func TestFlow(t *testing.T) {
 				for j := 1; j < ly; j++ {
 					var sum float64
 					for i := range lx {
-						sum += at(b, i, j, Down) + at(b, i, j, Mid)
+						sum += at(b, i, j, FromLeft) + at(b, i, j, FromDiag)
 					}
 					if math.Abs(sum-1) > 1e-9 {
 						t.Errorf("%v item %d: column %d entered with mass %v, want 1", st, b, j, sum)
@@ -208,14 +208,14 @@ func TestFlow(t *testing.T) {
 				for i := range lx {
 					for j := range ly {
 						in := at(b, i, j, 0) + at(b, i, j, 1) + at(b, i, j, 2)
-						out := at(b, i, j+1, Down) + at(b, i+1, j+1, Mid) + at(b, i+1, j, Up)
+						out := at(b, i, j+1, FromLeft) + at(b, i+1, j+1, FromDiag) + at(b, i+1, j, FromAbove)
 						if j+1 >= ly {
-							out -= at(b, i, j+1, Down)
+							out -= at(b, i, j+1, FromLeft)
 						}
 						if i+1 >= lx {
-							out -= at(b, i+1, j+1, Mid) + at(b, i+1, j, Up)
+							out -= at(b, i+1, j+1, FromDiag) + at(b, i+1, j, FromAbove)
 						} else if j+1 >= ly {
-							out -= at(b, i+1, j+1, Mid)
+							out -= at(b, i+1, j+1, FromDiag)
 						}
 						if i == lx-1 && j == ly-1 {
 							out = 1
@@ -306,7 +306,7 @@ func TestMaxLimit(t *testing.T) {
 				if math.Abs(sum-scores[b]) > 1e-12 || scores[b] != zMax[b] {
 					t.Errorf("%v %v item %d: path %v scores %v, best score %v", st, mode, b, paths[b], sum, scores[b])
 				}
-				if mode == Global && (paths[b][0] != Step{0, 0, Mid} || paths[b][len(paths[b])-1].I != p.n-1 || paths[b][len(paths[b])-1].J != p.mm-1) {
+				if mode == Global && (paths[b][0] != Step{0, 0, FromDiag} || paths[b][len(paths[b])-1].I != p.n-1 || paths[b][len(paths[b])-1].J != p.mm-1) {
 					t.Errorf("%v item %d: path %v does not run from corner to corner", st, b, paths[b])
 				}
 			}

@@ -22,7 +22,7 @@ import (
 // Step t of the scan enters the cells of anti-diagonal i+j = t. The state
 // keeps, per offset o = j−i (q = o+N−1), α of the cell of anti-diagonal t
 // on the offsets of t's parity and α of anti-diagonal t−1 on the others;
-// Down and Up come from the neighbouring offsets, Mid from the same offset
+// FromLeft and FromAbove come from the neighbouring offsets, FromDiag from the same offset
 // two steps back, where α was carried with weight one. Global mode has one
 // slot per offset (band (1, 1)); local mode adds a start slot per offset,
 // a constant one that a path may start from (band (2, 2)). Start slots are
@@ -179,19 +179,19 @@ func (g *grid) entries(t int, emit func(r, k, i, j, c int)) {
 			// Column a gathers the moves into cell (i, j): row r sits in
 			// slot a−r+lower.
 			if (i >= 1 && j >= 1) || (g.m.Mode == Global && i == 0 && j == 0) {
-				emit(a, lo, i, j, Mid)
+				emit(a, lo, i, j, FromDiag)
 			}
 			if j >= 1 && g.inGap(o-1) {
-				emit(a-sl, lo+sl, i, j, Down)
+				emit(a-sl, lo+sl, i, j, FromLeft)
 			}
 			if i >= 1 && g.inGap(o+1) {
-				emit(a+sl, lo-sl, i, j, Up)
+				emit(a+sl, lo-sl, i, j, FromAbove)
 			}
 			if g.m.Mode == Local {
-				emit(a+1, lo-1, i, j, Mid) // a path starts here
+				emit(a+1, lo-1, i, j, FromDiag) // a path starts here
 			}
 		} else if _, _, ok := g.inGrid(t-1, o); ok {
-			emit(a, lo, 0, 0, srcOne) // carry α of t−1 for the Mid of t+1
+			emit(a, lo, 0, 0, srcOne) // carry α of t−1 for the FromDiag of t+1
 		}
 		if g.m.Mode != Local {
 			continue
@@ -225,7 +225,7 @@ func (g *grid) window() *bandop.Window {
 }
 
 // start returns v₀, (batch, size): the one at offset 0's α slot (global;
-// the Mid move into (0, 0) starts from it) or start slot (local).
+// the FromDiag move into (0, 0) starts from it) or start slot (local).
 func (g *grid) start(dt tensor.Dtype) *tensor.Dense {
 	s := g.m.Semiring
 	v := make([]float64, g.batch*g.size)

@@ -3,18 +3,21 @@
 // package bandop.
 //
 // Potentials θ have shape (batch, N, M, 3). Channel c of cell (i, j) scores
-// how a path enters it: Down (0) from (i, j−1), Mid (1) from (i−1, j−1), Up
-// (2) from (i−1, j). A global path runs from (0, 0) to (lenX−1, lenY−1) and
-// scores θ[0, 0, Mid] ⊗ the entering potential of every later cell; a local
-// path starts at any cell s, scoring θ[s, Mid] there, and ends at any cell.
+// how a path enters it, named after the neighbour it comes from (row i,
+// column j): FromLeft (0) from (i, j−1), FromDiag (1) from (i−1, j−1),
+// FromAbove (2) from (i−1, j). A global path runs from (0, 0) to
+// (lenX−1, lenY−1) and scores θ[0, 0, FromDiag] ⊗ the entering potential of
+// every later cell; a local path starts at any cell s, scoring
+// θ[s, FromDiag] there, and ends at any cell.
 // log Z is the semiring sum over paths (for Real it is Z itself, for Max the
 // best score), and the gradient of Σ log Z with respect to θ is the marginal
 // of each move: its posterior probability under Log, the 0/1 best path
 // under Max (the first maximal choice on ties).
 //
 // Both strategies run over the grid rotated by 45°: step t holds the cells
-// of anti-diagonal i+j = t, indexed by their offset o = j−i, so that Down
-// and Up move one offset and Mid stays on its offset two steps later. One
+// of anti-diagonal i+j = t, indexed by their offset o = j−i, so that
+// FromLeft and FromAbove move one offset and FromDiag stays on its offset
+// two steps later. One
 // step is then a tridiagonal banded matrix A_t (band (2, 2) in local mode,
 // which adds a start slot per offset), and
 //
@@ -43,11 +46,24 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The channels of the last dimension of the potentials.
+// The channels of the last dimension of the potentials, named after the
+// cell a path comes from when it enters (i, j), with i the row (x) and j
+// the column (y).
 const (
-	Down = 0 // enters (i, j) from (i, j−1)
-	Mid  = 1 // enters (i, j) from (i−1, j−1); also the start of a path
-	Up   = 2 // enters (i, j) from (i−1, j)
+	FromLeft  = 0 // enters (i, j) from (i, j−1): a gap in x
+	FromDiag  = 1 // enters (i, j) from (i−1, j−1); also the start of a path
+	FromAbove = 2 // enters (i, j) from (i−1, j): a gap in y
+)
+
+// The channels' former names, which read the wrong way round (Down moved
+// right, Up moved down).
+const (
+	// Deprecated: use FromLeft.
+	Down = FromLeft
+	// Deprecated: use FromDiag.
+	Mid = FromDiag
+	// Deprecated: use FromAbove.
+	Up = FromAbove
 )
 
 // Semirings, for convenience; they are bandop's.
@@ -67,7 +83,7 @@ const (
 	// each is counted once.
 	Local
 	// SemiGlobal (overlap) paths start at any cell of the item's first row
-	// (i = 0) or first column (j = 0), scoring θ[s, Mid] there, and end at
+	// (i = 0) or first column (j = 0), scoring θ[s, FromDiag] there, and end at
 	// any cell of its last row (i = lenX−1) or last column (j = lenY−1):
 	// gaps at either end of either sequence are free. Each path is counted
 	// once.

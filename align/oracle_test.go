@@ -23,7 +23,7 @@ func (it item) valid(i, j int) bool {
 }
 
 // starts reports whether a path of mode may begin at the valid cell (i, j),
-// scoring θ[i][j][Mid] there.
+// scoring θ[i][j][FromDiag] there.
 func (it item) starts(mode Mode, i, j int) bool {
 	switch mode {
 	case Global:
@@ -80,7 +80,7 @@ func enumerate(mode Mode, it item) [][]feature {
 		if it.ends(mode, i, j) {
 			out = append(out, append([]feature(nil), path...))
 		}
-		for _, mv := range []struct{ di, dj, c int }{{0, 1, Down}, {1, 1, Mid}, {1, 0, Up}} {
+		for _, mv := range []struct{ di, dj, c int }{{0, 1, FromLeft}, {1, 1, FromDiag}, {1, 0, FromAbove}} {
 			ni, nj := i+mv.di, j+mv.dj
 			if it.valid(ni, nj) {
 				walk(append(path, feature{ni, nj, mv.c}), ni, nj)
@@ -92,7 +92,7 @@ func enumerate(mode Mode, it item) [][]feature {
 			if !it.valid(i, j) || !it.starts(mode, i, j) {
 				continue
 			}
-			walk([]feature{{i, j, Mid}}, i, j)
+			walk([]feature{{i, j, FromDiag}}, i, j)
 		}
 	}
 	return out
@@ -173,11 +173,11 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 			}
 			v := zero
 			if it.starts(mode, i, j) {
-				v = th(i, j, Mid)
+				v = th(i, j, FromDiag)
 			}
-			v = s.Plus(v, s.Times(at(alpha, i, j-1), th(i, j, Down)))
-			v = s.Plus(v, s.Times(at(alpha, i-1, j-1), th(i, j, Mid)))
-			v = s.Plus(v, s.Times(at(alpha, i-1, j), th(i, j, Up)))
+			v = s.Plus(v, s.Times(at(alpha, i, j-1), th(i, j, FromLeft)))
+			v = s.Plus(v, s.Times(at(alpha, i-1, j-1), th(i, j, FromDiag)))
+			v = s.Plus(v, s.Times(at(alpha, i-1, j), th(i, j, FromAbove)))
 			alpha[i][j] = v
 		}
 	}
@@ -191,13 +191,13 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 				v = one
 			}
 			if it.valid(i, j+1) {
-				v = s.Plus(v, s.Times(th(i, j+1, Down), beta[i][j+1]))
+				v = s.Plus(v, s.Times(th(i, j+1, FromLeft), beta[i][j+1]))
 			}
 			if it.valid(i+1, j+1) {
-				v = s.Plus(v, s.Times(th(i+1, j+1, Mid), beta[i+1][j+1]))
+				v = s.Plus(v, s.Times(th(i+1, j+1, FromDiag), beta[i+1][j+1]))
 			}
 			if it.valid(i+1, j) {
-				v = s.Plus(v, s.Times(th(i+1, j, Up), beta[i+1][j]))
+				v = s.Plus(v, s.Times(th(i+1, j, FromAbove), beta[i+1][j]))
 			}
 			beta[i][j] = v
 		}
@@ -231,16 +231,16 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 				continue
 			}
 			if it.starts(mode, i, j) {
-				marg[i][j][Mid] += weight(one, i, j, Mid)
+				marg[i][j][FromDiag] += weight(one, i, j, FromDiag)
 			}
 			if it.valid(i, j-1) {
-				marg[i][j][Down] += weight(alpha[i][j-1], i, j, Down)
+				marg[i][j][FromLeft] += weight(alpha[i][j-1], i, j, FromLeft)
 			}
 			if it.valid(i-1, j-1) {
-				marg[i][j][Mid] += weight(alpha[i-1][j-1], i, j, Mid)
+				marg[i][j][FromDiag] += weight(alpha[i-1][j-1], i, j, FromDiag)
 			}
 			if it.valid(i-1, j) {
-				marg[i][j][Up] += weight(alpha[i-1][j], i, j, Up)
+				marg[i][j][FromAbove] += weight(alpha[i-1][j], i, j, FromAbove)
 			}
 		}
 	}
@@ -272,10 +272,10 @@ func dpLogMarginals[T float32 | float64](theta, marg []T, batch, n, mm int, alph
 			for j := 1; j <= mm; j++ {
 				t := th[((i-1)*mm+j-1)*3:]
 				if i == 1 && j == 1 {
-					alpha[i*w+j] = t[Mid]
+					alpha[i*w+j] = t[FromDiag]
 					continue
 				}
-				alpha[i*w+j] = lse3(alpha[i*w+j-1]+t[Down], alpha[(i-1)*w+j-1]+t[Mid], alpha[(i-1)*w+j]+t[Up])
+				alpha[i*w+j] = lse3(alpha[i*w+j-1]+t[FromLeft], alpha[(i-1)*w+j-1]+t[FromDiag], alpha[(i-1)*w+j]+t[FromAbove])
 			}
 		}
 		// β is stored shifted: β(i, j) at (i, j) with a border at n+1, mm+1
@@ -294,13 +294,13 @@ func dpLogMarginals[T float32 | float64](theta, marg []T, batch, n, mm int, alph
 				}
 				var d, md, u T = ninf, ninf, ninf
 				if j < mm {
-					d = th[((i-1)*mm+j)*3+Down] + bt(i, j+1)
+					d = th[((i-1)*mm+j)*3+FromLeft] + bt(i, j+1)
 				}
 				if i < n && j < mm {
-					md = th[(i*mm+j)*3+Mid] + bt(i+1, j+1)
+					md = th[(i*mm+j)*3+FromDiag] + bt(i+1, j+1)
 				}
 				if i < n {
-					u = th[(i*mm+j-1)*3+Up] + bt(i+1, j)
+					u = th[(i*mm+j-1)*3+FromAbove] + bt(i+1, j)
 				}
 				beta[(i-1)*w+j-1] = lse3(d, md, u)
 			}
@@ -312,12 +312,12 @@ func dpLogMarginals[T float32 | float64](theta, marg []T, batch, n, mm int, alph
 				t := th[((i-1)*mm+j-1)*3:]
 				g := mg[((i-1)*mm+j-1)*3:]
 				be := bt(i, j) - lz
-				g[Down] = T(math.Exp(float64(alpha[i*w+j-1] + t[Down] + be)))
-				g[Up] = T(math.Exp(float64(alpha[(i-1)*w+j] + t[Up] + be)))
+				g[FromLeft] = T(math.Exp(float64(alpha[i*w+j-1] + t[FromLeft] + be)))
+				g[FromAbove] = T(math.Exp(float64(alpha[(i-1)*w+j] + t[FromAbove] + be)))
 				if i == 1 && j == 1 {
-					g[Mid] = T(math.Exp(float64(t[Mid] + be)))
+					g[FromDiag] = T(math.Exp(float64(t[FromDiag] + be)))
 				} else {
-					g[Mid] = T(math.Exp(float64(alpha[(i-1)*w+j-1] + t[Mid] + be)))
+					g[FromDiag] = T(math.Exp(float64(alpha[(i-1)*w+j-1] + t[FromDiag] + be)))
 				}
 			}
 		}

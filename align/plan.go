@@ -16,14 +16,14 @@ import (
 //
 // Global mode keeps one slot per offset p = o − omin: α of the cell of the
 // current anti-diagonal on offsets of its parity, α of the previous one on
-// the others (Mid reads it two steps later, where it has not been
+// the others (FromDiag reads it two steps later, where it has not been
 // overwritten). The step matrix is tridiagonal, band (1, 1):
 //
-//	A[p, p]   = θ[cell p, Mid] on the current parity, one (carry) on the other
-//	A[p−1, p] = θ[cell p, Down]
-//	A[p+1, p] = θ[cell p, Up]
+//	A[p, p]   = θ[cell p, FromDiag] on the current parity, one (carry) on the other
+//	A[p−1, p] = θ[cell p, FromLeft]
+//	A[p+1, p] = θ[cell p, FromAbove]
 //
-// The start is a virtual Mid move from a one at offset 0 in v₀. After its
+// The start is a virtual FromDiag move from a one at offset 0 in v₀. After its
 // end cell, a batch item carries α along the end offset with weight one,
 // and a last flush step keeps only that offset, so the ⊕ of the final
 // vector is log Z for every item whatever its lengths.
@@ -138,15 +138,15 @@ func (p *plan) move(b, t, o, c int) int32 {
 		return zeroIx
 	}
 	switch c {
-	case Down:
+	case FromLeft:
 		if j < 1 {
 			return zeroIx
 		}
-	case Up:
+	case FromAbove:
 		if i < 1 {
 			return zeroIx
 		}
-	case Mid:
+	case FromDiag:
 		if p.m.Mode == Local && (i < 1 || j < 1) {
 			return zeroIx
 		}
@@ -189,13 +189,13 @@ func (p *plan) stepRows(dst []int32, b, t int) {
 			case t > end && o == d:
 				row[1] = oneIx // carry the end cell's α to the flush
 			default:
-				row[1] = p.move(b, t, o, Mid)
+				row[1] = p.move(b, t, o, FromDiag)
 			}
 			if q > 0 {
-				row[0] = p.move(b, t, o-1, Up) // A[q, q−1]: cell q−1 entered from q
+				row[0] = p.move(b, t, o-1, FromAbove) // A[q, q−1]: cell q−1 entered from q
 			}
 			if q < offs-1 {
-				row[2] = p.move(b, t, o+1, Down) // A[q, q+1]
+				row[2] = p.move(b, t, o+1, FromLeft) // A[q, q+1]
 			}
 		}
 		return
@@ -210,20 +210,20 @@ func (p *plan) stepRows(dst []int32, b, t int) {
 			if (t-o)&1 != 0 {
 				a[3] = oneIx
 			} else {
-				a[3] = p.move(b, t, o, Mid)
+				a[3] = p.move(b, t, o, FromDiag)
 			}
 		}
 		if i, j, ok := cell(t, o); ok && p.valid(b, i, j) {
-			s[2] = p.theta(b, i, j, Mid) // start here: A[3q+1, 3q]
+			s[2] = p.theta(b, i, j, FromDiag) // start here: A[3q+1, 3q]
 		}
 		if i, j, ok := cell(t-1, o); ok && p.valid(b, i, j) {
 			a[5] = oneIx // end at the cell of the previous anti-diagonal: A[3q, 3q+2]
 		}
 		if q > 0 {
-			a[0] = p.move(b, t, o-1, Up) // A[3q, 3q−3]
+			a[0] = p.move(b, t, o-1, FromAbove) // A[3q, 3q−3]
 		}
 		if q < offs-1 {
-			a[6] = p.move(b, t, o+1, Down) // A[3q, 3q+3]
+			a[6] = p.move(b, t, o+1, FromLeft) // A[3q, 3q+3]
 		}
 	}
 }

@@ -77,13 +77,13 @@ struct Grid {
     // of an item's θ. The slot feeds state column c = r + k − lower, which
     // belongs to offset q = c / slots; its row is c + δ with δ = lower − k:
     //
-    //   α column, δ = 0:      Mid into the cell of (t, o) when it has one
+    //   α column, δ = 0:      FromDiag into the cell of (t, o) when it has one
     //                         (global: also the start (0, 0); local: not on
     //                         the first row or column), else one when
-    //                         (t − 1, o) has a cell (the carry for Mid);
-    //   α column, δ = −slots: Down from offset o − 1 (j ≥ 1, o − 1 in the gap);
-    //   α column, δ = +slots: Up from offset o + 1 (i ≥ 1, o + 1 in the gap);
-    //   α column, δ = +1:     local only: Mid from o's start slot;
+    //                         (t − 1, o) has a cell (the carry for FromDiag);
+    //   α column, δ = −slots: FromLeft from offset o − 1 (j ≥ 1, o − 1 in the gap);
+    //   α column, δ = +slots: FromAbove from offset o + 1 (i ≥ 1, o + 1 in the gap);
+    //   α column, δ = +1:     local only: FromDiag from o's start slot;
     //   start column (local), one: δ = 0 keeps it (|o| ≤ t < last_diag(o)),
     //                         δ = −2 (o > 0) or +2 (o < 0) gives it birth
     //                         from the next offset inwards when |o| = t + 1.

@@ -15,7 +15,7 @@
 // no division per slot).
 //
 // Backward (layoutBackward): dθ[b, i, j, c] gathers the one or two slots
-// that hold θ[b, i, j, c] (local Mid sits in its α column and in its start
+// that hold θ[b, i, j, c] (local FromDiag sits in its α column and in its start
 // slot's row): no atomics, the CPU's order of addition. A block per row
 // (b, i) of θ (blocks loop over them), its threads striding over the
 // columns j, each writing the cell's three channels.
