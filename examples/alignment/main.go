@@ -107,7 +107,7 @@ func run(w io.Writer, out, dtype string, seed uint64, n, block int) error {
 		// The two ways out of (0, 0) that do not lose a cell: each is named
 		// by the neighbour the path comes from, as the channels are.
 		fmt.Fprintf(w, "the move after (0,0): P(enter (0,1) from the left) = %.3f, P(enter (1,0) from above) = %.3f\n",
-			marg[(0*n+1)*3+align.Down], marg[(1*n+0)*3+align.Up])
+			marg[(0*n+1)*3+align.FromLeft], marg[(1*n+0)*3+align.FromAbove])
 	}
 	_, best, err := align.Model{Semiring: align.Max}.BestPaths(t, nil, nil)
 	if err != nil {
@@ -142,7 +142,7 @@ func run(w io.Writer, out, dtype string, seed uint64, n, block int) error {
 }
 
 // describe summarises a path as runs of one move, e.g.
-// "(0,0) start, 180 × from the left, 199 × from above".
+// "(0,0) start, 180 × FromLeft, 199 × FromAbove, end (199,199)".
 func describe(p []align.Step) string {
 	if len(p) == 0 {
 		return "empty"
@@ -159,11 +159,11 @@ func describe(p []align.Step) string {
 	return s + fmt.Sprintf(", end (%d,%d)", p[len(p)-1].I, p[len(p)-1].J)
 }
 
-// moveNames says where each channel's move comes from.
+// moveNames are the channels' names: each says where its move comes from.
 var moveNames = [3]string{
-	align.Down: "from the left",
-	align.Mid:  "from the diagonal",
-	align.Up:   "from above",
+	align.FromLeft:  "FromLeft",
+	align.FromDiag:  "FromDiag",
+	align.FromAbove: "FromAbove",
 }
 
 func values(d *tensor.Dense) []float64 {

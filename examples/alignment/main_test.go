@@ -80,6 +80,9 @@ func TestRun(t *testing.T) {
 					t.Errorf("the report says %q, a move's old name:\n%s", old, text)
 				}
 			}
+			if !regexp.MustCompile(`Viterbi path: \(0,0\) start(, \d+ × (FromLeft|FromDiag|FromAbove))+, end`).MatchString(text) {
+				t.Errorf("the Viterbi path is not told as runs of named moves:\n%s", text)
+			}
 			if !strings.Contains(text, "Viterbi path: (0,0) start") || !strings.Contains(text, "end (23,23)") {
 				t.Errorf("no Viterbi path from (0,0) to (23,23) in the report:\n%s", text)
 			}

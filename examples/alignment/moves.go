@@ -23,9 +23,9 @@ type move struct {
 }
 
 var moves = []move{
-	{align.Down, "align.Down", "(i, j−1), the left", 0, -1, "a gap in x: y[j] is unmatched"},
-	{align.Mid, "align.Mid", "(i−1, j−1), the diagonal", -1, -1, "x[i] aligned with y[j]; also a path's first cell"},
-	{align.Up, "align.Up", "(i−1, j), above", -1, 0, "a gap in y: x[i] is unmatched"},
+	{align.FromLeft, "align.FromLeft", "(i, j−1), the left", 0, -1, "a gap in x: y[j] is unmatched"},
+	{align.FromDiag, "align.FromDiag", "(i−1, j−1), the diagonal", -1, -1, "x[i] aligned with y[j]; also a path's first cell"},
+	{align.FromAbove, "align.FromAbove", "(i−1, j), above", -1, 0, "a gap in y: x[i] is unmatched"},
 }
 
 // drawMoves writes moves.png: for each channel c, the 2×2 block of cells
