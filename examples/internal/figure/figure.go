@@ -30,12 +30,12 @@ type Grid struct {
 }
 
 // A Path is a line through the centres of the given cells (each {i, j}),
-// drawn over a grid.
+// drawn over a grid, or a ring on each of them.
 type Path struct {
 	Label  string // what it is and how it is drawn, e.g. "green: Viterbi path"; added to the panel's title
 	Cells  [][2]int
 	Colour color.Color
-	Dashed bool
+	Rings  bool // a ring on each cell instead of a line: a line drawn over a ring path shows through where both agree
 }
 
 // A Panel is one grid and the paths drawn on it.
@@ -151,16 +151,22 @@ func heatmap(pn Panel, cmap palette.ColorMap) (*plot.Plot, error) {
 		for k, c := range path.Cells {
 			pts[k] = plotter.XY{X: float64(c[1]), Y: -float64(c[0])}
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return nil, err
+		if path.Rings {
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: path.Colour, Radius: vg.Points(4), Shape: ring{}}
+			p.Add(sc)
+		} else {
+			l, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = path.Colour
+			l.Width = vg.Points(2)
+			p.Add(l)
 		}
-		l.Color = path.Colour
-		l.Width = vg.Points(2)
-		if path.Dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		p.Add(l)
 		// A legend inside the plot would hide cells, so the title says
 		// which line is which.
 		if path.Label != "" {
@@ -245,4 +251,17 @@ func (indexTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return ts
+}
+
+// ring is a circle outline thicker than draw.CircleGlyph's, to show over
+// bright cells.
+type ring struct{}
+
+func (ring) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X + sty.Radius, Y: pt.Y})
+	p.Arc(pt, sty.Radius, 0, 2*math.Pi)
+	p.Close()
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(1.6)})
+	c.Stroke(p)
 }
