@@ -1,0 +1,950 @@
+package align
+
+import (
+	"fmt"
+	"hash"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// This file computes the entropy of a model's distribution over paths, and
+// the cross-entropy and KL divergence between the distributions of two
+// potentials, with exact gradients.
+//
+// Let p be the Log distribution of θp: p(path) = exp(s(path) − log Z),
+// s(path) the sum of the potentials the path uses. Then
+//
+//	H(p)     = −Σ p log p            = log Z_p − E_p[s_p]
+//	KL(p‖q)  =  Σ p (log p − log q)  = log Z_q − log Z_p + E_p[s_p − s_q]
+//	CE(p, q) = −Σ p log q            = H(p) + KL(p‖q)
+//
+// They are computed by the first-order expectation semiring (Li and Eisner,
+// 2009) in a numerically stable form. A forward pass over the cells keeps,
+// per cell (i, j): α, the log-sum of the scores of the path prefixes that
+// end there; the probability w_c that such a prefix entered the cell by
+// move c (or started there), which the log-sum-exp yields for free; and A,
+// the entropy of the distribution of those prefixes,
+//
+//	A(i, j) = Σ_c w_c (A(pred_c) − log w_c),   log w_c = α(pred_c) + θ_c − α(i, j),
+//
+// and, given q, the same for q (α_q, v_c) and K, the KL divergence between
+// the prefix distributions of p and q: K(i, j) = Σ_c w_c (K(pred_c) +
+// log w_c − log v_c). The ends give H and KL the same way, with weights
+// exp(α(end) − log Z). Every term is a probability times a difference of
+// log-probabilities, so no large scores cancel.
+//
+// The gradient follows from ∂p(path)/∂θ(f) = p(path)(1[f ∈ path] − μ(f)):
+// ∂E_p[g]/∂θp(f) = μ(f)(E_p[g | f] − E_p[g]) for any g, where μ is p's
+// marginal. Splitting a path at f into an independent prefix and suffix,
+// E_p[log p | f] = log μ(f) − A(pred) − B(i, j), B the entropy of the
+// suffixes from (i, j). A backward pass in probability space gives
+// γ(i, j), the probability that a path visits (i, j), from the forward
+// weights alone (γ(i, j) = ω(i, j) + Σ_s γ(s) w_c(s) over its successors s,
+// ω its end probability), and with it T = γ(B − log γ) and U, the like
+// quantity for KL, by sums of products: the backward pass takes no exp or
+// log but one exp per end cell. Then, with x = log w_c and y = log v_c of
+// the move that f scores,
+//
+//	∂H/∂θp(f)  = w_c (T(i, j) − γ(i, j)(x − A(pred) + H))
+//	∂KL/∂θp(f) = w_c (U(i, j) + γ(i, j)(K(pred) + x − y − KL))
+//	∂KL/∂θq(f) = ∂CE/∂θq(f) = μ_q(f) − μ_p(f)
+//
+// and ∂CE/∂θp = ∂H/∂θp + ∂KL/∂θp.
+
+// divergence says which quantity an expectation Op computes.
+type divergence int
+
+const (
+	divEntropy divergence = iota
+	divCrossEntropy
+	divKL
+)
+
+func (d divergence) String() string {
+	switch d {
+	case divEntropy:
+		return "Entropy"
+	case divCrossEntropy:
+		return "CrossEntropy"
+	case divKL:
+		return "KL"
+	}
+	return fmt.Sprintf("divergence(%d)", int(d))
+}
+
+// expectation is the setting of one expectation computation: model, which
+// quantity, the potentials' padded shape and dtype.
+type expectation struct {
+	m            Model
+	div          divergence
+	batch, n, mm int
+	dt           tensor.Dtype
+}
+
+// The fields of a cell in the forward states, p's and then (with q) q's:
+// α, the entropy A (p) or the divergence K (q) of the prefixes, and the
+// probability of each way in: moves 0, 1, 2 and a start.
+const (
+	fAlpha  = 0
+	fEnt    = 1
+	fW      = 2 // fW+c for move c, fW+3 for a start
+	pFields = 6 // fields of p
+)
+
+// The totals of an item, after its cells.
+const (
+	tZp = iota // log Z_p
+	tH         // H(p)
+	tZq        // log Z_q
+	tKL        // KL(p‖q)
+	totals
+)
+
+func (e *expectation) withQ() bool { return e.div != divEntropy }
+
+// fields is the number of float64 kept per cell.
+func (e *expectation) fields() int {
+	if e.withQ() {
+		return 2 * pFields
+	}
+	return pFields
+}
+
+// perItem is the length of an item's forward states: its cells, then its
+// totals.
+func (e *expectation) perItem() int { return e.n*e.mm*e.fields() + totals }
+
+func (e *expectation) statesShape() tensor.Shape { return tensor.Shape{e.batch, e.perItem()} }
+func (e *expectation) thetaShape() tensor.Shape  { return tensor.Shape{e.batch, e.n, e.mm, 3} }
+
+func (e *expectation) String() string {
+	return fmt.Sprintf("%v{%v, θ%v, %v}", e.div, e.m, e.thetaShape(), e.dt)
+}
+
+// value returns the quantity of item b from its totals.
+func (e *expectation) value(tot []float64) float64 {
+	switch e.div {
+	case divEntropy:
+		return tot[tH]
+	case divKL:
+		return tot[tKL]
+	}
+	return tot[tH] + tot[tKL]
+}
+
+// newExpectation checks the model and the shape of the potentials.
+func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt tensor.Dtype) (*expectation, error) {
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	// The expectation DP walks the lattice, which defines every mode; the
+	// shared check is asked about the rest of the model only.
+	c := m
+	if c.Mode == SemiGlobal {
+		c.Mode = Local
+	}
+	batch, n, mm, err := c.checkShape(op, shape)
+	if err != nil {
+		return nil, err
+	}
+	if m.Semiring != Log {
+		return nil, errorf(op, "defined for the Log semiring only, not %v", m.Semiring)
+	}
+	if float64(batch)*float64(n*mm*2*pFields+totals) > math.MaxInt32*8 {
+		return nil, errorf(op, "potentials of shape %v need too many states", shape)
+	}
+	return &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt}, nil
+}
+
+// A badPotential is the first NaN or +Inf potential a forward pass read.
+type badPotential struct {
+	found         bool
+	q             bool // in θq rather than θp
+	item, i, j, c int
+	v             float64
+}
+
+// forward runs the forward pass of one item over the lattice l: st is the
+// item's states (cells and totals), tp and tq the item's potentials (tq
+// nil for the entropy). Cells outside the lattice are neither read nor
+// written. It reports the first potential it read that is NaN or +Inf.
+func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (bad badPotential) {
+	withQ := tq != nil
+	F := pFields
+	if withQ {
+		F = 2 * pFields
+	}
+	ninf := math.Inf(-1)
+	note := func(q bool, i, j, c int, v float64) {
+		if !bad.found {
+			bad = badPotential{q: q, i: i, j: j, c: c, v: v, found: true}
+		}
+	}
+	for i := range l.lenX {
+		jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
+		for j := jlo; j <= jhi; j++ {
+			cell := i*mm + j
+			s := st[cell*F : cell*F+F]
+			th := tp[cell*3 : cell*3+3]
+			// The terms of the log-sum-exp: a move from each valid
+			// predecessor, and a start.
+			var t [4]float64
+			var pred [4]int // the predecessor's cell, −1 for a start
+			used := [4]bool{}
+			for c := range 3 {
+				t[c] = ninf
+				pi, pj := i-moves[c].di, j-moves[c].dj
+				if l.valid(pi, pj) {
+					v := float64(th[c])
+					if !(v <= math.MaxFloat64) {
+						note(false, i, j, c, v)
+					}
+					used[c] = true
+					pred[c] = pi*mm + pj
+					t[c] = st[pred[c]*F+fAlpha] + v
+				}
+			}
+			t[3] = ninf
+			if l.start(i, j) {
+				v := float64(th[Mid])
+				if !(v <= math.MaxFloat64) {
+					note(false, i, j, Mid, v)
+				}
+				used[3] = true
+				pred[3] = -1
+				t[3] = v
+			}
+			alpha, w := logSumExp4(&t)
+			s[fAlpha] = alpha
+			copy(s[fW:fW+4], w[:])
+			// A = Σ w_c (A(pred) − log w_c); a move of weight 0 adds
+			// nothing (its log is −Inf).
+			var ent float64
+			for c := range 4 {
+				if w[c] > 0 {
+					a := 0.0
+					if pred[c] >= 0 {
+						a = st[pred[c]*F+fEnt]
+					}
+					ent += w[c] * (a - (t[c] - alpha))
+				}
+			}
+			s[fEnt] = ent
+			if !withQ {
+				continue
+			}
+			thq := tq[cell*3 : cell*3+3]
+			var u [4]float64
+			for c := range 4 {
+				u[c] = ninf
+				if !used[c] {
+					continue
+				}
+				ch := c
+				if c == 3 {
+					ch = Mid
+				}
+				v := float64(thq[ch])
+				if !(v <= math.MaxFloat64) {
+					note(true, i, j, ch, v)
+				}
+				u[c] = v
+				if pred[c] >= 0 {
+					u[c] += st[pred[c]*F+pFields+fAlpha]
+				}
+			}
+			aq, vq := logSumExp4(&u)
+			q := s[pFields:]
+			q[fAlpha] = aq
+			copy(q[fW:fW+4], vq[:])
+			// K = Σ w_c (K(pred) + log w_c − log v_c).
+			var kl float64
+			for c := range 4 {
+				if w[c] > 0 {
+					k := 0.0
+					if pred[c] >= 0 {
+						k = st[pred[c]*F+pFields+fEnt]
+					}
+					kl += w[c] * (k + (t[c] - alpha) - (u[c] - aq))
+				}
+			}
+			q[fEnt] = kl
+		}
+	}
+	tot := st[len(st)-totals:]
+	tot[tZp], tot[tH] = endTotal(l, mm, st, F, fAlpha, fEnt, withQ)
+	return bad
+}
+
+// endTotal returns log Z and H (or, with q, sets log Z_q and KL too) from
+// the states of the end cells.
+func endTotal(l lattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h float64) {
+	tot := st[len(st)-totals:]
+	ninf := math.Inf(-1)
+	eachEnd := func(f func(s []float64)) {
+		if l.mode == Global {
+			cell := (l.lenX-1)*mm + l.lenY - 1
+			if l.valid(l.lenX-1, l.lenY-1) {
+				f(st[cell*F : cell*F+F])
+			}
+			return
+		}
+		for i := range l.lenX {
+			jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
+			for j := jlo; j <= jhi; j++ {
+				if l.end(i, j) {
+					cell := i*mm + j
+					f(st[cell*F : cell*F+F])
+				}
+			}
+		}
+	}
+	lse := func(off int) float64 {
+		m := ninf
+		eachEnd(func(s []float64) { m = max(m, s[off]) })
+		if math.IsInf(m, 0) || m != m {
+			return m
+		}
+		var sum float64
+		eachEnd(func(s []float64) { sum += math.Exp(s[off] - m) })
+		return m + math.Log(sum)
+	}
+	z = lse(fa)
+	zq := ninf
+	if withQ {
+		zq = lse(pFields + fa)
+	}
+	if math.IsInf(z, -1) {
+		// No path has a finite score: the distribution is not defined.
+		tot[tZq], tot[tKL] = zq, math.NaN()
+		return z, math.NaN()
+	}
+	var kl float64
+	eachEnd(func(s []float64) {
+		lw := s[fa] - z
+		if om := math.Exp(lw); om > 0 {
+			h += om * (s[fe] - lw)
+			if withQ {
+				kl += om * (s[pFields+fe] + lw - (s[pFields+fa] - zq))
+			}
+		}
+	})
+	tot[tZq], tot[tKL] = zq, kl
+	return z, h
+}
+
+// logSumExp4 returns log Σ e^t and the weights e^(t_c − that), 0 for a
+// term of −Inf, with one exp per finite term.
+func logSumExp4(t *[4]float64) (float64, [4]float64) {
+	var w [4]float64
+	m := max(t[0], t[1], t[2], t[3])
+	if math.IsInf(m, -1) {
+		return m, w
+	}
+	var sum float64
+	for c, x := range t {
+		switch {
+		case x == m:
+			w[c] = 1
+		case x > math.Inf(-1):
+			w[c] = math.Exp(x - m)
+		default:
+			continue
+		}
+		sum += w[c]
+	}
+	inv := 1 / sum
+	for c := range w {
+		w[c] *= inv
+	}
+	return m + math.Log(sum), w
+}
+
+// backward adds the gradient of one item's quantity with respect to θp
+// (wrtQ false) or θq, times d, to g (the item's gradient, zero where the
+// lattice has no cell). st holds the item's forward states; rows is
+// scratch of 8·mm float64.
+func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []float64, d float64, wrtQ bool, rows []float64, g []T) {
+	mm := e.mm
+	withQ := tq != nil
+	F := e.fields()
+	tot := st[len(st)-totals:]
+	zp, h, zq, kl := tot[tZp], tot[tH], tot[tZq], tot[tKL]
+	if math.IsInf(zp, -1) {
+		return // no path: the gradient is 0
+	}
+	// Coefficients of ∂H and ∂KL in the quantity.
+	ch, ck := 1.0, 0.0
+	switch e.div {
+	case divKL:
+		ch, ck = 0, 1
+	case divCrossEntropy:
+		ch, ck = 1, 1
+	}
+	// rows holds, for two rows of cells (by the parity of i), γ_p and
+	// then T, U (wrt θp) or γ_q (wrt θq).
+	row := func(i int) []float64 { return rows[(i&1)*4*mm : (i&1+1)*4*mm] }
+	const gP, gT, gU, gQ = 0, 1, 2, 3
+	for i := l.lenX - 1; i >= 0; i-- {
+		cur := row(i)
+		next := row(i + 1)
+		jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
+		for j := jhi; j >= jlo; j-- {
+			cell := i*mm + j
+			s := st[cell*F : cell*F+F]
+			alpha := s[fAlpha]
+			var gp, tt, uu, gq float64
+			if l.end(i, j) && alpha > math.Inf(-1) {
+				lw := alpha - zp
+				om := math.Exp(lw)
+				gp = om
+				if om > 0 {
+					tt = -om * lw
+					if withQ {
+						uu = om * (lw - (s[pFields+fAlpha] - zq))
+					}
+				}
+				if wrtQ {
+					gq = math.Exp(s[pFields+fAlpha] - zq)
+				}
+			}
+			// The successors: (i, j+1) by move 0, (i+1, j+1) by 1,
+			// (i+1, j) by 2.
+			for c := range 3 {
+				si, sj := i+moves[c].di, j+moves[c].dj
+				if !l.valid(si, sj) {
+					continue
+				}
+				sc := si*mm + sj
+				ss := st[sc*F : sc*F+F]
+				var sr []float64
+				if si == i {
+					sr = cur[sj*4 : sj*4+4]
+				} else {
+					sr = next[sj*4 : sj*4+4]
+				}
+				w := ss[fW+c]
+				if wrtQ {
+					gq += sr[gQ] * ss[pFields+fW+c]
+				}
+				if w == 0 {
+					continue
+				}
+				gs := sr[gP]
+				gp += gs * w
+				if wrtQ {
+					continue
+				}
+				x := alpha + float64(tp[sc*3+c]) - ss[fAlpha]
+				tt += w * (sr[gT] - gs*x)
+				if withQ {
+					y := s[pFields+fAlpha] + float64(tq[sc*3+c]) - ss[pFields+fAlpha]
+					uu += w * (sr[gU] + gs*(x-y))
+				}
+			}
+			r := cur[j*4 : j*4+4]
+			r[gP], r[gT], r[gU], r[gQ] = gp, tt, uu, gq
+			// The gradient of the potentials of (i, j).
+			gc := g[cell*3 : cell*3+3]
+			for c := range 4 {
+				ch3 := c
+				pa, pk := 0.0, 0.0 // A and K of the predecessor
+				pAlpha, pAlphaQ := 0.0, 0.0
+				if c < 3 {
+					pi, pj := i-moves[c].di, j-moves[c].dj
+					if !l.valid(pi, pj) {
+						continue
+					}
+					ps := st[(pi*mm+pj)*F:]
+					pAlpha, pa = ps[fAlpha], ps[fEnt]
+					if withQ {
+						pAlphaQ, pk = ps[pFields+fAlpha], ps[pFields+fEnt]
+					}
+				} else {
+					if !l.start(i, j) {
+						continue
+					}
+					ch3 = Mid
+				}
+				w := s[fW+c]
+				if wrtQ {
+					g[cell*3+ch3] += T(d * (gq*s[pFields+fW+c] - gp*w))
+					continue
+				}
+				if w == 0 {
+					continue
+				}
+				x := pAlpha + float64(tp[cell*3+ch3]) - alpha
+				var v float64
+				if ch != 0 {
+					v += ch * w * (tt - gp*(x-pa+h))
+				}
+				if ck != 0 {
+					y := pAlphaQ + float64(tq[cell*3+ch3]) - s[pFields+fAlpha]
+					v += ck * w * (uu + gp*(pk+x-y-kl))
+				}
+				gc[ch3] += T(d * v)
+			}
+		}
+	}
+}
+
+// forItems calls f(b) for every item, on the processors when the work
+// (about per operations an item) pays for goroutines. Items write disjoint
+// parts of the outputs.
+func forItems(n, per int, f func(b int)) {
+	procs := min(runtime.GOMAXPROCS(0), n)
+	if procs <= 1 || n*per < 1<<15 {
+		for b := range n {
+			f(b)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := int(next.Add(1) - 1); b < n; b = int(next.Add(1) - 1) {
+				f(b)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// run fills the forward states of every item and returns the first bad
+// potential it met (in item order).
+func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, st []float64) badPotential {
+	per := e.perItem()
+	cells := e.n * e.mm * 3
+	bads := make([]badPotential, e.batch)
+	forItems(e.batch, e.n*e.mm*16, func(b int) {
+		l := e.m.lattice(lx[b], ly[b])
+		s := st[b*per : (b+1)*per]
+		switch p := tp.Data().(type) {
+		case []float64:
+			var q []float64
+			if tq != nil {
+				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
+			}
+			bads[b] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+		case []float32:
+			var q []float32
+			if tq != nil {
+				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
+			}
+			bads[b] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+		}
+		bads[b].item = b
+	})
+	for _, bad := range bads {
+		if bad.found {
+			return bad
+		}
+	}
+	return badPotential{}
+}
+
+// grad returns the gradient of Σ_b d[b]·quantity[b] with respect to θp
+// (wrtQ false) or θq, a fresh tensor of θ's shape and dtype.
+func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, wrtQ bool) *tensor.Dense {
+	out := tensor.New(tensor.Of(e.dt), tensor.WithShape(e.thetaShape()...))
+	per := e.perItem()
+	cells := e.n * e.mm * 3
+	forItems(e.batch, e.n*e.mm*8, func(b int) {
+		if d[b] == 0 {
+			return
+		}
+		l := e.m.lattice(lx[b], ly[b])
+		s := st[b*per : (b+1)*per]
+		rows := make([]float64, 8*e.mm)
+		switch p := tp.Data().(type) {
+		case []float64:
+			var q []float64
+			if tq != nil {
+				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
+			}
+			backward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float64)[b*cells:(b+1)*cells])
+		case []float32:
+			var q []float32
+			if tq != nil {
+				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
+			}
+			backward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float32)[b*cells:(b+1)*cells])
+		}
+	})
+	return out
+}
+
+// Entropy adds to theta's graph the entropy H(p) = −Σ p(path) log p(path)
+// of every batch item's distribution over paths, shape (batch) in theta's
+// dtype. theta holds the potentials, (batch, N, M, 3) of Float64 or
+// Float32, and lengths the lengths as LogPartitionLengths takes them: a
+// (batch, 2) node of tensor.Int (see Lengths), bound at run time, so one
+// graph serves any lengths. The model's Semiring must be Log; every Mode
+// and MaxGap is supported and the Strategy is not used.
+//
+// gorgonia.Grad differentiates the result exactly with respect to theta.
+// Potentials past a length or outside the gap are never read (NaN there
+// changes nothing) and get a zero gradient. The node keeps IEEE
+// semantics: a NaN or +Inf potential in a cell a path may use makes that
+// item NaN, and an item whose paths all score −Inf has entropy NaN and a
+// zero gradient. The computation runs in float64 on the CPU, whatever the
+// dtype; it keeps its forward states between runs, so run one graph on one
+// machine at a time.
+func (m Model) Entropy(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("Entropy", divEntropy, theta, nil, lengths)
+}
+
+// CrossEntropy adds to the graph the cross-entropy
+// CE(p, q) = −Σ p(path) log q(path) of every batch item, where p is the
+// distribution of potentials p and q that of q, of the same shape and
+// dtype; shape (batch) in their dtype. It is infinite where q gives no
+// weight to a path that p does. Lengths, model and semantics are those of
+// Entropy; gorgonia.Grad differentiates it exactly with respect to both p
+// and q.
+func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("CrossEntropy", divCrossEntropy, p, q, lengths)
+}
+
+// KL adds to the graph the Kullback–Leibler divergence
+// KL(p‖q) = Σ p(path) (log p(path) − log q(path)) = CE(p, q) − H(p) of
+// every batch item, shape (batch) in the dtype of p and q. It is 0 when
+// p and q define the same distribution, and otherwise positive (infinite
+// where q gives no weight to a path that p does). Lengths, model and
+// semantics are those of Entropy; gorgonia.Grad differentiates it exactly
+// with respect to both p and q.
+func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("KL", divKL, p, q, lengths)
+}
+
+func (m Model) expectNode(op string, div divergence, p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	if p == nil || lengths == nil || (div != divEntropy && q == nil) {
+		return nil, errorf(op, "nil potentials or lengths")
+	}
+	if q != nil && (q.Dtype() != p.Dtype() || !q.Shape().Eq(p.Shape())) {
+		return nil, errorf(op, "potentials q have dtype %v and shape %v, p %v and %v: want the same", q.Dtype(), q.Shape(), p.Dtype(), p.Shape())
+	}
+	e, err := m.newExpectation(op, div, p.Shape(), p.Dtype())
+	if err != nil {
+		return nil, err
+	}
+	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{e.batch, 2}) {
+		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), e.batch)
+	}
+	in := gorgonia.Nodes{p}
+	if q != nil {
+		in = append(in, q)
+	}
+	in = append(in, lengths)
+	st, err := gorgonia.ApplyOp(&expectOp{e: e}, in...)
+	if err != nil {
+		return nil, errorf(op, "%v", err)
+	}
+	v, err := gorgonia.ApplyOp(&expectValueOp{e: e}, append(in, st)...)
+	if err != nil {
+		return nil, errorf(op, "%v", err)
+	}
+	return v, nil
+}
+
+// inputs reads and checks the potentials and lengths of an expectation
+// Op's inputs: θp, θq (with q), the lengths.
+func (e *expectation) inputs(op string, vals []gorgonia.Value) (tp, tq *tensor.Dense, lx, ly []int, err error) {
+	k := 0
+	theta := func() (*tensor.Dense, error) {
+		t, ok := vals[k].(*tensor.Dense)
+		if !ok || t.Dtype() != e.dt || !t.Shape().Eq(e.thetaShape()) {
+			return nil, errorf(op, "potentials are %v, want %v of shape %v", describe(vals[k]), e.dt, e.thetaShape())
+		}
+		k++
+		return contiguous(t), nil
+	}
+	if len(vals) < e.arity() {
+		return nil, nil, nil, nil, errorf(op, "got %d inputs, want at least %d", len(vals), e.arity())
+	}
+	if tp, err = theta(); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if e.withQ() {
+		if tq, err = theta(); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	g := &grid{batch: e.batch, n: e.n, mm: e.mm}
+	lx, ly, err = g.lengthsOf(op, vals[k])
+	return tp, tq, lx, ly, err
+}
+
+// arity is the number of inputs of the forward Op: the potentials and the
+// lengths.
+func (e *expectation) arity() int {
+	if e.withQ() {
+		return 3
+	}
+	return 2
+}
+
+func (e *expectation) inTypes() []hm.Type {
+	ts := []hm.Type{gorgonia.TensorType{Dims: 4, Of: e.dt}}
+	if e.withQ() {
+		ts = append(ts, gorgonia.TensorType{Dims: 4, Of: e.dt})
+	}
+	return append(ts, gorgonia.TensorType{Dims: 2, Of: tensor.Int})
+}
+
+// expectOp runs the forward pass: inputs θp, θq (CrossEntropy and KL) and
+// the lengths; output the float64 forward states of every item, (batch,
+// perItem), kept between runs (see kept). It is not differentiable itself:
+// expectValueOp reads its totals and routes the gradient to the
+// potentials.
+type expectOp struct {
+	e   *expectation
+	buf kept
+}
+
+func (op *expectOp) String() string            { return "align.Expect" + op.e.String() }
+func (op *expectOp) Arity() int                { return op.e.arity() }
+func (op *expectOp) ReturnsPtr() bool          { return false }
+func (op *expectOp) CallsExtern() bool         { return false }
+func (op *expectOp) OverwritesInput() int      { return -1 }
+func (op *expectOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *expectOp) Hashcode() uint32          { return hashOf(op) }
+func (op *expectOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+
+func (op *expectOp) Type() hm.Type {
+	return hm.NewFnType(append(op.e.inTypes(), gorgonia.TensorType{Dims: 2, Of: tensor.Float64})...)
+}
+
+func (op *expectOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.e.statesShape(), nil
+}
+
+func (op *expectOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errorf(op.e.div.String(), "the forward states are not differentiated")
+}
+
+func (op *expectOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.e.div.String()
+	tp, tq, lx, ly, err := op.e.inputs(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	out := op.buf.get(tensor.Float64, op.e.statesShape())
+	op.e.run(tp, tq, lx, ly, out.Data().([]float64))
+	return out, nil
+}
+
+// expectValueOp reads the quantity of every item from the forward states:
+// inputs θp, θq (with q), the lengths and the states; output (batch) in
+// θ's dtype. Only the states are read; the potentials are inputs so that
+// the gradient reaches them.
+type expectValueOp struct{ e *expectation }
+
+func (op *expectValueOp) String() string   { return "align.ExpectValue" + op.e.String() }
+func (op *expectValueOp) Arity() int       { return op.e.arity() + 1 }
+func (op *expectValueOp) ReturnsPtr() bool { return false }
+func (op *expectValueOp) CallsExtern() bool {
+	return false
+}
+func (op *expectValueOp) OverwritesInput() int  { return -1 }
+func (op *expectValueOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *expectValueOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op *expectValueOp) DiffWRT(inputs int) []bool {
+	d := make([]bool, inputs)
+	for k := 0; k < op.e.arity()-1 && k < inputs; k++ {
+		d[k] = true
+	}
+	return d
+}
+
+func (op *expectValueOp) Type() hm.Type {
+	ts := append(op.e.inTypes(), gorgonia.TensorType{Dims: 2, Of: tensor.Float64}, gorgonia.TensorType{Dims: 1, Of: op.e.dt})
+	return hm.NewFnType(ts...)
+}
+
+func (op *expectValueOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.e.batch}, nil
+}
+
+// states returns the forward states among an Op's inputs.
+func (e *expectation) states(op string, v gorgonia.Value) ([]float64, error) {
+	s, ok := v.(*tensor.Dense)
+	if !ok || s.Dtype() != tensor.Float64 || !s.Shape().Eq(e.statesShape()) {
+		return nil, errorf(op, "states are %v, want float64 of shape %v", describe(v), e.statesShape())
+	}
+	return contiguous(s).Data().([]float64), nil
+}
+
+func (op *expectValueOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.e.div.String()
+	if len(vals) != op.Arity() {
+		return nil, errorf(name, "got %d inputs, want %d", len(vals), op.Arity())
+	}
+	st, err := op.e.states(name, vals[op.e.arity()])
+	if err != nil {
+		return nil, err
+	}
+	per := op.e.perItem()
+	v := make([]float64, op.e.batch)
+	for b := range v {
+		v[b] = op.e.value(st[(b+1)*per-totals : (b+1)*per])
+	}
+	if op.e.dt == tensor.Float32 {
+		f := make([]float32, len(v))
+		for b, x := range v {
+			f[b] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(op.e.batch), tensor.WithBacking(f)), nil
+	}
+	return tensor.New(tensor.WithShape(op.e.batch), tensor.WithBacking(v)), nil
+}
+
+func (op *expectValueOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	k := op.e.arity()
+	args := append(append(gorgonia.Nodes{}, inputs[:k+1]...), grad)
+	out := make(gorgonia.Nodes, len(inputs))
+	for wrt := range k - 1 {
+		d, err := gorgonia.ApplyOp(&expectGradOp{e: op.e, wrtQ: wrt == 1}, args...)
+		if err != nil {
+			return nil, err
+		}
+		out[wrt] = d
+	}
+	return out, nil
+}
+
+// expectGradOp is the gradient of expectValueOp with respect to θp (wrtQ
+// false) or θq: inputs θp, θq (with q), the lengths, the forward states
+// and the gradient of the output, (batch); output a fresh tensor of θ's
+// shape and dtype.
+type expectGradOp struct {
+	e    *expectation
+	wrtQ bool
+}
+
+func (op *expectGradOp) String() string {
+	wrt := "p"
+	if op.wrtQ {
+		wrt = "q"
+	}
+	return fmt.Sprintf("align.ExpectGrad%v{wrt θ%s}", op.e, wrt)
+}
+func (op *expectGradOp) Arity() int            { return op.e.arity() + 2 }
+func (op *expectGradOp) ReturnsPtr() bool      { return false }
+func (op *expectGradOp) CallsExtern() bool     { return false }
+func (op *expectGradOp) OverwritesInput() int  { return -1 }
+func (op *expectGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *expectGradOp) Hashcode() uint32      { return hashOf(op) }
+
+func (op *expectGradOp) Type() hm.Type {
+	ts := append(op.e.inTypes(), gorgonia.TensorType{Dims: 2, Of: tensor.Float64},
+		gorgonia.TensorType{Dims: 1, Of: op.e.dt}, gorgonia.TensorType{Dims: 4, Of: op.e.dt})
+	return hm.NewFnType(ts...)
+}
+
+func (op *expectGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.e.thetaShape(), nil
+}
+
+func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	name := op.e.div.String() + "Grad"
+	if len(vals) != op.Arity() {
+		return nil, errorf(name, "got %d inputs, want %d", len(vals), op.Arity())
+	}
+	tp, tq, lx, ly, err := op.e.inputs(name, vals)
+	if err != nil {
+		return nil, err
+	}
+	k := op.e.arity()
+	st, err := op.e.states(name, vals[k])
+	if err != nil {
+		return nil, err
+	}
+	dv, ok := vals[k+1].(*tensor.Dense)
+	if !ok || dv.Dtype() != op.e.dt || !dv.Shape().Eq(tensor.Shape{op.e.batch}) {
+		return nil, errorf(name, "gradient is %v, want %v of shape (%d)", describe(vals[k+1]), op.e.dt, op.e.batch)
+	}
+	return op.e.grad(tp, tq, lx, ly, st, float64s(dv), op.wrtQ), nil
+}
+
+// EntropyOf returns the entropy H(p) = −Σ p(path) log p(path) of every
+// batch item's distribution over paths, the value of Entropy computed
+// without a graph. theta holds the potentials, (batch, N, M, 3) of
+// Float64 or Float32; lenX and lenY are as in LogPartition (nil means N or
+// M for every item). theta is not modified. It returns an error naming
+// the item and the cell of the first NaN or +Inf potential a path may
+// use, and for an item whose paths all score −Inf.
+func (m Model) EntropyOf(theta *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("EntropyOf", divEntropy, theta, nil, lenX, lenY)
+}
+
+// CrossEntropyOf returns the cross-entropy CE(p, q) = −Σ p(path)
+// log q(path) of every batch item, the value of CrossEntropy computed
+// without a graph; p and q must have the same shape and dtype. Lengths
+// and errors are as in EntropyOf.
+func (m Model) CrossEntropyOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("CrossEntropyOf", divCrossEntropy, p, q, lenX, lenY)
+}
+
+// KLOf returns the Kullback–Leibler divergence KL(p‖q) of every batch
+// item, the value of KL computed without a graph; p and q must have the
+// same shape and dtype. Lengths and errors are as in EntropyOf.
+func (m Model) KLOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("KLOf", divKL, p, q, lenX, lenY)
+}
+
+func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	if p == nil || (div != divEntropy && q == nil) {
+		return nil, errorf(op, "nil potentials")
+	}
+	if q != nil && (q.Dtype() != p.Dtype() || !q.Shape().Eq(p.Shape())) {
+		return nil, errorf(op, "potentials q have dtype %v and shape %v, p %v and %v: want the same", q.Dtype(), q.Shape(), p.Dtype(), p.Shape())
+	}
+	e, err := m.newExpectation(op, div, p.Shape(), p.Dtype())
+	if err != nil {
+		return nil, err
+	}
+	lx, err := lengths(op, "lenX", lenX, e.batch, e.n)
+	if err != nil {
+		return nil, err
+	}
+	ly, err := lengths(op, "lenY", lenY, e.batch, e.mm)
+	if err != nil {
+		return nil, err
+	}
+	p = contiguous(p)
+	if q != nil {
+		q = contiguous(q)
+	}
+	st := make([]float64, e.batch*e.perItem())
+	if bad := e.run(p, q, lx, ly, st); bad.found {
+		which := "theta"
+		if div != divEntropy {
+			which = "p"
+			if bad.q {
+				which = "q"
+			}
+		}
+		return nil, errorf(op, "item %d: potential %s[%d, %d, %d, %d] is %v", bad.item, which, bad.item, bad.i, bad.j, bad.c, bad.v)
+	}
+	out := make([]float64, e.batch)
+	per := e.perItem()
+	for b := range out {
+		tot := st[(b+1)*per-totals : (b+1)*per]
+		if math.IsInf(tot[tZp], -1) {
+			return nil, errorf(op, "item %d: every path scores −Inf", b)
+		}
+		out[b] = e.value(tot)
+	}
+	return out, nil
+}

@@ -1,0 +1,516 @@
+package align
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// divModels are the models the expectation tests run: every mode, with and
+// without a gap.
+func divModels() []Model {
+	var ms []Model
+	for _, mode := range []Mode{Global, Local, SemiGlobal} {
+		for _, gap := range []int{-1, 0, 1} {
+			ms = append(ms, Model{Semiring: Log, Mode: mode, Gapped: gap >= 0, MaxGap: max(gap, 0)})
+		}
+	}
+	return ms
+}
+
+// bruteDivergences returns H(p), CE(p, q) and KL(p‖q) of one item by
+// enumerating its paths; itq has itp's lengths and gap.
+func bruteDivergences(mode Mode, itp, itq item) (h, ce, kl float64) {
+	paths := enumerate(mode, itp)
+	score := func(it item, p []feature) float64 {
+		var s float64
+		for _, f := range p {
+			s += it.theta[f.i][f.j][f.c]
+		}
+		return s
+	}
+	logZ := func(it item) float64 {
+		m := math.Inf(-1)
+		for _, p := range paths {
+			m = max(m, score(it, p))
+		}
+		var sum float64
+		for _, p := range paths {
+			sum += math.Exp(score(it, p) - m)
+		}
+		return m + math.Log(sum)
+	}
+	zp, zq := logZ(itp), logZ(itq)
+	for _, path := range paths {
+		lp, lq := score(itp, path)-zp, score(itq, path)-zq
+		p := math.Exp(lp)
+		if p == 0 {
+			continue
+		}
+		h -= p * lp
+		ce -= p * lq
+		kl += p * (lp - lq)
+	}
+	return h, ce, kl
+}
+
+// poisonUnused puts NaN in every potential that no path of the model may
+// use: cells past a length or outside the gap, and moves from a cell
+// outside the lattice.
+func poisonUnused(m Model, th *tensor.Dense, p problem) {
+	for b := range p.batch {
+		lx, ly := p.lengths(b)
+		l := m.lattice(lx, ly)
+		for i := range p.n {
+			for j := range p.mm {
+				for c := range 3 {
+					if !usedPotential(l, i, j, c) {
+						th.Data().([]float64)[((b*p.n+i)*p.mm+j)*3+c] = math.NaN()
+					}
+				}
+			}
+		}
+	}
+}
+
+// usedPotential reports whether a path of lattice l may score θ[i, j, c].
+func usedPotential(l lattice, i, j, c int) bool {
+	if !l.valid(i, j) {
+		return false
+	}
+	return l.valid(i-moves[c].di, j-moves[c].dj) || (c == Mid && l.start(i, j))
+}
+
+// divProblem returns two potentials of one random shape, with the
+// unused potentials NaN.
+func divProblem(rng *rand.Rand, m Model, batch, n, mm int) (problem, problem) {
+	p := randomProblem(rng, batch, n, mm, true)
+	q := p
+	q.theta = make([]float64, len(p.theta))
+	for x := range q.theta {
+		q.theta[x] = rng.Float64()*2 - 1
+	}
+	for _, pr := range []problem{p, q} {
+		th := tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(pr.theta))
+		poisonUnused(m, th, pr)
+	}
+	return p, q
+}
+
+// divGraph is a graph of one of Entropy, CrossEntropy and KL with its
+// gradients, built once.
+type divGraph struct {
+	p, q, lengths *gorgonia.Node
+	out           *gorgonia.Node
+	dp, dq        *gorgonia.Node
+	vm            gorgonia.VM
+}
+
+func newDivGraph(t *testing.T, m Model, div divergence, dt tensor.Dtype, batch, n, mm int) *divGraph {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	d := &divGraph{
+		p:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("p")),
+		q:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("q")),
+		lengths: gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths")),
+	}
+	var err error
+	switch div {
+	case divEntropy:
+		d.out, err = m.Entropy(d.p, d.lengths)
+	case divCrossEntropy:
+		d.out, err = m.CrossEntropy(d.p, d.q, d.lengths)
+	case divKL:
+		d.out, err = m.KL(d.p, d.q, d.lengths)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost, err := gorgonia.Sum(d.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrt := gorgonia.Nodes{d.p}
+	if div != divEntropy {
+		wrt = append(wrt, d.q)
+	}
+	grads, err := gorgonia.Grad(cost, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.dp = grads[0]
+	if div != divEntropy {
+		d.dq = grads[1]
+	}
+	d.vm = gorgonia.NewTapeMachine(g)
+	t.Cleanup(func() { d.vm.Close() })
+	return d
+}
+
+// run binds the potentials and lengths, runs the graph and returns the
+// values and the gradients (dq nil for the entropy).
+func (d *divGraph) run(t *testing.T, p, q *tensor.Dense, lenX, lenY []int) (v, dp, dq []float64) {
+	t.Helper()
+	lv, err := Lengths(lenX, lenY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct {
+		n *gorgonia.Node
+		v *tensor.Dense
+	}{{d.p, p}, {d.q, q}, {d.lengths, lv}} {
+		if err := gorgonia.Let(l.n, l.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.vm.Reset()
+	if err := d.vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	v, dp = float64s(d.out.Value()), float64s(d.dp.Value())
+	if d.dq != nil {
+		dq = float64s(d.dq.Value())
+	}
+	return v, dp, dq
+}
+
+// eagerDiv calls the eager function of div.
+func eagerDiv(m Model, div divergence, p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	switch div {
+	case divEntropy:
+		return m.EntropyOf(p, lenX, lenY)
+	case divCrossEntropy:
+		return m.CrossEntropyOf(p, q, lenX, lenY)
+	}
+	return m.KLOf(p, q, lenX, lenY)
+}
+
+var divs = []divergence{divEntropy, divCrossEntropy, divKL}
+
+// TestDivergenceEnumerator compares the entropy, cross-entropy and KL
+// divergence, eager and in a graph, float64 and float32, with the
+// brute-force enumeration of every path, on every shape up to 4×4, every
+// mode, with and without a gap, with lengths shorter than the padding and
+// NaN in every potential no path may use.
+func TestDivergenceEnumerator(t *testing.T) {
+	rng := rand.New(rand.NewPCG(101, 102))
+	for n := 1; n <= 4; n++ {
+		for mm := 1; mm <= 4; mm++ {
+			for _, m := range divModels() {
+				const batch = 3
+				pp, pq := divProblem(rng, m, batch, n, mm)
+				want := make([][3]float64, batch)
+				for b := range batch {
+					h, ce, kl := bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b))
+					want[b] = [3]float64{h, ce, kl}
+				}
+				for k, div := range divs {
+					name := fmt.Sprintf("%v %v %dx%d", div, m, n, mm)
+					for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+						tol := 1e-9
+						if dt == tensor.Float32 {
+							// The potentials are rounded to float32: the
+							// entropy moves by about their rounding error
+							// times the path length.
+							tol = 2e-6
+						}
+						tp, tq := pp.tensor(dt), pq.tensor(dt)
+						got, err := eagerDiv(m, div, tp, tq, pp.lenX, pp.lenY)
+						if err != nil {
+							t.Fatalf("%s %v: %v", name, dt, err)
+						}
+						v, _, _ := newDivGraph(t, m, div, dt, batch, n, mm).run(t, tp, tq, pp.lenX, pp.lenY)
+						for b := range batch {
+							if !close(got[b], want[b][k], tol) {
+								t.Fatalf("%s %v item %d: eager %v, enumeration %v", name, dt, b, got[b], want[b][k])
+							}
+							if !close(v[b], want[b][k], tol) {
+								t.Fatalf("%s %v item %d: graph %v, enumeration %v", name, dt, b, v[b], want[b][k])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDivergenceGradient checks the gradients of Entropy, CrossEntropy
+// and KL with respect to both potentials against central finite
+// differences of the eager values, on small shapes in every mode, with
+// and without a gap and with NaN in every unused potential, whose
+// gradient must be exactly 0.
+func TestDivergenceGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(103, 104))
+	shapes := [][2]int{{1, 1}, {1, 3}, {3, 1}, {2, 3}, {3, 3}, {4, 3}, {3, 4}}
+	for k, sh := range shapes {
+		for _, m := range divModels() {
+			const batch = 2
+			n, mm := sh[0], sh[1]
+			pp, pq := divProblem(rng, m, batch, n, mm)
+			for _, div := range divs {
+				name := fmt.Sprintf("%v %v %dx%d", div, m, n, mm)
+				g := newDivGraph(t, m, div, tensor.Float64, batch, n, mm)
+				// A weighted sum, so that an item's gradient is scaled by
+				// the output's gradient.
+				_, dp, dq := g.run(t, pp.tensor(tensor.Float64), pq.tensor(tensor.Float64), pp.lenX, pp.lenY)
+				for wrt, grad := range [][]float64{dp, dq} {
+					if grad == nil {
+						continue
+					}
+					base := pp
+					if wrt == 1 {
+						base = pq
+					}
+					for x := range base.theta {
+						if math.IsNaN(base.theta[x]) {
+							if grad[x] != 0 {
+								t.Fatalf("%s: gradient %v of unused potential %d, want 0", name, grad[x], x)
+							}
+							continue
+						}
+						if (x+k)%3 != 0 && n*mm > 4 {
+							continue // a sample of the potentials keeps the test fast
+						}
+						f := func(h float64) float64 {
+							th := append([]float64(nil), base.theta...)
+							th[x] += h
+							tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+							if wrt == 0 {
+								tp = tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(th))
+							} else {
+								tq = tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(th))
+							}
+							v, err := eagerDiv(m, div, tp, tq, pp.lenX, pp.lenY)
+							if err != nil {
+								t.Fatal(err)
+							}
+							return v[0] + v[1]
+						}
+						const h = 1e-5
+						fd := (f(h) - f(-h)) / (2 * h)
+						if !close(grad[x], fd, 1e-6) {
+							t.Fatalf("%s: gradient wrt %c of potential %d is %v, finite difference %v", name, "pq"[wrt], x, grad[x], fd)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKLProperties checks that KL(θ‖θ) = 0 with a zero gradient, that KL
+// is positive for random pairs, and that CE = H + KL, in every mode at a
+// moderate size.
+func TestKLProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(105, 106))
+	for _, m := range divModels() {
+		const batch, n, mm = 3, 9, 7
+		pp, pq := divProblem(rng, m, batch, n, mm)
+		tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+		// KL(θ‖θ): the same node as both arguments.
+		g := gorgonia.NewGraph()
+		th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"), gorgonia.WithValue(tp))
+		lv, _ := Lengths(pp.lenX, pp.lenY)
+		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
+		kl, err := m.KL(th, th, ln)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := gradients(kl, gorgonia.Nodes{th})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b, v := range float64s(kl.Value()) {
+			if math.Abs(v) > 1e-12 {
+				t.Errorf("%v: KL(θ‖θ) of item %d is %v, want 0", m, b, v)
+			}
+		}
+		for x, v := range float64s(grads[0].Value()) {
+			if math.Abs(v) > 1e-12 {
+				t.Fatalf("%v: gradient %d of KL(θ‖θ) is %v, want 0", m, x, v)
+			}
+		}
+		h, err := m.EntropyOf(tp, pp.lenX, pp.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce, err := m.CrossEntropyOf(tp, tq, pp.lenX, pp.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := m.KLOf(tp, tq, pp.lenX, pp.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range batch {
+			// One path (a single cell, or a gap of 0 in semi-global
+			// mode) has KL 0 from any q.
+			if d[b] <= 0 {
+				if paths := len(enumerate(m.Mode, pp.item(m, b))); paths > 1 {
+					t.Errorf("%v item %d: KL(p‖q) = %v over %d paths, want > 0", m, b, d[b], paths)
+				}
+			}
+			if h[b] < 0 {
+				t.Errorf("%v item %d: H = %v, want ≥ 0", m, b, h[b])
+			}
+			if !close(ce[b], h[b]+d[b], 1e-12) {
+				t.Errorf("%v item %d: CE %v, H + KL %v", m, b, ce[b], h[b]+d[b])
+			}
+		}
+	}
+}
+
+// TestDivergenceLengths runs one graph with two bindings of the lengths
+// and compares each with the eager values of those lengths.
+func TestDivergenceLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(107, 108))
+	const batch, n, mm = 3, 6, 5
+	for _, m := range []Model{{Semiring: Log}, {Semiring: Log, Mode: Local, Gapped: true, MaxGap: 1}, {Semiring: Log, Mode: SemiGlobal}} {
+		for _, div := range divs {
+			g := newDivGraph(t, m, div, tensor.Float64, batch, n, mm)
+			for run := range 2 {
+				pp := randomProblem(rng, batch, n, mm, true)
+				pq := randomProblem(rng, batch, n, mm, false)
+				pp.lenX[1], pp.lenY[1] = 2+run, 5-run
+				tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+				v, dp, _ := g.run(t, tp, tq, pp.lenX, pp.lenY)
+				want, err := eagerDiv(m, div, tp, tq, pp.lenX, pp.lenY)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for b := range batch {
+					if v[b] != want[b] {
+						t.Errorf("%v %v run %d item %d: graph %v, eager %v", div, m, run, b, v[b], want[b])
+					}
+				}
+				// Past item 1's lengths the gradient is 0.
+				lx, ly := pp.lengths(1)
+				for i := range n {
+					for j := range mm {
+						for c := range 3 {
+							if x := ((n+i)*mm+j)*3 + c; (i >= lx || j >= ly) && dp[x] != 0 {
+								t.Fatalf("%v %v run %d: gradient of (%d,%d,%d) past the lengths is %v", div, m, run, i, j, c, dp[x])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestDivergenceInputs checks that the functions leave their inputs as
+// they were and accept views.
+func TestDivergenceInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(109, 110))
+	m := Model{Semiring: Log, Mode: Local}
+	pp, pq := divProblem(rng, m, 2, 4, 5)
+	tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+	bp, bq := append([]float64(nil), tp.Data().([]float64)...), append([]float64(nil), tq.Data().([]float64)...)
+	for _, div := range divs {
+		want, err := eagerDiv(m, div, tp, tq, pp.lenX, pp.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := newDivGraph(t, m, div, tensor.Float64, 2, 4, 5)
+		g.run(t, tp, tq, pp.lenX, pp.lenY)
+		if !sameBits(tp.Data().([]float64), bp) || !sameBits(tq.Data().([]float64), bq) {
+			t.Fatalf("%v modified its potentials", div)
+		}
+		// A view: a slice of a larger tensor along the batch.
+		big := tensor.New(tensor.WithShape(3, 4, 5, 3), tensor.WithBacking(append(append([]float64(nil), bp...), make([]float64, 60)...)))
+		view, err := big.Slice(gorgonia.S(0, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := eagerDiv(m, div, view.(*tensor.Dense), tq, pp.lenX, pp.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range got {
+			if got[b] != want[b] {
+				t.Errorf("%v of a view: item %d %v, want %v", div, b, got[b], want[b])
+			}
+		}
+	}
+}
+
+// TestDivergenceErrors checks that bad input gives an error naming the
+// function and the problem: another semiring, mismatched potentials, bad
+// lengths, and a NaN or +Inf potential in a used cell (naming the item
+// and the cell).
+func TestDivergenceErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(111, 112))
+	pp, pq := randomProblem(rng, 2, 3, 3, false), randomProblem(rng, 2, 3, 3, false)
+	tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+	bad := func(v float64, at int) *tensor.Dense {
+		th := append([]float64(nil), pq.theta...)
+		th[at] = v
+		return tensor.New(tensor.WithShape(2, 3, 3, 3), tensor.WithBacking(th))
+	}
+	full := Model{Semiring: Log}
+	cases := []struct {
+		name string
+		call func() error
+		want []string
+	}{
+		{"max semiring", func() error { _, err := (Model{Semiring: Max}).EntropyOf(tp, nil, nil); return err }, []string{"EntropyOf", "Log"}},
+		{"real semiring", func() error { _, err := (Model{Semiring: Real}).KLOf(tp, tq, nil, nil); return err }, []string{"KLOf", "Log"}},
+		{"nil q", func() error { _, err := full.CrossEntropyOf(tp, nil, nil, nil); return err }, []string{"CrossEntropyOf", "nil"}},
+		{"shapes", func() error {
+			_, err := full.KLOf(tp, tensor.New(tensor.WithShape(2, 3, 2, 3), tensor.Of(tensor.Float64)), nil, nil)
+			return err
+		}, []string{"KLOf", "shape"}},
+		{"dtype", func() error { _, err := full.KLOf(tp, pq.tensor(tensor.Float32), nil, nil); return err }, []string{"KLOf", "dtype"}},
+		{"lengths", func() error { _, err := full.EntropyOf(tp, []int{1, 4}, nil); return err }, []string{"EntropyOf", "lenX[1] = 4"}},
+		{"NaN in q", func() error {
+			_, err := full.KLOf(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+Mid), nil, nil)
+			return err
+		}, []string{"KLOf", "item 1", "q[1, 1, 2, 1]", "NaN"}},
+		{"+Inf", func() error {
+			_, err := full.EntropyOf(bad(math.Inf(1), ((0*3+2)*3+2)*3+Up), nil, nil)
+			return err
+		}, []string{"EntropyOf", "item 0", "theta[0, 2, 2, 2]", "+Inf"}},
+		{"no path", func() error {
+			th := make([]float64, 2*3*3*3)
+			for x := range th {
+				th[x] = math.Inf(-1)
+			}
+			_, err := full.EntropyOf(tensor.New(tensor.WithShape(2, 3, 3, 3), tensor.WithBacking(th)), nil, nil)
+			return err
+		}, []string{"EntropyOf", "item 0", "−Inf"}},
+		{"graph lengths", func() error {
+			g := gorgonia.NewGraph()
+			th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 3, 3, 3))
+			ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(3, 2))
+			_, err := full.Entropy(th, ln)
+			return err
+		}, []string{"Entropy", "(2, 2)"}},
+		{"graph semiring", func() error {
+			g := gorgonia.NewGraph()
+			th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 3, 3, 3))
+			ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(2, 2))
+			_, err := Model{Semiring: Max}.KL(th, th, ln)
+			return err
+		}, []string{"KL", "Log"}},
+	}
+	for _, c := range cases {
+		err := c.call()
+		var ae *Error
+		if !errors.As(err, &ae) {
+			t.Errorf("%s: error %v, want an *align.Error", c.name, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not say %q", c.name, err, w)
+			}
+		}
+	}
+}
