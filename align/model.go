@@ -129,9 +129,9 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("Strategy(%d)", int(s))
 }
 
-// Model configures an alignment. The zero value is a global Real alignment
-// with the Linear strategy and no gap limit; most uses want Semiring Log
-// (marginals) or Max (best path).
+// Model configures an alignment. The zero value is a global Log alignment
+// (log Z, whose gradient is the marginals) with the Linear strategy and no
+// gap limit; set Semiring to Max for the best path, or to Real for Z itself.
 type Model struct {
 	Semiring bandop.Semiring
 	Mode     Mode

@@ -13,12 +13,14 @@ import (
 //	Max   max        +   −Inf  0    1 on the first maximal term
 //
 // Log's zero is a true −Inf: the logsumexp of terms that are all −Inf is −Inf
-// and its gradient is 0, never NaN.
+// and its gradient is 0, never NaN. The zero value of Semiring is Log, so
+// that a configuration left unset computes log-partitions (not partitions,
+// which overflow on all but small problems).
 type Semiring int
 
 const (
-	Real Semiring = iota
-	Log
+	Log Semiring = iota
+	Real
 	Max
 )
 

@@ -16,7 +16,7 @@ import (
 //   - Every parameter is 8 bytes, because gorgonia.org/cu copies each kernel
 //     argument as 8 bytes: pointers, long long (Go int, int64) and double
 //     (Go float64). A kernel has no int, float or struct parameter.
-//   - The semiring is passed as a long long: 0 Real, 1 Log, 2 Max.
+//   - The semiring is passed as a long long: 0 Log, 1 Real, 2 Max.
 //   - A kernel writes every element of its output, padding included, so the
 //     output need not be zeroed or filled before the launch.
 //
@@ -78,8 +78,8 @@ type Semiring int
 
 // The semirings (see bandop.Semiring).
 const (
-	Real Semiring = 0 // (+, ×), zero 0
-	Log  Semiring = 1 // (logsumexp, +), zero −Inf
+	Log  Semiring = 0 // (logsumexp, +), zero −Inf
+	Real Semiring = 1 // (+, ×), zero 0
 	Max  Semiring = 2 // (max, +), zero −Inf
 )
 

@@ -29,8 +29,9 @@
 
 namespace gb {
 
-// The semirings, as kernels receive them.
-enum { REAL = 0, LOG = 1, MAX = 2 };
+// The semirings, as kernels receive them: bandop.Semiring's values (Log is
+// its zero value).
+enum { LOG = 0, REAL = 1, MAX = 2 };
 
 // neg_inf returns −Inf of T, the zero of the Log and Max semirings.
 template <typename T> __device__ __forceinline__ T neg_inf() { return -T(INFINITY); }

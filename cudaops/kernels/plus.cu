@@ -26,9 +26,9 @@ __device__ __forceinline__ void plus_fwd(T* c, const T* a, const T* b, long long
             if (kb >= 0 && kb < wb) {
                 y = b[r * wb + kb];
             }
-            if (s == 0) {
+            if (s == gb::REAL) {
                 out = x + y;
-            } else if (s == 2) {
+            } else if (s == gb::MAX) {
                 out = gb::nan_max(x, y);
             } else {
                 out = (T)gbe::logaddexp((double)x, (double)y);
@@ -58,10 +58,10 @@ __device__ __forceinline__ void plus_bwd(T* g, const T* a, const T* b, const T* 
         if (gbe::valid(i, k, lo, n)) {
             const long long kc = k - lo + lc; // inside C's band, the union
             const T d = dc[r * wc + kc], cv = c[r * wc + kc], xv = x[e];
-            if (d != T(0) && (s == 0 || !gb::is_neg_inf(cv))) {
-                if (s == 0) {
+            if (d != T(0) && (s == gb::REAL || !gb::is_neg_inf(cv))) {
+                if (s == gb::REAL) {
                     out = d;
-                } else if (s == 1) {
+                } else if (s == gb::LOG) {
                     out = d * (T)exp((double)xv - (double)cv);
                 } else if (xv == cv) {
                     out = d;

@@ -99,9 +99,9 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
         const T* a0 = a + b * size;
         T* g0 = g + b * size;
         const T d = dr[b], rv = r[b];
-        const bool live = d != T(0) && (s == 0 || !gb::is_neg_inf(rv));
+        const bool live = d != T(0) && (s == gb::REAL || !gb::is_neg_inf(rv));
         long long first = size;
-        if (s == 2) {
+        if (s == gb::MAX) {
             if (live) {
                 for (gbe::Flat f(t, blockDim.x, size, w, n); f.ok(); f.next()) {
                     const long long e = f.e, i = f.r, k = f.k;
@@ -126,9 +126,9 @@ __device__ __forceinline__ void sum_bwd(T* g, const T* a, const T* r, const T* d
             const long long e = f.e, i = f.r, k = f.k;
             T out = T(0);
             if (live && gbe::valid(i, k, lower, n)) {
-                if (s == 0) {
+                if (s == gb::REAL) {
                     out = d;
-                } else if (s == 1) {
+                } else if (s == gb::LOG) {
                     out = d * (T)exp((double)a0[e] - (double)rv);
                 } else if (e == first) {
                     out = d;

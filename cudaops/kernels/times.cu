@@ -20,7 +20,7 @@ __device__ __forceinline__ void times_fwd(T* c, const T* a, const T* b, long lon
         T out = zero;
         if (gbe::valid(i, k, lc, n)) {
             const T x = a[r * wa + k + da], y = b[r * wb + k + db];
-            out = s == 0 ? x * y : x + y;
+            out = s == gb::REAL ? x * y : x + y;
         }
         c[e] = out;
     }
@@ -49,7 +49,7 @@ __device__ __forceinline__ void times_bwd(T* g, const T* a, const T* b, const T*
         if (kc >= 0 && kc < wc && gbe::valid(i, k, lo, n)) {
             const T d = dc[r * wc + kc];
             if (d != T(0)) {
-                out = s == 0 ? d * other[r * wt + kc - lc + lt] : d;
+                out = s == gb::REAL ? d * other[r * wt + kc - lc + lt] : d;
             }
         }
         g[e] = out;
