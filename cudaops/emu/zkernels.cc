@@ -4,20 +4,20 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
-//   ../kernels/align.cuh sha256:c4c8b06a98a840ce7161bef63db75555f72f82f73a65886f4f21647eb11676a7
+//   ../kernels/align.cuh sha256:225619632ccb42731df1f1c59088ee1e7582aab8d75ba899db35e3821c9a8ec0
 //   ../kernels/align_end.cu sha256:0e54c6c9ca75c7bee5ab630060606fa3d95d4a19591566278f57f8e335e244d4
-//   ../kernels/align_layout.cu sha256:47ecc315499aee7572e60b5781d940220b48623cb053fd33510273afbe6f6911
-//   ../kernels/common.cuh sha256:ba6971f1e7714068237b491950fd7ab2f1d75535c0f475e874994985a9c46074
+//   ../kernels/align_layout.cu sha256:160281a71b16cfa202b49bea585e510fe0b800a27026ce1fc3b21aef534f6cb1
+//   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
 //   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
-//   ../kernels/plus.cu sha256:e19378d3086f52efab53e1b6da1a77ea0b361d54e7fb0c2731a916687ec90807
+//   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
-//   ../kernels/sum.cu sha256:74fa485405306cd91a53bfe59f994bb24b0591a3b9825a586bffe253649c6993
-//   ../kernels/times.cu sha256:1a7ac88439eb663fb3a7716b400b2ebab15a4c330700f9dd4dbdf9e06664151b
+//   ../kernels/sum.cu sha256:d6eb9f3153b4bbfc079ad29aabddf785fe9ae7c2956db21a83fa9b280afcf926
+//   ../kernels/times.cu sha256:66ec8f60f3f43e8200f175b36f0f7a2bd213d10f77b58b648a124fb82177df1e
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
 //   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
