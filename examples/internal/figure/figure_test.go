@@ -64,8 +64,10 @@ func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	g := Grid{Rows: 4, Cols: 6, At: func(i, j int) float64 { return float64(i+j) / 8 }}
 	path := filepath.Join(dir, "two.png")
-	p := Path{Label: "green: a path", Cells: [][2]int{{0, 0}, {1, 1}, {1, 2}, {3, 5}}, Colour: PathColour}
-	if err := Write(path, 10*vg.Centimeter, Panel{Title: "a", Grid: g, Paths: []Path{p}}, Panel{Title: "b", Grid: g}); err != nil {
+	cells := [][2]int{{0, 0}, {1, 1}, {1, 2}, {3, 5}}
+	line := Path{Label: "green: a path", Cells: cells, Colour: PathColour}
+	rings := Path{Label: "blue rings: a path", Cells: cells, Colour: GoldColour, Rings: true}
+	if err := Write(path, 10*vg.Centimeter, Panel{Title: "a", Grid: g, Paths: []Path{line, rings}}, Panel{Title: "b", Grid: g}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(path)
