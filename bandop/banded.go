@@ -38,9 +38,13 @@ func (l layout) shape() tensor.Shape { return tensor.Shape{l.batch, l.n, l.width
 // data are copied; padding slots (those whose column falls outside [0, n))
 // are set to fill in the copy, whatever data holds there.
 func New(data *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
-	const op = "New"
+	return newFrom("New", data, lower, upper, fill)
+}
+
+// newFrom is New for the function op the caller called.
+func newFrom(op string, data *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
 	if data == nil {
-		return nil, errorf(op, "nil data")
+		return nil, kindErrorf(ErrNil, op, "nil data")
 	}
 	if err := checkDtype(op, "data", data.Dtype()); err != nil {
 		return nil, err
@@ -50,15 +54,19 @@ func New(data *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
 	}
 	s := data.Shape()
 	if s.Dims() != 3 {
-		return nil, errorf(op, "data has shape %v, want rank 3 (batch, n, lower+upper+1)", s)
+		return nil, kindErrorf(ErrShape, op, "data has shape %v, want rank 3 (batch, n, lower+upper+1)", s)
 	}
 	if s[0] < 1 || s[1] < 1 {
-		return nil, errorf(op, "data has shape %v, want batch ≥ 1 and n ≥ 1", s)
+		return nil, kindErrorf(ErrShape, op, "data has shape %v, want batch ≥ 1 and n ≥ 1", s)
 	}
 	if w := lower + upper + 1; s[2] != w {
-		return nil, errorf(op, "data has %d band slots per row, band (%d, %d) needs %d", s[2], lower, upper, w)
+		return nil, kindErrorf(ErrBand, op, "data has %d band slots per row, band (%d, %d) needs %d", s[2], lower, upper, w)
 	}
-	a := alloc(data.Dtype(), s[0], s[1], lower, upper, fill)
+	l := layout{batch: s[0], n: s[1], lower: lower, upper: upper, fill: fill, dt: data.Dtype()}
+	if err := checkSize(op, "data", s[0], s[1], s[2]); err != nil {
+		return nil, err
+	}
+	a := newBanded(l, 0)
 	src := contiguous(data)
 	switch d := a.data.Data().(type) {
 	case []float64:
@@ -80,22 +88,24 @@ func Zeros(dt tensor.Dtype, batch, n, lower, upper int) (*Banded, error) {
 // every in-band entry: with fill = Semiring.Zero() it is that semiring's zero
 // matrix.
 func Filled(dt tensor.Dtype, batch, n, lower, upper int, fill float64) (*Banded, error) {
-	if err := checkNew("Filled", dt, batch, n, lower, upper); err != nil {
+	l := layout{batch: batch, n: n, lower: lower, upper: upper, fill: fill, dt: dt}
+	if err := checkNew("Filled", l); err != nil {
 		return nil, err
 	}
-	return alloc(dt, batch, n, lower, upper, fill), nil
+	return newBanded(l, fill), nil
 }
 
 // Random returns a batch of banded matrices whose in-band entries are drawn
 // uniformly from [0, 1) by rng, for tests and examples.
 func Random(rng *rand.Rand, dt tensor.Dtype, batch, n, lower, upper int, fill float64) (*Banded, error) {
-	if err := checkNew("Random", dt, batch, n, lower, upper); err != nil {
+	l := layout{batch: batch, n: n, lower: lower, upper: upper, fill: fill, dt: dt}
+	if err := checkNew("Random", l); err != nil {
 		return nil, err
 	}
 	if rng == nil {
-		return nil, errorf("Random", "nil rng")
+		return nil, kindErrorf(ErrNil, "Random", "nil rng")
 	}
-	a := alloc(dt, batch, n, lower, upper, fill)
+	a := newBanded(l, 0)
 	switch d := a.data.Data().(type) {
 	case []float64:
 		for i := range d {
@@ -110,53 +120,44 @@ func Random(rng *rand.Rand, dt tensor.Dtype, batch, n, lower, upper int, fill fl
 	return a, nil
 }
 
-func checkNew(op string, dt tensor.Dtype, batch, n, lower, upper int) error {
-	if err := checkDtype(op, "dtype", dt); err != nil {
+// checkNew checks the layout of a new value: dtype, sizes, band and the
+// size of its storage.
+func checkNew(op string, l layout) error {
+	if err := checkDtype(op, "dtype", l.dt); err != nil {
 		return err
 	}
-	if batch < 1 || n < 1 {
-		return errorf(op, "batch %d, n %d: both must be at least 1", batch, n)
+	if l.batch < 1 || l.n < 1 {
+		return kindErrorf(ErrShape, op, "batch %d, n %d: both must be at least 1", l.batch, l.n)
 	}
-	return checkBand(op, lower, upper)
+	return checkResult(op, l)
 }
 
 func checkDtype(op, what string, dt tensor.Dtype) error {
 	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return errorf(op, "%s has dtype %v, want float64 or float32", what, dt)
+		return kindErrorf(ErrDtype, op, "%s has dtype %v, want float64 or float32", what, dt)
 	}
 	return nil
 }
 
+// checkBand checks that the band (lower, upper) is within ±bandLimit and has
+// width at least 1. The range is tested first, so that the width it prints
+// cannot have overflowed.
 func checkBand(op string, lower, upper int) error {
-	if lower+upper+1 < 1 {
-		return errorf(op, "band (lower %d, upper %d) has width %d, want at least 1", lower, upper, lower+upper+1)
+	if lower > bandLimit || upper > bandLimit || lower < -bandLimit || upper < -bandLimit {
+		return kindErrorf(ErrBand, op, "band (lower %d, upper %d) is out of range ±%d", lower, upper, bandLimit)
 	}
-	const limit = 1 << 24
-	if lower > limit || upper > limit || lower < -limit || upper < -limit {
-		return errorf(op, "band (lower %d, upper %d) is out of range ±%d", lower, upper, limit)
+	if lower+upper+1 < 1 {
+		return kindErrorf(ErrBand, op, "band (lower %d, upper %d) has width %d, want at least 1", lower, upper, lower+upper+1)
 	}
 	return nil
 }
 
-// alloc returns a Banded whose every slot holds fill. It does not validate.
-func alloc(dt tensor.Dtype, batch, n, lower, upper int, fill float64) *Banded {
-	w := lower + upper + 1
-	var d *tensor.Dense
-	switch dt {
-	case tensor.Float32:
-		s := make([]float32, batch*n*w)
-		for i := range s {
-			s[i] = float32(fill)
-		}
-		d = tensor.New(tensor.WithShape(batch, n, w), tensor.WithBacking(s))
-	default:
-		s := make([]float64, batch*n*w)
-		for i := range s {
-			s[i] = fill
-		}
-		d = tensor.New(tensor.WithShape(batch, n, w), tensor.WithBacking(s))
-	}
-	return &Banded{lower: lower, upper: upper, fill: fill, data: d}
+// newBanded returns a Banded of layout l whose every slot, padding
+// included, holds init: l.fill where padding is left as it is, anything
+// (0 costs nothing) where a kernel then writes every slot. It does not
+// validate: l must have passed checkResult.
+func newBanded(l layout, init float64) *Banded {
+	return &Banded{lower: l.lower, upper: l.upper, fill: l.fill, data: newDense(l.dt, l.shape(), init)}
 }
 
 // contiguous returns t, or a contiguous copy of it when t is a view.

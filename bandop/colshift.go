@@ -32,8 +32,9 @@ func ColShift(a *Node, t int) (*Node, error) {
 }
 
 func colShift(op string, in layout, t int) (shift, error) {
-	if err := checkShiftedBand(op, t, in.lower+t, in.upper-t); err != nil {
+	l, u, err := shiftedBand(op, t, in.lower, t, in.upper, -t)
+	if err != nil {
 		return shift{}, err
 	}
-	return shift{in: in, out: withBand(in, in.lower+t, in.upper-t), dc: t}, nil
+	return shift{in: in, out: withBand(in, l, u), dc: t}, nil
 }

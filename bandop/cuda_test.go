@@ -149,22 +149,15 @@ var cudaBuilders = []struct {
 
 // cudaOpTypes are the Op types that TestCUDAOps must run on the GPU.
 var cudaOpTypes = []gorgonia.Op{
-	(*mulOp)(nil), (*mulGradOp)(nil),
+	&binOp{spec: mulSpec}, &binGradOp{binOp: binOp{spec: mulSpec}},
 	(*vecOp)(nil), (*vecGradOp)(nil),
-	(*plusOp)(nil), (*plusGradOp)(nil),
-	(*timesOp)(nil), (*timesGradOp)(nil),
+	&binOp{spec: plusSpec}, &binGradOp{binOp: binOp{spec: plusSpec}},
+	&binOp{spec: timesSpec}, &binGradOp{binOp: binOp{spec: timesSpec}},
 	(*sumOp)(nil), (*sumGradOp)(nil),
 	(*fromDenseOp)(nil), (*toDenseOp)(nil),
 	(*transposeOp)(nil), (*shiftOp)(nil),
 	(*gatherOp)(nil),
 	(*scanOp)(nil), (*scanGradOp)(nil), (*scanLastOp)(nil), (*scanLastGradOp)(nil),
-}
-
-func must[T any](x T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return x
 }
 
 // cudaInput is a random banded input node with NaN in its padding.
@@ -199,11 +192,16 @@ func cudaCost(t *testing.T, c *Node, s Semiring) *gorgonia.Node {
 	return gorgonia.Must(gorgonia.Sum(r))
 }
 
-func cudaTol(dt tensor.Dtype) float64 {
-	if dt == tensor.Float32 {
-		return 2e-4
+// cudaOpKind names op's Go type, and for the two-operand Ops, which share
+// their types, the op they compute.
+func cudaOpKind(op gorgonia.Op) string {
+	switch o := op.(type) {
+	case *binOp:
+		return "binOp/" + o.spec.name
+	case *binGradOp:
+		return "binGradOp/" + o.spec.name
 	}
-	return 1e-10
+	return fmt.Sprintf("%T", op)
 }
 
 func isBandop(op gorgonia.Op) bool {
@@ -247,7 +245,7 @@ func TestCUDAOps(t *testing.T) {
 								t.Errorf("%v is not a gorgonia.CUDADoer", op)
 								continue
 							}
-							seen[fmt.Sprintf("%T", op)] = true
+							seen[cudaOpKind(op)] = true
 							var in []gorgonia.Value
 							for _, c := range cudatest.Children(n) {
 								in = append(in, vals[c])
@@ -259,7 +257,7 @@ func TestCUDAOps(t *testing.T) {
 							t.Fatalf("on the GPU: %v", err)
 						}
 						for k, op := range ops {
-							if d := cudatest.Compare(got[k], want[k], cudaTol(dt)); d != "" {
+							if d := cudatest.Compare(got[k], want[k], gpuTol(dt)); d != "" {
 								t.Errorf("%v: GPU and CPU differ: %s", op, d)
 							}
 						}
@@ -276,7 +274,7 @@ func TestCUDAOps(t *testing.T) {
 		return
 	}
 	for _, op := range cudaOpTypes {
-		if name := fmt.Sprintf("%T", op); !seen[name] {
+		if name := cudaOpKind(op); !seen[name] {
 			t.Errorf("no graph of cudaBuilders ran %s on the GPU", name)
 		}
 	}
@@ -319,7 +317,7 @@ func TestCUDAGraph(t *testing.T) {
 					t.Errorf("%s: nothing read back", x.name)
 					continue
 				}
-				if d := cudatest.Compare(x.got, x.want, cudaTol(dt)); d != "" {
+				if d := cudatest.Compare(x.got, x.want, gpuTol(dt)); d != "" {
 					t.Errorf("%s: GPU and CPU differ: %s", x.name, d)
 				}
 			}

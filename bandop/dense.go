@@ -15,20 +15,13 @@ import (
 func FromDense(d *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
 	const op = "FromDense"
 	if d == nil {
-		return nil, errorf(op, "nil tensor")
+		return nil, kindErrorf(ErrNil, op, "nil tensor")
 	}
-	if err := checkDtype(op, "D", d.Dtype()); err != nil {
+	l, err := fromDenseLayout(op, d.Dtype(), d.Shape(), lower, upper, fill)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkBand(op, lower, upper); err != nil {
-		return nil, err
-	}
-	s := d.Shape()
-	if s.Dims() != 3 || s[1] != s[2] || s[0] < 1 || s[1] < 1 {
-		return nil, errorf(op, "D has shape %v, want (batch, n, n) with batch, n ≥ 1", s)
-	}
-	l := layout{batch: s[0], n: s[1], lower: lower, upper: upper, fill: fill, dt: d.Dtype()}
-	a := alloc(l.dt, l.batch, l.n, lower, upper, fill)
+	a := newBanded(l, fill)
 	src := contiguous(d)
 	switch l.dt {
 	case tensor.Float32:
@@ -39,10 +32,34 @@ func FromDense(d *tensor.Dense, lower, upper int, fill float64) (*Banded, error)
 	return a, nil
 }
 
+// fromDenseLayout checks FromDense's operand, of dtype dt and shape s, and
+// returns the result's layout.
+func fromDenseLayout(op string, dt tensor.Dtype, s tensor.Shape, lower, upper int, fill float64) (layout, error) {
+	if err := checkDtype(op, "D", dt); err != nil {
+		return layout{}, err
+	}
+	if err := checkBand(op, lower, upper); err != nil {
+		return layout{}, err
+	}
+	if s.Dims() != 3 || s[1] != s[2] || s[0] < 1 || s[1] < 1 {
+		return layout{}, kindErrorf(ErrShape, op, "D has shape %v, want (batch, n, n) with batch, n ≥ 1", s)
+	}
+	l := layout{batch: s[0], n: s[1], lower: lower, upper: upper, fill: fill, dt: dt}
+	return l, checkResult(op, l)
+}
+
 // ToDense returns the matrices as a dense tensor of shape (batch, n, n), with
-// the fill outside the band.
-func (a *Banded) ToDense() *tensor.Dense {
-	l := a.layout()
+// the fill outside the band. It returns an error of kind ErrSize when
+// batch·n² is more than MaxElements.
+func (a *Banded) ToDense() (*tensor.Dense, error) {
+	const op = "ToDense"
+	l, err := a.operand(op, "A")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(op, "the dense result", l.batch, l.n, l.n); err != nil {
+		return nil, err
+	}
 	d := newDense(l.dt, tensor.Shape{l.batch, l.n, l.n}, l.fill)
 	switch l.dt {
 	case tensor.Float32:
@@ -50,7 +67,7 @@ func (a *Banded) ToDense() *tensor.Dense {
 	case tensor.Float64:
 		toDense(d.Data().([]float64), storage[float64](a), l, l.fill)
 	}
-	return d
+	return d, nil
 }
 
 // fromDense copies the band of dense matrices d into band storage a (whose
@@ -83,24 +100,17 @@ func toDense[T float](d, a []T, l layout, fill T) {
 // FromDenseNode adds to the graph the band (lower, upper) of d, a node of shape
 // (batch, n, n). Its gradient flows back to the in-band entries of d.
 func FromDenseNode(d *gorgonia.Node, lower, upper int, fill float64) (*Node, error) {
-	const op = "FromDense"
+	const op = "FromDenseNode"
 	if d == nil {
-		return nil, errorf(op, "nil node")
+		return nil, kindErrorf(ErrNil, op, "nil node")
 	}
-	if err := checkDtype(op, "D", d.Dtype()); err != nil {
+	l, err := fromDenseLayout(op, d.Dtype(), d.Shape(), lower, upper, fill)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkBand(op, lower, upper); err != nil {
-		return nil, err
-	}
-	s := d.Shape()
-	if s.Dims() != 3 || s[1] != s[2] || s[0] < 1 || s[1] < 1 {
-		return nil, errorf(op, "D has shape %v, want (batch, n, n) with batch, n ≥ 1", s)
-	}
-	l := layout{batch: s[0], n: s[1], lower: lower, upper: upper, fill: fill, dt: d.Dtype()}
 	out, err := gorgonia.ApplyOp(&fromDenseOp{l: l}, d)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrapGraph(op, err)
 	}
 	return banded(out, l), nil
 }
@@ -108,13 +118,17 @@ func FromDenseNode(d *gorgonia.Node, lower, upper int, fill float64) (*Node, err
 // ToDense adds to the graph the dense form of a, of shape (batch, n, n),
 // with a's fill outside the band.
 func ToDense(a *Node) (*gorgonia.Node, error) {
-	l, err := a.layout("ToDense", "A")
+	const op = "ToDense"
+	l, err := a.layout(op, "A")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(op, "the dense result", l.batch, l.n, l.n); err != nil {
 		return nil, err
 	}
 	out, err := gorgonia.ApplyOp(&toDenseOp{l: l}, a.Node)
 	if err != nil {
-		return nil, errorf("ToDense", "%v", err)
+		return nil, wrapGraph(op, err)
 	}
 	return out, nil
 }
@@ -162,7 +176,10 @@ func (op *fromDenseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Nod
 	l := op.l
 	l.fill = 0
 	g, err := gorgonia.ApplyOp(&toDenseOp{l: l}, grad)
-	return gorgonia.Nodes{g}, err
+	if err != nil {
+		return nil, wrapGraph("FromDense", err)
+	}
+	return gorgonia.Nodes{g}, nil
 }
 
 // toDenseOp takes band storage with layout l to (batch, n, n). With
@@ -208,5 +225,8 @@ func (op *toDenseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 	l := op.l
 	l.fill = 0
 	g, err := gorgonia.ApplyOp(&fromDenseOp{l: l}, grad)
-	return gorgonia.Nodes{g}, err
+	if err != nil {
+		return nil, wrapGraph("ToDense", err)
+	}
+	return gorgonia.Nodes{g}, nil
 }

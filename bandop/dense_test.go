@@ -57,7 +57,7 @@ func TestFromDenseToDense(t *testing.T) {
 					t.Fatalf("%s: %v", name, err)
 				}
 				checkDense(t, a, want, 0)
-				back := a.ToDense()
+				back := must(a.ToDense())
 				for b := 0; b < bc.batch; b++ {
 					for i := 0; i < n; i++ {
 						for j := 0; j < n; j++ {
@@ -97,7 +97,7 @@ func TestDenseGraphAdjoint(t *testing.T) {
 			name := fmt.Sprintf("b%d_n%d_(%d,%d)_%v", bc.batch, bc.n, bc.l1, bc.u1, dt)
 			a, _ := Random(rng, dt, bc.batch, bc.n, bc.l1, bc.u1, 0)
 			w, _ := Random(rng, dt, bc.batch, bc.n, bc.n-1, bc.n-1, 0) // a full matrix: any dense W
-			wd := w.ToDense()
+			wd := must(w.ToDense())
 			g := gorgonia.NewGraph()
 			an, _ := NewNode(g, a, "A")
 			wn := gorgonia.NewTensor(g, dt, 3, gorgonia.WithShape(wd.Shape()...), gorgonia.WithValue(wd.Clone()), gorgonia.WithName("W"))
@@ -125,7 +125,7 @@ func TestDenseGraphAdjoint(t *testing.T) {
 			m.Close()
 			fwant, _ := FromDense(wd, bc.l1, bc.u1, 0)
 			ga, gw := floats(grads[0].Value().(*tensor.Dense)), floats(grads[1].Value().(*tensor.Dense))
-			fa, ta := floats(fwant.data), floats(a.ToDense())
+			fa, ta := floats(fwant.data), floats(must(a.ToDense()))
 			for i := range ga {
 				if !closeTo(ga[i], 2*fa[i], tolFor(dt)) {
 					t.Fatalf("%s: dA[%d] = %v, want %v", name, i, ga[i], 2*fa[i])

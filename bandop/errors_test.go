@@ -69,37 +69,12 @@ func runErrCases(t *testing.T, cases []errCase) {
 				}
 			}
 			for i := range c.dense {
-				if !errSameDense(c.dense[i], dense[i]) {
+				if !sameDenseBits(c.dense[i], dense[i]) {
 					t.Errorf("dense input %d was modified", i)
 				}
 			}
 		})
 	}
-}
-
-func errSameDense(a, b *tensor.Dense) bool {
-	if !a.Shape().Eq(b.Shape()) || a.Dtype() != b.Dtype() {
-		return false
-	}
-	switch x := a.Data().(type) {
-	case []float64:
-		y := b.Data().([]float64)
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-	case []float32:
-		y := b.Data().([]float32)
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-				return false
-			}
-		}
-	default:
-		return fmt.Sprint(a.Data()) == fmt.Sprint(b.Data())
-	}
-	return true
 }
 
 // Regular expressions for the word naming each kind of problem.
@@ -177,8 +152,8 @@ func TestErrorsProducts(t *testing.T) {
 	na, nb := f.node(t, g, a), f.node(t, g, b)
 	nb3, nb6, nb32 := f.node(t, g, b3), f.node(t, g, b6), f.node(t, g, b32)
 	naLog, nbLog := f.node(t, g, aLog), f.node(t, g, bLog)
-	op := &mulOp{s: Real, a: a.layout(), b: b.layout()}
-	gop := &mulGradOp{mulOp: *op, wrt: 0}
+	op := newBinOp(mulSpec, Real, a.layout(), b.layout())
+	gop := &binGradOp{binOp: *op, wrt: 0}
 	lc := mulResult(a.layout(), b.layout(), Real)
 	ad, bd := a.data, b.data
 	cd := newDense(tensor.Float64, lc.shape(), 1)
@@ -438,9 +413,9 @@ var doGraphs = []struct {
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
 			a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
-			c := errMust(Mul(a, b, Real))
-			e := errMust(FromDenseNode(errMust(ToDense(c)), 1, 1, 0))
-			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(e)))), []*gorgonia.Node{a.Node, b.Node}
+			c := must(Mul(a, b, Real))
+			e := must(FromDenseNode(must(ToDense(c)), 1, 1, 0))
+			return gorgonia.Must(gorgonia.Sum(must(ToDense(e)))), []*gorgonia.Node{a.Node, b.Node}
 		}},
 	{"VecMul+MulVec", []string{"bandop.VecMul", "bandop.VecMulGrad", "bandop.MulVec", "bandop.MulVecGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
@@ -448,28 +423,28 @@ var doGraphs = []struct {
 			a := f.node(t, g, f.val(t, Log, dt, 2, 4, 1, 2))
 			v := gorgonia.NewMatrix(g, dt, gorgonia.WithShape(2, 4), gorgonia.WithName("v"),
 				gorgonia.WithValue(newDense(dt, tensor.Shape{2, 4}, 0.25)))
-			u := errMust(VecMul(v, a, Log))
-			return gorgonia.Must(gorgonia.Sum(errMust(MulVec(a, u, Log)))), []*gorgonia.Node{a.Node, v}
+			u := must(VecMul(v, a, Log))
+			return gorgonia.Must(gorgonia.Sum(must(MulVec(a, u, Log)))), []*gorgonia.Node{a.Node, v}
 		}},
 	{"Plus+Times", []string{"bandop.Plus", "bandop.PlusGrad", "bandop.Times", "bandop.TimesGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
 			a, b := f.node(t, g, f.val(t, Real, dt, 2, 4, 1, 0)), f.node(t, g, f.val(t, Real, dt, 2, 4, 0, 2))
-			p := errMust(Times(errMust(Plus(a, b, Real)), b, Real))
-			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(p)))), []*gorgonia.Node{a.Node, b.Node}
+			p := must(Times(must(Plus(a, b, Real)), b, Real))
+			return gorgonia.Must(gorgonia.Sum(must(ToDense(p)))), []*gorgonia.Node{a.Node, b.Node}
 		}},
 	{"Sum", []string{"bandop.Sum", "bandop.SumGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
 			a := f.node(t, g, f.val(t, Max, dt, 2, 4, 1, 2))
-			return gorgonia.Must(gorgonia.Sum(errMust(Sum(a, Max)))), []*gorgonia.Node{a.Node}
+			return gorgonia.Must(gorgonia.Sum(must(Sum(a, Max)))), []*gorgonia.Node{a.Node}
 		}},
 	{"shape ops", []string{"bandop.Transpose", "bandop.RowShift", "bandop.RowShiftGrad", "bandop.ColShift", "bandop.ColShiftGrad", "bandop.Reband", "bandop.RebandGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
 			g := gorgonia.NewGraph()
 			a := f.node(t, g, f.val(t, Real, dt, 2, 5, 1, 2))
-			c := errMust(Reband(errMust(ColShift(errMust(RowShift(errMust(Transpose(a)), 1)), -1)), 2, 2))
-			return gorgonia.Must(gorgonia.Sum(errMust(ToDense(c)))), []*gorgonia.Node{a.Node}
+			c := must(Reband(must(ColShift(must(RowShift(must(Transpose(a)), 1)), -1)), 2, 2))
+			return gorgonia.Must(gorgonia.Sum(must(ToDense(c)))), []*gorgonia.Node{a.Node}
 		}},
 	{"Gather", []string{"bandop.Gather", "bandop.GatherGrad"},
 		func(t *testing.T, f *errFixture, dt tensor.Dtype) (*gorgonia.Node, []*gorgonia.Node) {
@@ -477,17 +452,8 @@ var doGraphs = []struct {
 			x := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(2, 3), gorgonia.WithName("x"),
 				gorgonia.WithValue(newDense(dt, tensor.Shape{2, 3}, 0.25)))
 			m := &GatherMap{In: tensor.Shape{2, 3}, Out: tensor.Shape{4}, Index: []int32{0, 5, -1, 5}, Consts: []float64{1}}
-			return gorgonia.Must(gorgonia.Sum(errMust(Gather(x, m)))), []*gorgonia.Node{x}
+			return gorgonia.Must(gorgonia.Sum(must(Gather(x, m)))), []*gorgonia.Node{x}
 		}},
-}
-
-// errMust returns v, panicking on err: for building test graphs whose every
-// step is known to be valid.
-func errMust[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }
 
 // TestErrorsDoGenerated feeds bad values to the Do of every forward and

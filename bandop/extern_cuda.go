@@ -24,7 +24,7 @@ type deviceArg struct {
 
 // cudaDo is the body of every CUDADo: cudado.Do (the launch path package
 // align's Ops share; importing it registers the PTX module with Gorgonia),
-// with its errors naming op.
+// with its errors naming op, of kind ErrDevice, the cause wrapped.
 func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []deviceArg, inputs []gorgonia.Value, extra ...cu.DevicePtr) (gorgonia.Value, error) {
 	args := make([]cudado.Arg, len(want))
 	for i, w := range want {
@@ -32,7 +32,7 @@ func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc g
 	}
 	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, args, inputs, extra...)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, kindErrorf(ErrDevice, op, "%w", err)
 	}
 	return v, nil
 }

@@ -57,13 +57,13 @@ func FuzzMul(f *testing.F) {
 		checkDense(t, got, refMul(s, denseOf(a), denseOf(b)), tolFor(dt))
 		// The graph Op's Do runs the same kernel on the raw storage, NaN
 		// padding included.
-		v, err := (&mulOp{s: s, a: a.layout(), b: b.layout()}).Do(a.data, b.data)
+		v, err := newBinOp(mulSpec, s, a.layout(), b.layout()).Do(a.data, b.data)
 		if err != nil {
-			t.Fatalf("mulOp.Do: %v", err)
+			t.Fatalf("Mul's Op Do: %v", err)
 		}
 		viaDo := &Banded{lower: got.lower, upper: got.upper, fill: got.fill, data: v.(*tensor.Dense)}
 		if !sameBits(viaDo, got) {
-			t.Error("mulOp.Do and Banded.Mul differ")
+			t.Error("Mul's Op Do and Banded.Mul differ")
 		}
 		if !sameBits(a, ac) || !sameBits(b, bc) {
 			t.Error("Mul modified an operand")

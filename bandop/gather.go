@@ -35,21 +35,29 @@ type GatherMap struct {
 // check returns an error naming op when m is inconsistent.
 func (m *GatherMap) check(op string) error {
 	if m == nil {
-		return errorf(op, "nil map")
+		return kindErrorf(ErrNil, op, "nil map")
 	}
 	if m.checked {
 		return nil
 	}
+	// The sizes are checked before TotalSize is trusted: a product of
+	// shapes that overflows an int would pass for a small one.
+	if err := checkSize(op, "the map's input", m.In...); err != nil {
+		return err
+	}
+	if err := checkSize(op, "the map's output", m.Out...); err != nil {
+		return err
+	}
 	if m.In.TotalSize() < 1 || m.Out.TotalSize() < 1 {
-		return errorf(op, "shapes %v → %v, want both non-empty", m.In, m.Out)
+		return kindErrorf(ErrShape, op, "shapes %v → %v, want both non-empty", m.In, m.Out)
 	}
 	if len(m.Index) != m.Out.TotalSize() {
-		return errorf(op, "%d indices for output shape %v (%d elements)", len(m.Index), m.Out, m.Out.TotalSize())
+		return kindErrorf(ErrShape, op, "%d indices for output shape %v (%d elements)", len(m.Index), m.Out, m.Out.TotalSize())
 	}
-	in := int32(m.In.TotalSize())
+	in := m.In.TotalSize()
 	for x, ix := range m.Index {
-		if ix >= in || (ix < 0 && int(-ix-1) >= len(m.Consts)) {
-			return errorf(op, "index %d of element %d is out of range (input has %d elements, %d constants)", ix, x, in, len(m.Consts))
+		if int(ix) >= in || (ix < 0 && int(-ix-1) >= len(m.Consts)) {
+			return kindErrorf(ErrLength, op, "index %d of element %d is out of range (input has %d elements, %d constants)", ix, x, in, len(m.Consts))
 		}
 	}
 	m.checked = true
@@ -73,18 +81,22 @@ func (m *GatherMap) digest() uint64 {
 // Gather returns the rearrangement of x described by m, a new tensor of shape
 // m.Out and x's dtype. x must have shape m.In.
 func (m *GatherMap) Gather(x *tensor.Dense) (*tensor.Dense, error) {
-	const op = "Gather"
+	return m.gather("Gather", x)
+}
+
+// gather is Gather for op, the function or Op the caller called.
+func (m *GatherMap) gather(op string, x *tensor.Dense) (*tensor.Dense, error) {
 	if err := m.check(op); err != nil {
 		return nil, err
 	}
 	if x == nil {
-		return nil, errorf(op, "nil input")
+		return nil, kindErrorf(ErrNil, op, "nil input")
 	}
 	if err := checkDtype(op, "input", x.Dtype()); err != nil {
 		return nil, err
 	}
 	if !x.Shape().Eq(m.In) {
-		return nil, errorf(op, "input has shape %v, want %v", x.Shape(), m.In)
+		return nil, kindErrorf(ErrShape, op, "input has shape %v, want %v", x.Shape(), m.In)
 	}
 	x = contiguous(x)
 	out := newDense(x.Dtype(), m.Out, 0)
@@ -101,18 +113,22 @@ func (m *GatherMap) Gather(x *tensor.Dense) (*tensor.Dense, error) {
 // of shape m.In whose element i is the sum of g over the elements that read
 // input element i. This is the gradient of Gather.
 func (m *GatherMap) Scatter(g *tensor.Dense) (*tensor.Dense, error) {
-	const op = "GatherGrad"
+	return m.scatter("Scatter", g)
+}
+
+// scatter is Scatter for op, the function or Op the caller called.
+func (m *GatherMap) scatter(op string, g *tensor.Dense) (*tensor.Dense, error) {
 	if err := m.check(op); err != nil {
 		return nil, err
 	}
 	if g == nil {
-		return nil, errorf(op, "nil gradient")
+		return nil, kindErrorf(ErrNil, op, "nil gradient")
 	}
 	if err := checkDtype(op, "gradient", g.Dtype()); err != nil {
 		return nil, err
 	}
 	if !g.Shape().Eq(m.Out) {
-		return nil, errorf(op, "gradient has shape %v, want %v", g.Shape(), m.Out)
+		return nil, kindErrorf(ErrShape, op, "gradient has shape %v, want %v", g.Shape(), m.Out)
 	}
 	g = contiguous(g)
 	out := newDense(g.Dtype(), m.In, 0)
@@ -157,17 +173,17 @@ func Gather(x *gorgonia.Node, m *GatherMap) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	if x == nil {
-		return nil, errorf(op, "nil input")
+		return nil, kindErrorf(ErrNil, op, "nil input")
 	}
 	if err := checkDtype(op, "input "+x.Name(), x.Dtype()); err != nil {
 		return nil, err
 	}
 	if !x.Shape().Eq(m.In) {
-		return nil, errorf(op, "input %s has shape %v, want %v", x.Name(), x.Shape(), m.In)
+		return nil, kindErrorf(ErrShape, op, "input %s has shape %v, want %v", x.Name(), x.Shape(), m.In)
 	}
 	out, err := gorgonia.ApplyOp(&gatherOp{m: m, dt: x.Dtype(), digest: m.digest()}, x)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrapGraph(op, err)
 	}
 	return out, nil
 }
@@ -225,9 +241,9 @@ func (op *gatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	if op.adjoint {
-		return op.m.Scatter(x)
+		return op.m.scatter(op.name(), x)
 	}
-	return op.m.Gather(x)
+	return op.m.gather(op.name(), x)
 }
 
 // SymDiff: Gather and Scatter are linear and each other's adjoint, except
@@ -235,7 +251,7 @@ func (op *gatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // a Gather whose constants are 0.
 func (op *gatherOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 1 {
-		return nil, errorf(op.name(), "SymDiff got %d inputs, want 1", len(inputs))
+		return nil, kindErrorf(ErrShape, op.name(), "SymDiff got %d inputs, want 1", len(inputs))
 	}
 	m := op.m
 	if op.adjoint {
@@ -243,7 +259,7 @@ func (op *gatherOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) 
 	}
 	g, err := gorgonia.ApplyOp(&gatherOp{m: m, dt: op.dt, digest: m.digest(), adjoint: !op.adjoint}, grad)
 	if err != nil {
-		return nil, err
+		return nil, wrapGraph(op.name(), err)
 	}
 	return gorgonia.Nodes{g}, nil
 }

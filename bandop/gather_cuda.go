@@ -28,11 +28,11 @@ func (op *gatherOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preall
 	}
 	machine, ok := extern.(gorgonia.CUDAMachine)
 	if !ok {
-		return nil, errorf(name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
+		return nil, kindErrorf(ErrDevice, name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
 	}
 	d := int(dev)
 	if d < 0 || d >= len(machine.Contexts()) {
-		return nil, errorf(name, "no CUDA context for device %v", dev)
+		return nil, kindErrorf(ErrDevice, name, "no CUDA context for device %v", dev)
 	}
 	ctx := machine.Contexts()[d]
 
@@ -57,14 +57,14 @@ func (op *gatherOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preall
 	// AllocAndCopy is a blocking call: the copy is done when it returns.
 	pa, err := ctx.AllocAndCopy(a, sa)
 	if err != nil {
-		return nil, errorf(name, "copying the map to %v: %v", dev, err)
+		return nil, kindErrorf(ErrDevice, name, "copying the map to %v: %w", dev, err)
 	}
 	// The frees are queued behind the launch on the context's stream, so
 	// the kernel has run when they take effect.
 	defer ctx.MemFree(pa)
 	pb, err := ctx.AllocAndCopy(b, sb)
 	if err != nil {
-		return nil, errorf(name, "copying the map to %v: %v", dev, err)
+		return nil, kindErrorf(ErrDevice, name, "copying the map to %v: %w", dev, err)
 	}
 	defer ctx.MemFree(pb)
 	in := deviceArg{op.dt, op.inShape()}

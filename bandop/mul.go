@@ -1,78 +1,30 @@
 package bandop
 
-import (
-	"fmt"
-	"hash"
-	"math"
-
-	"github.com/chewxy/hm"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
-)
+import "math"
 
 // Mul returns the semiring product C = A ⊗ B of each pair of matrices,
 // C[i,j] = ⊕_k A[i,k] ⊗ B[k,j], with band (A.Lower+B.Lower, A.Upper+B.Upper)
 // and the semiring's zero as fill. Both fills must be that zero.
 func (a *Banded) Mul(b *Banded, s Semiring) (*Banded, error) {
-	la, lb, lc, err := mulLayouts(a.operand, b.operand, s)
-	if err != nil {
-		return nil, err
-	}
-	// The kernel writes every slot, padding included, so c's storage is only
-	// zeroed: filling it would be one more serial pass before the parallel
-	// kernel.
-	c := &Banded{lower: lc.lower, upper: lc.upper, fill: lc.fill, data: newDense(lc.dt, lc.shape(), 0)}
-	switch lc.dt {
-	case tensor.Float32:
-		mulForward(s, storage[float32](c), storage[float32](a), storage[float32](b), la, lb, lc)
-	case tensor.Float64:
-		mulForward(s, storage[float64](c), storage[float64](a), storage[float64](b), la, lb, lc)
-	}
-	return c, nil
+	return mulSpec.eager(a, b, s)
 }
 
 // Mul adds the semiring product a ⊗ b to the graph (see Banded.Mul). Its
 // gradient with respect to both operands is defined.
-func Mul(a, b *Node, s Semiring) (*Node, error) {
-	la, lb, lc, err := mulLayouts(
-		func(op, name string) (layout, error) { return a.layout(op, name) },
-		func(op, name string) (layout, error) { return b.layout(op, name) }, s)
-	if err != nil {
-		return nil, err
-	}
-	out, err := gorgonia.ApplyOp(&mulOp{s: s, a: la, b: lb}, a.Node, b.Node)
-	if err != nil {
-		return nil, errorf("Mul", "%v", err)
-	}
-	return banded(out, lc), nil
-}
-
-func mulLayouts(aOp, bOp func(op, name string) (layout, error), s Semiring) (la, lb, lc layout, err error) {
-	const op = "Mul"
-	if err = checkSemiring(op, s); err != nil {
-		return
-	}
-	if la, err = aOp(op, "A"); err != nil {
-		return
-	}
-	if lb, err = bOp(op, "B"); err != nil {
-		return
-	}
-	if err = sameShape(op, la, lb, "A", "B"); err != nil {
-		return
-	}
-	if err = zeroFill(op, s, la, "A"); err != nil {
-		return
-	}
-	if err = zeroFill(op, s, lb, "B"); err != nil {
-		return
-	}
-	lc = mulResult(la, lb, s)
-	return
-}
+func Mul(a, b *Node, s Semiring) (*Node, error) { return mulSpec.graph(a, b, s) }
 
 func mulResult(la, lb layout, s Semiring) layout {
 	return layout{batch: la.batch, n: la.n, lower: la.lower + lb.lower, upper: la.upper + lb.upper, fill: s.Zero(), dt: la.dt}
+}
+
+// mulCheck reports a product whose band is beyond the limit every band
+// has, the one Reband and Filled enforce. Each operand's band is within it,
+// so the sums in lc have not overflowed.
+func mulCheck(op string, la, lb, lc layout) error {
+	if lc.lower > bandLimit || lc.upper > bandLimit || lc.lower < -bandLimit || lc.upper < -bandLimit {
+		return kindErrorf(ErrBand, op, "the product of bands A (%d, %d) and B (%d, %d) has band (%d, %d), out of range ±%d", la.lower, la.upper, lb.lower, lb.upper, lc.lower, lc.upper, bandLimit)
+	}
+	return nil
 }
 
 // mulForward computes c = a ⊗ b. In band coordinates the product of row i is
@@ -372,118 +324,4 @@ func fillSlice[T float](s []T, v T) {
 	for i := range s {
 		s[i] = v
 	}
-}
-
-// mulOp is the Gorgonia Op of Mul.
-type mulOp struct {
-	opBase
-	s    Semiring
-	a, b layout // operands' layouts; batch and n are checked again in Do
-}
-
-func (op *mulOp) String() string {
-	return fmt.Sprintf("bandop.Mul{%v, A(%d,%d), B(%d,%d), %v}", op.s, op.a.lower, op.a.upper, op.b.lower, op.b.upper, op.a.dt)
-}
-func (op *mulOp) Arity() int                { return 2 }
-func (op *mulOp) Type() hm.Type             { return fnType(op.a.dt, 3, 3, 3) }
-func (op *mulOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
-func (op *mulOp) Hashcode() uint32          { return hashcode(op) }
-func (op *mulOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
-
-func (op *mulOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	return mulResult(op.a, op.b, op.s).shape(), nil
-}
-
-func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "Mul"
-	if err := checkArity(name, vals, 2); err != nil {
-		return nil, err
-	}
-	a, err := input(name, vals, 0, op.a.dt, op.a.shape())
-	if err != nil {
-		return nil, err
-	}
-	b, err := input(name, vals, 1, op.b.dt, op.b.shape())
-	if err != nil {
-		return nil, err
-	}
-	lc := mulResult(op.a, op.b, op.s)
-	c := newDense(lc.dt, lc.shape(), 0)
-	switch lc.dt {
-	case tensor.Float32:
-		mulForward(op.s, c.Data().([]float32), a.Data().([]float32), b.Data().([]float32), op.a, op.b, lc)
-	default:
-		mulForward(op.s, c.Data().([]float64), a.Data().([]float64), b.Data().([]float64), op.a, op.b, lc)
-	}
-	return c, nil
-}
-
-func (op *mulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, errorf("Mul", "SymDiff got %d inputs, want 2", len(inputs))
-	}
-	ga, err := gorgonia.ApplyOp(&mulGradOp{mulOp: *op, wrt: 0}, inputs[0], inputs[1], output, grad)
-	if err != nil {
-		return nil, err
-	}
-	gb, err := gorgonia.ApplyOp(&mulGradOp{mulOp: *op, wrt: 1}, inputs[0], inputs[1], output, grad)
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Nodes{ga, gb}, nil
-}
-
-// mulGradOp is the backward Op of Mul: from (A, B, C, dC) it returns the
-// gradient with respect to A (wrt = 0) or B (wrt = 1), in band storage.
-type mulGradOp struct {
-	mulOp
-	wrt int
-}
-
-func (op *mulGradOp) String() string {
-	return fmt.Sprintf("bandop.MulGrad{wrt %d, %v, A(%d,%d), B(%d,%d), %v}", op.wrt, op.s, op.a.lower, op.a.upper, op.b.lower, op.b.upper, op.a.dt)
-}
-func (op *mulGradOp) Arity() int            { return 4 }
-func (op *mulGradOp) Type() hm.Type         { return fnType(op.a.dt, 3, 3, 3, 3, 3) }
-func (op *mulGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op *mulGradOp) Hashcode() uint32      { return hashcode(op) }
-
-func (op *mulGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if op.wrt == 0 {
-		return op.a.shape(), nil
-	}
-	return op.b.shape(), nil
-}
-
-func (op *mulGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "MulGrad"
-	if err := checkArity(name, vals, 4); err != nil {
-		return nil, err
-	}
-	lc := mulResult(op.a, op.b, op.s)
-	a, err := input(name, vals, 0, op.a.dt, op.a.shape())
-	if err != nil {
-		return nil, err
-	}
-	b, err := input(name, vals, 1, op.b.dt, op.b.shape())
-	if err != nil {
-		return nil, err
-	}
-	c, err := input(name, vals, 2, lc.dt, lc.shape())
-	if err != nil {
-		return nil, err
-	}
-	dc, err := input(name, vals, 3, lc.dt, lc.shape())
-	if err != nil {
-		return nil, err
-	}
-	shape, _ := op.InferShape()
-	g := newDense(lc.dt, shape, 0)
-	switch lc.dt {
-	case tensor.Float32:
-		mulBackward(op.s, op.wrt, g.Data().([]float32), a.Data().([]float32), b.Data().([]float32), c.Data().([]float32), dc.Data().([]float32), op.a, op.b, lc)
-	default:
-		mulBackward(op.s, op.wrt, g.Data().([]float64), a.Data().([]float64), b.Data().([]float64), c.Data().([]float64), dc.Data().([]float64), op.a, op.b, lc)
-	}
-	return g, nil
 }

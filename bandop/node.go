@@ -19,7 +19,7 @@ type Node struct {
 // value. To differentiate with respect to it, pass n.Node to gorgonia.Grad.
 func NewNode(g *gorgonia.ExprGraph, a *Banded, name string) (*Node, error) {
 	if g == nil || a == nil {
-		return nil, errorf("NewNode", "nil graph or value")
+		return nil, kindErrorf(ErrNil, "NewNode", "nil graph or value")
 	}
 	n := gorgonia.NewTensor(g, a.Dtype(), 3,
 		gorgonia.WithShape(a.data.Shape()...),
@@ -34,7 +34,7 @@ func NewNode(g *gorgonia.ExprGraph, a *Banded, name string) (*Node, error) {
 func Wrap(n *gorgonia.Node, lower, upper int, fill float64) (*Node, error) {
 	const op = "Wrap"
 	if n == nil {
-		return nil, errorf(op, "nil node")
+		return nil, kindErrorf(ErrNil, op, "nil node")
 	}
 	if err := checkBand(op, lower, upper); err != nil {
 		return nil, err
@@ -44,13 +44,13 @@ func Wrap(n *gorgonia.Node, lower, upper int, fill float64) (*Node, error) {
 	}
 	s := n.Shape()
 	if s.Dims() != 3 {
-		return nil, errorf(op, "node %s has shape %v, want rank 3 (batch, n, lower+upper+1)", n.Name(), s)
+		return nil, kindErrorf(ErrShape, op, "node %s has shape %v, want rank 3 (batch, n, lower+upper+1)", n.Name(), s)
 	}
 	if s[0] < 1 || s[1] < 1 {
-		return nil, errorf(op, "node %s has shape %v, want batch ≥ 1 and n ≥ 1", n.Name(), s)
+		return nil, kindErrorf(ErrShape, op, "node %s has shape %v, want batch ≥ 1 and n ≥ 1", n.Name(), s)
 	}
 	if s[2] != lower+upper+1 {
-		return nil, errorf(op, "node %s has %d band slots per row, band (%d, %d) needs %d", n.Name(), s[2], lower, upper, lower+upper+1)
+		return nil, kindErrorf(ErrBand, op, "node %s has %d band slots per row, band (%d, %d) needs %d", n.Name(), s[2], lower, upper, lower+upper+1)
 	}
 	return &Node{Node: n, lower: lower, upper: upper, fill: fill}, nil
 }
@@ -69,27 +69,28 @@ func (n *Node) Fill() float64 { return n.fill }
 func (n *Node) Banded() (*Banded, error) {
 	v := n.Node.Value()
 	if v == nil {
-		return nil, errorf("Node.Banded", "node %s has no value yet: run the graph first", n.Name())
+		return nil, kindErrorf(ErrValue, "Node.Banded", "node %s has no value yet: run the graph first", n.Name())
 	}
 	d, ok := v.(*tensor.Dense)
 	if !ok {
-		return nil, errorf("Node.Banded", "node %s holds a %T, want a *tensor.Dense", n.Name(), v)
+		return nil, kindErrorf(ErrValue, "Node.Banded", "node %s holds a %T, want a *tensor.Dense", n.Name(), v)
 	}
-	return New(d, n.lower, n.upper, n.fill)
+	return newFrom("Node.Banded", d, n.lower, n.upper, n.fill)
 }
 
-// layout returns what operations check of n; ok is false when n is nil or
-// does not look like band storage (wrong rank or dtype).
+// layout returns what operations check of n, or an error naming op and name
+// when n is nil or does not look like band storage (wrong rank, dtype or
+// last dimension).
 func (n *Node) layout(op, name string) (layout, error) {
 	if n == nil || n.Node == nil {
-		return layout{}, errorf(op, "%s is nil", name)
+		return layout{}, kindErrorf(ErrNil, op, "%s is nil", name)
 	}
 	if err := checkDtype(op, name, n.Dtype()); err != nil {
 		return layout{}, err
 	}
 	s := n.Shape()
 	if s.Dims() != 3 || s[2] != n.lower+n.upper+1 {
-		return layout{}, errorf(op, "%s has shape %v, want (batch, n, %d) for band (%d, %d)", name, s, n.lower+n.upper+1, n.lower, n.upper)
+		return layout{}, kindErrorf(ErrShape, op, "%s has shape %v, want (batch, n, %d) for band (%d, %d)", name, s, n.lower+n.upper+1, n.lower, n.upper)
 	}
 	return layout{batch: s[0], n: s[1], lower: n.lower, upper: n.upper, fill: n.fill, dt: n.Dtype()}, nil
 }
@@ -99,10 +100,11 @@ func banded(out *gorgonia.Node, l layout) *Node {
 	return &Node{Node: out, lower: l.lower, upper: l.upper, fill: l.fill}
 }
 
-// checkOperand returns the layout of a value operand, or an error naming it.
+// operand returns the layout of a value operand, or an error naming op and
+// name when a is nil.
 func (a *Banded) operand(op, name string) (layout, error) {
 	if a == nil || a.data == nil {
-		return layout{}, errorf(op, "%s is nil", name)
+		return layout{}, kindErrorf(ErrNil, op, "%s is nil", name)
 	}
 	return a.layout(), nil
 }
@@ -110,13 +112,13 @@ func (a *Banded) operand(op, name string) (layout, error) {
 // sameShape checks that two operands have equal batch, n and dtype.
 func sameShape(op string, a, b layout, an, bn string) error {
 	if a.dt != b.dt {
-		return errorf(op, "%s has dtype %v, %s has %v", an, a.dt, bn, b.dt)
+		return kindErrorf(ErrDtype, op, "%s has dtype %v, %s has %v", an, a.dt, bn, b.dt)
 	}
 	if a.batch != b.batch {
-		return errorf(op, "%s has batch %d, %s has %d", an, a.batch, bn, b.batch)
+		return kindErrorf(ErrShape, op, "%s has batch %d, %s has %d", an, a.batch, bn, b.batch)
 	}
 	if a.n != b.n {
-		return errorf(op, "%s has n %d, %s has %d", an, a.n, bn, b.n)
+		return kindErrorf(ErrShape, op, "%s has n %d, %s has %d", an, a.n, bn, b.n)
 	}
 	return nil
 }
@@ -125,7 +127,7 @@ func sameShape(op string, a, b layout, an, bn string) error {
 // zero as its fill.
 func zeroFill(op string, s Semiring, a layout, name string) error {
 	if !s.isZero(a.fill) {
-		return errorf(op, "%s has fill %v, but the %v semiring needs its zero %v", name, a.fill, s, s.Zero())
+		return kindErrorf(ErrFill, op, "%s has fill %v, but the %v semiring needs its zero %v", name, a.fill, s, s.Zero())
 	}
 	return nil
 }

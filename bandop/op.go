@@ -51,30 +51,31 @@ func fnType(dt tensor.Dtype, ranks ...int) hm.Type {
 // expected dtype and shape, or an error naming the Op and the argument.
 func input(op string, vals []gorgonia.Value, i int, dt tensor.Dtype, want tensor.Shape) (*tensor.Dense, error) {
 	if i >= len(vals) {
-		return nil, errorf(op, "got %d inputs, want at least %d", len(vals), i+1)
+		return nil, kindErrorf(ErrShape, op, "got %d inputs, want at least %d", len(vals), i+1)
 	}
 	d, ok := vals[i].(*tensor.Dense)
 	if !ok {
-		return nil, errorf(op, "input %d is a %T, want a *tensor.Dense", i, vals[i])
+		return nil, kindErrorf(ErrValue, op, "input %d is a %T, want a *tensor.Dense", i, vals[i])
 	}
 	if d.Dtype() != dt {
-		return nil, errorf(op, "input %d has dtype %v, want %v", i, d.Dtype(), dt)
+		return nil, kindErrorf(ErrDtype, op, "input %d has dtype %v, want %v", i, d.Dtype(), dt)
 	}
 	if !d.Shape().Eq(want) {
-		return nil, errorf(op, "input %d has shape %v, want %v", i, d.Shape(), want)
+		return nil, kindErrorf(ErrShape, op, "input %d has shape %v, want %v", i, d.Shape(), want)
 	}
 	return contiguous(d), nil
 }
 
 func checkArity(op string, vals []gorgonia.Value, n int) error {
 	if len(vals) != n {
-		return errorf(op, "got %d inputs, want %d", len(vals), n)
+		return kindErrorf(ErrShape, op, "got %d inputs, want %d", len(vals), n)
 	}
 	return nil
 }
 
 // newDense returns a contiguous tensor of the given dtype and shape with
-// every element set to fill.
+// every element set to fill. It is the one allocation of the package
+// (newBanded wraps it): the caller has checked the size (checkSize).
 func newDense(dt tensor.Dtype, shape tensor.Shape, fill float64) *tensor.Dense {
 	size := shape.TotalSize()
 	if dt == tensor.Float32 {

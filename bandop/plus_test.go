@@ -99,7 +99,7 @@ func testElemFiniteDiff(t *testing.T, e elemOp) {
 				if lc.width() < 1 {
 					return
 				}
-				cb := alloc(tensor.Float64, lc.batch, lc.n, lc.lower, lc.upper, lc.fill)
+				cb := newBanded(lc, lc.fill)
 				cv := storage[float64](cb)
 				dc := make([]float64, len(cv))
 				for i := range dc {
@@ -287,7 +287,7 @@ func testElemGraph(t *testing.T, e elemOp, mkGrad func(la, lb layout, s Semiring
 
 func TestPlusGraph(t *testing.T) {
 	testElemGraph(t, plusElem, func(la, lb layout, s Semiring, wrt int) gorgonia.Op {
-		return &plusGradOp{plusOp: plusOp{s: s, a: la, b: lb}, wrt: wrt}
+		return &binGradOp{binOp: *newBinOp(plusSpec, s, la, lb), wrt: wrt}
 	})
 }
 

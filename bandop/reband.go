@@ -19,22 +19,17 @@ func (a *Banded) Reband(lower, upper int) (*Banded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBand(op, lower, upper); err != nil {
+	out := withBand(in, lower, upper)
+	if err := checkResult(op, out); err != nil {
 		return nil, err
 	}
-	return shiftEager(a, shift{in: in, out: withBand(in, lower, upper)}), nil
+	return shiftEager(a, shift{in: in, out: out}), nil
 }
 
 // BandPad is genbmm's band_pad(t): Reband(Lower+t, Upper+t), t more
 // diagonals of fill on each side (t < 0 drops diagonals).
 func (a *Banded) BandPad(t int) (*Banded, error) {
-	if a == nil {
-		return nil, errorf("BandPad", "A is nil")
-	}
-	if err := checkShiftedBand("BandPad", t, a.lower+t, a.upper+t); err != nil {
-		return nil, err
-	}
-	return a.Reband(a.lower+t, a.upper+t)
+	return a.rebandBy("BandPad", t, t, t)
 }
 
 // BandShift is genbmm's band_shift(t): the same matrices with the band
@@ -42,13 +37,25 @@ func (a *Banded) BandPad(t int) (*Banded, error) {
 // storage this shifts each stored row; in ours it keeps the dense matrix
 // and drops what leaves the window.
 func (a *Banded) BandShift(t int) (*Banded, error) {
-	if a == nil {
-		return nil, errorf("BandShift", "A is nil")
-	}
-	if err := checkShiftedBand("BandShift", t, a.lower+t, a.upper-t); err != nil {
+	return a.rebandBy("BandShift", t, t, -t)
+}
+
+// rebandBy is Reband(Lower+dl, Upper+du) for op, the shift by t that the
+// caller asked for.
+func (a *Banded) rebandBy(op string, t, dl, du int) (*Banded, error) {
+	in, err := a.operand(op, "A")
+	if err != nil {
 		return nil, err
 	}
-	return a.Reband(a.lower+t, a.upper-t)
+	lower, upper, err := shiftedBand(op, t, in.lower, dl, in.upper, du)
+	if err != nil {
+		return nil, err
+	}
+	out := withBand(in, lower, upper)
+	if err := checkResult(op, out); err != nil {
+		return nil, err
+	}
+	return shiftEager(a, shift{in: in, out: out}), nil
 }
 
 // Reband adds a.Reband(lower, upper) to the graph. Its gradient is the
@@ -59,10 +66,11 @@ func Reband(a *Node, lower, upper int) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBand(op, lower, upper); err != nil {
+	out := withBand(in, lower, upper)
+	if err := checkResult(op, out); err != nil {
 		return nil, err
 	}
-	return shiftGraph(op, a, shift{in: in, out: withBand(in, lower, upper)})
+	return shiftGraph(op, a, shift{in: in, out: out})
 }
 
 // withBand returns l with the band (lower, upper).
@@ -71,15 +79,22 @@ func withBand(l layout, lower, upper int) layout {
 	return l
 }
 
-// checkShiftedBand checks the band (lower, upper) that a shift by t gives.
-// Any t is allowed as long as that band is within the package's limits: a
-// row or column shift by n or more leaves only fill, which is well defined
-// (and what generic code needs at n = 1).
-func checkShiftedBand(op string, t, lower, upper int) error {
-	if err := checkBand(op, lower, upper); err != nil {
-		return errorf(op, "shift %d gives band (lower %d, upper %d) of width %d, want a width of at least 1 within ±%d", t, lower, upper, lower+upper+1, 1<<24)
+// shiftedBand returns the band (lower+dl, upper+du) that a shift by t gives,
+// dl and du being ±t, or an error of kind ErrBand when that band is beyond
+// the package's limits or has width < 1. Any t is allowed as long as that
+// band is within the limits: a row or column shift by n or more leaves only
+// fill, which is well defined (and what generic code needs at n = 1). A t
+// beyond twice the limit is refused before any sum, so that no message
+// prints an overflowed band.
+func shiftedBand(op string, t, lower, dl, upper, du int) (int, int, error) {
+	if t > 2*bandLimit || t < -2*bandLimit {
+		return 0, 0, kindErrorf(ErrBand, op, "shift %d moves band (lower %d, upper %d) beyond ±%d", t, lower, upper, bandLimit)
 	}
-	return nil
+	l, u := lower+dl, upper+du
+	if err := checkBand(op, l, u); err != nil {
+		return 0, 0, kindErrorf(ErrBand, op, "shift %d gives band (lower %d, upper %d) of width %d, want a width of at least 1 within ±%d", t, l, u, l+u+1, bandLimit)
+	}
+	return l, u, nil
 }
 
 // A shift is what Reband, RowShift and ColShift have in common: in dense
@@ -107,7 +122,7 @@ func (s shift) adjoint() shift {
 }
 
 func shiftEager(a *Banded, s shift) *Banded {
-	c := &Banded{lower: s.out.lower, upper: s.out.upper, fill: s.out.fill, data: newDense(s.out.dt, s.out.shape(), 0)}
+	c := newBanded(s.out, 0) // the kernel writes every slot
 	switch s.out.dt {
 	case tensor.Float32:
 		shiftForward(storage[float32](c), storage[float32](a), s)
@@ -120,7 +135,7 @@ func shiftEager(a *Banded, s shift) *Banded {
 func shiftGraph(op string, a *Node, s shift) (*Node, error) {
 	out, err := gorgonia.ApplyOp(&shiftOp{name: op, s: s}, a.Node)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrapGraph(op, err)
 	}
 	return banded(out, s.out), nil
 }
@@ -197,11 +212,11 @@ func (op *shiftOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func (op *shiftOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 1 {
-		return nil, errorf(op.name, "SymDiff got %d inputs, want 1", len(inputs))
+		return nil, kindErrorf(ErrShape, op.name, "SymDiff got %d inputs, want 1", len(inputs))
 	}
 	g, err := gorgonia.ApplyOp(&shiftOp{name: op.name + "Grad", s: op.s.adjoint()}, grad)
 	if err != nil {
-		return nil, err
+		return nil, wrapGraph(op.name, err)
 	}
 	return gorgonia.Nodes{g}, nil
 }

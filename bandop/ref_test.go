@@ -125,22 +125,6 @@ func randomFor(t testing.TB, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch,
 	return a
 }
 
-func tolFor(dt tensor.Dtype) float64 {
-	if dt == tensor.Float32 {
-		return 2e-5
-	}
-	return 1e-11
-}
-
-// closeTo reports whether got and want agree to tol, relative for large
-// values; equal infinities agree; NaN never does.
-func closeTo(got, want, tol float64) bool {
-	if math.IsInf(want, 0) || math.IsInf(got, 0) {
-		return got == want
-	}
-	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
-}
-
 // checkDense fails t when got's matrices (band and fill alike) differ from
 // want, or when a padding slot of got does not hold the fill.
 func checkDense(t testing.TB, got *Banded, want dense, tol float64) {
@@ -205,27 +189,3 @@ var bandCases = []struct {
 
 var dtypes = []tensor.Dtype{tensor.Float64, tensor.Float32}
 var semirings = []Semiring{Real, Log, Max}
-
-// sameBits reports whether a and b hold identical storage (NaN equal to NaN).
-func sameBits(a, b *Banded) bool {
-	if a.lower != b.lower || a.upper != b.upper || !a.data.Shape().Eq(b.data.Shape()) {
-		return false
-	}
-	switch x := a.data.Data().(type) {
-	case []float64:
-		y := b.data.Data().([]float64)
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-	case []float32:
-		y := b.data.Data().([]float32)
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}

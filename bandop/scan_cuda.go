@@ -30,11 +30,11 @@ var (
 func (l scanLayout) deviceWindow(name string, extern gorgonia.External, dev gorgonia.Device) (cu.DevicePtr, func(), error) {
 	machine, ok := extern.(gorgonia.CUDAMachine)
 	if !ok {
-		return 0, nil, errorf(name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
+		return 0, nil, kindErrorf(ErrDevice, name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
 	}
 	d := int(dev)
 	if d < 0 || d >= len(machine.Contexts()) {
-		return 0, nil, errorf(name, "no CUDA context for device %v", dev)
+		return 0, nil, kindErrorf(ErrDevice, name, "no CUDA context for device %v", dev)
 	}
 	ctx := machine.Contexts()[d]
 	var lo, hi []int
@@ -46,7 +46,7 @@ func (l scanLayout) deviceWindow(name string, extern gorgonia.External, dev gorg
 	p, err := ctx.AllocAndCopy(unsafe.Pointer(&win[0]), int64(len(win))*8)
 	runtime.KeepAlive(win)
 	if err != nil {
-		return 0, nil, errorf(name, "copying the window to %v: %v", dev, err)
+		return 0, nil, kindErrorf(ErrDevice, name, "copying the window to %v: %w", dev, err)
 	}
 	return p, func() { ctx.MemFree(p) }, nil
 }
@@ -81,7 +81,7 @@ func (op *scanGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prea
 	l := op.l
 	machine, ok := extern.(gorgonia.CUDAMachine)
 	if !ok {
-		return nil, errorf(name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
+		return nil, kindErrorf(ErrDevice, name, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
 	}
 	win, free, err := l.deviceWindow(name, extern, dev)
 	if err != nil {
@@ -91,7 +91,7 @@ func (op *scanGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prea
 	size := cudaops.ScanScratchBytes(l.items, l.a.n)
 	scratch, err := machine.Get(dev, size)
 	if err != nil {
-		return nil, errorf(name, "allocating %d bytes of scratch on %v: %v", size, dev, err)
+		return nil, kindErrorf(ErrDevice, name, "allocating %d bytes of scratch on %v: %w", size, dev, err)
 	}
 	defer machine.Put(dev, scratch, size)
 	launch := cudaops.ScanBackward(cudaDtype(l.a.dt), cudaSemiring(l.s), op.wrt, l.items, l.steps, l.a.n, l.a.lower, l.a.upper)

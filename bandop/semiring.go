@@ -81,7 +81,7 @@ func (s Semiring) Times(x, y float64) float64 {
 // checkSemiring returns an error naming op when s is not a known semiring.
 func checkSemiring(op string, s Semiring) error {
 	if !s.Valid() {
-		return errorf(op, "unknown semiring %v (want Real, Log or Max)", s)
+		return kindErrorf(ErrSemiring, op, "unknown semiring %v (want Real, Log or Max)", s)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func Sum(a *Node, s Semiring) (*gorgonia.Node, error) {
 	}
 	out, err := gorgonia.ApplyOp(&sumOp{s: s, a: la}, a.Node)
 	if err != nil {
-		return nil, errorf("Sum", "%v", err)
+		return nil, wrapGraph("Sum", err)
 	}
 	return out, nil
 }
@@ -202,11 +202,11 @@ func (op *sumOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func (op *sumOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 1 {
-		return nil, errorf("Sum", "SymDiff got %d inputs, want 1", len(inputs))
+		return nil, kindErrorf(ErrShape, "Sum", "SymDiff got %d inputs, want 1", len(inputs))
 	}
 	g, err := gorgonia.ApplyOp(&sumGradOp{sumOp: *op}, inputs[0], output, grad)
 	if err != nil {
-		return nil, err
+		return nil, wrapGraph("Sum", err)
 	}
 	return gorgonia.Nodes{g}, nil
 }

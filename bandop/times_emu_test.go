@@ -51,7 +51,7 @@ func testTimesEmu[T float](t *testing.T) {
 					c, dc := ewPoison(want, lc), ewGrad[T](rng, lc)
 					for wrt, lo := range []layout{la, lb} {
 						wantG := make([]T, batch*n*lo.width())
-						timesBackward(s, wrt, wantG, a, b, dc, la, lb, lc)
+						timesBackward(s, wrt, wantG, a, b, nil, dc, la, lb, lc)
 						gotG := make([]T, len(wantG))
 						ewRun(t, cudaops.TimesBackward(dt, cudaops.Semiring(s), wrt, batch, n, la.lower, la.upper, lb.lower, lb.upper), gotG, a, b, c, dc)
 						if err := ewCompare(gotG, wantG, 0); err != nil {

@@ -23,15 +23,13 @@ func refTimesDense(s Semiring, a, b dense) dense {
 }
 
 var timesElem = elemOp{
-	name:    "Times",
-	eager:   func(a, b *Banded, s Semiring) (*Banded, error) { return a.Times(b, s) },
-	ref:     refTimesDense,
-	forward: timesForward[float64],
-	backward: func(s Semiring, wrt int, g, a, b, c, dc []float64, la, lb, lc layout) {
-		timesBackward(s, wrt, g, a, b, dc, la, lb, lc)
-	},
-	graph:  Times,
-	result: timesResult,
+	name:     "Times",
+	eager:    func(a, b *Banded, s Semiring) (*Banded, error) { return a.Times(b, s) },
+	ref:      refTimesDense,
+	forward:  timesForward[float64],
+	backward: timesBackward[float64],
+	graph:    Times,
+	result:   timesResult,
 }
 
 func TestTimesDense(t *testing.T)              { testElemDense(t, timesElem) }
@@ -39,7 +37,7 @@ func TestTimesBackwardFiniteDiff(t *testing.T) { testElemFiniteDiff(t, timesElem
 
 func TestTimesGraph(t *testing.T) {
 	testElemGraph(t, timesElem, func(la, lb layout, s Semiring, wrt int) gorgonia.Op {
-		return &timesGradOp{timesOp: timesOp{s: s, a: la, b: lb}, wrt: wrt}
+		return &binGradOp{binOp: *newBinOp(timesSpec, s, la, lb), wrt: wrt}
 	})
 }
 
@@ -63,7 +61,7 @@ func TestTimesInfinite(t *testing.T) {
 	c, _ := a.Times(b, Real)
 	dc := []float64{1, 0, 1}
 	gb := make([]float64, 3)
-	timesBackward(Real, 1, gb, storage[float64](a), storage[float64](b), dc, a.layout(), b.layout(), c.layout())
+	timesBackward(Real, 1, gb, storage[float64](a), storage[float64](b), nil, dc, a.layout(), b.layout(), c.layout())
 	if gb[0] != 1 || gb[1] != 0 || gb[2] != 3 {
 		t.Errorf("dB = %v, want [1 0 3]", gb)
 	}
@@ -71,7 +69,7 @@ func TestTimesInfinite(t *testing.T) {
 	copy(storage[float64](la), []float64{math.Inf(-1), 1, 2})
 	lc, _ := la.Times(la, Log)
 	ga := make([]float64, 3)
-	timesBackward(Log, 0, ga, storage[float64](la), storage[float64](la), []float64{2, 3, 4}, la.layout(), la.layout(), lc.layout())
+	timesBackward(Log, 0, ga, storage[float64](la), storage[float64](la), nil, []float64{2, 3, 4}, la.layout(), la.layout(), lc.layout())
 	if ga[0] != 2 || ga[1] != 3 || ga[2] != 4 {
 		t.Errorf("Log dA = %v, want [2 3 4]", ga)
 	}

@@ -17,7 +17,7 @@ func (a *Banded) Transpose() *Banded {
 	}
 	l := a.layout()
 	out := transposed(l, l.fill)
-	c := &Banded{lower: out.lower, upper: out.upper, fill: out.fill, data: newDense(out.dt, out.shape(), 0)}
+	c := newBanded(out, 0) // the kernel writes every slot
 	switch l.dt {
 	case tensor.Float32:
 		transposeForward(storage[float32](c), storage[float32](a), l, float32(l.fill))
@@ -36,7 +36,7 @@ func Transpose(a *Node) (*Node, error) {
 	}
 	out, err := gorgonia.ApplyOp(&transposeOp{in: l}, a.Node)
 	if err != nil {
-		return nil, errorf("Transpose", "%v", err)
+		return nil, wrapGraph("Transpose", err)
 	}
 	return banded(out, transposed(l, l.fill)), nil
 }
@@ -115,11 +115,11 @@ func (op *transposeOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // whose fill is 0.
 func (op *transposeOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 1 {
-		return nil, errorf("Transpose", "SymDiff got %d inputs, want 1", len(inputs))
+		return nil, kindErrorf(ErrShape, "Transpose", "SymDiff got %d inputs, want 1", len(inputs))
 	}
 	g, err := gorgonia.ApplyOp(&transposeOp{in: transposed(op.in, 0)}, grad)
 	if err != nil {
-		return nil, err
+		return nil, wrapGraph("Transpose", err)
 	}
 	return gorgonia.Nodes{g}, nil
 }

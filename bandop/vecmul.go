@@ -45,10 +45,10 @@ func vecLayout(op string, aOp func(op, name string) (layout, error), vdt tensor.
 		return layout{}, err
 	}
 	if vdt != la.dt {
-		return layout{}, errorf(op, "v has dtype %v, A has %v", vdt, la.dt)
+		return layout{}, kindErrorf(ErrDtype, op, "v has dtype %v, A has %v", vdt, la.dt)
 	}
 	if vs.Dims() != 2 || vs[0] != la.batch || vs[1] != la.n {
-		return layout{}, errorf(op, "v has shape %v, want (%d, %d): A's batch and n", vs, la.batch, la.n)
+		return layout{}, kindErrorf(ErrShape, op, "v has shape %v, want (%d, %d): A's batch and n", vs, la.batch, la.n)
 	}
 	return la, nil
 }
@@ -56,7 +56,7 @@ func vecLayout(op string, aOp func(op, name string) (layout, error), vdt tensor.
 func vecEager(left bool, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
 	op := vecName(left)
 	if v == nil {
-		return nil, errorf(op, "v is nil")
+		return nil, kindErrorf(ErrNil, op, "v is nil")
 	}
 	la, err := vecLayout(op, a.operand, v.Dtype(), v.Shape(), s)
 	if err != nil {
@@ -76,7 +76,7 @@ func vecEager(left bool, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense,
 func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
 	name := vecName(left)
 	if v == nil {
-		return nil, errorf(name, "v is nil")
+		return nil, kindErrorf(ErrNil, name, "v is nil")
 	}
 	la, err := vecLayout(name, func(op, n string) (layout, error) { return a.layout(op, n) }, v.Dtype(), v.Shape(), s)
 	if err != nil {
@@ -90,7 +90,7 @@ func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node,
 		out, err = gorgonia.ApplyOp(op, a.Node, v)
 	}
 	if err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, wrapGraph(name, err)
 	}
 	return out, nil
 }
@@ -377,13 +377,13 @@ func (op *vecOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func (op *vecOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errorf(vecName(op.left), "SymDiff got %d inputs, want 2", len(inputs))
+		return nil, kindErrorf(ErrShape, vecName(op.left), "SymDiff got %d inputs, want 2", len(inputs))
 	}
 	var gs gorgonia.Nodes
 	for wrt := 0; wrt < 2; wrt++ {
 		g, err := gorgonia.ApplyOp(&vecGradOp{vecOp: *op, wrt: wrt}, inputs[0], inputs[1], output, grad)
 		if err != nil {
-			return nil, err
+			return nil, wrapGraph(vecName(op.left), err)
 		}
 		gs = append(gs, g)
 	}

@@ -1,6 +1,10 @@
 package bandop
 
-import "gorgonia.org/tensor"
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+)
 
 // Zip returns the matrices C[i,j] = f(A[i,j], B[i,j]) over the union of the
 // two bands, where an entry outside an operand's band is that operand's
@@ -8,7 +12,8 @@ import "gorgonia.org/tensor"
 // outside the union. It is genbmm's op: eager only, with no gradient. a and b
 // must have equal batch, n and dtype; f sees float64 values (float32 data is
 // widened and the result rounded back). A panic in f is returned as an
-// error.
+// error of kind ErrPanic whose cause, a *PanicError, holds the panic value
+// and the stack where f panicked.
 func Zip(a, b *Banded, f func(x, y float64) float64) (c *Banded, err error) {
 	const op = "Zip"
 	la, err := a.operand(op, "A")
@@ -20,19 +25,25 @@ func Zip(a, b *Banded, f func(x, y float64) float64) (c *Banded, err error) {
 		return nil, err
 	}
 	if f == nil {
-		return nil, errorf(op, "nil function")
+		return nil, kindErrorf(ErrNil, op, "nil function")
 	}
 	if err := sameShape(op, la, lb, "A", "B"); err != nil {
 		return nil, err
 	}
+	lc := layout{batch: la.batch, n: la.n, lower: max(la.lower, lb.lower), upper: max(la.upper, lb.upper), dt: la.dt}
+	if err := checkResult(op, lc); err != nil {
+		return nil, err
+	}
+	// f is the caller's code: its panic is the one this package cannot
+	// prevent by checking inputs, so it is recovered here, and only here,
+	// with the stack that shows where f failed.
 	defer func() {
 		if p := recover(); p != nil {
-			c, err = nil, errorf(op, "f panicked: %v", p)
+			c, err = nil, &Error{Op: op, Kind: ErrPanic, Msg: fmt.Sprintf("f panicked: %v", p), Err: newPanicError(p)}
 		}
 	}()
-	fill := f(la.fill, lb.fill)
-	lc := layout{batch: la.batch, n: la.n, lower: max(la.lower, lb.lower), upper: max(la.upper, lb.upper), fill: fill, dt: la.dt}
-	c = alloc(lc.dt, lc.batch, lc.n, lc.lower, lc.upper, fill) // the padding holds the fill
+	lc.fill = f(la.fill, lb.fill)
+	c = newBanded(lc, lc.fill) // the padding holds the fill
 	switch lc.dt {
 	case tensor.Float32:
 		zip(f, storage[float32](c), storage[float32](a), storage[float32](b), la, lb, lc)
