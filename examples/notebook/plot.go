@@ -48,7 +48,11 @@ func (g grid) Z(c, r int) float64 {
 // above a colour bar.
 func writePicture(path, title string, m *bandop.Banded) error {
 	n, w := m.N(), m.Width()
-	dense := m.ToDense().Data().([]float64)
+	d, err := m.ToDense()
+	if err != nil {
+		return err
+	}
+	dense := d.Data().([]float64)
 	band := m.Data().Data().([]float64)
 	left := heatmap(fmt.Sprintf("%s: dense %d×%d", title, n, n), "column j", "row i",
 		grid{rows: n, cols: n, at: func(i, j int) float64 { return dense[i*n+j] }})
