@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -212,9 +213,9 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 			}
 			t[3] = ninf
 			if l.start(i, j) {
-				v := float64(th[Mid])
+				v := float64(th[FromDiag])
 				if !(v <= math.MaxFloat64) {
-					note(false, i, j, Mid, v)
+					note(false, i, j, FromDiag, v)
 				}
 				used[3] = true
 				pred[3] = -1
@@ -248,7 +249,7 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 				}
 				ch := c
 				if c == 3 {
-					ch = Mid
+					ch = FromDiag
 				}
 				v := float64(thq[ch])
 				if !(v <= math.MaxFloat64) {
@@ -312,7 +313,7 @@ func endTotal(l lattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h 
 			return m
 		}
 		var sum float64
-		eachEnd(func(s []float64) { sum += math.Exp(s[off] - m) })
+		eachEnd(func(s []float64) { sum += fastexp.Exp64(s[off] - m) })
 		return m + math.Log(sum)
 	}
 	z = lse(fa)
@@ -328,7 +329,7 @@ func endTotal(l lattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h 
 	var kl float64
 	eachEnd(func(s []float64) {
 		lw := s[fa] - z
-		if om := math.Exp(lw); om > 0 {
+		if om := fastexp.Exp64(lw); om > 0 {
 			h += om * (s[fe] - lw)
 			if withQ {
 				kl += om * (s[pFields+fe] + lw - (s[pFields+fa] - zq))
@@ -353,7 +354,7 @@ func logSumExp4(t *[4]float64) (float64, [4]float64) {
 		case x == m:
 			w[c] = 1
 		case x > math.Inf(-1):
-			w[c] = math.Exp(x - m)
+			w[c] = fastexp.Exp64(x - m)
 		default:
 			continue
 		}
@@ -402,7 +403,7 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 			var gp, tt, uu, gq float64
 			if l.end(i, j) && alpha > math.Inf(-1) {
 				lw := alpha - zp
-				om := math.Exp(lw)
+				om := fastexp.Exp64(lw)
 				gp = om
 				if om > 0 {
 					tt = -om * lw
@@ -411,7 +412,7 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 					}
 				}
 				if wrtQ {
-					gq = math.Exp(s[pFields+fAlpha] - zq)
+					gq = fastexp.Exp64(s[pFields+fAlpha] - zq)
 				}
 			}
 			// The successors: (i, j+1) by move 0, (i+1, j+1) by 1,
@@ -470,7 +471,7 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 					if !l.start(i, j) {
 						continue
 					}
-					ch3 = Mid
+					ch3 = FromDiag
 				}
 				w := s[fW+c]
 				if wrtQ {

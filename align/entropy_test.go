@@ -83,7 +83,7 @@ func usedPotential(l lattice, i, j, c int) bool {
 	if !l.valid(i, j) {
 		return false
 	}
-	return l.valid(i-moves[c].di, j-moves[c].dj) || (c == Mid && l.start(i, j))
+	return l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j))
 }
 
 // divProblem returns two potentials of one random shape, with the
@@ -470,11 +470,11 @@ func TestDivergenceErrors(t *testing.T) {
 		{"dtype", func() error { _, err := full.KLOf(tp, pq.tensor(tensor.Float32), nil, nil); return err }, []string{"KLOf", "dtype"}},
 		{"lengths", func() error { _, err := full.EntropyOf(tp, []int{1, 4}, nil); return err }, []string{"EntropyOf", "lenX[1] = 4"}},
 		{"NaN in q", func() error {
-			_, err := full.KLOf(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+Mid), nil, nil)
+			_, err := full.KLOf(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+FromDiag), nil, nil)
 			return err
 		}, []string{"KLOf", "item 1", "q[1, 1, 2, 1]", "NaN"}},
 		{"+Inf", func() error {
-			_, err := full.EntropyOf(bad(math.Inf(1), ((0*3+2)*3+2)*3+Up), nil, nil)
+			_, err := full.EntropyOf(bad(math.Inf(1), ((0*3+2)*3+2)*3+FromAbove), nil, nil)
 			return err
 		}, []string{"EntropyOf", "item 0", "theta[0, 2, 2, 2]", "+Inf"}},
 		{"no path", func() error {
