@@ -81,15 +81,20 @@ func newFrom(op string, data *tensor.Dense, lower, upper int, fill float64) (*Ba
 // Zeros returns a batch of banded matrices whose entries, inside the band and
 // out, are all 0: the zero of the Real semiring.
 func Zeros(dt tensor.Dtype, batch, n, lower, upper int) (*Banded, error) {
-	return Filled(dt, batch, n, lower, upper, 0)
+	return filled("Zeros", dt, batch, n, lower, upper, 0)
 }
 
 // Filled returns a batch of banded matrices with fill as their fill and as
 // every in-band entry: with fill = Semiring.Zero() it is that semiring's zero
 // matrix.
 func Filled(dt tensor.Dtype, batch, n, lower, upper int, fill float64) (*Banded, error) {
+	return filled("Filled", dt, batch, n, lower, upper, fill)
+}
+
+// filled is Filled for op, the function the caller called.
+func filled(op string, dt tensor.Dtype, batch, n, lower, upper int, fill float64) (*Banded, error) {
 	l := layout{batch: batch, n: n, lower: lower, upper: upper, fill: fill, dt: dt}
-	if err := checkNew("Filled", l); err != nil {
+	if err := checkNew(op, l); err != nil {
 		return nil, err
 	}
 	return newBanded(l, fill), nil

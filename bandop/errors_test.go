@@ -60,6 +60,12 @@ func runErrCases(t *testing.T, cases []errCase) {
 			if !errors.As(err, &e) || e.Op == "" {
 				t.Errorf("error %q (%T) is not a *bandop.Error naming its op", err, err)
 			}
+			if k, ok := wantKind[c.want]; ok && !errors.Is(err, k) {
+				t.Errorf("error %q: errors.Is(err, %v) is false", err, k)
+			}
+			if !hasKind(err) {
+				t.Errorf("error %q has no kind", err)
+			}
 			if !regexp.MustCompile("(?i)" + c.want).MatchString(err.Error()) {
 				t.Errorf("error %q does not name the problem (want %q)", err, c.want)
 			}
@@ -90,6 +96,26 @@ const (
 	wNil      = `nil`
 	wShift    = `shift`
 )
+
+// wantKind is the kind of error each word of the messages stands for.
+var wantKind = map[string]error{
+	wBatch: ErrShape, wN: ErrShape, wShape: ErrShape, wArity: ErrShape,
+	wBand: ErrBand, wShift: ErrBand,
+	wDtype: ErrDtype, wSemiring: ErrSemiring, wFill: ErrFill, wNil: ErrNil,
+}
+
+// allKinds are the package's kinds of error.
+var allKinds = []error{ErrNil, ErrShape, ErrBand, ErrDtype, ErrSemiring, ErrFill, ErrLength, ErrSize, ErrValue, ErrGraph, ErrPanic, ErrDevice}
+
+// hasKind reports whether err is of one of the package's kinds.
+func hasKind(err error) bool {
+	for _, k := range allKinds {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // errFixture holds well-formed operands to derive bad calls from.
 type errFixture struct {
