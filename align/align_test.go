@@ -303,7 +303,7 @@ func TestMaxLimit(t *testing.T) {
 				for _, s := range paths[b] {
 					sum += p.theta[((b*p.n+s.I)*p.mm+s.J)*3+s.Move]
 				}
-				if math.Abs(sum-scores[b]) > 1e-12 || scores[b] != zMax[b] {
+				if math.Abs(sum-scores[b]) > 1e-12 || !close(scores[b], zMax[b], 1e-12) {
 					t.Errorf("%v %v item %d: path %v scores %v, best score %v", st, mode, b, paths[b], sum, scores[b])
 				}
 				if mode == Global && (paths[b][0] != Step{0, 0, FromDiag} || paths[b][len(paths[b])-1].I != p.n-1 || paths[b][len(paths[b])-1].J != p.mm-1) {

@@ -2,7 +2,6 @@ package align
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/genband/genband/bandop"
@@ -352,37 +351,21 @@ func float64s(v gorgonia.Value) []float64 {
 	return nil
 }
 
-// A Step is one cell of a path and the move that enters it.
+// A Step is one cell (I, J) of a path and the channel Move (FromLeft,
+// FromDiag or FromAbove) by which the path enters it.
 type Step struct{ I, J, Move int }
 
-// BestPaths returns the best score of every batch item and its path, in
-// order from the first cell to the last, using the Max semiring whatever
-// m.Semiring is. On ties the path takes the first maximal choice of each
-// ⊕ (see bandop.Max). The path is read off the Max marginals.
-func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, [][]Step, error) {
-	m.Semiring = Max
-	res, err := m.Marginals(theta, lenX, lenY)
-	if err != nil {
-		return nil, nil, err
-	}
-	s := res.Marginals.Shape()
-	batch, n, mm := s[0], s[1], s[2]
-	vals := float64s(res.Marginals)
-	paths := make([][]Step, batch)
-	for b := range batch {
-		for i := range n {
-			for j := range mm {
-				for c := range 3 {
-					if vals[((b*n+i)*mm+j)*3+c] > 0.5 {
-						paths[b] = append(paths[b], Step{i, j, c})
-					}
-				}
-			}
-		}
-		sort.SliceStable(paths[b], func(x, y int) bool {
-			px, py := paths[b][x], paths[b][y]
-			return px.I+px.J < py.I+py.J
-		})
-	}
-	return res.LogZ, paths, nil
+// BestPaths returns the best score of every batch item and its path (see
+// Path): the sum in float64 of the potentials along the path, maximal over
+// the item's paths, and the first such path in the order of KBest when
+// several tie. It is KBest with k = 1, computed by a Viterbi pass over the
+// item's cells; the semiring and strategy of m are not used. An item whose
+// every path scores −Inf gets the score −Inf and a nil path. A NaN or +Inf
+// potential that a path may use is an error naming the item and the cell.
+// theta, (batch, N, M, 3) of Float64 or Float32, is not modified; the
+// lengths are as in LogPartition, and every mode and MaxGap is supported.
+//
+// Use BestMask for the best path's 0/1 mask in a graph.
+func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, []Path, error) {
+	return m.bestPaths("BestPaths", theta, lenX, lenY)
 }

@@ -1,0 +1,358 @@
+package align
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// An alignment model over potentials θ with lengths is also a distribution
+// over each item's paths: a path p has probability exp(score(p) − log Z)
+// under the Log semiring, where score(p) is the sum of θ along p and log Z
+// the Log partition (LogPartition, Marginals). This file holds the
+// log-probabilities of given paths and the best path's mask in a graph;
+// kbest.go the best paths, sample.go exact samples.
+//
+// What is defined where:
+//   - LogProbs, LogProb and Sample are the Log distribution's: they refuse a
+//     model whose Semiring is Real or Max.
+//   - BestPaths, KBest and BestMask are the Max semiring's (the best
+//     scores), whatever the model's semiring.
+//   - Every mode (Global, Local, SemiGlobal) and MaxGap is supported by the
+//     eager functions, which run cell by cell over one item's lattice in
+//     float64 and ignore the strategy; the graph node LogProb needs the
+//     Linear strategy (it is built on LogPartitionLengths).
+
+// logForward is the Log forward pass of one item: alpha[v] is the log of
+// the summed weight of the path prefixes ending in cell v = i·lenY + j.
+// With tables, cum[3v+o] holds the probability that a prefix ending in v
+// was last extended by an option ≤ o (see kbest.go's options), with every
+// entry from the last option of positive weight on set to 2, so that a
+// uniform draw u < 1 always lands on an option of positive weight.
+type logForward struct {
+	l     lattice
+	alpha []float64
+	cum   []float64
+	logZ  float64
+}
+
+func newLogForward(in *items, b int, l lattice, tables bool) *logForward {
+	cells := l.lenX * l.lenY
+	f := &logForward{l: l, alpha: make([]float64, cells)}
+	if tables {
+		f.cum = make([]float64, 3*cells)
+	}
+	ninf := math.Inf(-1)
+	ly := l.lenY
+	var w, e [4]float64
+	for i := range l.lenX {
+		for j := range ly {
+			v := i*ly + j
+			if !l.valid(i, j) {
+				f.alpha[v] = ninf
+				continue
+			}
+			base := ((b*in.n+i)*in.mm + j) * 3
+			th := in.th[base : base+3]
+			w = [4]float64{ninf, ninf, ninf, ninf}
+			if j > 0 && l.valid(i, j-1) {
+				w[optLeft] = f.alpha[v-1] + th[FromLeft]
+			}
+			if l.start(i, j) {
+				w[optStart] = th[FromDiag]
+			}
+			if i > 0 && j > 0 && l.valid(i-1, j-1) {
+				w[optDiag] = f.alpha[v-ly-1] + th[FromDiag]
+			}
+			if i > 0 && l.valid(i-1, j) {
+				w[optAbove] = f.alpha[v-ly] + th[FromAbove]
+			}
+			m := max(w[0], w[1], w[2], w[3])
+			if math.IsInf(m, -1) {
+				f.alpha[v] = ninf
+				continue
+			}
+			var s float64
+			for o := range 4 {
+				e[o] = math.Exp(w[o] - m)
+				s += e[o]
+			}
+			f.alpha[v] = m + math.Log(s)
+			if tables {
+				c := f.cum[3*v : 3*v+3]
+				var acc float64
+				last := 0
+				for o := range 4 {
+					if e[o] > 0 {
+						last = o
+					}
+				}
+				for o := range 3 {
+					acc += e[o]
+					c[o] = acc / s
+					if o >= last {
+						c[o] = 2
+					}
+				}
+			}
+		}
+	}
+	f.logZ = ninf
+	m := ninf
+	f.ends(func(v int) { m = max(m, f.alpha[v]) })
+	if !math.IsInf(m, -1) {
+		var s float64
+		f.ends(func(v int) { s += math.Exp(f.alpha[v] - m) })
+		f.logZ = m + math.Log(s)
+	}
+	return f
+}
+
+// ends calls fn with every end cell of the item, in row-major order.
+func (f *logForward) ends(fn func(v int)) {
+	l := f.l
+	if l.mode == Global {
+		if l.valid(l.lenX-1, l.lenY-1) {
+			fn(l.lenX*l.lenY - 1)
+		}
+		return
+	}
+	for i := range l.lenX {
+		for j := range l.lenY {
+			if l.end(i, j) {
+				fn(i*l.lenY + j)
+			}
+		}
+	}
+}
+
+// logForwards checks the inputs of LogProbs and Sample and runs the Log
+// forward pass of every item; an item whose every path scores −Inf has no
+// distribution and is an error.
+func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, error) {
+	fs := make([]*logForward, in.batch)
+	for b := range in.batch {
+		l := m.lattice(in.lenX[b], in.lenY[b])
+		if err := in.checkFinite(op, b, l); err != nil {
+			return nil, err
+		}
+		fs[b] = newLogForward(in, b, l, tables)
+		if math.IsInf(fs[b].logZ, -1) {
+			return nil, errorf(op, "item %d: every path scores −Inf, so its paths have no distribution", b)
+		}
+	}
+	return fs, nil
+}
+
+// LogProbs returns the log-probability of paths[b] under the Log
+// distribution of item b for every item: its score (see Scores) minus the
+// item's log Z, computed in float64 by a forward pass over the item's
+// cells. theta is (batch, N, M, 3) of Float64 or Float32 and is not
+// modified; the lengths are as in LogPartition; every mode and MaxGap is
+// supported and the strategy is not used. m.Semiring must be Log.
+//
+// The paths are checked as in CheckPaths (a *PathError says where one
+// breaks). A NaN or +Inf potential that a path of an item may use is an
+// error naming the item and the cell, and so is an item whose every path
+// scores −Inf (it has no distribution).
+func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
+	const op = "Model.LogProbs"
+	if err := m.checkLog(op); err != nil {
+		return nil, err
+	}
+	in, err := newItems(op, theta, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != in.batch {
+		return nil, errorf(op, "%d paths for batch %d", len(paths), in.batch)
+	}
+	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
+		return nil, err
+	}
+	fs, err := m.logForwards(op, in, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, in.batch)
+	for b, p := range paths {
+		var s float64
+		for _, st := range p {
+			s += in.at(b, st.I, st.J, st.Move)
+		}
+		out[b] = s - fs[b].logZ
+	}
+	return out, nil
+}
+
+// LogProb adds to theta's graph the log-probability of the paths whose 0/1
+// mask is mask (Model.Mask) under the Log distribution of every item:
+// MaskScore(theta, mask) − LogPartitionLengths(theta, lengths), shape
+// (batch) in theta's dtype. theta and mask are nodes of shape
+// (batch, N, M, 3) and the same dtype; lengths is the (batch, 2) Int node
+// of LogPartitionLengths. Bind mask and lengths with gorgonia.Let before
+// each run, like theta. gorgonia.Grad of its sum gives mask − marginals
+// with respect to theta, the gradient of a conditional random field's
+// log-likelihood. It needs the Log semiring and the Linear strategy; the
+// mask is not checked to be a path (use Model.Mask to build it).
+func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (lp *gorgonia.Node, err error) {
+	const op = "Model.LogProb"
+	defer func() {
+		if r := recover(); r != nil {
+			lp, err = nil, errorf(op, "internal error: %v", r)
+		}
+	}()
+	if err := m.checkLog(op); err != nil {
+		return nil, err
+	}
+	if m.Strategy != Linear {
+		return nil, errorf(op, "the %v strategy takes the lengths when the graph is built: use Linear", m.Strategy)
+	}
+	score, err := MaskScore(theta, mask)
+	if err != nil {
+		return nil, errorf(op, "%v", err)
+	}
+	z, err := m.LogPartitionLengths(theta, lengths)
+	if err != nil {
+		return nil, errorf(op, "%v", err)
+	}
+	lp, err = gorgonia.Sub(score, z)
+	return lp, wrap(op, err)
+}
+
+// BestMask adds to theta's graph the 0/1 mask of every item's best path
+// (the path of BestPaths), of theta's shape (batch, N, M, 3) and dtype:
+// MaskScore(theta, BestMask(theta, lengths)) is then the best score, whose
+// gradient with respect to theta is the mask. lengths is the (batch, 2)
+// Int node of LogPartitionLengths. The mask itself has no gradient (it is
+// piecewise constant in θ): gorgonia.Grad treats it as a constant. Every
+// mode and MaxGap is supported; the semiring and strategy of m are not
+// used. A run fails with an error naming the item and the cell when a
+// potential that a path may use is NaN or +Inf; an item whose every path
+// scores −Inf gets a zero mask.
+func (m Model) BestMask(theta, lengths *gorgonia.Node) (mask *gorgonia.Node, err error) {
+	const op = "Model.BestMask"
+	defer func() {
+		if r := recover(); r != nil {
+			mask, err = nil, errorf(op, "internal error: %v", r)
+		}
+	}()
+	if err := m.checkModel(op); err != nil {
+		return nil, err
+	}
+	if theta == nil || lengths == nil {
+		return nil, errorf(op, "nil potentials or lengths")
+	}
+	dt := theta.Dtype()
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	batch, _, _, err := thetaShape(op, "potentials", theta.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{batch, 2}) {
+		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), batch)
+	}
+	mm := m
+	mm.Semiring, mm.Strategy = Max, Linear // not used: one Op for any
+	mask, err = gorgonia.ApplyOp(&bestMaskOp{m: mm, shape: theta.Shape().Clone(), dt: dt}, theta, lengths)
+	return mask, wrap(op, err)
+}
+
+// bestMaskOp is BestMask: inputs θ and the lengths, output the best
+// paths' mask.
+type bestMaskOp struct {
+	m     Model
+	shape tensor.Shape
+	dt    tensor.Dtype
+}
+
+func (op *bestMaskOp) String() string {
+	return fmt.Sprintf("align.BestMask{%v, θ%v, %v}", op.m, op.shape, op.dt)
+}
+func (op *bestMaskOp) Arity() int                { return 2 }
+func (op *bestMaskOp) ReturnsPtr() bool          { return false }
+func (op *bestMaskOp) CallsExtern() bool         { return false }
+func (op *bestMaskOp) OverwritesInput() int      { return -1 }
+func (op *bestMaskOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *bestMaskOp) Hashcode() uint32          { return hashOf(op) }
+func (op *bestMaskOp) DiffWRT(inputs int) []bool { return []bool{false, false} }
+
+func (op *bestMaskOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 4, Of: op.dt})
+}
+
+func (op *bestMaskOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+
+func (op *bestMaskOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errorf("Model.BestMask", "the best path's mask has no gradient")
+}
+
+func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "Model.BestMask"
+	if len(vals) != 2 {
+		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+	}
+	th, err := operand(name, vals, 0, op.dt, op.shape)
+	if err != nil {
+		return nil, err
+	}
+	batch, n, mm := op.shape[0], op.shape[1], op.shape[2]
+	lx, ly, err := readLengths(name, vals[1], batch, n, mm)
+	if err != nil {
+		return nil, err
+	}
+	in, err := newItems(name, th, lx, ly)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := op.m.viterbiItems(name, in)
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.shape...))
+	for b, v := range vs {
+		p, _ := v.kbest(1)
+		if len(p) == 0 {
+			continue
+		}
+		for _, s := range p[0] {
+			k := ((b*n+s.I)*mm+s.J)*3 + s.Move
+			switch d := out.Data().(type) {
+			case []float64:
+				d[k] = 1
+			case []float32:
+				d[k] = 1
+			}
+		}
+	}
+	return out, nil
+}
+
+// readLengths reads a (batch, 2) Int lengths value and checks it against
+// N and M.
+func readLengths(op string, v gorgonia.Value, batch, n, mm int) ([]int, []int, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Int || !d.Shape().Eq(tensor.Shape{batch, 2}) {
+		return nil, nil, errorf(op, "lengths are %v, want int of shape (%d, 2)", describe(v), batch)
+	}
+	x := contiguous(d).Data().([]int)
+	lx, ly := make([]int, batch), make([]int, batch)
+	for b := range batch {
+		lx[b], ly[b] = x[2*b], x[2*b+1]
+	}
+	if _, err := lengths(op, "lenX", lx, batch, n); err != nil {
+		return nil, nil, err
+	}
+	if _, err := lengths(op, "lenY", ly, batch, mm); err != nil {
+		return nil, nil, err
+	}
+	return lx, ly, nil
+}

@@ -1,0 +1,592 @@
+package align
+
+import (
+	"fmt"
+	"hash"
+	"math"
+	"sort"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A Path is one batch item's alignment: its steps in order from the first
+// cell to the last. The first step's Move is FromDiag (the start scores
+// θ[I, J, FromDiag]); every later step enters its cell from the previous
+// step's cell by its Move: FromLeft from (I, J−1), FromDiag from
+// (I−1, J−1), FromAbove from (I−1, J). The score of a path is the sum of
+// θ[I, J, Move] over its steps.
+type Path []Step
+
+// A PathError reports where a path breaks: a bad first or last cell, a
+// move that does not follow from the previous step, or a cell outside the
+// item's lattice (negative, past a length, or outside the gap band).
+type PathError struct {
+	Op   string // the function called, e.g. "Model.Mask"
+	Item int    // the batch item
+	Step int    // the index of the step where the path breaks
+	Msg  string // what is wrong there
+}
+
+func (e *PathError) Error() string {
+	return fmt.Sprintf("align.%s: item %d, step %d: %s", e.Op, e.Item, e.Step, e.Msg)
+}
+
+// channelName names channel c of the potentials.
+func channelName(c int) string {
+	switch c {
+	case FromLeft:
+		return "FromLeft"
+	case FromDiag:
+		return "FromDiag"
+	case FromAbove:
+		return "FromAbove"
+	}
+	return fmt.Sprintf("channel %d", c)
+}
+
+// why returns why a path may not visit (i, j), or "" when it may.
+func (l lattice) why(i, j int) string {
+	switch {
+	case i < 0 || j < 0:
+		return fmt.Sprintf("cell (%d, %d) is outside the grid", i, j)
+	case i >= l.lenX || j >= l.lenY:
+		return fmt.Sprintf("cell (%d, %d) is past the lengths (lenX %d, lenY %d)", i, j, l.lenX, l.lenY)
+	case j-i < l.lo || j-i > l.hi:
+		return fmt.Sprintf("cell (%d, %d) is outside the gap band %d ≤ j−i ≤ %d", i, j, l.lo, l.hi)
+	}
+	return ""
+}
+
+// check returns the index of the step where p breaks and what is wrong,
+// or −1 and "" when p is a path of l.
+func (l lattice) check(p Path) (int, string) {
+	if len(p) == 0 {
+		return 0, "empty path"
+	}
+	for k, s := range p {
+		if s.Move < 0 || s.Move > 2 {
+			return k, fmt.Sprintf("move %d at (%d, %d), want FromLeft (0), FromDiag (1) or FromAbove (2)", s.Move, s.I, s.J)
+		}
+		if w := l.why(s.I, s.J); w != "" {
+			return k, w
+		}
+		if k == 0 {
+			if s.Move != FromDiag {
+				return 0, fmt.Sprintf("the first step enters (%d, %d) %s, want FromDiag (the start of a path)", s.I, s.J, channelName(s.Move))
+			}
+			if !l.start(s.I, s.J) {
+				return 0, fmt.Sprintf("a %v path cannot start at (%d, %d): %s", l.mode, s.I, s.J, l.startsWhere())
+			}
+			continue
+		}
+		mv := moves[s.Move]
+		if q := p[k-1]; q.I != s.I-mv.di || q.J != s.J-mv.dj {
+			return k, fmt.Sprintf("illegal move: (%d, %d) entered %s comes from (%d, %d), but the previous step is (%d, %d)",
+				s.I, s.J, channelName(s.Move), s.I-mv.di, s.J-mv.dj, q.I, q.J)
+		}
+	}
+	last := p[len(p)-1]
+	if !l.end(last.I, last.J) {
+		return len(p) - 1, fmt.Sprintf("a %v path cannot end at (%d, %d): %s", l.mode, last.I, last.J, l.endsWhere())
+	}
+	return -1, ""
+}
+
+func (l lattice) startsWhere() string {
+	switch l.mode {
+	case Global:
+		return "it starts at (0, 0)"
+	case Local:
+		return "it starts at any cell"
+	}
+	return "it starts in row 0 or column 0"
+}
+
+func (l lattice) endsWhere() string {
+	switch l.mode {
+	case Global:
+		return fmt.Sprintf("it ends at (lenX−1, lenY−1) = (%d, %d)", l.lenX-1, l.lenY-1)
+	case Local:
+		return "it ends at any cell"
+	}
+	return fmt.Sprintf("it ends in row lenX−1 = %d or column lenY−1 = %d", l.lenX-1, l.lenY-1)
+}
+
+// checkModel checks what the cell-by-cell functions read of a model: its
+// mode and gap (not its strategy, which they do not use).
+func (m Model) checkModel(op string) error {
+	if m.Mode != Global && m.Mode != Local && m.Mode != SemiGlobal {
+		return errorf(op, "unknown mode %v (want Global, Local or SemiGlobal)", m.Mode)
+	}
+	if m.MaxGap < 0 {
+		return errorf(op, "negative MaxGap %d", m.MaxGap)
+	}
+	return nil
+}
+
+// checkLog refuses a model whose semiring is not Log, for the functions
+// of the Log distribution over paths.
+func (m Model) checkLog(op string) error {
+	if err := m.checkModel(op); err != nil {
+		return err
+	}
+	if m.Semiring != Log {
+		return errorf(op, "the distribution over paths is the Log semiring's; the model's semiring is %v", m.Semiring)
+	}
+	return nil
+}
+
+// CheckPaths returns nil when paths[b] is a path of item b under m for
+// every item, with lengths as in LogPartition (nil means N or M; the
+// lengths are checked against n and mm, the potentials' N and M). Otherwise
+// it returns a *PathError for the first item and step where a path breaks,
+// or an *Error for bad arguments.
+func (m Model) CheckPaths(paths []Path, n, mm int, lenX, lenY []int) error {
+	const op = "Model.CheckPaths"
+	if err := m.checkModel(op); err != nil {
+		return err
+	}
+	if n < 1 || mm < 1 {
+		return errorf(op, "N = %d and M = %d, want both at least 1", n, mm)
+	}
+	lx, ly, err := pathLengths(op, len(paths), n, mm, lenX, lenY)
+	if err != nil {
+		return err
+	}
+	return m.checkPaths(op, paths, lx, ly)
+}
+
+func (m Model) checkPaths(op string, paths []Path, lx, ly []int) error {
+	for b, p := range paths {
+		if k, msg := m.lattice(lx[b], ly[b]).check(p); k >= 0 {
+			return &PathError{Op: op, Item: b, Step: k, Msg: msg}
+		}
+	}
+	return nil
+}
+
+// pathLengths checks the lengths of batch items of at most n and mm.
+func pathLengths(op string, batch, n, mm int, lenX, lenY []int) ([]int, []int, error) {
+	if batch < 1 {
+		return nil, nil, errorf(op, "no paths (batch 0)")
+	}
+	lx, err := lengths(op, "lenX", lenX, batch, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	ly, err := lengths(op, "lenY", lenY, batch, mm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lx, ly, nil
+}
+
+// thetaShape checks the shape of potentials or a mask, (batch, N, M, 3).
+func thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int, err error) {
+	if shape.Dims() != 4 || shape[3] != 3 {
+		return 0, 0, 0, errorf(op, "%s have shape %v, want (batch, N, M, 3)", what, shape)
+	}
+	if shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
+		return 0, 0, 0, errorf(op, "%s have shape %v, want batch, N and M at least 1", what, shape)
+	}
+	return shape[0], shape[1], shape[2], nil
+}
+
+// Mask returns the 0/1 mask of paths: a tensor of shape (batch, N, M, 3)
+// (shape, the potentials' shape) and dtype dt (Float64 or Float32), 1 at
+// [b, I, J, Move] for every step of paths[b] and 0 elsewhere, so that the
+// score of paths[b] is Σ θ⊙mask over item b (see MaskScore). The paths
+// are checked first as in CheckPaths (a *PathError says where one breaks).
+func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*tensor.Dense, error) {
+	const op = "Model.Mask"
+	if err := m.checkModel(op); err != nil {
+		return nil, err
+	}
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "dtype %v, want float64 or float32", dt)
+	}
+	batch, n, mm, err := thetaShape(op, "potentials", shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != batch {
+		return nil, errorf(op, "%d paths for batch %d", len(paths), batch)
+	}
+	lx, ly, err := pathLengths(op, batch, n, mm, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkPaths(op, paths, lx, ly); err != nil {
+		return nil, err
+	}
+	size := batch * n * mm * 3
+	at := func(b int, s Step) int { return ((b*n+s.I)*mm+s.J)*3 + s.Move }
+	if dt == tensor.Float32 {
+		v := make([]float32, size)
+		for b, p := range paths {
+			for _, s := range p {
+				v[at(b, s)] = 1
+			}
+		}
+		return tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(v)), nil
+	}
+	v := make([]float64, size)
+	for b, p := range paths {
+		for _, s := range p {
+			v[at(b, s)] = 1
+		}
+	}
+	return tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(v)), nil
+}
+
+// PathsFromMask returns the path of every item of mask, a 0/1 tensor of
+// shape (batch, N, M, 3) and dtype Float64 or Float32 such as Mask
+// returns: the steps [b, I, J, Move] where the mask is 1, ordered by I+J
+// (which grows along any path). An element other than 0 or 1 is an
+// *Error naming it; ones that do not form a path of the item under m
+// (with the lengths as in LogPartition) give a *PathError saying where the
+// path breaks, as in CheckPaths. mask is not modified.
+func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, error) {
+	const op = "Model.PathsFromMask"
+	if err := m.checkModel(op); err != nil {
+		return nil, err
+	}
+	if mask == nil {
+		return nil, errorf(op, "nil mask")
+	}
+	batch, n, mm, err := thetaShape(op, "mask", mask.Shape())
+	if err != nil {
+		return nil, err
+	}
+	lx, ly, err := pathLengths(op, batch, n, mm, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := denseFloat64s(op, "mask", mask)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]Path, batch)
+	for b := range batch {
+		for i := range n {
+			for j := range mm {
+				for c := range 3 {
+					switch v := vals[((b*n+i)*mm+j)*3+c]; v {
+					case 0:
+					case 1:
+						paths[b] = append(paths[b], Step{i, j, c})
+					default:
+						return nil, errorf(op, "item %d: mask[%d, %d, %d, %s] is %v, want 0 or 1", b, b, i, j, channelName(c), v)
+					}
+				}
+			}
+		}
+		// Row-major order already sorts steps of distinct I+J except
+		// where a later row holds an earlier anti-diagonal.
+		sort.SliceStable(paths[b], func(x, y int) bool {
+			return paths[b][x].I+paths[b][x].J < paths[b][y].I+paths[b][y].J
+		})
+	}
+	if err := m.checkPaths(op, paths, lx, ly); err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
+// denseFloat64s returns the elements of a Float64 or Float32 tensor as
+// float64, without copying a contiguous Float64 tensor (callers only read
+// it).
+func denseFloat64s(op, what string, t *tensor.Dense) ([]float64, error) {
+	t = contiguous(t)
+	switch d := t.Data().(type) {
+	case []float64:
+		return d, nil
+	case []float32:
+		out := make([]float64, len(d))
+		for k, x := range d {
+			out[k] = float64(x)
+		}
+		return out, nil
+	}
+	return nil, errorf(op, "%s have dtype %v, want float64 or float32", what, t.Dtype())
+}
+
+// Scores returns the score of paths[b] under theta, (batch, N, M, 3) of
+// Float64 or Float32, for every item b: the sum in float64 of
+// θ[b, I, J, Move] over its steps, from the first to the last (the path's
+// weight under the Log and Max semirings). The paths are checked as in
+// CheckPaths, and a NaN or +Inf potential on a path is an error naming the
+// item and cell; −Inf gives the score −Inf. The semiring and strategy of m
+// are not used. theta is not modified.
+func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
+	const op = "Model.Scores"
+	if err := m.checkModel(op); err != nil {
+		return nil, err
+	}
+	in, err := newItems(op, theta, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != in.batch {
+		return nil, errorf(op, "%d paths for batch %d", len(paths), in.batch)
+	}
+	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
+		return nil, err
+	}
+	out := make([]float64, in.batch)
+	for b, p := range paths {
+		for _, s := range p {
+			v := in.at(b, s.I, s.J, s.Move)
+			if math.IsNaN(v) || math.IsInf(v, 1) {
+				return nil, in.badPotential(op, b, s.I, s.J, s.Move)
+			}
+			out[b] += v
+		}
+	}
+	return out, nil
+}
+
+// items holds the checked inputs of the cell-by-cell functions: the
+// potentials in float64 and every item's lengths.
+type items struct {
+	th           []float64 // (batch, n, mm, 3), read only
+	batch, n, mm int
+	lenX, lenY   []int
+}
+
+func newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*items, error) {
+	if theta == nil {
+		return nil, errorf(op, "nil potentials")
+	}
+	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	batch, n, mm, err := thetaShape(op, "potentials", theta.Shape())
+	if err != nil {
+		return nil, err
+	}
+	in := &items{batch: batch, n: n, mm: mm}
+	if in.lenX, in.lenY, err = pathLengths(op, batch, n, mm, lenX, lenY); err != nil {
+		return nil, err
+	}
+	if in.th, err = denseFloat64s(op, "potentials", theta); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// at returns θ[b, i, j, c].
+func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*3+c] }
+
+func (in *items) badPotential(op string, b, i, j, c int) error {
+	return errorf(op, "item %d: potential θ[%d, %d, %d, %s] is %v, want a finite value or −Inf", b, b, i, j, channelName(c), in.at(b, i, j, c))
+}
+
+// checkFinite refuses a NaN or +Inf potential that a path of item b's
+// lattice l may use.
+func (in *items) checkFinite(op string, b int, l lattice) error {
+	bad := func(v float64) bool { return v != v || math.IsInf(v, 1) }
+	for i := range l.lenX {
+		for j := range l.lenY {
+			if !l.valid(i, j) {
+				continue
+			}
+			for c, mv := range moves {
+				if (l.valid(i-mv.di, j-mv.dj) || (c == FromDiag && l.start(i, j))) && bad(in.at(b, i, j, c)) {
+					return in.badPotential(op, b, i, j, c)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// MaskScore adds the score Σ θ⊙mask of every batch item to theta's graph:
+// theta and mask are nodes of the same shape (batch, N, M, 3) and dtype
+// (Float64 or Float32), and the result has shape (batch) and that dtype,
+// summed in float64. With mask a path's 0/1 mask (Model.Mask, bound with
+// gorgonia.Let before each run, or BestMask's result) it is the path's
+// score. Elements where the mask is 0 add nothing whatever θ holds there
+// (−Inf, or NaN past a length).
+//
+// The gradient with respect to theta is the mask times the output's
+// gradient; the mask gets none. The Op allocates its output and never
+// writes into the value of theta or of mask, unlike a product of Gorgonia's
+// elementwise Ops (HadamardMul), which may write θ⊙mask into θ's value
+// when θ is not read again.
+func MaskScore(theta, mask *gorgonia.Node) (z *gorgonia.Node, err error) {
+	const op = "MaskScore"
+	defer func() {
+		if r := recover(); r != nil {
+			z, err = nil, errorf(op, "internal error: %v", r)
+		}
+	}()
+	if theta == nil || mask == nil {
+		return nil, errorf(op, "nil potentials or mask")
+	}
+	dt := theta.Dtype()
+	if dt != tensor.Float64 && dt != tensor.Float32 {
+		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	if _, _, _, err := thetaShape(op, "potentials", theta.Shape()); err != nil {
+		return nil, err
+	}
+	if mask.Dtype() != dt || !mask.Shape().Eq(theta.Shape()) {
+		return nil, errorf(op, "mask has dtype %v and shape %v, want the potentials' %v and %v", mask.Dtype(), mask.Shape(), dt, theta.Shape())
+	}
+	z, err = gorgonia.ApplyOp(&scoreOp{shape: theta.Shape().Clone(), dt: dt}, theta, mask)
+	return z, wrap(op, err)
+}
+
+// scoreOp is MaskScore: inputs θ and the mask, output Σ θ⊙mask per item.
+type scoreOp struct {
+	shape tensor.Shape // (batch, N, M, 3)
+	dt    tensor.Dtype
+}
+
+func (op *scoreOp) String() string            { return fmt.Sprintf("align.MaskScore{θ%v, %v}", op.shape, op.dt) }
+func (op *scoreOp) Arity() int                { return 2 }
+func (op *scoreOp) ReturnsPtr() bool          { return false }
+func (op *scoreOp) CallsExtern() bool         { return false }
+func (op *scoreOp) OverwritesInput() int      { return -1 }
+func (op *scoreOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *scoreOp) Hashcode() uint32          { return hashOf(op) }
+func (op *scoreOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+
+func (op *scoreOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 1, Of: op.dt})
+}
+
+func (op *scoreOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.shape[0]}, nil
+}
+
+// operand returns input k of an Op as a contiguous tensor of the given
+// dtype and shape.
+func operand(op string, vals []gorgonia.Value, k int, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	if k >= len(vals) {
+		return nil, errorf(op, "got %d inputs, want at least %d", len(vals), k+1)
+	}
+	d, ok := vals[k].(*tensor.Dense)
+	if !ok || d.Dtype() != dt || !d.Shape().Eq(shape) {
+		return nil, errorf(op, "input %d is %v, want %v of shape %v", k, describe(vals[k]), dt, shape)
+	}
+	return contiguous(d), nil
+}
+
+func (op *scoreOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "MaskScore"
+	if len(vals) != 2 {
+		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+	}
+	th, err := operand(name, vals, 0, op.dt, op.shape)
+	if err != nil {
+		return nil, err
+	}
+	mask, err := operand(name, vals, 1, op.dt, op.shape)
+	if err != nil {
+		return nil, err
+	}
+	batch := op.shape[0]
+	per := op.shape.TotalSize() / batch
+	if op.dt == tensor.Float32 {
+		z := maskSums(th.Data().([]float32), mask.Data().([]float32), batch, per)
+		f := make([]float32, batch)
+		for b, x := range z {
+			f[b] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(batch), tensor.WithBacking(f)), nil
+	}
+	z := maskSums(th.Data().([]float64), mask.Data().([]float64), batch, per)
+	return tensor.New(tensor.WithShape(batch), tensor.WithBacking(z)), nil
+}
+
+// maskSums returns Σ θ·mask of each item in float64, skipping the zeros of
+// the mask.
+func maskSums[T float32 | float64](th, mask []T, batch, per int) []float64 {
+	z := make([]float64, batch)
+	for b := range batch {
+		var s float64
+		for k := b * per; k < (b+1)*per; k++ {
+			if mask[k] != 0 {
+				s += float64(th[k]) * float64(mask[k])
+			}
+		}
+		z[b] = s
+	}
+	return z
+}
+
+func (op *scoreOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, errorf("MaskScore", "got %d inputs, want 2", len(inputs))
+	}
+	d, err := gorgonia.ApplyOp(&scoreGradOp{*op}, inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d, nil}, nil
+}
+
+// scoreGradOp is the gradient of MaskScore with respect to θ: inputs the
+// mask and the output's gradient dz (batch), output dz[b]·mask[b] in a new
+// tensor.
+type scoreGradOp struct{ scoreOp }
+
+func (op *scoreGradOp) String() string {
+	return fmt.Sprintf("align.MaskScoreGrad{θ%v, %v}", op.shape, op.dt)
+}
+func (op *scoreGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *scoreGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *scoreGradOp) DiffWRT(int) []bool    { return []bool{false, false} }
+
+func (op *scoreGradOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 1, Of: op.dt}, gorgonia.TensorType{Dims: 4, Of: op.dt})
+}
+
+func (op *scoreGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+
+func (op *scoreGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "MaskScoreGrad"
+	if len(vals) != 2 {
+		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+	}
+	mask, err := operand(name, vals, 0, op.dt, op.shape)
+	if err != nil {
+		return nil, err
+	}
+	dz, err := operand(name, vals, 1, op.dt, tensor.Shape{op.shape[0]})
+	if err != nil {
+		return nil, err
+	}
+	batch := op.shape[0]
+	per := op.shape.TotalSize() / batch
+	if op.dt == tensor.Float32 {
+		out := scaleItems(mask.Data().([]float32), dz.Data().([]float32), batch, per)
+		return tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(out)), nil
+	}
+	out := scaleItems(mask.Data().([]float64), dz.Data().([]float64), batch, per)
+	return tensor.New(tensor.WithShape(op.shape...), tensor.WithBacking(out)), nil
+}
+
+func (op *scoreGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errorf("MaskScoreGrad", "no second derivative")
+}
+
+// scaleItems returns dz[b]·mask over each item's elements, in a new slice.
+func scaleItems[T float32 | float64](mask, dz []T, batch, per int) []T {
+	out := make([]T, len(mask))
+	for b := range batch {
+		d := dz[b]
+		for k := b * per; k < (b+1)*per; k++ {
+			if mask[k] != 0 {
+				out[k] = d * mask[k]
+			}
+		}
+	}
+	return out
+}
