@@ -9,16 +9,19 @@
 // them in the graph (θ[b, i, j, FromDiag] = W[x_i][y_j], the gap channels
 // the gap scores), and the loss is
 //
-//	Σ_b log Z_b − score_b(gold path) = Σ_b −log P(gold path of pair b)
+//	Σ_b log Z_b − score_b(gold path) = −Σ_b log P(gold path of pair b)
 //
-// with log Z from align.LogPartitionLengths, whose lengths are an input of
-// the graph: the graph is built and compiled once, and every batch binds its
-// strings, lengths and gold paths with gorgonia.Let. Adam minimises it.
+// from align.Model.LogProb, whose lengths and gold-path masks
+// (align.Model.Mask of the gold align.Paths) are inputs of the graph: the
+// graph is built and compiled once, and every batch binds its strings,
+// lengths and masks with gorgonia.Let. Adam minimises it.
 //
 // Every few steps it runs a fixed held-out batch through the same graph and
-// prints the held-out loss and the F1 of the aligned pairs (x_i, y_j) of
-// the held-out Viterbi paths (align.Model.BestPaths on θ read back from the
-// graph) against the gold ones. It writes two pictures into -out:
+// prints the held-out loss, the entropy of the model's distribution over
+// the held-out pairs' paths (align.Model.EntropyOf) and the F1 of the
+// aligned pairs (x_i, y_j) of the held-out Viterbi paths
+// (align.Model.BestPaths on θ read back from the graph) against the gold
+// ones. It writes two pictures into -out:
 // loss.png, the loss and F1 curves, and marginals.png, one held-out pair's
 // marginals before and after training with its gold and Viterbi paths.
 package main
@@ -49,7 +52,7 @@ const (
 // is deleted with probability 0.08 or else copied (a → a+1 with probability
 // 0.2), after a random inserted letter with probability 0.08. The path
 // starts by aligning x₀ with y₀, as a global path must.
-func pair(rng *rand.Rand) (x, y []int, path []align.Step) {
+func pair(rng *rand.Rand) (x, y []int, path align.Path) {
 	n := 20 + rng.IntN(16)
 	x = make([]int, n)
 	for k := range x {
@@ -83,7 +86,7 @@ func pair(rng *rand.Rand) (x, y []int, path []align.Step) {
 
 type batch struct {
 	xs, ys [][]int
-	paths  [][]align.Step
+	paths  []align.Path
 }
 
 func newBatch(rng *rand.Rand) batch {
@@ -108,6 +111,7 @@ type Report struct {
 	Steps     []int     // the steps where the held-out batch was measured
 	HeldLoss  []float64 // the held-out loss at each of Steps (before that step's update)
 	HeldF1    []float64 // the held-out Viterbi F1 at each of Steps
+	HeldH     []float64 // the entropy of the held-out pairs' path distributions at each of Steps, nats per pair
 	TrainLoss []float64 // the training batch's loss at every step
 	Pictures  []string  // the PNG files written
 }
@@ -142,7 +146,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 	gaps := gorgonia.NewVector(g, tensor.Float32, gorgonia.WithShape(2), gorgonia.WithName("gaps"), gorgonia.WithInit(gorgonia.Zeroes()))
 	X := gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(B, N, V), gorgonia.WithName("X"))
 	Y := gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(B, N, V), gorgonia.WithName("Y"))
-	gold := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(B, N, N, 3), gorgonia.WithName("gold"))
+	gold := gorgonia.NewTensor(g, tensor.Float32, 4, gorgonia.WithShape(B, N, N, 3), gorgonia.WithName("gold")) // the gold paths' 0/1 mask
 	ones := gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(B, N, N), gorgonia.WithName("ones"), gorgonia.WithInit(gorgonia.Ones()))
 	lengths := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(B, 2), gorgonia.WithName("lengths"))
 
@@ -157,20 +161,17 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 	channels := [3]*gorgonia.Node{align.FromLeft: left, align.FromDiag: diag, align.FromAbove: above}
 	theta := gorgonia.Must(gorgonia.Concat(3, r4(channels[0]), r4(channels[1]), r4(channels[2])))
 
-	m := align.Model{Semiring: align.Log}
-	z, err := m.LogPartitionLengths(theta, lengths)
+	// log P(gold path) = score(gold path) − log Z for every pair; the
+	// zero Model is the global alignment under the Log semiring.
+	var m align.Model
+	logp, err := m.LogProb(theta, gold, lengths)
 	if err != nil {
 		return nil, err
 	}
-	score := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(theta, gold))))
-	loss := gorgonia.Must(gorgonia.Sub(gorgonia.Must(gorgonia.Sum(z)), score))
+	loss := gorgonia.Must(gorgonia.Neg(gorgonia.Must(gorgonia.Sum(logp))))
 	if _, err := gorgonia.Grad(loss, W, gaps); err != nil {
 		return nil, err
 	}
-	// θ is read through a Read node: θ's own value may have been reused in
-	// place by the elementwise product with the gold mask.
-	var thetaVal gorgonia.Value
-	gorgonia.Read(theta, &thetaVal)
 	vm := gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(W, gaps))
 	defer vm.Close()
 	solver := gorgonia.NewAdamSolver(gorgonia.WithLearnRate(0.05))
@@ -179,7 +180,6 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 	// gradients of W and gaps for the solver.
 	forward := func(bt batch) (float64, error) {
 		xv, yv := make([]float32, B*N*V), make([]float32, B*N*V)
-		gv := make([]float32, B*N*N*3)
 		for b := range B {
 			for i, c := range bt.xs[b] {
 				xv[(b*N+i)*V+c] = 1
@@ -187,11 +187,13 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 			for j, c := range bt.ys[b] {
 				yv[(b*N+j)*V+c] = 1
 			}
-			for _, s := range bt.paths[b] {
-				gv[((b*N+s.I)*N+s.J)*3+s.Move] = 1
-			}
 		}
-		lv, err := align.Lengths(bt.lengths())
+		lx, ly := bt.lengths()
+		lv, err := align.Lengths(lx, ly)
+		if err != nil {
+			return 0, err
+		}
+		mask, err := m.Mask(bt.paths, tensor.Shape{B, N, N, 3}, tensor.Float32, lx, ly)
 		if err != nil {
 			return 0, err
 		}
@@ -201,7 +203,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 		}{
 			{X, tensor.New(tensor.WithShape(B, N, V), tensor.WithBacking(xv))},
 			{Y, tensor.New(tensor.WithShape(B, N, V), tensor.WithBacking(yv))},
-			{gold, tensor.New(tensor.WithShape(B, N, N, 3), tensor.WithBacking(gv))},
+			{gold, mask},
 			{lengths, lv},
 		} {
 			if err := gorgonia.Let(b.n, b.v); err != nil {
@@ -214,8 +216,9 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 		}
 		return float64(loss.Value().Data().(float32)) / B, nil
 	}
-	// heldTheta is θ of the held-out batch, read after forward(held).
-	heldTheta := func() *tensor.Dense { return thetaVal.(*tensor.Dense).Clone().(*tensor.Dense) }
+	// heldTheta is θ of the held-out batch, read after forward(held): no
+	// Op of the graph writes into θ's value.
+	heldTheta := func() *tensor.Dense { return theta.Value().(*tensor.Dense).Clone().(*tensor.Dense) }
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	held := newBatch(rand.New(rand.NewPCG(3, 4)))
@@ -231,11 +234,20 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 		if err != nil {
 			return err
 		}
+		lx, ly := held.lengths()
+		hs, err := m.EntropyOf(th, lx, ly)
+		if err != nil {
+			return err
+		}
+		var h float64
+		for _, v := range hs {
+			h += v / B
+		}
 		if first == nil {
 			first = th
 		}
-		rep.Steps, rep.HeldLoss, rep.HeldF1 = append(rep.Steps, step), append(rep.HeldLoss, l), append(rep.HeldF1, f1)
-		fmt.Fprintf(w, "step %3d: held-out loss %6.2f nats per pair, Viterbi F1 %.3f\n", step, l, f1)
+		rep.Steps, rep.HeldLoss, rep.HeldF1, rep.HeldH = append(rep.Steps, step), append(rep.HeldLoss, l), append(rep.HeldF1, f1), append(rep.HeldH, h)
+		fmt.Fprintf(w, "step %3d: held-out loss %6.2f, entropy %6.2f nats per pair; Viterbi F1 %.3f\n", step, l, h, f1)
 		return nil
 	}
 	for s := range steps {
@@ -278,7 +290,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 // paths against the gold ones.
 func viterbiF1(theta *tensor.Dense, bt batch) (float64, error) {
 	lx, ly := bt.lengths()
-	_, best, err := align.Model{Semiring: align.Max}.BestPaths(theta, lx, ly)
+	_, best, err := align.Model{}.BestPaths(theta, lx, ly)
 	if err != nil {
 		return 0, err
 	}
@@ -322,12 +334,12 @@ func plotMarginals(path string, before, after *tensor.Dense, held batch, steps i
 		// Item 0 alone, cut to its lengths: cells past them have
 		// probability 0 and would only shrink the picture.
 		th := item0(p.theta, lx, ly)
-		res, err := align.Model{Semiring: align.Log}.Marginals(th, nil, nil)
+		res, err := align.Model{}.Marginals(th, nil, nil)
 		if err != nil {
 			return err
 		}
 		marg := res.Marginals.Data().([]float32)
-		_, best, err := align.Model{Semiring: align.Max}.BestPaths(th, nil, nil)
+		_, best, err := align.Model{}.BestPaths(th, nil, nil)
 		if err != nil {
 			return err
 		}

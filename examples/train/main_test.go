@@ -37,6 +37,14 @@ func TestTrain(t *testing.T) {
 	if !(l1 < l0/3) {
 		t.Errorf("held-out loss %.2f → %.2f nats per pair, want it at least three times lower", l0, l1)
 	}
+	// With θ = 0 every path is equally likely, so −log P(gold path) is the
+	// entropy, log(number of paths).
+	if d := rep.HeldLoss[0] - rep.HeldH[0]; d > 1e-3*l0 || d < -1e-3*l0 {
+		t.Errorf("before training the held-out loss %.4f differs from the entropy %.4f", l0, rep.HeldH[0])
+	}
+	if h := rep.HeldH[3]; !(h < rep.HeldH[0]/2) {
+		t.Errorf("held-out entropy %.2f → %.2f nats per pair, want it at least halved", rep.HeldH[0], h)
+	}
 	for k := 1; k < len(rep.HeldLoss); k++ {
 		if rep.HeldLoss[k] >= rep.HeldLoss[k-1] {
 			t.Errorf("held-out loss rose from %.3f to %.3f between steps %d and %d", rep.HeldLoss[k-1], rep.HeldLoss[k], rep.Steps[k-1], rep.Steps[k])
