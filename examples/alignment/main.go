@@ -81,7 +81,8 @@ func run(w io.Writer, out, dtype string, seed uint64, n, block int) error {
 	default:
 		return fmt.Errorf("unknown dtype %q (want float64 or float32)", dtype)
 	}
-	res, err := align.Model{Semiring: align.Log}.Marginals(t, nil, nil)
+	var m align.Model // the zero Model: global paths, log Z under the Log semiring
+	res, err := m.Marginals(t, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func run(w io.Writer, out, dtype string, seed uint64, n, block int) error {
 		fmt.Fprintf(w, "the move after (0,0): P(enter (0,1) from the left) = %.3f, P(enter (1,0) from above) = %.3f\n",
 			marg[(0*n+1)*3+align.FromLeft], marg[(1*n+0)*3+align.FromAbove])
 	}
-	_, best, err := align.Model{Semiring: align.Max}.BestPaths(t, nil, nil)
+	_, best, err := m.BestPaths(t, nil, nil) // Viterbi, whatever the semiring
 	if err != nil {
 		return err
 	}
