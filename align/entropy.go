@@ -712,7 +712,17 @@ type expectOp struct {
 	buf kept
 }
 
-func (op *expectOp) String() string            { return "align.Expect" + op.e.String() }
+// String names the states, which depend on whether there is a q but not
+// on which quantity is read from them: CrossEntropy and KL of the same
+// potentials share one forward pass.
+func (op *expectOp) String() string {
+	q := ""
+	if op.e.withQ() {
+		q = ", q"
+	}
+	return fmt.Sprintf("align.ExpectStates{%v, θ%v, %v%s}", op.e.m, op.e.thetaShape(), op.e.dt, q)
+}
+
 func (op *expectOp) Arity() int                { return op.e.arity() }
 func (op *expectOp) ReturnsPtr() bool          { return false }
 func (op *expectOp) CallsExtern() bool         { return false }

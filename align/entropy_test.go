@@ -196,7 +196,8 @@ var divs = []divergence{divEntropy, divCrossEntropy, divKL}
 // divergence, eager and in a graph, float64 and float32, with the
 // brute-force enumeration of every path, on every shape up to 4×4, every
 // mode, with and without a gap, with lengths shorter than the padding and
-// NaN in every potential no path may use.
+// NaN in every potential no path may use; and the float32 gradients with
+// the float64 ones.
 func TestDivergenceEnumerator(t *testing.T) {
 	rng := rand.New(rand.NewPCG(101, 102))
 	for n := 1; n <= 4; n++ {
@@ -211,6 +212,7 @@ func TestDivergenceEnumerator(t *testing.T) {
 				}
 				for k, div := range divs {
 					name := fmt.Sprintf("%v %v %dx%d", div, m, n, mm)
+					var grad64 [2][]float64
 					for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 						tol := 1e-9
 						if dt == tensor.Float32 {
@@ -224,7 +226,20 @@ func TestDivergenceEnumerator(t *testing.T) {
 						if err != nil {
 							t.Fatalf("%s %v: %v", name, dt, err)
 						}
-						v, _, _ := newDivGraph(t, m, div, dt, batch, n, mm).run(t, tp, tq, pp.lenX, pp.lenY)
+						v, dp, dq := newDivGraph(t, m, div, dt, batch, n, mm).run(t, tp, tq, pp.lenX, pp.lenY)
+						if dt == tensor.Float64 {
+							grad64 = [2][]float64{dp, dq}
+						} else {
+							// The float32 gradient is the float64 one
+							// rounded, up to the potentials' rounding.
+							for wrt, g := range [2][]float64{dp, dq} {
+								for x := range g {
+									if math.Abs(g[x]-grad64[wrt][x]) > 1e-5 {
+										t.Fatalf("%s: float32 gradient wrt %c %d is %v, float64 %v", name, "pq"[wrt], x, g[x], grad64[wrt][x])
+									}
+								}
+							}
+						}
 						for b := range batch {
 							if !close(got[b], want[b][k], tol) {
 								t.Fatalf("%s %v item %d: eager %v, enumeration %v", name, dt, b, got[b], want[b][k])
@@ -510,6 +525,104 @@ func TestDivergenceErrors(t *testing.T) {
 		for _, w := range c.want {
 			if !contains(err.Error(), w) {
 				t.Errorf("%s: error %q does not say %q", c.name, err, w)
+			}
+		}
+	}
+}
+
+// TestDivergenceSharedStates builds H, CE and KL of the same potentials in
+// one graph: CE and KL share one forward pass, and CE = H + KL.
+func TestDivergenceSharedStates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(113, 114))
+	const batch, n, mm = 2, 5, 4
+	m := Model{Semiring: Log, Mode: SemiGlobal}
+	pp, pq := divProblem(rng, m, batch, n, mm)
+	g := gorgonia.NewGraph()
+	p := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("p"), gorgonia.WithValue(pp.tensor(tensor.Float64)))
+	q := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("q"), gorgonia.WithValue(pq.tensor(tensor.Float64)))
+	lv, _ := Lengths(pp.lenX, pp.lenY)
+	ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
+	h, err := m.Entropy(p, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce, err := m.CrossEntropy(p, q, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kl, err := m.KL(p, q, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := 0
+	for _, nd := range g.AllNodes() {
+		if _, ok := nd.Op().(*expectOp); ok {
+			states++
+		}
+	}
+	if states != 2 {
+		t.Errorf("%d forward passes, want 2 (one for H, one shared by CE and KL)", states)
+	}
+	vm := gorgonia.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	hv, cv, kv := float64s(h.Value()), float64s(ce.Value()), float64s(kl.Value())
+	for b := range batch {
+		if !close(cv[b], hv[b]+kv[b], 1e-12) {
+			t.Errorf("item %d: CE %v, H + KL %v", b, cv[b], hv[b]+kv[b])
+		}
+	}
+}
+
+// TestDivergenceMarginals checks the three quantities on larger grids
+// against the scan's log Z and marginals μ (Model.Marginals), from
+// H = log Z_p − Σ μ_p θp and CE = log Z_q − Σ μ_p θq.
+func TestDivergenceMarginals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(115, 116))
+	for k, sh := range [][2]int{{20, 25}, {31, 7}} {
+		for _, mode := range []Mode{Global, Local} {
+			m := Model{Semiring: Log, Mode: mode, Gapped: k == 1, MaxGap: 3}
+			const batch = 2
+			// NaN past the lengths only: the scan, unlike these
+			// functions, reads some potentials of moves from outside a
+			// global gap.
+			pp := randomProblem(rng, batch, sh[0], sh[1], true)
+			pq := randomProblem(rng, batch, sh[0], sh[1], false)
+			pq.lenX, pq.lenY = pp.lenX, pp.lenY
+			tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+			poisonPast(tp, pp)
+			poisonPast(tq, pq)
+			rp, err := m.Marginals(tp, pp.lenX, pp.lenY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rq, err := m.Marginals(tq, pp.lenX, pp.lenY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, _ := m.EntropyOf(tp, pp.lenX, pp.lenY)
+			ce, _ := m.CrossEntropyOf(tp, tq, pp.lenX, pp.lenY)
+			kl, err := m.KLOf(tp, tq, pp.lenX, pp.lenY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu := float64s(rp.Marginals)
+			per := len(mu) / batch
+			for b := range batch {
+				var sp, sq float64
+				for x := b * per; x < (b+1)*per; x++ {
+					if mu[x] != 0 {
+						sp += mu[x] * pp.theta[x]
+						sq += mu[x] * pq.theta[x]
+					}
+				}
+				wh, wce := rp.LogZ[b]-sp, rq.LogZ[b]-sq
+				name := fmt.Sprintf("%v %v item %d", m, sh, b)
+				if !close(h[b], wh, 1e-9) || !close(ce[b], wce, 1e-9) || !close(kl[b], wce-wh, 1e-9) {
+					t.Errorf("%s: H %v CE %v KL %v, from the marginals %v %v %v", name, h[b], ce[b], kl[b], wh, wce, wce-wh)
+				}
 			}
 		}
 	}
