@@ -56,17 +56,17 @@ func nodeOperand(name string, n *gorgonia.Node) operand {
 // size at least 1; want names its axes for the message.
 func check3(op string, o operand, want string) error {
 	if o.isNil {
-		return errorf(op, "%s is nil", o.name)
+		return errorf(ErrNil, op, "%s is nil", o.name)
 	}
 	if o.dt != tensor.Float32 && o.dt != tensor.Float64 {
-		return errorf(op, "%s has dtype %v, want float32 or float64", o.name, o.dt)
+		return errorf(ErrDtype, op, "%s has dtype %v, want float32 or float64", o.name, o.dt)
 	}
 	if o.shape.Dims() != 3 {
-		return errorf(op, "%s has shape %v, want rank 3 %s", o.name, o.shape, want)
+		return errorf(ErrShape, op, "%s has shape %v, want rank 3 %s", o.name, o.shape, want)
 	}
 	for _, s := range o.shape {
 		if s < 1 {
-			return errorf(op, "%s has shape %v, want every size at least 1", o.name, o.shape)
+			return errorf(ErrShape, op, "%s has shape %v, want every size at least 1", o.name, o.shape)
 		}
 	}
 	return nil
@@ -82,20 +82,23 @@ func checkPair(op string, a, b operand) (dims, error) {
 		return dims{}, err
 	}
 	if a.dt != b.dt {
-		return dims{}, errorf(op, "dtype mismatch: A is %v, B is %v", a.dt, b.dt)
+		return dims{}, errorf(ErrDtype, op, "dtype mismatch: A is %v, B is %v", a.dt, b.dt)
 	}
 	if a.shape[0] != b.shape[0] {
-		return dims{}, errorf(op, "batch mismatch: A %v has batch %d, B %v has batch %d", a.shape, a.shape[0], b.shape, b.shape[0])
+		return dims{}, errorf(ErrShape, op, "batch mismatch: A %v has batch %d, B %v has batch %d", a.shape, a.shape[0], b.shape, b.shape[0])
 	}
 	if a.shape[2] != b.shape[1] {
-		return dims{}, errorf(op, "inner size mismatch: A %v is (batch, n, k) with k = %d, B %v is (batch, k, m) with k = %d", a.shape, a.shape[2], b.shape, b.shape[1])
+		return dims{}, errorf(ErrShape, op, "inner size mismatch: A %v is (batch, n, k) with k = %d, B %v is (batch, k, m) with k = %d", a.shape, a.shape[2], b.shape, b.shape[1])
 	}
 	d := dims{batch: a.shape[0], n: a.shape[1], k: a.shape[2], m: b.shape[2], dt: a.dt}
 	if !fits(maxElems, d.batch, d.n, d.k) || !fits(maxElems, d.batch, d.k, d.m) || !fits(maxElems, d.batch, d.n, d.m) || !fits(maxTerms, d.batch, d.n, d.k, d.m) {
-		return dims{}, errorf(op, "sizes (batch %d, n %d, k %d, m %d) too large: the product overflows", d.batch, d.n, d.k, d.m)
+		return dims{}, errorf(ErrSize, op, "sizes (batch %d, n %d, k %d, m %d) too large: the product overflows", d.batch, d.n, d.k, d.m)
+	}
+	if !fits(MaxElements, d.batch, d.n, d.m) {
+		return dims{}, errorf(ErrSize, op, "result C of sizes (batch %d, n %d, m %d) has more than 2^31 elements (MaxElements)", d.batch, d.n, d.m)
 	}
 	if d.k > math.MaxInt32 {
-		return dims{}, errorf(op, "inner size k = %d is too large (at most %d)", d.k, math.MaxInt32)
+		return dims{}, errorf(ErrSize, op, "inner size k = %d is too large (at most %d)", d.k, math.MaxInt32)
 	}
 	return d, nil
 }
@@ -103,13 +106,13 @@ func checkPair(op string, a, b operand) (dims, error) {
 // checkGrad checks the upstream gradient dC of a product of dims d.
 func checkGrad(op string, d dims, dc operand) error {
 	if dc.isNil {
-		return errorf(op, "%s is nil", dc.name)
+		return errorf(ErrNil, op, "%s is nil", dc.name)
 	}
 	if dc.dt != d.dt {
-		return errorf(op, "dtype mismatch: %s is %v, A and B are %v", dc.name, dc.dt, d.dt)
+		return errorf(ErrDtype, op, "dtype mismatch: %s is %v, A and B are %v", dc.name, dc.dt, d.dt)
 	}
 	if !dc.shape.Eq(d.cShape()) {
-		return errorf(op, "%s has shape %v, want the product's shape %v (batch, n, m)", dc.name, dc.shape, d.cShape())
+		return errorf(ErrShape, op, "%s has shape %v, want the product's shape %v (batch, n, m)", dc.name, dc.shape, d.cShape())
 	}
 	return nil
 }

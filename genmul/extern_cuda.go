@@ -22,7 +22,7 @@ const callsExtern = true
 func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value) (gorgonia.Value, error) {
 	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs)
 	if err != nil {
-		return nil, errorf(op, "%w", err)
+		return nil, errorf(ErrDevice, op, "%w", err)
 	}
 	return v, nil
 }

@@ -72,7 +72,7 @@ func ProdMaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error)
 // seeded source gives reproducible draws; src is used by this call only.
 func SampleMatMulGrad(a, b, dc *tensor.Dense, src rand.Source) (da, db *tensor.Dense, err error) {
 	if src == nil {
-		return nil, nil, errorf("SampleMatMulGrad", "the random source is nil")
+		return nil, nil, errorf(ErrNil, "SampleMatMulGrad", "the random source is nil")
 	}
 	return eagerGrad("SampleMatMulGrad", sampleProd, a, b, dc, src)
 }
@@ -164,7 +164,7 @@ func ProdMaxMatMulNode(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 // of src and of the call: two SampleMatMul nodes are never merged.
 func SampleMatMulNode(a, b *gorgonia.Node, src rand.Source) (*gorgonia.Node, error) {
 	if src == nil {
-		return nil, errorf("SampleMatMulNode", "the random source is nil")
+		return nil, errorf(ErrNil, "SampleMatMulNode", "the random source is nil")
 	}
 	return nodeForward("SampleMatMulNode", sampleProd, a, b, newSampler(src))
 }
@@ -186,15 +186,15 @@ func LogMatMulGradNode(a, b, dc *gorgonia.Node) (da, db *gorgonia.Node, err erro
 		return nil, nil, err
 	}
 	if dc.Graph() != a.Graph() {
-		return nil, nil, errorf(op, "dC is in another graph than A")
+		return nil, nil, errorf(ErrShape, op, "dC is in another graph than A")
 	}
 	c, err := gorgonia.ApplyOp(&fwdOp{p: logProd, d: d}, a, b)
 	if err != nil {
-		return nil, nil, errorf(op, "%w", err)
+		return nil, nil, errorf(ErrGraph, op, "%w", err)
 	}
 	g, err := logGrads(d, a, b, c, dc)
 	if err != nil {
-		return nil, nil, errorf(op, "%w", err)
+		return nil, nil, errorf(ErrGraph, op, "%w", err)
 	}
 	return g[0], g[1], nil
 }
@@ -205,7 +205,7 @@ func checkNodes(op string, a, b *gorgonia.Node) (dims, error) {
 		return dims{}, err
 	}
 	if a.Graph() != b.Graph() {
-		return dims{}, errorf(op, "A and B are in different graphs")
+		return dims{}, errorf(ErrShape, op, "A and B are in different graphs")
 	}
 	return d, nil
 }
@@ -217,7 +217,7 @@ func nodeForward(op string, p product, a, b *gorgonia.Node, s *sampler) (*gorgon
 	}
 	c, err := gorgonia.ApplyOp(&fwdOp{p: p, d: d, sample: s}, a, b)
 	if err != nil {
-		return nil, errorf(op, "%w", err)
+		return nil, errorf(ErrGraph, op, "%w", err)
 	}
 	return c, nil
 }

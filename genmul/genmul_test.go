@@ -360,6 +360,17 @@ func TestErrors(t *testing.T) {
 	checkErr(t, "nil dC", "LogMatMulGradNode", err, "dC is nil")
 }
 
+// errKinds is the kind of error each expected message stands for.
+var errKinds = map[string]error{
+	"A is nil": ErrNil, "B is nil": ErrNil, "dC is nil": ErrNil, "source is nil": ErrNil,
+	"rank 3": ErrShape, "batch mismatch": ErrShape, "inner size mismatch": ErrShape,
+	"at least 1": ErrShape, "want the product's shape": ErrShape, "different graphs": ErrShape,
+	"dtype mismatch": ErrDtype, "want float32 or float64": ErrDtype,
+	"more than 2^31 elements": ErrSize, "the product overflows": ErrSize,
+}
+
+// checkErr checks that err is a *genmul.Error of op whose message holds
+// want and whose kind (errors.Is) is want's in errKinds.
 func checkErr(t *testing.T, name, op string, err error, want string) {
 	t.Helper()
 	var e *Error
@@ -370,15 +381,34 @@ func checkErr(t *testing.T, name, op string, err error, want string) {
 	if e.Op != op || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "genmul."+op+": ") {
 		t.Errorf("%s: error %q (op %q), want op %s and %q", name, err, e.Op, op, want)
 	}
+	if k, ok := errKinds[want]; !ok || !errors.Is(err, k) {
+		t.Errorf("%s: error %q: errors.Is(err, %v) is false", name, err, k)
+	}
 }
 
-// TestErrorUnwrap checks that a wrapped cause is visible through an *Error.
+// TestErrorUnwrap checks that a wrapped cause is visible through an *Error
+// beside its kind.
 func TestErrorUnwrap(t *testing.T) {
 	cause := errors.New("cause")
-	err := errorf("LogMatMul", "building: %w", cause)
-	if !errors.Is(err, cause) {
-		t.Errorf("errors.Is does not see the cause through %v", err)
+	err := errorf(ErrGraph, "LogMatMul", "building: %w", cause)
+	if !errors.Is(err, cause) || !errors.Is(err, ErrGraph) || errors.Is(err, ErrShape) {
+		t.Errorf("errors.Is does not see the cause and only the kind through %v", err)
 	}
+}
+
+// TestErrorSize: a product whose result C would be too large, or whose
+// sizes overflow, is an error of kind ErrSize, eager and in a graph (the
+// nodes have no values, so nothing of their size is allocated).
+func TestErrorSize(t *testing.T) {
+	a := tensor.New(tensor.WithShape(1, 1<<16, 1), tensor.WithBacking(make([]float32, 1<<16)))
+	b := tensor.New(tensor.WithShape(1, 1, 1<<16), tensor.WithBacking(make([]float32, 1<<16)))
+	_, err := LogMatMul(a, b)
+	checkErr(t, "C of 2^32", "LogMatMul", err, "more than 2^31 elements")
+	g := gorgonia.NewGraph()
+	na := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(1<<20, 1<<20, 1<<20), gorgonia.WithName("A"))
+	nb := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(1<<20, 1<<20, 1<<20), gorgonia.WithName("B"))
+	_, err = MaxMatMulNode(na, nb)
+	checkErr(t, "overflow", "MaxMatMulNode", err, "the product overflows")
 }
 
 // TestLogGradStripes checks LogMatMul's joint gradient kernel where it

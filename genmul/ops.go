@@ -129,19 +129,19 @@ func (s *sampler) String() string {
 // checking their number, dtypes and shapes.
 func inputs(op string, vals []gorgonia.Value, dts []tensor.Dtype, shapes []tensor.Shape) ([]*tensor.Dense, error) {
 	if len(vals) != len(dts) {
-		return nil, errorf(op, "got %d inputs, want %d", len(vals), len(dts))
+		return nil, errorf(ErrShape, op, "got %d inputs, want %d", len(vals), len(dts))
 	}
 	out := make([]*tensor.Dense, len(vals))
 	for i, v := range vals {
 		t, ok := v.(*tensor.Dense)
 		if !ok || t == nil {
-			return nil, errorf(op, "input %d is a %T, want a *tensor.Dense", i, v)
+			return nil, errorf(ErrValue, op, "input %d is a %T, want a *tensor.Dense", i, v)
 		}
 		if t.Dtype() != dts[i] {
-			return nil, errorf(op, "input %d has dtype %v, want %v", i, t.Dtype(), dts[i])
+			return nil, errorf(ErrDtype, op, "input %d has dtype %v, want %v", i, t.Dtype(), dts[i])
 		}
 		if !t.Shape().Eq(shapes[i]) {
-			return nil, errorf(op, "input %d has shape %v, want %v", i, t.Shape(), shapes[i])
+			return nil, errorf(ErrShape, op, "input %d has shape %v, want %v", i, t.Shape(), shapes[i])
 		}
 		out[i] = contiguous(t)
 	}
@@ -198,7 +198,7 @@ func (op *fwdOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // output.
 func (op *fwdOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(in) != 2 {
-		return nil, errorf(op.p.String(), "SymDiff got %d inputs, want 2", len(in))
+		return nil, errorf(ErrShape, op.p.String(), "SymDiff got %d inputs, want 2", len(in))
 	}
 	if op.p == logProd {
 		both, err := gorgonia.ApplyOp(&logGradBothOp{d: op.d}, in[0], in[1], output, grad)
@@ -417,7 +417,7 @@ func logGrad[T float](wrt int, g, a, b, c, dc, w []T, d dims) {
 // and symmetrically for G = dB.
 func (op *logGradOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(in) != 4 {
-		return nil, errorf("LogMatMulGrad", "SymDiff got %d inputs, want 4", len(in))
+		return nil, errorf(ErrShape, "LogMatMulGrad", "SymDiff got %d inputs, want 4", len(in))
 	}
 	a, b, c, dc := in[0], in[1], in[2], in[3]
 	e, err := gorgonia.ApplyOp(&logExpectOp{d: op.d, wrt: op.wrt}, a, b, c, grad)
