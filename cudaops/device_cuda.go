@@ -3,7 +3,6 @@
 package cudaops
 
 import (
-	"fmt"
 	"runtime"
 	"unsafe"
 
@@ -36,22 +35,22 @@ func OpenDevice(ordinal int) (*Device, error) {
 	defer runtime.UnlockOSThread()
 	dev, err := cu.GetDevice(ordinal)
 	if err != nil {
-		return nil, err
+		return nil, errorf(ErrDevice, "OpenDevice", "", "device %d: %w", ordinal, err)
 	}
 	ctx, err := dev.MakeContext(cu.SchedAuto)
 	if err != nil {
-		return nil, err
+		return nil, errorf(ErrDevice, "OpenDevice", "", "device %d: %w", ordinal, err)
 	}
 	d := &Device{ctx: ctx, fns: make(map[string]cu.Function)}
 	if d.mod, err = cu.LoadData(Module()); err != nil {
 		ctx.Destroy()
-		return nil, fmt.Errorf("cudaops: loading the PTX module: %v", err)
+		return nil, errorf(ErrDevice, "OpenDevice", "", "loading the PTX module: %w", err)
 	}
 	for _, k := range Kernels() {
 		fn, err := d.mod.Function(k)
 		if err != nil {
 			ctx.Destroy()
-			return nil, fmt.Errorf("cudaops: kernel %s: %v", k, err)
+			return nil, errorf(ErrDevice, "OpenDevice", k, "%w", err)
 		}
 		d.fns[k] = fn
 	}
@@ -119,18 +118,18 @@ func Download[T float32 | float64](d *Device, p cu.DevicePtr, n int) ([]T, error
 func (d *Device) Run(l Launch, ptrs ...cu.DevicePtr) error {
 	fn, ok := d.fns[l.Kernel]
 	if !ok {
-		return fmt.Errorf("cudaops: no kernel %s in the PTX module", l.Kernel)
+		return errorf(ErrLaunch, "Device.Run", l.Kernel, "no such kernel in the PTX module")
 	}
-	if err := l.Check(); err != nil {
+	if err := l.check("Device.Run"); err != nil {
 		return err
 	}
 	return d.with(func() error {
 		err := fn.Launch(int(l.Grid[0]), int(l.Grid[1]), int(l.Grid[2]), int(l.Block[0]), int(l.Block[1]), int(l.Block[2]), int(l.SharedBytes), cu.NoStream, l.Params(ptrs...))
 		if err != nil {
-			return fmt.Errorf("cudaops: launching %s: %v", l.Kernel, err)
+			return errorf(ErrDevice, "Device.Run", l.Kernel, "launching: %w", err)
 		}
 		if err := cu.Synchronize(); err != nil {
-			return fmt.Errorf("cudaops: %s: %v", l.Kernel, err)
+			return errorf(ErrDevice, "Device.Run", l.Kernel, "%w", err)
 		}
 		return nil
 	})

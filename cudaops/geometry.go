@@ -104,30 +104,33 @@ const MaxSharedBytes = 48 << 10
 // block, at most 1024 threads a block, grid dimensions within the CUDA
 // limits, no more dynamic shared memory than a launch may ask for without
 // raising the kernel's limit, and scalar arguments that are 8-byte
-// integers or floats.
-func (l Launch) Check() error {
+// integers or floats. Its error is an *Error of kind ErrLaunch.
+func (l Launch) Check() error { return l.check("Launch.Check") }
+
+// check is Check for op, the function the caller called.
+func (l Launch) check(op string) error {
 	threads := uint64(1)
 	for i := 0; i < 3; i++ {
 		if l.Grid[i] == 0 || l.Block[i] == 0 {
-			return fmt.Errorf("cudaops: %s: empty launch (grid %v, block %v)", l.Kernel, l.Grid, l.Block)
+			return errorf(ErrLaunch, op, l.Kernel, "empty launch (grid %v, block %v)", l.Grid, l.Block)
 		}
 		threads *= uint64(l.Block[i])
 	}
 	if threads > 1024 {
-		return fmt.Errorf("cudaops: %s: %d threads in a block, at most 1024", l.Kernel, threads)
+		return errorf(ErrLaunch, op, l.Kernel, "%d threads in a block, at most 1024", threads)
 	}
 	if l.Block[2] > 64 {
-		return fmt.Errorf("cudaops: %s: block %v: blockDim.z is at most 64", l.Kernel, l.Block)
+		return errorf(ErrLaunch, op, l.Kernel, "block %v: blockDim.z is at most 64", l.Block)
 	}
 	if uint64(l.Grid[0]) > math.MaxInt32 || l.Grid[1] > 65535 || l.Grid[2] > 65535 {
-		return fmt.Errorf("cudaops: %s: grid %v out of the CUDA limits", l.Kernel, l.Grid)
+		return errorf(ErrLaunch, op, l.Kernel, "grid %v out of the CUDA limits", l.Grid)
 	}
 	if l.SharedBytes > MaxSharedBytes {
-		return fmt.Errorf("cudaops: %s: %d bytes of dynamic shared memory, at most %d", l.Kernel, l.SharedBytes, MaxSharedBytes)
+		return errorf(ErrLaunch, op, l.Kernel, "%d bytes of dynamic shared memory, at most %d", l.SharedBytes, MaxSharedBytes)
 	}
 	for i, a := range l.Args {
 		if _, ok := argBits(a); !ok {
-			return fmt.Errorf("cudaops: %s: scalar argument %d has type %T, want an integer or a float", l.Kernel, i, a)
+			return errorf(ErrLaunch, op, l.Kernel, "scalar argument %d has type %T, want an integer or a float", i, a)
 		}
 	}
 	return nil
@@ -140,7 +143,7 @@ func (l Launch) ArgWords() ([]uint64, error) {
 	for i, a := range l.Args {
 		w, ok := argBits(a)
 		if !ok {
-			return nil, fmt.Errorf("cudaops: %s: scalar argument %d has type %T, want an integer or a float", l.Kernel, i, a)
+			return nil, errorf(ErrLaunch, "Launch.ArgWords", l.Kernel, "scalar argument %d has type %T, want an integer or a float", i, a)
 		}
 		words[i] = w
 	}

@@ -46,7 +46,7 @@ func (l Launch) Params(ptrs ...cu.DevicePtr) []unsafe.Pointer {
 // Run checks l and enqueues its kernel fn on ctx with the device pointers
 // ptrs followed by l.Args. It does not wait for the kernel.
 func (l Launch) Run(ctx Launcher, fn cu.Function, ptrs ...cu.DevicePtr) error {
-	if err := l.Check(); err != nil {
+	if err := l.check("Launch.Run"); err != nil {
 		return err
 	}
 	ctx.LaunchKernel(fn, int(l.Grid[0]), int(l.Grid[1]), int(l.Grid[2]), int(l.Block[0]), int(l.Block[1]), int(l.Block[2]), int(l.SharedBytes), cu.NoStream, l.Params(ptrs...))
