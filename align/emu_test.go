@@ -35,11 +35,11 @@ func emuDtype[T emuFloat]() (tensor.Dtype, cudaops.Dtype) {
 	return tensor.Float64, cudaops.Float64
 }
 
-// emuModels are the models of the emulation tests for semiring s: global
-// and local, without a gap and with gaps 0 and 1.
+// emuModels are the models of the emulation tests for semiring s: global,
+// local and semi-global, without a gap and with gaps 0 and 1.
 func emuModels(s bandop.Semiring) []Model {
 	var ms []Model
-	for _, mode := range []Mode{Global, Local} {
+	for _, mode := range []Mode{Global, Local, SemiGlobal} {
 		for _, gap := range []int{-1, 0, 1} {
 			m := Model{Semiring: s, Mode: mode}
 			if gap >= 0 {

@@ -12,7 +12,9 @@ import (
 
 // endOp reads log Z of every item out of the scan's float64 states at run
 // time: the α of the end cell (lenX−1, lenY−1) in global mode, the ⊕ of α
-// over every allowed cell within the lengths in local mode. Inputs: the
+// over every allowed cell within the lengths in local mode, and over every
+// allowed cell of the last row (lenX−1) or column (lenY−1) in semi-global
+// mode. Inputs: the
 // states (steps+1, batch, size) and the lengths; output (batch) of dtype
 // dt, summed in float64 and rounded once.
 type endOp struct {
@@ -68,14 +70,27 @@ func (g *grid) ends(b, lx, ly int, f func(at int)) {
 	at := func(i, j int) int {
 		return ((i+j+1)*g.batch+b)*g.size + g.slots*(j-i-g.omin)
 	}
-	if g.m.Mode == Global {
+	switch g.m.Mode {
+	case Global:
 		f(at(lx-1, ly-1))
-		return
-	}
-	for i := range lx {
+	case SemiGlobal:
+		// The last column of rows 0 … lx−2, then the last row.
+		for i := range lx - 1 {
+			if g.inGap(ly - 1 - i) {
+				f(at(i, ly-1))
+			}
+		}
 		for j := range ly {
-			if g.inGap(j - i) {
-				f(at(i, j))
+			if g.inGap(j - (lx - 1)) {
+				f(at(lx-1, j))
+			}
+		}
+	default:
+		for i := range lx {
+			for j := range ly {
+				if g.inGap(j - i) {
+					f(at(i, j))
+				}
 			}
 		}
 	}
@@ -129,8 +144,9 @@ func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 }
 
 // endGradOp is the gradient of endOp with respect to the states: dz on the
-// end cell (global), or dz times each end's weight in the ⊕ (local: its
-// softmax weight under Log, 1 on the first maximal end under Max).
+// end cell (global), or dz times each end's weight in the ⊕ (local and
+// semi-global: its softmax weight under Log, 1 on the first maximal end in
+// row-major order under Max).
 type endGradOp struct{ endOp }
 
 func (op *endGradOp) String() string {

@@ -21,8 +21,8 @@ var (
 // NaN (device memory is not read back to check them).
 func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
-	local, gap := g.kernelModel()
-	l := cudaops.AlignEndForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, local, gap)
+	mode, gap := g.kernelModel()
+	l := cudaops.AlignEndForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg()}
 	return cudaDo("End", extern, dev, prealloc, op.dt, tensor.Shape{g.batch}, l, want, inputs)
 }
@@ -32,8 +32,8 @@ func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc 
 // endGradOp.Do weights them. Inputs the states, the lengths and dz.
 func (op *endGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
-	local, gap := g.kernelModel()
-	l := cudaops.AlignEndBackward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, local, gap)
+	mode, gap := g.kernelModel()
+	l := cudaops.AlignEndBackward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg(), {Dtype: op.dt, Shape: tensor.Shape{g.batch}}}
 	return cudaDo("EndGrad", extern, dev, prealloc, tensor.Float64, g.statesShape(), l, want, inputs)
 }

@@ -13,9 +13,9 @@ import (
 
 // emuStates draws the scan's float64 states (steps+1, batch, size) for the
 // ends' kernels: a value (emuValue) in the α slot of every cell within an
-// item's lengths, NaN in every other element (cells past the lengths,
-// start slots, slots of no cell), so that reading anything but an end
-// shows. Flavour 1 adds −Inf ends (about one in five, and every end of
+// item's lengths (semi-global: of every end, a cell of the last row or
+// column), NaN in every other element (cells past the lengths, start slots,
+// slots of no cell), so that reading anything but an end shows. Flavour 1 adds −Inf ends (about one in five, and every end of
 // item 1); flavour 2 puts NaN in an end of item 0 and +Inf in an end of
 // the last item.
 func emuStates(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
@@ -27,6 +27,9 @@ func emuStates(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
 	for b := range g.batch {
 		for i := range lx[b] {
 			for j := range ly[b] {
+				if g.m.Mode == SemiGlobal && i != lx[b]-1 && j != ly[b]-1 {
+					continue
+				}
 				x := emuValue(rng, g.m.Semiring)
 				if flavour == 1 && (b == 1 || rng.IntN(5) == 0) {
 					x = math.Inf(-1)
@@ -36,17 +39,26 @@ func emuStates(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
 		}
 	}
 	if flavour == 2 {
-		b := 0
-		i, j := rng.IntN(lx[b]), rng.IntN(ly[b])
-		if g.m.Mode == Global {
-			i, j = lx[b]-1, ly[b]-1
+		// end returns an end cell of item b.
+		end := func(b int) (int, int) {
+			i, j := rng.IntN(lx[b]), rng.IntN(ly[b])
+			switch g.m.Mode {
+			case Global:
+				i, j = lx[b]-1, ly[b]-1
+			case SemiGlobal:
+				if rng.IntN(2) == 0 {
+					i = lx[b] - 1
+				} else {
+					j = ly[b] - 1
+				}
+			}
+			return i, j
 		}
+		b := 0
+		i, j := end(b)
 		st[at(b, i, j)] = math.NaN()
 		if b = g.batch - 1; b > 0 {
-			i, j = rng.IntN(lx[b]), rng.IntN(ly[b])
-			if g.m.Mode == Global {
-				i, j = lx[b]-1, ly[b]-1
-			}
+			i, j = end(b)
 			st[at(b, i, j)] = math.Inf(1)
 		}
 	}
@@ -55,7 +67,8 @@ func emuStates(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
 
 // TestEmuEnd runs align_end_fwd and align_end_bwd under the emulator
 // against endOp.Do and endGradOp.Do: every semiring, both dtypes of z,
-// global and local, without a gap and with gaps 0 and 1, ragged lengths,
+// global, local and semi-global, without a gap and with gaps 0 and 1,
+// ragged lengths,
 // N < M and N > M, NaN in every state that is not an end, −Inf, +Inf and
 // NaN ends, a dz of 0 for item 0; the constructors' blocks (a block per
 // item in local mode, several parts an item in the backward where no
@@ -92,17 +105,17 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 	}
 	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
 	lens := lv.Data().([]int)
-	local, gap := g.kernelModel()
+	mode, gap := g.kernelModel()
 	cs := cudaops.Semiring(m.Semiring)
 	st := emuStates(rng, g, lx, ly, flavour)
 	sv := tensor.New(tensor.WithShape(g.statesShape()...), tensor.WithBacking(st))
-	// A local Log or Real end is a sum of up to N·M terms in float64,
-	// added in another order on the GPU: the tolerance grows with their
-	// number (a probabilistic bound, √n·u, with slack), plus the final
-	// rounding to float32 where z is float32.
+	// A local Log or Real end is a sum of up to N·M terms in float64 (a
+	// semi-global one of up to N+M−1), added in another order on the GPU:
+	// the tolerance grows with their number (a probabilistic bound, √n·u,
+	// with slack), plus the final rounding to float32 where z is float32.
 	sumTol := 0.0
-	if m.Mode == Local && m.Semiring != Max {
-		sumTol = 0x1p-53 * (12*math.Sqrt(float64(g.n*g.mm)) + 16)
+	if terms := map[Mode]int{Local: g.n * g.mm, SemiGlobal: g.n + g.mm - 1}[m.Mode]; terms > 0 && m.Semiring != Max {
+		sumTol = 0x1p-53 * (12*math.Sqrt(float64(terms)) + 16)
 	}
 	tol := sumTol
 	if tol > 0 && dt == tensor.Float32 {
@@ -116,7 +129,7 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 	}
 	zwant := zv.Data().([]T)
 	z := newEmuOut[T](g.batch)
-	emuRun(t, cudaops.AlignEndForward(cdt, cs, g.batch, g.n, g.mm, local, gap), block, z.ptr(), emuPtr(st), emuPtr(lens))
+	emuRun(t, cudaops.AlignEndForward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block, z.ptr(), emuPtr(st), emuPtr(lens))
 	z.check(t, "align_end_fwd")
 	if d := emuCompare(z.data(), zwant, tol); d != "" {
 		t.Errorf("z: %s", d)
@@ -136,13 +149,13 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 	}
 	dwant := dv.Data().([]float64)
 	dS := newEmuOut[float64](len(dwant))
-	emuRun(t, cudaops.AlignEndBackward(cdt, cs, g.batch, g.n, g.mm, local, gap), block,
+	emuRun(t, cudaops.AlignEndBackward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block,
 		dS.ptr(), emuPtr(st), emuPtr(lens), emuPtr(dz))
 	dS.check(t, "align_end_bwd")
-	// A local Log end's weights are e^(s − z): z's error, times |z|,
-	// becomes their relative error.
+	// A local or semi-global Log end's weights are e^(s − z): z's error,
+	// times |z|, becomes their relative error.
 	btol := 0.0
-	if m.Mode == Local && m.Semiring == Log {
+	if m.Mode != Global && m.Semiring == Log {
 		zmax := 1.0
 		for _, x := range zwant {
 			if v := math.Abs(float64(x)); v > zmax && !math.IsInf(v, 0) {
@@ -160,25 +173,26 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 // give NaN on the GPU: z NaN and the item's whole gradient NaN, the other
 // items untouched, and nothing read outside the states.
 func TestEmuEndBadLengths(t *testing.T) {
-	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Log, Mode: Local, Gapped: true, MaxGap: 1}} {
+	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Log, Mode: Local, Gapped: true, MaxGap: 1},
+		{Semiring: Max, Mode: SemiGlobal}, {Semiring: Log, Mode: SemiGlobal, Gapped: true, MaxGap: 1}} {
 		t.Run(m.String(), func(t *testing.T) {
 			g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 3})
 			if err != nil {
 				t.Fatal(err)
 			}
-			local, gap := g.kernelModel()
+			mode, gap := g.kernelModel()
 			cs := cudaops.Semiring(m.Semiring)
 			lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
 			st := make([]float64, g.statesShape().TotalSize())
 			z := newEmuOut[float64](g.batch)
-			emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0, z.ptr(), emuPtr(st), emuPtr(lens))
+			emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0, z.ptr(), emuPtr(st), emuPtr(lens))
 			z.check(t, "align_end_fwd")
 			if zz := z.data(); math.IsNaN(zz[0]) || !math.IsNaN(zz[1]) || !math.IsNaN(zz[2]) {
 				t.Errorf("z = %v, want a number and two NaN", zz)
 			}
 			dz := []float64{1, 1, 1}
 			dS := newEmuOut[float64](len(st))
-			emuRun(t, cudaops.AlignEndBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0,
+			emuRun(t, cudaops.AlignEndBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0,
 				dS.ptr(), emuPtr(st), emuPtr(lens), emuPtr(dz))
 			dS.check(t, "align_end_bwd")
 			for e, x := range dS.data() {

@@ -22,19 +22,27 @@ import (
 // Step t of the scan enters the cells of anti-diagonal i+j = t. The state
 // keeps, per offset o = j−i (q = o+N−1), α of the cell of anti-diagonal t
 // on the offsets of t's parity and α of anti-diagonal t−1 on the others;
-// FromLeft and FromAbove come from the neighbouring offsets, FromDiag from the same offset
-// two steps back, where α was carried with weight one. Global mode has one
-// slot per offset (band (1, 1)); local mode adds a start slot per offset,
-// a constant one that a path may start from (band (2, 2)). Start slots are
-// born one from the next, outwards from offset 0, one step before their
-// first cell, so that a window of rows around the current anti-diagonal
-// covers every slot the step reads.
+// FromLeft and FromAbove come from the neighbouring offsets, FromDiag from
+// the same offset two steps back, where α was carried with weight one.
+// Global mode has one slot per offset (band (1, 1)); the start (0, 0)
+// enters by FromDiag from the one v₀ holds at offset 0. Local mode adds a
+// start slot per offset, a constant one that a path may start from (band
+// (2, 2)). Start slots are born one from the next, outwards from offset 0,
+// one step before their first cell, so that a window of rows around the
+// current anti-diagonal covers every slot the step reads. Semi-global mode
+// starts only on the first row and column, the cells (0, t) and (t, 0) at
+// the extreme offsets ±t of anti-diagonal t: it keeps global's one slot per
+// offset and band (1, 1), and carries the one outwards in the slots of
+// offsets ±t, which hold nothing else until their first cell: step t−1
+// moves it there from ±(t−1), and step t enters (0, t) and (t, 0) by
+// FromDiag from it, as global mode enters (0, 0).
 //
 // α of cell (i, j) is state i+j+1 of the scan. The end of an item is read
 // there at run time (endOp): the cell (lenX−1, lenY−1) in global mode, the
-// ⊕ of every cell within the lengths in local mode. A cell past a length
-// never feeds a cell within them, so whatever it holds (NaN included) has
-// no effect, and its gradient is 0.
+// ⊕ of every cell within the lengths in local mode, of every cell of the
+// last row or column in semi-global mode. A cell past a length never feeds
+// a cell within them, so whatever it holds (NaN included) has no effect,
+// and its gradient is 0.
 type grid struct {
 	m            Model
 	batch, n, mm int
@@ -151,8 +159,9 @@ func (g *grid) inGrid(t, o int) (i, j int, ok bool) {
 	return i, j, i >= 0 && j >= 0 && i < g.n && j < g.mm
 }
 
-// inGap reports whether offset o is allowed by a local model's gap; a
-// global model's gap depends on the lengths and is applied per item.
+// inGap reports whether offset o is allowed by a local or semi-global
+// model's gap (around offset 0); a global model's gap depends on the
+// lengths and is applied per item.
 func (g *grid) inGap(o int) bool {
 	return !g.m.Gapped || g.m.Mode == Global || (o >= -g.m.MaxGap && o <= g.m.MaxGap)
 }
@@ -178,7 +187,7 @@ func (g *grid) entries(t int, emit func(r, k, i, j, c int)) {
 		if i, j, ok := g.inGrid(t, o); ok {
 			// Column a gathers the moves into cell (i, j): row r sits in
 			// slot a−r+lower.
-			if (i >= 1 && j >= 1) || (g.m.Mode == Global && i == 0 && j == 0) {
+			if (i >= 1 && j >= 1) || g.borderStart(i, j) {
 				emit(a, lo, i, j, FromDiag)
 			}
 			if j >= 1 && g.inGap(o-1) {
@@ -192,6 +201,10 @@ func (g *grid) entries(t int, emit func(r, k, i, j, c int)) {
 			}
 		} else if _, _, ok := g.inGrid(t-1, o); ok {
 			emit(a, lo, 0, 0, srcOne) // carry α of t−1 for the FromDiag of t+1
+		} else if g.m.Mode == SemiGlobal && o == t+1 {
+			emit(a-1, lo+1, 0, 0, srcOne) // the one for (0, t+1), from offset t
+		} else if g.m.Mode == SemiGlobal && o == -(t+1) {
+			emit(a+1, lo-1, 0, 0, srcOne) // the one for (t+1, 0), from offset −t
 		}
 		if g.m.Mode != Local {
 			continue
@@ -206,6 +219,20 @@ func (g *grid) entries(t int, emit func(r, k, i, j, c int)) {
 			emit(s+sl, lo-sl, 0, 0, srcOne) // born from offset o+1
 		}
 	}
+}
+
+// borderStart reports whether a path may start at (i, j) of the first row
+// or column by a FromDiag move from a one in its own α slot: (0, 0) in
+// global mode, every such cell in semi-global mode. (Local mode starts from
+// its start slots.)
+func (g *grid) borderStart(i, j int) bool {
+	switch g.m.Mode {
+	case Global:
+		return i == 0 && j == 0
+	case SemiGlobal:
+		return i == 0 || j == 0
+	}
+	return false
 }
 
 // window returns the rows of each step that hold any entry.
@@ -224,8 +251,9 @@ func (g *grid) window() *bandop.Window {
 	return w
 }
 
-// start returns v₀, (batch, size): the one at offset 0's α slot (global;
-// the FromDiag move into (0, 0) starts from it) or start slot (local).
+// start returns v₀, (batch, size): the one at offset 0's α slot (global
+// and semi-global; the FromDiag move into (0, 0) starts from it) or start
+// slot (local).
 func (g *grid) start(dt tensor.Dtype) *tensor.Dense {
 	s := g.m.Semiring
 	v := make([]float64, g.batch*g.size)

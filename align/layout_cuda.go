@@ -19,8 +19,8 @@ var (
 // (which only a global model with a gap reads), both on the device.
 func (op *layoutOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
-	local, gap := g.kernelModel()
-	l := cudaops.AlignLayoutForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, local, gap)
+	mode, gap := g.kernelModel()
+	l := cudaops.AlignLayoutForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: op.dt, Shape: g.thetaShape()}, g.lengthsArg()}
 	return cudaDo("Layout", extern, dev, prealloc, op.dt, g.stepShape(), l, want, inputs)
 }
@@ -30,8 +30,8 @@ func (op *layoutOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preall
 // each potential. Inputs the lengths and the step storage's gradient.
 func (op *layoutGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
-	local, gap := g.kernelModel()
-	l := cudaops.AlignLayoutBackward(cudaDtype(op.dt), g.batch, g.n, g.mm, local, gap)
+	mode, gap := g.kernelModel()
+	l := cudaops.AlignLayoutBackward(cudaDtype(op.dt), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{g.lengthsArg(), {Dtype: op.dt, Shape: g.stepShape()}}
 	return cudaDo("LayoutGrad", extern, dev, prealloc, op.dt, g.thetaShape(), l, want, inputs)
 }

@@ -12,9 +12,9 @@ import (
 
 // TestEmuLayout runs align_layout_fwd and align_layout_bwd under the
 // emulator against layoutOp.Do and layoutGradOp.Do: every semiring, both
-// dtypes, global and local, without a gap and with gaps 0 and 1, ragged
-// lengths with NaN in θ past them (and outside a global gap), N < M, N > M,
-// single rows and columns; the constructors' blocks and blocks of 32
+// dtypes, global, local and semi-global, without a gap and with gaps 0
+// and 1, ragged lengths with NaN in θ past them (and outside a global gap),
+// N < M, N > M, single rows and columns; the constructors' blocks and blocks of 32
 // threads striding over several rows or columns.
 func TestEmuLayout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
@@ -41,7 +41,7 @@ func testEmuLayout[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]i
 	}
 	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
 	lens := lv.Data().([]int)
-	local, gap := g.kernelModel()
+	mode, gap := g.kernelModel()
 	th := emuTheta[T](rng, g, lx, ly)
 	thv := tensor.New(tensor.WithShape(g.thetaShape()...), tensor.WithBacking(th))
 
@@ -54,7 +54,7 @@ func testEmuLayout[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]i
 	}
 	want := wv.Data().([]T)
 	got := newEmuOut[T](len(want))
-	emuRun(t, cudaops.AlignLayoutForward(cdt, cudaops.Semiring(m.Semiring), g.batch, g.n, g.mm, local, gap), block,
+	emuRun(t, cudaops.AlignLayoutForward(cdt, cudaops.Semiring(m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block,
 		got.ptr(), emuPtr(th), emuPtr(lens))
 	got.check(t, "align_layout_fwd")
 	w := g.width()
@@ -105,7 +105,7 @@ func testEmuLayout[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]i
 	}
 	dwant := dv.Data().([]T)
 	dgot := newEmuOut[T](len(dwant))
-	emuRun(t, cudaops.AlignLayoutBackward(cdt, g.batch, g.n, g.mm, local, gap), block, dgot.ptr(), emuPtr(lens), emuPtr(da))
+	emuRun(t, cudaops.AlignLayoutBackward(cdt, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block, dgot.ptr(), emuPtr(lens), emuPtr(da))
 	dgot.check(t, "align_layout_bwd")
 	if d := emuCompare(dgot.data(), dwant, 0); d != "" {
 		t.Errorf("dθ: %s", d)
@@ -127,7 +127,7 @@ func TestEmuLayoutMatchesEntries(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				local, gap := g.kernelModel()
+				mode, gap := g.kernelModel()
 				th := make([]float64, g.n*g.mm*3)
 				for e := range th {
 					th[e] = float64(e + 2) // 1 is the one
@@ -149,7 +149,7 @@ func TestEmuLayoutMatchesEntries(t *testing.T) {
 					}
 				}
 				got := newEmuOut[float64](len(want))
-				emuRun(t, cudaops.AlignLayoutForward(cudaops.Float64, cudaops.Real, 1, g.n, g.mm, local, gap), 0,
+				emuRun(t, cudaops.AlignLayoutForward(cudaops.Float64, cudaops.Real, 1, g.n, g.mm, cudaops.AlignMode(mode), gap), 0,
 					got.ptr(), emuPtr(th), emuPtr(lens))
 				got.check(t, "align_layout_fwd")
 				if d := emuCompare(got.data(), want, 0); d != "" {

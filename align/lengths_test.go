@@ -13,11 +13,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// models are every semiring, mode and gap of the Linear strategy.
+// linearModels are every semiring, mode and gap of the Linear strategy.
 func linearModels() []Model {
 	var ms []Model
 	for _, s := range []bandop.Semiring{Real, Log, Max} {
-		for _, mode := range []Mode{Global, Local} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
 			for _, gap := range []int{-1, 0, 2} {
 				m := Model{Semiring: s, Mode: mode}
 				if gap >= 0 {

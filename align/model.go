@@ -2,24 +2,41 @@
 // gradients, the alignment marginals, from banded semiring products of
 // package bandop.
 //
-// Potentials θ have shape (batch, N, M, 3). Channel c of cell (i, j) scores
-// how a path enters it, named after the neighbour it comes from (row i,
-// column j): FromLeft (0) from (i, j−1), FromDiag (1) from (i−1, j−1),
-// FromAbove (2) from (i−1, j). A global path runs from (0, 0) to
-// (lenX−1, lenY−1) and scores θ[0, 0, FromDiag] ⊗ the entering potential of
-// every later cell; a local path starts at any cell s, scoring
-// θ[s, FromDiag] there, and ends at any cell.
-// log Z is the semiring sum over paths (for Real it is Z itself, for Max the
-// best score), and the gradient of Σ log Z with respect to θ is the marginal
-// of each move: its posterior probability under Log, the 0/1 best path
-// under Max (the first maximal choice on ties).
+// Potentials θ have shape (batch, N, M, 3): sequence x runs down the rows
+// i, sequence y along the columns j. Channel c of cell (i, j) scores how a
+// path enters it, named after the neighbour it comes from: FromLeft (0)
+// from (i, j−1), y_j against a gap; FromDiag (1) from (i−1, j−1), x_i
+// against y_j; FromAbove (2) from (i−1, j), x_i against a gap. A path
+// starts at a cell s, scoring θ[s, FromDiag] there, enters every later
+// cell by one of the three moves, scoring its potential, and ends at a
+// cell; the Mode says where:
+//
+//	Global      from (0, 0) to (lenX−1, lenY−1)
+//	Local       from any cell to any cell (Smith–Waterman)
+//	SemiGlobal  from any cell of the first row or column to any cell of
+//	            the last row or column (overlap alignment: end gaps free)
+//
+// and each path is counted once in every mode. log Z is the semiring sum
+// over paths of their scores (for Real it is Z itself, for Max the best
+// score), and the gradient of Σ log Z with respect to θ is the marginal of
+// each move: its posterior probability under Log, the 0/1 best path under
+// Max (the first maximal choice on ties). The zero Model is global, Log and
+// Linear.
+//
+// A global path aligns x₀ with y₀, so it cannot begin with a gap. To let
+// it, prepend a sentinel symbol to both sequences (lengths lenX+1 and
+// lenY+1) and score the sentinel pair's FromDiag at (0, 0) as the
+// semiring's one (0 under Log and Max): every path then starts with that
+// free match, and the first real cells (1, j) and (i, 1) may be entered by
+// a gap from the sentinel's row or column.
 //
 // Both strategies run over the grid rotated by 45°: step t holds the cells
 // of anti-diagonal i+j = t, indexed by their offset o = j−i, so that
 // FromLeft and FromAbove move one offset and FromDiag stays on its offset
-// two steps later. One
-// step is then a tridiagonal banded matrix A_t (band (2, 2) in local mode,
-// which adds a start slot per offset), and
+// two steps later. One step is then a tridiagonal banded matrix A_t (band
+// (2, 2) in local mode, which adds a start slot per offset; semi-global
+// mode keeps band (1, 1) and carries the one its border cells start from
+// along the extreme offsets ±t), and
 //
 //	α of anti-diagonal t = v₀ ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_t
 //
@@ -160,11 +177,8 @@ func (m Model) check(op string) error {
 	if !m.Semiring.Valid() {
 		return errorf(op, "unknown semiring %v (want Real, Log or Max)", m.Semiring)
 	}
-	if m.Mode == SemiGlobal {
-		return errorf(op, "mode SemiGlobal is not supported yet")
-	}
-	if m.Mode != Global && m.Mode != Local {
-		return errorf(op, "unknown mode %v (want Global or Local)", m.Mode)
+	if m.Mode != Global && m.Mode != Local && m.Mode != SemiGlobal {
+		return errorf(op, "unknown mode %v (want Global, Local or SemiGlobal)", m.Mode)
 	}
 	if m.Strategy != Linear && m.Strategy != LogDepth {
 		return errorf(op, "unknown strategy %v (want Linear or LogDepth)", m.Strategy)

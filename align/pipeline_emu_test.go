@@ -17,8 +17,8 @@ import (
 // the step storage) and align_layout_bwd, each on the previous one's
 // output, and compares log Z and the marginals with a compiled Program on
 // the CPU: every semiring, both dtypes of θ (log Z in float64, as a
-// Program has it), global and local, with and without a gap, ragged
-// lengths with NaN past them.
+// Program has it), global, local and semi-global, with and without a gap,
+// ragged lengths with NaN past them.
 func TestEmuPipeline(t *testing.T) {
 	rng := rand.New(rand.NewPCG(61, 62))
 	for _, s := range []bandop.Semiring{Real, Log, Max} {
@@ -39,7 +39,7 @@ func testEmuPipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3
 	}
 	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
 	lens := lv.Data().([]int)
-	local, gap := g.kernelModel()
+	mode, gap := g.kernelModel()
 	cs := cudaops.Semiring(m.Semiring)
 	th := emuTheta[T](rng, g, lx, ly)
 	if m.Semiring == Max {
@@ -64,14 +64,14 @@ func testEmuPipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3
 
 	n := g.size
 	a := newEmuOut[T](g.stepShape().TotalSize())
-	emuRun(t, cudaops.AlignLayoutForward(cdt, cs, g.batch, g.n, g.mm, local, gap), 0, a.ptr(), emuPtr(th), emuPtr(lens))
+	emuRun(t, cudaops.AlignLayoutForward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0, a.ptr(), emuPtr(th), emuPtr(lens))
 	v0 := g.start(dt).Data().([]T)
 	win := cudaops.ScanWindow(g.steps, n, g.win.Lo, g.win.Hi)
 	states := newEmuOut[float64](g.statesShape().TotalSize())
 	emuRun(t, cudaops.ScanForward(cdt, cs, g.batch, g.steps, n, g.lower, g.upper), 0,
 		states.ptr(), emuPtr(v0), a.ptr(), emuPtr(win))
 	z := newEmuOut[float64](g.batch)
-	emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0, z.ptr(), states.ptr(), emuPtr(lens))
+	emuRun(t, cudaops.AlignEndForward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0, z.ptr(), states.ptr(), emuPtr(lens))
 	// The GPU's sums and exps differ from the CPU's in the last bits at
 	// every step (another order, accurate exp against the table exp, the
 	// forward's cached weights): errors grow with the number of steps, and
@@ -91,14 +91,14 @@ func testEmuPipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3
 		dz[b] = 1
 	}
 	dS := newEmuOut[float64](g.statesShape().TotalSize())
-	emuRun(t, cudaops.AlignEndBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, local, gap), 0,
+	emuRun(t, cudaops.AlignEndBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0,
 		dS.ptr(), states.ptr(), emuPtr(lens), emuPtr(dz))
 	da := newEmuOut[T](g.stepShape().TotalSize())
 	scratch := make([]float64, cudaops.ScanScratchBytes(g.batch, n)/8)
 	emuRun(t, cudaops.ScanBackward(cdt, cs, 1, g.batch, g.steps, n, g.lower, g.upper), 0,
 		da.ptr(), emuPtr(v0), a.ptr(), states.ptr(), dS.ptr(), emuPtr(win), emuPtr(scratch))
 	dth := newEmuOut[T](len(th))
-	emuRun(t, cudaops.AlignLayoutBackward(cdt, g.batch, g.n, g.mm, local, gap), 0, dth.ptr(), emuPtr(lens), da.ptr())
+	emuRun(t, cudaops.AlignLayoutBackward(cdt, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0, dth.ptr(), emuPtr(lens), da.ptr())
 	dth.check(t, "align_layout_bwd")
 	if d := emuCompare(dth.data(), want.Marginals.Data().([]T), tol); d != "" {
 		t.Errorf("marginals: %s", d)

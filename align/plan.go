@@ -28,15 +28,20 @@ import (
 // and a last flush step keeps only that offset, so the ⊕ of the final
 // vector is log Z for every item whatever its lengths.
 //
-// Local mode keeps three slots per offset, 3p (α), 3p+1 (start, a constant
-// one) and 3p+2 (end, which collects each valid cell once, one step after
-// the cell is computed); band (3, 3). The flush step drops α and start, so
-// the ⊕ of the final vector is the ⊕ over all ends.
+// Local and semi-global modes keep three slots per offset, 3p (α), 3p+1
+// (start, a constant one) and 3p+2 (end, which collects each end cell once,
+// one step after the cell is computed); band (3, 3). The flush step drops α
+// and start, so the ⊕ of the final vector is the ⊕ over all ends. A local
+// path may start and end at every cell; a semi-global one starts only on
+// the first row or column and ends only on the item's last row or column
+// (the item's lattice says which), so the other cells get no start entry
+// and collect no end.
 type plan struct {
 	m                 Model
 	batch, n, mm      int // θ is (batch, n, mm, 3)
 	lenX, lenY        []int
-	lo, hi            []int // per item: allowed offsets j−i
+	lo, hi            []int     // per item: allowed offsets j−i
+	lat               []lattice // per item: its starts and ends (local, semi-global)
 	omin, omax, slots int
 	size              int // state length: slots·(omax−omin+1)
 	lower, upper      int
@@ -61,6 +66,7 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 		return nil, err
 	}
 	p.lo, p.hi = make([]int, batch), make([]int, batch)
+	p.lat = make([]lattice, batch)
 	p.omin, p.omax = 0, 0
 	last := 0
 	for b := range batch {
@@ -75,12 +81,13 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 			hi = min(hi, max(0, d)+m.MaxGap)
 		}
 		p.lo[b], p.hi[b] = lo, hi
+		p.lat[b] = m.lattice(lx, ly)
 		p.omin, p.omax = min(p.omin, lo), max(p.omax, hi)
 		last = max(last, lx+ly-2)
 	}
 	p.steps = last + 2
 	p.slots, p.lower, p.upper = 1, 1, 1
-	if m.Mode == Local {
+	if m.Mode != Global {
 		p.slots, p.lower, p.upper = 3, 3, 3
 	}
 	p.size = p.slots * (p.omax - p.omin + 1)
@@ -147,7 +154,8 @@ func (p *plan) move(b, t, o, c int) int32 {
 			return zeroIx
 		}
 	case FromDiag:
-		if p.m.Mode == Local && (i < 1 || j < 1) {
+		// Local and semi-global paths start from the start slots.
+		if p.m.Mode != Global && (i < 1 || j < 1) {
 			return zeroIx
 		}
 		if p.m.Mode == Global && (i < 1 || j < 1) && (i != 0 || j != 0) {
@@ -213,10 +221,10 @@ func (p *plan) stepRows(dst []int32, b, t int) {
 				a[3] = p.move(b, t, o, FromDiag)
 			}
 		}
-		if i, j, ok := cell(t, o); ok && p.valid(b, i, j) {
+		if i, j, ok := cell(t, o); ok && p.valid(b, i, j) && p.lat[b].start(i, j) {
 			s[2] = p.theta(b, i, j, FromDiag) // start here: A[3q+1, 3q]
 		}
-		if i, j, ok := cell(t-1, o); ok && p.valid(b, i, j) {
+		if i, j, ok := cell(t-1, o); ok && p.valid(b, i, j) && p.lat[b].end(i, j) {
 			a[5] = oneIx // end at the cell of the previous anti-diagonal: A[3q, 3q+2]
 		}
 		if q > 0 {

@@ -1,11 +1,13 @@
 package align
 
 import (
-	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/genband/genband/bandop"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -60,13 +62,203 @@ func TestOracleSemiGlobal(t *testing.T) {
 	}
 }
 
-// TestSemiGlobalRefused checks that the scan refuses a mode it does not yet
-// compute, with an error naming the function.
-func TestSemiGlobalRefused(t *testing.T) {
-	p := randomProblem(rand.New(rand.NewPCG(43, 44)), 1, 2, 3, false)
-	_, err := Model{Semiring: Log, Mode: SemiGlobal}.Marginals(p.tensor(tensor.Float64), nil, nil)
-	var ae *Error
-	if !errors.As(err, &ae) || !contains(err.Error(), "SemiGlobal") {
-		t.Errorf("Marginals in SemiGlobal mode: error %v, want one naming SemiGlobal", err)
+// TestSemiGlobal compares log Z and the marginals of semi-global models
+// with the brute-force posterior on every shape up to 4×4: every semiring,
+// both strategies and dtypes, without a gap and with gaps 0 and 1, ragged
+// lengths with NaN in every cell past them.
+func TestSemiGlobal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for n := 1; n <= 4; n++ {
+		for mm := 1; mm <= 4; mm++ {
+			for _, s := range []bandop.Semiring{Log, Max, Real} {
+				for _, gap := range []int{-1, 0, 1} {
+					for _, st := range strategies {
+						for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+							m := Model{Semiring: s, Mode: SemiGlobal, Strategy: st, Gapped: gap >= 0, MaxGap: max(gap, 0)}
+							p := randomProblem(rng, 3, n, mm, true)
+							if dt == tensor.Float32 {
+								// The reference sees the potentials float32 holds.
+								for x, v := range p.theta {
+									p.theta[x] = float64(float32(v))
+								}
+							}
+							th := p.tensor(dt)
+							poisonPastAnyDtype(th, p)
+							res, err := m.Marginals(th, p.lenX, p.lenY)
+							if err != nil {
+								t.Fatalf("%v %v: %v", m, dt, err)
+							}
+							tol := 1e-9
+							if dt == tensor.Float32 {
+								tol = 2e-5
+							}
+							name := fmt.Sprintf("enumerator %v", dt)
+							checkAgainst(t, name, m, p, res.LogZ, float64s(res.Marginals), bruteForce, tol)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// poisonPastAnyDtype puts NaN in every cell of θ (float64 or float32) past
+// an item's lengths.
+func poisonPastAnyDtype(th *tensor.Dense, p problem) {
+	for b := range p.batch {
+		lx, ly := p.lengths(b)
+		for i := range p.n {
+			for j := range p.mm {
+				if i < lx && j < ly {
+					continue
+				}
+				for c := range 3 {
+					at := ((b*p.n+i)*p.mm+j)*3 + c
+					switch d := th.Data().(type) {
+					case []float64:
+						d[at] = math.NaN()
+					case []float32:
+						d[at] = float32(math.NaN())
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSemiGlobalDP compares both strategies with the forward–backward DP on
+// larger ragged shapes, N > M included, under Log and Real, and the best
+// score under Max.
+func TestSemiGlobalDP(t *testing.T) {
+	rng := rand.New(rand.NewPCG(47, 48))
+	for k, sh := range [][2]int{{23, 31}, {30, 9}, {1, 17}, {12, 1}, {16, 16}} {
+		for _, st := range strategies {
+			for _, s := range []bandop.Semiring{Log, Real, Max} {
+				m := Model{Semiring: s, Mode: SemiGlobal, Strategy: st, Gapped: k%2 == 1, MaxGap: 3}
+				p := randomProblem(rng, 3, sh[0], sh[1], true)
+				if s == Real {
+					// Keep Z within float64 range.
+					for x := range p.theta {
+						p.theta[x] = 0.3 + 0.2*rng.Float64()
+					}
+				}
+				z, marg := run(t, m, p)
+				if s != Max {
+					checkAgainst(t, "DP", m, p, z, marg, forwardBackward, 1e-9)
+					continue
+				}
+				for b := range p.batch {
+					if wz, _ := forwardBackward(Max, SemiGlobal, p.item(m, b)); !close(z[b], wz, 1e-12) {
+						t.Errorf("DP %v item %d: best score %v, want %v", m, b, z[b], wz)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSemiGlobalGradient checks that the gradient of log Z in a graph built
+// with LogPartitionLengths, run twice with other lengths, is the
+// brute-force posterior, and that it is the derivative of log Z: central
+// differences of the brute-force log Z along every potential an item may
+// use.
+func TestSemiGlobalGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	const batch, n, mm = 2, 3, 4
+	for _, gap := range []int{-1, 1} {
+		m := Model{Mode: SemiGlobal, Gapped: gap >= 0, MaxGap: max(gap, 0)} // the zero value's Log
+		g := gorgonia.NewGraph()
+		th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"))
+		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"))
+		z, err := m.LogPartitionLengths(th, ln)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost, err := gorgonia.Sum(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := gorgonia.Grad(cost, th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := gorgonia.NewTapeMachine(g)
+		for k := range 2 {
+			p := randomProblem(rng, batch, n, mm, true)
+			p.lenX[0], p.lenY[0] = 1+rng.IntN(n), 1+rng.IntN(mm)
+			lv, err := Lengths(p.lenX, p.lenY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := gorgonia.Let(th, p.tensor(tensor.Float64)); err != nil {
+				t.Fatal(err)
+			}
+			if err := gorgonia.Let(ln, lv); err != nil {
+				t.Fatal(err)
+			}
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			gz, gm := float64s(z.Value()), float64s(grads[0].Value())
+			checkAgainst(t, fmt.Sprintf("graph run %d", k), m, p, gz, gm, bruteForce, 1e-9)
+			const h = 1e-5
+			for b := range batch {
+				it := p.item(m, b)
+				for i := range it.lenX {
+					for j := range it.lenY {
+						for c := range 3 {
+							if !it.valid(i, j) {
+								continue
+							}
+							v := it.theta[i][j][c]
+							it.theta[i][j][c] = v + h
+							up, _ := bruteForce(Log, SemiGlobal, it)
+							it.theta[i][j][c] = v - h
+							down, _ := bruteForce(Log, SemiGlobal, it)
+							it.theta[i][j][c] = v
+							fd := (up - down) / (2 * h)
+							if got := gm[((b*n+i)*mm+j)*3+c]; math.Abs(got-fd) > 1e-7 {
+								t.Errorf("%v run %d item %d: ∂ log Z/∂θ[%d,%d,%d] = %v, central difference %v", m, k, b, i, j, c, got, fd)
+							}
+						}
+					}
+				}
+			}
+		}
+		vm.Close()
+	}
+}
+
+// TestSemiGlobalBestPaths checks that the best score of BestPaths is the
+// brute-force maximum.
+func TestSemiGlobalBestPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	for _, gap := range []int{-1, 0, 1} {
+		m := Model{Mode: SemiGlobal, Gapped: gap >= 0, MaxGap: max(gap, 0)}
+		p := randomProblem(rng, 3, 4, 3, true)
+		scores, _, err := m.BestPaths(p.tensor(tensor.Float64), p.lenX, p.lenY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := range p.batch {
+			if want, _ := bruteForce(Max, SemiGlobal, p.item(m, b)); !close(scores[b], want, 1e-12) {
+				t.Errorf("%v item %d: best score %v, enumerator %v", m, b, scores[b], want)
+			}
+		}
+	}
+}
+
+// TestZeroModel checks that the zero Model computes log Z: the log of the
+// number of global paths when every potential is 0.
+func TestZeroModel(t *testing.T) {
+	theta := tensor.New(tensor.WithShape(1, 3, 3, 3), tensor.WithBacking(make([]float64, 27)))
+	res, err := Model{}.Marginals(theta, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := problem{batch: 1, n: 3, mm: 3, theta: make([]float64, 27)}
+	if want := math.Log(float64(len(enumerate(Global, p.item(Model{}, 0))))); !close(res.LogZ[0], want, 1e-12) {
+		t.Errorf("Model{}: log Z %v, want log of the path count %v", res.LogZ[0], want)
 	}
 }

@@ -4,13 +4,24 @@ package cudaops
 // kernels/align_end.cu, the grid in kernels/align.cuh): the layout of the
 // potentials θ (batch, n, m, 3) as the scan's step matrices and its
 // adjoint, and the ends that read log Z out of the scan's float64 states
-// and its gradient. Every kernel takes the model as two scalars: local
-// (0 global, 1 local) and gap (its MaxGap, negative for a model without a
-// gap), and the lengths as a (batch, 2) array of int64 (Go's int on the
-// 64-bit platforms CUDA runs on: tensor.Int), lenX and lenY of item b at
-// 2b and 2b + 1. For a model of mode local and size n × m, the rotated grid
-// has steps = n+m−1 step matrices an item, states of size = slots·(n+m−1)
-// (slots 1 global, 2 local) and band (1, 1) (global) or (2, 2) (local).
+// and its gradient. Every kernel takes the model as two scalars: its mode
+// (an AlignMode) and gap (its MaxGap, negative for a model without a gap),
+// and the lengths as a (batch, 2) array of int64 (Go's int on the 64-bit
+// platforms CUDA runs on: tensor.Int), lenX and lenY of item b at 2b and
+// 2b + 1. For a model of size n × m, the rotated grid has steps = n+m−1
+// step matrices an item, states of size = slots·(n+m−1) (slots 2 in local
+// mode, else 1) and band (2, 2) (local) or (1, 1) (global, semi-global).
+// AlignMode is the mode of an alignment as its kernels take it, with the
+// values of align.Mode.
+type AlignMode int
+
+// The modes (see align.Mode).
+const (
+	AlignGlobal     AlignMode = 0 // from (0, 0) to the end cell
+	AlignLocal      AlignMode = 1 // any start, any end; a start slot per offset
+	AlignSemiGlobal AlignMode = 2 // start on the first row or column, end on the last
+)
+
 const (
 	// alignThreads caps the blocks of the align kernels; alignEndThreads
 	// is ALIGN_END_THREADS of align_end.cu, the size of its shared arrays.
@@ -26,21 +37,18 @@ const (
 
 // alignGrid returns the size of the rotated grid's states and its band
 // width; ok is false for a shape that names no alignment.
-func alignGrid(batch, n, m int, local bool) (steps, size, w int, ok bool) {
+func alignGrid(batch, n, m int, mode AlignMode) (steps, size, w int, ok bool) {
 	slots, lower := 1, 1
-	if local {
+	if mode == AlignLocal {
 		slots, lower = 2, 2
 	}
 	steps = n + m - 1
-	return steps, slots * steps, 2*lower + 1, batch >= 1 && n >= 1 && m >= 1
+	ok = batch >= 1 && n >= 1 && m >= 1 && mode >= AlignGlobal && mode <= AlignSemiGlobal
+	return steps, slots * steps, 2*lower + 1, ok
 }
 
-func alignArgs(batch, n, m int, local bool, gap int, extra ...any) []any {
-	l := int64(0)
-	if local {
-		l = 1
-	}
-	return append([]any{int64(batch), int64(n), int64(m), l, int64(gap)}, extra...)
+func alignArgs(batch, n, m int, mode AlignMode, gap int, extra ...any) []any {
+	return append([]any{int64(batch), int64(n), int64(m), int64(mode), int64(gap)}, extra...)
 }
 
 // warps returns x rounded up to whole warps of 32, at least 32 and at most
@@ -55,13 +63,13 @@ func warps(x int) int { return min(max(ceilDiv(x, 32), 1)*32, alignThreads) }
 // item's gap). Pointers: the step storage, θ (dtype dt), the lengths. A
 // block per step matrix (blocks loop over them), threads walking its
 // slots.
-func AlignLayoutForward(dt Dtype, s Semiring, batch, n, m int, local bool, gap int) Launch {
-	steps, size, w, ok := alignGrid(batch, n, m, local)
+func AlignLayoutForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	steps, size, w, ok := alignGrid(batch, n, m, mode)
 	l := Launch{
 		Kernel: KernelName("align_layout_fwd", dt),
 		Grid:   [3]uint{uint(min(max(steps*batch, 1), alignMaxBlocks)), 1, 1},
 		Block:  [3]uint{uint(warps(size * w)), 1, 1},
-		Args:   alignArgs(batch, n, m, local, gap, int64(s)),
+		Args:   alignArgs(batch, n, m, mode, gap, int64(s)),
 	}
 	if !ok {
 		l.Grid[0] = 0
@@ -74,13 +82,13 @@ func AlignLayoutForward(dt Dtype, s Semiring, batch, n, m int, local bool, gap i
 // slots that hold it (a gather: no atomics). Pointers: dθ, the lengths,
 // the step storage's gradient. A block per row (b, i) of θ (blocks loop
 // over them), threads striding over its columns.
-func AlignLayoutBackward(dt Dtype, batch, n, m int, local bool, gap int) Launch {
-	_, _, _, ok := alignGrid(batch, n, m, local)
+func AlignLayoutBackward(dt Dtype, batch, n, m int, mode AlignMode, gap int) Launch {
+	_, _, _, ok := alignGrid(batch, n, m, mode)
 	l := Launch{
 		Kernel: KernelName("align_layout_bwd", dt),
 		Grid:   [3]uint{uint(min(max(batch*n, 1), alignMaxBlocks)), 1, 1},
 		Block:  [3]uint{uint(warps(m)), 1, 1},
-		Args:   alignArgs(batch, n, m, local, gap),
+		Args:   alignArgs(batch, n, m, mode, gap),
 	}
 	if !ok {
 		l.Grid[0] = 0
@@ -91,13 +99,14 @@ func AlignLayoutBackward(dt Dtype, batch, n, m int, local bool, gap int) Launch 
 // AlignEndForward is the launch of align_end_fwd: log Z of every item,
 // (batch) of dtype dt, from the float64 states (steps+1, batch, size) and
 // the lengths. Pointers: z, the states, the lengths. Global mode reads one
-// state an item: a thread per item. Local mode reduces over the item's
-// cells: a block per item (blocks loop over the items), a fixed tree order.
-func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, local bool, gap int) Launch {
-	_, _, _, ok := alignGrid(batch, n, m, local)
-	args := alignArgs(batch, n, m, local, gap, int64(s))
+// state an item: a thread per item. Local and semi-global modes reduce
+// over the item's end cells: a block per item (blocks loop over the
+// items), a fixed tree order.
+func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	_, _, _, ok := alignGrid(batch, n, m, mode)
+	args := alignArgs(batch, n, m, mode, gap, int64(s))
 	var l Launch
-	if local {
+	if mode != AlignGlobal {
 		l = Launch{Kernel: KernelName("align_end_fwd", dt), Grid: [3]uint{uint(min(max(batch, 1), alignMaxBlocks)), 1, 1},
 			Block: [3]uint{alignEndThreads, 1, 1}, Args: args}
 	} else {
@@ -110,12 +119,13 @@ func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, local bool, gap int)
 }
 
 // AlignEndParts returns the blocks an item of AlignEndBackward takes: one
-// when each must first redo the item's reduction (local Log and Max),
+// when each must first redo the item's reduction (local and semi-global
+// Log and Max),
 // else enough for about alignEndBlocks blocks in all, at most one per
 // state (steps+1).
-func AlignEndParts(s Semiring, batch, n, m int, local bool) int {
-	steps, _, _, ok := alignGrid(batch, n, m, local)
-	if !ok || (local && s != Real) {
+func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
+	steps, _, _, ok := alignGrid(batch, n, m, mode)
+	if !ok || (mode != AlignGlobal && s != Real) {
 		return 1
 	}
 	return min(max(ceilDiv(alignEndBlocks, batch), 1), steps+1)
@@ -127,14 +137,14 @@ func AlignEndParts(s Semiring, batch, n, m int, local bool) int {
 // Pointers: dS, the states, the lengths, dz. AlignEndParts blocks an item
 // (blocks loop over them), each writing every parts-th state of its item,
 // threads striding over the state's columns.
-func AlignEndBackward(dt Dtype, s Semiring, batch, n, m int, local bool, gap int) Launch {
-	_, size, _, ok := alignGrid(batch, n, m, local)
-	parts := AlignEndParts(s, batch, n, m, local)
+func AlignEndBackward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	_, size, _, ok := alignGrid(batch, n, m, mode)
+	parts := AlignEndParts(s, batch, n, m, mode)
 	l := Launch{
 		Kernel: KernelName("align_end_bwd", dt),
 		Grid:   [3]uint{uint(min(max(batch*parts, 1), alignMaxBlocks)), 1, 1},
 		Block:  [3]uint{uint(warps(size)), 1, 1},
-		Args:   alignArgs(batch, n, m, local, gap, int64(s), int64(parts)),
+		Args:   alignArgs(batch, n, m, mode, gap, int64(s), int64(parts)),
 	}
 	if !ok {
 		l.Grid[0] = 0

@@ -151,31 +151,31 @@ func testGeometryAlign[T float32 | float64](t *testing.T) {
 	if dt == cudaops.Float64 {
 		tol = 1e-12
 	}
-	for _, local := range []bool{false, true} {
+	for _, mode := range []cudaops.AlignMode{cudaops.AlignGlobal, cudaops.AlignLocal, cudaops.AlignSemiGlobal} {
 		slots, lower := 1, 1
-		if local {
+		if mode == cudaops.AlignLocal {
 			slots, lower = 2, 2
 		}
 		steps := n + m - 1
 		size, w := slots*steps, 2*lower+1
 		for _, gap := range []int{-1, 3} {
 			for _, s := range []cudaops.Semiring{cudaops.Real, cudaops.Log, cudaops.Max} {
-				name := fmt.Sprintf("%v/local=%v/gap=%d/%v", dt, local, gap, s)
+				name := fmt.Sprintf("%v/mode=%d/gap=%d/%v", dt, mode, gap, s)
 				theta := geoRandom[T](rng, batch*n*m*3, 1)
 				stepsOut := make([]T, steps*batch*size*w)
-				runGeometry(t, geoCase{name + "/layout_fwd", cudaops.AlignLayoutForward(dt, s, batch, n, m, local, gap), 2, 8, 0, []any{stepsOut, theta, lens}})
+				runGeometry(t, geoCase{name + "/layout_fwd", cudaops.AlignLayoutForward(dt, s, batch, n, m, mode, gap), 2, 8, 0, []any{stepsOut, theta, lens}})
 				da := geoRandom[T](rng, len(stepsOut), 1)
-				runGeometry(t, geoCase{name + "/layout_bwd", cudaops.AlignLayoutBackward(dt, batch, n, m, local, gap), 2, 8, 0, []any{make([]T, batch*n*m*3), lens, da}})
+				runGeometry(t, geoCase{name + "/layout_bwd", cudaops.AlignLayoutBackward(dt, batch, n, m, mode, gap), 2, 8, 0, []any{make([]T, batch*n*m*3), lens, da}})
 				states := geoRandom[float64](rng, (steps+1)*batch*size, 3)
 				z := make([]T, batch)
-				fwd := cudaops.AlignEndForward(dt, s, batch, n, m, local, gap)
-				blocks, block := uint(2), uint(8) // local: a block an item
-				if !local {
+				fwd := cudaops.AlignEndForward(dt, s, batch, n, m, mode, gap)
+				blocks, block := uint(2), uint(8) // local, semi-global: a block an item
+				if mode == cudaops.AlignGlobal {
 					blocks, block = 1, 2 // a thread an item
 				}
 				runGeometry(t, geoCase{name + "/end_fwd", fwd, blocks, block, tol, []any{z, states, lens}})
 				dz := geoRandom[T](rng, batch, 1)
-				bwd := cudaops.AlignEndBackward(dt, s, batch, n, m, local, gap)
+				bwd := cudaops.AlignEndBackward(dt, s, batch, n, m, mode, gap)
 				runGeometry(t, geoCase{name + "/end_bwd", bwd, 2, 8, tol, []any{make([]float64, len(states)), states, lens, dz}})
 			}
 		}

@@ -7,8 +7,12 @@
 // (q = o + N − 1): α at slots·q, and in local mode a start slot at
 // slots·q + 1. Global mode has one slot per offset and tridiagonal steps
 // (band (1, 1)); local mode two slots and band (2, 2). α of cell (i, j) is
-// state i+j+1 of the scan. A model with MaxGap g arrives as gap = g; a
-// model without a gap as gap < 0. A local model's gap removes whole offsets
+// state i+j+1 of the scan. Semi-global mode has global's slots and band,
+// and carries a one outwards in the slots of offsets ±t, from which step t
+// enters the first-row and first-column cells (0, t) and (t, 0) by FromDiag.
+// The mode arrives as align.Mode's value (0 global, 1 local, 2
+// semi-global). A model with MaxGap g arrives as gap = g; a model without a
+// gap as gap < 0. A local or semi-global model's gap removes whole offsets
 // (|o| > g); a global model's depends on each item's lengths (gap_ok).
 #ifndef GENBAND_ALIGN_CUH
 #define GENBAND_ALIGN_CUH
@@ -20,18 +24,23 @@ namespace gbalign {
 // What a step-matrix slot holds besides a potential (Grid::source).
 enum { SRC_ZERO = -2, SRC_ONE = -1 };
 
+// The modes, align.Mode's values.
+enum { GLOBAL = 0, LOCAL = 1, SEMI = 2 };
+
 struct Grid {
     long long batch, n, m; // θ is (batch, n, m, 3)
-    bool local;
-    long long gap; // MaxGap, < 0 for none
+    long long mode; // GLOBAL, LOCAL or SEMI
+    bool local;     // mode == LOCAL: a start slot per offset
+    long long gap;  // MaxGap, < 0 for none
     long long slots, lower, w, offs, omin, size, steps;
 
-    __device__ __forceinline__ void init(long long batch_, long long n_, long long m_, long long local_,
+    __device__ __forceinline__ void init(long long batch_, long long n_, long long m_, long long mode_,
                                          long long gap_) {
         batch = batch_;
         n = n_;
         m = m_;
-        local = local_ != 0;
+        mode = mode_;
+        local = mode == LOCAL;
         gap = gap_;
         slots = local ? 2 : 1;
         lower = local ? 2 : 1;
@@ -42,16 +51,16 @@ struct Grid {
         steps = n + m - 1;
     }
 
-    // in_gap reports whether offset o is allowed by a local model's gap
-    // (grid.inGap): always in global mode, whose gap is per item.
+    // in_gap reports whether offset o is allowed by a local or semi-global
+    // model's gap (grid.inGap): always in global mode, whose gap is per item.
     __device__ __forceinline__ bool in_gap(long long o) const {
-        return !local || gap < 0 || (o >= -gap && o <= gap);
+        return mode == GLOBAL || gap < 0 || (o >= -gap && o <= gap);
     }
 
     // gap_ok reports whether cell (i, j) of an item of lengths lx, ly is
     // within a global model's gap around its end diagonal (grid.gapOK).
     __device__ __forceinline__ bool gap_ok(long long i, long long j, long long lx, long long ly) const {
-        if (local || gap < 0) return true;
+        if (mode != GLOBAL || gap < 0) return true;
         const long long d = ly - lx, o = j - i;
         const long long lo = (d < 0 ? d : 0) - gap, hi = (d > 0 ? d : 0) + gap;
         return o >= lo && o <= hi;
@@ -66,6 +75,41 @@ struct Grid {
         return *i >= 0 && *j >= 0 && *i < n && *j < m;
     }
 
+    // border_start reports whether a path starts at cell (i, j) by a FromDiag
+    // move from a one in its own α slot (grid.borderStart): (0, 0) in global
+    // mode, every cell of the first row or column in semi-global mode.
+    __device__ __forceinline__ bool border_start(long long i, long long j) const {
+        if (mode == GLOBAL) return i == 0 && j == 0;
+        return mode == SEMI && (i == 0 || j == 0);
+    }
+
+    // end_count is the number of end cells of an item of lengths lx, ly in
+    // local or semi-global mode, gap aside; end_cell returns the e-th in
+    // row-major order: every cell (local), or the last column of rows
+    // 0 … lx−2 and then the last row (semi-global; grid.ends).
+    __device__ __forceinline__ long long end_count(long long lx, long long ly) const {
+        return local ? lx * ly : lx + ly - 1;
+    }
+    __device__ __forceinline__ void end_cell(long long e, long long lx, long long ly, long long* i,
+                                             long long* j) const {
+        if (local) {
+            *i = e / ly;
+            *j = e - *i * ly;
+        } else if (e < lx - 1) {
+            *i = e;
+            *j = ly - 1;
+        } else {
+            *i = lx - 1;
+            *j = e - (lx - 1);
+        }
+    }
+
+    // is_end reports whether cell (i, j), within the lengths lx, ly, ends
+    // paths in local or semi-global mode.
+    __device__ __forceinline__ bool is_end(long long i, long long j, long long lx, long long ly) const {
+        return local || i == lx - 1 || j == ly - 1;
+    }
+
     // last_diag is the last anti-diagonal with a cell on offset o.
     __device__ __forceinline__ long long last_diag(long long o) const {
         const long long a = n - 1, b = m - 1 - o;
@@ -78,9 +122,13 @@ struct Grid {
     // belongs to offset q = c / slots; its row is c + δ with δ = lower − k:
     //
     //   α column, δ = 0:      FromDiag into the cell of (t, o) when it has one
-    //                         (global: also the start (0, 0); local: not on
-    //                         the first row or column), else one when
-    //                         (t − 1, o) has a cell (the carry for FromDiag);
+    //                         (global: also the start (0, 0); semi-global:
+    //                         also the first row and column, the starts;
+    //                         local: not on the first row or column), else
+    //                         one when (t − 1, o) has a cell (the carry for
+    //                         FromDiag);
+    //   α column, semi-global only, |o| = t + 1 (no cell yet): one from the
+    //                         offset inwards, δ = −1 (o > 0) or +1 (o < 0);
     //   α column, δ = −slots: FromLeft from offset o − 1 (j ≥ 1, o − 1 in the gap);
     //   α column, δ = +slots: FromAbove from offset o + 1 (i ≥ 1, o + 1 in the gap);
     //   α column, δ = +1:     local only: FromDiag from o's start slot;
@@ -107,11 +155,14 @@ struct Grid {
         const bool has = cell(t, o, &i, &j);
         const long long at = (i * m + j) * 3;
         if (delta == 0) {
-            if (has) return ((i >= 1 && j >= 1) || (!local && i == 0 && j == 0)) ? at + 1 : SRC_ZERO;
+            if (has) return ((i >= 1 && j >= 1) || border_start(i, j)) ? at + 1 : SRC_ZERO;
             long long i1, j1;
             return cell(t - 1, o, &i1, &j1) ? SRC_ONE : SRC_ZERO;
         }
-        if (!has) return SRC_ZERO;
+        if (!has) {
+            if (mode == SEMI && ((o == t + 1 && delta == -1) || (o == -(t + 1) && delta == 1))) return SRC_ONE;
+            return SRC_ZERO;
+        }
         if (delta == -slots) return (j >= 1 && in_gap(o - 1)) ? at + 0 : SRC_ZERO;
         if (delta == slots) return (i >= 1 && in_gap(o + 1)) ? at + 2 : SRC_ZERO;
         if (local && delta == 1) return at + 1;

@@ -7,22 +7,23 @@
 // (lenX − 1, lenY − 1), ⊕-ed into the semiring's zero as the CPU does
 // (Real 0 + x, Max drops a NaN: −Inf, Log keeps it), one thread per item.
 // Local mode takes the ⊕ of α over every cell within the lengths and the
-// gap, a block per item: Real sums, Max takes the largest non-NaN value,
-// Log takes the maximum m first (NaN if any end is NaN) and returns an
-// infinite or NaN m itself, else m + log Σ exp(α − m). The block's threads
-// walk the cells in row-major order, each keeping a partial result, and a
+// gap, semi-global mode over those of the last row or column (the ends), a
+// block per item: Real sums, Max takes the largest non-NaN value, Log takes
+// the maximum m first (NaN if any end is NaN) and returns an infinite or
+// NaN m itself, else m + log Σ exp(α − m). The block's threads walk the
+// ends in row-major order, each keeping a partial result, and a
 // shared-memory tree in a fixed order combines them: the result is the same
 // on every run; Log and Real round differently from the CPU's sequential
 // sum (within an ulp or so of the total).
 //
 // Backward (endGradOp.Do): dS is 0 everywhere except the ends of items
-// whose dz is not 0: dz on the end cell (global), on every end (local
-// Real), on the first end in row-major cell order equal to the maximum
-// (local Max, none when it is −Inf), dz·exp(α − z) on every end (local
-// Log, none when z is −Inf). A block per item and part of its steps (parts
+// whose dz is not 0: dz on the end cell (global), on every end (local and
+// semi-global Real), on the first end in row-major cell order equal to the
+// maximum (Max, none when it is −Inf), dz·exp(α − z) on every end (Log,
+// none when z is −Inf). A block per item and part of its steps (parts
 // blocks an item, the steps t ≡ part mod parts), threads striding over
-// the state's columns: every element of dS is written. Local Log and Max
-// blocks first redo the forward's reduction for their item; their launches
+// the state's columns: every element of dS is written. Local and
+// semi-global Log and Max blocks first redo the forward's reduction for their item; their launches
 // take one part an item.
 //
 // Lengths out of range (the CPU fails the run with an error) give NaN: z is
@@ -109,25 +110,27 @@ __device__ double block_argmax(double v, long long* i) {
     return r;
 }
 
-// local_total returns the ⊕ of α over the ends of item b of a local model
-// with lengths lx, ly (in range): every cell (i, j) with i < lx, j < ly and
-// j − i in the gap. For Max, *first is the row-major index i·ly + j of the
-// first end equal to the result, −1 when the result is −Inf. Every thread of
-// the block calls it and gets the result.
-__device__ double local_total(const Grid& g, const double* S, long long b, long long lx, long long ly, long long s,
-                              long long* first) {
-    const long long cells = lx * ly, tid = threadIdx.x, bd = blockDim.x;
+// ends_total returns the ⊕ of α over the ends of item b of a local or
+// semi-global model with lengths lx, ly (in range): every cell (i, j) with
+// i < lx, j < ly and j − i in the gap (local), those of them on row lx − 1
+// or column ly − 1 (semi-global). For Max, *first is the row-major index
+// i·ly + j of the first end equal to the result, −1 when the result is
+// −Inf. Every thread of the block calls it and gets the result.
+__device__ double ends_total(const Grid& g, const double* S, long long b, long long lx, long long ly, long long s,
+                             long long* first) {
+    const long long cells = g.end_count(lx, ly), tid = threadIdx.x, bd = blockDim.x;
     const double ninf = gb::neg_inf<double>();
     if (s == gb::MAX) {
         double bv = ninf;
-        long long bi = cells;
+        long long bi = lx * ly; // past every cell
         for (long long e = tid; e < cells; e += bd) {
-            const long long i = e / ly, j = e - i * ly;
+            long long i, j;
+            g.end_cell(e, lx, ly, &i, &j);
             if (!g.in_gap(j - i)) continue;
             const double x = S[g.state(b, i, j)];
             if (x > bv) { // a NaN never is: grid.total's Max drops it
                 bv = x;
-                bi = e;
+                bi = i * ly + j;
             }
         }
         bv = block_argmax(bv, &bi);
@@ -137,21 +140,24 @@ __device__ double local_total(const Grid& g, const double* S, long long b, long 
     if (s == gb::REAL) {
         double acc = 0;
         for (long long e = tid; e < cells; e += bd) {
-            const long long i = e / ly, j = e - i * ly;
+            long long i, j;
+        g.end_cell(e, lx, ly, &i, &j);
             if (g.in_gap(j - i)) acc += S[g.state(b, i, j)];
         }
         return 0.0 + block_sum(acc);
     }
     double m = ninf;
     for (long long e = tid; e < cells; e += bd) {
-        const long long i = e / ly, j = e - i * ly;
+        long long i, j;
+        g.end_cell(e, lx, ly, &i, &j);
         if (g.in_gap(j - i)) m = gb::nan_max(m, S[g.state(b, i, j)]);
     }
     m = block_nan_max(m);
     if (m != m || isinf(m)) return m; // the same in every thread: no barrier is skipped by some
     double sum = 0;
     for (long long e = tid; e < cells; e += bd) {
-        const long long i = e / ly, j = e - i * ly;
+        long long i, j;
+        g.end_cell(e, lx, ly, &i, &j);
         if (g.in_gap(j - i)) sum += exp(S[g.state(b, i, j)] - m);
     }
     return m + log(block_sum(sum));
@@ -159,10 +165,10 @@ __device__ double local_total(const Grid& g, const double* S, long long b, long 
 
 template <typename T>
 __device__ void end_fwd(T* z, const double* S, const long long* len, long long batch, long long n, long long m,
-                        long long local, long long gap, long long s) {
+                        long long mode, long long gap, long long s) {
     Grid g;
-    g.init(batch, n, m, local, gap);
-    if (!g.local) {
+    g.init(batch, n, m, mode, gap);
+    if (g.mode == GLOBAL) {
         // A thread per item (the launch is cudaops' flat walk).
         for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < batch;
              b += (long long)gridDim.x * blockDim.x)
@@ -173,16 +179,16 @@ __device__ void end_fwd(T* z, const double* S, const long long* len, long long b
     for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
         long long lx, ly, first;
         double r = nan_value();
-        if (g.lengths(len, b, &lx, &ly)) r = local_total(g, S, b, lx, ly, s, &first);
+        if (g.lengths(len, b, &lx, &ly)) r = ends_total(g, S, b, lx, ly, s, &first);
         if (threadIdx.x == 0) z[b] = T(r);
     }
 }
 
 template <typename T>
 __device__ void end_bwd(double* dS, const double* S, const long long* len, const T* dz, long long batch, long long n,
-                        long long m, long long local, long long gap, long long s, long long parts) {
+                        long long m, long long mode, long long gap, long long s, long long parts) {
     Grid g;
-    g.init(batch, n, m, local, gap);
+    g.init(batch, n, m, mode, gap);
     const long long tid = threadIdx.x, bd = blockDim.x;
     if (parts < 1) parts = 1;
     for (long long blk = blockIdx.x; blk < batch * parts; blk += gridDim.x) {
@@ -193,23 +199,23 @@ __device__ void end_bwd(double* dS, const double* S, const long long* len, const
         bool live = valid && d != 0;
         double z = 0;
         long long first = -1;
-        if (live && g.local && s != gb::REAL) {
-            z = local_total(g, S, b, lx, ly, s, &first);
+        if (live && g.mode != GLOBAL && s != gb::REAL) {
+            z = ends_total(g, S, b, lx, ly, s, &first);
             live = z != gb::neg_inf<double>();
         }
         const double idle = valid ? 0.0 : nan_value();
-        const long long end = live && !g.local ? g.state(b, lx - 1, ly - 1) : -1;
+        const long long end = live && g.mode == GLOBAL ? g.state(b, lx - 1, ly - 1) : -1;
         for (long long t = part; t <= g.steps; t += parts) {
             const long long row = (t * batch + b) * g.size;
             for (long long c = tid; c < g.size; c += bd) {
                 double v = idle;
                 if (live) {
-                    if (!g.local) {
+                    if (g.mode == GLOBAL) {
                         if (row + c == end) v = 0.0 + d;
-                    } else if ((c & 1) == 0) {
+                    } else if (!g.local || (c & 1) == 0) { // an α slot
                         long long i, j;
-                        const long long o = g.omin + (c >> 1);
-                        if (g.cell(t - 1, o, &i, &j) && i < lx && j < ly && g.in_gap(o)) {
+                        const long long o = g.omin + (g.local ? c >> 1 : c);
+                        if (g.cell(t - 1, o, &i, &j) && i < lx && j < ly && g.in_gap(o) && g.is_end(i, j, lx, ly)) {
                             if (s == gb::REAL) v = 0.0 + d;
                             else if (s == gb::MAX) v = i * ly + j == first ? 0.0 + d : 0.0;
                             else v = 0.0 + d * exp(S[row + c] - z);
@@ -227,25 +233,26 @@ __device__ void end_bwd(double* dS, const double* S, const long long* len, const
 // Entry points. Pointers: the output, then the Op's inputs in order (endOp:
 // S, the lengths; endGradOp: S, the lengths, dz). The lengths are (batch, 2)
 // int64 (Go's int on 64-bit platforms, tensor.Int). T is the dtype of z.
-// Scalars: batch, N, M, local (0 global, 1 local), gap (MaxGap, < 0 for no
-// gap), the semiring, and for the backward the parts (blocks) per item.
+// Scalars: batch, N, M, mode (0 global, 1 local, 2 semi-global), gap
+// (MaxGap, < 0 for no gap), the semiring, and for the backward the parts
+// (blocks) per item.
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
     align_end_fwd_f32(float* z, const double* S, const long long* len, long long batch, long long n, long long m,
-                      long long local, long long gap, long long s) {
-    gbalign::end_fwd<float>(z, S, len, batch, n, m, local, gap, s);
+                      long long mode, long long gap, long long s) {
+    gbalign::end_fwd<float>(z, S, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
     align_end_fwd_f64(double* z, const double* S, const long long* len, long long batch, long long n, long long m,
-                      long long local, long long gap, long long s) {
-    gbalign::end_fwd<double>(z, S, len, batch, n, m, local, gap, s);
+                      long long mode, long long gap, long long s) {
+    gbalign::end_fwd<double>(z, S, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
     align_end_bwd_f32(double* dS, const double* S, const long long* len, const float* dz, long long batch,
-                      long long n, long long m, long long local, long long gap, long long s, long long parts) {
-    gbalign::end_bwd<float>(dS, S, len, dz, batch, n, m, local, gap, s, parts);
+                      long long n, long long m, long long mode, long long gap, long long s, long long parts) {
+    gbalign::end_bwd<float>(dS, S, len, dz, batch, n, m, mode, gap, s, parts);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
     align_end_bwd_f64(double* dS, const double* S, const long long* len, const double* dz, long long batch,
-                      long long n, long long m, long long local, long long gap, long long s, long long parts) {
-    gbalign::end_bwd<double>(dS, S, len, dz, batch, n, m, local, gap, s, parts);
+                      long long n, long long m, long long mode, long long gap, long long s, long long parts) {
+    gbalign::end_bwd<double>(dS, S, len, dz, batch, n, m, mode, gap, s, parts);
 }

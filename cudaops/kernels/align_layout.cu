@@ -15,8 +15,8 @@
 // no division per slot).
 //
 // Backward (layoutBackward): dθ[b, i, j, c] gathers the one or two slots
-// that hold θ[b, i, j, c] (local FromDiag sits in its α column and in its start
-// slot's row): no atomics, the CPU's order of addition. A block per row
+// that hold θ[b, i, j, c] (local FromDiag sits in its α column and in its
+// start slot's row): no atomics, the CPU's order of addition. A block per row
 // (b, i) of θ (blocks loop over them), its threads striding over the
 // columns j, each writing the cell's three channels.
 #include "align.cuh"
@@ -26,13 +26,13 @@ namespace gbalign {
 
 template <typename T>
 __device__ void layout_fwd(T* a, const T* theta, const long long* len, long long batch, long long n, long long m,
-                           long long local, long long gap, long long s) {
+                           long long mode, long long gap, long long s) {
     Grid g;
-    g.init(batch, n, m, local, gap);
+    g.init(batch, n, m, mode, gap);
     const T zero = s == gb::REAL ? T(0) : gb::neg_inf<T>();
     const T one = s == gb::REAL ? T(1) : T(0);
     const long long per = g.size * g.w, cells = n * m * 3, mats = g.steps * batch;
-    const bool gapped = !g.local && gap >= 0;
+    const bool gapped = g.mode == GLOBAL && gap >= 0;
     for (long long mi = blockIdx.x; mi < mats; mi += gridDim.x) {
         const long long t = mi / batch, b = mi - t * batch;
         long long lx = 0, ly = 0;
@@ -59,10 +59,10 @@ __device__ void layout_fwd(T* a, const T* theta, const long long* len, long long
 
 template <typename T>
 __device__ void layout_bwd(T* dtheta, const long long* len, const T* da, long long batch, long long n, long long m,
-                           long long local, long long gap) {
+                           long long mode, long long gap) {
     Grid g;
-    g.init(batch, n, m, local, gap);
-    const bool gapped = !g.local && gap >= 0;
+    g.init(batch, n, m, mode, gap);
+    const bool gapped = g.mode == GLOBAL && gap >= 0;
     const long long per = g.size * g.w;
     for (long long row = blockIdx.x; row < batch * n; row += gridDim.x) {
         const long long b = row / n, i = row - b * n;
@@ -77,7 +77,7 @@ __device__ void layout_bwd(T* dtheta, const long long* len, const T* da, long lo
             const T* mat = da + (t * batch + b) * per;
             T mid = T(0), down = T(0), up = T(0);
             if (held) {
-                if ((i >= 1 && j >= 1) || (!g.local && i == 0 && j == 0)) mid += mat[col * g.w + g.lower];
+                if ((i >= 1 && j >= 1) || g.border_start(i, j)) mid += mat[col * g.w + g.lower];
                 if (g.local) mid += mat[(col + 1) * g.w + g.lower - 1]; // the start slot
                 if (j >= 1 && g.in_gap(o - 1)) down += mat[(col - g.slots) * g.w + g.lower + g.slots];
                 if (i >= 1 && g.in_gap(o + 1)) up += mat[(col + g.slots) * g.w + g.lower - g.slots];
@@ -95,24 +95,24 @@ __device__ void layout_bwd(T* dtheta, const long long* len, const T* da, long lo
 // (layoutOp: θ, the lengths; layoutGradOp: the lengths, dA). The lengths are
 // (batch, 2) int64 (Go's int on 64-bit platforms, tensor.Int): lenX, lenY
 // of item b at 2b, 2b + 1; only a global model with a gap reads them.
-// Scalars: batch, N, M, local (0 global, 1 local), gap (MaxGap, < 0 for no
-// gap), and for the forward the semiring.
+// Scalars: batch, N, M, mode (0 global, 1 local, 2 semi-global), gap
+// (MaxGap, < 0 for no gap), and for the forward the semiring.
 extern "C" __global__ void align_layout_fwd_f32(float* a, const float* theta, const long long* len, long long batch,
-                                                long long n, long long m, long long local, long long gap,
+                                                long long n, long long m, long long mode, long long gap,
                                                 long long s) {
-    gbalign::layout_fwd<float>(a, theta, len, batch, n, m, local, gap, s);
+    gbalign::layout_fwd<float>(a, theta, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void align_layout_fwd_f64(double* a, const double* theta, const long long* len, long long batch,
-                                                long long n, long long m, long long local, long long gap,
+                                                long long n, long long m, long long mode, long long gap,
                                                 long long s) {
-    gbalign::layout_fwd<double>(a, theta, len, batch, n, m, local, gap, s);
+    gbalign::layout_fwd<double>(a, theta, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void align_layout_bwd_f32(float* dtheta, const long long* len, const float* da, long long batch,
-                                                long long n, long long m, long long local, long long gap) {
-    gbalign::layout_bwd<float>(dtheta, len, da, batch, n, m, local, gap);
+                                                long long n, long long m, long long mode, long long gap) {
+    gbalign::layout_bwd<float>(dtheta, len, da, batch, n, m, mode, gap);
 }
 extern "C" __global__ void align_layout_bwd_f64(double* dtheta, const long long* len, const double* da,
-                                                long long batch, long long n, long long m, long long local,
+                                                long long batch, long long n, long long m, long long mode,
                                                 long long gap) {
-    gbalign::layout_bwd<double>(dtheta, len, da, batch, n, m, local, gap);
+    gbalign::layout_bwd<double>(dtheta, len, da, batch, n, m, mode, gap);
 }
