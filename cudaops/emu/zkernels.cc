@@ -4,9 +4,9 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
-//   ../kernels/align.cuh sha256:225619632ccb42731df1f1c59088ee1e7582aab8d75ba899db35e3821c9a8ec0
-//   ../kernels/align_end.cu sha256:0e54c6c9ca75c7bee5ab630060606fa3d95d4a19591566278f57f8e335e244d4
-//   ../kernels/align_layout.cu sha256:160281a71b16cfa202b49bea585e510fe0b800a27026ce1fc3b21aef534f6cb1
+//   ../kernels/align.cuh sha256:51fc1255db1168494aea5f9e3c972e0dd2df2700668e4f3249ebcae7f3d33d87
+//   ../kernels/align_end.cu sha256:11a372b477ed091892573db4821cde59c7a97d47fd4618ae711b3ebbaa3083c7
+//   ../kernels/align_layout.cu sha256:1ce2d4571ff768b46c6da9b4cf84819b52764da47f7e054c2ab1835844eb1b04
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
