@@ -166,9 +166,9 @@ func alignBenchCheck(b *testing.B, in alignBenchInput, z []float64, marg []float
 			b.Fatalf("item %d: log Z = %v", bb, z[bb])
 		}
 		lx, ly := in.lenX[bb], in.lenY[bb]
-		endSum := at(bb, lx-1, ly-1, Down) + at(bb, lx-1, ly-1, Mid) + at(bb, lx-1, ly-1, Up)
-		if math.Abs(endSum-1) > 1e-3 || math.Abs(at(bb, 0, 0, Mid)-1) > 1e-4 {
-			b.Fatalf("item %d: the moves into the end cell sum to %v, the start has %v; want 1", bb, endSum, at(bb, 0, 0, Mid))
+		endSum := at(bb, lx-1, ly-1, FromLeft) + at(bb, lx-1, ly-1, FromDiag) + at(bb, lx-1, ly-1, FromAbove)
+		if math.Abs(endSum-1) > 1e-3 || math.Abs(at(bb, 0, 0, FromDiag)-1) > 1e-4 {
+			b.Fatalf("item %d: the moves into the end cell sum to %v, the start has %v; want 1", bb, endSum, at(bb, 0, 0, FromDiag))
 		}
 	}
 	for bb := range alignBenchCPU {

@@ -16,9 +16,9 @@ var (
 
 // CUDADo reads log Z of every item out of the float64 states on the GPU
 // (kernel align_end_fwd): a thread per item in global mode, a block per
-// item reducing over its cells in local mode. Inputs the states and the
-// lengths. Lengths out of range, which the CPU reports as an error, give
-// NaN (device memory is not read back to check them).
+// item reducing over its ends in local and semi-global mode. Inputs the
+// states and the lengths. Lengths out of range, which the CPU reports as
+// an error, give NaN (device memory is not read back to check them).
 func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
 	mode, gap := g.kernelModel()

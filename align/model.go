@@ -155,7 +155,8 @@ type Model struct {
 	Strategy Strategy
 	// Gapped enables the band constraint: only cells with
 	// min(0, d) − MaxGap ≤ j − i ≤ max(0, d) + MaxGap are allowed, where
-	// d = lenY − lenX (d = 0 in local mode). MaxGap must not be negative.
+	// d = lenY − lenX (d = 0 in local and semi-global mode). MaxGap must
+	// not be negative.
 	Gapped bool
 	MaxGap int
 }
