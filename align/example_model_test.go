@@ -248,9 +248,10 @@ func aligned(top, bottom string) (x, y string, p align.Path) {
 // path) over a padded batch of two pairs, with log Z from
 // LogPartitionLengths. One TapeMachine runs two batches of other lengths,
 // bound with gorgonia.Let, and a Gorgonia solver steps w after each run.
-// The first run, at w = 0, makes every path equally likely: its loss is
-// log(25·129) = 8.0787, the log of the numbers of global paths of a 3×4 and
-// a 5×4 grid. Training lowers both batches' loss and learns that a match
+// Potentials past an item's lengths are 0 and never read. The first run,
+// at w = 0, makes every path equally likely: its loss is log(25·129) =
+// 8.0787, for the 25 global paths of a 3×4 grid and the 129 of a 5×4 grid.
+// Training lowers both batches' loss and learns that a match
 // scores more than a mismatch, and a mismatch more than a gap.
 func ExampleModel_LogPartitionLengths() {
 	const batch, n, steps = 2, 5, 30
@@ -322,9 +323,11 @@ func ExampleModel_LogPartitionLengths() {
 
 	for step := range steps {
 		for k, d := range data {
-			gorgonia.Let(feat, d[0])
-			gorgonia.Let(gold, d[1])
-			gorgonia.Let(lengths, d[2])
+			for i, node := range []*gorgonia.Node{feat, gold, lengths} {
+				if err := gorgonia.Let(node, d[i]); err != nil {
+					log.Fatal(err)
+				}
+			}
 			if err := vm.RunAll(); err != nil {
 				log.Fatal(err)
 			}
