@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/bandop"
 	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -157,10 +158,11 @@ func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt 
 	if m.Semiring != Log {
 		return nil, errorf(op, "defined for the Log semiring only, not %v", m.Semiring)
 	}
-	if float64(batch)*float64(n*mm*2*pFields+totals) > math.MaxInt32*8 {
-		return nil, errorf(op, "potentials of shape %v need too many states", shape)
+	e := &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt}
+	if states := float64(batch) * (float64(n)*float64(mm)*float64(e.fields()) + totals); states > bandop.MaxElements {
+		return nil, errorf(op, "potentials of shape %v need %.3g float64 of forward states, more than bandop.MaxElements", shape, states)
 	}
-	return &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt}, nil
+	return e, nil
 }
 
 // A badPotential is the first NaN or +Inf potential a forward pass read.
@@ -521,30 +523,32 @@ func forItems(n, per int, f func(b int)) {
 	wg.Wait()
 }
 
-// run fills the forward states of every item and returns the first bad
-// potential it met (in item order).
-func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, st []float64) badPotential {
+// run fills the forward states of items lo … hi−1 (item b's at
+// st[(b−lo)·perItem:]) and returns the first bad potential it met, in
+// item order.
+func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []float64) badPotential {
 	per := e.perItem()
 	cells := e.n * e.mm * 3
-	bads := make([]badPotential, e.batch)
-	forItems(e.batch, e.n*e.mm*16, func(b int) {
+	bads := make([]badPotential, hi-lo)
+	forItems(hi-lo, e.n*e.mm*16, func(k int) {
+		b := lo + k
 		l := e.m.lattice(lx[b], ly[b])
-		s := st[b*per : (b+1)*per]
+		s := st[k*per : (k+1)*per]
 		switch p := tp.Data().(type) {
 		case []float64:
 			var q []float64
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			bads[b] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			bads[k] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			bads[b] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			bads[k] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
 		}
-		bads[b].item = b
+		bads[k].item = b
 	})
 	for _, bad := range bads {
 		if bad.found {
@@ -750,7 +754,7 @@ func (op *expectOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	out := op.buf.get(tensor.Float64, op.e.statesShape())
-	op.e.run(tp, tq, lx, ly, out.Data().([]float64))
+	op.e.run(tp, tq, lx, ly, 0, op.e.batch, out.Data().([]float64))
 	return out, nil
 }
 
@@ -760,12 +764,10 @@ func (op *expectOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // the gradient reaches them.
 type expectValueOp struct{ e *expectation }
 
-func (op *expectValueOp) String() string   { return "align.ExpectValue" + op.e.String() }
-func (op *expectValueOp) Arity() int       { return op.e.arity() + 1 }
-func (op *expectValueOp) ReturnsPtr() bool { return false }
-func (op *expectValueOp) CallsExtern() bool {
-	return false
-}
+func (op *expectValueOp) String() string        { return "align.ExpectValue" + op.e.String() }
+func (op *expectValueOp) Arity() int            { return op.e.arity() + 1 }
+func (op *expectValueOp) ReturnsPtr() bool      { return false }
+func (op *expectValueOp) CallsExtern() bool     { return false }
 func (op *expectValueOp) OverwritesInput() int  { return -1 }
 func (op *expectValueOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *expectValueOp) Hashcode() uint32      { return hashOf(op) }
@@ -937,25 +939,31 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 	if q != nil {
 		q = contiguous(q)
 	}
-	st := make([]float64, e.batch*e.perItem())
-	if bad := e.run(p, q, lx, ly, st); bad.found {
-		which := "theta"
-		if div != divEntropy {
-			which = "p"
-			if bad.q {
-				which = "q"
-			}
-		}
-		return nil, errorf(op, "item %d: potential %s[%d, %d, %d, %d] is %v", bad.item, which, bad.item, bad.i, bad.j, bad.c, bad.v)
-	}
-	out := make([]float64, e.batch)
+	// The states of a few items at a time: an eager call needs only the
+	// totals.
 	per := e.perItem()
-	for b := range out {
-		tot := st[(b+1)*per-totals : (b+1)*per]
-		if math.IsInf(tot[tZp], -1) {
-			return nil, errorf(op, "item %d: every path scores −Inf", b)
+	chunk := max(1, min(e.batch, runtime.GOMAXPROCS(0)))
+	st := make([]float64, chunk*per)
+	out := make([]float64, e.batch)
+	for lo := 0; lo < e.batch; lo += chunk {
+		hi := min(lo+chunk, e.batch)
+		if bad := e.run(p, q, lx, ly, lo, hi, st); bad.found {
+			which := "theta"
+			if div != divEntropy {
+				which = "p"
+				if bad.q {
+					which = "q"
+				}
+			}
+			return nil, errorf(op, "item %d: potential %s[%d, %d, %d, %d] is %v", bad.item, which, bad.item, bad.i, bad.j, bad.c, bad.v)
 		}
-		out[b] = e.value(tot)
+		for b := lo; b < hi; b++ {
+			tot := st[(b-lo+1)*per-totals : (b-lo+1)*per]
+			if math.IsInf(tot[tZp], -1) {
+				return nil, errorf(op, "item %d: every path scores −Inf", b)
+			}
+			out[b] = e.value(tot)
+		}
 	}
 	return out, nil
 }
