@@ -10,13 +10,13 @@ import (
 // dtype; a's fill must be the semiring's zero. The result has shape
 // (batch, n).
 func (a *Banded) MulVec(v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
-	return vecEager(false, a, v, s)
+	return vecEager(vecRight, a, v, s)
 }
 
 // MulVec adds the matrix-vector product a ⊗ v to the graph (see
 // Banded.MulVec); v has shape (batch, n). Its gradient with respect to both
-// operands is defined. It shares its kernels and Ops with VecMul (vecOp,
-// vecGradOp in vecmul.go), which walk A along rows here.
+// operands is defined.
 func MulVec(a *Node, v *gorgonia.Node, s Semiring) (*gorgonia.Node, error) {
-	return vecGraph(false, v, a, s)
+	// The Ops and kernels are VecMul's, walking A along its rows.
+	return vecGraph(vecRight, v, a, s)
 }

@@ -15,21 +15,50 @@ import (
 // dtype; a's fill must be the semiring's zero. The result has shape
 // (batch, n).
 func (a *Banded) VecMul(v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
-	return vecEager(true, a, v, s)
+	return vecEager(vecLeft, a, v, s)
 }
 
 // VecMul adds the row-vector product v ⊗ a to the graph (see Banded.VecMul);
 // v has shape (batch, n). Its gradient with respect to both operands is
 // defined.
 func VecMul(v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
-	return vecGraph(true, v, a, s)
+	return vecGraph(vecLeft, v, a, s)
 }
 
-func vecName(left bool) string {
-	if left {
+// vecSide says which vector product a kernel or Op computes: the row
+// vector v ⊗ A (VecMul) walks down A's columns, the column vector A ⊗ v
+// (MulVec) along its rows.
+type vecSide uint8
+
+const (
+	vecLeft  vecSide = iota // VecMul: v ⊗ A, inputs (v, A)
+	vecRight                // MulVec: A ⊗ v, inputs (A, v)
+)
+
+// String returns the product's function name, for errors and Op names.
+func (side vecSide) String() string {
+	if side == vecLeft {
 		return "VecMul"
 	}
 	return "MulVec"
+}
+
+// vecOperand says which operand a vector product's gradient is taken with
+// respect to.
+type vecOperand uint8
+
+const (
+	gradA vecOperand = iota // the banded matrix
+	gradV                   // the vector
+)
+
+// vecGradOperand is the operand that input wrt of a vector Op is, the
+// vector being input vIn.
+func vecGradOperand(wrt, vIn int) vecOperand {
+	if wrt == vIn {
+		return gradV
+	}
+	return gradA
 }
 
 // vecLayout checks the operands of VecMul or MulVec and returns A's layout.
@@ -53,8 +82,8 @@ func vecLayout(op string, aOp func(op, name string) (layout, error), vdt tensor.
 	return la, nil
 }
 
-func vecEager(left bool, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
-	op := vecName(left)
+func vecEager(side vecSide, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
+	op := side.String()
 	if v == nil {
 		return nil, kindErrorf(ErrNil, op, "v is nil")
 	}
@@ -66,15 +95,15 @@ func vecEager(left bool, a *Banded, v *tensor.Dense, s Semiring) (*tensor.Dense,
 	r := newDense(la.dt, tensor.Shape{la.batch, la.n}, 0)
 	switch la.dt {
 	case tensor.Float32:
-		vecForward(s, left, r.Data().([]float32), vd.Data().([]float32), storage[float32](a), la)
+		vecForward(s, side, r.Data().([]float32), vd.Data().([]float32), storage[float32](a), la)
 	default:
-		vecForward(s, left, r.Data().([]float64), vd.Data().([]float64), storage[float64](a), la)
+		vecForward(s, side, r.Data().([]float64), vd.Data().([]float64), storage[float64](a), la)
 	}
 	return r, nil
 }
 
-func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
-	name := vecName(left)
+func vecGraph(side vecSide, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node, error) {
+	name := side.String()
 	if v == nil {
 		return nil, kindErrorf(ErrNil, name, "v is nil")
 	}
@@ -82,9 +111,9 @@ func vecGraph(left bool, v *gorgonia.Node, a *Node, s Semiring) (*gorgonia.Node,
 	if err != nil {
 		return nil, err
 	}
-	op := &vecOp{s: s, a: la, left: left}
+	op := &vecOp{s: s, a: la, side: side}
 	var out *gorgonia.Node
-	if left {
+	if side == vecLeft {
 		out, err = gorgonia.ApplyOp(op, v, a.Node)
 	} else {
 		out, err = gorgonia.ApplyOp(op, a.Node, v)
@@ -119,26 +148,26 @@ func vecSpanRow(b, i, n, lower, upper int) (v0, a0, aStep, cnt int) {
 	return b*n + i + kLo - lower, (b*n+i)*w + kLo, 1, kHi - kLo
 }
 
-// vecForward computes r for VecMul (left) or MulVec. The alignment scan
+// vecForward computes r for VecMul or MulVec, as side says. The alignment scan
 // calls it on small operands thousands of times, so small work runs without
 // a closure or goroutine.
-func vecForward[T float](s Semiring, left bool, r, v, a []T, l layout) {
+func vecForward[T float](s Semiring, side vecSide, r, v, a []T, l layout) {
 	outs := l.batch * l.n
 	if work := outs * l.width(); work < minParallelWork {
-		vecRows(s, left, r, v, a, l, 0, outs)
+		vecRows(s, side, r, v, a, l, 0, outs)
 		return
 	}
-	parallelFor(outs, outs*l.width(), func(lo, hi int) { vecRows(s, left, r, v, a, l, lo, hi) })
+	parallelFor(outs, outs*l.width(), func(lo, hi int) { vecRows(s, side, r, v, a, l, lo, hi) })
 }
 
-func vecRows[T float](s Semiring, left bool, r, v, a []T, l layout, lo, hi int) {
+func vecRows[T float](s Semiring, side vecSide, r, v, a []T, l layout, lo, hi int) {
 	// b and x follow o without a division per output: the alignment scan's
 	// outputs have three terms each, so the division would be a fair share.
 	n, lower, upper := l.n, l.lower, l.upper
 	b, x := lo/n, lo%n
 	for o := lo; o < hi; o++ {
 		var v0, a0, step, cnt int
-		if left {
+		if side == vecLeft {
 			v0, a0, step, cnt = vecSpanCol(b, x, n, lower, upper)
 		} else {
 			v0, a0, step, cnt = vecSpanRow(b, x, n, lower, upper)
@@ -218,14 +247,14 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 // the stack, where the exps run in one loop (expShift) without a call each.
 const vecBuf = 16
 
-// vecBackward computes the gradient g of Σ dr·r with respect to v (wrt = v)
-// or to A, given r bit for bit as the forward computed it (Max finds its
+// vecBackward computes the gradient g of Σ dr·r with respect to v (wrt =
+// gradV) or to A (gradA), given r bit for bit as the forward computed it (Max finds its
 // first maximal term as the first equal to r). Outputs of one matrix add
 // into the same gradient entries, so only matrices run in parallel. A term
 // with dr = 0 adds nothing, nor does a term of weight 0 by definition (a
 // Log or Max sum that is −Inf, a Max term not the first maximal one),
 // whatever the other factor, so an infinite dr makes no NaN elsewhere.
-func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l layout) {
+func vecBackward[T float](s Semiring, side vecSide, wrt vecOperand, g, v, a, r, dr []T, l layout) {
 	body := func(lo, hi int) {
 		n, lower, upper := l.n, l.lower, l.upper
 		for b := lo; b < hi; b++ {
@@ -236,12 +265,12 @@ func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l lay
 					continue
 				}
 				var v0, a0, step, cnt int
-				if left {
+				if side == vecLeft {
 					v0, a0, step, cnt = vecSpanCol(b, x, n, lower, upper)
 				} else {
 					v0, a0, step, cnt = vecSpanRow(b, x, n, lower, upper)
 				}
-				vecDotGrad(s, wrtV, g, v, a, r[o], d, v0, a0, step, cnt)
+				vecDotGrad(s, wrt, g, v, a, r[o], d, v0, a0, step, cnt)
 			}
 		}
 	}
@@ -253,14 +282,14 @@ func vecBackward[T float](s Semiring, left, wrtV bool, g, v, a, r, dr []T, l lay
 }
 
 // vecDotGrad adds d times the gradient of vecDot's result rv with respect to
-// its v terms (wrtV) or a terms into g.
-func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, step, cnt int) {
+// its v terms (wrt = gradV) or a terms (gradA) into g.
+func vecDotGrad[T float](s Semiring, wrt vecOperand, g, v, a []T, rv, d T, v0, a0, step, cnt int) {
 	if cnt == 0 || (s != Real && math.IsInf(float64(rv), -1)) {
 		return
 	}
 	vs := v[v0 : v0+cnt]
 	add := func(t int, x T) {
-		if wrtV {
+		if wrt == gradV {
 			g[v0+t] += x
 		} else {
 			g[a0+t*step] += x
@@ -269,7 +298,7 @@ func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, st
 	switch s {
 	case Real:
 		for t, x := range vs {
-			if wrtV {
+			if wrt == gradV {
 				g[v0+t] += d * a[a0+t*step]
 			} else {
 				g[a0+t*step] += d * x
@@ -309,17 +338,18 @@ func vecDotGrad[T float](s Semiring, wrtV bool, g, v, a []T, rv, d T, v0, a0, st
 	}
 }
 
-// vecOp is the Gorgonia Op of VecMul (left: inputs v, A) and of MulVec
-// (inputs A, v); the two differ only in which way the kernel walks A.
+// vecOp is the Gorgonia Op of VecMul (side vecLeft: inputs v, A) and of
+// MulVec (vecRight: inputs A, v); the two differ only in which way the
+// kernel walks A.
 type vecOp struct {
 	opBase
 	s    Semiring
 	a    layout // A's layout; v has shape (batch, n)
-	left bool
+	side vecSide
 }
 
 func (op *vecOp) String() string {
-	return fmt.Sprintf("bandop.%s{%v, A(%d,%d), %v}", vecName(op.left), op.s, op.a.lower, op.a.upper, op.a.dt)
+	return fmt.Sprintf("bandop.%s{%v, A(%d,%d), %v}", op.side.String(), op.s, op.a.lower, op.a.upper, op.a.dt)
 }
 func (op *vecOp) Arity() int                { return 2 }
 func (op *vecOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
@@ -327,7 +357,7 @@ func (op *vecOp) Hashcode() uint32          { return hashcode(op) }
 func (op *vecOp) DiffWRT(inputs int) []bool { return []bool{true, true} }
 
 func (op *vecOp) Type() hm.Type {
-	if op.left {
+	if op.side == vecLeft {
 		return fnType(op.a.dt, 2, 3, 2)
 	}
 	return fnType(op.a.dt, 3, 2, 2)
@@ -337,7 +367,7 @@ func (op *vecOp) vShape() tensor.Shape { return tensor.Shape{op.a.batch, op.a.n}
 
 // vIn returns the input position of v; A is the other one.
 func (op *vecOp) vIn() int {
-	if op.left {
+	if op.side == vecLeft {
 		return 0
 	}
 	return 1
@@ -357,7 +387,7 @@ func (op *vecOp) operands(name string, vals []gorgonia.Value) (v, a *tensor.Dens
 }
 
 func (op *vecOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	name := vecName(op.left)
+	name := op.side.String()
 	if err := checkArity(name, vals, 2); err != nil {
 		return nil, err
 	}
@@ -368,22 +398,22 @@ func (op *vecOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	r := newDense(op.a.dt, op.vShape(), 0)
 	switch op.a.dt {
 	case tensor.Float32:
-		vecForward(op.s, op.left, r.Data().([]float32), v.Data().([]float32), a.Data().([]float32), op.a)
+		vecForward(op.s, op.side, r.Data().([]float32), v.Data().([]float32), a.Data().([]float32), op.a)
 	default:
-		vecForward(op.s, op.left, r.Data().([]float64), v.Data().([]float64), a.Data().([]float64), op.a)
+		vecForward(op.s, op.side, r.Data().([]float64), v.Data().([]float64), a.Data().([]float64), op.a)
 	}
 	return r, nil
 }
 
 func (op *vecOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, kindErrorf(ErrShape, vecName(op.left), "SymDiff got %d inputs, want 2", len(inputs))
+		return nil, kindErrorf(ErrShape, op.side.String(), "SymDiff got %d inputs, want 2", len(inputs))
 	}
 	var gs gorgonia.Nodes
 	for wrt := 0; wrt < 2; wrt++ {
 		g, err := gorgonia.ApplyOp(&vecGradOp{vecOp: *op, wrt: wrt}, inputs[0], inputs[1], output, grad)
 		if err != nil {
-			return nil, wrapGraph(vecName(op.left), err)
+			return nil, wrapGraph(op.side.String(), err)
 		}
 		gs = append(gs, g)
 	}
@@ -398,7 +428,7 @@ type vecGradOp struct {
 	wrt int
 }
 
-func (op *vecGradOp) name() string { return vecName(op.left) + "Grad" }
+func (op *vecGradOp) name() string { return op.side.String() + "Grad" }
 
 func (op *vecGradOp) String() string {
 	return fmt.Sprintf("bandop.%s{wrt %d, %v, A(%d,%d), %v}", op.name(), op.wrt, op.s, op.a.lower, op.a.upper, op.a.dt)
@@ -412,7 +442,7 @@ func (op *vecGradOp) Type() hm.Type {
 	if op.wrt == op.vIn() {
 		out = 2
 	}
-	if op.left {
+	if op.side == vecLeft {
 		return fnType(op.a.dt, 2, 3, 2, 2, out)
 	}
 	return fnType(op.a.dt, 3, 2, 2, 2, out)
@@ -444,12 +474,12 @@ func (op *vecGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	shape, _ := op.InferShape()
 	g := newDense(op.a.dt, shape, 0)
-	wrtV := op.wrt == op.vIn()
+	wrt := vecGradOperand(op.wrt, op.vIn())
 	switch op.a.dt {
 	case tensor.Float32:
-		vecBackward(op.s, op.left, wrtV, g.Data().([]float32), v.Data().([]float32), a.Data().([]float32), r.Data().([]float32), dr.Data().([]float32), op.a)
+		vecBackward(op.s, op.side, wrt, g.Data().([]float32), v.Data().([]float32), a.Data().([]float32), r.Data().([]float32), dr.Data().([]float32), op.a)
 	default:
-		vecBackward(op.s, op.left, wrtV, g.Data().([]float64), v.Data().([]float64), a.Data().([]float64), r.Data().([]float64), dr.Data().([]float64), op.a)
+		vecBackward(op.s, op.side, wrt, g.Data().([]float64), v.Data().([]float64), a.Data().([]float64), r.Data().([]float64), dr.Data().([]float64), op.a)
 	}
 	return g, nil
 }

@@ -18,7 +18,7 @@ var (
 // order: (v, A) for VecMul, (A, v) for MulVec.
 func (op *vecOp) vecArgs() []deviceArg {
 	v := deviceArg{op.a.dt, op.vShape()}
-	if op.left {
+	if op.side == vecLeft {
 		return []deviceArg{v, bandArg(op.a)}
 	}
 	return []deviceArg{bandArg(op.a), v}
@@ -28,11 +28,11 @@ func (op *vecOp) vecArgs() []deviceArg {
 // inputs in the Op's order; the output is a (batch, n) vector.
 func (op *vecOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	forward := cudaops.MulVecForward
-	if op.left {
+	if op.side == vecLeft {
 		forward = cudaops.VecMulForward
 	}
 	l := forward(cudaDtype(op.a.dt), cudaSemiring(op.s), op.a.batch, op.a.n, op.a.lower, op.a.upper)
-	return cudaDo(vecName(op.left), extern, dev, prealloc, op.a.dt, op.vShape(), l, op.vecArgs(), inputs)
+	return cudaDo(op.side.String(), extern, dev, prealloc, op.a.dt, op.vShape(), l, op.vecArgs(), inputs)
 }
 
 // CUDADo runs the gradient of VecMul or MulVec with respect to input wrt
@@ -40,7 +40,7 @@ func (op *vecOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc 
 // forward's two, r and dr; the output is shaped like input wrt.
 func (op *vecGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	backward := cudaops.MulVecBackward
-	if op.left {
+	if op.side == vecLeft {
 		backward = cudaops.VecMulBackward
 	}
 	l := backward(cudaDtype(op.a.dt), cudaSemiring(op.s), op.wrt, op.a.batch, op.a.n, op.a.lower, op.a.upper)

@@ -39,20 +39,20 @@ func testVecEmu[T float](t *testing.T) {
 	for _, sh := range mxVecShapes {
 		batch, n := sh[0], sh[1]
 		for _, s := range []Semiring{Real, Log, Max} {
-			for _, left := range []bool{true, false} {
+			for _, side := range []vecSide{vecLeft, vecRight} {
 				la := layout{batch: batch, n: n, lower: sh[2], upper: sh[3], fill: s.Zero(), dt: tdt}
-				name := fmt.Sprintf("%s/%v/%v/%v", vecName(left), cdt, s, sh)
+				name := fmt.Sprintf("%s/%v/%v/%v", side.String(), cdt, s, sh)
 				a := mxBand[T](rng, s, la)
 				v := make([]T, batch*n)
 				for i := range v {
 					v[i] = T(ewValue(rng, s))
 				}
 				want := make([]T, batch*n)
-				vecForward(s, left, want, v, a, la)
+				vecForward(s, side, want, v, a, la)
 				fwd, bwd := cudaops.VecMulForward, cudaops.VecMulBackward
 				ins := [][]T{v, a} // the Op's input order
 				vIn := 0
-				if !left {
+				if side == vecRight {
 					fwd, bwd = cudaops.MulVecForward, cudaops.MulVecBackward
 					ins = [][]T{a, v}
 					vIn = 1
@@ -64,7 +64,7 @@ func testVecEmu[T float](t *testing.T) {
 				var scale []T
 				if s == Real {
 					scale = make([]T, batch*n)
-					vecForward(Real, left, scale, emuAbs(v), emuAbs(a), la)
+					vecForward(Real, side, scale, emuAbs(v), emuAbs(a), la)
 				}
 				if err := mxCompare(s, got, want, la.width(), scale); err != nil {
 					t.Errorf("%s forward: %v", name, err)
@@ -76,13 +76,13 @@ func testVecEmu[T float](t *testing.T) {
 						size = batch * n
 					}
 					gwant := make([]T, size)
-					vecBackward(s, left, wrt == vIn, gwant, v, a, want, dr, la)
+					vecBackward(s, side, vecGradOperand(wrt, vIn), gwant, v, a, want, dr, la)
 					ggot := mxRun(t, bwd(cdt, cs, wrt, batch, n, la.lower, la.upper), size, ins[0], ins[1], want, dr)
 					gscale := make([]T, size)
 					if s == Real {
-						vecBackward(Real, left, wrt == vIn, gscale, emuAbs(v), emuAbs(a), want, emuAbs(dr), la)
+						vecBackward(Real, side, vecGradOperand(wrt, vIn), gscale, emuAbs(v), emuAbs(a), want, emuAbs(dr), la)
 					} else {
-						vecBackward(s, left, wrt == vIn, gscale, v, a, want, emuAbs(dr), la)
+						vecBackward(s, side, vecGradOperand(wrt, vIn), gscale, v, a, want, emuAbs(dr), la)
 					}
 					if err := mxCompare(s, ggot, gwant, la.width(), gscale); err != nil {
 						t.Errorf("%s backward wrt %d: %v", name, wrt, err)
@@ -103,11 +103,11 @@ func TestVecMulEmuMaxTies(t *testing.T) {
 	for i := range dr {
 		dr[i] = float64(i%5) + 1
 	}
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		r := make([]float64, batch*n)
-		vecForward(Max, left, r, v, a, la)
+		vecForward(Max, side, r, v, a, la)
 		bwd, ins, vIn := cudaops.VecMulBackward, [][]float64{v, a}, 0
-		if !left {
+		if side == vecRight {
 			bwd, ins, vIn = cudaops.MulVecBackward, [][]float64{a, v}, 1
 		}
 		for wrt := 0; wrt < 2; wrt++ {
@@ -116,10 +116,10 @@ func TestVecMulEmuMaxTies(t *testing.T) {
 				size = batch * n
 			}
 			want := make([]float64, size)
-			vecBackward(Max, left, wrt == vIn, want, v, a, r, dr, la)
+			vecBackward(Max, side, vecGradOperand(wrt, vIn), want, v, a, r, dr, la)
 			got := mxRun(t, bwd(cudaops.Float64, cudaops.Max, wrt, batch, n, la.lower, la.upper), size, ins[0], ins[1], r, dr)
 			if err := mxCompare(Max, got, want, 0, nil); err != nil {
-				t.Errorf("%s wrt %d: %v", vecName(left), wrt, err)
+				t.Errorf("%s wrt %d: %v", side.String(), wrt, err)
 			}
 			zeros := 0
 			for _, g := range got {
@@ -128,7 +128,7 @@ func TestVecMulEmuMaxTies(t *testing.T) {
 				}
 			}
 			if zeros == 0 || zeros == len(got) {
-				t.Errorf("%s wrt %d: %d of %d gradient entries are 0, want some but not all", vecName(left), wrt, zeros, len(got))
+				t.Errorf("%s wrt %d: %d of %d gradient entries are 0, want some but not all", side.String(), wrt, zeros, len(got))
 			}
 		}
 	}

@@ -110,8 +110,8 @@ func checkVec(t *testing.T, got *tensor.Dense, want [][]float64, tol float64) {
 	}
 }
 
-func vecProd(a *Banded, v *tensor.Dense, s Semiring, left bool) (*tensor.Dense, error) {
-	if left {
+func vecProd(a *Banded, v *tensor.Dense, s Semiring, side vecSide) (*tensor.Dense, error) {
+	if side == vecLeft {
 		return a.VecMul(v, s)
 	}
 	return a.MulVec(v, s)
@@ -119,21 +119,21 @@ func vecProd(a *Banded, v *tensor.Dense, s Semiring, left bool) (*tensor.Dense, 
 
 func TestVecMulMulVecDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		for _, c := range bandCases {
 			for _, dt := range dtypes {
 				for _, s := range semirings {
-					t.Run(fmt.Sprintf("%s/%v/%v/b%d_n%d_(%d,%d)", vecName(left), s, dt, c.batch, c.n, c.l1, c.u1), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%s/%v/%v/b%d_n%d_(%d,%d)", side.String(), s, dt, c.batch, c.n, c.l1, c.u1), func(t *testing.T) {
 						a := randomFor(t, rng, s, dt, c.batch, c.n, c.l1, c.u1)
 						v := randomVec(rng, s, dt, c.batch, c.n)
 						ac, vc := a.Clone(), v.Clone().(*tensor.Dense)
-						got, err := vecProd(a, v, s, left)
+						got, err := vecProd(a, v, s, side)
 						if err != nil {
 							t.Fatal(err)
 						}
 						vr := rows2(floats(v), c.batch, c.n)
 						want := refMulVec(s, denseOf(a), vr)
-						if left {
+						if side == vecLeft {
 							want = refVecMul(s, vr, denseOf(a))
 						}
 						checkVec(t, got, want, tolFor(dt))
@@ -168,12 +168,12 @@ func TestVecMulView(t *testing.T) {
 
 // vecGrads runs the backward kernel in float64 with the given dr, returning
 // the gradients with respect to v and to A's storage.
-func vecGrads(s Semiring, left bool, v []float64, a *Banded, r, dr []float64) (gv, ga []float64) {
+func vecGrads(s Semiring, side vecSide, v []float64, a *Banded, r, dr []float64) (gv, ga []float64) {
 	l := a.layout()
 	gv = make([]float64, len(v))
 	ga = make([]float64, len(storage[float64](a)))
-	vecBackward(s, left, true, gv, v, storage[float64](a), r, dr, l)
-	vecBackward(s, left, false, ga, v, storage[float64](a), r, dr, l)
+	vecBackward(s, side, gradV, gv, v, storage[float64](a), r, dr, l)
+	vecBackward(s, side, gradA, ga, v, storage[float64](a), r, dr, l)
 	return gv, ga
 }
 
@@ -214,10 +214,10 @@ func validIndices(a *Banded) []int {
 
 func TestVecMulBackwardFiniteDiff(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		for _, c := range bandCases {
 			for _, s := range semirings {
-				t.Run(fmt.Sprintf("%s/%v/b%d_n%d_(%d,%d)", vecName(left), s, c.batch, c.n, c.l1, c.u1), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%v/b%d_n%d_(%d,%d)", side.String(), s, c.batch, c.n, c.l1, c.u1), func(t *testing.T) {
 					a := randomFor(t, rng, s, tensor.Float64, c.batch, c.n, c.l1, c.u1)
 					v := floats(randomVec(rng, s, tensor.Float64, c.batch, c.n))
 					dr := floats(randomVec(rng, Log, tensor.Float64, c.batch, c.n))
@@ -225,7 +225,7 @@ func TestVecMulBackwardFiniteDiff(t *testing.T) {
 					ad := storage[float64](a)
 					r := make([]float64, len(v))
 					cost := func() float64 {
-						vecForward(s, left, r, v, ad, l)
+						vecForward(s, side, r, v, ad, l)
 						sum := 0.0
 						for i := range r {
 							if !math.IsInf(r[i], -1) {
@@ -235,7 +235,7 @@ func TestVecMulBackwardFiniteDiff(t *testing.T) {
 						return sum
 					}
 					cost()
-					gv, ga := vecGrads(s, left, v, a, r, dr)
+					gv, ga := vecGrads(s, side, v, a, r, dr)
 					all := make([]int, len(v))
 					for i := range all {
 						all[i] = i
@@ -247,11 +247,11 @@ func TestVecMulBackwardFiniteDiff(t *testing.T) {
 					// float32 agrees with float64.
 					a32 := toF32(a)
 					v32, r32, dr32 := f32s(v), make([]float32, len(v)), f32s(dr)
-					vecForward(s, left, r32, v32, storage[float32](a32), l)
+					vecForward(s, side, r32, v32, storage[float32](a32), l)
 					gv32 := make([]float32, len(v))
 					ga32 := make([]float32, len(ga))
-					vecBackward(s, left, true, gv32, v32, storage[float32](a32), r32, dr32, l)
-					vecBackward(s, left, false, ga32, v32, storage[float32](a32), r32, dr32, l)
+					vecBackward(s, side, gradV, gv32, v32, storage[float32](a32), r32, dr32, l)
+					vecBackward(s, side, gradA, ga32, v32, storage[float32](a32), r32, dr32, l)
 					for i := range gv {
 						if !closeTo(float64(gv32[i]), gv[i], 1e-4) {
 							t.Errorf("float32 dv[%d] = %v, float64 %v", i, gv32[i], gv[i])
@@ -300,7 +300,7 @@ func checkGradPadding(t *testing.T, a *Banded, g []float64) {
 // TestVecMulLogEmpty: sums whose terms are all −Inf are −Inf with gradient 0,
 // also for an infinite dr.
 func TestVecMulLogEmpty(t *testing.T) {
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		for _, s := range []Semiring{Log, Max} {
 			a, _ := Filled(tensor.Float64, 1, 4, 1, 1, math.Inf(-1))
 			ad := storage[float64](a)
@@ -310,21 +310,21 @@ func TestVecMulLogEmpty(t *testing.T) {
 			poison(a)
 			v := []float64{math.Inf(-1), math.Inf(-1), math.Inf(-1), math.Inf(-1)}
 			vt := vecFrom(tensor.Float64, 1, 4, v)
-			r, err := vecProd(a, vt, s, left)
+			r, err := vecProd(a, vt, s, side)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rv := floats(r)
 			for j, x := range rv {
 				if !math.IsInf(x, -1) {
-					t.Errorf("%s %v: r[%d] = %v, want -Inf", vecName(left), s, j, x)
+					t.Errorf("%s %v: r[%d] = %v, want -Inf", side.String(), s, j, x)
 				}
 			}
 			dr := []float64{1, math.Inf(1), -2, 3}
-			gv, ga := vecGrads(s, left, v, a, rv, dr)
+			gv, ga := vecGrads(s, side, v, a, rv, dr)
 			for i, x := range append(gv, ga...) {
 				if x != 0 {
-					t.Errorf("%s %v: gradient %d = %v, want 0", vecName(left), s, i, x)
+					t.Errorf("%s %v: gradient %d = %v, want 0", side.String(), s, i, x)
 				}
 			}
 		}
@@ -333,7 +333,7 @@ func TestVecMulLogEmpty(t *testing.T) {
 
 // TestVecMulMaxTies: with all terms equal, the first term gets the gradient.
 func TestVecMulMaxTies(t *testing.T) {
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		for _, dt := range dtypes {
 			n := 5
 			a, _ := Filled(dt, 1, n, 2, 1, math.Inf(-1))
@@ -347,7 +347,7 @@ func TestVecMulMaxTies(t *testing.T) {
 			poison(a)
 			vt := vecFrom(dt, 1, n, make([]float64, n))
 			in := a.Clone()
-			r, err := vecProd(a, vt, Max, left)
+			r, err := vecProd(a, vt, Max, side)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,7 +356,7 @@ func TestVecMulMaxTies(t *testing.T) {
 				a64 = &Banded{lower: in.lower, upper: in.upper, fill: in.fill, data: tensor.New(tensor.WithShape(in.data.Shape()...), tensor.WithBacking(floats(in.data)))}
 			}
 			dr := []float64{1, 2, 3, 4, 5}
-			gv, ga := vecGrads(Max, left, make([]float64, n), a64, floats(r), dr)
+			gv, ga := vecGrads(Max, side, make([]float64, n), a64, floats(r), dr)
 			wantV := make([]float64, n)
 			wantA := newDenseRef(1, n, 0)
 			for o := 0; o < n; o++ {
@@ -364,7 +364,7 @@ func TestVecMulMaxTies(t *testing.T) {
 				// smallest j for MulVec (row o).
 				for x := 0; x < n; x++ {
 					i, j := x, o
-					if !left {
+					if side == vecRight {
 						i, j = o, x
 					}
 					if a.InBand(i, j) {
@@ -376,7 +376,7 @@ func TestVecMulMaxTies(t *testing.T) {
 			}
 			for i := range wantV {
 				if gv[i] != wantV[i] {
-					t.Errorf("%s %v: dv[%d] = %v, want %v", vecName(left), dt, i, gv[i], wantV[i])
+					t.Errorf("%s %v: dv[%d] = %v, want %v", side.String(), dt, i, gv[i], wantV[i])
 				}
 			}
 			gab, _ := New(tensor.New(tensor.WithShape(1, n, a.Width()), tensor.WithBacking(ga)), a.lower, a.upper, 0)
@@ -387,7 +387,7 @@ func TestVecMulMaxTies(t *testing.T) {
 
 func TestVecMulGraph(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, left := range []bool{true, false} {
+	for _, side := range []vecSide{vecLeft, vecRight} {
 		for _, dt := range dtypes {
 			for _, s := range semirings {
 				g := gorgonia.NewGraph()
@@ -397,7 +397,7 @@ func TestVecMulGraph(t *testing.T) {
 				v := gorgonia.NewTensor(g, dt, 2, gorgonia.WithShape(2, 6), gorgonia.WithName("v"), gorgonia.WithValue(vv.Clone()))
 				var r *gorgonia.Node
 				var err error
-				if left {
+				if side == vecLeft {
 					r, err = VecMul(v, a, s)
 				} else {
 					r, err = MulVec(a, v, s)
@@ -415,7 +415,7 @@ func TestVecMulGraph(t *testing.T) {
 					t.Fatal(err)
 				}
 				m.Close()
-				want, _ := vecProd(av, vv, s, left)
+				want, _ := vecProd(av, vv, s, side)
 				checkVec(t, r.Value().(*tensor.Dense), rows2(floats(want), 2, 6), tolFor(dt))
 				a64 := av
 				if dt == tensor.Float32 {
@@ -423,16 +423,16 @@ func TestVecMulGraph(t *testing.T) {
 				}
 				ones := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
 				r64 := make([]float64, 12)
-				vecForward(s, left, r64, floats(vv), storage[float64](a64), a64.layout())
-				gv, ga := vecGrads(s, left, floats(vv), a64, r64, ones)
+				vecForward(s, side, r64, floats(vv), storage[float64](a64), a64.layout())
+				gv, ga := vecGrads(s, side, floats(vv), a64, r64, ones)
 				for i, x := range floats(grads[0].Value().(*tensor.Dense)) {
 					if !closeTo(x, gv[i], tolFor(dt)*10) {
-						t.Errorf("%s %v %v: dv[%d] = %v, want %v", vecName(left), s, dt, i, x, gv[i])
+						t.Errorf("%s %v %v: dv[%d] = %v, want %v", side.String(), s, dt, i, x, gv[i])
 					}
 				}
 				for _, i := range validIndices(av) {
 					if x := floats(grads[1].Value().(*tensor.Dense))[i]; !closeTo(x, ga[i], tolFor(dt)*10) {
-						t.Errorf("%s %v %v: dA slot %d = %v, want %v", vecName(left), s, dt, i, x, ga[i])
+						t.Errorf("%s %v %v: dA slot %d = %v, want %v", side.String(), s, dt, i, x, ga[i])
 					}
 				}
 			}
@@ -458,10 +458,10 @@ func TestVecMulErrors(t *testing.T) {
 		{"nil A", randomVec(rng, Log, tensor.Float64, 2, 4), Log, nil},
 	}
 	for _, c := range cases {
-		for _, left := range []bool{true, false} {
-			_, err := vecProd(c.a, c.v, c.s, left)
-			if e, ok := err.(*Error); !ok || e.Op != vecName(left) {
-				t.Errorf("%s %s: error %v, want a *Error of %s", vecName(left), c.name, err, vecName(left))
+		for _, side := range []vecSide{vecLeft, vecRight} {
+			_, err := vecProd(c.a, c.v, c.s, side)
+			if e, ok := err.(*Error); !ok || e.Op != side.String() {
+				t.Errorf("%s %s: error %v, want a *Error of %s", side.String(), c.name, err, side.String())
 			}
 		}
 	}
