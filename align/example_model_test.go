@@ -349,3 +349,32 @@ func ExampleModel_LogPartitionLengths() {
 	// step 30, batch 1: loss 0.0615
 	// w: gap -2.01, match 2.11, mismatch -1.11
 }
+
+// SemiGlobal (overlap) paths start in the first row or column and end in
+// the last row or column, so gaps at the ends are free. Under Real with
+// every potential 1, Z counts the paths: on a 2×2 grid 3 global, 11 local
+// and 9 semi-global ones, 5 from (0, 0) (to (0, 1), to (1, 0), to (1, 1)
+// directly or through either) and 2 from each of (0, 1) and (1, 0) (alone,
+// or on to (1, 1)). (1, 1) may end a path but not start one, so
+// θ[1,1,FromDiag] counts the one path that comes from (0, 0).
+func ExampleModel_Marginals_semiGlobal() {
+	theta := filled(1, 1, 2, 2, 3)
+	for _, mode := range []align.Mode{align.Global, align.Local, align.SemiGlobal} {
+		res, err := align.Model{Semiring: align.Real, Mode: mode}.Marginals(theta, nil, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%v: Z = %.0f paths\n", mode, res.LogZ[0])
+		if mode == align.SemiGlobal {
+			printMoves(res.Marginals, 0, "%.0f")
+		}
+	}
+	// Output:
+	// Global: Z = 3 paths
+	// Local: Z = 11 paths
+	// SemiGlobal: Z = 9 paths
+	// (0,0) FromLeft 0 FromDiag 5 FromAbove 0
+	// (0,1) FromLeft 2 FromDiag 2 FromAbove 0
+	// (1,0) FromLeft 0 FromDiag 2 FromAbove 2
+	// (1,1) FromLeft 2 FromDiag 1 FromAbove 2
+}
