@@ -627,3 +627,56 @@ func TestDivergenceMarginals(t *testing.T) {
 		}
 	}
 }
+
+// TestDivergenceComposed differentiates the entropy of potentials that
+// other Gorgonia ops compute, θ = 2·φ: the gradient with respect to φ is
+// twice the gradient with respect to θ.
+func TestDivergenceComposed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(117, 118))
+	const batch, n, mm = 2, 4, 5
+	m := Model{Semiring: Log, Mode: Local}
+	pp := randomProblem(rng, batch, n, mm, true)
+	g := gorgonia.NewGraph()
+	phi := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("phi"), gorgonia.WithValue(pp.tensor(tensor.Float64)))
+	theta, err := gorgonia.Mul(phi, gorgonia.NewConstant(2.0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, _ := Lengths(pp.lenX, pp.lenY)
+	ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
+	h, err := m.Entropy(theta, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := gradients(h, gorgonia.Nodes{phi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := pp.tensor(tensor.Float64)
+	for x, v := range th.Data().([]float64) {
+		th.Data().([]float64)[x] = 2 * v
+	}
+	_, dtheta, _ := newDivGraph(t, m, divEntropy, tensor.Float64, batch, n, mm).run(t, th, th, pp.lenX, pp.lenY)
+	dphi := float64s(grads[0].Value())
+	nonzero := 0
+	for x := range dphi {
+		if !close(dphi[x], 2*dtheta[x], 1e-12) {
+			t.Fatalf("gradient %d: wrt φ %v, wrt θ %v", x, dphi[x], dtheta[x])
+		}
+		if dphi[x] != 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 {
+		t.Fatal("the gradient is 0 everywhere")
+	}
+	want, err := m.EntropyOf(th, pp.lenX, pp.lenY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b, v := range float64s(h.Value()) {
+		if !close(v, want[b], 1e-12) {
+			t.Errorf("item %d: H %v, eager %v", b, v, want[b])
+		}
+	}
+}
