@@ -145,13 +145,7 @@ func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt 
 	if dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
 	}
-	// The expectation DP walks the lattice, which defines every mode; the
-	// shared check is asked about the rest of the model only.
-	c := m
-	if c.Mode == SemiGlobal {
-		c.Mode = Local
-	}
-	batch, n, mm, err := c.checkShape(op, shape)
+	batch, n, mm, err := m.checkShape(op, shape)
 	if err != nil {
 		return nil, err
 	}

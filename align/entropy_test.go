@@ -582,7 +582,7 @@ func TestDivergenceSharedStates(t *testing.T) {
 func TestDivergenceMarginals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(115, 116))
 	for k, sh := range [][2]int{{20, 25}, {31, 7}} {
-		for _, mode := range []Mode{Global, Local} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
 			m := Model{Semiring: Log, Mode: mode, Gapped: k == 1, MaxGap: 3}
 			const batch = 2
 			// NaN past the lengths only: the scan, unlike these
