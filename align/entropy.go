@@ -606,10 +606,12 @@ func (m Model) Entropy(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 // CrossEntropy adds to the graph the cross-entropy
 // CE(p, q) = −Σ p(path) log q(path) of every batch item, where p is the
 // distribution of potentials p and q that of q, of the same shape and
-// dtype; shape (batch) in their dtype. It is infinite where q gives no
-// weight to a path that p does. Lengths, model and semantics are those of
-// Entropy; gorgonia.Grad differentiates it exactly with respect to both p
-// and q.
+// dtype; shape (batch) in their dtype. Lengths, model and semantics are
+// those of Entropy; gorgonia.Grad differentiates it exactly with respect
+// to both p and q. It is +Inf where q gives no weight to a path that p
+// does (a potential of −Inf in q on a move p takes), and then its
+// gradient with respect to p is not defined (NaN or ±Inf); an item whose
+// paths all score −Inf under q is NaN.
 func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.expectNode("CrossEntropy", divCrossEntropy, p, q, lengths)
 }
@@ -617,10 +619,10 @@ func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error
 // KL adds to the graph the Kullback–Leibler divergence
 // KL(p‖q) = Σ p(path) (log p(path) − log q(path)) = CE(p, q) − H(p) of
 // every batch item, shape (batch) in the dtype of p and q. It is 0 when
-// p and q define the same distribution, and otherwise positive (infinite
-// where q gives no weight to a path that p does). Lengths, model and
-// semantics are those of Entropy; gorgonia.Grad differentiates it exactly
-// with respect to both p and q.
+// p and q define the same distribution, and otherwise positive. Lengths,
+// model and semantics are those of Entropy; gorgonia.Grad differentiates
+// it exactly with respect to both p and q. Where it is infinite, and where
+// q has no path, it behaves as CrossEntropy does.
 func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.expectNode("KL", divKL, p, q, lengths)
 }
@@ -890,7 +892,7 @@ func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // Float64 or Float32; lenX and lenY are as in LogPartition (nil means N or
 // M for every item). theta is not modified. It returns an error naming
 // the item and the cell of the first NaN or +Inf potential a path may
-// use, and for an item whose paths all score −Inf.
+// use, and for an item whose paths all score −Inf (under p or q).
 func (m Model) EntropyOf(theta *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	return m.expectEager("EntropyOf", divEntropy, theta, nil, lenX, lenY)
 }
@@ -955,6 +957,9 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 			tot := st[(b-lo+1)*per-totals : (b-lo+1)*per]
 			if math.IsInf(tot[tZp], -1) {
 				return nil, errorf(op, "item %d: every path scores −Inf", b)
+			}
+			if e.withQ() && math.IsInf(tot[tZq], -1) {
+				return nil, errorf(op, "item %d: every path scores −Inf under q", b)
 			}
 			out[b] = e.value(tot)
 		}

@@ -680,3 +680,67 @@ func TestDivergenceComposed(t *testing.T) {
 		}
 	}
 }
+
+// TestDivergenceNegInf gives some used potentials −Inf (moves no path may
+// take): the values still match the enumeration, an item without a path
+// is an error naming it, the gradients are finite, and KL(p‖q) is +Inf
+// where q forbids a move that p's paths take.
+func TestDivergenceNegInf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(119, 120))
+	for _, m := range divModels() {
+		const batch, n, mm = 3, 3, 4
+		pp, pq := divProblem(rng, m, batch, n, mm)
+		for x, v := range pp.theta {
+			if !math.IsNaN(v) && rng.IntN(5) == 0 {
+				pp.theta[x] = math.Inf(-1)
+			}
+		}
+		// q forbids the diagonal move into (1, 1).
+		for b := range batch {
+			pq.theta[((b*n+1)*mm+1)*3+FromDiag] = math.Inf(-1)
+		}
+		tp, tq := pp.tensor(tensor.Float64), pq.tensor(tensor.Float64)
+		for k, div := range divs {
+			name := fmt.Sprintf("%v %v", div, m)
+			got, err := eagerDiv(m, div, tp, tq, pp.lenX, pp.lenY)
+			var want []float64
+			noPath := -1
+			for b := range batch {
+				h, ce, kl := bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b))
+				w := [3]float64{h, ce, kl}[k]
+				if math.IsNaN(w) && noPath < 0 {
+					noPath = b // every path scores −Inf under p (or q)
+				}
+				want = append(want, w)
+			}
+			if noPath >= 0 {
+				if err == nil || !contains(err.Error(), fmt.Sprintf("item %d", noPath)) {
+					t.Errorf("%s: error %v, want one naming item %d, which has no path", name, err, noPath)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for b := range batch {
+				if !close(got[b], want[b], 1e-9) {
+					t.Errorf("%s item %d: %v, enumeration %v", name, b, got[b], want[b])
+				}
+			}
+			_, dp, dq := newDivGraph(t, m, div, tensor.Float64, batch, n, mm).run(t, tp, tq, pp.lenX, pp.lenY)
+			// Where CE and KL are +Inf, so is their value near p: the
+			// gradient with respect to p is not defined there.
+			per := n * mm * 3
+			for wrt, g := range [][]float64{dp, dq} {
+				for x, v := range g {
+					if wrt == 0 && math.IsInf(got[x/per], 1) {
+						continue
+					}
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Fatalf("%s: gradient wrt %c %d is %v", name, "pq"[wrt], x, v)
+					}
+				}
+			}
+		}
+	}
+}
