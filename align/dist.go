@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -47,50 +48,52 @@ func newLogForward(in *items, b int, l lattice, tables bool) *logForward {
 		f.cum = make([]float64, 3*cells)
 	}
 	ninf := math.Inf(-1)
+	for k := range f.alpha {
+		f.alpha[k] = ninf
+	}
 	ly := l.lenY
 	var w, e [4]float64
 	for i := range l.lenX {
-		for j := range ly {
+		jlo, jhi := l.cols(i)
+		base := (b*in.n + i) * in.mm * 3
+		for j := jlo; j <= jhi; j++ {
 			v := i*ly + j
-			if !l.valid(i, j) {
-				f.alpha[v] = ninf
-				continue
-			}
-			base := ((b*in.n+i)*in.mm + j) * 3
-			th := in.th[base : base+3]
+			th := in.th[base+3*j : base+3*j+3]
 			w = [4]float64{ninf, ninf, ninf, ninf}
-			if j > 0 && l.valid(i, j-1) {
+			if j > jlo {
 				w[optLeft] = f.alpha[v-1] + th[FromLeft]
 			}
 			if l.start(i, j) {
 				w[optStart] = th[FromDiag]
 			}
-			if i > 0 && j > 0 && l.valid(i-1, j-1) {
+			if i > 0 && j > 0 {
 				w[optDiag] = f.alpha[v-ly-1] + th[FromDiag]
 			}
-			if i > 0 && l.valid(i-1, j) {
+			if i > 0 && j-i < l.hi {
 				w[optAbove] = f.alpha[v-ly] + th[FromAbove]
 			}
 			m := max(w[0], w[1], w[2], w[3])
-			if math.IsInf(m, -1) {
-				f.alpha[v] = ninf
+			if m == ninf {
 				continue
 			}
 			var s float64
 			for o := range 4 {
-				e[o] = math.Exp(w[o] - m)
+				e[o] = 0
+				if w[o] != ninf {
+					e[o] = fastexp.Exp64(w[o] - m)
+				}
 				s += e[o]
 			}
 			f.alpha[v] = m + math.Log(s)
 			if tables {
 				c := f.cum[3*v : 3*v+3]
-				var acc float64
 				last := 0
 				for o := range 4 {
 					if e[o] > 0 {
 						last = o
 					}
 				}
+				var acc float64
 				for o := range 3 {
 					acc += e[o]
 					c[o] = acc / s
@@ -104,7 +107,7 @@ func newLogForward(in *items, b int, l lattice, tables bool) *logForward {
 	f.logZ = ninf
 	m := ninf
 	f.ends(func(v int) { m = max(m, f.alpha[v]) })
-	if !math.IsInf(m, -1) {
+	if m != ninf {
 		var s float64
 		f.ends(func(v int) { s += math.Exp(f.alpha[v] - m) })
 		f.logZ = m + math.Log(s)

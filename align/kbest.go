@@ -54,37 +54,40 @@ func newViterbi(in *items, b int, l lattice) *viterbi {
 	cells := l.lenX * l.lenY
 	v := &viterbi{in: in, b: b, l: l, score: make([]float64, cells), from: make([]int8, cells)}
 	ninf := math.Inf(-1)
+	for k := range v.score {
+		v.score[k], v.from[k] = ninf, optNone
+	}
 	ly := l.lenY
 	for i := range l.lenX {
-		for j := range ly {
+		jlo, jhi := l.cols(i)
+		base := (b*in.n + i) * in.mm * 3
+		for j := jlo; j <= jhi; j++ {
+			c := i*ly + j
+			th := in.th[base+3*j : base+3*j+3]
 			best, from := ninf, int8(optNone)
-			if l.valid(i, j) {
-				base := ((b*in.n+i)*in.mm + j) * 3
-				th := in.th[base : base+3]
-				// Options in tie order; a later option wins only by a
-				// strictly greater score.
-				if j > 0 && l.valid(i, j-1) {
-					if s := v.score[i*ly+j-1] + th[FromLeft]; s > best {
-						best, from = s, optLeft
-					}
-				}
-				if l.start(i, j) {
-					if s := th[FromDiag]; s > best {
-						best, from = s, optStart
-					}
-				}
-				if i > 0 && j > 0 && l.valid(i-1, j-1) {
-					if s := v.score[(i-1)*ly+j-1] + th[FromDiag]; s > best {
-						best, from = s, optDiag
-					}
-				}
-				if i > 0 && l.valid(i-1, j) {
-					if s := v.score[(i-1)*ly+j] + th[FromAbove]; s > best {
-						best, from = s, optAbove
-					}
+			// Options in tie order; a later option wins only by a strictly
+			// greater score.
+			if j > jlo {
+				if s := v.score[c-1] + th[FromLeft]; s > best {
+					best, from = s, optLeft
 				}
 			}
-			v.score[i*ly+j], v.from[i*ly+j] = best, from
+			if l.start(i, j) {
+				if s := th[FromDiag]; s > best {
+					best, from = s, optStart
+				}
+			}
+			if i > 0 && j > 0 {
+				if s := v.score[c-ly-1] + th[FromDiag]; s > best {
+					best, from = s, optDiag
+				}
+			}
+			if i > 0 && j-i < l.hi {
+				if s := v.score[c-ly] + th[FromAbove]; s > best {
+					best, from = s, optAbove
+				}
+			}
+			v.score[c], v.from[c] = best, from
 		}
 	}
 	return v
@@ -139,40 +142,56 @@ func before(a, b candidate) bool {
 // heap is a binary min-heap of candidates under before.
 type heap []candidate
 
-func (h *heap) push(c candidate) {
-	*h = append(*h, c)
-	s := *h
-	for k := len(s) - 1; k > 0; {
+func (h heap) up(k int)   { h.upBy(k, before) }
+func (h heap) down(k int) { h.downBy(k, before) }
+
+// upBy and downBy restore the heap order less after element k changed.
+func (h heap) upBy(k int, less func(a, b candidate) bool) {
+	for k > 0 {
 		p := (k - 1) / 2
-		if !before(s[k], s[p]) {
+		if !less(h[k], h[p]) {
 			break
 		}
-		s[k], s[p] = s[p], s[k]
+		h[k], h[p] = h[p], h[k]
 		k = p
 	}
+}
+
+func (h heap) downBy(k int, less func(a, b candidate) bool) {
+	for {
+		c := 2*k + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && less(h[c+1], h[c]) {
+			c++
+		}
+		if !less(h[c], h[k]) {
+			return
+		}
+		h[k], h[c] = h[c], h[k]
+		k = c
+	}
+}
+
+// heapify orders h as a heap in linear time.
+func (h heap) heapify() {
+	for k := len(h)/2 - 1; k >= 0; k-- {
+		h.down(k)
+	}
+}
+
+func (h *heap) push(c candidate) {
+	*h = append(*h, c)
+	h.up(len(*h) - 1)
 }
 
 func (h *heap) pop() candidate {
 	s := *h
 	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s = s[:last]
-	for k := 0; ; {
-		c := 2*k + 1
-		if c >= len(s) {
-			break
-		}
-		if c+1 < len(s) && before(s[c+1], s[c]) {
-			c++
-		}
-		if !before(s[c], s[k]) {
-			break
-		}
-		s[k], s[c] = s[c], s[k]
-		k = c
-	}
-	*h = s
+	s[0] = s[len(s)-1]
+	*h = s[:len(s)-1]
+	h.down(0)
 	return top
 }
 
@@ -180,75 +199,153 @@ func (h *heap) pop() candidate {
 // k-best search has visited.
 type lazy struct {
 	*viterbi
-	nodes map[int32]*lazyNode
+	nodes  []int32 // per cell: 1 + the index of its lazyNode, 0 before its rank 1 is asked for
+	chunks [][]lazyNode
+	stack  []request
 }
 
+// A lazyNode's candidates are the next prefix of each option not yet
+// ranked: at most one per option, since ranking an option's candidate
+// offers the same option's next, so four slots searched in turn serve as
+// the heap. An offer is pending until the predecessor's prefix of that
+// rank is known.
 type lazyNode struct {
 	more []deriv // ranks 1, 2, …
-	cand heap
+	cand [4]candidate
+	has  [4]bool
+	pend [4]int32 // the rank of the predecessor's prefix offered, or −1
+	done bool     // no prefix beyond more
+}
+
+// A request asks for the r-th best prefix of cell c.
+type request struct {
+	c int32
+	r int
+}
+
+const chunk = 256
+
+func (z *lazy) node(c int32) *lazyNode {
+	k := z.nodes[c] - 1
+	return &z.chunks[k/chunk][k%chunk]
+}
+
+// newNode makes cell c's lazyNode: the first rank of every option but the
+// best's, and the best's next, offered.
+func (z *lazy) newNode(c int32) *lazyNode {
+	if len(z.chunks) == 0 || len(z.chunks[len(z.chunks)-1]) == chunk {
+		z.chunks = append(z.chunks, make([]lazyNode, 0, chunk))
+	}
+	last := &z.chunks[len(z.chunks)-1]
+	*last = append(*last, lazyNode{})
+	z.nodes[c] = int32((len(z.chunks)-1)*chunk + len(*last))
+	nd := &(*last)[len(*last)-1]
+	nd.pend[z.from[c]] = 1
+	return nd
+}
+
+// known returns the r-th best prefix of cell c and true when it is known
+// to exist, false and true when it is known not to, and false, false when
+// it has not been worked out yet.
+func (z *lazy) known(c int32, r int) (deriv, bool, bool) {
+	if z.from[c] == optNone {
+		return deriv{}, false, true
+	}
+	if r == 0 {
+		return deriv{score: z.score[c], opt: z.from[c]}, true, true
+	}
+	if z.nodes == nil || z.nodes[c] == 0 {
+		return deriv{}, false, false
+	}
+	nd := z.node(c)
+	if len(nd.more) >= r {
+		return nd.more[r-1], true, true
+	}
+	return deriv{}, false, nd.done
 }
 
 // kth returns the r-th best prefix (r = 0 the best) ending in cell c, or
-// false when fewer than r+1 prefixes of finite score end there.
+// false when fewer than r+1 prefixes of finite score end there. The
+// prefixes it needs of earlier cells are worked out first, from an explicit
+// stack of requests rather than by recursion, whose depth would be the
+// length of a path.
 func (z *lazy) kth(c int32, r int) (deriv, bool) {
-	if r == 0 {
-		if z.from[c] == optNone {
-			return deriv{}, false
-		}
-		return deriv{score: z.score[c], opt: z.from[c]}, true
+	if d, ok, sure := z.known(c, r); sure {
+		return d, ok
 	}
-	nd := z.nodes[c]
-	if nd == nil {
-		if z.from[c] == optNone {
-			return deriv{}, false
-		}
-		nd = &lazyNode{}
-		z.nodes[c] = nd
-		// The first rank of every option but the best's, and the best's
-		// next.
-		for o := range 4 {
-			if o != int(z.from[c]) {
-				z.offer(nd, c, o, 0)
-			}
-		}
-		z.offer(nd, c, int(z.from[c]), 1)
+	if z.nodes == nil {
+		z.nodes = make([]int32, len(z.score))
 	}
-	for len(nd.more) < r {
-		if len(nd.cand) == 0 {
-			return deriv{}, false
+	z.stack = append(z.stack[:0], request{c, r})
+	for len(z.stack) > 0 {
+		top := z.stack[len(z.stack)-1]
+		if need, ok := z.advance(top.c, top.r); ok {
+			z.stack = append(z.stack, need)
+		} else {
+			z.stack = z.stack[:len(z.stack)-1]
 		}
-		top := nd.cand.pop()
-		nd.more = append(nd.more, top.deriv)
-		z.offer(nd, c, int(top.opt), int(top.rank)+1)
 	}
-	return nd.more[r-1], true
+	d, ok, _ := z.known(c, r)
+	return d, ok
 }
 
-// offer pushes onto nd's heap the prefix of cell c that extends the r-th
-// best prefix of option o's predecessor, when it exists with a finite
-// score.
-func (z *lazy) offer(nd *lazyNode, c int32, o, r int) {
+// advance ranks the prefixes of cell c up to rank r, or returns the
+// request of an earlier cell's prefix it waits for.
+func (z *lazy) advance(c int32, r int) (request, bool) {
+	var nd *lazyNode
+	if z.nodes[c] == 0 {
+		nd = z.newNode(c)
+	} else {
+		nd = z.node(c)
+	}
 	ly := z.l.lenY
 	i, j := int(c)/ly, int(c)%ly
 	base := ((z.b*z.in.n+i)*z.in.mm + j) * 3
-	th := z.in.th[base+optChannel[o]]
-	if o == optStart {
-		if r == 0 && z.l.start(i, j) && !math.IsInf(th, -1) {
-			nd.cand.push(candidate{deriv: deriv{score: th, opt: optStart}})
+	for len(nd.more) < r && !nd.done {
+		for o := range 4 {
+			rank := int(nd.pend[o])
+			if rank < 0 {
+				continue
+			}
+			th := z.in.th[base+optChannel[o]]
+			if o == optStart {
+				if rank == 0 && z.l.start(i, j) && th != math.Inf(-1) {
+					nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: th, opt: optStart}}, true
+				}
+				nd.pend[o] = -1
+				continue
+			}
+			pi, pj, ok := z.l.pred(i, j, o)
+			if !ok {
+				nd.pend[o] = -1
+				continue
+			}
+			p := int32(pi*ly + pj)
+			d, ok, sure := z.known(p, rank)
+			if !sure {
+				return request{p, rank}, true
+			}
+			if s := d.score + th; ok && s != math.Inf(-1) {
+				nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: s, opt: int8(o), rank: int32(rank)}}, true
+			}
+			nd.pend[o] = -1
 		}
-		return
+		best := -1
+		for o := range 4 {
+			if nd.has[o] && (best < 0 || before(nd.cand[o], nd.cand[best])) {
+				best = o
+			}
+		}
+		if best < 0 {
+			nd.done = true
+			break
+		}
+		d := nd.cand[best].deriv
+		nd.has[best] = false
+		nd.more = append(nd.more, d)
+		nd.pend[best] = d.rank + 1
 	}
-	pi, pj, ok := z.l.pred(i, j, o)
-	if !ok {
-		return
-	}
-	d, ok := z.kth(int32(pi*ly+pj), r)
-	if !ok {
-		return
-	}
-	if s := d.score + th; !math.IsInf(s, -1) {
-		nd.cand.push(candidate{deriv: deriv{score: s, opt: int8(o), rank: int32(r)}})
-	}
+	return request{}, false
 }
 
 // path returns the path of the r-th best prefix ending in cell c, which
@@ -276,7 +373,7 @@ func (z *lazy) path(c int32, r int) Path {
 // kbest returns up to k best paths of item b and their scores, in the
 // order of KBest.
 func (v *viterbi) kbest(k int) ([]Path, []float64) {
-	z := &lazy{viterbi: v, nodes: map[int32]*lazyNode{}}
+	z := &lazy{viterbi: v}
 	if k == 1 {
 		c, s := v.best()
 		if c < 0 {
@@ -284,19 +381,8 @@ func (v *viterbi) kbest(k int) ([]Path, []float64) {
 		}
 		return []Path{z.path(int32(c), 0)}, []float64{s}
 	}
-	var ends heap
-	for i := range v.l.lenX {
-		for j := range v.l.lenY {
-			if c := int32(i*v.l.lenY + j); v.l.end(i, j) && v.from[c] != optNone {
-				ends = append(ends, candidate{deriv: deriv{score: v.score[c]}, cell: c})
-			}
-		}
-	}
-	// Cells were added in row-major order; restore the heap order.
-	h := heap(nil)
-	for _, e := range ends {
-		h.push(e)
-	}
+	h := v.bestEnds(k)
+	h.heapify()
 	var paths []Path
 	var scores []float64
 	for len(paths) < k && len(h) > 0 {
@@ -308,6 +394,33 @@ func (v *viterbi) kbest(k int) ([]Path, []float64) {
 		}
 	}
 	return paths, scores
+}
+
+// bestEnds returns the end cells whose best prefixes are the k first in
+// the order of before: only they can end one of the k best paths, since
+// each of their best paths comes before every path of another end cell.
+func (v *viterbi) bestEnds(k int) heap {
+	// worst is a heap of the cells kept so far, the last in order on top.
+	var worst heap
+	after := func(a, b candidate) bool { return before(b, a) }
+	for i := range v.l.lenX {
+		for j := range v.l.lenY {
+			c := int32(i*v.l.lenY + j)
+			if v.from[c] == optNone || !v.l.end(i, j) {
+				continue
+			}
+			e := candidate{deriv: deriv{score: v.score[c]}, cell: c}
+			switch {
+			case len(worst) < k:
+				worst = append(worst, e)
+				worst.upBy(len(worst)-1, after)
+			case before(e, worst[0]):
+				worst[0] = e
+				worst.downBy(0, after)
+			}
+		}
+	}
+	return worst
 }
 
 // viterbis checks the inputs of BestPaths, KBest and BestMask and runs the

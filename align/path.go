@@ -384,19 +384,31 @@ func (in *items) badPotential(op string, b, i, j, c int) error {
 	return errorf(op, "item %d: potential θ[%d, %d, %d, %s] is %v, want a finite value or −Inf", b, b, i, j, channelName(c), in.at(b, i, j, c))
 }
 
+// cols returns the first and last column of row i that the lattice
+// allows; the row is empty when the first exceeds the last.
+func (l lattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
+
+// Within the allowed columns [jlo, jhi] of row i, cell (i, j) may be
+// entered FromLeft when j > jlo, FromDiag when i, j > 0 (the same offset
+// j−i), and FromAbove when i > 0 and j−i < hi (the offset above is j−i+1).
+
 // checkFinite refuses a NaN or +Inf potential that a path of item b's
 // lattice l may use.
 func (in *items) checkFinite(op string, b int, l lattice) error {
-	bad := func(v float64) bool { return v != v || math.IsInf(v, 1) }
+	bad := func(v float64) bool { return v != v || v > math.MaxFloat64 }
 	for i := range l.lenX {
-		for j := range l.lenY {
-			if !l.valid(i, j) {
-				continue
+		jlo, jhi := l.cols(i)
+		base := (b*in.n + i) * in.mm * 3
+		for j := jlo; j <= jhi; j++ {
+			th := in.th[base+3*j : base+3*j+3]
+			if j > jlo && bad(th[FromLeft]) {
+				return in.badPotential(op, b, i, j, FromLeft)
 			}
-			for c, mv := range moves {
-				if (l.valid(i-mv.di, j-mv.dj) || (c == FromDiag && l.start(i, j))) && bad(in.at(b, i, j, c)) {
-					return in.badPotential(op, b, i, j, c)
-				}
+			if ((i > 0 && j > 0) || l.start(i, j)) && bad(th[FromDiag]) {
+				return in.badPotential(op, b, i, j, FromDiag)
+			}
+			if i > 0 && j-i < l.hi && bad(th[FromAbove]) {
+				return in.badPotential(op, b, i, j, FromAbove)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package align
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -386,26 +385,4 @@ func TestMaskScoreErrors(t *testing.T) {
 			t.Errorf("MaskScore: error %v, want %q", err, c.want)
 		}
 	}
-}
-
-// ExampleModel_Mask converts a path to the mask a graph scores with
-// MaskScore, and back.
-func ExampleModel_Mask() {
-	m := Model{Semiring: Log}
-	// x has 2 symbols, y 3: align x₀ with y₀, skip y₁, align x₁ with y₂.
-	path := Path{{0, 0, FromDiag}, {0, 1, FromLeft}, {1, 2, FromDiag}}
-	mask, err := m.Mask([]Path{path}, tensor.Shape{1, 2, 3, 3}, tensor.Float64, nil, nil)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(mask.Data())
-	back, err := m.PathsFromMask(mask, nil, nil)
-	fmt.Println(back[0], err)
-	// A broken path says where it breaks.
-	fmt.Println(m.CheckPaths([]Path{{{0, 0, FromDiag}, {1, 2, FromDiag}}}, 2, 3, nil, nil))
-	// Output:
-	// [0 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 1 0]
-	// [{0 0 1} {0 1 0} {1 2 1}] <nil>
-	// align.Model.CheckPaths: item 0, step 1: illegal move: (1, 2) entered FromDiag comes from (0, 1), but the previous step is (0, 0)
 }

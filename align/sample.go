@@ -65,30 +65,36 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 		})
 		cum[len(cum)-1] = 2
 		ly := f.l.lenY
+		// What option o does on the walk back: the move it records and
+		// the step back in rows and in cells.
+		move := [4]int{FromLeft, FromDiag, FromDiag, FromAbove}
+		di := [4]int{0, 0, 1, 1}
+		dj := [4]int{1, 0, 1, 0}
+		dv := [4]int{1, 0, ly + 1, ly}
+		var slab []Step
 		for s := range n {
 			v := ends[sort.SearchFloat64s(cum, math.Nextafter(rng.Float64(), 2))]
+			i, j := v/ly, v%ly
 			rev = rev[:0]
 			for {
-				i, j := v/ly, v%ly
 				u := rng.Float64()
 				c := f.cum[3*v : 3*v+3]
-				o := optAbove
-				switch {
-				case u < c[0]:
-					o = optLeft
-				case u < c[1]:
-					o = optStart
-				case u < c[2]:
-					o = optDiag
-				}
-				rev = append(rev, Step{i, j, optChannel[o]})
+				// Which option u falls in, without branches: the walk's
+				// choices are random, so a branch per choice would be
+				// mispredicted a third of the time or more.
+				o := b2i(u >= c[0]) + b2i(u >= c[1]) + b2i(u >= c[2])
+				rev = append(rev, Step{i, j, move[o]})
 				if o == optStart {
 					break
 				}
-				pi, pj, _ := f.l.pred(i, j, o)
-				v = pi*ly + pj
+				i, j, v = i-di[o], j-dj[o], v-dv[o]
 			}
-			p := make(Path, len(rev))
+			// The draws share a few large allocations.
+			if len(slab) < len(rev) {
+				slab = make([]Step, max(len(rev), 1<<14))
+			}
+			p := slab[:len(rev):len(rev)]
+			slab = slab[len(rev):]
 			for k, st := range rev {
 				p[len(rev)-1-k] = st
 			}
@@ -96,4 +102,11 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 		}
 	}
 	return draws, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
