@@ -386,3 +386,89 @@ func TestMaskScoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskScoreKeepsTheta builds θ inside the graph, as a training loss
+// does (θ = 2·w from learnable w), with the loss Σ log Z − MaskScore(θ,
+// gold), and checks that θ's value after the run and its gradient are
+// still 2·w and mask − marginals: nothing in the graph wrote θ⊙mask into
+// θ's value.
+func TestMaskScoreKeepsTheta(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	m := Model{Semiring: Log}
+	p := randomProblem(rng, 2, 4, 5, true)
+	lx, ly := p.fullLengths()
+	shape := tensor.Shape{p.batch, p.n, p.mm, 3}
+	g := gorgonia.NewGraph()
+	w := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(shape...), gorgonia.WithName("w"))
+	maskN := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(shape...), gorgonia.WithName("gold"))
+	lengths := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(p.batch, 2), gorgonia.WithName("lengths"))
+	theta, err := gorgonia.Mul(w, gorgonia.NewConstant(2.0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	z, err := m.LogPartitionLengths(theta, lengths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	score, err := MaskScore(theta, maskN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, err := gorgonia.Sub(z, score)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := gorgonia.Sum(diff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(loss, w); err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g)
+	defer vm.Close()
+	half := p
+	half.theta = slices.Clone(p.theta)
+	for k := range half.theta {
+		half.theta[k] /= 2
+	}
+	paths := randomPaths(rng, m, p)
+	mask, err := m.Mask(paths, shape, tensor.Float64, lx, ly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, _ := Lengths(lx, ly)
+	gorgonia.Let(w, half.tensor(tensor.Float64))
+	gorgonia.Let(maskN, mask)
+	gorgonia.Let(lengths, lv)
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := float64s(theta.Value())
+	for b := range p.batch {
+		for i := range lx[b] {
+			for j := range ly[b] {
+				for c := range 3 {
+					k := ((b*p.n+i)*p.mm+j)*3 + c
+					if got[k] != p.theta[k] {
+						t.Fatalf("θ[%d, %d, %d, %d] is %v after the run, want %v", b, i, j, c, got[k], p.theta[k])
+					}
+				}
+			}
+		}
+	}
+	res, err := m.Marginals(p.tensor(tensor.Float64), lx, ly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := w.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mv, marg := float64s(mask), float64s(res.Marginals)
+	for k, d := range float64s(gw) {
+		if want := 2 * (marg[k] - mv[k]); math.Abs(d-want) > 1e-9 {
+			t.Fatalf("∂loss/∂w[%d] = %v, want %v", k, d, want)
+		}
+	}
+}
