@@ -105,9 +105,6 @@ func TestLogProbsLarge(t *testing.T) {
 				t.Fatalf("%v item %d: the 30 best paths have probability %v", m, b, total)
 			}
 		}
-		if m.Mode == SemiGlobal {
-			continue // the scan has no SemiGlobal yet
-		}
 		res, err := m.Marginals(th, p.lenX, p.lenY)
 		if err != nil {
 			t.Fatal(err)
@@ -128,24 +125,13 @@ func TestLogProbsLarge(t *testing.T) {
 	}
 }
 
-// nodeModels are the models LogProb's node can build (the scan's modes).
-func nodeModels() []Model {
-	var ms []Model
-	for _, m := range gapModels(Log) {
-		if m.Mode != SemiGlobal {
-			ms = append(ms, m)
-		}
-	}
-	return ms
-}
-
 // TestLogProbNode checks the LogProb node against LogProbs and its
 // gradient against central finite differences of LogProbs, for weighted
 // items, with NaN past the lengths; float32 against float64.
 func TestLogProbNode(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	weights := []float64{1, -0.5, 2}
-	for _, m := range nodeModels() {
+	for _, m := range gapModels(Log) {
 		p := randomProblem(rng, 3, 4, 3, true)
 		shape := tensor.Shape{p.batch, p.n, p.mm, 3}
 		lx, ly := p.fullLengths()

@@ -175,9 +175,6 @@ func TestKBestLarge(t *testing.T) {
 				seen[key] = true
 			}
 		}
-		if m.Mode == SemiGlobal {
-			continue // the scan has no SemiGlobal yet
-		}
 		res, err := m.Marginals(th, p.lenX, p.lenY)
 		if err != nil {
 			t.Fatal(err)

@@ -114,17 +114,9 @@ func (l lattice) endsWhere() string {
 	return fmt.Sprintf("it ends in row lenX−1 = %d or column lenY−1 = %d", l.lenX-1, l.lenY-1)
 }
 
-// checkModel checks what the cell-by-cell functions read of a model: its
-// mode and gap (not its strategy, which they do not use).
-func (m Model) checkModel(op string) error {
-	if m.Mode != Global && m.Mode != Local && m.Mode != SemiGlobal {
-		return errorf(op, "unknown mode %v (want Global, Local or SemiGlobal)", m.Mode)
-	}
-	if m.MaxGap < 0 {
-		return errorf(op, "negative MaxGap %d", m.MaxGap)
-	}
-	return nil
-}
+// checkModel checks a model for the cell-by-cell functions: the package's
+// one check, although they read only its mode and gap.
+func (m Model) checkModel(op string) error { return m.check(op) }
 
 // checkLog refuses a model whose semiring is not Log, for the functions
 // of the Log distribution over paths.
