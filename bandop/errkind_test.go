@@ -110,6 +110,19 @@ func TestErrorKinds(t *testing.T) {
 			_, err := Zip(small, small, func(x, y float64) float64 { panic("boom") })
 			return err
 		}},
+		{"Banded.Scan v0 nil", ErrNil, "Scan", func() error { _, err := logA.Scan(nil, Log, nil); return err }},
+		{"Banded.Scan v0 dtype", ErrDtype, "Scan", func() error {
+			_, err := logA.Scan(tensor.New(tensor.WithShape(1, 3), tensor.Of(tensor.Float32)), Log, nil)
+			return err
+		}},
+		{"Banded.Scan v0 shape", ErrShape, "Scan", func() error {
+			_, err := logA.Scan(tensor.New(tensor.WithShape(1, 4), tensor.Of(tensor.Float64)), Log, nil)
+			return err
+		}},
+		{"Banded.Scan window", ErrLength, "Scan", func() error {
+			_, err := logA.Scan(tensor.New(tensor.WithShape(1, 3), tensor.Of(tensor.Float64)), Log, &Window{Lo: []int{0}, Hi: []int{4}})
+			return err
+		}},
 	}
 	number := regexp.MustCompile(`-?\d+`)
 	for _, c := range cases {

@@ -31,11 +31,11 @@ func (w *Window) check(op string, steps, n int) error {
 		return nil
 	}
 	if len(w.Lo) != steps || len(w.Hi) != steps {
-		return errorf(op, "window has %d and %d bounds for %d steps", len(w.Lo), len(w.Hi), steps)
+		return kindErrorf(ErrLength, op, "window has %d and %d bounds for %d steps", len(w.Lo), len(w.Hi), steps)
 	}
 	for t := range steps {
 		if lo, hi := w.Lo[t], w.Hi[t]; lo < 0 || hi > n || lo > hi {
-			return errorf(op, "window of step %d is rows [%d, %d), want 0 ≤ lo ≤ hi ≤ n = %d", t, lo, hi, n)
+			return kindErrorf(ErrLength, op, "window of step %d is rows [%d, %d), want 0 ≤ lo ≤ hi ≤ n = %d", t, lo, hi, n)
 		}
 	}
 	return nil
@@ -89,17 +89,20 @@ func scanCheck(op string, la layout, vdt tensor.Dtype, vs tensor.Shape, s Semiri
 		return scanLayout{}, err
 	}
 	if vdt != la.dt {
-		return scanLayout{}, errorf(op, "v0 has dtype %v, A has %v", vdt, la.dt)
+		return scanLayout{}, kindErrorf(ErrDtype, op, "v0 has dtype %v, A has %v", vdt, la.dt)
 	}
 	if vs.Dims() != 2 || vs[0] < 1 || vs[1] != la.n {
-		return scanLayout{}, errorf(op, "v0 has shape %v, want (items, %d) with items ≥ 1: A's n is %d", vs, la.n, la.n)
+		return scanLayout{}, kindErrorf(ErrShape, op, "v0 has shape %v, want (items, %d) with items ≥ 1: A's n is %d", vs, la.n, la.n)
 	}
 	items := vs[0]
 	if la.batch%items != 0 {
-		return scanLayout{}, errorf(op, "A has %d matrices, not a whole number of steps of %d items (v0's batch)", la.batch, items)
+		return scanLayout{}, kindErrorf(ErrShape, op, "A has %d matrices, not a whole number of steps of %d items (v0's batch)", la.batch, items)
 	}
 	steps := la.batch / items
 	if err := w.check(op, steps, la.n); err != nil {
+		return scanLayout{}, err
+	}
+	if err := checkSize(op, "the states", steps+1, items, la.n); err != nil {
 		return scanLayout{}, err
 	}
 	return scanLayout{a: la, items: items, steps: steps, s: s, win: w}, nil
@@ -118,7 +121,7 @@ func scanCheck(op string, la layout, vdt tensor.Dtype, vs tensor.Shape, s Semiri
 func (a *Banded) Scan(v0 *tensor.Dense, s Semiring, w *Window) (*tensor.Dense, error) {
 	const op = "Scan"
 	if v0 == nil {
-		return nil, errorf(op, "v0 is nil")
+		return nil, kindErrorf(ErrNil, op, "v0 is nil")
 	}
 	la, err := a.operand(op, "A")
 	if err != nil {
@@ -150,7 +153,7 @@ func ScanStates(v0 *gorgonia.Node, a *Node, s Semiring, w *Window, opts ...ScanO
 	}
 	out, err := gorgonia.ApplyOp(op, v0, a.Node)
 	if err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, wrapGraph(name, err)
 	}
 	return out, nil
 }
@@ -190,18 +193,18 @@ func Scan(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, er
 	op.reuseStates = true
 	states, err := gorgonia.ApplyOp(op, v0, a.Node)
 	if err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, wrapGraph(name, err)
 	}
 	out, err := gorgonia.ApplyOp(&scanLastOp{l: op.l}, states)
 	if err != nil {
-		return nil, errorf(name, "%v", err)
+		return nil, wrapGraph(name, err)
 	}
 	return out, nil
 }
 
 func newScanOp(name string, v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*scanOp, error) {
 	if v0 == nil {
-		return nil, errorf(name, "v0 is nil")
+		return nil, kindErrorf(ErrNil, name, "v0 is nil")
 	}
 	la, err := a.layout(name, "A")
 	if err != nil {
@@ -298,6 +301,10 @@ func scanForward[T float](l scanLayout, states []float64, v0, a []T, wts []float
 		states[k] = float64(x)
 	}
 	scanParallel(l, func(b, part, parts int, sync func()) {
+		var scratch []float64
+		if l.s == Log {
+			scratch = make([]float64, 4*n)
+		}
 		for t := range l.steps {
 			prev := states[(t*items+b)*n : (t*items+b+1)*n]
 			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
@@ -307,7 +314,7 @@ func scanForward[T float](l scanLayout, states []float64, v0, a []T, wts []float
 			if wts != nil {
 				wmat = wts[m*per : (m+1)*per]
 			}
-			scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi)
+			scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi, scratch)
 			sync()
 		}
 	})
@@ -401,7 +408,7 @@ func scanColumns(rLo, rHi, n, lower, upper int) (cLo, cHi int) {
 
 // scanStep computes columns [lo, hi) of next = prev ⊗ A over the window's
 // rows of step t; mat is the band storage of A (n rows of width slots).
-func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat []float64, lo, hi int) {
+func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat []float64, lo, hi int, scratch []float64) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	zero := l.s.Zero()
@@ -414,7 +421,10 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 	for c := max(cHi, lo); c < hi; c++ {
 		next[c] = zero
 	}
-	var terms [scanBuf]float64
+	if l.s == Log {
+		scanLogColumns(next, prev, mat, wmat, rLo, rHi, cLo, cHi, lower, upper, scratch)
+		return
+	}
 	for c := cLo; c < cHi; c++ {
 		// Rows r of column c use slot c−r+lower: consecutive rows are
 		// w−1 slots apart in the storage.
@@ -437,11 +447,87 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 				acc = max(acc, prev[r]+float64(mat[ai]))
 			}
 			next[c] = acc
-		default:
+		}
+	}
+}
+
+// scanLogColumns is scanStep's loop for Log: columns [cLo, cHi) of next
+// from rows [rLo, rHi) of prev, and the weights into wmat when it is not
+// nil. Sums of two or three terms, every cell of an alignment, run in
+// three passes over the step: the terms and their maximum, then every exp
+// of the step, then the sums and their logs. Each pass's iterations are
+// independent, so the processor overlaps their latencies, which one
+// column after another (about 100 cycles of dependent exp and log each)
+// cannot. scratch holds 4 floats per column. A carry (one term) is the
+// term itself; a sum whose maximum is not finite, or a longer one, goes to
+// scanLogSum or scanLogSumWeights, which define the results.
+func scanLogColumns[T float](next, prev []float64, mat []T, wmat []float64, rLo, rHi, cLo, cHi, lower, upper int, scratch []float64) {
+	step := lower + upper
+	var terms [scanBuf]float64
+	cols := max(0, cHi-cLo)
+	ds, ms := scratch[:3*cols], scratch[3*cols:4*cols]
+	for k := range cols {
+		c := cLo + k
+		ms[k] = math.NaN() // not a fast sum
+		r0, r1 := max(rLo, c-upper), min(rHi, c+lower+1)
+		if r0 >= r1 {
+			next[c] = math.Inf(-1)
+			continue
+		}
+		ai := r0*step + c + lower
+		var x0, x1, x2 float64
+		switch r1 - r0 {
+		case 1:
+			// A carry: its weight is 1, or NaN where x is not finite,
+			// as scanLogSumWeights gives it.
+			x := prev[r0] + float64(mat[ai])
+			next[c] = x
 			if wmat != nil {
-				next[c] = scanLogSumWeights(prev, mat, wmat, r0, r1, ai, w-1)
+				wmat[ai] = 1 + (x - x)
+			}
+			continue
+		case 2:
+			x0, x1, x2 = prev[r0]+float64(mat[ai]), prev[r0+1]+float64(mat[ai+step]), math.Inf(-1)
+		case 3:
+			x0, x1, x2 = prev[r0]+float64(mat[ai]), prev[r0+1]+float64(mat[ai+step]), prev[r0+2]+float64(mat[ai+2*step])
+		}
+		m := max(x0, x1, x2)
+		if r1-r0 > 3 || m-m != 0 {
+			if wmat != nil {
+				next[c] = scanLogSumWeights(prev, mat, wmat, r0, r1, ai, step)
 			} else {
-				next[c] = scanLogSum(prev, mat, r0, r1, ai, w-1, terms[:])
+				next[c] = scanLogSum(prev, mat, r0, r1, ai, step, terms[:])
+			}
+			continue
+		}
+		ms[k] = m
+		ds[3*k], ds[3*k+1], ds[3*k+2] = x0-m, x1-m, x2-m
+	}
+	// The maximal term's exp is exactly 1 (exp64(0) is), so a sum of 1
+	// gives m, as in scanLogSum.
+	for k, d := range ds {
+		if d > -745 {
+			ds[k] = exp64(d)
+		} else {
+			ds[k] = 0
+		}
+	}
+	for k, m := range ms {
+		if m != m {
+			continue
+		}
+		c := cLo + k
+		e := ds[3*k : 3*k+3]
+		sum := e[0] + e[1] + e[2]
+		next[c] = m + log64(sum)
+		if wmat != nil {
+			r0 := max(rLo, c-upper)
+			ai := r0*step + c + lower
+			inv := 1 / sum
+			wmat[ai] = e[0] * inv
+			wmat[ai+step] = e[1] * inv
+			if min(rHi, c+lower+1)-r0 == 3 {
+				wmat[ai+2*step] = e[2] * inv
 			}
 		}
 	}
@@ -629,6 +715,10 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 			}
 		}
 	}
+	if l.s == Log && wmat != nil {
+		scanLogRowsGrad(gPrev, dmat, gNext, next, wmat, rLo, rHi, n, lower, upper)
+		return
+	}
 	for r := rLo; r < rHi; r++ {
 		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
 		x := prev[r]
@@ -678,6 +768,43 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 			}
 			if drow != nil {
 				drow[k] = d
+			}
+		}
+		gPrev[r] = acc
+	}
+}
+
+// scanLogRowsGrad is scanStepGrad's loop for Log with the forward's
+// weights: every term's weight is read, not computed, so a row is a few
+// multiply-adds (the general loop's choice among semirings per term costs
+// more than they do).
+func scanLogRowsGrad[T float](gPrev []float64, dmat []T, gNext, next, wmat []float64, rLo, rHi, n, lower, upper int) {
+	w := lower + upper + 1
+	for r := rLo; r < rHi; r++ {
+		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
+		acc := gPrev[r]
+		wrow := wmat[r*w : (r+1)*w]
+		var drow []T
+		if dmat != nil {
+			drow = dmat[r*w : (r+1)*w]
+			for k := 0; k < kLo; k++ {
+				drow[k] = 0
+			}
+			for k := kHi; k < w; k++ {
+				drow[k] = 0
+			}
+		}
+		for k := kLo; k < kHi; k++ {
+			c := r + k - lower
+			// A term adds nothing where its gradient is 0 or its sum is
+			// −Inf, whatever its weight.
+			var d float64
+			if g := gNext[c]; g != 0 && !math.IsInf(next[c], -1) {
+				d = g * wrow[k]
+				acc += d
+			}
+			if drow != nil {
+				drow[k] = T(d)
 			}
 		}
 		gPrev[r] = acc
@@ -742,7 +869,7 @@ func (op *scanOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errorf("ScanStates", "SymDiff got %d inputs, want 2", len(inputs))
+		return nil, kindErrorf(ErrShape, "ScanStates", "SymDiff got %d inputs, want 2", len(inputs))
 	}
 	gs := make(gorgonia.Nodes, 2)
 	for wrt := range 2 {
