@@ -163,7 +163,7 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 // error naming the item and the cell, and so is an item whose every path
 // scores −Inf (it has no distribution).
 func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
-	const op = "Model.LogProbs"
+	const op = "LogProbs"
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // log-likelihood. It needs the Log semiring and the Linear strategy; the
 // mask is not checked to be a path (use Model.Mask to build it).
 func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (lp *gorgonia.Node, err error) {
-	const op = "Model.LogProb"
+	const op = "LogProb"
 	defer func() {
 		if r := recover(); r != nil {
 			lp, err = nil, errorf(op, "internal error: %v", r)
@@ -238,7 +238,7 @@ func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (lp *gorgonia.Node, 
 // potential that a path may use is NaN or +Inf; an item whose every path
 // scores −Inf gets a zero mask.
 func (m Model) BestMask(theta, lengths *gorgonia.Node) (mask *gorgonia.Node, err error) {
-	const op = "Model.BestMask"
+	const op = "BestMask"
 	defer func() {
 		if r := recover(); r != nil {
 			mask, err = nil, errorf(op, "internal error: %v", r)
@@ -295,11 +295,11 @@ func (op *bestMaskOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *bestMaskOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errorf("Model.BestMask", "the best path's mask has no gradient")
+	return nil, errorf("BestMask", "the best path's mask has no gradient")
 }
 
 func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "Model.BestMask"
+	const name = "BestMask"
 	if len(vals) != 2 {
 		return nil, errorf(name, "got %d inputs, want 2", len(vals))
 	}

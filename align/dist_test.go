@@ -281,7 +281,7 @@ func TestDistErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"semiring", func() error { _, err := (Model{Semiring: Max}).LogProbs(th, two, nil, nil); return err }(), "align.Model.LogProbs: the distribution over paths is the Log semiring's; the model's semiring is Max"},
+		{"semiring", func() error { _, err := (Model{Semiring: Max}).LogProbs(th, two, nil, nil); return err }(), "align.LogProbs: the distribution over paths is the Log semiring's; the model's semiring is Max"},
 		{"NaN", func() error { _, err := log.LogProbs(nan, two, nil, nil); return err }(), "item 1: potential θ[1, 1, 1, FromLeft] is NaN"},
 		{"no path", func() error { _, err := log.LogProbs(ninf, two, nil, nil); return err }(), "item 1: every path scores −Inf"},
 		{"count", func() error { _, err := log.LogProbs(th, two[:1], nil, nil); return err }(), "1 paths for batch 2"},
@@ -289,11 +289,11 @@ func TestDistErrors(t *testing.T) {
 			_, err := log.LogProbs(th, []Path{path, {{0, 0, FromDiag}}}, nil, nil)
 			return err
 		}(), "item 1, step 0: a Global path cannot end at (0, 0)"},
-		{"node semiring", func() error { _, err := (Model{Semiring: Real}).LogProb(tn, tn, ln); return err }(), "align.Model.LogProb: the distribution"},
+		{"node semiring", func() error { _, err := (Model{Semiring: Real}).LogProb(tn, tn, ln); return err }(), "align.LogProb: the distribution"},
 		{"node strategy", func() error { _, err := (Model{Semiring: Log, Strategy: LogDepth}).LogProb(tn, tn, ln); return err }(), "use Linear"},
 		{"node lengths", func() error { _, err := log.LogProb(tn, tn, bad); return err }(), "lengths have dtype float64"},
-		{"node nil", func() error { _, err := log.LogProb(nil, tn, ln); return err }(), "align.Model.LogProb: align.MaskScore: nil potentials"},
-		{"mask lengths", func() error { _, err := log.BestMask(tn, bad); return err }(), "align.Model.BestMask: lengths have dtype float64"},
+		{"node nil", func() error { _, err := log.LogProb(nil, tn, ln); return err }(), "align.LogProb: align.MaskScore: nil potentials"},
+		{"mask lengths", func() error { _, err := log.BestMask(tn, bad); return err }(), "align.BestMask: lengths have dtype float64"},
 		{"mask mode", func() error { _, err := Model{Mode: 9}.BestMask(tn, ln); return err }(), "unknown mode"},
 	} {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {

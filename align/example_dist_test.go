@@ -275,5 +275,5 @@ func ExampleModel_Mask() {
 	// Output:
 	// [0 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 1 0]
 	// [{0 0 1} {0 1 0} {1 2 1}] <nil>
-	// align.Model.CheckPaths: item 0, step 1: illegal move: (1, 2) entered FromDiag comes from (0, 1), but the previous step is (0, 0)
+	// align.CheckPaths: item 0, step 1: illegal move: (1, 2) entered FromDiag comes from (0, 1), but the previous step is (0, 0)
 }

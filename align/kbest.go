@@ -489,7 +489,7 @@ func (m Model) bestPaths(op string, theta *tensor.Dense, lenX, lenY []int) ([]fl
 // k must be at least 1. A NaN or +Inf potential that a path of an item
 // may use is an error naming the item and the cell.
 func (m Model) KBest(theta *tensor.Dense, k int, lenX, lenY []int) ([][]Path, [][]float64, error) {
-	const op = "Model.KBest"
+	const op = "KBest"
 	if k < 1 {
 		return nil, nil, errorf(op, "k = %d, want at least 1", k)
 	}

@@ -199,7 +199,7 @@ func TestKBestErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"k", func() error { _, _, err := m.KBest(th, 0, nil, nil); return err }(), "align.Model.KBest: k = 0"},
+		{"k", func() error { _, _, err := m.KBest(th, 0, nil, nil); return err }(), "align.KBest: k = 0"},
 		{"+Inf", func() error { _, _, err := m.KBest(inf, 2, nil, nil); return err }(), "item 1: potential θ[1, 1, 0, FromAbove] is +Inf"},
 		{"BestPaths +Inf", func() error { _, _, err := m.BestPaths(inf, nil, nil); return err }(), "align.BestPaths: item 1"},
 		{"nil", func() error { _, _, err := m.KBest(nil, 1, nil, nil); return err }(), "nil potentials"},

@@ -23,7 +23,7 @@ type Path []Step
 // move that does not follow from the previous step, or a cell outside the
 // item's lattice (negative, past a length, or outside the gap band).
 type PathError struct {
-	Op   string // the function called, e.g. "Model.Mask"
+	Op   string // the function called, e.g. "Mask"
 	Item int    // the batch item
 	Step int    // the index of the step where the path breaks
 	Msg  string // what is wrong there
@@ -136,7 +136,7 @@ func (m Model) checkLog(op string) error {
 // it returns a *PathError for the first item and step where a path breaks,
 // or an *Error for bad arguments.
 func (m Model) CheckPaths(paths []Path, n, mm int, lenX, lenY []int) error {
-	const op = "Model.CheckPaths"
+	const op = "CheckPaths"
 	if err := m.checkModel(op); err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int, err erro
 // score of paths[b] is Σ θ⊙mask over item b (see MaskScore). The paths
 // are checked first as in CheckPaths (a *PathError says where one breaks).
 func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*tensor.Dense, error) {
-	const op = "Model.Mask"
+	const op = "Mask"
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 // (with the lengths as in LogPartition) give a *PathError saying where the
 // path breaks, as in CheckPaths. mask is not modified.
 func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, error) {
-	const op = "Model.PathsFromMask"
+	const op = "PathsFromMask"
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func denseFloat64s(op, what string, t *tensor.Dense) ([]float64, error) {
 // item and cell; −Inf gives the score −Inf. The semiring and strategy of m
 // are not used. theta is not modified.
 func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
-	const op = "Model.Scores"
+	const op = "Scores"
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func TestCheckPaths(t *testing.T) {
 			t.Errorf("%s: error %v, want a *PathError", c.name, err)
 			continue
 		}
-		if pe.Item != 1 || pe.Step != c.step || !strings.Contains(pe.Msg, c.msg) || pe.Op != "Model.CheckPaths" {
+		if pe.Item != 1 || pe.Step != c.step || !strings.Contains(pe.Msg, c.msg) || pe.Op != "CheckPaths" {
 			t.Errorf("%s: %v (item %d step %d), want item 1 step %d and %q", c.name, err, pe.Item, pe.Step, c.step, c.msg)
 		}
 	}
@@ -173,7 +173,7 @@ func TestMaskErrors(t *testing.T) {
 		err  func() error
 		want string
 	}{
-		{"Mask dtype", func() error { _, err := m.Mask(good, shape, tensor.Int, nil, nil); return err }, "align.Model.Mask: dtype int"},
+		{"Mask dtype", func() error { _, err := m.Mask(good, shape, tensor.Int, nil, nil); return err }, "align.Mask: dtype int"},
 		{"Mask shape", func() error { _, err := m.Mask(good, tensor.Shape{1, 2, 2}, tensor.Float64, nil, nil); return err }, "want (batch, N, M, 3)"},
 		{"Mask count", func() error { _, err := m.Mask(nil, shape, tensor.Float64, nil, nil); return err }, "0 paths for batch 1"},
 		{"Mask lengths", func() error { _, err := m.Mask(good, shape, tensor.Float64, []int{3}, nil); return err }, "lenX[0] = 3"},
@@ -182,12 +182,12 @@ func TestMaskErrors(t *testing.T) {
 			_, err := Model{Gapped: true, MaxGap: -1}.Mask(good, shape, tensor.Float64, nil, nil)
 			return err
 		}, "negative MaxGap"},
-		{"Mask path", func() error { _, err := m.Mask(good, shape, tensor.Float64, []int{1}, nil); return err }, "align.Model.Mask: item 0, step 1: cell (1, 1) is past the lengths"},
+		{"Mask path", func() error { _, err := m.Mask(good, shape, tensor.Float64, []int{1}, nil); return err }, "align.Mask: item 0, step 1: cell (1, 1) is past the lengths"},
 		{"PathsFromMask nil", func() error { _, err := m.PathsFromMask(nil, nil, nil); return err }, "nil mask"},
 		{"PathsFromMask value", func() error { _, err := m.PathsFromMask(half, nil, nil); return err }, "mask[0, 0, 1, FromDiag] is 0.5"},
 		{"PathsFromMask diagonal", func() error { _, err := m.PathsFromMask(twoPerDiag, nil, nil); return err }, "item 0, step 2: illegal move"},
 		{"Scores nil", func() error { _, err := m.Scores(nil, good, nil, nil); return err }, "nil potentials"},
-		{"Scores NaN", func() error { _, err := m.Scores(nan, good, nil, nil); return err }, "align.Model.Scores: item 0: potential θ[0, 1, 1, FromDiag] is NaN"},
+		{"Scores NaN", func() error { _, err := m.Scores(nan, good, nil, nil); return err }, "align.Scores: item 0: potential θ[0, 1, 1, FromDiag] is NaN"},
 		{"Scores path", func() error { _, err := m.Scores(theta, []Path{{{1, 1, FromDiag}}}, nil, nil); return err }, "cannot start at (1, 1)"},
 		{"CheckPaths size", func() error { return m.CheckPaths(good, 0, 2, nil, nil) }, "N = 0"},
 	} {

@@ -28,7 +28,7 @@ import (
 // the cell, and so is an item whose every path scores −Inf. theta is not
 // modified.
 func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []int) ([][]Path, error) {
-	const op = "Model.Sample"
+	const op = "Sample"
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}

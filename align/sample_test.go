@@ -163,7 +163,7 @@ func TestSampleErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"n", func() error { _, err := log.Sample(th, 0, rng, nil, nil); return err }(), "align.Model.Sample: n = 0"},
+		{"n", func() error { _, err := log.Sample(th, 0, rng, nil, nil); return err }(), "align.Sample: n = 0"},
 		{"rng", func() error { _, err := log.Sample(th, 1, nil, nil, nil); return err }(), "nil random source"},
 		{"semiring", func() error { _, err := (Model{Semiring: Real}).Sample(th, 1, rng, nil, nil); return err }(), "semiring is Real"},
 		{"+Inf", func() error { _, err := log.Sample(inf, 1, rng, nil, nil); return err }(), "item 0: potential θ[0, 1, 0, FromAbove] is +Inf"},
