@@ -62,7 +62,7 @@ func (l lattice) end(i, j int) bool {
 // moves lists the channels with the step each takes back to the cell it
 // enters from: (i, j) is entered through channel c from (i−di, j−dj).
 var moves = [3]struct{ di, dj int }{
-	Down: {0, 1},
-	Mid:  {1, 1},
-	Up:   {1, 0},
+	FromLeft:  {0, 1},
+	FromDiag:  {1, 1},
+	FromAbove: {1, 0},
 }
