@@ -262,3 +262,40 @@ func TestZeroModel(t *testing.T) {
 		t.Errorf("Model{}: log Z %v, want log of the path count %v", res.LogZ[0], want)
 	}
 }
+
+// A global path must begin by aligning x₀ with y₀; a sentinel symbol
+// prepended to both sequences lifts that. With x and y of length 2 and
+// every potential 1 under Real, Z counts the alignments: 3 without the
+// sentinel (x₀ against y₀ first), 13 with it (every alignment of two
+// symbols against two, the Delannoy number D(2, 2)): the sentinel pair's
+// FromDiag at (0, 0) must score the semiring's one, as every potential does
+// here. The moves out of the sentinel's row and column are the leading
+// gaps, y₀ or x₀ against nothing, and the marginals count the alignments
+// that use them.
+func ExampleModel_Marginals_sentinel() {
+	ones := func(n, m int) *tensor.Dense {
+		th := make([]float64, n*m*3)
+		for k := range th {
+			th[k] = 1
+		}
+		return tensor.New(tensor.WithShape(1, n, m, 3), tensor.WithBacking(th))
+	}
+	m := Model{Semiring: Real}
+	plain, err := m.Marginals(ones(2, 2), nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	padded := ones(3, 3) // row 0 and column 0 are the sentinel's
+	res, err := m.Marginals(padded, nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	g := res.Marginals.Data().([]float64)
+	at := func(i, j, c int) float64 { return g[(i*3+j)*3+c] }
+	fmt.Printf("without the sentinel: %.0f alignments\n", plain.LogZ[0])
+	fmt.Printf("with it: %.0f alignments, %.0f begin with y₀ against a gap, %.0f with x₀ against a gap\n",
+		res.LogZ[0], at(0, 1, FromLeft), at(1, 0, FromAbove))
+	// Output:
+	// without the sentinel: 3 alignments
+	// with it: 13 alignments, 5 begin with y₀ against a gap, 5 with x₀ against a gap
+}
