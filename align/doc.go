@@ -1,0 +1,98 @@
+// Package align computes sequence-alignment log-partitions and their
+// gradients, the alignment marginals, from banded semiring products of
+// package bandop.
+//
+// Potentials θ have shape (batch, N, M, 3): sequence x runs down the rows
+// i, sequence y along the columns j. Channel c of cell (i, j) scores how a
+// path enters it, named after the neighbour it comes from: FromLeft (0)
+// from (i, j−1), y_j against a gap; FromDiag (1) from (i−1, j−1), x_i
+// against y_j; FromAbove (2) from (i−1, j), x_i against a gap. A path
+// starts at a cell s, scoring θ[s, FromDiag] there, enters every later
+// cell by one of the three moves, scoring its potential, and ends at a
+// cell; the Mode says where:
+//
+//	Global      from (0, 0) to (lenX−1, lenY−1)
+//	Local       from any cell to any cell (Smith–Waterman)
+//	SemiGlobal  from any cell of the first row or column to any cell of
+//	            the last row or column (overlap alignment: end gaps free)
+//
+// and each path is counted once in every mode. log Z is the semiring sum
+// over paths of their scores (for Real it is Z itself, for Max the best
+// score), and the gradient of Σ log Z with respect to θ is the marginal of
+// each move: its posterior probability under Log, the 0/1 best path under
+// Max (the first maximal choice on ties). The zero Model is global, Log and
+// Linear.
+//
+// A global path aligns x₀ with y₀, so it cannot begin with a gap. To let
+// it, prepend a sentinel symbol to both sequences (lengths lenX+1 and
+// lenY+1) and score the sentinel pair's FromDiag at (0, 0) as the
+// semiring's one (0 under Log and Max): every path then starts with that
+// free match, and the first real cells (1, j) and (i, 1) may be entered by
+// a gap from the sentinel's row or column.
+//
+// Both strategies run over the grid rotated by 45°: step t holds the cells
+// of anti-diagonal i+j = t, indexed by their offset o = j−i, so that
+// FromLeft and FromAbove move one offset and FromDiag stays on its offset
+// two steps later. One step is then a tridiagonal banded matrix A_t (band
+// (2, 2) in local mode, which adds a start slot per offset; semi-global
+// mode keeps band (1, 1) and carries the one its border cells start from
+// along the extreme offsets ±t), and
+//
+//	α of anti-diagonal t = v₀ ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_t
+//
+// Linear (the default) lays θ out as the step matrices and runs them
+// through one bandop.ScanStates Op: O(N·M) work in N+M−1 sequential steps
+// inside one Op, a window of rows per step keeping the work to the cells.
+// The end of each item is read from the states at run time, so the
+// lengths are an input of the graph (LogPartitionLengths): one graph serves
+// every batch of one padded shape. LogDepth multiplies neighbouring step
+// matrices pairwise with batched bandop.Mul, O(log(N+M)) levels of
+// O((N+M)³) work without a gap, O(g²·(N+M)) with MaxGap g; its layout
+// depends on the lengths, which it takes when the graph is built.
+//
+// Use Linear on a CPU. A graph built with LogPartition or
+// LogPartitionLengths may be run again with new potentials (and, for
+// LogPartitionLengths, new lengths) bound with gorgonia.Let; it keeps its
+// internal buffers between runs, so run one graph on one machine at a time.
+//
+// # The distribution over paths
+//
+// Beside log Z and the marginals, a Model gives the distribution over an
+// item's paths, with the lengths as in LogPartition:
+//
+//	Path, CheckPaths, Mask,     paths as values, checked (PathError says
+//	PathsFromMask, Scores       where one breaks), to and from θ-shaped
+//	                            0/1 masks, and their scores
+//	MaskScore (node)            Σ θ⊙mask, never written into θ's value
+//	BestPaths, KBest,           the best path, the k best distinct paths
+//	BestMask (node)             (exact, ties in a documented order) and
+//	                            the best path's mask: the Max semiring,
+//	                            whatever m.Semiring is
+//	LogProbs, LogProb (node)    log-probability of given paths
+//	Sample                      exact samples, from a caller's *rand.Rand
+//	EntropyOf, Entropy (node)   entropy of the path distribution,
+//	CrossEntropyOf, KLOf,       cross-entropy and KL divergence between
+//	CrossEntropy, KL (nodes)    the distributions of two θ, with exact
+//	                            gradients
+//
+// LogProb(s), Sample and the entropies are defined for the Log semiring
+// only (they return an error for Real and Max); LogProb, like
+// LogPartitionLengths, needs the Linear strategy. Everything else supports
+// every semiring, mode, MaxGap and strategy.
+//
+// # Bad values
+//
+// A potential that no path may use (past a length, outside the gap, a
+// move from outside the grid) never affects a result, whatever it holds,
+// NaN included, and its marginal is 0. The eager functions (Marginals,
+// Program's methods, BestPaths, KBest, Sample, LogProbs, Scores and the
+// …Of entropies) return an error naming the item and the cell when a
+// potential a path may use is NaN or +Inf. The graph nodes keep IEEE
+// semantics instead, as Gorgonia's own Ops do: such a potential makes
+// that item's result NaN or +Inf, and no error.
+//
+// Gorgonia's TapeMachine may compute an elementwise Op in place, into the
+// value of its input: a θ read back after a run that multiplied it by a
+// mask with HadamardProd holds θ⊙mask. The Ops of this package never write
+// into their inputs; use MaskScore for a path's score.
+package align
