@@ -3,9 +3,9 @@ package main
 import (
 	"image/color"
 	"math"
-	"os"
 
 	"github.com/genband/genband/align"
+	"github.com/genband/genband/examples/internal/figure"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
@@ -38,15 +38,7 @@ func drawMoves(path string) error {
 	for k, mv := range moves {
 		drawMove(draw.Crop(dc, panelW*vg.Length(k), panelW*vg.Length(k+1-len(moves)), 0, 0), mv)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return figure.SavePNG(path, img)
 }
 
 var (

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 
 	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/examples/internal/figure"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -81,15 +81,7 @@ func writePicture(path, title string, m *bandop.Banded) error {
 	right.Draw(canvases[0][1])
 	bar.Draw(draw.Crop(dc, 2*vg.Centimeter, -2*vg.Centimeter, 0, barHeight-height))
 
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return figure.SavePNG(path, img)
 }
 
 func colourMap() palette.ColorMap {

@@ -3,9 +3,9 @@ package main
 import (
 	"image/color"
 	"math"
-	"os"
 	"strconv"
 
+	"github.com/genband/genband/examples/internal/figure"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -86,15 +86,7 @@ func plotCurves(path string, rep *Report) error {
 	for k, p := range row {
 		p.Draw(canvases[0][k])
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return figure.SavePNG(path, img)
 }
 
 // logTicks1235 labels 1, 2, 3 and 5 times each power of ten in [lo, hi]:

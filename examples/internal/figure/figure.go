@@ -106,10 +106,11 @@ func Write(path string, size vg.Length, panels ...Panel) error {
 	// panels' titles and tick labels take about this much above and below.
 	bar := colourBar(cmap)
 	bar.Draw(draw.Crop(dc, width-barWidth, 0, 1.2*vg.Centimeter, -1.0*vg.Centimeter))
-	return savePNG(path, img)
+	return SavePNG(path, img)
 }
 
-func savePNG(path string, img *vgimg.Canvas) error {
+// SavePNG writes img to path as a PNG file.
+func SavePNG(path string, img *vgimg.Canvas) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
