@@ -724,19 +724,7 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 		x := prev[r]
 		acc := gPrev[r]
 		row := mat[r*w : (r+1)*w]
-		var drow []T
-		if dmat != nil {
-			// Every slot of the row is written, padding and terms of
-			// weight 0 with 0 (a loop of stores: a clear per row would
-			// be a call per row).
-			drow = dmat[r*w : (r+1)*w]
-			for k := 0; k < kLo; k++ {
-				drow[k] = 0
-			}
-			for k := kHi; k < w; k++ {
-				drow[k] = 0
-			}
-		}
+		drow := gradRow(dmat, r, w, kLo, kHi)
 		for k := kLo; k < kHi; k++ {
 			c := r + k - lower
 			g := gNext[c]
@@ -774,6 +762,24 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 	}
 }
 
+// gradRow returns row r of dmat (nil when dmat is nil) with its slots
+// outside [kLo, kHi) set to 0: every slot of a row of the gradient is
+// written, the padding with 0 here, the terms by the caller (a loop of
+// stores: a clear per row would be a call per row).
+func gradRow[T float](dmat []T, r, w, kLo, kHi int) []T {
+	if dmat == nil {
+		return nil
+	}
+	drow := dmat[r*w : (r+1)*w]
+	for k := 0; k < kLo; k++ {
+		drow[k] = 0
+	}
+	for k := kHi; k < w; k++ {
+		drow[k] = 0
+	}
+	return drow
+}
+
 // scanLogRowsGrad is scanStepGrad's loop for Log with the forward's
 // weights: every term's weight is read, not computed, so a row is a few
 // multiply-adds (the general loop's choice among semirings per term costs
@@ -784,16 +790,7 @@ func scanLogRowsGrad[T float](gPrev []float64, dmat []T, gNext, next, wmat []flo
 		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
 		acc := gPrev[r]
 		wrow := wmat[r*w : (r+1)*w]
-		var drow []T
-		if dmat != nil {
-			drow = dmat[r*w : (r+1)*w]
-			for k := 0; k < kLo; k++ {
-				drow[k] = 0
-			}
-			for k := kHi; k < w; k++ {
-				drow[k] = 0
-			}
-		}
+		drow := gradRow(dmat, r, w, kLo, kHi)
 		for k := kLo; k < kHi; k++ {
 			c := r + k - lower
 			// A term adds nothing where its gradient is 0 or its sum is
