@@ -145,7 +145,7 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 		}
 		fs[b] = newLogForward(in, b, l, tables)
 		if math.IsInf(fs[b].logZ, -1) {
-			return nil, errorf(op, "item %d: every path scores −Inf, so its paths have no distribution", b)
+			return nil, errorf(ErrPotential, op, "item %d: every path scores −Inf, so its paths have no distribution", b)
 		}
 	}
 	return fs, nil
@@ -172,7 +172,7 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 		return nil, err
 	}
 	if len(paths) != in.batch {
-		return nil, errorf(op, "%d paths for batch %d", len(paths), in.batch)
+		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), in.batch)
 	}
 	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
 		return nil, err
@@ -202,29 +202,27 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // with respect to theta, the gradient of a conditional random field's
 // log-likelihood. It needs the Log semiring and the Linear strategy; the
 // mask is not checked to be a path (use Model.Mask to build it).
-func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (lp *gorgonia.Node, err error) {
+func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	const op = "LogProb"
-	defer func() {
-		if r := recover(); r != nil {
-			lp, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}
 	if m.Strategy != Linear {
-		return nil, errorf(op, "the %v strategy takes the lengths when the graph is built: use Linear", m.Strategy)
+		return nil, errorf(ErrMode, op, "the %v strategy takes the lengths when the graph is built: use Linear", m.Strategy)
 	}
-	score, err := MaskScore(theta, mask)
+	score, err := maskScore(op, theta, mask)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, err
 	}
-	z, err := m.LogPartitionLengths(theta, lengths)
+	z, err := m.logPartitionLengths(op, theta, lengths)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, err
 	}
-	lp, err = gorgonia.Sub(score, z)
-	return lp, wrap(op, err)
+	lp, err := gorgonia.Sub(score, z)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return lp, nil
 }
 
 // BestMask adds to theta's graph the 0/1 mask of every item's best path
@@ -237,34 +235,28 @@ func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (lp *gorgonia.Node, 
 // used. A run fails with an error naming the item and the cell when a
 // potential that a path may use is NaN or +Inf; an item whose every path
 // scores −Inf gets a zero mask.
-func (m Model) BestMask(theta, lengths *gorgonia.Node) (mask *gorgonia.Node, err error) {
+func (m Model) BestMask(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	const op = "BestMask"
-	defer func() {
-		if r := recover(); r != nil {
-			mask, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
-	if theta == nil || lengths == nil {
-		return nil, errorf(op, "nil potentials or lengths")
-	}
-	dt := theta.Dtype()
-	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	if err := checkThetaNode(op, theta); err != nil {
+		return nil, err
 	}
 	batch, _, _, err := thetaShape(op, "potentials", theta.Shape())
 	if err != nil {
 		return nil, err
 	}
-	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{batch, 2}) {
-		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), batch)
+	if err := checkLengthsNode(op, lengths, batch); err != nil {
+		return nil, err
 	}
 	mm := m
 	mm.Semiring, mm.Strategy = Max, Linear // not used: one Op for any
-	mask, err = gorgonia.ApplyOp(&bestMaskOp{m: mm, shape: theta.Shape().Clone(), dt: dt}, theta, lengths)
-	return mask, wrap(op, err)
+	mask, err := gorgonia.ApplyOp(&bestMaskOp{m: mm, shape: theta.Shape().Clone(), dt: theta.Dtype()}, theta, lengths)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return mask, nil
 }
 
 // bestMaskOp is BestMask: inputs θ and the lengths, output the best
@@ -295,13 +287,13 @@ func (op *bestMaskOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *bestMaskOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errorf("BestMask", "the best path's mask has no gradient")
+	return nil, errorf(ErrGraph, "BestMask", "the best path's mask has no gradient")
 }
 
 func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "BestMask"
 	if len(vals) != 2 {
-		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
 	}
 	th, err := operand(name, vals, 0, op.dt, op.shape)
 	if err != nil {
@@ -339,12 +331,12 @@ func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// readLengths reads a (batch, 2) Int lengths value and checks it against
-// N and M.
+// readLengths reads a (batch, 2) Int lengths value, an Op's input, and
+// checks it against N and M.
 func readLengths(op string, v gorgonia.Value, batch, n, mm int) ([]int, []int, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok || d.Dtype() != tensor.Int || !d.Shape().Eq(tensor.Shape{batch, 2}) {
-		return nil, nil, errorf(op, "lengths are %v, want int of shape (%d, 2)", describe(v), batch)
+		return nil, nil, errorf(ErrValue, op, "lengths are %v, want int of shape (%d, 2)", describe(v), batch)
 	}
 	x := contiguous(d).Data().([]int)
 	lx, ly := make([]int, batch), make([]int, batch)

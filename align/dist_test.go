@@ -292,7 +292,7 @@ func TestDistErrors(t *testing.T) {
 		{"node semiring", func() error { _, err := (Model{Semiring: Real}).LogProb(tn, tn, ln); return err }(), "align.LogProb: the distribution"},
 		{"node strategy", func() error { _, err := (Model{Semiring: Log, Strategy: LogDepth}).LogProb(tn, tn, ln); return err }(), "use Linear"},
 		{"node lengths", func() error { _, err := log.LogProb(tn, tn, bad); return err }(), "lengths have dtype float64"},
-		{"node nil", func() error { _, err := log.LogProb(nil, tn, ln); return err }(), "align.LogProb: align.MaskScore: nil potentials"},
+		{"node nil", func() error { _, err := log.LogProb(nil, tn, ln); return err }(), "align.LogProb: nil potentials"},
 		{"mask lengths", func() error { _, err := log.BestMask(tn, bad); return err }(), "align.BestMask: lengths have dtype float64"},
 		{"mask mode", func() error { _, err := Model{Mode: 9}.BestMask(tn, ln); return err }(), "unknown mode"},
 	} {

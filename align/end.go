@@ -51,11 +51,11 @@ func (op *endOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 // states returns the float64 states and the lengths of an Op's inputs.
 func (g *grid) states(op string, vals []gorgonia.Value) ([]float64, []int, []int, error) {
 	if len(vals) < 2 {
-		return nil, nil, nil, errorf(op, "got %d inputs, want the states and the lengths", len(vals))
+		return nil, nil, nil, errorf(ErrValue, op, "got %d inputs, want the states and the lengths", len(vals))
 	}
 	s, ok := vals[0].(*tensor.Dense)
 	if !ok || s.Dtype() != tensor.Float64 || !s.Shape().Eq(g.statesShape()) {
-		return nil, nil, nil, errorf(op, "states are %v, want float64 of shape %v", describe(vals[0]), g.statesShape())
+		return nil, nil, nil, errorf(ErrValue, op, "states are %v, want float64 of shape %v", describe(vals[0]), g.statesShape())
 	}
 	lx, ly, err := g.lengthsOf(op, vals[1])
 	if err != nil {
@@ -117,7 +117,7 @@ func (g *grid) total(states []float64, b, lx, ly int) float64 {
 }
 
 func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	states, lx, ly, err := op.g.states("End", vals)
+	states, lx, ly, err := op.g.states(op.g.op, vals)
 	if err != nil {
 		return nil, err
 	}
@@ -166,9 +166,9 @@ func (op *endGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "EndGrad"
+	name := op.g.op
 	if len(vals) != 3 {
-		return nil, errorf(name, "got %d inputs, want 3", len(vals))
+		return nil, errorf(ErrValue, name, "got %d inputs, want 3", len(vals))
 	}
 	states, lx, ly, err := op.g.states(name, vals)
 	if err != nil {
@@ -176,7 +176,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	dzv, ok := vals[2].(*tensor.Dense)
 	if !ok || dzv.Dtype() != op.dt || !dzv.Shape().Eq(tensor.Shape{op.g.batch}) {
-		return nil, errorf(name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
+		return nil, errorf(ErrValue, name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
 	}
 	dz := float64s(dzv)
 	res := op.buf.get(tensor.Float64, op.g.statesShape())

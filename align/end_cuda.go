@@ -24,7 +24,7 @@ func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc 
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignEndForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg()}
-	return cudaDo("End", extern, dev, prealloc, op.dt, tensor.Shape{g.batch}, l, want, inputs)
+	return cudaDo(g.op, extern, dev, prealloc, op.dt, tensor.Shape{g.batch}, l, want, inputs)
 }
 
 // CUDADo computes the float64 gradient of the states on the GPU (kernel
@@ -35,5 +35,5 @@ func (op *endGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preal
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignEndBackward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg(), {Dtype: op.dt, Shape: tensor.Shape{g.batch}}}
-	return cudaDo("EndGrad", extern, dev, prealloc, tensor.Float64, g.statesShape(), l, want, inputs)
+	return cudaDo(g.op, extern, dev, prealloc, tensor.Float64, g.statesShape(), l, want, inputs)
 }

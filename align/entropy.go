@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
-	"github.com/genband/genband/bandop"
 	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -143,46 +142,35 @@ func (e *expectation) value(tot []float64) float64 {
 // newExpectation checks the model and the shape of the potentials.
 func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt tensor.Dtype) (*expectation, error) {
 	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+		return nil, errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
 	}
 	batch, n, mm, err := m.checkShape(op, shape)
 	if err != nil {
 		return nil, err
 	}
 	if m.Semiring != Log {
-		return nil, errorf(op, "defined for the Log semiring only, not %v", m.Semiring)
+		return nil, errorf(ErrSemiring, op, "defined for the Log semiring only, not %v", m.Semiring)
 	}
 	e := &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt}
-	if states := float64(batch) * (float64(n)*float64(mm)*float64(e.fields()) + totals); states > bandop.MaxElements {
-		return nil, errorf(op, "potentials of shape %v need %.3g float64 of forward states, more than bandop.MaxElements", shape, states)
+	// thetaShape bounds n·mm·3, so n·mm·fields + totals does not overflow.
+	if err := checkSize(op, "the forward states of these potentials", batch, n*mm*e.fields()+totals); err != nil {
+		return nil, err
 	}
 	return e, nil
-}
-
-// A badPotential is the first NaN or +Inf potential a forward pass read.
-type badPotential struct {
-	found         bool
-	q             bool // in θq rather than θp
-	item, i, j, c int
-	v             float64
 }
 
 // forward runs the forward pass of one item over the lattice l: st is the
 // item's states (cells and totals), tp and tq the item's potentials (tq
 // nil for the entropy). Cells outside the lattice are neither read nor
-// written. It reports the first potential it read that is NaN or +Inf.
-func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (bad badPotential) {
+// written. NaN and +Inf potentials take their IEEE course (the eager
+// functions refuse them first, with checkFinite).
+func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) {
 	withQ := tq != nil
 	F := pFields
 	if withQ {
 		F = 2 * pFields
 	}
 	ninf := math.Inf(-1)
-	note := func(q bool, i, j, c int, v float64) {
-		if !bad.found {
-			bad = badPotential{q: q, i: i, j: j, c: c, v: v, found: true}
-		}
-	}
 	for i := range l.lenX {
 		jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
 		for j := jlo; j <= jhi; j++ {
@@ -199,9 +187,6 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 				pi, pj := i-moves[c].di, j-moves[c].dj
 				if l.valid(pi, pj) {
 					v := float64(th[c])
-					if !(v <= math.MaxFloat64) {
-						note(false, i, j, c, v)
-					}
 					used[c] = true
 					pred[c] = pi*mm + pj
 					t[c] = st[pred[c]*F+fAlpha] + v
@@ -210,9 +195,6 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 			t[3] = ninf
 			if l.start(i, j) {
 				v := float64(th[FromDiag])
-				if !(v <= math.MaxFloat64) {
-					note(false, i, j, FromDiag, v)
-				}
 				used[3] = true
 				pred[3] = -1
 				t[3] = v
@@ -248,9 +230,6 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 					ch = FromDiag
 				}
 				v := float64(thq[ch])
-				if !(v <= math.MaxFloat64) {
-					note(true, i, j, ch, v)
-				}
 				u[c] = v
 				if pred[c] >= 0 {
 					u[c] += st[pred[c]*F+pFields+fAlpha]
@@ -276,7 +255,6 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) (
 	}
 	tot := st[len(st)-totals:]
 	tot[tZp], tot[tH] = endTotal(l, mm, st, F, fAlpha, fEnt, withQ)
-	return bad
 }
 
 // endTotal returns log Z and H (or, with q, sets log Z_q and KL too) from
@@ -518,12 +496,10 @@ func forItems(n, per int, f func(b int)) {
 }
 
 // run fills the forward states of items lo … hi−1 (item b's at
-// st[(b−lo)·perItem:]) and returns the first bad potential it met, in
-// item order.
-func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []float64) badPotential {
+// st[(b−lo)·perItem:]).
+func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []float64) {
 	per := e.perItem()
 	cells := e.n * e.mm * 3
-	bads := make([]badPotential, hi-lo)
 	forItems(hi-lo, e.n*e.mm*16, func(k int) {
 		b := lo + k
 		l := e.m.lattice(lx[b], ly[b])
@@ -534,22 +510,15 @@ func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []f
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			bads[k] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			bads[k] = forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
 		}
-		bads[k].item = b
 	})
-	for _, bad := range bads {
-		if bad.found {
-			return bad
-		}
-	}
-	return badPotential{}
 }
 
 // grad returns the gradient of Σ_b d[b]·quantity[b] with respect to θp
@@ -628,18 +597,26 @@ func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func (m Model) expectNode(op string, div divergence, p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	if p == nil || lengths == nil || (div != divEntropy && q == nil) {
-		return nil, errorf(op, "nil potentials or lengths")
+	if err := checkThetaNode(op, p); err != nil {
+		return nil, err
 	}
-	if q != nil && (q.Dtype() != p.Dtype() || !q.Shape().Eq(p.Shape())) {
-		return nil, errorf(op, "potentials q have dtype %v and shape %v, p %v and %v: want the same", q.Dtype(), q.Shape(), p.Dtype(), p.Shape())
+	if div != divEntropy {
+		if err := checkThetaNode(op, q); err != nil {
+			return nil, err
+		}
+		if q.Dtype() != p.Dtype() {
+			return nil, errorf(ErrDtype, op, "potentials q have dtype %v, p %v: want the same", q.Dtype(), p.Dtype())
+		}
+		if !q.Shape().Eq(p.Shape()) {
+			return nil, errorf(ErrShape, op, "potentials q have shape %v, p %v: want the same", q.Shape(), p.Shape())
+		}
 	}
 	e, err := m.newExpectation(op, div, p.Shape(), p.Dtype())
 	if err != nil {
 		return nil, err
 	}
-	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{e.batch, 2}) {
-		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), e.batch)
+	if err := checkLengthsNode(op, lengths, e.batch); err != nil {
+		return nil, err
 	}
 	in := gorgonia.Nodes{p}
 	if q != nil {
@@ -648,11 +625,11 @@ func (m Model) expectNode(op string, div divergence, p, q, lengths *gorgonia.Nod
 	in = append(in, lengths)
 	st, err := gorgonia.ApplyOp(&expectOp{e: e}, in...)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrap(op, err)
 	}
 	v, err := gorgonia.ApplyOp(&expectValueOp{e: e}, append(in, st)...)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrap(op, err)
 	}
 	return v, nil
 }
@@ -664,13 +641,13 @@ func (e *expectation) inputs(op string, vals []gorgonia.Value) (tp, tq *tensor.D
 	theta := func() (*tensor.Dense, error) {
 		t, ok := vals[k].(*tensor.Dense)
 		if !ok || t.Dtype() != e.dt || !t.Shape().Eq(e.thetaShape()) {
-			return nil, errorf(op, "potentials are %v, want %v of shape %v", describe(vals[k]), e.dt, e.thetaShape())
+			return nil, errorf(ErrValue, op, "potentials are %v, want %v of shape %v", describe(vals[k]), e.dt, e.thetaShape())
 		}
 		k++
 		return contiguous(t), nil
 	}
 	if len(vals) < e.arity() {
-		return nil, nil, nil, nil, errorf(op, "got %d inputs, want at least %d", len(vals), e.arity())
+		return nil, nil, nil, nil, errorf(ErrValue, op, "got %d inputs, want at least %d", len(vals), e.arity())
 	}
 	if tp, err = theta(); err != nil {
 		return nil, nil, nil, nil, err
@@ -680,8 +657,7 @@ func (e *expectation) inputs(op string, vals []gorgonia.Value) (tp, tq *tensor.D
 			return nil, nil, nil, nil, err
 		}
 	}
-	g := &grid{batch: e.batch, n: e.n, mm: e.mm}
-	lx, ly, err = g.lengthsOf(op, vals[k])
+	lx, ly, err = readLengths(op, vals[k], e.batch, e.n, e.mm)
 	return tp, tq, lx, ly, err
 }
 
@@ -740,7 +716,7 @@ func (op *expectOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *expectOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errorf(op.e.div.String(), "the forward states are not differentiated")
+	return nil, errorf(ErrGraph, op.e.div.String(), "the forward states are not differentiated")
 }
 
 func (op *expectOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -789,7 +765,7 @@ func (op *expectValueOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) 
 func (e *expectation) states(op string, v gorgonia.Value) ([]float64, error) {
 	s, ok := v.(*tensor.Dense)
 	if !ok || s.Dtype() != tensor.Float64 || !s.Shape().Eq(e.statesShape()) {
-		return nil, errorf(op, "states are %v, want float64 of shape %v", describe(v), e.statesShape())
+		return nil, errorf(ErrValue, op, "states are %v, want float64 of shape %v", describe(v), e.statesShape())
 	}
 	return contiguous(s).Data().([]float64), nil
 }
@@ -797,7 +773,7 @@ func (e *expectation) states(op string, v gorgonia.Value) ([]float64, error) {
 func (op *expectValueOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.e.div.String()
 	if len(vals) != op.Arity() {
-		return nil, errorf(name, "got %d inputs, want %d", len(vals), op.Arity())
+		return nil, errorf(ErrValue, name, "got %d inputs, want %d", len(vals), op.Arity())
 	}
 	st, err := op.e.states(name, vals[op.e.arity()])
 	if err != nil {
@@ -866,9 +842,9 @@ func (op *expectGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	name := op.e.div.String() + "Grad"
+	name := op.e.div.String()
 	if len(vals) != op.Arity() {
-		return nil, errorf(name, "got %d inputs, want %d", len(vals), op.Arity())
+		return nil, errorf(ErrValue, name, "got %d inputs, want %d", len(vals), op.Arity())
 	}
 	tp, tq, lx, ly, err := op.e.inputs(name, vals)
 	if err != nil {
@@ -881,7 +857,7 @@ func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	dv, ok := vals[k+1].(*tensor.Dense)
 	if !ok || dv.Dtype() != op.e.dt || !dv.Shape().Eq(tensor.Shape{op.e.batch}) {
-		return nil, errorf(name, "gradient is %v, want %v of shape (%d)", describe(vals[k+1]), op.e.dt, op.e.batch)
+		return nil, errorf(ErrValue, name, "gradient is %v, want %v of shape (%d)", describe(vals[k+1]), op.e.dt, op.e.batch)
 	}
 	return op.e.grad(tp, tq, lx, ly, st, float64s(dv), op.wrtQ), nil
 }
@@ -914,10 +890,15 @@ func (m Model) KLOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 
 func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	if p == nil || (div != divEntropy && q == nil) {
-		return nil, errorf(op, "nil potentials")
+		return nil, errorf(ErrNil, op, "nil potentials")
 	}
-	if q != nil && (q.Dtype() != p.Dtype() || !q.Shape().Eq(p.Shape())) {
-		return nil, errorf(op, "potentials q have dtype %v and shape %v, p %v and %v: want the same", q.Dtype(), q.Shape(), p.Dtype(), p.Shape())
+	if q != nil {
+		if q.Dtype() != p.Dtype() {
+			return nil, errorf(ErrDtype, op, "potentials q have dtype %v, p %v: want the same", q.Dtype(), p.Dtype())
+		}
+		if !q.Shape().Eq(p.Shape()) {
+			return nil, errorf(ErrShape, op, "potentials q have shape %v, p %v: want the same", q.Shape(), p.Shape())
+		}
 	}
 	e, err := m.newExpectation(op, div, p.Shape(), p.Dtype())
 	if err != nil {
@@ -935,6 +916,21 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 	if q != nil {
 		q = contiguous(q)
 	}
+	names := []string{"p", "q"}
+	if div == divEntropy {
+		names[0] = "θ"
+	}
+	for b := range e.batch {
+		l := m.lattice(lx[b], ly[b])
+		for k, t := range []*tensor.Dense{p, q} {
+			if t == nil {
+				continue
+			}
+			if err := checkFiniteDense(op, names[k], t, b, l); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// The states of a few items at a time: an eager call needs only the
 	// totals.
 	per := e.perItem()
@@ -943,23 +939,14 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 	out := make([]float64, e.batch)
 	for lo := 0; lo < e.batch; lo += chunk {
 		hi := min(lo+chunk, e.batch)
-		if bad := e.run(p, q, lx, ly, lo, hi, st); bad.found {
-			which := "theta"
-			if div != divEntropy {
-				which = "p"
-				if bad.q {
-					which = "q"
-				}
-			}
-			return nil, errorf(op, "item %d: potential %s[%d, %d, %d, %d] is %v", bad.item, which, bad.item, bad.i, bad.j, bad.c, bad.v)
-		}
+		e.run(p, q, lx, ly, lo, hi, st)
 		for b := lo; b < hi; b++ {
 			tot := st[(b-lo+1)*per-totals : (b-lo+1)*per]
 			if math.IsInf(tot[tZp], -1) {
-				return nil, errorf(op, "item %d: every path scores −Inf", b)
+				return nil, errorf(ErrPotential, op, "item %d: every path scores −Inf", b)
 			}
 			if e.withQ() && math.IsInf(tot[tZq], -1) {
-				return nil, errorf(op, "item %d: every path scores −Inf under q", b)
+				return nil, errorf(ErrPotential, op, "item %d: every path scores −Inf under q", b)
 			}
 			out[b] = e.value(tot)
 		}

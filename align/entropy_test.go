@@ -487,11 +487,11 @@ func TestDivergenceErrors(t *testing.T) {
 		{"NaN in q", func() error {
 			_, err := full.KLOf(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+FromDiag), nil, nil)
 			return err
-		}, []string{"KLOf", "item 1", "q[1, 1, 2, 1]", "NaN"}},
+		}, []string{"KLOf", "item 1", "q[1, 1, 2, FromDiag]", "NaN"}},
 		{"+Inf", func() error {
 			_, err := full.EntropyOf(bad(math.Inf(1), ((0*3+2)*3+2)*3+FromAbove), nil, nil)
 			return err
-		}, []string{"EntropyOf", "item 0", "theta[0, 2, 2, 2]", "+Inf"}},
+		}, []string{"EntropyOf", "item 0", "θ[0, 2, 2, FromAbove]", "+Inf"}},
 		{"no path", func() error {
 			th := make([]float64, 2*3*3*3)
 			for x := range th {

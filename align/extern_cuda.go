@@ -29,7 +29,7 @@ var _ [unsafe.Sizeof(int(0)) - 8]struct{}
 func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value) (gorgonia.Value, error) {
 	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs)
 	if err != nil {
-		return nil, errorf(op, "%v", err)
+		return nil, wrapAs(op, err, ErrDevice)
 	}
 	return v, nil
 }

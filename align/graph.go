@@ -18,18 +18,10 @@ import (
 // The lengths become a constant of the graph; to run one graph with other
 // lengths, use LogPartitionLengths. With the LogDepth strategy the layout
 // itself depends on the lengths, so they can only be given here.
-func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia.Node, err error) {
+func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.Node, error) {
 	const op = "LogPartition"
-	defer func() {
-		if r := recover(); r != nil {
-			z, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
-	if theta == nil {
-		return nil, errorf(op, "nil potentials")
-	}
-	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	if err := checkThetaNode(op, theta); err != nil {
+		return nil, err
 	}
 	if m.Strategy == LogDepth {
 		return m.logDepthGraph(op, theta, lenX, lenY)
@@ -45,29 +37,62 @@ func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (z *gorgonia
 	return g.logPartition(op, theta, gorgonia.NewConstant(lv), theta.Dtype())
 }
 
+// checkThetaNode checks a potentials node: not nil, of a graph, and of
+// dtype Float64 or Float32 (its shape is the model's to check).
+func checkThetaNode(op string, theta *gorgonia.Node) error {
+	if theta == nil {
+		return errorf(ErrNil, op, "nil potentials")
+	}
+	if theta.Graph() == nil {
+		return errorf(ErrGraph, op, "potentials node %v belongs to no graph", theta.Name())
+	}
+	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
+		return errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
+	}
+	return nil
+}
+
+// checkLengthsNode checks the lengths node of batch items: (batch, 2) of
+// tensor.Int. (A node of another graph is Gorgonia's to refuse.)
+func checkLengthsNode(op string, lengths *gorgonia.Node, batch int) error {
+	if lengths == nil {
+		return errorf(ErrNil, op, "nil lengths")
+	}
+	if lengths.Dtype() != tensor.Int {
+		return errorf(ErrDtype, op, "lengths have dtype %v, want int", lengths.Dtype())
+	}
+	if !lengths.Shape().Eq(tensor.Shape{batch, 2}) {
+		return errorf(ErrShape, op, "lengths have shape %v, want (%d, 2)", lengths.Shape(), batch)
+	}
+	return nil
+}
+
 // LogPartitionLengths is LogPartition with the lengths as a node of the
 // graph, (batch, 2) of tensor.Int holding lenX[b], lenY[b] in row b (see
 // Lengths): one graph, built and compiled once, then serves every batch of
 // potentials of its shape, whatever their lengths, bound with gorgonia.Let
 // before each run. Lengths out of range make the run fail with an error
 // that names the item. It needs the Linear strategy.
-func (m Model) LogPartitionLengths(theta, lengths *gorgonia.Node) (z *gorgonia.Node, err error) {
-	const op = "LogPartitionLengths"
-	if theta == nil || lengths == nil {
-		return nil, errorf(op, "nil potentials or lengths")
+func (m Model) LogPartitionLengths(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.logPartitionLengths("LogPartitionLengths", theta, lengths)
+}
+
+func (m Model) logPartitionLengths(op string, theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkThetaNode(op, theta); err != nil {
+		return nil, err
 	}
-	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	if err := m.check(op); err != nil {
+		return nil, err
 	}
 	if m.Strategy != Linear {
-		return nil, errorf(op, "the %v strategy lays its steps out for given lengths: use LogPartition, or Linear", m.Strategy)
+		return nil, errorf(ErrMode, op, "the %v strategy lays its steps out for given lengths: use LogPartition, or Linear", m.Strategy)
 	}
 	g, err := newGrid(op, m, theta.Shape())
 	if err != nil {
 		return nil, err
 	}
-	if lengths.Dtype() != tensor.Int || !lengths.Shape().Eq(tensor.Shape{g.batch, 2}) {
-		return nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", lengths.Dtype(), lengths.Shape(), g.batch)
+	if err := checkLengthsNode(op, lengths, g.batch); err != nil {
+		return nil, err
 	}
 	return g.logPartition(op, theta, lengths, theta.Dtype())
 }
@@ -202,13 +227,6 @@ func pow2(n int) int {
 		c *= 2
 	}
 	return c
-}
-
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return errorf(op, "%v", err)
 }
 
 // uniqueName returns a node name not yet used in g, so that several

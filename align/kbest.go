@@ -491,7 +491,7 @@ func (m Model) bestPaths(op string, theta *tensor.Dense, lenX, lenY []int) ([]fl
 func (m Model) KBest(theta *tensor.Dense, k int, lenX, lenY []int) ([][]Path, [][]float64, error) {
 	const op = "KBest"
 	if k < 1 {
-		return nil, nil, errorf(op, "k = %d, want at least 1", k)
+		return nil, nil, errorf(ErrShape, op, "k = %d, want at least 1", k)
 	}
 	vs, err := m.viterbis(op, theta, lenX, lenY)
 	if err != nil {

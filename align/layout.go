@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -44,10 +43,11 @@ import (
 // a cell within them, so whatever it holds (NaN included) has no effect,
 // and its gradient is 0.
 type grid struct {
+	op           string // the function that built it, which its Ops' errors name
 	m            Model
 	batch, n, mm int
 	omin, offs   int // offsets −(N−1) … M−1
-	slots        int // 1 (global) or 2 (local)
+	slots        int // 1 (global, semi-global) or 2 (local)
 	size         int // slots·offs, the state's length
 	lower, upper int
 	steps        int // N+M−1 anti-diagonals
@@ -76,18 +76,20 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &grid{m: m, batch: batch, n: n, mm: mm, omin: -(n - 1), offs: n + mm - 1, slots: 1, lower: 1, upper: 1, steps: n + mm - 1}
+	g := &grid{op: op, m: m, batch: batch, n: n, mm: mm, omin: -(n - 1), offs: n + mm - 1, slots: 1, lower: 1, upper: 1, steps: n + mm - 1}
 	if m.Mode == Local {
 		g.slots, g.lower, g.upper = 2, 2, 2
 	}
 	g.size = g.slots * g.offs
-	// Entries index one item's step matrix and one item's potentials in
-	// int32; the step storage of all items must have an int size.
-	if g.size*g.width() > math.MaxInt32 || g.n*g.mm*3 > math.MaxInt32 {
-		return nil, errorf(op, "potentials of shape %v give step matrices of %d×%d slots, more than the 2³¹ an int32 index holds", shape, g.size, g.width())
+	// thetaShape bounds n·mm·3, so these products do not overflow. The
+	// step storage and the states are single values of the graph, bounded
+	// as bandop bounds its results; entries index one item's step matrix
+	// and potentials in int32, which these bounds keep within range.
+	if err := checkSize(op, "the step matrices of these potentials", g.steps, g.batch, g.size, g.width()); err != nil {
+		return nil, err
 	}
-	if total := float64(g.steps) * float64(g.batch) * float64(g.size*g.width()); total > math.MaxInt/16 {
-		return nil, errorf(op, "potentials of shape %v give %.3g step-matrix slots, more than memory can hold", shape, total)
+	if err := checkSize(op, "the scan states of these potentials", g.steps+1, g.batch, g.size); err != nil {
+		return nil, err
 	}
 	g.win = g.window()
 	g.ent = make([][]entry, g.steps)
@@ -280,25 +282,7 @@ func (g *grid) start(dt tensor.Dtype) *tensor.Dense {
 
 // lengthsOf reads and checks the lengths input, (batch, 2) of tensor.Int.
 func (g *grid) lengthsOf(op string, v gorgonia.Value) (lenX, lenY []int, err error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, nil, errorf(op, "lengths are a %T, want a *tensor.Dense", v)
-	}
-	if d.Dtype() != tensor.Int || !d.Shape().Eq(tensor.Shape{g.batch, 2}) {
-		return nil, nil, errorf(op, "lengths have dtype %v and shape %v, want int and (%d, 2)", d.Dtype(), d.Shape(), g.batch)
-	}
-	x := contiguous(d).Data().([]int)
-	lenX, lenY = make([]int, g.batch), make([]int, g.batch)
-	for b := range g.batch {
-		lenX[b], lenY[b] = x[2*b], x[2*b+1]
-		if lenX[b] < 1 || lenX[b] > g.n {
-			return nil, nil, errorf(op, "lenX[%d] = %d, want 1 ≤ length ≤ %d", b, lenX[b], g.n)
-		}
-		if lenY[b] < 1 || lenY[b] > g.mm {
-			return nil, nil, errorf(op, "lenY[%d] = %d, want 1 ≤ length ≤ %d", b, lenY[b], g.mm)
-		}
-	}
-	return lenX, lenY, nil
+	return readLengths(op, v, g.batch, g.n, g.mm)
 }
 
 // gapOK returns, for a global model with a gap, whether cell (i, j) of an
@@ -316,7 +300,7 @@ func (g *grid) gapOK(i, j, lx, ly int) bool {
 // row b.
 func Lengths(lenX, lenY []int) (*tensor.Dense, error) {
 	if len(lenX) != len(lenY) {
-		return nil, errorf("Lengths", "%d lengths of x, %d of y", len(lenX), len(lenY))
+		return nil, errorf(ErrLength, "Lengths", "%d lengths of x, %d of y", len(lenX), len(lenY))
 	}
 	v := make([]int, 2*len(lenX))
 	for b := range lenX {
@@ -394,11 +378,11 @@ func hashOf(op fmt.Stringer) uint32 {
 // inputs returns θ (contiguous) and the lengths of an Op's inputs.
 func (g *grid) inputs(op string, dt tensor.Dtype, vals []gorgonia.Value) (*tensor.Dense, []int, []int, error) {
 	if len(vals) < 2 {
-		return nil, nil, nil, errorf(op, "got %d inputs, want θ and the lengths", len(vals))
+		return nil, nil, nil, errorf(ErrValue, op, "got %d inputs, want θ and the lengths", len(vals))
 	}
 	th, ok := vals[0].(*tensor.Dense)
 	if !ok || th.Dtype() != dt || !th.Shape().Eq(g.thetaShape()) {
-		return nil, nil, nil, errorf(op, "potentials are %v, want %v of shape %v", describe(vals[0]), dt, g.thetaShape())
+		return nil, nil, nil, errorf(ErrValue, op, "potentials are %v, want %v of shape %v", describe(vals[0]), dt, g.thetaShape())
 	}
 	lx, ly, err := g.lengthsOf(op, vals[1])
 	if err != nil {
@@ -415,7 +399,7 @@ func describe(v gorgonia.Value) string {
 }
 
 func (op *layoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	th, lx, ly, err := op.g.inputs("Layout", op.dt, vals)
+	th, lx, ly, err := op.g.inputs(op.g.op, op.dt, vals)
 	if err != nil {
 		return nil, err
 	}
@@ -488,11 +472,15 @@ func (g *grid) parallel(n, per int, f func(k int)) {
 	wg.Wait()
 }
 
-// srcInGap reports whether potential src of an item of lengths lx, ly is
-// within a global model's gap.
+// srcInGap reports whether a path of an item of lengths lx, ly under a
+// global model's gap may score potential src: its cell and the cell its
+// move comes from must both be within the gap. A cell outside the gap holds
+// the semiring's zero, and the zero ⊗ NaN is NaN, so a potential whose move
+// comes from outside must not reach the step matrix at all.
 func (g *grid) srcInGap(src int32, lx, ly int) bool {
-	cell := int(src) / 3
-	return g.gapOK(cell/g.mm, cell%g.mm, lx, ly)
+	cell, c := int(src)/3, int(src)%3
+	i, j := cell/g.mm, cell%g.mm
+	return g.gapOK(i, j, lx, ly) && g.gapOK(i-moves[c].di, j-moves[c].dj, lx, ly)
 }
 
 func (op *layoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -524,9 +512,9 @@ func (op *layoutGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "LayoutGrad"
+	name := op.g.op
 	if len(vals) != 2 {
-		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
 	}
 	lx, ly, err := op.g.lengthsOf(name, vals[0])
 	if err != nil {
@@ -534,7 +522,7 @@ func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	da, ok := vals[1].(*tensor.Dense)
 	if !ok || da.Dtype() != op.dt || !da.Shape().Eq(op.g.stepShape()) {
-		return nil, errorf(name, "gradient is %v, want %v of shape %v", describe(vals[1]), op.dt, op.g.stepShape())
+		return nil, errorf(ErrValue, name, "gradient is %v, want %v of shape %v", describe(vals[1]), op.dt, op.g.stepShape())
 	}
 	da = contiguous(da)
 	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.g.thetaShape()...))

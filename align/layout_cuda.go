@@ -22,7 +22,7 @@ func (op *layoutOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preall
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignLayoutForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: op.dt, Shape: g.thetaShape()}, g.lengthsArg()}
-	return cudaDo("Layout", extern, dev, prealloc, op.dt, g.stepShape(), l, want, inputs)
+	return cudaDo(g.op, extern, dev, prealloc, op.dt, g.stepShape(), l, want, inputs)
 }
 
 // CUDADo computes the gradient of θ from that of the step storage on the
@@ -33,5 +33,5 @@ func (op *layoutGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, pr
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignLayoutBackward(cudaDtype(op.dt), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{g.lengthsArg(), {Dtype: op.dt, Shape: g.stepShape()}}
-	return cudaDo("LayoutGrad", extern, dev, prealloc, op.dt, g.thetaShape(), l, want, inputs)
+	return cudaDo(g.op, extern, dev, prealloc, op.dt, g.thetaShape(), l, want, inputs)
 }

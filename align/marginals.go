@@ -35,7 +35,7 @@ type Result struct {
 func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Marginals"
 	if theta == nil {
-		return nil, errorf(op, "nil potentials")
+		return nil, errorf(ErrNil, op, "nil potentials")
 	}
 	key := programKey{m: m, dt: theta.Dtype(), shape: fmt.Sprint(theta.Shape())}
 	pr := lastProgram.take(key)
@@ -128,19 +128,15 @@ func (m Model) Compile(shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*
 	return m.compile("Compile", shape, dt, lenX, lenY)
 }
 
-func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (pr *Program, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			pr, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
+func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, lenY []int) (*Program, error) {
 	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+		return nil, errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
 	}
 	if _, _, _, err := m.checkShape(op, shape); err != nil {
 		return nil, err
 	}
-	pr = &Program{m: m, shape: shape.Clone(), dt: dt}
+	var err error
+	pr := &Program{m: m, shape: shape.Clone(), dt: dt}
 	if pr.lenX, err = lengths(op, "lenX", lenX, shape[0], shape[1]); err != nil {
 		return nil, err
 	}
@@ -193,9 +189,11 @@ func (pr *Program) bytes() int {
 	return 2*g.stepShape().TotalSize()*int(pr.dt.Size()) + 2*g.statesShape().TotalSize()*8
 }
 
-// Close releases the Program's machine.
+// Close releases the Program's machine. Closing a closed or nil Program
+// does nothing; the methods of a closed one return an error of kind
+// ErrClosed.
 func (pr *Program) Close() {
-	if !pr.closed {
+	if pr != nil && pr.vm != nil && !pr.closed {
 		pr.closed = true
 		pr.vm.Close()
 	}
@@ -203,9 +201,26 @@ func (pr *Program) Close() {
 
 // Marginals runs the program on theta, which must have the shape and dtype
 // it was compiled for, with the lengths it was compiled with. theta is not
-// modified.
+// modified. A NaN or +Inf potential that a path may use is an error naming
+// the item and the cell (see the package doc, Bad values).
 func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
-	return pr.run("Program.Marginals", theta, pr.lenX, pr.lenY)
+	const op = "Program.Marginals"
+	if err := pr.usable(op); err != nil {
+		return nil, err
+	}
+	return pr.run(op, theta, pr.lenX, pr.lenY)
+}
+
+// usable returns an error naming op unless pr is a compiled Program that
+// is not closed.
+func (pr *Program) usable(op string) error {
+	switch {
+	case pr == nil || pr.vm == nil:
+		return errorf(ErrNil, op, "nil or uncompiled Program (use Model.Compile)")
+	case pr.closed:
+		return errorf(ErrClosed, op, "the program is closed")
+	}
+	return nil
 }
 
 // MarginalsLengths runs the program on theta with other lengths (as in
@@ -213,38 +228,46 @@ func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
 // strategy, whose graph takes the lengths as an input.
 func (pr *Program) MarginalsLengths(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Program.MarginalsLengths"
+	if err := pr.usable(op); err != nil {
+		return nil, err
+	}
 	if pr.m.Strategy != Linear {
-		return nil, errorf(op, "a %v program is laid out for the lengths it was compiled with", pr.m.Strategy)
+		return nil, errorf(ErrMode, op, "a %v program is laid out for the lengths it was compiled with", pr.m.Strategy)
 	}
 	return pr.run(op, theta, lenX, lenY)
 }
 
-func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (res *Result, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
+// run runs the usable program pr on theta with the lengths lenX and lenY.
+func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	switch {
-	case pr.closed:
-		return nil, errorf(op, "program is closed")
 	case theta == nil:
-		return nil, errorf(op, "nil potentials")
+		return nil, errorf(ErrNil, op, "nil potentials")
 	case theta.Dtype() != pr.dt:
-		return nil, errorf(op, "potentials have dtype %v, the program was compiled for %v", theta.Dtype(), pr.dt)
+		return nil, errorf(ErrDtype, op, "potentials have dtype %v, the program was compiled for %v", theta.Dtype(), pr.dt)
 	case !theta.Shape().Eq(pr.shape):
-		return nil, errorf(op, "potentials have shape %v, the program was compiled for %v", theta.Shape(), pr.shape)
+		return nil, errorf(ErrShape, op, "potentials have shape %v, the program was compiled for %v", theta.Shape(), pr.shape)
+	}
+	lx, err := lengths(op, "lenX", lenX, pr.shape[0], pr.shape[1])
+	if err != nil {
+		return nil, err
+	}
+	ly, err := lengths(op, "lenY", lenY, pr.shape[0], pr.shape[2])
+	if err != nil {
+		return nil, err
+	}
+	// The scan would carry a NaN or +Inf potential into log Z and the
+	// marginals of its item without a word: refuse it here.
+	theta = contiguous(theta)
+	for b := range lx {
+		if err := checkFiniteDense(op, "θ", theta, b, pr.m.lattice(lx[b], ly[b])); err != nil {
+			return nil, err
+		}
 	}
 	if pr.lengths != nil {
-		lx, err := lengths(op, "lenX", lenX, pr.shape[0], pr.shape[1])
+		lv, err := Lengths(lx, ly)
 		if err != nil {
-			return nil, err
+			return nil, wrap(op, err)
 		}
-		ly, err := lengths(op, "lenY", lenY, pr.shape[0], pr.shape[2])
-		if err != nil {
-			return nil, err
-		}
-		lv, _ := Lengths(lx, ly)
 		if err := gorgonia.Let(pr.lengths, lv); err != nil {
 			return nil, wrap(op, err)
 		}
@@ -262,10 +285,10 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (res *R
 	if callsExtern {
 		zv, gval = pr.zv, pr.gv
 	}
-	res = &Result{LogZ: float64s(zv)}
+	res := &Result{LogZ: float64s(zv)}
 	gv, ok := gval.(*tensor.Dense)
 	if !ok {
-		return nil, errorf(op, "gradient is a %T", gval)
+		return nil, errorf(ErrValue, op, "gradient is a %T", gval)
 	}
 	// The gradient is a fresh value of each run, so it is handed out as
 	// it is (a view is copied).
@@ -296,7 +319,7 @@ func checkUnit[T float32 | float64](op string, d []T) error {
 	const slack = 1e-3
 	for k, x := range d {
 		if !(x >= -slack && x <= 1+slack) {
-			return errorf(op, "marginal %d is %v, outside [0, 1]: float32 lost the precision of these scores; use float64 or the Linear strategy", k, x)
+			return errorf(ErrPotential, op, "marginal %d is %v, outside [0, 1]: float32 lost the precision of these scores; use float64 or the Linear strategy", k, x)
 		}
 	}
 	return nil

@@ -105,48 +105,30 @@ type Model struct {
 	MaxGap int
 }
 
-// An Error reports bad input to a function of this package.
-type Error struct {
-	Op  string // the function, e.g. "LogPartition"
-	Msg string // what is wrong
-}
-
-func (e *Error) Error() string { return "align." + e.Op + ": " + e.Msg }
-
-func errorf(op, format string, args ...any) error {
-	return &Error{Op: op, Msg: fmt.Sprintf(format, args...)}
-}
-
 // check returns an error naming op when the configuration is invalid.
 func (m Model) check(op string) error {
 	if !m.Semiring.Valid() {
-		return errorf(op, "unknown semiring %v (want Real, Log or Max)", m.Semiring)
+		return errorf(ErrSemiring, op, "unknown semiring %v (want Real, Log or Max)", m.Semiring)
 	}
 	if m.Mode != Global && m.Mode != Local && m.Mode != SemiGlobal {
-		return errorf(op, "unknown mode %v (want Global, Local or SemiGlobal)", m.Mode)
+		return errorf(ErrMode, op, "unknown mode %v (want Global, Local or SemiGlobal)", m.Mode)
 	}
 	if m.Strategy != Linear && m.Strategy != LogDepth {
-		return errorf(op, "unknown strategy %v (want Linear or LogDepth)", m.Strategy)
+		return errorf(ErrMode, op, "unknown strategy %v (want Linear or LogDepth)", m.Strategy)
 	}
 	if m.MaxGap < 0 {
-		return errorf(op, "negative MaxGap %d", m.MaxGap)
+		return errorf(ErrGap, op, "negative MaxGap %d", m.MaxGap)
 	}
 	return nil
 }
 
-// checkShape checks the model and the shape of the potentials, (batch, N,
-// M, 3) with batch, N and M at least 1, and returns batch, N and M.
+// checkShape checks the model and the shape of the potentials (see
+// thetaShape) and returns batch, N and M.
 func (m Model) checkShape(op string, shape tensor.Shape) (batch, n, mm int, err error) {
 	if err := m.check(op); err != nil {
 		return 0, 0, 0, err
 	}
-	if shape.Dims() != 4 || shape[3] != 3 {
-		return 0, 0, 0, errorf(op, "potentials have shape %v, want (batch, N, M, 3)", shape)
-	}
-	if shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
-		return 0, 0, 0, errorf(op, "potentials have shape %v, want batch, N and M at least 1", shape)
-	}
-	return shape[0], shape[1], shape[2], nil
+	return thetaShape(op, "potentials", shape)
 }
 
 func (m Model) String() string {

@@ -3,7 +3,6 @@ package align
 import (
 	"fmt"
 	"hash"
-	"math"
 	"sort"
 
 	"github.com/chewxy/hm"
@@ -21,7 +20,8 @@ type Path []Step
 
 // A PathError reports where a path breaks: a bad first or last cell, a
 // move that does not follow from the previous step, or a cell outside the
-// item's lattice (negative, past a length, or outside the gap band).
+// item's lattice (negative, past a length, or outside the gap band). Its
+// kind is ErrPath: errors.Is(err, ErrPath) holds for every PathError.
 type PathError struct {
 	Op   string // the function called, e.g. "Mask"
 	Item int    // the batch item
@@ -32,6 +32,9 @@ type PathError struct {
 func (e *PathError) Error() string {
 	return fmt.Sprintf("align.%s: item %d, step %d: %s", e.Op, e.Item, e.Step, e.Msg)
 }
+
+// Is reports whether target is ErrPath, the kind of every PathError.
+func (e *PathError) Is(target error) bool { return target == ErrPath }
 
 // channelName names channel c of the potentials.
 func channelName(c int) string {
@@ -125,7 +128,7 @@ func (m Model) checkLog(op string) error {
 		return err
 	}
 	if m.Semiring != Log {
-		return errorf(op, "the distribution over paths is the Log semiring's; the model's semiring is %v", m.Semiring)
+		return errorf(ErrSemiring, op, "the distribution over paths is the Log semiring's; the model's semiring is %v", m.Semiring)
 	}
 	return nil
 }
@@ -141,7 +144,7 @@ func (m Model) CheckPaths(paths []Path, n, mm int, lenX, lenY []int) error {
 		return err
 	}
 	if n < 1 || mm < 1 {
-		return errorf(op, "N = %d and M = %d, want both at least 1", n, mm)
+		return errorf(ErrShape, op, "N = %d and M = %d, want both at least 1", n, mm)
 	}
 	lx, ly, err := pathLengths(op, len(paths), n, mm, lenX, lenY)
 	if err != nil {
@@ -162,7 +165,7 @@ func (m Model) checkPaths(op string, paths []Path, lx, ly []int) error {
 // pathLengths checks the lengths of batch items of at most n and mm.
 func pathLengths(op string, batch, n, mm int, lenX, lenY []int) ([]int, []int, error) {
 	if batch < 1 {
-		return nil, nil, errorf(op, "no paths (batch 0)")
+		return nil, nil, errorf(ErrShape, op, "no paths (batch 0)")
 	}
 	lx, err := lengths(op, "lenX", lenX, batch, n)
 	if err != nil {
@@ -175,13 +178,18 @@ func pathLengths(op string, batch, n, mm int, lenX, lenY []int) ([]int, []int, e
 	return lx, ly, nil
 }
 
-// thetaShape checks the shape of potentials or a mask, (batch, N, M, 3).
+// thetaShape checks the shape of potentials or a mask, (batch, N, M, 3)
+// with batch, N and M at least 1 and at most bandop.MaxElements elements
+// in all, and returns batch, N and M.
 func thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int, err error) {
 	if shape.Dims() != 4 || shape[3] != 3 {
-		return 0, 0, 0, errorf(op, "%s have shape %v, want (batch, N, M, 3)", what, shape)
+		return 0, 0, 0, errorf(ErrShape, op, "%s have shape %v, want (batch, N, M, 3)", what, shape)
 	}
 	if shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
-		return 0, 0, 0, errorf(op, "%s have shape %v, want batch, N and M at least 1", what, shape)
+		return 0, 0, 0, errorf(ErrShape, op, "%s have shape %v, want batch, N and M at least 1", what, shape)
+	}
+	if err := checkSize(op, what, shape...); err != nil {
+		return 0, 0, 0, err
 	}
 	return shape[0], shape[1], shape[2], nil
 }
@@ -197,14 +205,14 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 		return nil, err
 	}
 	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "dtype %v, want float64 or float32", dt)
+		return nil, errorf(ErrDtype, op, "dtype %v, want float64 or float32", dt)
 	}
 	batch, n, mm, err := thetaShape(op, "potentials", shape)
 	if err != nil {
 		return nil, err
 	}
 	if len(paths) != batch {
-		return nil, errorf(op, "%d paths for batch %d", len(paths), batch)
+		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), batch)
 	}
 	lx, ly, err := pathLengths(op, batch, n, mm, lenX, lenY)
 	if err != nil {
@@ -246,7 +254,7 @@ func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, erro
 		return nil, err
 	}
 	if mask == nil {
-		return nil, errorf(op, "nil mask")
+		return nil, errorf(ErrNil, op, "nil mask")
 	}
 	batch, n, mm, err := thetaShape(op, "mask", mask.Shape())
 	if err != nil {
@@ -270,7 +278,7 @@ func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, erro
 					case 1:
 						paths[b] = append(paths[b], Step{i, j, c})
 					default:
-						return nil, errorf(op, "item %d: mask[%d, %d, %d, %s] is %v, want 0 or 1", b, b, i, j, channelName(c), v)
+						return nil, errorf(ErrPath, op, "item %d: mask[%d, %d, %d, %s] is %v, want 0 or 1", b, b, i, j, channelName(c), v)
 					}
 				}
 			}
@@ -302,16 +310,16 @@ func denseFloat64s(op, what string, t *tensor.Dense) ([]float64, error) {
 		}
 		return out, nil
 	}
-	return nil, errorf(op, "%s have dtype %v, want float64 or float32", what, t.Dtype())
+	return nil, errorf(ErrDtype, op, "%s have dtype %v, want float64 or float32", what, t.Dtype())
 }
 
 // Scores returns the score of paths[b] under theta, (batch, N, M, 3) of
 // Float64 or Float32, for every item b: the sum in float64 of
 // θ[b, I, J, Move] over its steps, from the first to the last (the path's
 // weight under the Log and Max semirings). The paths are checked as in
-// CheckPaths, and a NaN or +Inf potential on a path is an error naming the
-// item and cell; −Inf gives the score −Inf. The semiring and strategy of m
-// are not used. theta is not modified.
+// CheckPaths, and a NaN or +Inf potential that a path of an item may use
+// is an error naming the item and the cell; −Inf gives the score −Inf. The
+// semiring and strategy of m are not used. theta is not modified.
 func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
 	const op = "Scores"
 	if err := m.checkModel(op); err != nil {
@@ -322,19 +330,18 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 		return nil, err
 	}
 	if len(paths) != in.batch {
-		return nil, errorf(op, "%d paths for batch %d", len(paths), in.batch)
+		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), in.batch)
 	}
 	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
 		return nil, err
 	}
 	out := make([]float64, in.batch)
 	for b, p := range paths {
+		if err := in.checkFinite(op, b, m.lattice(in.lenX[b], in.lenY[b])); err != nil {
+			return nil, err
+		}
 		for _, s := range p {
-			v := in.at(b, s.I, s.J, s.Move)
-			if math.IsNaN(v) || math.IsInf(v, 1) {
-				return nil, in.badPotential(op, b, s.I, s.J, s.Move)
-			}
-			out[b] += v
+			out[b] += in.at(b, s.I, s.J, s.Move)
 		}
 	}
 	return out, nil
@@ -350,10 +357,10 @@ type items struct {
 
 func newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*items, error) {
 	if theta == nil {
-		return nil, errorf(op, "nil potentials")
+		return nil, errorf(ErrNil, op, "nil potentials")
 	}
 	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+		return nil, errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
 	}
 	batch, n, mm, err := thetaShape(op, "potentials", theta.Shape())
 	if err != nil {
@@ -372,10 +379,6 @@ func newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*items, error) 
 // at returns θ[b, i, j, c].
 func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*3+c] }
 
-func (in *items) badPotential(op string, b, i, j, c int) error {
-	return errorf(op, "item %d: potential θ[%d, %d, %d, %s] is %v, want a finite value or −Inf", b, b, i, j, channelName(c), in.at(b, i, j, c))
-}
-
 // cols returns the first and last column of row i that the lattice
 // allows; the row is empty when the first exceeds the last.
 func (l lattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
@@ -387,24 +390,8 @@ func (l lattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i
 // checkFinite refuses a NaN or +Inf potential that a path of item b's
 // lattice l may use.
 func (in *items) checkFinite(op string, b int, l lattice) error {
-	bad := func(v float64) bool { return v != v || v > math.MaxFloat64 }
-	for i := range l.lenX {
-		jlo, jhi := l.cols(i)
-		base := (b*in.n + i) * in.mm * 3
-		for j := jlo; j <= jhi; j++ {
-			th := in.th[base+3*j : base+3*j+3]
-			if j > jlo && bad(th[FromLeft]) {
-				return in.badPotential(op, b, i, j, FromLeft)
-			}
-			if ((i > 0 && j > 0) || l.start(i, j)) && bad(th[FromDiag]) {
-				return in.badPotential(op, b, i, j, FromDiag)
-			}
-			if i > 0 && j-i < l.hi && bad(th[FromAbove]) {
-				return in.badPotential(op, b, i, j, FromAbove)
-			}
-		}
-	}
-	return nil
+	per := in.n * in.mm * 3
+	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, l)
 }
 
 // MaskScore adds the score Σ θ⊙mask of every batch item to theta's graph:
@@ -420,32 +407,37 @@ func (in *items) checkFinite(op string, b int, l lattice) error {
 // writes into the value of theta or of mask, unlike a product of Gorgonia's
 // elementwise Ops (HadamardMul), which may write θ⊙mask into θ's value
 // when θ is not read again.
-func MaskScore(theta, mask *gorgonia.Node) (z *gorgonia.Node, err error) {
-	const op = "MaskScore"
-	defer func() {
-		if r := recover(); r != nil {
-			z, err = nil, errorf(op, "internal error: %v", r)
-		}
-	}()
-	if theta == nil || mask == nil {
-		return nil, errorf(op, "nil potentials or mask")
+func MaskScore(theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
+	return maskScore("MaskScore", theta, mask)
+}
+
+func maskScore(op string, theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkThetaNode(op, theta); err != nil {
+		return nil, err
 	}
-	dt := theta.Dtype()
-	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return nil, errorf(op, "potentials have dtype %v, want float64 or float32", dt)
+	if mask == nil {
+		return nil, errorf(ErrNil, op, "nil mask")
 	}
 	if _, _, _, err := thetaShape(op, "potentials", theta.Shape()); err != nil {
 		return nil, err
 	}
-	if mask.Dtype() != dt || !mask.Shape().Eq(theta.Shape()) {
-		return nil, errorf(op, "mask has dtype %v and shape %v, want the potentials' %v and %v", mask.Dtype(), mask.Shape(), dt, theta.Shape())
+	dt := theta.Dtype()
+	if mask.Dtype() != dt {
+		return nil, errorf(ErrDtype, op, "mask has dtype %v, want the potentials' %v", mask.Dtype(), dt)
 	}
-	z, err = gorgonia.ApplyOp(&scoreOp{shape: theta.Shape().Clone(), dt: dt}, theta, mask)
-	return z, wrap(op, err)
+	if !mask.Shape().Eq(theta.Shape()) {
+		return nil, errorf(ErrShape, op, "mask has shape %v, want the potentials' %v", mask.Shape(), theta.Shape())
+	}
+	z, err := gorgonia.ApplyOp(&scoreOp{op: op, shape: theta.Shape().Clone(), dt: dt}, theta, mask)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return z, nil
 }
 
 // scoreOp is MaskScore: inputs θ and the mask, output Σ θ⊙mask per item.
 type scoreOp struct {
+	op    string       // the function that built it, which its errors name (not part of its hash)
 	shape tensor.Shape // (batch, N, M, 3)
 	dt    tensor.Dtype
 }
@@ -471,19 +463,19 @@ func (op *scoreOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 // dtype and shape.
 func operand(op string, vals []gorgonia.Value, k int, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
 	if k >= len(vals) {
-		return nil, errorf(op, "got %d inputs, want at least %d", len(vals), k+1)
+		return nil, errorf(ErrValue, op, "got %d inputs, want at least %d", len(vals), k+1)
 	}
 	d, ok := vals[k].(*tensor.Dense)
 	if !ok || d.Dtype() != dt || !d.Shape().Eq(shape) {
-		return nil, errorf(op, "input %d is %v, want %v of shape %v", k, describe(vals[k]), dt, shape)
+		return nil, errorf(ErrValue, op, "input %d is %v, want %v of shape %v", k, describe(vals[k]), dt, shape)
 	}
 	return contiguous(d), nil
 }
 
 func (op *scoreOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "MaskScore"
+	name := op.op
 	if len(vals) != 2 {
-		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
 	}
 	th, err := operand(name, vals, 0, op.dt, op.shape)
 	if err != nil {
@@ -525,7 +517,7 @@ func maskSums[T float32 | float64](th, mask []T, batch, per int) []float64 {
 
 func (op *scoreOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 2 {
-		return nil, errorf("MaskScore", "got %d inputs, want 2", len(inputs))
+		return nil, errorf(ErrGraph, op.op, "got %d inputs, want 2", len(inputs))
 	}
 	d, err := gorgonia.ApplyOp(&scoreGradOp{*op}, inputs[1], grad)
 	if err != nil {
@@ -555,9 +547,9 @@ func (op *scoreGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *scoreGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "MaskScoreGrad"
+	name := op.op
 	if len(vals) != 2 {
-		return nil, errorf(name, "got %d inputs, want 2", len(vals))
+		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
 	}
 	mask, err := operand(name, vals, 0, op.dt, op.shape)
 	if err != nil {
@@ -578,7 +570,7 @@ func (op *scoreGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op *scoreGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errorf("MaskScoreGrad", "no second derivative")
+	return nil, errorf(ErrGraph, op.op, "no second derivative")
 }
 
 // scaleItems returns dz[b]·mask over each item's elements, in a new slice.

@@ -376,7 +376,8 @@ func TestMaskScoreErrors(t *testing.T) {
 		theta, mask *gorgonia.Node
 		want        string
 	}{
-		{nil, th, "nil potentials or mask"},
+		{nil, th, "nil potentials"},
+		{th, nil, "nil mask"},
 		{th, m32, "mask has dtype float32"},
 		{th, m3, "shape (1, 2, 3, 3)"},
 		{bad, bad, "want (batch, N, M, 3)"},

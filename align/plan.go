@@ -40,8 +40,7 @@ type plan struct {
 	m                 Model
 	batch, n, mm      int // θ is (batch, n, mm, 3)
 	lenX, lenY        []int
-	lo, hi            []int     // per item: allowed offsets j−i
-	lat               []lattice // per item: its starts and ends (local, semi-global)
+	lat               []lattice // per item: its cells (allowed offsets j−i), starts and ends
 	omin, omax, slots int
 	size              int // state length: slots·(omax−omin+1)
 	lower, upper      int
@@ -65,25 +64,14 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 	if p.lenY, err = lengths(op, "lenY", lenY, batch, mm); err != nil {
 		return nil, err
 	}
-	p.lo, p.hi = make([]int, batch), make([]int, batch)
 	p.lat = make([]lattice, batch)
 	p.omin, p.omax = 0, 0
 	last := 0
 	for b := range batch {
-		lx, ly := p.lenX[b], p.lenY[b]
-		lo, hi := -(lx - 1), ly-1
-		if m.Gapped {
-			d := 0
-			if m.Mode == Global {
-				d = ly - lx
-			}
-			lo = max(lo, min(0, d)-m.MaxGap)
-			hi = min(hi, max(0, d)+m.MaxGap)
-		}
-		p.lo[b], p.hi[b] = lo, hi
-		p.lat[b] = m.lattice(lx, ly)
-		p.omin, p.omax = min(p.omin, lo), max(p.omax, hi)
-		last = max(last, lx+ly-2)
+		l := m.lattice(p.lenX[b], p.lenY[b])
+		p.lat[b] = l
+		p.omin, p.omax = min(p.omin, l.lo), max(p.omax, l.hi)
+		last = max(last, l.lenX+l.lenY-2)
 	}
 	p.steps = last + 2
 	p.slots, p.lower, p.upper = 1, 1, 1
@@ -91,6 +79,11 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 		p.slots, p.lower, p.upper = 3, 3, 3
 	}
 	p.size = p.slots * (p.omax - p.omin + 1)
+	// The gather map of pow2(steps) step matrices, and the state; the
+	// tree's products are bandop's to check.
+	if err := checkSize(op, "the step matrices", pow2(p.steps), batch, p.size, p.width()); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -103,11 +96,11 @@ func lengths(op, name string, l []int, batch, limit int) ([]int, error) {
 		return out, nil
 	}
 	if len(l) != batch {
-		return nil, errorf(op, "%s has %d lengths for batch %d", name, len(l), batch)
+		return nil, errorf(ErrLength, op, "%s has %d lengths for batch %d", name, len(l), batch)
 	}
 	for b, v := range l {
 		if v < 1 || v > limit {
-			return nil, errorf(op, "%s[%d] = %d, want 1 ≤ length ≤ %d", name, b, v, limit)
+			return nil, errorf(ErrLength, op, "%s[%d] = %d, want 1 ≤ length ≤ %d", name, b, v, limit)
 		}
 		out[b] = v
 	}
@@ -116,15 +109,13 @@ func lengths(op, name string, l []int, batch, limit int) ([]int, error) {
 
 func (p *plan) width() int { return p.lower + p.upper + 1 }
 
-// fill returns the semiring's zero and one, the constants of the map.
+// consts returns the semiring's zero and one, the constants of the map.
 func (p *plan) consts() []float64 {
 	return []float64{p.m.Semiring.Zero(), p.m.Semiring.One()}
 }
 
 // valid reports whether cell (i, j) of item b may be on a path.
-func (p *plan) valid(b, i, j int) bool {
-	return i >= 0 && j >= 0 && i < p.lenX[b] && j < p.lenY[b] && j-i >= p.lo[b] && j-i <= p.hi[b]
-}
+func (p *plan) valid(b, i, j int) bool { return p.lat[b].valid(i, j) }
 
 // theta returns the flat index of θ[b, i, j, c].
 func (p *plan) theta(b, i, j, c int) int32 { return int32(((b*p.n+i)*p.mm+j)*3 + c) }
@@ -144,13 +135,16 @@ func (p *plan) move(b, t, o, c int) int32 {
 	if !ok || !p.valid(b, i, j) {
 		return zeroIx
 	}
+	// A move from a cell outside the item's lattice (another item's offsets
+	// or beyond its gap) reads the semiring's zero there, and the zero ⊗ NaN
+	// is NaN: such a potential must not enter the step matrix.
 	switch c {
 	case FromLeft:
-		if j < 1 {
+		if !p.valid(b, i, j-1) {
 			return zeroIx
 		}
 	case FromAbove:
-		if i < 1 {
+		if !p.valid(b, i-1, j) {
 			return zeroIx
 		}
 	case FromDiag:
@@ -267,7 +261,7 @@ func (p *plan) gatherMap(count int, bitrev bool) *bandop.GatherMap {
 }
 
 // start returns v₀, (batch, size): one at offset 0 (global) or at every
-// start slot (local), the zero elsewhere.
+// start slot (local and semi-global), the zero elsewhere.
 func (p *plan) start(dt tensor.Dtype) *tensor.Dense {
 	s := p.m.Semiring
 	v := make([]float64, p.batch*p.size)

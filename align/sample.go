@@ -33,13 +33,16 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 		return nil, err
 	}
 	if n < 1 {
-		return nil, errorf(op, "n = %d draws, want at least 1", n)
+		return nil, errorf(ErrShape, op, "n = %d draws, want at least 1", n)
 	}
 	if rng == nil {
-		return nil, errorf(op, "nil random source")
+		return nil, errorf(ErrNil, op, "nil random source")
 	}
 	in, err := newItems(op, theta, lenX, lenY)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(op, "the draws", n, in.batch); err != nil {
 		return nil, err
 	}
 	fs, err := m.logForwards(op, in, true)

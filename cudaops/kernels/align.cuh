@@ -66,6 +66,16 @@ struct Grid {
         return o >= lo && o <= hi;
     }
 
+    // move_ok reports whether a path of an item of lengths lx, ly may score
+    // θ[i, j, c] under a global model's gap (grid.srcInGap): the cell and
+    // the cell its move comes from, (i, j − 1), (i − 1, j − 1) or
+    // (i − 1, j) for c = 0, 1, 2, both within the gap. A cell outside it
+    // holds the semiring's zero, and the zero ⊗ NaN is NaN.
+    __device__ __forceinline__ bool move_ok(long long i, long long j, long long c, long long lx, long long ly) const {
+        const long long di = c >= 1 ? 1 : 0, dj = c <= 1 ? 1 : 0;
+        return gap_ok(i, j, lx, ly) && gap_ok(i - di, j - dj, lx, ly);
+    }
+
     // cell reports whether anti-diagonal t has a cell at offset o, and
     // which (grid.inGrid).
     __device__ __forceinline__ bool cell(long long t, long long o, long long* i, long long* j) const {

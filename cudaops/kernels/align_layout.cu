@@ -6,8 +6,9 @@
 // Forward (layoutForward): every slot of every step matrix gets what
 // gbalign::Grid::source says, computed from (t, row, slot) rather than read
 // from a map: a potential, the semiring's one, or its zero. A global model
-// with a gap writes the zero instead of a potential whose cell lies outside
-// the item's gap (from the lengths). The CPU writes only the rows of the
+// with a gap writes the zero instead of a potential whose cell, or the cell
+// its move comes from, lies outside the item's gap (from the lengths:
+// Grid::move_ok). The CPU writes only the rows of the
 // scan's window and leaves the others alone (the scan never reads them);
 // this kernel writes every row, and rows outside the window hold no entry,
 // so they get the zero. A block per step matrix (blocks loop over them),
@@ -49,7 +50,7 @@ __device__ void layout_fwd(T* a, const T* theta, const long long* len, long long
                     v = th[src];
                 } else {
                     const long long cell = src / 3, i = cell / m;
-                    if (g.gap_ok(i, cell - i * m, lx, ly)) v = th[src];
+                    if (g.move_ok(i, cell - i * m, src - cell * 3, lx, ly)) v = th[src];
                 }
             }
             mat[f.e] = v;
@@ -71,17 +72,22 @@ __device__ void layout_bwd(T* dtheta, const long long* len, const T* da, long lo
         T* out = dtheta + row * m * 3;
         for (long long j = threadIdx.x; j < m; j += blockDim.x) {
             const long long t = i + j, o = j - i, col = g.slots * (o - g.omin);
-            const bool held = g.in_gap(o) && (!gapped || g.gap_ok(i, j, lx, ly));
+            // Whether the forward wrote θ[b, i, j, c] into the step storage
+            // (a global gap drops a potential whose cell or source lies
+            // outside the item's gap: Grid::move_ok).
+            const bool held = g.in_gap(o);
             // The slots that hold θ[b, i, j, c] (Grid::source read
             // backwards): row col + δ, slot lower − δ of matrix t·batch + b.
             const T* mat = da + (t * batch + b) * per;
             T mid = T(0), down = T(0), up = T(0);
-            if (held) {
+            if (held && (!gapped || g.move_ok(i, j, 1, lx, ly))) {
                 if ((i >= 1 && j >= 1) || g.border_start(i, j)) mid += mat[col * g.w + g.lower];
                 if (g.local) mid += mat[(col + 1) * g.w + g.lower - 1]; // the start slot
-                if (j >= 1 && g.in_gap(o - 1)) down += mat[(col - g.slots) * g.w + g.lower + g.slots];
-                if (i >= 1 && g.in_gap(o + 1)) up += mat[(col + g.slots) * g.w + g.lower - g.slots];
             }
+            if (held && j >= 1 && g.in_gap(o - 1) && (!gapped || g.move_ok(i, j, 0, lx, ly)))
+                down += mat[(col - g.slots) * g.w + g.lower + g.slots];
+            if (held && i >= 1 && g.in_gap(o + 1) && (!gapped || g.move_ok(i, j, 2, lx, ly)))
+                up += mat[(col + g.slots) * g.w + g.lower - g.slots];
             out[j * 3 + 0] = down;
             out[j * 3 + 1] = mid;
             out[j * 3 + 2] = up;

@@ -1,5 +1,5 @@
 // mul.cu: the semiring product C = A ⊗ B of banded matrices (bandop.Mul)
-// and its gradients (bandop's mulGradOp).
+// and its gradients (bandop's binGradOp for Mul).
 //
 // Band coordinates: C[i, kc] = ⊕_ka A[i, ka] ⊗ B[k, kb] with k = i + ka − la
 // and kb = kc − ka (la = A's lower band; C's lower band is la + lb). For a
@@ -265,7 +265,7 @@ extern "C" __global__ void mul_fwd_f64(double* c, const double* a, const double*
     gb::mul_fwd_any<double>(s, c, a, b, batch, n, la, ua, lb, ub);
 }
 
-// Backward pointers: the gradient, then A, B, C, dC (mulGradOp's inputs).
+// Backward pointers: the gradient, then A, B, C, dC (binGradOp's inputs).
 // Scalars: batch, n, la, ua, lb, ub, semiring.
 extern "C" __global__ void mul_bwd_a_f32(float* g, const float* a, const float* b, const float* c, const float* dc,
                                          long long batch, long long n, long long la, long long ua, long long lb,

@@ -1,9 +1,10 @@
 // vecmul.cu: the vector-matrix products of bandop: VecMul r = v ⊗ A
 // (r[b,j] = ⊕_i v[b,i] ⊗ A[b,i,j]) and MulVec r = A ⊗ v
 // (r[b,i] = ⊕_j A[b,i,j] ⊗ v[b,j]), and their gradients (bandop's
-// vecGradOp). Both reduce to one form, as in bandop's vecSpan: output o
-// gathers cnt terms v[v0+t] ⊗ A[a0+t·step], walking down column j of A
-// (VecMul, a step of w − 1 slots) or along row i (MulVec, a step of 1).
+// vecGradOp). Both reduce to one form, as in bandop's vecSpanCol and
+// vecSpanRow: output o gathers cnt terms v[v0+t] ⊗ A[a0+t·step], walking
+// down column j of A (VecMul, a step of w − 1 slots) or along row i
+// (MulVec, a step of 1).
 //
 // One thread per output element, in blocks of 256 along x; blockIdx.x
 // counts (batch, tile) together, so batch has no limit of its own. Threads
@@ -17,7 +18,8 @@ struct VecSpan {
     long long v0, a0, step, cnt;
 };
 
-// vec_span returns the terms of output o = b·n + x (bandop's vecSpan).
+// vec_span returns the terms of output o = b·n + x (bandop's vecSpanCol and
+// vecSpanRow).
 template <bool LEFT> __device__ __forceinline__ VecSpan vec_span(long long o, long long n, long long lower, long long upper) {
     const long long w = lower + upper + 1, b = o / n, x = o % n;
     VecSpan s;
