@@ -4,22 +4,22 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
-//   ../kernels/align.cuh sha256:51fc1255db1168494aea5f9e3c972e0dd2df2700668e4f3249ebcae7f3d33d87
+//   ../kernels/align.cuh sha256:fd43d59ea2b86236930773167fbf348fbf38e79a8f9f3986d57420de5147cd73
 //   ../kernels/align_end.cu sha256:11a372b477ed091892573db4821cde59c7a97d47fd4618ae711b3ebbaa3083c7
-//   ../kernels/align_layout.cu sha256:1ce2d4571ff768b46c6da9b4cf84819b52764da47f7e054c2ab1835844eb1b04
+//   ../kernels/align_layout.cu sha256:68c83a93a12e41332debd7471994bb099926bdddc7390da9aacfff5054da9d46
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
-//   ../kernels/mul.cu sha256:f592339968e2c0af32a5fcc28a3ae9e9150630914f5adfafbdfc7c86dfbbd2e1
+//   ../kernels/mul.cu sha256:995a8c53313de90a887164395427a9034242810ff7e465db52af477dfc068b96
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
 //   ../kernels/sum.cu sha256:d6eb9f3153b4bbfc079ad29aabddf785fe9ae7c2956db21a83fa9b280afcf926
 //   ../kernels/times.cu sha256:66ec8f60f3f43e8200f175b36f0f7a2bd213d10f77b58b648a124fb82177df1e
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
-//   ../kernels/vecmul.cu sha256:3fd0524191a076bdb0b4ac5576c1b7251e873b717015d6a094974f9f127310a9
+//   ../kernels/vecmul.cu sha256:dfdaa3676f35b1b80d2c67379ed68583352431406d0e272292a5551cd5989041
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
 //   testdata/broken.cu sha256:a594bf2f1a877ee659b71159202542b3231660276d9258788379349593230552
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
