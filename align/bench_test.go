@@ -54,13 +54,6 @@ func reportBytes(b *testing.B, size int, f func()) {
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(size), "B/θ")
 }
 
-func must(b *testing.B, err error) {
-	b.Helper()
-	if err != nil {
-		b.Fatal(err)
-	}
-}
-
 // benchProgram times Program.Marginals, reports ×DP, and returns the mean
 // time per call.
 func benchProgram(b *testing.B, m Model, p problem, dt tensor.Dtype) {

@@ -55,7 +55,7 @@ func TestLogProbs(t *testing.T) {
 						q.theta = float64s(p.tensor(dt))
 					}
 					th := q.tensor(dt)
-					poisonPastAny(th, q)
+					poisonPast(th, q)
 					for range 3 {
 						paths := randomPaths(rng, m, q)
 						got, err := m.LogProbs(th, paths, q.lenX, q.lenY)
@@ -160,7 +160,7 @@ func TestLogProbNode(t *testing.T) {
 			}
 			sg := newScoreGraph(t, m, shape, dt, weights, true)
 			th := p.tensor(dt)
-			poisonPastAny(th, p)
+			poisonPast(th, p)
 			before := float64s(th)
 			got, grad := sg.run(t, th, mask, lx, ly)
 			sg.vm.Close()
@@ -225,7 +225,7 @@ func TestBestMask(t *testing.T) {
 			}
 			vm := gorgonia.NewTapeMachine(g)
 			th := p.tensor(dt)
-			poisonPastAny(th, p)
+			poisonPast(th, p)
 			lv, _ := Lengths(lx, ly)
 			gorgonia.Let(theta, th)
 			gorgonia.Let(lengths, lv)
@@ -253,7 +253,7 @@ func TestBestMask(t *testing.T) {
 				tol = 1e-6
 			}
 			for b, s := range float64s(score.Value()) {
-				if !close(s, scores[b], tol) {
+				if !closeTo(s, scores[b], tol) {
 					t.Fatalf("%v %v item %d: best score %v, BestPaths %v", m, dt, b, s, scores[b])
 				}
 			}

@@ -87,16 +87,18 @@ func emuValue(rng *rand.Rand, s bandop.Semiring) float64 {
 	return 4*rng.Float64() - 2
 }
 
-// emuTheta draws θ (batch, N, M, 3) with NaN in every cell past an item's
-// lengths (and, for a global model with a gap, outside its gap).
+// emuTheta draws θ (batch, N, M, 3) with NaN in every potential no path
+// may use (usedPotential: past an item's lengths, outside its gap, or a
+// move from a cell outside them).
 func emuTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int) []T {
 	th := make([]T, g.batch*g.n*g.mm*3)
 	for b := range g.batch {
+		l := g.m.lattice(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				for c := range 3 {
 					x := emuValue(rng, g.m.Semiring)
-					if i >= lx[b] || j >= ly[b] || !g.gapOK(i, j, lx[b], ly[b]) {
+					if !usedPotential(l, i, j, c) {
 						x = math.NaN()
 					}
 					th[((b*g.n+i)*g.mm+j)*3+c] = T(x)
@@ -158,38 +160,6 @@ func emuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...any) {
 
 // emuPtr is the address of x's first element.
 func emuPtr[T any](x []T) any { return x }
-
-// emuSame reports whether got equals want bit for bit, up to NaN payloads.
-func emuSame(got, want float64) bool {
-	return got == want && math.Signbit(got) == math.Signbit(want) || (math.IsNaN(got) && math.IsNaN(want))
-}
-
-// emuNear reports whether got is within tol·(1 + |want|) of want, with
-// equal infinities and NaN for NaN.
-func emuNear(got, want, tol float64) bool {
-	switch {
-	case math.IsNaN(got) || math.IsNaN(want):
-		return math.IsNaN(got) && math.IsNaN(want)
-	case math.IsInf(got, 0) || math.IsInf(want, 0):
-		return got == want
-	}
-	return math.Abs(got-want) <= tol*(1+math.Abs(want))
-}
-
-// emuCompare returns a description of the first element where got and
-// want differ (bit for bit when tol is 0), or "".
-func emuCompare[T, U emuFloat](got []T, want []U, tol float64) string {
-	if len(got) != len(want) {
-		return fmt.Sprintf("%d elements, want %d", len(got), len(want))
-	}
-	for i := range want {
-		g, w := float64(got[i]), float64(want[i])
-		if (tol == 0 && !emuSame(g, w)) || (tol > 0 && !emuNear(g, w, tol)) {
-			return fmt.Sprintf("element %d: got %v, want %v", i, g, w)
-		}
-	}
-	return ""
-}
 
 func emuName(m Model, dt tensor.Dtype, shape [3]int) string {
 	return fmt.Sprintf("%v/%v/%dx%dx%d", m, dt, shape[0], shape[1], shape[2])

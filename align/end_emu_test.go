@@ -131,7 +131,7 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 	z := newEmuOut[T](g.batch)
 	emuRun(t, cudaops.AlignEndForward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block, z.ptr(), emuPtr(st), emuPtr(lens))
 	z.check(t, "align_end_fwd")
-	if d := emuCompare(z.data(), zwant, tol); d != "" {
+	if d := diffFloats(z.data(), zwant, tol); d != "" {
 		t.Errorf("z: %s", d)
 	}
 
@@ -164,7 +164,7 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 		}
 		btol = 4*sumTol*zmax + 0x1p-53*16
 	}
-	if d := emuCompare(dS.data(), dwant, btol); d != "" {
+	if d := diffFloats(dS.data(), dwant, btol); d != "" {
 		t.Errorf("dS: %s", d)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -57,33 +58,6 @@ func bruteDivergences(mode Mode, itp, itq item) (h, ce, kl float64) {
 		kl += p * (lp - lq)
 	}
 	return h, ce, kl
-}
-
-// poisonUnused puts NaN in every potential that no path of the model may
-// use: cells past a length or outside the gap, and moves from a cell
-// outside the lattice.
-func poisonUnused(m Model, th *tensor.Dense, p problem) {
-	for b := range p.batch {
-		lx, ly := p.lengths(b)
-		l := m.lattice(lx, ly)
-		for i := range p.n {
-			for j := range p.mm {
-				for c := range 3 {
-					if !usedPotential(l, i, j, c) {
-						th.Data().([]float64)[((b*p.n+i)*p.mm+j)*3+c] = math.NaN()
-					}
-				}
-			}
-		}
-	}
-}
-
-// usedPotential reports whether a path of lattice l may score θ[i, j, c].
-func usedPotential(l lattice, i, j, c int) bool {
-	if !l.valid(i, j) {
-		return false
-	}
-	return l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j))
 }
 
 // divProblem returns two potentials of one random shape, with the
@@ -241,10 +215,10 @@ func TestDivergenceEnumerator(t *testing.T) {
 							}
 						}
 						for b := range batch {
-							if !close(got[b], want[b][k], tol) {
+							if !closeTo(got[b], want[b][k], tol) {
 								t.Fatalf("%s %v item %d: eager %v, enumeration %v", name, dt, b, got[b], want[b][k])
 							}
-							if !close(v[b], want[b][k], tol) {
+							if !closeTo(v[b], want[b][k], tol) {
 								t.Fatalf("%s %v item %d: graph %v, enumeration %v", name, dt, b, v[b], want[b][k])
 							}
 						}
@@ -309,7 +283,7 @@ func TestDivergenceGradient(t *testing.T) {
 						}
 						const h = 1e-5
 						fd := (f(h) - f(-h)) / (2 * h)
-						if !close(grad[x], fd, 1e-6) {
+						if !closeTo(grad[x], fd, 1e-6) {
 							t.Fatalf("%s: gradient wrt %c of potential %d is %v, finite difference %v", name, "pq"[wrt], x, grad[x], fd)
 						}
 					}
@@ -374,7 +348,7 @@ func TestKLProperties(t *testing.T) {
 			if h[b] < 0 {
 				t.Errorf("%v item %d: H = %v, want ≥ 0", m, b, h[b])
 			}
-			if !close(ce[b], h[b]+d[b], 1e-12) {
+			if !closeTo(ce[b], h[b]+d[b], 1e-12) {
 				t.Errorf("%v item %d: CE %v, H + KL %v", m, b, ce[b], h[b]+d[b])
 			}
 		}
@@ -523,7 +497,7 @@ func TestDivergenceErrors(t *testing.T) {
 			continue
 		}
 		for _, w := range c.want {
-			if !contains(err.Error(), w) {
+			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: error %q does not say %q", c.name, err, w)
 			}
 		}
@@ -570,7 +544,7 @@ func TestDivergenceSharedStates(t *testing.T) {
 	}
 	hv, cv, kv := float64s(h.Value()), float64s(ce.Value()), float64s(kl.Value())
 	for b := range batch {
-		if !close(cv[b], hv[b]+kv[b], 1e-12) {
+		if !closeTo(cv[b], hv[b]+kv[b], 1e-12) {
 			t.Errorf("item %d: CE %v, H + KL %v", b, cv[b], hv[b]+kv[b])
 		}
 	}
@@ -620,7 +594,7 @@ func TestDivergenceMarginals(t *testing.T) {
 				}
 				wh, wce := rp.LogZ[b]-sp, rq.LogZ[b]-sq
 				name := fmt.Sprintf("%v %v item %d", m, sh, b)
-				if !close(h[b], wh, 1e-9) || !close(ce[b], wce, 1e-9) || !close(kl[b], wce-wh, 1e-9) {
+				if !closeTo(h[b], wh, 1e-9) || !closeTo(ce[b], wce, 1e-9) || !closeTo(kl[b], wce-wh, 1e-9) {
 					t.Errorf("%s: H %v CE %v KL %v, from the marginals %v %v %v", name, h[b], ce[b], kl[b], wh, wce, wce-wh)
 				}
 			}
@@ -660,7 +634,7 @@ func TestDivergenceComposed(t *testing.T) {
 	dphi := float64s(grads[0].Value())
 	nonzero := 0
 	for x := range dphi {
-		if !close(dphi[x], 2*dtheta[x], 1e-12) {
+		if !closeTo(dphi[x], 2*dtheta[x], 1e-12) {
 			t.Fatalf("gradient %d: wrt φ %v, wrt θ %v", x, dphi[x], dtheta[x])
 		}
 		if dphi[x] != 0 {
@@ -675,7 +649,7 @@ func TestDivergenceComposed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for b, v := range float64s(h.Value()) {
-		if !close(v, want[b], 1e-12) {
+		if !closeTo(v, want[b], 1e-12) {
 			t.Errorf("item %d: H %v, eager %v", b, v, want[b])
 		}
 	}
@@ -714,7 +688,7 @@ func TestDivergenceNegInf(t *testing.T) {
 				want = append(want, w)
 			}
 			if noPath >= 0 {
-				if err == nil || !contains(err.Error(), fmt.Sprintf("item %d", noPath)) {
+				if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("item %d", noPath)) {
 					t.Errorf("%s: error %v, want one naming item %d, which has no path", name, err, noPath)
 				}
 				continue
@@ -723,7 +697,7 @@ func TestDivergenceNegInf(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 			for b := range batch {
-				if !close(got[b], want[b], 1e-9) {
+				if !closeTo(got[b], want[b], 1e-9) {
 					t.Errorf("%s item %d: %v, enumeration %v", name, b, got[b], want[b])
 				}
 			}

@@ -110,7 +110,7 @@ func checkSize(op, what string, dims ...int) error {
 			return errorf(ErrSize, op, "%s has a negative size in %v", what, dims)
 		}
 		if d != 0 && p > bandop.MaxElements/d {
-			return errorf(ErrSize, op, "%s of sizes %v has more than 2^31 elements (bandop.MaxElements)", what, dims)
+			return errorf(ErrSize, op, "%s (sizes %v) would hold more than 2^31 elements (bandop.MaxElements)", what, dims)
 		}
 		p *= d
 	}

@@ -44,7 +44,7 @@ func checkThetaNode(op string, theta *gorgonia.Node) error {
 		return errorf(ErrNil, op, "nil potentials")
 	}
 	if theta.Graph() == nil {
-		return errorf(ErrGraph, op, "potentials node %v belongs to no graph", theta.Name())
+		return errorf(ErrGraph, op, "the potentials node belongs to no graph (a constant cannot be differentiated)")
 	}
 	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
 		return errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)

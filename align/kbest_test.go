@@ -180,7 +180,7 @@ func TestKBestLarge(t *testing.T) {
 			t.Fatal(err)
 		}
 		for b := range p.batch {
-			if !close(scores[b][0], res.LogZ[b], 1e-12) {
+			if !closeTo(scores[b][0], res.LogZ[b], 1e-12) {
 				t.Fatalf("%v item %d: best score %v, Max log Z %v", m, b, scores[b][0], res.LogZ[b])
 			}
 		}

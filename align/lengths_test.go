@@ -65,35 +65,6 @@ func TestProgramLengths(t *testing.T) {
 	}
 }
 
-// poisonPast puts NaN in every cell of θ past an item's lengths.
-func poisonPast(th *tensor.Dense, p problem) {
-	d := th.Data().([]float64)
-	for b := range p.batch {
-		lx, ly := p.lengths(b)
-		for i := range p.n {
-			for j := range p.mm {
-				if i >= lx || j >= ly {
-					for c := range 3 {
-						d[((b*p.n+i)*p.mm+j)*3+c] = math.NaN()
-					}
-				}
-			}
-		}
-	}
-}
-
-func sameBits(x, y []float64) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // TestLogPartitionLengths builds one graph with the lengths as an input,
 // runs it with several lengths bound by gorgonia.Let, and compares log Z
 // and the gradient with Model.Marginals of those lengths.
@@ -145,12 +116,12 @@ func TestLogPartitionLengths(t *testing.T) {
 			}
 			gz, gm := float64s(z.Value()), float64s(grads[0].Value())
 			for b := range wz {
-				if !close(gz[b], wz[b], tol) {
+				if !closeTo(gz[b], wz[b], tol) {
 					t.Errorf("%v run %d: graph log Z %v, Marginals %v", dt, k, gz[b], wz[b])
 				}
 			}
 			for x := range wm {
-				if !close(gm[x], wm[x], tol) {
+				if !closeTo(gm[x], wm[x], tol) {
 					t.Fatalf("%v run %d: graph marginal %d %v, Marginals %v", dt, k, x, gm[x], wm[x])
 				}
 			}
@@ -261,12 +232,12 @@ func TestLogDepthEqualsLinear(t *testing.T) {
 		m.Strategy = LogDepth
 		z2, g2 := run(t, m, p)
 		for b := range z1 {
-			if !close(z1[b], z2[b], 1e-9) {
+			if !closeTo(z1[b], z2[b], 1e-9) {
 				t.Errorf("%v item %d: LogDepth log Z %v, Linear %v", m, b, z2[b], z1[b])
 			}
 		}
 		for x := range g1 {
-			if !close(g1[x], g2[x], 1e-9) {
+			if !closeTo(g1[x], g2[x], 1e-9) {
 				t.Fatalf("%v: LogDepth marginal %d %v, Linear %v", m, x, g2[x], g1[x])
 			}
 		}

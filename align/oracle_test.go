@@ -158,12 +158,6 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 		return g
 	}
 	zero, one := s.Zero(), s.One()
-	at := func(g [][]float64, i, j int) float64 {
-		if !it.valid(i, j) {
-			return zero
-		}
-		return g[i][j]
-	}
 	th := func(i, j, c int) float64 { return it.theta[i][j][c] }
 	alpha, beta := grid(zero), grid(zero)
 	for i := range it.lenX {
@@ -175,9 +169,13 @@ func forwardBackward(s bandop.Semiring, mode Mode, it item) (float64, [][][3]flo
 			if it.starts(mode, i, j) {
 				v = th(i, j, FromDiag)
 			}
-			v = s.Plus(v, s.Times(at(alpha, i, j-1), th(i, j, FromLeft)))
-			v = s.Plus(v, s.Times(at(alpha, i-1, j-1), th(i, j, FromDiag)))
-			v = s.Plus(v, s.Times(at(alpha, i-1, j), th(i, j, FromAbove)))
+			// Only moves from a valid cell: a potential no path uses may
+			// hold NaN, and the zero ⊗ NaN is NaN.
+			for _, mv := range []struct{ di, dj, c int }{{0, 1, FromLeft}, {1, 1, FromDiag}, {1, 0, FromAbove}} {
+				if it.valid(i-mv.di, j-mv.dj) {
+					v = s.Plus(v, s.Times(alpha[i-mv.di][j-mv.dj], th(i, j, mv.c)))
+				}
+			}
 			alpha[i][j] = v
 		}
 	}

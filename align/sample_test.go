@@ -29,7 +29,7 @@ func TestSampleChiSquare(t *testing.T) {
 				p.theta = float64s(p.tensor(dt))
 			}
 			th := p.tensor(dt)
-			poisonPastAny(th, p)
+			poisonPast(th, p)
 			got, err := m.Sample(th, draws, rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())), p.lenX, p.lenY)
 			if err != nil {
 				t.Fatal(err)
