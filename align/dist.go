@@ -201,7 +201,10 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // each run, like theta. gorgonia.Grad of its sum gives mask − marginals
 // with respect to theta, the gradient of a conditional random field's
 // log-likelihood. It needs the Log semiring and the Linear strategy; the
-// mask is not checked to be a path (use Model.Mask to build it).
+// mask is not checked to be a path (use Model.Mask to build it). The node
+// keeps IEEE semantics, as LogPartition and MaskScore do: a NaN or +Inf
+// potential that a path may use makes the item's result NaN or ±Inf, and
+// the run reports no error.
 func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	const op = "LogProb"
 	if err := m.checkLog(op); err != nil {
@@ -240,7 +243,7 @@ func (m Model) BestMask(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
-	if err := checkThetaNode(op, theta); err != nil {
+	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
 	batch, _, _, err := thetaShape(op, "potentials", theta.Shape())

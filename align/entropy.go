@@ -597,11 +597,11 @@ func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func (m Model) expectNode(op string, div divergence, p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	if err := checkThetaNode(op, p); err != nil {
+	if err := checkThetaNode(op, "potentials", p); err != nil {
 		return nil, err
 	}
 	if div != divEntropy {
-		if err := checkThetaNode(op, q); err != nil {
+		if err := checkThetaNode(op, "potentials q", q); err != nil {
 			return nil, err
 		}
 		if q.Dtype() != p.Dtype() {

@@ -85,19 +85,25 @@ func wrapAs(op string, err, fallback error) error {
 	if err == nil {
 		return nil
 	}
-	kind := fallback
-	for _, k := range sharedKinds {
-		if errors.Is(err, k) {
-			kind = k
-			break
-		}
-	}
-	msg := err.Error()
+	msg, cause := err.Error(), err
 	var ae *Error
 	if errors.As(err, &ae) && ae == err {
 		msg = ae.Msg
 	}
-	return &Error{Op: op, Kind: kind, Msg: msg, Err: err}
+	// Gorgonia's VMs return an Op's failure inside an error that has no
+	// Unwrap, only Err: take the cause from there, so that errors.Is and
+	// errors.As reach the Op's own error.
+	if v, ok := err.(interface{ Err() error }); ok && v.Err() != nil {
+		cause = v.Err()
+	}
+	kind := fallback
+	for _, k := range sharedKinds {
+		if errors.Is(cause, k) {
+			kind = k
+			break
+		}
+	}
+	return &Error{Op: op, Kind: kind, Msg: msg, Err: cause}
 }
 
 // checkSize returns an error of kind ErrSize, naming op and what, when the

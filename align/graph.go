@@ -12,15 +12,21 @@ import (
 // dtype, to the graph of theta, the potentials of shape (batch, N, M, 3)
 // (Float64 or Float32). lenX and lenY give each item's lengths
 // (1 ≤ lenX[b] ≤ N, 1 ≤ lenY[b] ≤ M); nil means N (or M) for every item.
-// Cells past a length never contribute. gorgonia.Grad of the sum of the
-// result with respect to theta gives the marginals.
+// Potentials no path may use (past a length, outside the gap, a move from
+// outside them) never contribute, whatever they hold. gorgonia.Grad of the
+// sum of the result with respect to theta gives the marginals.
+//
+// The node keeps IEEE semantics, as Gorgonia's own Ops do: a NaN or +Inf
+// potential that a path may use makes that item's log Z and marginals NaN
+// or +Inf, and the run reports no error (Marginals and Program refuse such
+// potentials instead).
 //
 // The lengths become a constant of the graph; to run one graph with other
 // lengths, use LogPartitionLengths. With the LogDepth strategy the layout
 // itself depends on the lengths, so they can only be given here.
 func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.Node, error) {
 	const op = "LogPartition"
-	if err := checkThetaNode(op, theta); err != nil {
+	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
 	if m.Strategy == LogDepth {
@@ -37,17 +43,18 @@ func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.N
 	return g.logPartition(op, theta, gorgonia.NewConstant(lv), theta.Dtype())
 }
 
-// checkThetaNode checks a potentials node: not nil, of a graph, and of
-// dtype Float64 or Float32 (its shape is the model's to check).
-func checkThetaNode(op string, theta *gorgonia.Node) error {
+// checkThetaNode checks a node of potentials, named what in errors: not
+// nil, of a graph, and of dtype Float64 or Float32 (its shape is the
+// caller's to check).
+func checkThetaNode(op, what string, theta *gorgonia.Node) error {
 	if theta == nil {
-		return errorf(ErrNil, op, "nil potentials")
+		return errorf(ErrNil, op, "nil %s", what)
 	}
 	if theta.Graph() == nil {
-		return errorf(ErrGraph, op, "the potentials node belongs to no graph (a constant cannot be differentiated)")
+		return errorf(ErrGraph, op, "the %s node belongs to no graph (a constant cannot be differentiated)", what)
 	}
 	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
-		return errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
+		return errorf(ErrDtype, op, "%s have dtype %v, want float64 or float32", what, dt)
 	}
 	return nil
 }
@@ -71,14 +78,19 @@ func checkLengthsNode(op string, lengths *gorgonia.Node, batch int) error {
 // graph, (batch, 2) of tensor.Int holding lenX[b], lenY[b] in row b (see
 // Lengths): one graph, built and compiled once, then serves every batch of
 // potentials of its shape, whatever their lengths, bound with gorgonia.Let
-// before each run. Lengths out of range make the run fail with an error
-// that names the item. It needs the Linear strategy.
+// before each run. It needs the Linear strategy, and keeps IEEE semantics
+// as LogPartition does.
+//
+// Lengths out of range make the run fail with an *Error of kind ErrLength
+// that names the item; Gorgonia's TapeMachine returns it as the result of
+// its error's Err method (errors.As(err, &e) with
+// e of type interface{ Err() error }, then errors.Is(e.Err(), ErrLength)).
 func (m Model) LogPartitionLengths(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.logPartitionLengths("LogPartitionLengths", theta, lengths)
 }
 
 func (m Model) logPartitionLengths(op string, theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	if err := checkThetaNode(op, theta); err != nil {
+	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
 	if err := m.check(op); err != nil {

@@ -24,7 +24,9 @@ type Result struct {
 // Marginals builds the graph of LogPartition for theta, (batch, N, M, 3),
 // differentiates the sum of log Z with gorgonia.Grad, runs it on a tape
 // machine and returns log Z and the marginals. theta is not modified. See
-// LogPartition for lenX and lenY.
+// LogPartition for lenX and lenY. A NaN or +Inf potential that a path may
+// use is an error of kind ErrPotential naming the item and the cell;
+// potentials no path may use are never read.
 //
 // With the Linear strategy the last compiled program is kept (when its
 // buffers take at most 64 MiB) and serves the next call of the same model,
@@ -225,7 +227,8 @@ func (pr *Program) usable(op string) error {
 
 // MarginalsLengths runs the program on theta with other lengths (as in
 // LogPartition; nil means N or M for every item). It needs the Linear
-// strategy, whose graph takes the lengths as an input.
+// strategy, whose graph takes the lengths as an input. Bad potentials are
+// refused as in Marginals.
 func (pr *Program) MarginalsLengths(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Program.MarginalsLengths"
 	if err := pr.usable(op); err != nil {

@@ -400,7 +400,9 @@ func (in *items) checkFinite(op string, b int, l lattice) error {
 // summed in float64. With mask a path's 0/1 mask (Model.Mask, bound with
 // gorgonia.Let before each run, or BestMask's result) it is the path's
 // score. Elements where the mask is 0 add nothing whatever θ holds there
-// (−Inf, or NaN past a length).
+// (−Inf, or NaN past a length); elsewhere the node keeps IEEE semantics (a
+// NaN potential under the mask makes the item's score NaN, and the run
+// reports no error).
 //
 // The gradient with respect to theta is the mask times the output's
 // gradient; the mask gets none. The Op allocates its output and never
@@ -412,7 +414,7 @@ func MaskScore(theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 func maskScore(op string, theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
-	if err := checkThetaNode(op, theta); err != nil {
+	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
 	if mask == nil {
