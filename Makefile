@@ -67,8 +67,12 @@ bench:
 bench-mul:
 	$(GO) test -run '^$$' -bench '^BenchmarkMul' -benchtime 40x -cpu 1 ./bandop
 
+# fuzz runs each fuzz target for a minute (see README "Testing" for longer
+# runs): FuzzMul, the banded product against the dense one, and FuzzAlign,
+# the alignment's log Z and marginals against the plain references.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMul$$' -fuzztime 60s ./bandop
+	$(GO) test -run '^$$' -fuzz '^FuzzAlign$$' -fuzztime 60s ./align
 
 # CUDA (see README "CUDA"). cuda-toolkit installs Debian's CUDA 11.8 when nvcc
 # is missing. cuda-build compiles every package and links every test binary
