@@ -14,15 +14,16 @@ import (
 // time: the α of the end cell (lenX−1, lenY−1) in global mode, the ⊕ of α
 // over every allowed cell within the lengths in local mode, and over every
 // allowed cell of the last row (lenX−1) or column (lenY−1) in semi-global
-// mode. Inputs: the
-// states (steps+1, batch, size) and the lengths; output (batch) of dtype
-// dt, summed in float64 and rounded once.
+// mode. Inputs: the states (steps+1, batch, size) and the lengths; output
+// (batch) of dtype dt, summed in float64 and rounded once.
 type endOp struct {
-	g   *grid
-	dt  tensor.Dtype
-	buf kept // endGradOp's output
-	// The elements of buf the last run wrote: the next one sets them back
-	// to 0 rather than clearing the whole buffer.
+	g  *grid
+	dt tensor.Dtype
+	// endGradOp's output, and the elements of it the last run wrote: the
+	// next run sets them back to 0 rather than clearing the whole buffer.
+	// at is the address of the buffer's first element then; another
+	// address is a new buffer, all 0.
+	buf    kept
 	picked []int
 	at     *float64
 }
@@ -145,8 +146,8 @@ func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 
 // endGradOp is the gradient of endOp with respect to the states: dz on the
 // end cell (global), or dz times each end's weight in the ⊕ (local and
-// semi-global: its softmax weight under Log, 1 on the first maximal end in
-// row-major order under Max).
+// semi-global: 1 under Real, its softmax weight under Log, 1 on the first
+// maximal end in row-major order and 0 on the others under Max).
 type endGradOp struct{ endOp }
 
 func (op *endGradOp) String() string {

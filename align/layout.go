@@ -41,7 +41,10 @@ import (
 // ⊕ of every cell within the lengths in local mode, of every cell of the
 // last row or column in semi-global mode. A cell past a length never feeds
 // a cell within them, so whatever it holds (NaN included) has no effect,
-// and its gradient is 0.
+// and its gradient is 0. A global model's gap depends on the lengths too:
+// the layout leaves out, item by item, every potential whose cell or whose
+// move's source cell lies outside the item's gap (srcInGap), since a
+// source outside holds the semiring's zero and the zero ⊗ NaN is NaN.
 type grid struct {
 	op           string // the function that built it, which its Ops' errors name
 	m            Model

@@ -23,10 +23,12 @@ import (
 //	A[p−1, p] = θ[cell p, FromLeft]
 //	A[p+1, p] = θ[cell p, FromAbove]
 //
-// The start is a virtual FromDiag move from a one at offset 0 in v₀. After its
-// end cell, a batch item carries α along the end offset with weight one,
-// and a last flush step keeps only that offset, so the ⊕ of the final
-// vector is log Z for every item whatever its lengths.
+// A move from a cell outside the item's lattice (past a length, outside
+// its gap, or on another item's offsets) holds the zero (move). The start
+// is a virtual FromDiag move from a one at offset 0 in v₀. After its end
+// cell, a batch item carries α along the end offset with weight one, and a
+// last flush step keeps only that offset, so the ⊕ of the final vector is
+// log Z for every item whatever its lengths.
 //
 // Local and semi-global modes keep three slots per offset, 3p (α), 3p+1
 // (start, a constant one) and 3p+2 (end, which collects each end cell once,
