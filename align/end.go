@@ -139,7 +139,7 @@ func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	d, err := gorgonia.ApplyOp(&endGradOp{endOp{g: op.g, dt: op.dt}}, inputs[0], inputs[1], grad)
 	if err != nil {
-		return nil, err
+		return nil, wrap(op.g.op, err)
 	}
 	return gorgonia.Nodes{d, nil}, nil
 }

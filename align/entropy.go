@@ -801,7 +801,7 @@ func (op *expectValueOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.N
 	for wrt := range k - 1 {
 		d, err := gorgonia.ApplyOp(&expectGradOp{e: op.e, wrtQ: wrt == 1}, args...)
 		if err != nil {
-			return nil, err
+			return nil, wrap(op.e.div.String(), err)
 		}
 		out[wrt] = d
 	}

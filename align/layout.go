@@ -489,7 +489,7 @@ func (g *grid) srcInGap(src int32, lx, ly int) bool {
 func (op *layoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	d, err := gorgonia.ApplyOp(&layoutGradOp{layoutOp{g: op.g, dt: op.dt}}, inputs[1], grad)
 	if err != nil {
-		return nil, err
+		return nil, wrap(op.g.op, err)
 	}
 	return gorgonia.Nodes{d, nil}, nil
 }

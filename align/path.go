@@ -523,7 +523,7 @@ func (op *scoreOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	}
 	d, err := gorgonia.ApplyOp(&scoreGradOp{*op}, inputs[1], grad)
 	if err != nil {
-		return nil, err
+		return nil, wrap(op.op, err)
 	}
 	return gorgonia.Nodes{d, nil}, nil
 }
