@@ -83,13 +83,22 @@
 // # Bad values
 //
 // A potential that no path may use (past a length, outside the gap, a
-// move from outside the grid) never affects a result, whatever it holds,
-// NaN included, and its marginal is 0. The eager functions (Marginals,
+// move from a cell past a length or outside the gap) never affects a
+// result, whatever it holds, NaN included, and its marginal is 0. The eager functions (Marginals,
 // Program's methods, BestPaths, KBest, Sample, LogProbs, Scores and the
 // …Of entropies) return an error naming the item and the cell when a
 // potential a path may use is NaN or +Inf. The graph nodes keep IEEE
 // semantics instead, as Gorgonia's own Ops do: such a potential makes
-// that item's result NaN or +Inf, and no error.
+// that item's result NaN or +Inf, and no error. BestMask is the exception:
+// a best path through NaN does not exist, so its run fails.
+//
+// Errors are *Error values (a *PathError for a path that breaks) whose
+// kind errors.Is tests: ErrShape, ErrLength, ErrPotential and the others
+// below, the shape, dtype and size kinds being bandop's own values. An
+// error of an Op during a run reaches the caller through the machine's
+// RunAll, which Gorgonia wraps without Unwrap (its Err method holds the
+// cause); Program's methods look through it, so their errors have kinds
+// too.
 //
 // Gorgonia's TapeMachine may compute an elementwise Op in place, into the
 // value of its input: a θ read back after a run that multiplied it by a

@@ -274,6 +274,6 @@ func ExampleModel_Mask() {
 	fmt.Println(m.CheckPaths([]align.Path{broken}, 2, 3, nil, nil))
 	// Output:
 	// [0 1 0 1 0 0 0 0 0 0 0 0 0 0 0 0 1 0]
-	// [{0 0 1} {0 1 0} {1 2 1}] <nil>
+	// [(0,0)FromDiag (0,1)FromLeft (1,2)FromDiag] <nil>
 	// align.CheckPaths: item 0, step 1: illegal move: (1, 2) entered FromDiag comes from (0, 1), but the previous step is (0, 0)
 }

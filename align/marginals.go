@@ -376,22 +376,3 @@ func float64s(v gorgonia.Value) []float64 {
 	}
 	return nil
 }
-
-// A Step is one cell (I, J) of a path and the channel Move (FromLeft,
-// FromDiag or FromAbove) by which the path enters it.
-type Step struct{ I, J, Move int }
-
-// BestPaths returns the best score of every batch item and its path (see
-// Path): the sum in float64 of the potentials along the path, maximal over
-// the item's paths, and the first such path in the order of KBest when
-// several tie. It is KBest with k = 1, computed by a Viterbi pass over the
-// item's cells; the semiring and strategy of m are not used. An item whose
-// every path scores −Inf gets the score −Inf and a nil path. A NaN or +Inf
-// potential that a path may use is an error naming the item and the cell.
-// theta, (batch, N, M, 3) of Float64 or Float32, is not modified; the
-// lengths are as in LogPartition, and every mode and MaxGap is supported.
-//
-// Use BestMask for the best path's 0/1 mask in a graph.
-func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, []Path, error) {
-	return m.bestPaths("BestPaths", theta, lenX, lenY)
-}

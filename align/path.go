@@ -18,6 +18,28 @@ import (
 // θ[I, J, Move] over its steps.
 type Path []Step
 
+// A Step is one cell (I, J) of a path and the channel Move (FromLeft,
+// FromDiag or FromAbove) by which the path enters it.
+type Step struct{ I, J, Move int }
+
+// String writes s as its cell and move, e.g. "(3,4)FromDiag".
+func (s Step) String() string {
+	return fmt.Sprintf("(%d,%d)%s", s.I, s.J, moveName(s.Move))
+}
+
+// moveName is the name of channel c.
+func moveName(c int) string {
+	switch c {
+	case FromLeft:
+		return "FromLeft"
+	case FromDiag:
+		return "FromDiag"
+	case FromAbove:
+		return "FromAbove"
+	}
+	return fmt.Sprintf("Move(%d)", c)
+}
+
 // A PathError reports where a path breaks: a bad first or last cell, a
 // move that does not follow from the previous step, or a cell outside the
 // item's lattice (negative, past a length, or outside the gap band). Its
