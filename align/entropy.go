@@ -5,8 +5,6 @@ import (
 	"hash"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/internal/fastexp"
@@ -468,31 +466,6 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 			}
 		}
 	}
-}
-
-// forItems calls f(b) for every item, on the processors when the work
-// (about per operations an item) pays for goroutines. Items write disjoint
-// parts of the outputs.
-func forItems(n, per int, f func(b int)) {
-	procs := min(runtime.GOMAXPROCS(0), n)
-	if procs <= 1 || n*per < 1<<15 {
-		for b := range n {
-			f(b)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := int(next.Add(1) - 1); b < n; b = int(next.Add(1) - 1) {
-				f(b)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // run fills the forward states of items lo … hi−1 (item b's at

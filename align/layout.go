@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -422,7 +419,9 @@ func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 	gapped := g.m.Gapped && g.m.Mode == Global
 	// The semiring's zero in the window's rows (rows outside it are never
 	// read) and its ones, step by step; then the potentials, tile by tile.
-	g.parallel(g.steps, g.batch*g.size, func(t int) {
+	// Both loops write disjoint slots: a step its own matrices, a tile row
+	// its own potentials (each sits in one step).
+	forItems(g.steps, g.batch*g.size, func(t int) {
 		for b := range g.batch {
 			mat := a[(t*g.batch+b)*per : (t*g.batch+b+1)*per]
 			rows := mat[g.win.Lo[t]*w : g.win.Hi[t]*w]
@@ -436,7 +435,7 @@ func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 			}
 		}
 	})
-	g.parallel(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
+	forItems(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
 		ents := g.tiled[g.tileRows[r]:g.tileRows[r+1]]
 		for b := range g.batch {
 			th := th[b*cells : (b+1)*cells]
@@ -447,32 +446,6 @@ func layoutForward[T float32 | float64](g *grid, a, th []T, lx, ly []int) {
 			}
 		}
 	})
-}
-
-// parallel calls f(k) for k in [0, n), split among the processors when
-// the work (about n·per element writes) pays for goroutines. Callers give
-// indices whose writes are disjoint: steps write their own step matrices,
-// and a tile row's potentials are its own (each sits in one step).
-func (g *grid) parallel(n, per int, f func(k int)) {
-	procs := min(runtime.GOMAXPROCS(0), n)
-	if procs <= 1 || n*per < 1<<15 {
-		for k := range n {
-			f(k)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1) - 1); k < n; k = int(next.Add(1) - 1) {
-				f(k)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // srcInGap reports whether a path of an item of lengths lx, ly under a
@@ -541,7 +514,7 @@ func (op *layoutGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func layoutBackward[T float32 | float64](g *grid, dth, da []T, lx, ly []int) {
 	per, cells := g.size*g.width(), g.n*g.mm*3
 	gapped := g.m.Gapped && g.m.Mode == Global
-	g.parallel(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
+	forItems(len(g.tileRows)-1, g.batch*g.mm*tile, func(r int) {
 		ents := g.tiled[g.tileRows[r]:g.tileRows[r+1]]
 		for b := range g.batch {
 			dth := dth[b*cells : (b+1)*cells]
