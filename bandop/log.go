@@ -50,3 +50,19 @@ var log64Below, log64Above = func() (lo, hi [129]logPoint) {
 	}
 	return lo, hi
 }()
+
+// logSum is log64 for the sum of a Log step's term weights, 1 ≤ x ≤ 2^1023
+// (the maximal term's weight is 1): without log64's guard, and without its
+// halving of m ≥ √2, a branch that goes either way at random on such sums.
+// Both exist for x < 1, where k·ln2 and ln c cancel; here k ≥ 0 and every
+// part is positive but log1p(r), which is tiny. The table is log64Above's
+// whole range, c = 1 + j/128 for j ≤ 128; log(1) is exactly 0.
+func logSum(x float64) float64 {
+	b := math.Float64bits(x)
+	k := float64(int(b>>52) - 1023)
+	m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
+	t := &log64Above[int((m-1)*128+0.5)]
+	r := (m - t.c) * t.inv
+	p := r * (1 - r*(0.5-r*(1.0/3-r*(0.25-r*(0.2-r*(1.0/6-r*(1.0/7)))))))
+	return k*log64Ln2Hi + (t.log + (k*log64Ln2Lo + p))
+}

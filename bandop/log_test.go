@@ -64,3 +64,45 @@ func BenchmarkMathLog(b *testing.B) {
 	}
 	_ = s
 }
+
+// TestLogSum checks logSum against math.Log within two ulps on [1, 4]
+// (a Log step's sums of up to three weights), at both ends of every table
+// interval, and on powers of two up to 2^1000.
+func TestLogSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	xs := []float64{1, math.Nextafter(1, 2), math.Sqrt2, 2, math.Nextafter(2, 1), 3, 0x1p1000}
+	for j := 0; j <= 128; j++ {
+		c := 1 + float64(j)/128
+		xs = append(xs, c, c+0.5/128, c-0.5/128)
+	}
+	for range 200000 {
+		xs = append(xs, 1+3*rng.Float64())
+	}
+	for _, x := range xs {
+		if x < 1 {
+			continue // outside logSum's domain
+		}
+		got, want := logSum(x), math.Log(x)
+		u := ulps(got, want)
+		if math.Abs(want) < 1e-3 {
+			// As in TestLog64: against the ulp of the sums it is added to.
+			u = math.Abs(got-want) / 0x1p-62
+		}
+		if u > 2 {
+			t.Fatalf("logSum(%v) = %v, math.Log %v (%.2f ulps)", x, got, want, u)
+		}
+	}
+	if logSum(1) != 0 {
+		t.Errorf("logSum(1) = %v, want 0", logSum(1))
+	}
+}
+
+func BenchmarkLogSum(b *testing.B) {
+	x := 1.5
+	var s float64
+	for range b.N {
+		s += logSum(x)
+		x += 1e-9
+	}
+	_ = s
+}

@@ -519,7 +519,7 @@ func scanLogColumns[T float](next, prev []float64, mat []T, wmat []float64, rLo,
 		c := cLo + k
 		e := ds[3*k : 3*k+3]
 		sum := e[0] + e[1] + e[2]
-		next[c] = m + log64(sum)
+		next[c] = m + logSum(sum)
 		if wmat != nil {
 			r0 := max(rLo, c-upper)
 			ai := r0*step + c + lower
