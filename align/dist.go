@@ -167,14 +167,8 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}
-	in, err := newItems(op, theta, lenX, lenY)
+	in, err := m.pathItems(op, theta, paths, lenX, lenY)
 	if err != nil {
-		return nil, err
-	}
-	if len(paths) != in.batch {
-		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), in.batch)
-	}
-	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
 		return nil, err
 	}
 	fs, err := m.logForwards(op, in, false)

@@ -347,14 +347,8 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
-	in, err := newItems(op, theta, lenX, lenY)
+	in, err := m.pathItems(op, theta, paths, lenX, lenY)
 	if err != nil {
-		return nil, err
-	}
-	if len(paths) != in.batch {
-		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), in.batch)
-	}
-	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
 		return nil, err
 	}
 	out := make([]float64, in.batch)
@@ -367,6 +361,22 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 		}
 	}
 	return out, nil
+}
+
+// pathItems reads theta and the lengths for op, and checks that paths holds
+// one path of every item, each a path of its item's lattice.
+func (m Model) pathItems(op string, theta *tensor.Dense, paths []Path, lenX, lenY []int) (*items, error) {
+	in, err := newItems(op, theta, lenX, lenY)
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) != in.batch {
+		return nil, errorf(ErrShape, op, "%d paths for batch %d", len(paths), in.batch)
+	}
+	if err := m.checkPaths(op, paths, in.lenX, in.lenY); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // items holds the checked inputs of the cell-by-cell functions: the
