@@ -3,12 +3,15 @@ package bandop
 import (
 	"fmt"
 	"math"
+	"testing"
 
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // The test helpers every test file of the package shares: one must, one
-// tolerance per comparison, one closeness test and the bitwise comparisons.
+// tolerance per comparison, one closeness test, the comparisons of results
+// with references (banded, tensor and vector) and the bitwise comparisons.
 // Size-derived tolerances of the emulated kernels (emuTol) are separate:
 // they depend on the number of terms summed, not only on the dtype.
 
@@ -76,4 +79,60 @@ func sameDenseBits(a, b *tensor.Dense) bool {
 		return fmt.Sprint(a.Data()) == fmt.Sprint(b.Data())
 	}
 	return true
+}
+
+// checkDense fails t when got's matrices (band and fill alike) differ from
+// want, or when a padding slot of got does not hold the fill.
+func checkDense(t testing.TB, got *Banded, want dense, tol float64) {
+	t.Helper()
+	if got.Batch() != len(want) || got.N() != len(want[0]) {
+		t.Fatalf("got batch %d, n %d; want %d, %d", got.Batch(), got.N(), len(want), len(want[0]))
+	}
+	bad := 0
+	for b := range want {
+		for i := range want[b] {
+			for j := range want[b][i] {
+				if g := got.At(b, i, j); !closeTo(g, want[b][i][j], tol) {
+					if bad++; bad <= 5 {
+						t.Errorf("[%d][%d][%d] = %v, want %v", b, i, j, g, want[b][i][j])
+					}
+				}
+			}
+		}
+	}
+	checkPadding(t, got)
+}
+
+// checkTensors fails when got and want differ beyond tol.
+func checkTensors(t *testing.T, what string, got, want gorgonia.Value, tol float64) {
+	t.Helper()
+	g, w := floats(got.(*tensor.Dense)), floats(want.(*tensor.Dense))
+	if len(g) != len(w) {
+		t.Fatalf("%s: %d values, want %d", what, len(g), len(w))
+	}
+	for i := range g {
+		if !closeTo(g[i], w[i], tol) && !(math.IsNaN(g[i]) && math.IsNaN(w[i])) {
+			t.Errorf("%s[%d] = %v, want %v", what, i, g[i], w[i])
+			return
+		}
+	}
+}
+
+func checkVec(t *testing.T, got *tensor.Dense, want [][]float64, tol float64) {
+	t.Helper()
+	batch, n := len(want), len(want[0])
+	if !got.Shape().Eq(tensor.Shape{batch, n}) {
+		t.Fatalf("shape %v, want (%d, %d)", got.Shape(), batch, n)
+	}
+	g := floats(got)
+	bad := 0
+	for b := range want {
+		for j, w := range want[b] {
+			if !closeTo(g[b*n+j], w, tol) {
+				if bad++; bad <= 5 {
+					t.Errorf("r[%d][%d] = %v, want %v", b, j, g[b*n+j], w)
+				}
+			}
+		}
+	}
 }

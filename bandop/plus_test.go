@@ -228,21 +228,6 @@ func costGrad(s Semiring, x *tensor.Dense) *tensor.Dense {
 	return g
 }
 
-// checkTensors fails when got and want differ beyond tol.
-func checkTensors(t *testing.T, what string, got, want gorgonia.Value, tol float64) {
-	t.Helper()
-	g, w := floats(got.(*tensor.Dense)), floats(want.(*tensor.Dense))
-	if len(g) != len(w) {
-		t.Fatalf("%s: %d values, want %d", what, len(g), len(w))
-	}
-	for i := range g {
-		if !closeTo(g[i], w[i], tol) && !(math.IsNaN(g[i]) && math.IsNaN(w[i])) {
-			t.Errorf("%s[%d] = %v, want %v", what, i, g[i], w[i])
-			return
-		}
-	}
-}
-
 // testElemGraph runs the op in a graph, differentiates a cost through it
 // with Grad and a TapeMachine, and compares the value with the eager op and
 // the gradients with the backward Ops run directly.

@@ -125,28 +125,6 @@ func randomFor(t testing.TB, rng *rand.Rand, s Semiring, dt tensor.Dtype, batch,
 	return a
 }
 
-// checkDense fails t when got's matrices (band and fill alike) differ from
-// want, or when a padding slot of got does not hold the fill.
-func checkDense(t testing.TB, got *Banded, want dense, tol float64) {
-	t.Helper()
-	if got.Batch() != len(want) || got.N() != len(want[0]) {
-		t.Fatalf("got batch %d, n %d; want %d, %d", got.Batch(), got.N(), len(want), len(want[0]))
-	}
-	bad := 0
-	for b := range want {
-		for i := range want[b] {
-			for j := range want[b][i] {
-				if g := got.At(b, i, j); !closeTo(g, want[b][i][j], tol) {
-					if bad++; bad <= 5 {
-						t.Errorf("[%d][%d][%d] = %v, want %v", b, i, j, g, want[b][i][j])
-					}
-				}
-			}
-		}
-	}
-	checkPadding(t, got)
-}
-
 func checkPadding(t testing.TB, a *Banded) {
 	t.Helper()
 	n, w := a.N(), a.Width()

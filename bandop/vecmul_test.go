@@ -91,25 +91,6 @@ func rows2(x []float64, batch, n int) [][]float64 {
 	return r
 }
 
-func checkVec(t *testing.T, got *tensor.Dense, want [][]float64, tol float64) {
-	t.Helper()
-	batch, n := len(want), len(want[0])
-	if !got.Shape().Eq(tensor.Shape{batch, n}) {
-		t.Fatalf("shape %v, want (%d, %d)", got.Shape(), batch, n)
-	}
-	g := floats(got)
-	bad := 0
-	for b := range want {
-		for j, w := range want[b] {
-			if !closeTo(g[b*n+j], w, tol) {
-				if bad++; bad <= 5 {
-					t.Errorf("r[%d][%d] = %v, want %v", b, j, g[b*n+j], w)
-				}
-			}
-		}
-	}
-}
-
 func vecProd(a *Banded, v *tensor.Dense, s Semiring, side vecSide) (*tensor.Dense, error) {
 	if side == vecLeft {
 		return a.VecMul(v, s)
