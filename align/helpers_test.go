@@ -5,12 +5,14 @@ import (
 	"math"
 	"testing"
 
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // The helpers every test file of the package shares: tolerances and
-// comparisons of floats, must, and the poisoning of potentials that no
-// path may use.
+// comparisons of floats, must, the poisoning of potentials that no path
+// may use, and the graph with the lengths as an input that a training loss
+// builds.
 
 // closeTo reports whether got is within tol·max(1, |want|) of want. An
 // infinite want needs got equal to it, and NaN is close to nothing.
@@ -120,4 +122,57 @@ func setAt(t *tensor.Dense, k int, v float64) {
 	case []float32:
 		d[k] = float32(v)
 	}
+}
+
+// A lengthsGraph is the graph a training loss builds: log Z of potentials
+// th with the lengths ln as an input (LogPartitionLengths), its sum and
+// the gradient with respect to th, on one TapeMachine run many times.
+type lengthsGraph struct {
+	th, ln, z, grad *gorgonia.Node
+	vm              gorgonia.VM
+}
+
+func newLengthsGraph(t *testing.T, m Model, dt tensor.Dtype, batch, n, mm int) *lengthsGraph {
+	t.Helper()
+	g := gorgonia.NewGraph()
+	lg := &lengthsGraph{
+		th: gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta")),
+		ln: gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths")),
+	}
+	var err error
+	if lg.z, err = m.LogPartitionLengths(lg.th, lg.ln); err != nil {
+		t.Fatal(err)
+	}
+	if lg.z.Dtype() != dt {
+		t.Errorf("log Z has dtype %v, want θ's %v", lg.z.Dtype(), dt)
+	}
+	cost, err := gorgonia.Sum(lg.z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := gorgonia.Grad(cost, lg.th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg.grad = grads[0]
+	lg.vm = gorgonia.NewTapeMachine(g)
+	t.Cleanup(func() { lg.vm.Close() })
+	return lg
+}
+
+// run binds theta and the lengths and runs the machine, returning its
+// error.
+func (lg *lengthsGraph) run(theta *tensor.Dense, lenX, lenY []int) error {
+	lv, err := Lengths(lenX, lenY)
+	if err != nil {
+		return err
+	}
+	if err := gorgonia.Let(lg.th, theta); err != nil {
+		return err
+	}
+	if err := gorgonia.Let(lg.ln, lv); err != nil {
+		return err
+	}
+	lg.vm.Reset()
+	return lg.vm.RunAll()
 }

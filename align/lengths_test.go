@@ -73,40 +73,11 @@ func TestLogPartitionLengths(t *testing.T) {
 	const batch, n, mm = 2, 4, 5
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 		m := Model{Semiring: Log, Mode: Global, Gapped: true, MaxGap: 1}
-		g := gorgonia.NewGraph()
-		th := gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"))
-		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"))
-		z, err := m.LogPartitionLengths(th, ln)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if z.Dtype() != dt {
-			t.Errorf("log Z has dtype %v, want θ's %v", z.Dtype(), dt)
-		}
-		cost, err := gorgonia.Sum(z)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := gorgonia.Grad(cost, th)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm := gorgonia.NewTapeMachine(g)
+		lg := newLengthsGraph(t, m, dt, batch, n, mm)
 		for k := range 3 {
 			p := randomProblem(rng, batch, n, mm, true)
 			p.lenX[0], p.lenY[0] = 1+rng.IntN(n), 1+rng.IntN(mm)
-			lv, err := Lengths(p.lenX, p.lenY)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := gorgonia.Let(th, p.tensor(dt)); err != nil {
-				t.Fatal(err)
-			}
-			if err := gorgonia.Let(ln, lv); err != nil {
-				t.Fatal(err)
-			}
-			vm.Reset()
-			if err := vm.RunAll(); err != nil {
+			if err := lg.run(p.tensor(dt), p.lenX, p.lenY); err != nil {
 				t.Fatal(err)
 			}
 			wz, wm := run(t, m, p)
@@ -114,7 +85,7 @@ func TestLogPartitionLengths(t *testing.T) {
 			if dt == tensor.Float32 {
 				tol = 1e-5
 			}
-			gz, gm := float64s(z.Value()), float64s(grads[0].Value())
+			gz, gm := float64s(lg.z.Value()), float64s(lg.grad.Value())
 			for b := range wz {
 				if !closeTo(gz[b], wz[b], tol) {
 					t.Errorf("%v run %d: graph log Z %v, Marginals %v", dt, k, gz[b], wz[b])
@@ -128,12 +99,11 @@ func TestLogPartitionLengths(t *testing.T) {
 		}
 		// Lengths out of range fail the run and name the item.
 		lv, _ := Lengths([]int{n, n + 1}, []int{mm, mm})
-		gorgonia.Let(ln, lv)
-		vm.Reset()
-		if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "lenX[1] = 5") {
+		gorgonia.Let(lg.ln, lv)
+		lg.vm.Reset()
+		if err := lg.vm.RunAll(); err == nil || !strings.Contains(err.Error(), "lenX[1] = 5") {
 			t.Errorf("run with lenX[1] = %d: error %v, want it named", n+1, err)
 		}
-		vm.Close()
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/genband/genband/bandop"
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -143,40 +142,14 @@ func TestSemiGlobalGradient(t *testing.T) {
 	const batch, n, mm = 2, 3, 4
 	for _, gap := range []int{-1, 1} {
 		m := Model{Mode: SemiGlobal, Gapped: gap >= 0, MaxGap: max(gap, 0)} // the zero value's Log
-		g := gorgonia.NewGraph()
-		th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"))
-		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"))
-		z, err := m.LogPartitionLengths(th, ln)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cost, err := gorgonia.Sum(z)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := gorgonia.Grad(cost, th)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vm := gorgonia.NewTapeMachine(g)
+		lg := newLengthsGraph(t, m, tensor.Float64, batch, n, mm)
 		for k := range 2 {
 			p := randomProblem(rng, batch, n, mm, true)
 			p.lenX[0], p.lenY[0] = 1+rng.IntN(n), 1+rng.IntN(mm)
-			lv, err := Lengths(p.lenX, p.lenY)
-			if err != nil {
+			if err := lg.run(p.tensor(tensor.Float64), p.lenX, p.lenY); err != nil {
 				t.Fatal(err)
 			}
-			if err := gorgonia.Let(th, p.tensor(tensor.Float64)); err != nil {
-				t.Fatal(err)
-			}
-			if err := gorgonia.Let(ln, lv); err != nil {
-				t.Fatal(err)
-			}
-			vm.Reset()
-			if err := vm.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			gz, gm := float64s(z.Value()), float64s(grads[0].Value())
+			gz, gm := float64s(lg.z.Value()), float64s(lg.grad.Value())
 			checkAgainst(t, fmt.Sprintf("graph run %d", k), m, p, gz, gm, bruteForce, 1e-9)
 			const h = 1e-5
 			for b := range batch {
@@ -202,7 +175,6 @@ func TestSemiGlobalGradient(t *testing.T) {
 				}
 			}
 		}
-		vm.Close()
 	}
 }
 
