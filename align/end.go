@@ -10,12 +10,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// endOp reads log Z of every item out of the scan's float64 states at run
-// time: the α of the end cell (lenX−1, lenY−1) in global mode, the ⊕ of α
-// over every allowed cell within the lengths in local mode, and over every
-// allowed cell of the last row (lenX−1) or column (lenY−1) in semi-global
-// mode. Inputs: the states (steps+1, batch, size) and the lengths; output
-// (batch) of dtype dt, summed in float64 and rounded once.
+// endOp reads log Z of every item out of α at run time: the α of the end
+// cell (lenX−1, lenY−1) in global mode, the ⊕ of α over every allowed cell
+// within the lengths in local mode, and over every allowed cell of the last
+// row (lenX−1) or column (lenY−1) in semi-global mode. Inputs: α, float64
+// (batch, N·M) in the grid's skewed order, and the lengths; output (batch) of dtype dt, summed in
+// float64 and rounded once.
 type endOp struct {
 	g  *grid
 	dt tensor.Dtype
@@ -39,92 +39,87 @@ func (op *endOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *endOp) Hashcode() uint32          { return hashOf(op) }
 func (op *endOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 
-func (g *grid) statesShape() tensor.Shape { return tensor.Shape{g.steps + 1, g.batch, g.size} }
-
 func (op *endOp) Type() hm.Type {
-	return hm.NewFnType(gorgonia.TensorType{Dims: 3, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 1, Of: op.dt})
+	return hm.NewFnType(gorgonia.TensorType{Dims: 2, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, gorgonia.TensorType{Dims: 1, Of: op.dt})
 }
 
 func (op *endOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{op.g.batch}, nil
 }
 
-// states returns the float64 states and the lengths of an Op's inputs.
-func (g *grid) states(op string, vals []gorgonia.Value) ([]float64, []int, []int, error) {
+// alphaOf returns α and the lengths of an Op's inputs.
+func (g *grid) alphaOf(op string, vals []gorgonia.Value) ([]float64, []int, []int, error) {
 	if len(vals) < 2 {
-		return nil, nil, nil, errorf(ErrValue, op, "got %d inputs, want the states and the lengths", len(vals))
+		return nil, nil, nil, errorf(ErrValue, op, "got %d inputs, want α and the lengths", len(vals))
 	}
-	s, ok := vals[0].(*tensor.Dense)
-	if !ok || s.Dtype() != tensor.Float64 || !s.Shape().Eq(g.statesShape()) {
-		return nil, nil, nil, errorf(ErrValue, op, "states are %v, want float64 of shape %v", describe(vals[0]), g.statesShape())
+	a, err := g.cellValues(op, "α", vals[0])
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	lx, ly, err := g.lengthsOf(op, vals[1])
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return contiguous(s).Data().([]float64), lx, ly, nil
+	return a, lx, ly, nil
 }
 
-// ends calls f with the state index of every end cell of item b, in the
+// ends calls f with the index in α of every end cell of item b, in the
 // order of the cells (row by row).
 func (g *grid) ends(b, lx, ly int, f func(at int)) {
-	at := func(i, j int) int {
-		return ((i+j+1)*g.batch+b)*g.size + g.slots*(j-i-g.omin)
-	}
+	l := g.m.lattice(lx, ly)
+	at := func(i, j int) int { return g.at(b, i, j) }
 	switch g.m.Mode {
 	case Global:
 		f(at(lx-1, ly-1))
 	case SemiGlobal:
 		// The last column of rows 0 … lx−2, then the last row.
 		for i := range lx - 1 {
-			if g.inGap(ly - 1 - i) {
+			if l.valid(i, ly-1) {
 				f(at(i, ly-1))
 			}
 		}
-		for j := range ly {
-			if g.inGap(j - (lx - 1)) {
-				f(at(lx-1, j))
-			}
+		jlo, jhi := l.cols(lx - 1)
+		for j := jlo; j <= jhi; j++ {
+			f(at(lx-1, j))
 		}
 	default:
 		for i := range lx {
-			for j := range ly {
-				if g.inGap(j - i) {
-					f(at(i, j))
-				}
+			jlo, jhi := l.cols(i)
+			for j := jlo; j <= jhi; j++ {
+				f(at(i, j))
 			}
 		}
 	}
 }
 
 // total returns the ⊕ of the ends of item b, in float64.
-func (g *grid) total(states []float64, b, lx, ly int) float64 {
+func (g *grid) total(alpha []float64, b, lx, ly int) float64 {
 	s := g.m.Semiring
 	acc := s.Zero()
 	switch s {
 	case Log:
 		m := math.Inf(-1)
-		g.ends(b, lx, ly, func(at int) { m = max(m, states[at]) })
+		g.ends(b, lx, ly, func(at int) { m = max(m, alpha[at]) })
 		if math.IsInf(m, 0) || m != m {
 			return m
 		}
 		var sum float64
-		g.ends(b, lx, ly, func(at int) { sum += math.Exp(states[at] - m) })
+		g.ends(b, lx, ly, func(at int) { sum += math.Exp(alpha[at] - m) })
 		return m + math.Log(sum)
 	default:
-		g.ends(b, lx, ly, func(at int) { acc = s.Plus(acc, states[at]) })
+		g.ends(b, lx, ly, func(at int) { acc = s.Plus(acc, alpha[at]) })
 	}
 	return acc
 }
 
 func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	states, lx, ly, err := op.g.states(op.g.op, vals)
+	alpha, lx, ly, err := op.g.alphaOf(op.g.op, vals)
 	if err != nil {
 		return nil, err
 	}
 	z := make([]float64, op.g.batch)
 	for b := range z {
-		z[b] = op.g.total(states, b, lx[b], ly[b])
+		z[b] = op.g.total(alpha, b, lx[b], ly[b])
 	}
 	if op.dt == tensor.Float32 {
 		f := make([]float32, len(z))
@@ -144,7 +139,7 @@ func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 	return gorgonia.Nodes{d, nil}, nil
 }
 
-// endGradOp is the gradient of endOp with respect to the states: dz on the
+// endGradOp is the gradient of endOp with respect to α: dz on the
 // end cell (global), or dz times each end's weight in the ⊕ (local and
 // semi-global: 1 under Real, its softmax weight under Log, 1 on the first
 // maximal end in row-major order and 0 on the others under Max).
@@ -158,12 +153,12 @@ func (op *endGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *endGradOp) Hashcode() uint32      { return hashOf(op) }
 
 func (op *endGradOp) Type() hm.Type {
-	return hm.NewFnType(gorgonia.TensorType{Dims: 3, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int},
-		gorgonia.TensorType{Dims: 1, Of: op.dt}, gorgonia.TensorType{Dims: 3, Of: tensor.Float64})
+	return hm.NewFnType(gorgonia.TensorType{Dims: 2, Of: tensor.Float64}, gorgonia.TensorType{Dims: 2, Of: tensor.Int},
+		gorgonia.TensorType{Dims: 1, Of: op.dt}, gorgonia.TensorType{Dims: 2, Of: tensor.Float64})
 }
 
 func (op *endGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.g.statesShape(), nil
+	return op.g.cellsShape(), nil
 }
 
 func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -171,7 +166,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 3 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 3", len(vals))
 	}
-	states, lx, ly, err := op.g.states(name, vals)
+	alpha, lx, ly, err := op.g.alphaOf(name, vals)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +175,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errorf(ErrValue, name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
 	}
 	dz := float64s(dzv)
-	res := op.buf.get(tensor.Float64, op.g.statesShape())
+	res := op.buf.get(tensor.Float64, op.g.cellsShape())
 	out := res.Data().([]float64)
 	if op.at != &out[0] {
 		op.at, op.picked = &out[0], op.picked[:0] // a new buffer: all 0
@@ -202,25 +197,25 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 				op.picked = append(op.picked, at)
 			})
 		case s == Max:
-			z := op.g.total(states, b, lx[b], ly[b])
+			z := op.g.total(alpha, b, lx[b], ly[b])
 			if math.IsInf(z, -1) {
 				continue
 			}
 			done := false
 			op.g.ends(b, lx[b], ly[b], func(at int) {
-				if !done && states[at] == z {
+				if !done && alpha[at] == z {
 					out[at] += d
 					op.picked = append(op.picked, at)
 					done = true
 				}
 			})
 		default:
-			z := op.g.total(states, b, lx[b], ly[b])
+			z := op.g.total(alpha, b, lx[b], ly[b])
 			if math.IsInf(z, -1) {
 				continue
 			}
 			op.g.ends(b, lx[b], ly[b], func(at int) {
-				out[at] += d * math.Exp(states[at]-z)
+				out[at] += d * math.Exp(alpha[at]-z)
 				op.picked = append(op.picked, at)
 			})
 		}

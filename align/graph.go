@@ -110,24 +110,15 @@ func (m Model) logPartitionLengths(op string, theta, lengths *gorgonia.Node) (*g
 }
 
 // logPartition is the one builder of the Linear strategy: θ and the
-// lengths → the step matrices (layoutOp) → bandop.ScanStates → the ends
-// (endOp), log Z of dtype dt. Its five nodes serve LogPartition,
-// LogPartitionLengths and Compile alike.
+// lengths → α of every cell (cellsOp) → the ends (endOp), log Z of dtype
+// dt. Its two nodes serve LogPartition, LogPartitionLengths and Compile
+// alike.
 func (g *grid) logPartition(op string, theta, lengths *gorgonia.Node, dt tensor.Dtype) (*gorgonia.Node, error) {
-	s := g.m.Semiring
-	steps, err := gorgonia.ApplyOp(&layoutOp{g: g, dt: theta.Dtype()}, theta, lengths)
+	alpha, err := gorgonia.ApplyOp(&cellsOp{g: g, dt: theta.Dtype()}, theta, lengths)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	a, err := bandop.Wrap(steps, g.lower, g.upper, s.Zero())
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	states, err := bandop.ScanStates(gorgonia.NewConstant(g.start(theta.Dtype())), a, s, g.win, bandop.ReuseBuffers())
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	z, err := gorgonia.ApplyOp(&endOp{g: g, dt: dt}, states, lengths)
+	z, err := gorgonia.ApplyOp(&endOp{g: g, dt: dt}, alpha, lengths)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

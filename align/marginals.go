@@ -181,14 +181,14 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	return pr, nil
 }
 
-// bytes is about the memory a Linear program keeps between runs: the step
-// storage and its gradient, the states and their gradient.
+// bytes is about the memory a Linear program keeps between runs: α, its
+// gradient and the weights, in float64.
 func (pr *Program) bytes() int {
 	if pr.grid == nil {
 		return 0
 	}
 	g := pr.grid
-	return 2*g.stepShape().TotalSize()*int(pr.dt.Size()) + 2*g.statesShape().TotalSize()*8
+	return 8 * (2*g.cellsShape().TotalSize() + g.weightsShape().TotalSize())
 }
 
 // Close releases the Program's machine. Closing a closed or nil Program

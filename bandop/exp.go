@@ -30,3 +30,9 @@ func expAcc[T float](dst, src, m []T, av T) { fastexp.Acc(dst, src, m, av) }
 // MulVec (three terms in an alignment step) would otherwise spend more on
 // calls than on exps.
 func expShift[T float](x []T, m T) { fastexp.Shift(x, m) }
+
+// log64 is fastexp.Log64, the scan's log of a sum.
+func log64(x float64) float64 { return fastexp.Log64(x) }
+
+// logSum is fastexp.LogSum, log64 for sums of at least 1.
+func logSum(x float64) float64 { return fastexp.LogSum(x) }

@@ -1,7 +1,7 @@
-// Package fastexp holds genband's table-driven exponentials and the fused
-// loops built on them: the inner loops of log-semiring products, shared by
-// packages bandop and genmul (one implementation, so that both compute the
-// same bits).
+// Package fastexp holds genband's table-driven exponentials and logarithms
+// and the fused loops built on them: the inner loops of log-semiring
+// products and scans, shared by packages bandop, genmul and align (one
+// implementation, so that all compute the same bits).
 //
 // Exp32 is within one ulp of e^x for every float32 x, Exp64 within one ulp
 // for every float64 x. The loops (Acc, AccW, AccWSum, Dot, Shift) write the exp out

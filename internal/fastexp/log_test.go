@@ -1,4 +1,4 @@
-package bandop
+package fastexp
 
 import (
 	"math"
@@ -24,7 +24,7 @@ func TestLog64(t *testing.T) {
 	xs = append(xs, 1, 2, 3, 0.5, math.MaxFloat64, 0x1p-1022, math.Nextafter(1, 2), math.Nextafter(1, 0), math.E)
 	worst := 0.0
 	for _, x := range xs {
-		got, want := log64(x), math.Log(x)
+		got, want := Log64(x), math.Log(x)
 		// Near x = 1 the result is tiny: count against the larger of its
 		// ulp and the ulp of the sums it is added to.
 		u := ulps(got, want)
@@ -33,14 +33,14 @@ func TestLog64(t *testing.T) {
 		}
 		worst = max(worst, u)
 		if u > 2 {
-			t.Fatalf("log64(%v) = %v, math.Log %v (%.2f ulps)", x, got, want, u)
+			t.Fatalf("Log64(%v) = %v, math.Log %v (%.2f ulps)", x, got, want, u)
 		}
 	}
 	t.Logf("worst %.2f ulps", worst)
 	for _, x := range []float64{0, -1, math.Inf(1), math.Inf(-1), math.NaN(), 1e-310} {
-		got, want := log64(x), math.Log(x)
+		got, want := Log64(x), math.Log(x)
 		if got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
-			t.Errorf("log64(%v) = %v, want %v", x, got, want)
+			t.Errorf("Log64(%v) = %v, want %v", x, got, want)
 		}
 	}
 }
@@ -49,7 +49,7 @@ func BenchmarkLog64(b *testing.B) {
 	x := 1.5
 	var s float64
 	for range b.N {
-		s += log64(x)
+		s += Log64(x)
 		x += 1e-9
 	}
 	_ = s
@@ -65,7 +65,7 @@ func BenchmarkMathLog(b *testing.B) {
 	_ = s
 }
 
-// TestLogSum checks logSum against math.Log within two ulps on [1, 4]
+// TestLogSum checks LogSum against math.Log within two ulps on [1, 4]
 // (a Log step's sums of up to three weights), at both ends of every table
 // interval, and on powers of two up to 2^1000.
 func TestLogSum(t *testing.T) {
@@ -80,20 +80,28 @@ func TestLogSum(t *testing.T) {
 	}
 	for _, x := range xs {
 		if x < 1 {
-			continue // outside logSum's domain
+			continue // outside LogSum's domain
 		}
-		got, want := logSum(x), math.Log(x)
+		got, want := LogSum(x), math.Log(x)
 		u := ulps(got, want)
 		if math.Abs(want) < 1e-3 {
 			// As in TestLog64: against the ulp of the sums it is added to.
 			u = math.Abs(got-want) / 0x1p-62
 		}
 		if u > 2 {
-			t.Fatalf("logSum(%v) = %v, math.Log %v (%.2f ulps)", x, got, want, u)
+			t.Fatalf("LogSum(%v) = %v, math.Log %v (%.2f ulps)", x, got, want, u)
 		}
 	}
-	if logSum(1) != 0 {
-		t.Errorf("logSum(1) = %v, want 0", logSum(1))
+	// LogSums gives LogSum's bits.
+	sums := append([]float64(nil), xs...)
+	LogSums(sums)
+	for k, x := range xs {
+		if x >= 1 && math.Float64bits(sums[k]) != math.Float64bits(LogSum(x)) {
+			t.Fatalf("LogSums: %v at %v, LogSum %v", sums[k], x, LogSum(x))
+		}
+	}
+	if LogSum(1) != 0 {
+		t.Errorf("LogSum(1) = %v, want 0", LogSum(1))
 	}
 }
 
@@ -101,7 +109,7 @@ func BenchmarkLogSum(b *testing.B) {
 	x := 1.5
 	var s float64
 	for range b.N {
-		s += logSum(x)
+		s += LogSum(x)
 		x += 1e-9
 	}
 	_ = s

@@ -1,17 +1,17 @@
-package bandop
+package fastexp
 
 import "math"
 
-// log64 is the natural logarithm for the Log semiring's sums, within two
-// ulps of math.Log and several times faster (the scan takes one per output
-// of a step). It follows the usual table method: x = 2^k·m with m in
+// Log64 is the natural logarithm for the Log semiring's sums, within two
+// ulps of math.Log and several times faster (a Log scan or alignment takes
+// one per cell). It follows the usual table method: x = 2^k·m with m in
 // [√½, √2), m = c·(1+r) with c the nearest point of a table (steps of 1/256
 // below 1, 1/128 above), so that ln x = k·ln2 + ln c + log1p(r),
 // |r| ≤ 1/256, and log1p(r) is its Taylor polynomial of degree 7 (the next
 // term is under 1e-18·|r|). Keeping m around 1 avoids the cancellation of
 // k·ln2 against ln c just below a power of two. Zero, negative, subnormal,
 // infinite and NaN arguments defer to math.Log.
-func log64(x float64) float64 {
+func Log64(x float64) float64 {
 	if !(x >= 0x1p-1022 && x <= math.MaxFloat64) {
 		return math.Log(x)
 	}
@@ -51,13 +51,13 @@ var log64Below, log64Above = func() (lo, hi [129]logPoint) {
 	return lo, hi
 }()
 
-// logSum is log64 for the sum of a Log step's term weights, 1 ≤ x ≤ 2^1023
-// (the maximal term's weight is 1): without log64's guard, and without its
+// LogSum is Log64 for the sum of a Log step's term weights, 1 ≤ x ≤ 2^1023
+// (the maximal term's weight is 1): without Log64's guard, and without its
 // halving of m ≥ √2, a branch that goes either way at random on such sums.
 // Both exist for x < 1, where k·ln2 and ln c cancel; here k ≥ 0 and every
 // part is positive but log1p(r), which is tiny. The table is log64Above's
 // whole range, c = 1 + j/128 for j ≤ 128; log(1) is exactly 0.
-func logSum(x float64) float64 {
+func LogSum(x float64) float64 {
 	b := math.Float64bits(x)
 	k := float64(int(b>>52) - 1023)
 	m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
@@ -65,4 +65,19 @@ func logSum(x float64) float64 {
 	r := (m - t.c) * t.inv
 	p := r * (1 - r*(0.5-r*(1.0/3-r*(0.25-r*(0.2-r*(1.0/6-r*(1.0/7)))))))
 	return k*log64Ln2Hi + (t.log + (k*log64Ln2Lo + p))
+}
+
+// LogSums sets x[i] = LogSum(x[i]) for every i, with LogSum written out in
+// the loop: an alignment takes one per cell, and a call each would cost
+// more than the polynomial. Every x[i] must be in [1, 2^1023].
+func LogSums(x []float64) {
+	for i, v := range x {
+		b := math.Float64bits(v)
+		k := float64(int(b>>52) - 1023)
+		m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
+		t := &log64Above[int((m-1)*128+0.5)]
+		r := (m - t.c) * t.inv
+		p := r * (1 - r*(0.5-r*(1.0/3-r*(0.25-r*(0.2-r*(1.0/6-r*(1.0/7)))))))
+		x[i] = k*log64Ln2Hi + (t.log + (k*log64Ln2Lo + p))
+	}
 }
