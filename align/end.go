@@ -92,7 +92,9 @@ func (g *grid) ends(b, lx, ly int, f func(at int)) {
 	}
 }
 
-// total returns the ⊕ of the ends of item b, in float64.
+// total returns the ⊕ of the ends of item b, in float64. A NaN end makes
+// it NaN in every semiring (Max included: the builtin max keeps NaN, where
+// Semiring.Plus would drop it).
 func (g *grid) total(alpha []float64, b, lx, ly int) float64 {
 	s := g.m.Semiring
 	acc := s.Zero()
@@ -106,8 +108,10 @@ func (g *grid) total(alpha []float64, b, lx, ly int) float64 {
 		var sum float64
 		g.ends(b, lx, ly, func(at int) { sum += math.Exp(alpha[at] - m) })
 		return m + math.Log(sum)
+	case Max:
+		g.ends(b, lx, ly, func(at int) { acc = max(acc, alpha[at]) })
 	default:
-		g.ends(b, lx, ly, func(at int) { acc = s.Plus(acc, alpha[at]) })
+		g.ends(b, lx, ly, func(at int) { acc += alpha[at] })
 	}
 	return acc
 }

@@ -96,31 +96,36 @@ func TestGapSourceNaN(t *testing.T) {
 // TestGraphIEEE: the graph nodes keep IEEE semantics where the eager
 // functions refuse a bad potential. A NaN or +Inf potential that a path
 // may use makes its item's log Z NaN or +Inf in a run of LogPartition's
-// graph, with no error, and leaves the other item's log Z as Marginals
-// gives it.
+// graph, with no error, in every mode and semiring (a Max ⊕ of the ends
+// that dropped a NaN gave a finite log Z), and leaves the other item's log
+// Z as Marginals gives it.
 func TestGraphIEEE(t *testing.T) {
 	p := randomProblem(rand.New(rand.NewPCG(73, 74)), 2, 3, 4, false)
 	at := ((1*3+1)*4+1)*3 + FromDiag // item 1, cell (1, 1)
-	clean, err := Model{}.Marginals(p.tensor(tensor.Float64), nil, nil)
-	must(t, err)
-	for _, st := range strategies {
-		for _, bad := range []float64{math.NaN(), math.Inf(1)} {
-			m := Model{Strategy: st}
-			g := gorgonia.NewGraph()
-			theta := p.tensor(tensor.Float64)
-			setAt(theta, at, bad)
-			th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(theta.Shape()...), gorgonia.WithValue(theta), gorgonia.WithName("th"))
-			z, err := m.LogPartition(th, nil, nil)
+	for _, s := range []bandop.Semiring{Log, Max, Real} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
+			clean, err := Model{Semiring: s, Mode: mode}.Marginals(p.tensor(tensor.Float64), nil, nil)
 			must(t, err)
-			vm := gorgonia.NewTapeMachine(g)
-			must(t, vm.RunAll())
-			vm.Close()
-			got := float64s(z.Value())
-			if !closeTo(got[0], clean.LogZ[0], 1e-12) || !(math.IsNaN(got[1]) || math.IsInf(got[1], 1)) {
-				t.Errorf("%v, θ %v: log Z %v, want %v for item 0 and NaN or +Inf for item 1", m, bad, got, clean.LogZ[0])
-			}
-			if _, err := m.Marginals(theta, nil, nil); !errors.Is(err, ErrPotential) {
-				t.Errorf("%v, θ %v: Marginals error %v, want one of kind ErrPotential", m, bad, err)
+			for _, st := range strategies {
+				for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+					m := Model{Semiring: s, Mode: mode, Strategy: st}
+					g := gorgonia.NewGraph()
+					theta := p.tensor(tensor.Float64)
+					setAt(theta, at, bad)
+					th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(theta.Shape()...), gorgonia.WithValue(theta), gorgonia.WithName("th"))
+					z, err := m.LogPartition(th, nil, nil)
+					must(t, err)
+					vm := gorgonia.NewTapeMachine(g)
+					must(t, vm.RunAll())
+					vm.Close()
+					got := float64s(z.Value())
+					if !closeTo(got[0], clean.LogZ[0], 1e-12) || !(math.IsNaN(got[1]) || math.IsInf(got[1], 1)) {
+						t.Errorf("%v, θ %v: log Z %v, want %v for item 0 and NaN or +Inf for item 1", m, bad, got, clean.LogZ[0])
+					}
+					if _, err := m.Marginals(theta, nil, nil); !errors.Is(err, ErrPotential) {
+						t.Errorf("%v, θ %v: Marginals error %v, want one of kind ErrPotential", m, bad, err)
+					}
+				}
 			}
 		}
 	}
