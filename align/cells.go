@@ -36,18 +36,21 @@ import (
 // Log sums take one exp per term and one log per cell, anti-diagonal by
 // anti-diagonal: the cells of an anti-diagonal are independent, so their
 // exps and logs run in passes over the whole anti-diagonal, which the
-// processor overlaps (cell after cell, each would wait on the last). Each
-// term's weight in its sum, e^(term − α), is kept for the gradient (w),
-// which then takes no exp at all.
+// processor overlaps (cell after cell, each would wait on the last). What
+// the gradient needs of each term is kept (w): its weight in its sum,
+// e^(term − α), under Log, 1 for the first maximal term under Max, the
+// source's α under Real. The gradient then takes no exp, and runs row by
+// row, reading w and writing the gradient of θ in θ's order.
 type cellsOp struct {
 	g  *grid
 	dt tensor.Dtype
 	// alpha is the output, reused from run to run: α feeds only this
 	// package's Ops (endOp, cellsGradOp), which never keep it.
 	alpha kept
-	// w holds the Log and Max weights of the last run, (batch, N, M,
-	// terms) in the skewed order, for the α whose first element is at wAt; cellsGradOp uses
-	// them only for that same α.
+	// w holds the weights of the last run, (batch, N·M, terms) in θ's
+	// order of cells, for the α whose first element is at wAt;
+	// cellsGradOp uses them only with that same α, and otherwise runs the
+	// forward again into its own buffers.
 	w   kept
 	wAt *float64
 }
@@ -79,11 +82,8 @@ func (op *cellsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.alpha.get(tensor.Float64, op.g.cellsShape())
 	alpha := out.Data().([]float64)
-	var w []float64
-	if op.g.m.Semiring != Real {
-		w = op.w.get(tensor.Float64, op.g.weightsShape()).Data().([]float64)
-		op.wAt = &alpha[0]
-	}
+	w := op.w.get(tensor.Float64, op.g.weightsShape()).Data().([]float64)
+	op.wAt = &alpha[0]
 	switch op.dt {
 	case tensor.Float32:
 		cellsForward(op.g, alpha, th.Data().([]float32), lx, ly, w)
@@ -164,6 +164,17 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	w := op.fwd.weightsFor(alpha)
+	if w == nil {
+		// Not the α of the forward's last run: run it again.
+		alpha = make([]float64, g.cellsShape().TotalSize())
+		w = make([]float64, g.weightsShape().TotalSize())
+		switch op.fwd.dt {
+		case tensor.Float32:
+			cellsForward(g, alpha, th.Data().([]float32), lx, ly, w)
+		default:
+			cellsForward(g, alpha, th.Data().([]float64), lx, ly, w)
+		}
+	}
 	out := tensor.New(tensor.Of(op.fwd.dt), tensor.WithShape(g.thetaShape()...))
 	switch op.fwd.dt {
 	case tensor.Float32:
@@ -276,18 +287,16 @@ func (c *cells) startsAt(i, j int) bool {
 }
 
 // cellsForward fills alpha, (batch, N·M) in the grid's skewed order, for
-// θ of dtype T and writes the weights of Log and Max terms into w (when
-// not nil). Items run in parallel.
+// θ of dtype T, and w, (batch, N·M, terms) in θ's order of cells, with
+// what the gradient needs of each term (see cellsOp). Items run in
+// parallel.
 func cellsForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly []int, w []float64) {
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*16, func(b int) {
 		c := g.cells(lx[b], ly[b])
 		a := alpha[b*per : (b+1)*per]
 		p := th[b*3*per : (b+1)*3*per]
-		var wb []float64
-		if w != nil {
-			wb = w[b*nt*per : (b+1)*nt*per]
-		}
+		wb := w[b*nt*per : (b+1)*nt*per]
 		g.fillOutside(&c, a)
 		if g.m.Semiring == Log {
 			forwardLog(&c, a, p, wb)
@@ -317,7 +326,9 @@ func (g *grid) fillOutside(c *cells, a []float64) {
 }
 
 // forwardPlain is the Real and Max forward: their sums take no exp or
-// log, so one pass a cell serves.
+// log, so one pass a cell serves. Real keeps each term's source α (1 for
+// the start, 0 for a missing term) in w, the factor of the potential's
+// gradient.
 func forwardPlain[T float32 | float64](c *cells, s bandop.Semiring, a []float64, th []T, w []float64) {
 	nt := c.terms
 	for t := range c.lenX + c.lenY - 1 {
@@ -325,19 +336,37 @@ func forwardPlain[T float32 | float64](c *cells, s bandop.Semiring, a []float64,
 		for i := lo; i <= hi; i++ {
 			x, has := sources(c, s, a, th, i, t)
 			k := c.base[t] + i
-			if s == Real {
-				var sum float64
-				for u := range x {
-					if has&(1<<u) != 0 {
-						sum += x[u]
-					}
-				}
-				a[k] = sum
+			cell := i*c.mm + t - i
+			wk := w[cell*nt : (cell+1)*nt]
+			if s == Max {
+				m := max(x[0], x[1], x[2], x[3])
+				a[k] = m
+				maxWeights(wk, x, has, m)
 				continue
 			}
-			m := max(x[0], x[1], x[2], x[3])
-			a[k] = m
-			maxWeights(w[k*nt:(k+1)*nt], x, has, m)
+			var sum float64
+			for u := range x {
+				if has&(1<<u) != 0 {
+					sum += x[u]
+				}
+			}
+			a[k] = sum
+			for u := range wk {
+				wk[u] = 0
+			}
+			j := t - i
+			if has&(1<<termLeft) != 0 {
+				wk[termLeft] = a[c.base[t-1]+i]
+			}
+			if i > 0 && j > 0 {
+				wk[termDiag] = a[c.base[t-2]+i-1]
+			}
+			if c.startsAt(i, j) {
+				wk[c.start] = 1 // shares FromDiag's place but in local mode
+			}
+			if has&(1<<c.abov) != 0 {
+				wk[c.abov] = a[c.base[t-1]+i-1]
+			}
 		}
 	}
 }
@@ -381,209 +410,30 @@ func logWeights(w []float64, x [4]float64, has uint8, a float64) {
 	}
 }
 
-// forwardLog is the Log forward, anti-diagonal by anti-diagonal, each in
-// three passes over its cells: every cell's terms less their maximum, then
-// every exp (fastexp.Shift64), then every sum, its weights and its log
-// (fastexp.LogSums). The cells of inner take their terms in a loop without
-// the lattice's tests; the others from sources. A cell whose maximal term
-// is not finite, or has a NaN term, is done in the first pass: it keeps
-// that maximum (−Inf where no path reaches it), with the weights logWeights
-// gives.
+// forwardLog is the Log forward, anti-diagonal by anti-diagonal, writing
+// each cell's weights into w at the cell's place in θ's order. The cells
+// of inner take three passes over the anti-diagonal: every cell's terms
+// less its FromDiag term (the shift), then every exp (fastexp.Shift64),
+// then every sum, its weights and its log (fastexp.LogSums); the shift's
+// own exp is 1 and is not taken. A shift of any term is exact as long as
+// no exp overflows: a cell whose shift is not finite, whose other terms
+// are NaN or more than shiftMax above it, and the cells outside inner
+// (which lack a term or start a path) are done one by one by logCell.
 func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
 	nt := c.terms
 	diag := min(c.lenX, c.lenY)
-	d := make([]float64, nt*diag) // the terms less their maximum, then their exps
-	ms := make([]float64, diag)   // the maxima
-	sums := make([]float64, diag) // the sums, then their logs
-	var wc [4]float64
-	// edge takes cell i of anti-diagonal t from sources.
-	edge := func(t, lo, i int) {
-		q := i - lo
-		x, has := sources(c, Log, a, th, i, t)
-		m := max(x[0], x[1], x[2], x[3])
-		ms[q] = m
-		if m-m == 0 {
-			for u := range nt {
-				d[q*nt+u] = x[u] - m
-			}
-			return
-		}
-		if w != nil {
-			k := c.base[t] + i
-			logWeights(w[k*nt:(k+1)*nt], x, has, m)
-		} else {
-			logWeights(wc[:nt], x, has, m)
-		}
+	d := make([]float64, (nt-1)*diag) // the terms less the shift, then their exps
+	shift := make([]float64, diag)    // the shifts, or α of a cell done by logCell
+	sums := make([]float64, diag)     // the sums, then their logs
+	done := make([]bool, diag)        // done by logCell
+	one := func(t, i int) float64 {
+		cell := i*c.mm + t - i
+		return logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
 	}
 	for t := range c.lenX + c.lenY - 1 {
 		lo, hi := c.diag(t)
-		if lo > hi {
-			continue
-		}
-		n := hi - lo + 1
 		flo, fhi := c.inner(t)
 		if flo > fhi {
-			flo, fhi = hi+1, hi
-		}
-		for i := lo; i < flo; i++ {
-			edge(t, lo, i)
-		}
-		switch {
-		case flo > fhi:
-		case nt == 3:
-			forwardInner3(c, a, th, d, ms, t, lo, flo, fhi, edge)
-		default:
-			forwardInner4(c, a, th, d, ms, t, lo, flo, fhi, edge)
-		}
-		for i := fhi + 1; i <= hi; i++ {
-			edge(t, lo, i)
-		}
-		fastexp.Shift64(d[:nt*n], 0)
-		pos := c.base[t] + lo
-		for q, m := range ms[:n] {
-			if m-m != 0 {
-				sums[q] = 1 // its α is m, its weights are written
-				continue
-			}
-			e := d[q*nt : (q+1)*nt]
-			var sum float64
-			for _, x := range e {
-				sum += x
-			}
-			sums[q] = sum
-			if w != nil {
-				inv := 1 / sum
-				wk := w[(pos+q)*nt : (pos+q+1)*nt]
-				for u, x := range e {
-					wk[u] = x * inv
-				}
-			}
-		}
-		fastexp.LogSums(sums[:n])
-		for q, m := range ms[:n] {
-			a[pos+q] = m + sums[q]
-		}
-	}
-}
-
-// forwardInner3 is forwardLog's first pass over the inner cells [flo, fhi]
-// of anti-diagonal t (rows from lo) with three terms: FromLeft, FromDiag,
-// FromAbove. A cell with a term that is NaN, or a maximum that is not
-// finite, goes to edge.
-func forwardInner3[T float32 | float64](c *cells, a []float64, th []T, d, ms []float64, t, lo, flo, fhi int, edge func(t, lo, i int)) {
-	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
-	for i := flo; i <= fhi; i++ {
-		k := 3 * (i*mm + t - i)
-		p := th[k : k+3]
-		x0 := a[pl+i] + float64(p[FromLeft])
-		x1 := a[pd+i] + float64(p[FromDiag])
-		x2 := a[pl+i-1] + float64(p[FromAbove])
-		m := x0
-		if x1 > m {
-			m = x1
-		}
-		if x2 > m {
-			m = x2
-		}
-		if m-m != 0 || x0 != x0 || x1 != x1 || x2 != x2 {
-			edge(t, lo, i)
-			continue
-		}
-		q := i - lo
-		ms[q] = m
-		dq := d[3*q : 3*q+3]
-		dq[0], dq[1], dq[2] = x0-m, x1-m, x2-m
-	}
-}
-
-// forwardInner4 is forwardInner3 in local mode: the start is a fourth
-// term, θ[i, j, FromDiag] itself.
-func forwardInner4[T float32 | float64](c *cells, a []float64, th []T, d, ms []float64, t, lo, flo, fhi int, edge func(t, lo, i int)) {
-	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
-	for i := flo; i <= fhi; i++ {
-		k := 3 * (i*mm + t - i)
-		p := th[k : k+3]
-		x0 := a[pl+i] + float64(p[FromLeft])
-		x2 := float64(p[FromDiag])
-		x1 := a[pd+i] + x2
-		x3 := a[pl+i-1] + float64(p[FromAbove])
-		m := x0
-		if x1 > m {
-			m = x1
-		}
-		if x2 > m {
-			m = x2
-		}
-		if x3 > m {
-			m = x3
-		}
-		if m-m != 0 || x0 != x0 || x1 != x1 || x2 != x2 || x3 != x3 {
-			edge(t, lo, i)
-			continue
-		}
-		q := i - lo
-		ms[q] = m
-		dq := d[4*q : 4*q+4]
-		dq[0], dq[1], dq[2], dq[3] = x0-m, x1-m, x2-m, x3-m
-	}
-}
-
-// cellsBackward writes the gradient of θ into dth (zero on entry) from α
-// and its gradient da, with the forward's weights w, or without them
-// (nil) computing each cell's weights again from α and θ. Items run in
-// parallel.
-func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w []float64) {
-	per, nt := g.n*g.mm, g.terms()
-	s := g.m.Semiring
-	forItems(g.batch, per*8, func(b int) {
-		c := g.cells(lx[b], ly[b])
-		var wb []float64
-		if w != nil {
-			wb = w[b*nt*per : (b+1)*nt*per]
-		}
-		backwardItem(&c, s, dth[b*3*per:(b+1)*3*per], th[b*3*per:(b+1)*3*per], alpha[b*per:(b+1)*per], da[b*per:(b+1)*per], wb)
-	})
-}
-
-// backwardItem is cellsBackward for one item: the anti-diagonals in
-// reverse, each cell's gradient complete once its successors (on the next
-// two anti-diagonals) are done, which it passes back to its sources. The
-// gradients of three anti-diagonals roll: the current one (g0) and the two
-// before it, which its terms add to. A cell whose gradient is 0 passes
-// nothing back, nor does a Log or Max cell of α = −Inf, whatever their
-// weights.
-func backwardItem[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T, a, da, w []float64) {
-	diag := min(c.lenX, c.lenY) + 1
-	g0, g1, g2 := make([]float64, diag), make([]float64, diag), make([]float64, diag)
-	// The rows of anti-diagonal t go from its first row lo(t) up; a
-	// buffer holds row i at i − first[t], first[t] = max(0, t − (lenY−1)).
-	first := func(t int) int { return max(0, t-(c.lenY-1)) }
-	load := func(buf []float64, t int) {
-		if t < 0 {
-			return
-		}
-		lo, hi := c.diag(t)
-		if lo <= hi {
-			f := first(t)
-			copy(buf[lo-f:hi-f+1], da[c.base[t]+lo:c.base[t]+hi+1])
-		}
-	}
-	last := c.lenX + c.lenY - 2
-	load(g0, last)
-	load(g1, last-1)
-	nt := c.terms
-	var wc [4]float64
-	for t := last; t >= 0; t-- {
-		load(g2, t-2)
-		lo, hi := c.diag(t)
-		f0, f1, f2 := first(t), first(t-1), first(t-2)
-		// cur, left, up and diag index the buffers by row: cur[i] is
-		// g0's row i, left[i] g1's (the FromLeft source, (i, j−1)), up[i]
-		// g1's row i−1 (FromAbove), diag[i] g2's row i−1 (FromDiag).
-		flo, fhi := c.inner(t)
-		if w != nil && s != Real && flo <= fhi {
-			backwardInner(c, dth, a, w, g0[flo-f0:fhi-f0+1], g1[flo-f1:fhi-f1+1], g1[flo-1-f1:fhi-f1], g2[flo-1-f2:fhi-f2], t, flo)
-		} else {
 			flo, fhi = hi+1, hi
 		}
 		for i := lo; i <= hi; i++ {
@@ -591,98 +441,185 @@ func backwardItem[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T,
 				i = fhi
 				continue
 			}
-			gk := g0[i-f0]
-			k := c.base[t] + i
-			if gk == 0 || (s != Real && math.IsInf(a[k], -1)) {
-				continue
-			}
-			j := t - i
-			cell := 3 * (i*c.mm + j)
-			p := dth[cell : cell+3]
-			if s == Real {
-				realGrad(c, p, th[cell:cell+3], a, g1, g2, gk, i, t, f1, f2)
-				continue
-			}
-			var wk []float64
-			if w != nil {
-				wk = w[k*nt : (k+1)*nt]
-			} else {
-				x, has := sources(c, s, a, th, i, t)
-				wk = wc[:nt]
-				if s == Max {
-					maxWeights(wk, x, has, a[k])
-				} else {
-					logWeights(wk, x, has, a[k])
-				}
-			}
-			wd := wk[termDiag]
-			if nt == 4 {
-				wd += wk[termStart]
-			}
-			p[FromLeft], p[FromDiag], p[FromAbove] = T(gk*wk[termLeft]), T(gk*wd), T(gk*wk[c.abov])
-			if j > 0 && j-1-i >= c.lo {
-				g1[i-f1] += gk * wk[termLeft]
-			}
-			if i > 0 && j > 0 {
-				g2[i-1-f2] += gk * wk[termDiag]
-			}
-			if i > 0 && j-i+1 <= c.hi {
-				g1[i-1-f1] += gk * wk[c.abov]
-			}
+			a[c.base[t]+i] = one(t, i)
 		}
-		g0, g1, g2 = g1, g2, g0
-	}
-}
-
-// backwardInner is backwardItem's loop over the inner cells of
-// anti-diagonal t, rows from flo, with the forward's weights: cur holds
-// their gradients, left, up and diag those of their sources, row by row.
-func backwardInner[T float32 | float64](c *cells, dth []T, a, w, cur, left, up, diag []float64, t, flo int) {
-	nt, ab, mm := c.terms, c.abov, c.mm
-	pos := c.base[t] + flo
-	for q, gk := range cur {
-		if gk == 0 || math.IsInf(a[pos+q], -1) {
+		n := fhi - flo + 1
+		if n <= 0 {
 			continue
 		}
-		wk := w[(pos+q)*nt : (pos+q+1)*nt]
-		wl, wd, wa := wk[termLeft], wk[termDiag], wk[ab]
-		i := flo + q
-		cell := 3 * (i*mm + t - i)
-		p := dth[cell : cell+3]
-		if nt == 4 {
-			p[FromDiag] = T(gk * (wd + wk[termStart]))
+		if nt == 3 {
+			forwardInner3(c, a, th, d, shift, done, t, flo, fhi)
 		} else {
-			p[FromDiag] = T(gk * wd)
+			forwardInner4(c, a, th, d, shift, done, t, flo, fhi)
 		}
-		p[FromLeft], p[FromAbove] = T(gk*wl), T(gk*wa)
-		left[q] += gk * wl
-		diag[q] += gk * wd
-		up[q] += gk * wa
+		for q := range n {
+			if done[q] {
+				shift[q] = one(t, flo+q)
+			}
+		}
+		fastexp.Shift64(d[:(nt-1)*n], 0)
+		pos := c.base[t] + flo
+		for q := range n {
+			if done[q] {
+				sums[q] = 1 // its α is in shift, its weights are written
+				continue
+			}
+			e := d[q*(nt-1) : (q+1)*(nt-1)]
+			sum := 1.0
+			for _, x := range e {
+				sum += x
+			}
+			sums[q] = sum
+			// The places but FromDiag's, in order, hold e.
+			inv := 1 / sum
+			i := flo + q
+			cell := i*c.mm + t - i
+			wk := w[cell*nt : (cell+1)*nt]
+			wk[termLeft], wk[termDiag] = e[0]*inv, inv
+			for u := 2; u < nt; u++ {
+				wk[u] = e[u-1] * inv
+			}
+		}
+		fastexp.LogSums(sums[:n])
+		for q := range n {
+			a[pos+q] = shift[q] + sums[q]
+		}
 	}
 }
 
-// realGrad is backwardItem's step for a Real cell (i, t−i) of gradient gk,
-// potentials p and their gradient q: each term is the product of its
-// source's α (1 for the start) and its potential, so the gradient of
-// either is gk times the other. g1 and g2 hold the gradients of
-// anti-diagonals t−1 and t−2 from rows f1 and f2.
-func realGrad[T float32 | float64](c *cells, q, p []T, a, g1, g2 []float64, gk float64, i, t, f1, f2 int) {
-	j := t - i
-	var dd float64
-	if j > 0 && j-1-i >= c.lo {
-		q[FromLeft] = T(gk * a[c.base[t-1]+i])
-		g1[i-f1] += gk * float64(p[FromLeft])
+// shiftMax bounds a term above the shift of its cell's sum: e^shiftMax
+// times 4 stays below 2^1023, where fastexp.LogSums is exact.
+const shiftMax = 700
+
+// logCell returns α of the Log cell (i, t−i) from sources, and writes its
+// weights into w: the maximal term m, then m + log Σ
+// e^(x−m), or m itself when it is not finite (−Inf where no path reaches
+// the cell, weights 0; NaN or +Inf, weights as logWeights gives them).
+func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i, t int) float64 {
+	x, has := sources(c, Log, a, th, i, t)
+	m := max(x[0], x[1], x[2], x[3])
+	if m-m != 0 {
+		logWeights(w, x, has, m)
+		return m
 	}
-	if i > 0 && j > 0 {
-		dd = gk * a[c.base[t-2]+i-1]
-		g2[i-1-f2] += gk * float64(p[FromDiag])
+	var e [4]float64
+	var sum float64
+	for u := range c.terms {
+		if has&(1<<u) != 0 {
+			e[u] = logWeight(x[u] - m)
+			sum += e[u]
+		}
 	}
-	if c.startsAt(i, j) {
-		dd += gk
+	inv := 1 / sum
+	for u := range w {
+		w[u] = e[u] * inv
 	}
-	q[FromDiag] = T(dd)
-	if i > 0 && j-i+1 <= c.hi {
-		q[FromAbove] = T(gk * a[c.base[t-1]+i-1])
-		g1[i-1-f1] += gk * float64(p[FromAbove])
+	return m + fastexp.LogSum(sum)
+}
+
+// forwardInner3 is forwardLog's first pass over the inner cells [flo, fhi]
+// of anti-diagonal t with three terms: FromLeft and FromAbove less the
+// shift, FromDiag. It marks done the cells logCell must take.
+func forwardInner3[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
+	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
+	for i := flo; i <= fhi; i++ {
+		k := 3 * (i*mm + t - i)
+		p := th[k : k+3]
+		s := a[pd+i] + float64(p[FromDiag])
+		dl := a[pl+i] + float64(p[FromLeft]) - s
+		da := a[pl+i-1] + float64(p[FromAbove]) - s
+		q := i - flo
+		shift[q], d[2*q], d[2*q+1] = s, dl, da
+		// NaN fails every comparison.
+		done[q] = !(s-s == 0 && dl < shiftMax && da < shiftMax)
+	}
+}
+
+// forwardInner4 is forwardInner3 in local mode: the start, θ[i, j,
+// FromDiag] itself, is a fourth term.
+func forwardInner4[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
+	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
+	for i := flo; i <= fhi; i++ {
+		k := 3 * (i*mm + t - i)
+		p := th[k : k+3]
+		pd0 := float64(p[FromDiag])
+		s := a[pd+i] + pd0
+		dl := a[pl+i] + float64(p[FromLeft]) - s
+		ds := pd0 - s
+		da := a[pl+i-1] + float64(p[FromAbove]) - s
+		q := i - flo
+		shift[q], d[3*q], d[3*q+1], d[3*q+2] = s, dl, ds, da
+		done[q] = !(s-s == 0 && dl < shiftMax && ds < shiftMax && da < shiftMax)
+	}
+}
+
+// cellsBackward writes the gradient of θ into dth (zero on entry) from the
+// gradient da of α (skewed order) and the forward's α and w. Items run in
+// parallel.
+func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w []float64) {
+	per, nt := g.n*g.mm, g.terms()
+	forItems(g.batch, per*8, func(b int) {
+		c := g.cells(lx[b], ly[b])
+		backwardRows(&c, g.m.Semiring, dth[b*3*per:(b+1)*3*per], th[b*3*per:(b+1)*3*per],
+			alpha[b*per:(b+1)*per], da[b*per:(b+1)*per], w[b*nt*per:(b+1)*nt*per])
+	})
+}
+
+// backwardRows is cellsBackward for one item: the cells in reverse, row by
+// row, each with its gradient gk complete once its successors (later in
+// θ's order) are done. gk·w of each term is the gradient of its potential
+// (FromDiag's: with the start's), and goes back to the term's source,
+// times w under Log and Max, times the potential under Real. Two rows of
+// gradients roll: the current one and the one above, which FromDiag and
+// FromAbove add to. A term the lattice does not have has w = 0 and a
+// source outside the lattice, whose gradient is never read, so the loop
+// needs no test of the lattice but at the first row and column. A cell
+// whose gradient is 0 passes nothing back, nor does a Log or Max cell no
+// path reaches (α = −Inf, w = 0), whatever its gradient.
+func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T, a, da, w []float64) {
+	mm, nt, ab := c.mm, c.terms, c.abov
+	real := s == Real
+	cur, up := make([]float64, mm), make([]float64, mm)
+	load := func(row []float64, i int) {
+		jlo, jhi := c.cols(i)
+		for j := jlo; j <= jhi; j++ {
+			row[j] = da[c.base[i+j]+i]
+		}
+	}
+	load(cur, c.lenX-1)
+	for i := c.lenX - 1; i >= 0; i-- {
+		if i > 0 {
+			load(up, i-1)
+		}
+		jlo, jhi := c.cols(i)
+		for j := jhi; j >= jlo; j-- {
+			gk := cur[j]
+			if gk == 0 || (gk-gk != 0 && !real && math.IsInf(a[c.base[i+j]+i], -1)) {
+				continue
+			}
+			k := i*mm + j
+			wk := w[k*nt : (k+1)*nt]
+			wl, wd, wa := wk[termLeft], wk[termDiag], wk[ab]
+			dd := wd
+			if nt == 4 {
+				dd += wk[termStart]
+			}
+			p := dth[3*k : 3*k+3]
+			p[FromLeft], p[FromDiag], p[FromAbove] = T(gk*wl), T(gk*dd), T(gk*wa)
+			if real {
+				q := th[3*k : 3*k+3]
+				wl, wd, wa = float64(q[FromLeft]), float64(q[FromDiag]), float64(q[FromAbove])
+			}
+			if j > 0 {
+				cur[j-1] += gk * wl
+				if i > 0 {
+					up[j-1] += gk * wd
+				}
+			}
+			if i > 0 {
+				up[j] += gk * wa
+			}
+		}
+		cur, up = up, cur
 	}
 }
