@@ -30,27 +30,34 @@
 // free match, and the first real cells (1, j) and (i, 1) may be entered by
 // a gap from the sentinel's row or column.
 //
-// Both strategies run over the grid rotated by 45°: step t holds the cells
-// of anti-diagonal i+j = t, indexed by their offset o = j−i, so that
-// FromLeft and FromAbove move one offset and FromDiag stays on its offset
-// two steps later. One step is then a tridiagonal banded matrix A_t (band
-// (2, 2) in local mode, which adds a start slot per offset; semi-global
-// mode keeps band (1, 1) and carries the one its border cells start from
-// along the extreme offsets ±t), and
+// Linear (the default) is a dynamic program over the cells: one Op
+// computes α of every cell (the ⊕ over the paths from a start to the cell)
+// reading θ where it lies, anti-diagonal by anti-diagonal, since the cells
+// of an anti-diagonal are independent; one more reads log Z of each item
+// out of α; the gradient runs the cells back in one Op. That is O(N·M)
+// work, in proportion to the cells within each item's lengths and gap,
+// with two kernel launches forward and two backward on a GPU. The ends are
+// read at run time, so the lengths are an input of the graph
+// (LogPartitionLengths): one graph serves every batch of one padded shape.
+//
+// LogDepth runs over the grid rotated by 45°: step t holds the cells of
+// anti-diagonal i+j = t, indexed by their offset o = j−i, so that FromLeft
+// and FromAbove move one offset and FromDiag stays on its offset two steps
+// later. One step is then a tridiagonal banded matrix A_t (band (2, 2) in
+// local mode, which adds a start slot per offset; semi-global mode keeps
+// band (1, 1) and carries the one its border cells start from along the
+// extreme offsets ±t), and
 //
 //	α of anti-diagonal t = v₀ ⊗ A_0 ⊗ A_1 ⊗ … ⊗ A_t
 //
-// Linear (the default) lays θ out as the step matrices and runs them
-// through one bandop.ScanStates Op: O(N·M) work in N+M−1 sequential steps
-// inside one Op, a window of rows per step keeping the work to the cells.
-// The end of each item is read from the states at run time, so the
-// lengths are an input of the graph (LogPartitionLengths): one graph serves
-// every batch of one padded shape. LogDepth multiplies neighbouring step
-// matrices pairwise with batched bandop.Mul, O(log(N+M)) levels of
-// O((N+M)³) work without a gap, O(g²·(N+M)) with MaxGap g; its layout
-// depends on the lengths, which it takes when the graph is built.
+// which LogDepth evaluates by multiplying neighbouring step matrices
+// pairwise with batched bandop.Mul: O(log(N+M)) levels of O((N+M)³) work
+// without a gap, O(g²·(N+M)) with MaxGap g. Its layout depends on the
+// lengths, which it takes when the graph is built.
 //
-// Use Linear on a CPU. A graph built with LogPartition or
+// Use Linear: on a CPU it is the fastest at every size (BENCHMARKS.md: a
+// fifth to a quarter of a plain forward–backward DP), and on a GPU its
+// anti-diagonals are the parallel dimension. A graph built with LogPartition or
 // LogPartitionLengths may be run again with new potentials (and, for
 // LogPartitionLengths, new lengths) bound with gorgonia.Let; it keeps its
 // internal buffers between runs, so run one graph on one machine at a time.

@@ -23,7 +23,7 @@ import (
 //
 // The lengths become a constant of the graph; to run one graph with other
 // lengths, use LogPartitionLengths. With the LogDepth strategy the layout
-// itself depends on the lengths, so they can only be given here.
+// of its step matrices depends on the lengths, so they can only be given here.
 func (m Model) LogPartition(theta *gorgonia.Node, lenX, lenY []int) (*gorgonia.Node, error) {
 	const op = "LogPartition"
 	if err := checkThetaNode(op, "potentials", theta); err != nil {

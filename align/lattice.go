@@ -3,7 +3,7 @@ package align
 // A lattice is the set of cells and moves one batch item's paths may use,
 // in grid coordinates: the shared description behind the package's
 // cell-by-cell code (paths, their scores and checks, sampling, k-best, the
-// expectation dynamic programs), which must agree with the scan's layout
+// expectation dynamic programs), which must agree with the Linear strategy's cells
 // in every mode, gap and length.
 type lattice struct {
 	mode       Mode

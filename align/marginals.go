@@ -258,7 +258,7 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	// The scan would carry a NaN or +Inf potential into log Z and the
+	// The cells would carry a NaN or +Inf potential into log Z and the
 	// marginals of its item without a word: refuse it here.
 	theta = contiguous(theta)
 	for b := range lx {

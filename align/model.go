@@ -63,14 +63,15 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// Strategy chooses how the product of the step matrices is evaluated.
+// Strategy chooses how log Z is evaluated (see the package doc).
 type Strategy int
 
 const (
-	// Linear runs the step matrices through one bandop.ScanStates Op:
-	// O(N·M) work in N+M−1 sequential steps within the Op. It is the
-	// default: it does the least work, so it is the fastest choice on a CPU
-	// at every size, and it takes the lengths at run time.
+	// Linear is the dynamic program over the cells in one Op, anti-diagonal
+	// by anti-diagonal: O(N·M) work, in proportion to the cells within the
+	// lengths. It is the default: it does the least work, so it is the
+	// fastest choice on a CPU at every size, and it takes the lengths at
+	// run time.
 	Linear Strategy = iota
 	// LogDepth multiplies neighbouring step matrices pairwise in a tree of
 	// batched bandop.Mul calls: O(log(N+M)) sequential levels, but

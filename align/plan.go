@@ -11,8 +11,8 @@ import (
 // which offsets the state holds (with a gap, only those the items' bands
 // reach, which is what keeps LogDepth's products small), how many steps
 // there are, and where every entry of every step matrix comes from (a
-// potential, the semiring's zero or its one). The Linear strategy's layout,
-// which does not depend on the lengths, is grid (layout.go).
+// potential, the semiring's zero or its one). The Linear strategy needs no
+// layout: it reads θ where it lies (cells.go).
 //
 // Global mode keeps one slot per offset p = o − omin: α of the cell of the
 // current anti-diagonal on offsets of its parity, α of the previous one on
