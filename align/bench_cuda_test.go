@@ -15,8 +15,8 @@ import (
 )
 
 // The shape of BenchmarkCUDAAlignMarginals: 128 alignments of 900 × 900,
-// float32 potentials, the Log semiring, global. Its step storage and
-// gradient take 5 GB each, the float64 states and gradient 3.3 GB each.
+// float32 potentials, the Log semiring, global. θ and the marginals take
+// 1.2 GB each, the float64 α and its gradient 0.8 GB each.
 const (
 	alignBenchBatch = 128
 	alignBenchN     = 900
@@ -90,18 +90,17 @@ func newAlignBenchInput(tb testing.TB) (in alignBenchInput) {
 // GPU 0 through one TapeMachine, built once, and reports per run: the time
 // of the genband kernels (kernel-ms: from each launch to the end of its
 // synchronisation, the queued copies of the inputs done first) split into
-// the layout and its adjoint (layout-ms), the forward and backward scans
-// (scan-fwd-ms, scan-bwd-ms) and the ends and their gradient (end-ms), and
-// the number of kernel launches (launches: 6, one per Op: align_layout_fwd,
-// scan_fwd, align_end_fwd, align_end_bwd, scan_bwd, align_layout_bwd).
-// ns/op is the whole run, with the TapeMachine's copies of θ to the device
-// and of log Z and the marginals (1.2 GB each way) back. It checks every
-// item's marginals (each in [0, 1], the start move (0, 0) and the moves
-// into the end cell summing to 1) and log Z and the marginals of the first
-// two items against the CPU (each Op's Do). Needs a GPU with about 50 GB
-// of memory (Gorgonia reserves 2.5 times what the graph's values take);
-// build/gpu/run.sh runs it with the other BenchmarkCUDA* benchmarks; by
-// hand:
+// the cells' forward and backward (cells-fwd-ms, cells-bwd-ms) and the
+// ends and their gradient (end-ms), and the number of kernel launches
+// (launches: 4, one per Op: align_cells_fwd, align_end_fwd, align_end_bwd,
+// align_cells_bwd). ns/op is the whole run, with the TapeMachine's copies
+// of θ to the device and of log Z and the marginals (1.2 GB each way) back.
+// It checks every item's marginals (each in [0, 1], the start move (0, 0)
+// and the moves into the end cell summing to 1) and log Z and the
+// marginals of the first two items against the CPU (each Op's Do). Needs a
+// GPU with about 15 GB of memory (Gorgonia reserves 2.5 times what the
+// graph's values take); build/gpu/run.sh runs it with the other
+// BenchmarkCUDA* benchmarks; by hand:
 //
 //	go test -tags cuda -modfile build/go.cuda.mod -run '^$' -bench CUDAAlignMarginals -benchtime 5x ./align
 func BenchmarkCUDAAlignMarginals(b *testing.B) {
@@ -118,7 +117,7 @@ func BenchmarkCUDAAlignMarginals(b *testing.B) {
 	vm := gorgonia.NewTapeMachine(c.g)
 	defer vm.Close()
 
-	tally, stop := cudatest.CountLaunches("align_layout", "scan_fwd", "scan_bwd", "align_end")
+	tally, stop := cudatest.CountLaunches("align_cells_fwd", "align_cells_bwd", "align_end")
 	defer stop()
 
 	b.StartTimer()
@@ -137,16 +136,15 @@ func BenchmarkCUDAAlignMarginals(b *testing.B) {
 	alignBenchCheck(b, in, float64s(gotZ), gotGrad.Data().([]float32))
 	runs := float64(b.N)
 	ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / runs }
-	kernel, layout, scanFwd, scanBwd, end := tally.Total, tally.Of("align_layout"), tally.Of("scan_fwd"), tally.Of("scan_bwd"), tally.Of("align_end")
+	kernel, cellsFwd, cellsBwd, end := tally.Total, tally.Of("align_cells_fwd"), tally.Of("align_cells_bwd"), tally.Of("align_end")
 	launches := tally.N
 	b.ReportMetric(ms(kernel), "kernel-ms")
-	b.ReportMetric(ms(layout), "layout-ms")
-	b.ReportMetric(ms(scanFwd), "scan-fwd-ms")
-	b.ReportMetric(ms(scanBwd), "scan-bwd-ms")
+	b.ReportMetric(ms(cellsFwd), "cells-fwd-ms")
+	b.ReportMetric(ms(cellsBwd), "cells-bwd-ms")
 	b.ReportMetric(ms(end), "end-ms")
 	b.ReportMetric(float64(launches)/runs, "launches")
-	b.Logf("%d global Log alignments of %d×%d, float32: kernels %.1f ms a run (layout %.1f, scan forward %.1f, backward %.1f, ends %.1f), %.0f launches; CPU (each Op's Do) %.0f ms for %d items",
-		alignBenchBatch, alignBenchN, alignBenchM, ms(kernel), ms(layout), ms(scanFwd), ms(scanBwd), ms(end),
+	b.Logf("%d global Log alignments of %d×%d, float32: kernels %.1f ms a run (cells forward %.1f, backward %.1f, ends %.1f), %.0f launches; CPU (each Op's Do) %.0f ms for %d items",
+		alignBenchBatch, alignBenchN, alignBenchM, ms(kernel), ms(cellsFwd), ms(cellsBwd), ms(end),
 		float64(launches)/runs, in.cpu.Seconds()*1e3, alignBenchCPU)
 }
 

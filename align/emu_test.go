@@ -13,11 +13,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Helpers of the emulation tests of the align kernels (layout_emu_test.go,
+// Helpers of the emulation tests of the align kernels (cells_emu_test.go,
 // end_emu_test.go, pipeline_emu_test.go): the kernels of
 // cudaops/kernels/align_*.cu compiled for the CPU by the emulator
 // (cudaops/emu), launched by the cudaops constructors the cuda glue
-// (layout_cuda.go, end_cuda.go) uses, and compared with the CPU Do of the
+// (cells_cuda.go, end_cuda.go) uses, and compared with the CPU Do of the
 // same Ops. The emulator runs every thread of a block, so the shapes are
 // small.
 
@@ -75,7 +75,7 @@ func emuLengths(rng *rand.Rand, batch, n, m int) (lx, ly []int, lv *tensor.Dense
 	return lx, ly, lv
 }
 
-// emuValue draws a potential or a state for semiring s: Real positive,
+// emuValue draws a potential or an α for semiring s: Real positive,
 // Log uniform in [−2, 2), Max small integers (many ties).
 func emuValue(rng *rand.Rand, s bandop.Semiring) float64 {
 	switch s {

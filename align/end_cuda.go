@@ -14,26 +14,26 @@ var (
 	_ gorgonia.CUDADoer = (*endGradOp)(nil) // it embeds endOp: it must have its own
 )
 
-// CUDADo reads log Z of every item out of the float64 states on the GPU
-// (kernel align_end_fwd): a thread per item in global mode, a block per
-// item reducing over its ends in local and semi-global mode. Inputs the
-// states and the lengths. Lengths out of range, which the CPU reports as
-// an error, give NaN (device memory is not read back to check them).
+// CUDADo reads log Z of every item out of α on the GPU (kernel
+// align_end_fwd): a thread per item in global mode, a block per item
+// reducing over its ends in local and semi-global mode. Inputs α and the
+// lengths. Lengths out of range, which the CPU reports as an error, give
+// NaN (device memory is not read back to check them).
 func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignEndForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
-	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg()}
+	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.cellsShape()}, g.lengthsArg()}
 	return cudaDo(g.op, extern, dev, prealloc, op.dt, tensor.Shape{g.batch}, l, want, inputs)
 }
 
-// CUDADo computes the float64 gradient of the states on the GPU (kernel
+// CUDADo computes the float64 gradient of α on the GPU (kernel
 // align_end_bwd): 0 everywhere but the ends of each item, weighted as
-// endGradOp.Do weights them. Inputs the states, the lengths and dz.
+// endGradOp.Do weights them. Inputs α, the lengths and dz.
 func (op *endGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
 	mode, gap := g.kernelModel()
 	l := cudaops.AlignEndBackward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
-	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.statesShape()}, g.lengthsArg(), {Dtype: op.dt, Shape: tensor.Shape{g.batch}}}
-	return cudaDo(g.op, extern, dev, prealloc, tensor.Float64, g.statesShape(), l, want, inputs)
+	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.cellsShape()}, g.lengthsArg(), {Dtype: op.dt, Shape: tensor.Shape{g.batch}}}
+	return cudaDo(g.op, extern, dev, prealloc, tensor.Float64, g.cellsShape(), l, want, inputs)
 }

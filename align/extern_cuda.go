@@ -12,11 +12,10 @@ import (
 )
 
 // callsExtern is true under the cuda build tag: the Ops of the Linear
-// strategy are gorgonia.CUDADoers (layout_cuda.go, end_cuda.go), so
+// strategy are gorgonia.CUDADoers (cells_cuda.go, end_cuda.go), so
 // Gorgonia places them on device 0 and preallocates their outputs there;
-// with bandop's ScanStates an alignment's forward and backward then run on
-// the GPU from θ and the lengths to log Z and the marginals, with no copy
-// between the Ops.
+// an alignment's forward and backward then run on the GPU from θ and the
+// lengths to log Z and the marginals, with no copy between the Ops.
 const callsExtern = true
 
 // The kernels read the lengths, a (batch, 2) tensor.Int, as int64: Go's int

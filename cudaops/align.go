@@ -1,16 +1,16 @@
 package cudaops
 
-// The launches of package align's Linear strategy (kernels/align_layout.cu,
-// kernels/align_end.cu, the grid in kernels/align.cuh): the layout of the
-// potentials θ (batch, n, m, 3) as the scan's step matrices and its
-// adjoint, and the ends that read log Z out of the scan's float64 states
-// and its gradient. Every kernel takes the model as two scalars: its mode
-// (an AlignMode) and gap (its MaxGap, negative for a model without a gap),
-// and the lengths as a (batch, 2) array of int64 (Go's int on the 64-bit
-// platforms CUDA runs on: tensor.Int), lenX and lenY of item b at 2b and
-// 2b + 1. For a model of size n × m, the rotated grid has steps = n+m−1
-// step matrices an item, states of size = slots·(n+m−1) (slots 2 in local
-// mode, else 1) and band (2, 2) (local) or (1, 1) (global, semi-global).
+// The launches of package align's Linear strategy (kernels/align_cells.cu,
+// kernels/align_end.cu, the grid and lattice in kernels/align.cuh): α of
+// every cell from the potentials θ (batch, n, m, 3) and its adjoint, and the
+// ends that read log Z out of α and its gradient. α and its gradient are
+// float64 (batch, n·m), each item's cells in the skewed order of align's
+// grid: cell (i, j) at base(i+j) + i, anti-diagonal after anti-diagonal.
+// Every kernel takes the model as two scalars: its mode (an AlignMode) and
+// gap (its MaxGap, negative for a model without a gap), and the lengths as
+// a (batch, 2) array of int64 (Go's int on the 64-bit platforms CUDA runs
+// on: tensor.Int), lenX and lenY of item b at 2b and 2b + 1.
+
 // AlignMode is the mode of an alignment as its kernels take it, with the
 // values of align.Mode.
 type AlignMode int
@@ -18,33 +18,34 @@ type AlignMode int
 // The modes (see align.Mode).
 const (
 	AlignGlobal     AlignMode = 0 // from (0, 0) to the end cell
-	AlignLocal      AlignMode = 1 // any start, any end; a start slot per offset
+	AlignLocal      AlignMode = 1 // any start, any end
 	AlignSemiGlobal AlignMode = 2 // start on the first row or column, end on the last
 )
 
 const (
-	// alignThreads caps the blocks of the align kernels; alignEndThreads
-	// is ALIGN_END_THREADS of align_end.cu, the size of its shared arrays.
-	alignThreads    = 256
-	alignEndThreads = 256
-	// alignMaxBlocks bounds the grids whose blocks loop over matrices,
-	// rows or items.
+	// alignThreads caps the blocks of the ends' backward; alignEndThreads
+	// is ALIGN_END_THREADS of align_end.cu, the size of its shared arrays;
+	// alignCellsThreads is ALIGN_CELLS_THREADS of align_cells.cu, the
+	// launch bound of its kernels.
+	alignThreads      = 256
+	alignEndThreads   = 256
+	alignCellsThreads = 512
+	// alignMaxBlocks bounds the grids whose blocks loop over items.
 	alignMaxBlocks = 1 << 30
 	// alignEndBlocks is about the number of blocks AlignEndBackward spreads
 	// a batch over when no per-item reduction forces a block per item.
 	alignEndBlocks = 1024
 )
 
-// alignGrid returns the size of the rotated grid's states and its band
-// width; ok is false for a shape that names no alignment.
-func alignGrid(batch, n, m int, mode AlignMode) (steps, size, w int, ok bool) {
-	slots, lower := 1, 1
-	if mode == AlignLocal {
-		slots, lower = 2, 2
-	}
-	steps = n + m - 1
-	ok = batch >= 1 && n >= 1 && m >= 1 && mode >= AlignGlobal && mode <= AlignSemiGlobal
-	return steps, slots * steps, 2*lower + 1, ok
+// AlignCellsMaxRows is the largest min(n, m) that AlignCellsBackward
+// takes: its blocks keep the gradients of three anti-diagonals, min(n, m)
+// float64 each, in MaxSharedBytes of shared memory. A larger shape gives a
+// launch that Check refuses.
+const AlignCellsMaxRows = MaxSharedBytes / (3 * 8)
+
+// alignOK reports whether a shape and mode name an alignment.
+func alignOK(batch, n, m int, mode AlignMode) bool {
+	return batch >= 1 && n >= 1 && m >= 1 && mode >= AlignGlobal && mode <= AlignSemiGlobal
 }
 
 func alignArgs(batch, n, m int, mode AlignMode, gap int, extra ...any) []any {
@@ -52,58 +53,60 @@ func alignArgs(batch, n, m int, mode AlignMode, gap int, extra ...any) []any {
 }
 
 // warps returns x rounded up to whole warps of 32, at least 32 and at most
-// alignThreads.
-func warps(x int) int { return min(max(ceilDiv(x, 32), 1)*32, alignThreads) }
+// limit.
+func warps(x, limit int) int { return min(max(ceilDiv(x, 32), 1)*32, limit) }
 
-// AlignLayoutForward is the launch of align_layout_fwd: the step matrices
-// of align's layoutOp, band storage (steps·batch, size, w) with item b of
-// step t at matrix t·batch + b, every slot of every row written (a
-// potential, the semiring's one or its zero, from the slot's position; a
-// global model with a gap writes the zero for a potential outside the
-// item's gap). Pointers: the step storage, θ (dtype dt), the lengths. A
-// block per step matrix (blocks loop over them), threads walking its
-// slots.
-func AlignLayoutForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	steps, size, w, ok := alignGrid(batch, n, m, mode)
-	l := Launch{
-		Kernel: KernelName("align_layout_fwd", dt),
-		Grid:   [3]uint{uint(min(max(steps*batch, 1), alignMaxBlocks)), 1, 1},
-		Block:  [3]uint{uint(warps(size * w)), 1, 1},
-		Args:   alignArgs(batch, n, m, mode, gap, int64(s)),
-	}
-	if !ok {
-		l.Grid[0] = 0
-	}
+// AlignCellsForward is the launch of align_cells_fwd: α of align's cellsOp,
+// float64 (batch, n·m) in the skewed order, every element written (the
+// semiring's zero outside an item's lattice, NaN for an item whose lengths
+// are out of range). Pointers: α, θ (dtype dt), the lengths. A block per
+// item (blocks loop over them), its threads striding over the rows of an
+// anti-diagonal (min(n, m) rounded up to warps, at most 512), the item's
+// anti-diagonals in order with a barrier between them.
+func AlignCellsForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	return alignCells("align_cells_fwd", dt, s, batch, n, m, mode, gap)
+}
+
+// AlignCellsBackward is the launch of align_cells_bwd: the gradient of θ
+// (dtype dt) of align's cellsGradOp, from θ, α and the float64 gradient
+// of α, every element written (0 for a potential no path uses, NaN for an
+// item whose lengths are out of range); the weights of the terms are
+// computed again from α and θ. Pointers: dθ, θ, the lengths, α, dα. A
+// block per item as AlignCellsForward, the anti-diagonals in reverse, with
+// AlignCellsSharedBytes(n, m) of dynamic shared memory; for min(n, m) >
+// AlignCellsMaxRows that exceeds MaxSharedBytes and Check refuses the
+// launch.
+func AlignCellsBackward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	l := alignCells("align_cells_bwd", dt, s, batch, n, m, mode, gap)
+	l.SharedBytes = AlignCellsSharedBytes(n, m)
 	return l
 }
 
-// AlignLayoutBackward is the launch of align_layout_bwd: the gradient of θ
-// from that of the step storage, each element the sum of the one or two
-// slots that hold it (a gather: no atomics). Pointers: dθ, the lengths,
-// the step storage's gradient. A block per row (b, i) of θ (blocks loop
-// over them), threads striding over its columns.
-func AlignLayoutBackward(dt Dtype, batch, n, m int, mode AlignMode, gap int) Launch {
-	_, _, _, ok := alignGrid(batch, n, m, mode)
+// AlignCellsSharedBytes is the dynamic shared memory of AlignCellsBackward:
+// three float64 anti-diagonals of min(n, m) cells (at least one cell).
+func AlignCellsSharedBytes(n, m int) uint { return uint(3 * 8 * max(min(n, m), 1)) }
+
+func alignCells(base string, dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
 	l := Launch{
-		Kernel: KernelName("align_layout_bwd", dt),
-		Grid:   [3]uint{uint(min(max(batch*n, 1), alignMaxBlocks)), 1, 1},
-		Block:  [3]uint{uint(warps(m)), 1, 1},
-		Args:   alignArgs(batch, n, m, mode, gap),
+		Kernel: KernelName(base, dt),
+		Grid:   [3]uint{uint(min(max(batch, 1), alignMaxBlocks)), 1, 1},
+		Block:  [3]uint{uint(warps(min(n, m), alignCellsThreads)), 1, 1},
+		Args:   alignArgs(batch, n, m, mode, gap, int64(s)),
 	}
-	if !ok {
+	if !alignOK(batch, n, m, mode) {
 		l.Grid[0] = 0
 	}
 	return l
 }
 
 // AlignEndForward is the launch of align_end_fwd: log Z of every item,
-// (batch) of dtype dt, from the float64 states (steps+1, batch, size) and
-// the lengths. Pointers: z, the states, the lengths. Global mode reads one
+// (batch) of dtype dt, from α, float64 (batch, n·m), and the lengths.
+// Pointers: z, α, the lengths. Global mode reads one
 // state an item: a thread per item. Local and semi-global modes reduce
 // over the item's end cells: a block per item (blocks loop over the
 // items), a fixed tree order.
 func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	_, _, _, ok := alignGrid(batch, n, m, mode)
+	ok := alignOK(batch, n, m, mode)
 	args := alignArgs(batch, n, m, mode, gap, int64(s))
 	var l Launch
 	if mode != AlignGlobal {
@@ -120,30 +123,29 @@ func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap 
 
 // AlignEndParts returns the blocks an item of AlignEndBackward takes: one
 // when each must first redo the item's reduction (local and semi-global
-// Log and Max),
-// else enough for about alignEndBlocks blocks in all, at most one per
-// state (steps+1).
+// Log and Max), else enough for about alignEndBlocks blocks in all, at most
+// one per anti-diagonal (n+m−1).
 func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
-	steps, _, _, ok := alignGrid(batch, n, m, mode)
-	if !ok || (mode != AlignGlobal && s != Real) {
+	if !alignOK(batch, n, m, mode) || (mode != AlignGlobal && s != Real) {
 		return 1
 	}
-	return min(max(ceilDiv(alignEndBlocks, batch), 1), steps+1)
+	return min(max(ceilDiv(alignEndBlocks, batch), 1), n+m-1)
 }
 
 // AlignEndBackward is the launch of align_end_bwd: the float64 gradient
-// of the states, (steps+1, batch, size), every element written: 0 except
-// the ends of items whose dz (dtype dt) is not 0 (see align's endGradOp).
-// Pointers: dS, the states, the lengths, dz. AlignEndParts blocks an item
-// (blocks loop over them), each writing every parts-th state of its item,
-// threads striding over the state's columns.
+// of α, (batch, n·m) in the skewed order, every element written: 0 except
+// the ends of items whose dz (dtype dt) is not 0 (see align's endGradOp),
+// NaN for an item whose lengths are out of range. Pointers: dα, α, the
+// lengths, dz. AlignEndParts blocks an item (blocks loop over them), each
+// writing every parts-th anti-diagonal of its item, threads striding over
+// the anti-diagonal's cells (min(n, m) rounded up to warps, at most 256).
 func AlignEndBackward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	_, size, _, ok := alignGrid(batch, n, m, mode)
+	ok := alignOK(batch, n, m, mode)
 	parts := AlignEndParts(s, batch, n, m, mode)
 	l := Launch{
 		Kernel: KernelName("align_end_bwd", dt),
 		Grid:   [3]uint{uint(min(max(batch*parts, 1), alignMaxBlocks)), 1, 1},
-		Block:  [3]uint{uint(warps(size)), 1, 1},
+		Block:  [3]uint{uint(warps(min(n, m), alignThreads)), 1, 1},
 		Args:   alignArgs(batch, n, m, mode, gap, int64(s), int64(parts)),
 	}
 	if !ok {

@@ -125,11 +125,12 @@ func geoRandom[T float32 | float64](rng *rand.Rand, n int, scale float64) []T {
 	return out
 }
 
-// The align kernels (kernels/align_layout.cu, align_end.cu): every mode,
+// The align kernels (kernels/align_cells.cu, align_end.cu): every mode,
 // semiring and dtype, several items with ragged lengths, two blocks for
-// five items and blocks of 8 threads (a row of 12 columns, items of up to
-// 144 cells, states of 46 columns); the global ends, a thread an item,
-// with one block of two threads.
+// five items and blocks of 8 threads (anti-diagonals of up to 12 cells);
+// the global ends, a thread an item, with one block of two threads. The
+// cells' kernels compute each cell in one thread whatever the geometry: bit
+// for bit.
 func TestGeometryAlign(t *testing.T) {
 	t.Run("f32", func(t *testing.T) { testGeometryAlign[float32](t) })
 	t.Run("f64", func(t *testing.T) { testGeometryAlign[float64](t) })
@@ -152,31 +153,26 @@ func testGeometryAlign[T float32 | float64](t *testing.T) {
 		tol = 1e-12
 	}
 	for _, mode := range []cudaops.AlignMode{cudaops.AlignGlobal, cudaops.AlignLocal, cudaops.AlignSemiGlobal} {
-		slots, lower := 1, 1
-		if mode == cudaops.AlignLocal {
-			slots, lower = 2, 2
-		}
-		steps := n + m - 1
-		size, w := slots*steps, 2*lower+1
 		for _, gap := range []int{-1, 3} {
 			for _, s := range []cudaops.Semiring{cudaops.Real, cudaops.Log, cudaops.Max} {
 				name := fmt.Sprintf("%v/mode=%d/gap=%d/%v", dt, mode, gap, s)
 				theta := geoRandom[T](rng, batch*n*m*3, 1)
-				stepsOut := make([]T, steps*batch*size*w)
-				runGeometry(t, geoCase{name + "/layout_fwd", cudaops.AlignLayoutForward(dt, s, batch, n, m, mode, gap), 2, 8, 0, []any{stepsOut, theta, lens}})
-				da := geoRandom[T](rng, len(stepsOut), 1)
-				runGeometry(t, geoCase{name + "/layout_bwd", cudaops.AlignLayoutBackward(dt, batch, n, m, mode, gap), 2, 8, 0, []any{make([]T, batch*n*m*3), lens, da}})
-				states := geoRandom[float64](rng, (steps+1)*batch*size, 3)
+				alpha := make([]float64, batch*n*m)
+				runGeometry(t, geoCase{name + "/cells_fwd", cudaops.AlignCellsForward(dt, s, batch, n, m, mode, gap), 2, 8, 0, []any{alpha, theta, lens}})
+				alpha = geoRandom[float64](rng, len(alpha), 3)
+				dalpha := geoRandom[float64](rng, len(alpha), 1)
+				runGeometry(t, geoCase{name + "/cells_bwd", cudaops.AlignCellsBackward(dt, s, batch, n, m, mode, gap), 2, 8, 0,
+					[]any{make([]T, len(theta)), theta, lens, alpha, dalpha}})
 				z := make([]T, batch)
 				fwd := cudaops.AlignEndForward(dt, s, batch, n, m, mode, gap)
 				blocks, block := uint(2), uint(8) // local, semi-global: a block an item
 				if mode == cudaops.AlignGlobal {
 					blocks, block = 1, 2 // a thread an item
 				}
-				runGeometry(t, geoCase{name + "/end_fwd", fwd, blocks, block, tol, []any{z, states, lens}})
+				runGeometry(t, geoCase{name + "/end_fwd", fwd, blocks, block, tol, []any{z, alpha, lens}})
 				dz := geoRandom[T](rng, batch, 1)
 				bwd := cudaops.AlignEndBackward(dt, s, batch, n, m, mode, gap)
-				runGeometry(t, geoCase{name + "/end_bwd", bwd, 2, 8, tol, []any{make([]float64, len(states)), states, lens, dz}})
+				runGeometry(t, geoCase{name + "/end_bwd", bwd, 2, 8, tol, []any{make([]float64, len(alpha)), alpha, lens, dz}})
 			}
 		}
 	}

@@ -1,33 +1,34 @@
 // The ends of package align's Linear strategy (align/end.go: endOp,
-// endGradOp): log Z of every item read from the scan's float64 states S,
-// (steps + 1, batch, size), at run time from the lengths, and its gradient
-// with respect to S.
+// endGradOp): log Z of every item read from α, float64 (batch, N·M) in the
+// grid's skewed order (align.cuh), at run time from the lengths, and its
+// gradient with respect to α.
 //
 // Forward (endOp.Do, grid.total): global mode takes α of the end cell
 // (lenX − 1, lenY − 1), ⊕-ed into the semiring's zero as the CPU does
-// (Real 0 + x, Max drops a NaN: −Inf, Log keeps it), one thread per item.
-// Local mode takes the ⊕ of α over every cell within the lengths and the
-// gap, semi-global mode over those of the last row or column (the ends), a
-// block per item: Real sums, Max takes the largest non-NaN value, Log takes
-// the maximum m first (NaN if any end is NaN) and returns an infinite or
-// NaN m itself, else m + log Σ exp(α − m). The block's threads walk the
+// (Real 0 + x, Max and Log x itself), one thread per item. Local mode
+// takes the ⊕ of α over every cell of the item's lattice, semi-global mode
+// over those of its last row or column (the ends), a block per item: Real
+// sums, Max takes the largest value (Go's max: NaN if any end is NaN), Log
+// takes the maximum m first (NaN if any end is NaN) and returns an
+// infinite or NaN m itself, else m + log Σ exp(α − m). The block's threads walk the
 // ends in row-major order, each keeping a partial result, and a
 // shared-memory tree in a fixed order combines them: the result is the same
 // on every run; Log and Real round differently from the CPU's sequential
 // sum (within an ulp or so of the total).
 //
-// Backward (endGradOp.Do): dS is 0 everywhere except the ends of items
+// Backward (endGradOp.Do): dα is 0 everywhere except the ends of items
 // whose dz is not 0: dz on the end cell (global), on every end (local and
 // semi-global Real), on the first end in row-major cell order equal to the
-// maximum (Max, none when it is −Inf), dz·exp(α − z) on every end (Log,
-// none when z is −Inf). A block per item and part of its steps (parts
-// blocks an item, the steps t ≡ part mod parts), threads striding over
-// the state's columns: every element of dS is written. Local and
-// semi-global Log and Max blocks first redo the forward's reduction for their item; their launches
-// take one part an item.
+// maximum (Max, none when it is −Inf or NaN), dz·exp(α − z) on every end
+// (Log, none when z is −Inf). A block per item and part of its anti-diagonals
+// (parts blocks an item, the anti-diagonals t ≡ part mod parts), threads
+// striding over the anti-diagonal's cells, which lie side by side in α:
+// every element of dα is written. Local and semi-global Log and Max blocks
+// first redo the forward's reduction for their item; their launches take
+// one part an item.
 //
 // Lengths out of range (the CPU fails the run with an error) give NaN: z is
-// NaN and the item's whole slice of dS is NaN. No memory outside the
+// NaN and the item's whole slice of dα is NaN. No memory outside the
 // inputs is read for them.
 #include "align.cuh"
 
@@ -41,14 +42,13 @@ __device__ __forceinline__ double nan_value() { return (double)NAN; }
 
 // end_global is log Z of item b of a global model: α of its end cell as
 // grid.total gives it.
-__device__ __forceinline__ double end_global(const Grid& g, const double* S, const long long* len, long long b,
+__device__ __forceinline__ double end_global(const Grid& g, const double* A, const long long* len, long long b,
                                              long long s) {
     long long lx, ly;
     if (!g.lengths(len, b, &lx, &ly)) return nan_value();
-    const double x = S[g.state(b, lx - 1, ly - 1)];
+    const double x = A[b * g.n * g.m + g.at(lx - 1, ly - 1)];
     if (s == gb::REAL) return 0.0 + x;
-    if (s == gb::MAX) return x > gb::neg_inf<double>() ? x : gb::neg_inf<double>();
-    return x; // Log: max(−Inf, x) + log(exp(0)) for finite x, else x itself
+    return x; // Max: max(−Inf, x); Log: max(−Inf, x) + log(exp(0)) for finite x, else x itself
 }
 
 // block_sum returns the sum of every thread's x, added in a fixed tree
@@ -83,9 +83,22 @@ __device__ double block_nan_max(double x) {
     return r;
 }
 
+// arg_merge merges the largest value v2 of some ends, first at row-major
+// index i2, into (v, i): Go's max of the values (NaN if either is NaN,
+// max(−0, 0) = 0), the least index on ties.
+__device__ __forceinline__ void arg_merge(double* v, long long* i, double v2, long long i2) {
+    if (*v != *v) return;
+    if (v2 != v2 || v2 > *v) {
+        *v = v2;
+        *i = i2;
+    } else if (v2 == *v) {
+        if (v2 == 0) *v = *v + v2; // −0 only if both are
+        if (i2 < *i) *i = i2;
+    }
+}
+
 // block_argmax combines each thread's largest value v and the least
-// row-major index i where it has it: the largest v, the least i on ties.
-// Every thread gets both.
+// row-major index i where it has it (arg_merge). Every thread gets both.
 __device__ double block_argmax(double v, long long* i) {
     __shared__ double sv[ALIGN_END_THREADS];
     __shared__ long long si[ALIGN_END_THREADS];
@@ -95,12 +108,11 @@ __device__ double block_argmax(double v, long long* i) {
     __syncthreads();
     for (long long h = 1; h < bd; h <<= 1) {
         if ((tid & (2 * h - 1)) == 0 && tid + h < bd) {
-            const double v2 = sv[tid + h];
-            const long long i2 = si[tid + h];
-            if (v2 > sv[tid] || (v2 == sv[tid] && i2 < si[tid])) {
-                sv[tid] = v2;
-                si[tid] = i2;
-            }
+            double v1 = sv[tid];
+            long long i1 = si[tid];
+            arg_merge(&v1, &i1, sv[tid + h], si[tid + h]);
+            sv[tid] = v1;
+            si[tid] = i1;
         }
         __syncthreads();
     }
@@ -110,119 +122,116 @@ __device__ double block_argmax(double v, long long* i) {
     return r;
 }
 
-// ends_total returns the ⊕ of α over the ends of item b of a local or
-// semi-global model with lengths lx, ly (in range): every cell (i, j) with
-// i < lx, j < ly and j − i in the gap (local), those of them on row lx − 1
-// or column ly − 1 (semi-global). For Max, *first is the row-major index
-// i·ly + j of the first end equal to the result, −1 when the result is
-// −Inf. Every thread of the block calls it and gets the result.
-__device__ double ends_total(const Grid& g, const double* S, long long b, long long lx, long long ly, long long s,
-                             long long* first) {
-    const long long cells = g.end_count(lx, ly), tid = threadIdx.x, bd = blockDim.x;
+// ends_total returns the ⊕ of α (a, item b's) over the ends of a local or
+// semi-global item of lattice l (its lengths in range): every cell of the
+// lattice (local), those of them on row lx − 1 or column ly − 1
+// (semi-global). For Max, *first is the row-major index i·ly + j of the
+// first end equal to the result, −1 when the result is −Inf or NaN. Every
+// thread of the block calls it and gets the result.
+__device__ double ends_total(const Grid& g, const Lattice& l, const double* a, long long s, long long* first) {
+    const long long cells = l.end_count(), tid = threadIdx.x, bd = blockDim.x;
     const double ninf = gb::neg_inf<double>();
     if (s == gb::MAX) {
         double bv = ninf;
-        long long bi = lx * ly; // past every cell
+        long long bi = l.lx * l.ly; // past every cell
         for (long long e = tid; e < cells; e += bd) {
             long long i, j;
-            g.end_cell(e, lx, ly, &i, &j);
-            if (!g.in_gap(j - i)) continue;
-            const double x = S[g.state(b, i, j)];
-            if (x > bv) { // a NaN never is: grid.total's Max drops it
-                bv = x;
-                bi = i * ly + j;
-            }
+            l.end_cell(e, &i, &j);
+            if (l.valid(i, j)) arg_merge(&bv, &bi, a[g.at(i, j)], i * l.ly + j);
         }
         bv = block_argmax(bv, &bi);
-        *first = bv == ninf ? -1 : bi;
+        *first = bv == ninf || bv != bv ? -1 : bi;
         return bv;
     }
     if (s == gb::REAL) {
         double acc = 0;
         for (long long e = tid; e < cells; e += bd) {
             long long i, j;
-        g.end_cell(e, lx, ly, &i, &j);
-            if (g.in_gap(j - i)) acc += S[g.state(b, i, j)];
+            l.end_cell(e, &i, &j);
+            if (l.valid(i, j)) acc += a[g.at(i, j)];
         }
         return 0.0 + block_sum(acc);
     }
     double m = ninf;
     for (long long e = tid; e < cells; e += bd) {
         long long i, j;
-        g.end_cell(e, lx, ly, &i, &j);
-        if (g.in_gap(j - i)) m = gb::nan_max(m, S[g.state(b, i, j)]);
+        l.end_cell(e, &i, &j);
+        if (l.valid(i, j)) m = gb::nan_max(m, a[g.at(i, j)]);
     }
     m = block_nan_max(m);
     if (m != m || isinf(m)) return m; // the same in every thread: no barrier is skipped by some
     double sum = 0;
     for (long long e = tid; e < cells; e += bd) {
         long long i, j;
-        g.end_cell(e, lx, ly, &i, &j);
-        if (g.in_gap(j - i)) sum += exp(S[g.state(b, i, j)] - m);
+        l.end_cell(e, &i, &j);
+        if (l.valid(i, j)) sum += exp(a[g.at(i, j)] - m);
     }
     return m + log(block_sum(sum));
 }
 
 template <typename T>
-__device__ void end_fwd(T* z, const double* S, const long long* len, long long batch, long long n, long long m,
+__device__ void end_fwd(T* z, const double* A, const long long* len, long long batch, long long n, long long m,
                         long long mode, long long gap, long long s) {
     Grid g;
-    g.init(batch, n, m, mode, gap);
+    g.init(n, m, mode, gap);
     if (g.mode == GLOBAL) {
         // A thread per item (the launch is cudaops' flat walk).
         for (long long b = (long long)blockIdx.x * blockDim.x + threadIdx.x; b < batch;
              b += (long long)gridDim.x * blockDim.x)
-            z[b] = T(end_global(g, S, len, b, s));
+            z[b] = T(end_global(g, A, len, b, s));
         return;
     }
     // A block per item.
     for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
         long long lx, ly, first;
         double r = nan_value();
-        if (g.lengths(len, b, &lx, &ly)) r = ends_total(g, S, b, lx, ly, s, &first);
+        if (g.lengths(len, b, &lx, &ly)) {
+            Lattice l;
+            l.init(g, lx, ly);
+            r = ends_total(g, l, A + b * n * m, s, &first);
+        }
         if (threadIdx.x == 0) z[b] = T(r);
     }
 }
 
 template <typename T>
-__device__ void end_bwd(double* dS, const double* S, const long long* len, const T* dz, long long batch, long long n,
+__device__ void end_bwd(double* dA, const double* A, const long long* len, const T* dz, long long batch, long long n,
                         long long m, long long mode, long long gap, long long s, long long parts) {
     Grid g;
-    g.init(batch, n, m, mode, gap);
-    const long long tid = threadIdx.x, bd = blockDim.x;
+    g.init(n, m, mode, gap);
+    const long long tid = threadIdx.x, bd = blockDim.x, nm = n * m, diags = n + m - 1;
     if (parts < 1) parts = 1;
     for (long long blk = blockIdx.x; blk < batch * parts; blk += gridDim.x) {
         const long long b = blk % batch, part = blk / batch;
-        long long lx, ly;
+        const double* a = A + b * nm;
+        long long lx = 1, ly = 1;
         const bool valid = g.lengths(len, b, &lx, &ly);
+        Lattice l;
+        l.init(g, lx, ly);
         const double d = (double)dz[b];
         bool live = valid && d != 0;
         double z = 0;
         long long first = -1;
         if (live && g.mode != GLOBAL && s != gb::REAL) {
-            z = ends_total(g, S, b, lx, ly, s, &first);
+            z = ends_total(g, l, a, s, &first);
             live = z != gb::neg_inf<double>();
         }
         const double idle = valid ? 0.0 : nan_value();
-        const long long end = live && g.mode == GLOBAL ? g.state(b, lx - 1, ly - 1) : -1;
-        for (long long t = part; t <= g.steps; t += parts) {
-            const long long row = (t * batch + b) * g.size;
-            for (long long c = tid; c < g.size; c += bd) {
+        for (long long t = part; t < diags; t += parts) {
+            double* row = dA + b * nm + g.base(t);
+            for (long long i = g.first(t) + tid; i <= g.last_row(t); i += bd) {
+                const long long j = t - i;
                 double v = idle;
                 if (live) {
                     if (g.mode == GLOBAL) {
-                        if (row + c == end) v = 0.0 + d;
-                    } else if (!g.local || (c & 1) == 0) { // an α slot
-                        long long i, j;
-                        const long long o = g.omin + (g.local ? c >> 1 : c);
-                        if (g.cell(t - 1, o, &i, &j) && i < lx && j < ly && g.in_gap(o) && g.is_end(i, j, lx, ly)) {
-                            if (s == gb::REAL) v = 0.0 + d;
-                            else if (s == gb::MAX) v = i * ly + j == first ? 0.0 + d : 0.0;
-                            else v = 0.0 + d * exp(S[row + c] - z);
-                        }
+                        if (i == lx - 1 && j == ly - 1) v = 0.0 + d;
+                    } else if (l.valid(i, j) && l.is_end(i, j)) {
+                        if (s == gb::REAL) v = 0.0 + d;
+                        else if (s == gb::MAX) v = i * ly + j == first ? 0.0 + d : 0.0;
+                        else v = 0.0 + d * exp(a[g.base(t) + i] - z);
                     }
                 }
-                dS[row + c] = v;
+                row[i] = v;
             }
         }
     }
@@ -231,28 +240,28 @@ __device__ void end_bwd(double* dS, const double* S, const long long* len, const
 } // namespace gbalign
 
 // Entry points. Pointers: the output, then the Op's inputs in order (endOp:
-// S, the lengths; endGradOp: S, the lengths, dz). The lengths are (batch, 2)
+// α, the lengths; endGradOp: α, the lengths, dz). The lengths are (batch, 2)
 // int64 (Go's int on 64-bit platforms, tensor.Int). T is the dtype of z.
 // Scalars: batch, N, M, mode (0 global, 1 local, 2 semi-global), gap
 // (MaxGap, < 0 for no gap), the semiring, and for the backward the parts
 // (blocks) per item.
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
-    align_end_fwd_f32(float* z, const double* S, const long long* len, long long batch, long long n, long long m,
+    align_end_fwd_f32(float* z, const double* A, const long long* len, long long batch, long long n, long long m,
                       long long mode, long long gap, long long s) {
-    gbalign::end_fwd<float>(z, S, len, batch, n, m, mode, gap, s);
+    gbalign::end_fwd<float>(z, A, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
-    align_end_fwd_f64(double* z, const double* S, const long long* len, long long batch, long long n, long long m,
+    align_end_fwd_f64(double* z, const double* A, const long long* len, long long batch, long long n, long long m,
                       long long mode, long long gap, long long s) {
-    gbalign::end_fwd<double>(z, S, len, batch, n, m, mode, gap, s);
+    gbalign::end_fwd<double>(z, A, len, batch, n, m, mode, gap, s);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
-    align_end_bwd_f32(double* dS, const double* S, const long long* len, const float* dz, long long batch,
+    align_end_bwd_f32(double* dA, const double* A, const long long* len, const float* dz, long long batch,
                       long long n, long long m, long long mode, long long gap, long long s, long long parts) {
-    gbalign::end_bwd<float>(dS, S, len, dz, batch, n, m, mode, gap, s, parts);
+    gbalign::end_bwd<float>(dA, A, len, dz, batch, n, m, mode, gap, s, parts);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_END_THREADS)
-    align_end_bwd_f64(double* dS, const double* S, const long long* len, const double* dz, long long batch,
+    align_end_bwd_f64(double* dA, const double* A, const long long* len, const double* dz, long long batch,
                       long long n, long long m, long long mode, long long gap, long long s, long long parts) {
-    gbalign::end_bwd<double>(dS, S, len, dz, batch, n, m, mode, gap, s, parts);
+    gbalign::end_bwd<double>(dA, A, len, dz, batch, n, m, mode, gap, s, parts);
 }

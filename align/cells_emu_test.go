@@ -1,0 +1,275 @@
+package align
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/cudaops"
+	"gorgonia.org/tensor"
+)
+
+// emuCellsTheta draws θ for the cells' kernels in one of three flavours:
+// 0 is emuTheta, NaN in every potential no path may use; 1 has +Inf there
+// instead, and the semiring's zero in about one used potential in four
+// (cells no path reaches: α is the zero, which the gradient must not pass
+// through); 2 is flavour 0 with NaN in a used potential of item 0 and
+// +Inf in one of the last item, which reach α and the gradient as they do
+// on the CPU.
+func emuCellsTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour int) []T {
+	th := emuTheta[T](rng, g, lx, ly)
+	used := func(b int) []int {
+		var ks []int
+		l := g.m.lattice(lx[b], ly[b])
+		for i := range g.n {
+			for j := range g.mm {
+				for c := range 3 {
+					if usedPotential(l, i, j, c) {
+						ks = append(ks, ((b*g.n+i)*g.mm+j)*3+c)
+					}
+				}
+			}
+		}
+		return ks
+	}
+	switch flavour {
+	case 1:
+		for k, x := range th {
+			if math.IsNaN(float64(x)) {
+				th[k] = T(math.Inf(1))
+			} else if rng.IntN(4) == 0 {
+				th[k] = T(g.m.Semiring.Zero())
+			}
+		}
+	case 2:
+		k := used(0)
+		th[k[rng.IntN(len(k))]] = T(math.NaN())
+		if b := g.batch - 1; b > 0 {
+			k = used(b)
+			th[k[rng.IntN(len(k))]] = T(math.Inf(1))
+		}
+	}
+	return th
+}
+
+// emuCellsGrad draws the gradient of α: 0 in about one cell of an item's
+// lattice in three (a cell that passes nothing back), a value in (0.5, 1.5)
+// in the others, NaN outside the lattice (never read). The values are
+// positive so that the gradients do not cancel: a tolerance relative to
+// the result then bounds the errors of another order of addition.
+func emuCellsGrad(rng *rand.Rand, g *grid, lx, ly []int) []float64 {
+	da := make([]float64, g.cellsShape().TotalSize())
+	for b := range g.batch {
+		l := g.m.lattice(lx[b], ly[b])
+		for i := range g.n {
+			for j := range g.mm {
+				x := math.NaN()
+				if l.valid(i, j) {
+					x = 0
+					if rng.IntN(3) != 0 {
+						x = 0.5 + rng.Float64()
+					}
+				}
+				da[g.at(b, i, j)] = x
+			}
+		}
+	}
+	return da
+}
+
+// emuCellsTol is the tolerance of the cells' kernels against the CPU, for
+// α (T float64) or the gradient of θ of dtype T: Max's α is bit for bit
+// (it only adds); other results take exps and logs of other rounding
+// (exp and log against fastexp's, each weight computed again from α rather
+// than kept), sums in another order and contracted multiply-adds, whose
+// errors grow along the anti-diagonals; a float32 gradient adds its final
+// rounding.
+func emuCellsTol[T emuFloat](g *grid, alpha bool) float64 {
+	if alpha && g.m.Semiring == Max {
+		return 0
+	}
+	tol := 0x1p-53 * 64 * float64(g.n+g.mm)
+	if _, ok := any(T(0)).(float32); ok {
+		tol += 2 * 0x1p-24
+	}
+	return tol
+}
+
+// TestEmuCells runs align_cells_fwd and align_cells_bwd under the emulator
+// against cellsOp.Do and cellsGradOp.Do: every semiring, both dtypes,
+// global, local and semi-global, without a gap and with gaps 0 and 1,
+// ragged lengths, single rows and columns, N < M and N > M; θ of the three
+// flavours of emuCellsTheta (NaN or +Inf in unused potentials, the
+// semiring's zero in used ones, NaN and +Inf in used ones); the
+// constructors' blocks and blocks of two threads striding over the rows of
+// an anti-diagonal. The backward takes the CPU's α and a gradient with
+// zeros (emuCellsGrad), and is compared with cellsGradOp.Do both with the
+// forward's kept weights and computing them again.
+func TestEmuCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(91, 92))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range emuModels(s) {
+			for _, shape := range emuShapes {
+				for flavour := range 3 {
+					for k, block := range []uint{0, 2} {
+						if k == 1 && shape != [3]int{3, 6, 4} && shape != [3]int{2, 5, 5} {
+							continue
+						}
+						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
+						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuCells[float32](t, rng, m, shape, flavour, block) })
+						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuCells[float64](t, rng, m, shape, flavour, block) })
+					}
+				}
+			}
+		}
+	}
+}
+
+func testEmuCells[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int, flavour int, block uint) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 3})
+	must(t, err)
+	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
+	lens := lv.Data().([]int)
+	mode, gap := g.kernelModel()
+	cs := cudaops.Semiring(m.Semiring)
+	th := emuCellsTheta[T](rng, g, lx, ly, flavour)
+	thv := tensor.New(tensor.WithShape(g.thetaShape()...), tensor.WithBacking(th))
+
+	op := &cellsOp{g: g, dt: dt}
+	av, err := op.Do(thv, lv)
+	must(t, err)
+	want := av.Data().([]float64)
+	alpha := newEmuOut[float64](len(want))
+	emuRun(t, cudaops.AlignCellsForward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block,
+		alpha.ptr(), emuPtr(th), emuPtr(lens))
+	alpha.check(t, "align_cells_fwd")
+	if d := diffFloats(alpha.data(), want, emuCellsTol[float64](g, true)); d != "" {
+		t.Errorf("α: %s", d)
+	}
+
+	da := emuCellsGrad(rng, g, lx, ly)
+	dav := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(da))
+	gop := &cellsGradOp{fwd: op}
+	// Without the kept weights: a copy of α is not the α they were kept for.
+	acopy := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(slices.Clone(want)))
+	wantNew, err := gop.Do(thv, lv, acopy, dav)
+	must(t, err)
+	if m.Semiring != Real && op.weightsFor(want) == nil {
+		t.Fatal("cellsOp.Do kept no weights for its α")
+	}
+	wantKept, err := gop.Do(thv, lv, av, dav)
+	must(t, err)
+	dth := newEmuOut[T](len(th))
+	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block,
+		dth.ptr(), emuPtr(th), emuPtr(lens), emuPtr(want), emuPtr(da))
+	dth.check(t, "align_cells_bwd")
+	tol := emuCellsTol[T](g, false)
+	if d := diffFloats(dth.data(), wantNew.Data().([]T), tol); d != "" {
+		t.Errorf("dθ against the weights computed again: %s", d)
+	}
+	if d := diffFloats(dth.data(), wantKept.Data().([]T), tol); d != "" {
+		t.Errorf("dθ against the kept weights: %s", d)
+	}
+}
+
+// TestEmuCellsSkew checks the kernels' skewed order (Grid::base, a closed
+// form) against the grid's table, cell by cell: local Max potentials with
+// FromLeft and FromAbove −Inf and FromDiag −(1 + i·M + j), where α of every
+// cell is its own FromDiag start (the diagonal term is lower still), so
+// that α at g.at(b, i, j) must be exactly −(1 + i·M + j).
+func TestEmuCellsSkew(t *testing.T) {
+	m := Model{Semiring: Max, Mode: Local}
+	for _, shape := range [][3]int{{1, 1, 1}, {1, 1, 7}, {1, 7, 1}, {1, 3, 8}, {1, 8, 3}, {2, 5, 5}, {2, 4, 6}} {
+		t.Run(fmt.Sprintf("%dx%dx%d", shape[0], shape[1], shape[2]), func(t *testing.T) {
+			g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 3})
+			must(t, err)
+			code := func(i, j int) float64 { return -float64(1 + i*g.mm + j) }
+			th := make([]float64, g.batch*g.n*g.mm*3)
+			lens := make([]int, 2*g.batch)
+			for b := range g.batch {
+				lens[2*b], lens[2*b+1] = g.n, g.mm
+				for i := range g.n {
+					for j := range g.mm {
+						k := ((b*g.n+i)*g.mm + j) * 3
+						th[k], th[k+1], th[k+2] = math.Inf(-1), code(i, j), math.Inf(-1)
+					}
+				}
+			}
+			mode, gap := g.kernelModel()
+			alpha := newEmuOut[float64](g.cellsShape().TotalSize())
+			emuRun(t, cudaops.AlignCellsForward(cudaops.Float64, cudaops.Max, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 0,
+				alpha.ptr(), emuPtr(th), emuPtr(lens))
+			alpha.check(t, "align_cells_fwd")
+			for b := range g.batch {
+				for i := range g.n {
+					for j := range g.mm {
+						if got := alpha.data()[g.at(b, i, j)]; got != code(i, j) {
+							t.Fatalf("item %d: α at the grid's index of (%d, %d) is %v, the α of cell %v", b, i, j, got, -got-1)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEmuCellsBadLengths: lengths out of range, which the CPU Ops refuse,
+// give NaN on the GPU: the item's whole α and whole gradient of θ, the
+// other items as the CPU computes them alone. Blocks of four threads, each
+// walking several of an item's elements.
+func TestEmuCellsBadLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(93, 94))
+	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Real, Mode: SemiGlobal, Gapped: true, MaxGap: 1}} {
+		t.Run(m.String(), func(t *testing.T) {
+			g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 3})
+			must(t, err)
+			mode, gap := g.kernelModel()
+			cs := cudaops.Semiring(m.Semiring)
+			lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
+			th := emuTheta[float64](rng, g, []int{4, 4, 4}, []int{5, 5, 5})
+			per, nm := g.n*g.mm*3, g.n*g.mm
+
+			// Item 0 alone on the CPU.
+			g0, err := newGrid("test", m, tensor.Shape{1, 4, 5, 3})
+			must(t, err)
+			lv0, err := Lengths([]int{4}, []int{5})
+			must(t, err)
+			th0 := tensor.New(tensor.WithShape(1, 4, 5, 3), tensor.WithBacking(slices.Clone(th[:per])))
+			op := &cellsOp{g: g0, dt: tensor.Float64}
+			av, err := op.Do(th0, lv0)
+			must(t, err)
+			da := emuCellsGrad(rng, g, []int{4, 4, 4}, []int{5, 5, 5})
+			dv, err := (&cellsGradOp{fwd: op}).Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(slices.Clone(da[:nm]))))
+			must(t, err)
+
+			alpha := newEmuOut[float64](g.batch * nm)
+			emuRun(t, cudaops.AlignCellsForward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
+				alpha.ptr(), emuPtr(th), emuPtr(lens))
+			alpha.check(t, "align_cells_fwd")
+			if d := diffFloats(alpha.data()[:nm], av.Data().([]float64), emuCellsTol[float64](g, true)); d != "" {
+				t.Errorf("α of item 0: %s", d)
+			}
+			for k, x := range alpha.data()[nm:] {
+				if !math.IsNaN(x) {
+					t.Fatalf("α of item %d, element %d: %v, want NaN", 1+k/nm, k%nm, x)
+				}
+			}
+			dth := newEmuOut[float64](len(th))
+			emuRun(t, cudaops.AlignCellsBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
+				dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), emuPtr(da))
+			dth.check(t, "align_cells_bwd")
+			if d := diffFloats(dth.data()[:per], dv.Data().([]float64), emuCellsTol[float64](g, false)); d != "" {
+				t.Errorf("dθ of item 0: %s", d)
+			}
+			for k, x := range dth.data()[per:] {
+				if !math.IsNaN(x) {
+					t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
+				}
+			}
+		})
+	}
+}
