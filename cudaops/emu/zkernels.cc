@@ -4,9 +4,9 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
-//   ../kernels/align.cuh sha256:fd43d59ea2b86236930773167fbf348fbf38e79a8f9f3986d57420de5147cd73
-//   ../kernels/align_end.cu sha256:11a372b477ed091892573db4821cde59c7a97d47fd4618ae711b3ebbaa3083c7
-//   ../kernels/align_layout.cu sha256:68c83a93a12e41332debd7471994bb099926bdddc7390da9aacfff5054da9d46
+//   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
+//   ../kernels/align_cells.cu sha256:4112928670d7facdd929440c38df473704c47ef225964146ec1f1e13c12225b7
+//   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
@@ -27,8 +27,8 @@
 #define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation
 #include "emu.h"
 
+#include "../kernels/align_cells.cu"
 #include "../kernels/align_end.cu"
-#include "../kernels/align_layout.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/genmul.cu"
@@ -45,6 +45,26 @@
 #include "testdata/emutest.cu"
 
 namespace {
+void call_align_cells_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_cells_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_cells_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_cells_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_align_cells_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_cells_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_align_cells_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_cells_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
 void call_align_end_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -64,26 +84,6 @@ void call_align_end_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
-}
-void call_align_layout_fwd_f32(const uint64_t* w) {
-    using W = gbemu::Word;
-    (void)w;
-    align_layout_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
-}
-void call_align_layout_fwd_f64(const uint64_t* w) {
-    using W = gbemu::Word;
-    (void)w;
-    align_layout_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
-}
-void call_align_layout_bwd_f32(const uint64_t* w) {
-    using W = gbemu::Word;
-    (void)w;
-    align_layout_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
-}
-void call_align_layout_bwd_f64(const uint64_t* w) {
-    using W = gbemu::Word;
-    (void)w;
-    align_layout_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
 }
 void call_fromdense_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -568,14 +568,14 @@ void call_emutest_early(const uint64_t* w) {
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
+    {"align_cells_fwd_f32", 9, call_align_cells_fwd_f32, 0, "dFLjjjjjj"},
+    {"align_cells_fwd_f64", 9, call_align_cells_fwd_f64, 0, "dDLjjjjjj"},
+    {"align_cells_bwd_f32", 11, call_align_cells_bwd_f32, 0, "fFLDDjjjjjj"},
+    {"align_cells_bwd_f64", 11, call_align_cells_bwd_f64, 0, "dDLDDjjjjjj"},
     {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0, "fDLjjjjjj"},
     {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
     {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
     {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0, "dDLDjjjjjjj"},
-    {"align_layout_fwd_f32", 9, call_align_layout_fwd_f32, 0, "fFLjjjjjj"},
-    {"align_layout_fwd_f64", 9, call_align_layout_fwd_f64, 0, "dDLjjjjjj"},
-    {"align_layout_bwd_f32", 8, call_align_layout_bwd_f32, 0, "fLFjjjjj"},
-    {"align_layout_bwd_f64", 8, call_align_layout_bwd_f64, 0, "dLDjjjjj"},
     {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0, "fFjjjjx"},
     {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0, "dDjjjjx"},
     {"todense_fwd_f32", 7, call_todense_fwd_f32, 0, "fFjjjjx"},
