@@ -219,57 +219,62 @@ func TestEmuCellsSkew(t *testing.T) {
 
 // TestEmuCellsBadLengths: lengths out of range, which the CPU Ops refuse,
 // give NaN on the GPU: the item's whole α and whole gradient of θ, the
-// other items as the CPU computes them alone. Blocks of four threads, each
-// walking several of an item's elements.
+// other items as the CPU computes them alone. Both dtypes; blocks of four
+// threads, each walking several of an item's elements.
 func TestEmuCellsBadLengths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(93, 94))
 	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Real, Mode: SemiGlobal, Gapped: true, MaxGap: 1}} {
-		t.Run(m.String(), func(t *testing.T) {
-			g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 3})
-			must(t, err)
-			mode, gap := g.kernelModel()
-			cs := cudaops.Semiring(m.Semiring)
-			lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
-			th := emuTheta[float64](rng, g, []int{4, 4, 4}, []int{5, 5, 5})
-			per, nm := g.n*g.mm*3, g.n*g.mm
+		t.Run(m.String()+"/float32", func(t *testing.T) { testEmuCellsBadLengths[float32](t, rng, m) })
+		t.Run(m.String()+"/float64", func(t *testing.T) { testEmuCellsBadLengths[float64](t, rng, m) })
+	}
+}
 
-			// Item 0 alone on the CPU.
-			g0, err := newGrid("test", m, tensor.Shape{1, 4, 5, 3})
-			must(t, err)
-			lv0, err := Lengths([]int{4}, []int{5})
-			must(t, err)
-			th0 := tensor.New(tensor.WithShape(1, 4, 5, 3), tensor.WithBacking(slices.Clone(th[:per])))
-			op := &cellsOp{g: g0, dt: tensor.Float64}
-			av, err := op.Do(th0, lv0)
-			must(t, err)
-			da := emuCellsGrad(rng, g, []int{4, 4, 4}, []int{5, 5, 5})
-			dv, err := (&cellsGradOp{fwd: op}).Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(slices.Clone(da[:nm]))))
-			must(t, err)
+func testEmuCellsBadLengths[T emuFloat](t *testing.T, rng *rand.Rand, m Model) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 3})
+	must(t, err)
+	mode, gap := g.kernelModel()
+	cs := cudaops.Semiring(m.Semiring)
+	lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
+	full := []int{4, 4, 4}
+	th := emuTheta[T](rng, g, full, []int{5, 5, 5})
+	per, nm := g.n*g.mm*3, g.n*g.mm
 
-			alpha := newEmuOut[float64](g.batch * nm)
-			emuRun(t, cudaops.AlignCellsForward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
-				alpha.ptr(), emuPtr(th), emuPtr(lens))
-			alpha.check(t, "align_cells_fwd")
-			if d := diffFloats(alpha.data()[:nm], av.Data().([]float64), emuCellsTol[float64](g, true)); d != "" {
-				t.Errorf("α of item 0: %s", d)
-			}
-			for k, x := range alpha.data()[nm:] {
-				if !math.IsNaN(x) {
-					t.Fatalf("α of item %d, element %d: %v, want NaN", 1+k/nm, k%nm, x)
-				}
-			}
-			dth := newEmuOut[float64](len(th))
-			emuRun(t, cudaops.AlignCellsBackward(cudaops.Float64, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
-				dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), emuPtr(da))
-			dth.check(t, "align_cells_bwd")
-			if d := diffFloats(dth.data()[:per], dv.Data().([]float64), emuCellsTol[float64](g, false)); d != "" {
-				t.Errorf("dθ of item 0: %s", d)
-			}
-			for k, x := range dth.data()[per:] {
-				if !math.IsNaN(x) {
-					t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
-				}
-			}
-		})
+	// Item 0 alone on the CPU.
+	g0, err := newGrid("test", m, tensor.Shape{1, 4, 5, 3})
+	must(t, err)
+	lv0, err := Lengths([]int{4}, []int{5})
+	must(t, err)
+	th0 := tensor.New(tensor.WithShape(1, 4, 5, 3), tensor.WithBacking(slices.Clone(th[:per])))
+	op := &cellsOp{g: g0, dt: dt}
+	av, err := op.Do(th0, lv0)
+	must(t, err)
+	da := emuCellsGrad(rng, g, full, []int{5, 5, 5})
+	dv, err := (&cellsGradOp{fwd: op}).Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(slices.Clone(da[:nm]))))
+	must(t, err)
+
+	alpha := newEmuOut[float64](g.batch * nm)
+	emuRun(t, cudaops.AlignCellsForward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
+		alpha.ptr(), emuPtr(th), emuPtr(lens))
+	alpha.check(t, "align_cells_fwd")
+	if d := diffFloats(alpha.data()[:nm], av.Data().([]float64), emuCellsTol[float64](g, true)); d != "" {
+		t.Errorf("α of item 0: %s", d)
+	}
+	for k, x := range alpha.data()[nm:] {
+		if !math.IsNaN(x) {
+			t.Fatalf("α of item %d, element %d: %v, want NaN", 1+k/nm, k%nm, x)
+		}
+	}
+	dth := newEmuOut[T](len(th))
+	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
+		dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), emuPtr(da))
+	dth.check(t, "align_cells_bwd")
+	if d := diffFloats(dth.data()[:per], dv.Data().([]T), emuCellsTol[T](g, false)); d != "" {
+		t.Errorf("dθ of item 0: %s", d)
+	}
+	for k, x := range dth.data()[per:] {
+		if !math.IsNaN(float64(x)) {
+			t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
+		}
 	}
 }

@@ -3,6 +3,7 @@
 package align
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/internal/cudatest"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -238,5 +240,22 @@ func TestCUDAAlignGraph(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCUDACellsGradTooLarge: the cells' gradient on the GPU keeps three
+// anti-diagonals of min(N, M) gradients in shared memory; a larger shape
+// is refused before any launch, with an error of kind ErrSize that names
+// the function that built the Op and the limit.
+func TestCUDACellsGradTooLarge(t *testing.T) {
+	r := cudaops.AlignCellsMaxRows + 1
+	g, err := newGrid("LogPartition", Model{Semiring: Log}, tensor.Shape{1, r, r + 5, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &cellsGradOp{fwd: &cellsOp{g: g, dt: tensor.Float32}}
+	_, err = op.CUDADo(nil, 0, nil)
+	if !errors.Is(err, ErrSize) || !strings.HasPrefix(err.Error(), "align.LogPartition: ") || !strings.Contains(err.Error(), fmt.Sprint(cudaops.AlignCellsMaxRows)) {
+		t.Fatalf("CUDADo of min(N, M) = %d: %v, want an ErrSize of align.LogPartition naming the limit %d", r, err, cudaops.AlignCellsMaxRows)
 	}
 }
