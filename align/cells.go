@@ -594,7 +594,7 @@ func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T,
 		jlo, jhi := c.cols(i)
 		for j := jhi; j >= jlo; j-- {
 			gk := cur[j]
-			if gk == 0 || (gk-gk != 0 && !real && math.IsInf(a[c.base[i+j]+i], -1)) {
+			if gk == 0 {
 				continue
 			}
 			k := i*mm + j
@@ -606,6 +606,16 @@ func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T,
 			}
 			p := dth[3*k : 3*k+3]
 			p[FromLeft], p[FromDiag], p[FromAbove] = T(gk*wl), T(gk*dd), T(gk*wa)
+			if gk-gk != 0 {
+				// NaN or ±Inf times a weight of 0 is NaN: keep it off the
+				// potentials the lattice does not use, and off everything
+				// of a cell no path reaches.
+				if !real && math.IsInf(a[c.base[i+j]+i], -1) {
+					p[FromLeft], p[FromDiag], p[FromAbove] = 0, 0, 0
+					continue
+				}
+				unusedZero(c, p, i, j, jlo)
+			}
 			if real {
 				q := th[3*k : 3*k+3]
 				wl, wd, wa = float64(q[FromLeft]), float64(q[FromDiag]), float64(q[FromAbove])
@@ -621,5 +631,19 @@ func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T,
 			}
 		}
 		cur, up = up, cur
+	}
+}
+
+// unusedZero sets to 0 the gradient p of cell (i, j)'s potentials that the
+// lattice does not use (jlo is the first column of row i).
+func unusedZero[T float32 | float64](c *cells, p []T, i, j, jlo int) {
+	if j == jlo {
+		p[FromLeft] = 0
+	}
+	if !(i > 0 && j > 0) && !c.startsAt(i, j) {
+		p[FromDiag] = 0
+	}
+	if !(i > 0 && j-i+1 <= c.hi) {
+		p[FromAbove] = 0
 	}
 }

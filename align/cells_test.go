@@ -111,3 +111,58 @@ func TestCellsShift(t *testing.T) {
 		}
 	}
 }
+
+// TestCellsGradUnusedStayZero: even where a used potential is NaN or +Inf,
+// so that the gradients around it are NaN (IEEE semantics of the graph),
+// every potential no path may use gets a gradient of exactly 0, under
+// every semiring, mode and gap.
+func TestCellsGradUnusedStayZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	p := randomProblem(rng, 2, 5, 4, true)
+	for _, s := range []bandop.Semiring{Log, Max, Real} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
+			for _, gap := range []int{-1, 1} {
+				for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+					m := Model{Semiring: s, Mode: mode, Gapped: gap >= 0, MaxGap: max(gap, 0)}
+					theta := p.tensor(tensor.Float64)
+					poisonUnused(m, theta, p)
+					// Item 0 fills the grid: its cell (1, 1) is used.
+					setAt(theta, (1*p.mm+1)*3+FromDiag, bad)
+					g, err := newGrid("test", m, theta.Shape())
+					must(t, err)
+					lv, err := Lengths(p.lenX, p.lenY)
+					must(t, err)
+					fwd := &cellsOp{g: g, dt: tensor.Float64}
+					av, err := fwd.Do(theta, lv)
+					must(t, err)
+					da := make([]float64, av.Shape().TotalSize())
+					for k := range da {
+						da[k] = 1
+					}
+					dv, err := (&cellsGradOp{fwd: fwd}).Do(theta, lv, av, tensor.New(tensor.WithShape(av.Shape()...), tensor.WithBacking(da)))
+					must(t, err)
+					d := float64s(dv)
+					nan := false
+					for b := range p.batch {
+						lx, ly := p.lengths(b)
+						l := m.lattice(lx, ly)
+						for i := range p.n {
+							for j := range p.mm {
+								for c := range 3 {
+									x := d[((b*p.n+i)*p.mm+j)*3+c]
+									nan = nan || math.IsNaN(x)
+									if !usedPotential(l, i, j, c) && x != 0 {
+										t.Fatalf("%v, θ %v: the gradient of unused θ[%d, %d, %d, %d] is %v, want 0", m, bad, b, i, j, c, x)
+									}
+								}
+							}
+						}
+					}
+					if !nan && s == Log {
+						t.Errorf("%v, θ %v: no NaN in the gradient; the test no longer reaches the case it is for", m, bad)
+					}
+				}
+			}
+		}
+	}
+}

@@ -32,9 +32,9 @@
 // start). A successor whose γ is 0 passes nothing back, nor, under Log and
 // Max, one no path reaches (α −Inf) whose γ is not finite: NaN or +Inf in
 // an unused part of the item never reaches a used one. dθ[s, c] is γ(s)
-// times the weight of term c (FromDiag: of D and S together), a missing
-// term's weight 0 (so 0 for a potential no path uses, but NaN where γ(s) is
-// NaN or infinite, as on the CPU), and 0 where s passes nothing.
+// times the weight of term c (FromDiag: of D and S together), 0 for a
+// missing term (a potential no path uses, even where γ(s) is NaN or
+// infinite), and 0 where s passes nothing.
 //
 // Each weight is computed once: the source cell, which pulls γ(s)·w from
 // its successor, also writes dθ of that term of its successor. A cell
@@ -309,16 +309,15 @@ __device__ void cells_bwd(T* dtheta, const T* theta, const long long* len, const
                     if (ok) gk += x;
                 }
                 g0[i - f0] = gk;
-                // The cell's own potentials whose term has no source: γ
-                // times a weight of 0 (NaN when γ is NaN or infinite, as on
-                // the CPU), FromDiag's the start's weight where a path may
-                // start; 0 when the cell is not live.
+                // The cell's own potentials whose term has no source: 0
+                // (a potential no path uses, even where γ is NaN or
+                // infinite), FromDiag's the start's weight where a path may
+                // start and the cell is live.
                 const bool on = live(s, gk, ak);
-                const double none = on ? gk * 0.0 : 0.0;
-                if (!(j > 0 && j - 1 - i >= l.lo)) out[cell] = T(none);
-                if (!(i > 0 && j - i + 1 <= l.hi)) out[cell + 2] = T(none);
+                if (!(j > 0 && j - 1 - i >= l.lo)) out[cell] = T(0);
+                if (!(i > 0 && j - i + 1 <= l.hi)) out[cell + 2] = T(0);
                 if (!(i > 0 && j > 0)) {
-                    double d = none;
+                    double d = 0;
                     if (on && l.starts(i, j)) {
                         double ws;
                         if (s == gb::REAL) {
