@@ -5,7 +5,7 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
-//   ../kernels/align_cells.cu sha256:4112928670d7facdd929440c38df473704c47ef225964146ec1f1e13c12225b7
+//   ../kernels/align_cells.cu sha256:9a4bceef9f643c738cde3267f6b3833191511eea43dc26f997d9f993b4ab7627
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
