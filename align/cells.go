@@ -15,7 +15,8 @@ import (
 // cellsOp is the forward pass of the Linear strategy: from the potentials
 // θ (batch, N, M, 3) and the lengths (batch, 2) it computes α of every
 // cell, the ⊕ over the paths from a start to the cell of their scores,
-// into a float64 (batch, N, M) value. Cell (i, j) of an item is
+// into a float64 (batch, N·M) value in the grid's skewed order. Cell (i,
+// j) of an item is
 //
 //	α[i, j] = α[i, j−1] ⊗ θ[i, j, FromLeft]  ⊕  α[i−1, j−1] ⊗ θ[i, j, FromDiag]
 //	        ⊕ 1 ⊗ θ[i, j, FromDiag] (where a path may start)  ⊕  α[i−1, j] ⊗ θ[i, j, FromAbove]
@@ -23,7 +24,7 @@ import (
 // over the terms whose source cell lies in the item's lattice (within its
 // lengths and gap). A cell outside the lattice holds the semiring's zero
 // and is never read, so a potential no path may use, NaN included, has no
-// effect. α is float64 (batch, N·M), in the grid's skewed order.
+// effect.
 //
 // Why one Op rather than a layout of step matrices and a generic
 // bandop.Scan: the step matrices hold each potential with the zeros and
