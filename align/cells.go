@@ -118,7 +118,10 @@ func (op *cellsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 // its terms come from in proportion to their weights (Log: e^(term − α),
 // Max: 1 for the first maximal term in the order FromLeft, FromDiag, start,
 // FromAbove, Real: the other factor of the term).
-type cellsGradOp struct{ fwd *cellsOp }
+type cellsGradOp struct {
+	fwd *cellsOp
+	gam kept // the gradients of the cells, (batch, N·M) in θ's order
+}
 
 func (op *cellsGradOp) String() string {
 	g := op.fwd.g
@@ -177,11 +180,12 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	}
 	out := tensor.New(tensor.Of(op.fwd.dt), tensor.WithShape(g.thetaShape()...))
+	gam := op.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
 	switch op.fwd.dt {
 	case tensor.Float32:
-		cellsBackward(g, out.Data().([]float32), th.Data().([]float32), alpha, dalpha, lx, ly, w)
+		cellsBackward(g, out.Data().([]float32), th.Data().([]float32), alpha, dalpha, lx, ly, w, gam)
 	default:
-		cellsBackward(g, out.Data().([]float64), th.Data().([]float64), alpha, dalpha, lx, ly, w)
+		cellsBackward(g, out.Data().([]float64), th.Data().([]float64), alpha, dalpha, lx, ly, w, gam)
 	}
 	return out, nil
 }
@@ -555,43 +559,45 @@ func forwardInner4[T float32 | float64](c *cells, a []float64, th []T, d, shift 
 }
 
 // cellsBackward writes the gradient of θ into dth (zero on entry) from the
-// gradient da of α (skewed order) and the forward's α and w. Items run in
-// parallel.
-func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w []float64) {
+// gradient da of α (skewed order) and the forward's α and w, with gam
+// (batch, N·M) as scratch. Items run in parallel.
+func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w, gam []float64) {
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*8, func(b int) {
 		c := g.cells(lx[b], ly[b])
+		gb := gam[b*per : (b+1)*per]
+		clear(gb)
+		// da in θ's order: read in its own order, so that the usual
+		// gradient of log Z, 0 but at the ends, costs one pass.
+		db := da[b*per : (b+1)*per]
+		for t := range c.lenX + c.lenY - 1 {
+			lo, hi := c.diag(t)
+			for i := lo; i <= hi; i++ {
+				if x := db[c.base[t]+i]; x != 0 {
+					gb[i*c.mm+t-i] = x
+				}
+			}
+		}
 		backwardRows(&c, g.m.Semiring, dth[b*3*per:(b+1)*3*per], th[b*3*per:(b+1)*3*per],
-			alpha[b*per:(b+1)*per], da[b*per:(b+1)*per], w[b*nt*per:(b+1)*nt*per])
+			alpha[b*per:(b+1)*per], gb, w[b*nt*per:(b+1)*nt*per])
 	})
 }
 
 // backwardRows is cellsBackward for one item: the cells in reverse, row by
-// row, each with its gradient gk complete once its successors (later in
-// θ's order) are done. gk·w of each term is the gradient of its potential
-// (FromDiag's: with the start's), and goes back to the term's source,
-// times w under Log and Max, times the potential under Real. Two rows of
-// gradients roll: the current one and the one above, which FromDiag and
-// FromAbove add to. A term the lattice does not have has w = 0 and a
-// source outside the lattice, whose gradient is never read, so the loop
-// needs no test of the lattice but at the first row and column. A cell
-// whose gradient is 0 passes nothing back, nor does a Log or Max cell no
-// path reaches (α = −Inf, w = 0), whatever its gradient.
-func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T, a, da, w []float64) {
+// row, each with its gradient gk in gam (θ's order) complete once its
+// successors (later in θ's order) are done. gk·w of each term is the
+// gradient of its potential (FromDiag's: with the start's), and goes back
+// to the term's source, times w under Log and Max, times the potential
+// under Real. A term the lattice does not have has w = 0 and a source
+// outside the lattice, whose gradient is never read, so the loop needs no
+// test of the lattice but at the first row and column. A cell whose
+// gradient is 0 passes nothing back, nor does a Log or Max cell no path
+// reaches (α = −Inf, w = 0), whatever its gradient.
+func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T, a, gam, w []float64) {
 	mm, nt, ab := c.mm, c.terms, c.abov
 	real := s == Real
-	cur, up := make([]float64, mm), make([]float64, mm)
-	load := func(row []float64, i int) {
-		jlo, jhi := c.cols(i)
-		for j := jlo; j <= jhi; j++ {
-			row[j] = da[c.base[i+j]+i]
-		}
-	}
-	load(cur, c.lenX-1)
 	for i := c.lenX - 1; i >= 0; i-- {
-		if i > 0 {
-			load(up, i-1)
-		}
+		cur, up := gam[i*mm:(i+1)*mm], gam[max(i-1, 0)*mm:max(i, 1)*mm]
 		jlo, jhi := c.cols(i)
 		for j := jhi; j >= jlo; j-- {
 			gk := cur[j]
@@ -631,7 +637,6 @@ func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T,
 				up[j] += gk * wa
 			}
 		}
-		cur, up = up, cur
 	}
 }
 

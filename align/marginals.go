@@ -258,12 +258,18 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	// The cells would carry a NaN or +Inf potential into log Z and the
-	// marginals of its item without a word: refuse it here.
+	// The graph would carry a NaN or +Inf potential into log Z and the
+	// marginals of its item without a word: refuse it. The Linear
+	// strategy's cells keep IEEE semantics to the end, where such a
+	// potential makes its item's log Z NaN or infinite, so only the
+	// potentials of such an item are read again, after the run.
 	theta = contiguous(theta)
-	for b := range lx {
-		if err := checkFiniteDense(op, "θ", theta, b, pr.m.lattice(lx[b], ly[b])); err != nil {
-			return nil, err
+	check := func(b int) error { return checkFiniteDense(op, "θ", theta, b, pr.m.lattice(lx[b], ly[b])) }
+	if pr.grid == nil {
+		for b := range lx {
+			if err := check(b); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if pr.lengths != nil {
@@ -296,6 +302,18 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	// The gradient is a fresh value of each run, so it is handed out as
 	// it is (a view is copied).
 	res.Marginals = contiguous(gv)
+	if pr.grid != nil {
+		for b, z := range res.LogZ {
+			if z-z != 0 {
+				if err := check(b); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Linear marginals are products of weights in [0, 1] summed in
+		// float64 (Log, Max): no check is needed.
+		return res, nil
+	}
 	if err := checkMarginals(op, pr.m.Semiring, res.Marginals); err != nil {
 		return nil, err
 	}
@@ -304,7 +322,8 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 
 // checkMarginals refuses marginals outside [0, 1] (Log and Max): float32
 // products of the LogDepth strategy lose the low digits of large scores,
-// and what they give then is not a probability.
+// and what they give then is not a probability. (The Linear strategy keeps
+// its sums in float64 and cannot.)
 func checkMarginals(op string, s bandop.Semiring, g *tensor.Dense) error {
 	if s == Real {
 		return nil
