@@ -66,17 +66,18 @@ func BenchmarkMathLog(b *testing.B) {
 }
 
 // TestLogSum checks LogSum against math.Log within two ulps on [1, 4]
-// (a Log step's sums of up to three weights), at both ends of every table
-// interval, and on powers of two up to 2^1000.
+// (a Log step's sums of up to three weights) and up to e^700 (an
+// alignment's sums shifted by a term other than the largest), at both ends
+// of every table interval, and on powers of two up to 2^1000.
 func TestLogSum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	xs := []float64{1, math.Nextafter(1, 2), math.Sqrt2, 2, math.Nextafter(2, 1), 3, 0x1p1000}
-	for j := 0; j <= 128; j++ {
-		c := 1 + float64(j)/128
-		xs = append(xs, c, c+0.5/128, c-0.5/128)
+	for j := 0; j <= 512; j++ {
+		c := 1 + float64(j)/512
+		xs = append(xs, c, c+0.5/512, c-0.5/512, math.Nextafter(c+0.5/512, 0), math.Nextafter(c-0.5/512, 3))
 	}
 	for range 200000 {
-		xs = append(xs, 1+3*rng.Float64())
+		xs = append(xs, 1+3*rng.Float64(), math.Exp(rng.Float64()*700))
 	}
 	for _, x := range xs {
 		if x < 1 {
