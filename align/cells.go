@@ -426,7 +426,7 @@ func logWeights(w []float64, x [4]float64, has uint8, a float64) {
 // (which lack a term or start a path) are done one by one by logCell.
 func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
 	nt := c.terms
-	diag := min(c.lenX, c.lenY)
+	diag := min(c.lenX, c.lenY, stripRows)
 	d := make([]float64, (nt-1)*diag) // the terms less the shift, then their exps
 	shift := make([]float64, diag)    // the shifts, or α of a cell done by logCell
 	sums := make([]float64, diag)     // the sums, then their logs
@@ -435,60 +435,86 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 		cell := i*c.mm + t - i
 		return logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
 	}
-	for t := range c.lenX + c.lenY - 1 {
-		lo, hi := c.diag(t)
-		flo, fhi := c.inner(t)
-		if flo > fhi {
-			flo, fhi = hi+1, hi
+	// Strips of stripRows rows, each anti-diagonal by anti-diagonal: a
+	// strip's row below the last is complete before it starts.
+	for i0 := 0; i0 < c.lenX; i0 += stripRows {
+		i1 := min(i0+stripRows, c.lenX) - 1
+		for t := i0; t <= i1+c.lenY-1; t++ {
+			forwardLogDiag(c, a, th, w, d, shift, sums, done, t, i0, i1, one)
 		}
-		for i := lo; i <= hi; i++ {
-			if i == flo {
-				i = fhi
-				continue
-			}
-			a[c.base[t]+i] = one(t, i)
-		}
-		n := fhi - flo + 1
-		if n <= 0 {
+	}
+}
+
+// stripRows is the height of forwardLog's strips. An anti-diagonal of a
+// strip reads and writes a cell in each of its rows of θ and w, and the
+// next anti-diagonal the neighbouring cell: a strip's rows stay in the
+// first-level cache, and the prefetcher follows each as a stream, where
+// anti-diagonals across the whole grid would touch a new line of θ and of
+// w per cell. The strip's anti-diagonals are still long enough to overlap
+// their exps and logs.
+const stripRows = 64
+
+// forwardLogDiag is forwardLog for the cells of anti-diagonal t in rows
+// [i0, i1]; one computes a cell by logCell.
+func forwardLogDiag[T float32 | float64](c *cells, a []float64, th []T, w, d, shift, sums []float64, done []bool, t, i0, i1 int, one func(t, i int) float64) {
+	nt := c.terms
+	lo, hi := c.diag(t)
+	lo, hi = max(lo, i0), min(hi, i1)
+	if lo > hi {
+		return
+	}
+	flo, fhi := c.inner(t)
+	flo, fhi = max(flo, lo), min(fhi, hi)
+	if flo > fhi {
+		flo, fhi = hi+1, hi
+	}
+	for i := lo; i <= hi; i++ {
+		if i == flo {
+			i = fhi
 			continue
 		}
-		if nt == 3 {
-			forwardInner3(c, a, th, d, shift, done, t, flo, fhi)
-		} else {
-			forwardInner4(c, a, th, d, shift, done, t, flo, fhi)
+		a[c.base[t]+i] = one(t, i)
+	}
+	n := fhi - flo + 1
+	if n <= 0 {
+		return
+	}
+	if nt == 3 {
+		forwardInner3(c, a, th, d, shift, done, t, flo, fhi)
+	} else {
+		forwardInner4(c, a, th, d, shift, done, t, flo, fhi)
+	}
+	for q := range n {
+		if done[q] {
+			shift[q] = one(t, flo+q)
 		}
-		for q := range n {
-			if done[q] {
-				shift[q] = one(t, flo+q)
-			}
+	}
+	fastexp.Shift64(d[:(nt-1)*n], 0)
+	pos := c.base[t] + flo
+	for q := range n {
+		if done[q] {
+			sums[q] = 1 // its α is in shift, its weights are written
+			continue
 		}
-		fastexp.Shift64(d[:(nt-1)*n], 0)
-		pos := c.base[t] + flo
-		for q := range n {
-			if done[q] {
-				sums[q] = 1 // its α is in shift, its weights are written
-				continue
-			}
-			e := d[q*(nt-1) : (q+1)*(nt-1)]
-			sum := 1.0
-			for _, x := range e {
-				sum += x
-			}
-			sums[q] = sum
-			// The places but FromDiag's, in order, hold e.
-			inv := 1 / sum
-			i := flo + q
-			cell := i*c.mm + t - i
-			wk := w[cell*nt : (cell+1)*nt]
-			wk[termLeft], wk[termDiag] = e[0]*inv, inv
-			for u := 2; u < nt; u++ {
-				wk[u] = e[u-1] * inv
-			}
+		e := d[q*(nt-1) : (q+1)*(nt-1)]
+		sum := 1.0
+		for _, x := range e {
+			sum += x
 		}
-		fastexp.LogSums(sums[:n])
-		for q := range n {
-			a[pos+q] = shift[q] + sums[q]
+		sums[q] = sum
+		// The places but FromDiag's, in order, hold e.
+		inv := 1 / sum
+		i := flo + q
+		cell := i*c.mm + t - i
+		wk := w[cell*nt : (cell+1)*nt]
+		wk[termLeft], wk[termDiag] = e[0]*inv, inv
+		for u := 2; u < nt; u++ {
+			wk[u] = e[u-1] * inv
 		}
+	}
+	fastexp.LogSums(sums[:n])
+	for q := range n {
+		a[pos+q] = shift[q] + sums[q]
 	}
 }
 

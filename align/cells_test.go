@@ -166,3 +166,22 @@ func TestCellsGradUnusedStayZero(t *testing.T) {
 		}
 	}
 }
+
+// TestCellsStrips checks grids taller than a strip of the Log forward
+// (stripRows), ragged and gapped, against the plain forward–backward DP in
+// every mode: the strips must hand their last row on whole.
+func TestCellsStrips(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	for _, sh := range [][2]int{{stripRows + 1, 3}, {2*stripRows + 5, 9}, {stripRows + 7, stripRows + 3}} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
+			for _, gap := range []int{-1, 2} {
+				p := randomProblem(rng, 2, sh[0], sh[1], true)
+				p.lenX[1] = stripRows + 1 + rng.IntN(sh[0]-stripRows)
+				m := Model{Semiring: Log, Mode: mode, Gapped: gap >= 0, MaxGap: max(gap, 0)}
+				res, err := m.Marginals(p.tensor(tensor.Float64), p.lenX, p.lenY)
+				must(t, err)
+				checkAgainst(t, fmt.Sprint("strips ", sh), m, p, res.LogZ, float64s(res.Marginals), forwardBackward, 1e-9)
+			}
+		}
+	}
+}
