@@ -1,6 +1,6 @@
 // Package align computes sequence-alignment log-partitions and their
-// gradients, the alignment marginals, from banded semiring products of
-// package bandop.
+// gradients, the alignment marginals, as Gorgonia graph nodes and eagerly,
+// under the semirings of package bandop.
 //
 // Potentials θ have shape (batch, N, M, 3): sequence x runs down the rows
 // i, sequence y along the columns j. Channel c of cell (i, j) scores how a
@@ -56,7 +56,7 @@
 // lengths, which it takes when the graph is built.
 //
 // Use Linear: on a CPU it is the fastest at every size (BENCHMARKS.md: a
-// fifth to a quarter of a plain forward–backward DP), and on a GPU its
+// tenth to a quarter of a plain forward–backward DP), and on a GPU its
 // anti-diagonals are the parallel dimension. A graph built with LogPartition or
 // LogPartitionLengths may be run again with new potentials (and, for
 // LogPartitionLengths, new lengths) bound with gorgonia.Let; it keeps its
