@@ -1,7 +1,7 @@
 package align
 
 // kernelModel returns the model as the kernels of the Linear strategy take
-// it (cudaops.AlignLayoutForward and the other align launches, used by the
+// it (cudaops.AlignCellsForward and the other align launches, used by the
 // cuda glue and the emulation tests alike): its mode, whose values are
 // cudaops.AlignMode's (0 global, 1 local, 2 semi-global), and its gap,
 // MaxGap for a gapped model and −1 for one without a gap.
