@@ -34,10 +34,11 @@ import (
 // where it lies, and the work is in proportion to the cells within the
 // lengths.
 //
-// Log sums take one exp per term and one log per cell, anti-diagonal by
-// anti-diagonal: the cells of an anti-diagonal are independent, so their
-// exps and logs run in passes over the whole anti-diagonal, which the
-// processor overlaps (cell after cell, each would wait on the last). What
+// Log sums take one exp per term but one and one log per cell,
+// anti-diagonal by anti-diagonal within strips of rows (forwardLog): the
+// cells of an anti-diagonal are independent, so their exps and logs run in
+// passes over it, which the processor overlaps (cell after cell, each
+// would wait on the last). What
 // the gradient needs of each term is kept (w): its weight in its sum,
 // e^(term − α), under Log, 1 for the first maximal term under Max, the
 // source's α under Real. The gradient then takes no exp, and runs row by
@@ -415,8 +416,9 @@ func logWeights(w []float64, x [4]float64, has uint8, a float64) {
 	}
 }
 
-// forwardLog is the Log forward, anti-diagonal by anti-diagonal, writing
-// each cell's weights into w at the cell's place in θ's order. The cells
+// forwardLog is the Log forward, anti-diagonal by anti-diagonal within
+// strips of stripRows rows (forwardLogDiag), writing each cell's weights
+// into w at the cell's place in θ's order. The cells
 // of inner take three passes over the anti-diagonal: every cell's terms
 // less its FromDiag term (the shift), then every exp (fastexp.Shift64),
 // then every sum, its weights and its log (fastexp.LogSums); the shift's
@@ -454,8 +456,8 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 // their exps and logs.
 const stripRows = 64
 
-// forwardLogDiag is forwardLog for the cells of anti-diagonal t in rows
-// [i0, i1]; one computes a cell by logCell.
+// forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
+// rows [i0, i1]; one computes a cell by logCell.
 func forwardLogDiag[T float32 | float64](c *cells, a []float64, th []T, w, d, shift, sums []float64, done []bool, t, i0, i1 int, one func(t, i int) float64) {
 	nt := c.terms
 	lo, hi := c.diag(t)
