@@ -194,11 +194,12 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // of LogPartitionLengths. Bind mask and lengths with gorgonia.Let before
 // each run, like theta. gorgonia.Grad of its sum gives mask − marginals
 // with respect to theta, the gradient of a conditional random field's
-// log-likelihood. It needs the Log semiring and the Linear strategy; the
-// mask is not checked to be a path (use Model.Mask to build it). The node
-// keeps IEEE semantics, as LogPartition and MaskScore do: a NaN or +Inf
-// potential that a path may use makes the item's result NaN or ±Inf, and
-// the run reports no error.
+// log-likelihood. It needs the Log semiring and the Linear strategy. A run
+// fails with an error of kind ErrPath, naming the item and what breaks,
+// when a mask is not the 0/1 mask of a path of its item (build it with
+// Model.Mask). The node keeps IEEE semantics in θ, as LogPartition and
+// MaskScore do: a NaN or +Inf potential that a path may use makes the
+// item's result NaN or ±Inf, and the run reports no error.
 func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	const op = "LogProb"
 	if err := m.checkLog(op); err != nil {
@@ -207,11 +208,11 @@ func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, err
 	if m.Strategy != Linear {
 		return nil, errorf(ErrMode, op, "the %v strategy takes the lengths when the graph is built: use Linear", m.Strategy)
 	}
-	score, err := maskScore(op, theta, mask)
+	z, err := m.logPartitionLengths(op, theta, lengths)
 	if err != nil {
 		return nil, err
 	}
-	z, err := m.logPartitionLengths(op, theta, lengths)
+	score, err := maskScore(op, theta, mask, &m, lengths)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package align
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -316,5 +317,51 @@ func TestDistErrors(t *testing.T) {
 	gorgonia.Let(ln, lv)
 	if err := vm.RunAll(); err == nil || !strings.Contains(err.Error(), "item 0: potential θ[0, 0, 1, FromLeft] is +Inf") {
 		t.Errorf("BestMask run: error %v, want the +Inf potential named", err)
+	}
+}
+
+// TestLogProbRefusesNonPath: a run of LogProb fails with an ErrPath error
+// naming the item when a mask is not the mask of a path of its item (a
+// step missing, an element other than 0 or 1, a step past its lengths),
+// and runs again once the mask is mended.
+func TestLogProbRefusesNonPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	m := Model{}
+	p := randomProblem(rng, 2, 4, 5, true)
+	p.lenX[1], p.lenY[1] = 2, 3
+	shape := tensor.Shape{p.batch, p.n, p.mm, 3}
+	lx, ly := p.fullLengths()
+	paths := randomPaths(rng, m, p)
+	good, err := m.Mask(paths, shape, tensor.Float64, lx, ly)
+	must(t, err)
+	lv, err := Lengths(lx, ly)
+	must(t, err)
+	sg := newScoreGraph(t, m, shape, tensor.Float64, []float64{1, 1}, true)
+	defer sg.vm.Close()
+	last := paths[1][len(paths[1])-1]
+	at := func(b, i, j, c int) int { return ((b*p.n+i)*p.mm+j)*3 + c }
+	for _, c := range []struct {
+		name string
+		edit func(d []float64)
+	}{
+		{"a step missing", func(d []float64) { d[at(1, last.I, last.J, last.Move)] = 0 }},
+		{"a half", func(d []float64) { d[at(1, last.I, last.J, last.Move)] = 0.5 }},
+		{"a step past the lengths", func(d []float64) { d[at(1, 3, 4, FromDiag)] = 1 }},
+	} {
+		bad := good.Clone().(*tensor.Dense)
+		c.edit(bad.Data().([]float64))
+		for _, b := range []struct {
+			n *gorgonia.Node
+			v gorgonia.Value
+		}{{sg.theta, p.tensor(tensor.Float64)}, {sg.mask, bad}, {sg.lengths, lv}} {
+			must(t, gorgonia.Let(b.n, b.v))
+		}
+		sg.vm.Reset()
+		err := sg.vm.RunAll()
+		var inner interface{ Err() error }
+		if err == nil || !errors.As(err, &inner) || !errors.Is(inner.Err(), ErrPath) || !strings.Contains(err.Error(), "item 1") {
+			t.Errorf("%s: run error %v, want one of kind ErrPath naming item 1", c.name, err)
+		}
+		sg.run(t, p.tensor(tensor.Float64), good, lx, ly)
 	}
 }

@@ -290,6 +290,12 @@ func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, erro
 	if err != nil {
 		return nil, err
 	}
+	return m.pathsFromMask(op, vals, batch, n, mm, lx, ly)
+}
+
+// pathsFromMask is PathsFromMask of a mask's elements, batch·n·mm·3 of
+// them, for checked lengths, with errors naming op.
+func (m Model) pathsFromMask(op string, vals []float64, batch, n, mm int, lx, ly []int) ([]Path, error) {
 	paths := make([]Path, batch)
 	for b := range batch {
 		for i := range n {
@@ -442,10 +448,13 @@ func (in *items) checkFinite(op string, b int, l lattice) error {
 // elementwise Ops (HadamardMul), which may write θ⊙mask into θ's value
 // when θ is not read again.
 func MaskScore(theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
-	return maskScore("MaskScore", theta, mask)
+	return maskScore("MaskScore", theta, mask, nil, nil)
 }
 
-func maskScore(op string, theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
+// maskScore is MaskScore, its errors naming op. With paths it also takes
+// the lengths node and fails a run where a mask is not a path of its item
+// under *paths (LogProb).
+func maskScore(op string, theta, mask *gorgonia.Node, paths *Model, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
@@ -462,7 +471,12 @@ func maskScore(op string, theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
 	if !mask.Shape().Eq(theta.Shape()) {
 		return nil, errorf(ErrShape, op, "mask has shape %v, want the potentials' %v", mask.Shape(), theta.Shape())
 	}
-	z, err := gorgonia.ApplyOp(&scoreOp{op: op, shape: theta.Shape().Clone(), dt: dt}, theta, mask)
+	sop := &scoreOp{op: op, shape: theta.Shape().Clone(), dt: dt, paths: paths}
+	inputs := []*gorgonia.Node{theta, mask}
+	if paths != nil {
+		inputs = append(inputs, lengths)
+	}
+	z, err := gorgonia.ApplyOp(sop, inputs...)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -470,23 +484,42 @@ func maskScore(op string, theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 // scoreOp is MaskScore: inputs θ and the mask, output Σ θ⊙mask per item.
+// With paths (LogProb's score) it takes the lengths as a third input and
+// fails the run with an ErrPath error where a mask is not a path of its
+// item under *paths.
 type scoreOp struct {
 	op    string       // the function that built it, which its errors name (not part of its hash)
 	shape tensor.Shape // (batch, N, M, 3)
 	dt    tensor.Dtype
+	paths *Model
 }
 
-func (op *scoreOp) String() string            { return fmt.Sprintf("align.MaskScore{θ%v, %v}", op.shape, op.dt) }
-func (op *scoreOp) Arity() int                { return 2 }
+func (op *scoreOp) String() string {
+	if op.paths != nil {
+		return fmt.Sprintf("align.MaskScore{θ%v, %v, paths of %v}", op.shape, op.dt, *op.paths)
+	}
+	return fmt.Sprintf("align.MaskScore{θ%v, %v}", op.shape, op.dt)
+}
+
+func (op *scoreOp) Arity() int {
+	if op.paths != nil {
+		return 3
+	}
+	return 2
+}
 func (op *scoreOp) ReturnsPtr() bool          { return false }
 func (op *scoreOp) CallsExtern() bool         { return false }
 func (op *scoreOp) OverwritesInput() int      { return -1 }
 func (op *scoreOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *scoreOp) Hashcode() uint32          { return hashOf(op) }
-func (op *scoreOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+func (op *scoreOp) DiffWRT(inputs int) []bool { return []bool{true, false, false}[:op.Arity()] }
 
 func (op *scoreOp) Type() hm.Type {
-	return hm.NewFnType(gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 1, Of: op.dt})
+	t4, out := gorgonia.TensorType{Dims: 4, Of: op.dt}, gorgonia.TensorType{Dims: 1, Of: op.dt}
+	if op.paths != nil {
+		return hm.NewFnType(t4, t4, gorgonia.TensorType{Dims: 2, Of: tensor.Int}, out)
+	}
+	return hm.NewFnType(t4, t4, out)
 }
 
 func (op *scoreOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
@@ -508,8 +541,8 @@ func operand(op string, vals []gorgonia.Value, k int, dt tensor.Dtype, shape ten
 
 func (op *scoreOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.op
-	if len(vals) != 2 {
-		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
+	if len(vals) != op.Arity() {
+		return nil, errorf(ErrValue, name, "got %d inputs, want %d", len(vals), op.Arity())
 	}
 	th, err := operand(name, vals, 0, op.dt, op.shape)
 	if err != nil {
@@ -521,6 +554,19 @@ func (op *scoreOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	batch := op.shape[0]
 	per := op.shape.TotalSize() / batch
+	if op.paths != nil {
+		lx, ly, err := readLengths(name, vals[2], batch, op.shape[1], op.shape[2])
+		if err != nil {
+			return nil, err
+		}
+		m, err := denseFloat64s(name, "mask", mask)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := op.paths.pathsFromMask(name, m, batch, op.shape[1], op.shape[2], lx, ly); err != nil {
+			return nil, err
+		}
+	}
 	if op.dt == tensor.Float32 {
 		z := maskSums(th.Data().([]float32), mask.Data().([]float32), batch, per)
 		f := make([]float32, batch)
@@ -550,14 +596,14 @@ func maskSums[T float32 | float64](th, mask []T, batch, per int) []float64 {
 }
 
 func (op *scoreOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, errorf(ErrGraph, op.op, "got %d inputs, want 2", len(inputs))
+	if len(inputs) != op.Arity() {
+		return nil, errorf(ErrGraph, op.op, "got %d inputs, want %d", len(inputs), op.Arity())
 	}
-	d, err := gorgonia.ApplyOp(&scoreGradOp{*op}, inputs[1], grad)
+	d, err := gorgonia.ApplyOp(&scoreGradOp{scoreOp{op: op.op, shape: op.shape, dt: op.dt}}, inputs[1], grad)
 	if err != nil {
 		return nil, wrap(op.op, err)
 	}
-	return gorgonia.Nodes{d, nil}, nil
+	return append(gorgonia.Nodes{d}, make(gorgonia.Nodes, op.Arity()-1)...), nil
 }
 
 // scoreGradOp is the gradient of MaskScore with respect to θ: inputs the
