@@ -5,6 +5,7 @@ package align
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -179,4 +180,63 @@ func alignBenchCheck(b *testing.B, in alignBenchInput, z []float64, marg []float
 			b.Fatalf("marginal %d: GPU %v, CPU %v", k, g, w)
 		}
 	}
+}
+
+// BenchmarkCUDACellsGradScratch measures what keeping the cells' gradients
+// in scratch device memory costs against shared memory, on the shape of
+// BenchmarkCUDAAlignMarginals (which fits in shared memory, so that both
+// ways run): each iteration runs the graph of log Z and the marginals
+// twice in one TapeMachine, align_cells_bwd in shared memory and then in
+// scratch memory (cellsGradScratch), and reports the kernel's time of each
+// (shared-ms, scratch-ms: from the launch to the end of its
+// synchronisation) and their ratio (scratch/shared). It fails unless the
+// two runs give the same marginals, bit for bit. By hand:
+//
+//	go test -tags cuda -modfile build/go.cuda.mod -run '^$' -bench CUDACellsGradScratch -benchtime 3x ./align
+func BenchmarkCUDACellsGradScratch(b *testing.B) {
+	b.StopTimer()
+	alignBenchOnce.Do(func() { alignBenchIn = newAlignBenchInput(b) })
+	in := alignBenchIn
+	if in.err != nil {
+		b.Fatal(in.err)
+	}
+	c := newCUDAAlignGraph(b, Model{Semiring: Log}, in.theta, in.lengths, tensor.Float64)
+	var gotGrad gorgonia.Value
+	gorgonia.Read(c.grad, &gotGrad)
+	vm := gorgonia.NewTapeMachine(c.g)
+	defer vm.Close()
+	tally, stop := cudatest.CountLaunches("align_cells_bwd")
+	defer stop()
+	defer func() { cellsGradScratch = false }()
+
+	var took [2]time.Duration // shared, scratch
+	var marg [2][]float32
+	b.StartTimer()
+	for i := 0; i < b.N; i++ {
+		for k, scratch := range []bool{false, true} {
+			cellsGradScratch = scratch
+			before := tally.Of("align_cells_bwd")
+			vm.Reset()
+			if err := vm.RunAll(); err != nil {
+				b.Fatal(err)
+			}
+			took[k] += tally.Of("align_cells_bwd") - before
+			if gotGrad == nil {
+				b.Fatal("the marginals were not read back")
+			}
+			// A copy: the machine may write the next run's marginals into the same memory.
+			marg[k] = slices.Clone(gotGrad.Data().([]float32))
+		}
+		for e, x := range marg[0] {
+			if y := marg[1][e]; math.Float32bits(x) != math.Float32bits(y) && !(x != x && y != y) {
+				b.Fatalf("marginal %d: %v with the gradients in scratch memory, %v in shared memory", e, y, x)
+			}
+		}
+	}
+	b.StopTimer()
+	runs := float64(b.N)
+	ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / runs }
+	b.ReportMetric(ms(took[0]), "shared-ms")
+	b.ReportMetric(ms(took[1]), "scratch-ms")
+	b.ReportMetric(took[1].Seconds()/took[0].Seconds(), "scratch/shared")
 }

@@ -5,6 +5,7 @@ package align
 import (
 	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/internal/cudado"
+	"gorgonia.org/cu"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -30,18 +31,48 @@ func (op *cellsOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preallo
 // CUDADo computes the gradient of θ on the GPU (kernel align_cells_bwd):
 // the cells in reverse, a block per item, the weights of each term
 // computed again from α and θ. Inputs θ, the lengths, α and its gradient.
-// The kernel keeps three anti-diagonals of gradients in shared memory: for
-// min(N, M) above cudaops.AlignCellsMaxRows it fails with an error of kind
-// ErrSize.
+// The kernel keeps three anti-diagonals of gradients, min(N, M) float64
+// each: in shared memory up to cudaops.AlignCellsMaxRows, and past it in
+// scratch device memory that CUDADo takes from the machine's allocator for
+// the launch (cudaops.AlignCellsScratchBytes: 24·min(N, M) bytes an item)
+// and gives back after it; the results are the same either way.
 func (op *cellsGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.fwd.g
-	if r := min(g.n, g.mm); r > cudaops.AlignCellsMaxRows {
-		return nil, errorf(ErrSize, g.op, "the GPU's gradient takes anti-diagonals of at most %d cells, min(N, M) of potentials %v is %d",
-			cudaops.AlignCellsMaxRows, g.thetaShape(), r)
-	}
 	mode, gap := g.kernelModel()
-	l := cudaops.AlignCellsBackward(cudaDtype(op.fwd.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
+	dt, s, am := cudaDtype(op.fwd.dt), cudaops.Semiring(g.m.Semiring), cudaops.AlignMode(mode)
 	cells := cudado.Arg{Dtype: tensor.Float64, Shape: g.cellsShape()}
 	want := []cudado.Arg{{Dtype: op.fwd.dt, Shape: g.thetaShape()}, g.lengthsArg(), cells, cells}
-	return cudaDo(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs)
+	if min(g.n, g.mm) <= cudaops.AlignCellsMaxRows && !cellsGradScratch {
+		l := cudaops.AlignCellsBackward(dt, s, g.batch, g.n, g.mm, am, gap)
+		// The kernel does not read its scratch pointer here: null.
+		return cudaDoExtra(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, 0)
+	}
+	machine, ok := extern.(gorgonia.CUDAMachine)
+	if !ok {
+		return nil, errorf(ErrDevice, g.op, "CUDADo needs a gorgonia.CUDAMachine, got %T", extern)
+	}
+	size := cudaops.AlignCellsScratchBytes(g.batch, g.n, g.mm)
+	scratch, err := machine.Get(dev, size)
+	if err != nil {
+		return nil, errorf(ErrDevice, g.op, "allocating %d bytes of scratch for the gradient of potentials %v on %v: %w", size, g.thetaShape(), dev, err)
+	}
+	// cudaDoExtra waits for the kernel, so the scratch is free to go back.
+	defer machine.Put(dev, scratch, size)
+	l := cudaops.AlignCellsBackwardGlobal(dt, s, g.batch, g.n, g.mm, am, gap)
+	return cudaDoExtra(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, cu.DevicePtr(scratch.Uintptr()))
+}
+
+// cellsGradScratch, set only by tests and benchmarks (never while a graph
+// runs), makes cellsGradOp.CUDADo keep the gradients in scratch memory at
+// every size, so that the two ways can be compared on the same shapes.
+var cellsGradScratch bool
+
+// cudaDoExtra is cudaDo with device memory of the Op's own passed after
+// the inputs.
+func cudaDoExtra(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value, extra ...cu.DevicePtr) (gorgonia.Value, error) {
+	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs, extra...)
+	if err != nil {
+		return nil, wrapAs(op, err, ErrDevice)
+	}
+	return v, nil
 }

@@ -107,7 +107,10 @@ func emuCellsTol[T emuFloat](g *grid, alpha bool) float64 {
 // constructors' blocks and blocks of two threads striding over the rows of
 // an anti-diagonal. The backward takes the CPU's α and a gradient with
 // zeros (emuCellsGrad), and is compared with cellsGradOp.Do both with the
-// forward's kept weights and computing them again.
+// forward's kept weights and computing them again; it runs with γ in
+// shared memory and in scratch memory (emuCellsBackward), which must
+// agree bit for bit, the latter with blocks of two threads also on fewer
+// blocks than items.
 func TestEmuCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(91, 92))
 	for _, s := range []bandop.Semiring{Real, Log, Max} {
@@ -163,17 +166,61 @@ func testEmuCells[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]in
 	}
 	wantKept, err := gop.Do(thv, lv, av, dav)
 	must(t, err)
-	dth := newEmuOut[T](len(th))
-	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), block,
-		dth.ptr(), emuPtr(th), emuPtr(lens), emuPtr(want), emuPtr(da))
-	dth.check(t, "align_cells_bwd")
+	blocks := uint(0)
+	if block != 0 {
+		blocks = uint(max(g.batch-1, 1))
+	}
+	dth := emuCellsBackward[T](t, g, cdt, cs, block, blocks, th, lens, want, da)
 	tol := emuCellsTol[T](g, false)
-	if d := diffFloats(dth.data(), wantNew.Data().([]T), tol); d != "" {
+	if d := diffFloats(dth, wantNew.Data().([]T), tol); d != "" {
 		t.Errorf("dθ against the weights computed again: %s", d)
 	}
-	if d := diffFloats(dth.data(), wantKept.Data().([]T), tol); d != "" {
+	if d := diffFloats(dth, wantKept.Data().([]T), tol); d != "" {
 		t.Errorf("dθ against the kept weights: %s", d)
 	}
+}
+
+// emuCellsBackward runs align_cells_bwd of g under the emulator both ways,
+// γ in shared memory (AlignCellsBackward) and in scratch memory
+// (AlignCellsBackwardGlobal), and returns dθ of the first after checking
+// that each wrote every element of its output and nothing outside it, and
+// that they agree bit for bit. block, when not 0, replaces both launches'
+// block size; blocks, when not 0, the grid of the second (blocks looping
+// over several items, each reusing its part of the scratch). The scratch
+// is exactly three anti-diagonals a block, NaN, so that an overrun or a
+// read before a write shows even where the emulator's checks are off.
+func emuCellsBackward[T emuFloat](t *testing.T, g *grid, cdt cudaops.Dtype, cs cudaops.Semiring, block, blocks uint, th []T, lens []int, alpha, da []float64) []T {
+	t.Helper()
+	mode, gap := g.kernelModel()
+	am := cudaops.AlignMode(mode)
+	shared := newEmuOut[T](len(th))
+	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, am, gap), block,
+		shared.ptr(), emuPtr(th), emuPtr(lens), emuPtr(alpha), emuPtr(da), []float64{})
+	shared.check(t, "align_cells_bwd")
+
+	l := cudaops.AlignCellsBackwardGlobal(cdt, cs, g.batch, g.n, g.mm, am, gap)
+	if l.SharedBytes != 0 {
+		t.Fatalf("AlignCellsBackwardGlobal takes %d bytes of shared memory, want 0", l.SharedBytes)
+	}
+	size := cudaops.AlignCellsScratchBytes(g.batch, g.n, g.mm)
+	if blocks != 0 {
+		l.Grid[0] = blocks
+		size = int64(blocks) * 3 * 8 * int64(min(g.n, g.mm))
+	}
+	scratch := make([]float64, size/8)
+	for k := range scratch {
+		scratch[k] = math.NaN()
+	}
+	global := newEmuOut[T](len(th))
+	emuRun(t, l, block, global.ptr(), emuPtr(th), emuPtr(lens), emuPtr(alpha), emuPtr(da), scratch)
+	global.check(t, "align_cells_bwd (global)")
+	for k, x := range shared.data() {
+		y := global.data()[k]
+		if math.Float64bits(float64(x)) != math.Float64bits(float64(y)) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(y))) {
+			t.Fatalf("dθ element %d: %v with γ in scratch memory (grid %v), %v in shared memory", k, y, l.Grid[0], x)
+		}
+	}
+	return shared.data()
 }
 
 // TestEmuCellsSkew checks the kernels' skewed order (Grid::base, a closed
@@ -220,7 +267,9 @@ func TestEmuCellsSkew(t *testing.T) {
 // TestEmuCellsBadLengths: lengths out of range, which the CPU Ops refuse,
 // give NaN on the GPU: the item's whole α and whole gradient of θ, the
 // other items as the CPU computes them alone. Both dtypes; blocks of four
-// threads, each walking several of an item's elements.
+// threads, each walking several of an item's elements; the gradient with
+// γ in shared and in scratch memory (emuCellsBackward), the latter also on
+// two blocks for the three items.
 func TestEmuCellsBadLengths(t *testing.T) {
 	rng := rand.New(rand.NewPCG(93, 94))
 	for _, m := range []Model{{Semiring: Log}, {Semiring: Max, Mode: Local}, {Semiring: Real, Mode: SemiGlobal, Gapped: true, MaxGap: 1}} {
@@ -265,16 +314,15 @@ func testEmuCellsBadLengths[T emuFloat](t *testing.T, rng *rand.Rand, m Model) {
 			t.Fatalf("α of item %d, element %d: %v, want NaN", 1+k/nm, k%nm, x)
 		}
 	}
-	dth := newEmuOut[T](len(th))
-	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap), 4,
-		dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), emuPtr(da))
-	dth.check(t, "align_cells_bwd")
-	if d := diffFloats(dth.data()[:per], dv.Data().([]T), emuCellsTol[T](g, false)); d != "" {
-		t.Errorf("dθ of item 0: %s", d)
-	}
-	for k, x := range dth.data()[per:] {
-		if !math.IsNaN(float64(x)) {
-			t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
+	for _, blocks := range []uint{0, 2} {
+		dth := emuCellsBackward[T](t, g, cdt, cs, 4, blocks, th, lens, alpha.data(), da)
+		if d := diffFloats(dth[:per], dv.Data().([]T), emuCellsTol[T](g, false)); d != "" {
+			t.Errorf("dθ of item 0: %s", d)
+		}
+		for k, x := range dth[per:] {
+			if !math.IsNaN(float64(x)) {
+				t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
+			}
 		}
 	}
 }

@@ -3,7 +3,6 @@
 package align
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -243,19 +242,82 @@ func TestCUDAAlignGraph(t *testing.T) {
 	}
 }
 
-// TestCUDACellsGradTooLarge: the cells' gradient on the GPU keeps three
-// anti-diagonals of min(N, M) gradients in shared memory; a larger shape
-// is refused before any launch, with an error of kind ErrSize that names
-// the function that built the Op and the limit.
-func TestCUDACellsGradTooLarge(t *testing.T) {
-	r := cudaops.AlignCellsMaxRows + 1
-	g, err := newGrid("LogPartition", Model{Semiring: Log}, tensor.Shape{1, r, r + 5, 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := &cellsGradOp{fwd: &cellsOp{g: g, dt: tensor.Float32}}
-	_, err = op.CUDADo(nil, 0, nil)
-	if !errors.Is(err, ErrSize) || !strings.HasPrefix(err.Error(), "align.LogPartition: ") || !strings.Contains(err.Error(), fmt.Sprint(cudaops.AlignCellsMaxRows)) {
-		t.Fatalf("CUDADo of min(N, M) = %d: %v, want an ErrSize of align.LogPartition naming the limit %d", r, err, cudaops.AlignCellsMaxRows)
+// TestCUDACellsGradPastSharedMemory: past cudaops.AlignCellsMaxRows rows
+// an anti-diagonal, where the gradients the cells' backward keeps no longer
+// fit in shared memory, the GPU's gradient keeps them in scratch device
+// memory: it runs, and gives the CPU's gradient, for ragged lengths with
+// NaN past them, both dtypes, a full lattice (global Log) and a band
+// (local Max with a gap), N > M and N < M; and small shapes with the
+// scratch forced (cellsGradScratch), on which the shared memory way is
+// also run and must agree bit for bit. Only the gradient runs on the GPU,
+// on the CPU's values of its inputs.
+func TestCUDACellsGradPastSharedMemory(t *testing.T) {
+	const r = cudaops.AlignCellsMaxRows + 1
+	rng := rand.New(rand.NewPCG(73, 74))
+	for _, c := range []struct {
+		m     Model
+		dt    tensor.Dtype
+		shape [3]int
+		force bool
+	}{
+		{Model{Semiring: Log}, tensor.Float64, [3]int{2, r + 7, r}, false},
+		{Model{Semiring: Max, Mode: Local, Gapped: true, MaxGap: 3}, tensor.Float32, [3]int{1, r, r + 40}, false},
+		{Model{Semiring: Real, Mode: SemiGlobal}, tensor.Float64, [3]int{3, 5, 7}, true},
+		{Model{Semiring: Log, Mode: Local, Gapped: true, MaxGap: 1}, tensor.Float32, [3]int{4, 9, 4}, true},
+	} {
+		t.Run(emuName(c.m, c.dt, c.shape), func(t *testing.T) {
+			if !c.force && min(c.shape[1], c.shape[2]) <= cudaops.AlignCellsMaxRows {
+				t.Fatalf("shape %v fits in shared memory (AlignCellsMaxRows %d)", c.shape, cudaops.AlignCellsMaxRows)
+			}
+			th, lv := cudaProblem(rng, c.m, c.dt, c.shape[0], c.shape[1], c.shape[2])
+			gr := newCUDAAlignGraph(t, c.m, th, lv, c.dt)
+			vals, err := cudatest.CPUEval(gr.g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ops []gorgonia.Op
+			var ins [][]gorgonia.Value
+			var want []gorgonia.Value
+			for _, n := range gr.g.AllNodes() {
+				if _, ok := n.Op().(*cellsGradOp); !ok {
+					continue
+				}
+				var in []gorgonia.Value
+				for _, ch := range cudatest.Children(n) {
+					in = append(in, vals[ch])
+				}
+				ops, ins, want = append(ops, n.Op()), append(ins, in), append(want, vals[n])
+			}
+			if len(ops) != 1 {
+				t.Fatalf("the graph has %d cells' gradients, want 1", len(ops))
+			}
+			cellsGradScratch = c.force
+			got, err := cudatest.Apply(ops, ins)
+			cellsGradScratch = false
+			if err != nil {
+				t.Fatalf("on the GPU: %v", err)
+			}
+			if d := cudatest.Compare(got[0], want[0], cudaAlignTol(c.dt)); d != "" {
+				t.Errorf("GPU and CPU differ: %s", d)
+			}
+			if c.force {
+				shared, err := cudatest.Apply(ops, ins)
+				if err != nil {
+					t.Fatalf("on the GPU, in shared memory: %v", err)
+				}
+				if d := cudatest.Compare(got[0], shared[0], 0); d != "" {
+					t.Errorf("scratch and shared memory differ: %s", d)
+				}
+			}
+			nonzero := 0
+			for _, x := range cudatest.Floats(got[0]) {
+				if x != 0 {
+					nonzero++
+				}
+			}
+			if nonzero == 0 {
+				t.Error("the gradient is 0 everywhere: the test compares nothing")
+			}
+		})
 	}
 }

@@ -90,7 +90,7 @@ func testEmuPipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3
 	da.check(t, "align_end_bwd")
 	dth := newEmuOut[T](len(th))
 	emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, am, gap), 0,
-		dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), da.ptr())
+		dth.ptr(), emuPtr(th), emuPtr(lens), alpha.ptr(), da.ptr(), []float64{})
 	dth.check(t, "align_cells_bwd")
 	if d := diffFloats(dth.data(), want.Marginals.Data().([]T), tol); d != "" {
 		t.Errorf("marginals: %s", d)

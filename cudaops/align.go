@@ -40,7 +40,7 @@ const (
 // AlignCellsMaxRows is the largest min(n, m) that AlignCellsBackward
 // takes: its blocks keep the gradients of three anti-diagonals, min(n, m)
 // float64 each, in MaxSharedBytes of shared memory. A larger shape gives a
-// launch that Check refuses.
+// launch that Check refuses; AlignCellsBackwardGlobal takes it.
 const AlignCellsMaxRows = MaxSharedBytes / (3 * 8)
 
 // alignOK reports whether a shape and mode name an alignment.
@@ -67,31 +67,58 @@ func AlignCellsForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, ga
 	return alignCells("align_cells_fwd", dt, s, batch, n, m, mode, gap)
 }
 
-// AlignCellsBackward is the launch of align_cells_bwd: the gradient of θ
-// (dtype dt) of align's cellsGradOp, from θ, α and the float64 gradient
-// of α, every element written (0 for a potential no path uses, NaN for an
-// item whose lengths are out of range); the weights of the terms are
-// computed again from α and θ. Pointers: dθ, θ, the lengths, α, dα. A
-// block per item as AlignCellsForward, the anti-diagonals in reverse, with
+// AlignCellsBackward is the launch of align_cells_bwd that keeps the
+// gradients of its anti-diagonals in shared memory, for min(n, m) ≤
+// AlignCellsMaxRows: the gradient of θ (dtype dt) of align's cellsGradOp,
+// from θ, α and the float64 gradient of α, every element written (0 for a
+// potential no path uses, NaN for an item whose lengths are out of range);
+// the weights of the terms are computed again from α and θ. Pointers: dθ,
+// θ, the lengths, α, dα, and the scratch, which this launch does not read
+// (pass null, or an empty buffer under the emulator). A block per item as
+// AlignCellsForward, the anti-diagonals in reverse, with
 // AlignCellsSharedBytes(n, m) of dynamic shared memory; for min(n, m) >
 // AlignCellsMaxRows that exceeds MaxSharedBytes and Check refuses the
-// launch.
+// launch: use AlignCellsBackwardGlobal.
 func AlignCellsBackward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	l := alignCells("align_cells_bwd", dt, s, batch, n, m, mode, gap)
+	l := alignCells("align_cells_bwd", dt, s, batch, n, m, mode, gap, 0)
 	l.SharedBytes = AlignCellsSharedBytes(n, m)
 	return l
+}
+
+// AlignCellsBackwardGlobal is AlignCellsBackward with the gradients of the
+// anti-diagonals in device memory rather than shared memory, for min(n, m)
+// > AlignCellsMaxRows, where they do not fit in shared memory (it takes
+// any shape, but is slower, so use AlignCellsBackward where that fits).
+// The last pointer is scratch memory of AlignCellsScratchBytes(batch, n,
+// m) bytes, which the kernel overwrites; its results are those of
+// AlignCellsBackward, bit for bit. No dynamic shared memory.
+func AlignCellsBackwardGlobal(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+	return alignCells("align_cells_bwd", dt, s, batch, n, m, mode, gap, 1)
 }
 
 // AlignCellsSharedBytes is the dynamic shared memory of AlignCellsBackward:
 // three float64 anti-diagonals of min(n, m) cells (at least one cell).
 func AlignCellsSharedBytes(n, m int) uint { return uint(3 * 8 * max(min(n, m), 1)) }
 
-func alignCells(base string, dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
+// AlignCellsScratchBytes is the size of the scratch memory of
+// AlignCellsBackwardGlobal: three float64 anti-diagonals of min(n, m)
+// cells for each block of its grid (a block per item, at most 2³⁰). It is
+// 0 for a shape that names no alignment (batch, n or m below 1).
+func AlignCellsScratchBytes(batch, n, m int) int64 {
+	if batch < 1 || n < 1 || m < 1 {
+		return 0
+	}
+	return 3 * 8 * int64(min(n, m)) * int64(min(batch, alignMaxBlocks))
+}
+
+// alignCells is the launch of a cells kernel; extra are the scalars after
+// the semiring (the backward's global).
+func alignCells(base string, dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int, extra ...any) Launch {
 	l := Launch{
 		Kernel: KernelName(base, dt),
 		Grid:   [3]uint{uint(min(max(batch, 1), alignMaxBlocks)), 1, 1},
 		Block:  [3]uint{uint(warps(min(n, m), alignCellsThreads)), 1, 1},
-		Args:   alignArgs(batch, n, m, mode, gap, int64(s)),
+		Args:   alignArgs(batch, n, m, mode, gap, append([]any{int64(s)}, extra...)...),
 	}
 	if !alignOK(batch, n, m, mode) {
 		l.Grid[0] = 0

@@ -25,9 +25,13 @@ func TestAlignGeometry(t *testing.T) {
 		{AlignCellsForward(Float64, Max, 2, 3, 40, AlignLocal, 1), "align_cells_fwd_f64", 2, 32, 0,
 			[]any{int64(2), int64(3), int64(40), int64(1), int64(1), int64(Max)}, "local", "3 rows an anti-diagonal: one warp"},
 		{AlignCellsBackward(Float32, Log, batch, n, m, AlignGlobal, -1), "align_cells_bwd_f32", batch, 512, 3 * 8 * 900,
-			[]any{int64(batch), int64(n), int64(m), int64(0), int64(-1), int64(Log)}, "global", "three anti-diagonals of 900 rows"},
+			[]any{int64(batch), int64(n), int64(m), int64(0), int64(-1), int64(Log), int64(0)}, "global", "three anti-diagonals of 900 rows"},
 		{AlignCellsBackward(Float64, Real, 3, 70, 40, AlignSemiGlobal, 2), "align_cells_bwd_f64", 3, 64, 3 * 8 * 40,
-			[]any{int64(3), int64(70), int64(40), int64(2), int64(2), int64(Real)}, "semi-global", "40 rows: two warps"},
+			[]any{int64(3), int64(70), int64(40), int64(2), int64(2), int64(Real), int64(0)}, "semi-global", "40 rows: two warps"},
+		{AlignCellsBackwardGlobal(Float64, Max, 3, 70, 40, AlignLocal, 2), "align_cells_bwd_f64", 3, 64, 0,
+			[]any{int64(3), int64(70), int64(40), int64(1), int64(2), int64(Max), int64(1)}, "local", "γ in scratch: no shared memory"},
+		{AlignCellsBackwardGlobal(Float32, Log, 2, 5000, 2100, AlignGlobal, -1), "align_cells_bwd_f32", 2, 512, 0,
+			[]any{int64(2), int64(5000), int64(2100), int64(0), int64(-1), int64(Log), int64(1)}, "global", "past AlignCellsMaxRows"},
 		{AlignEndForward(Float64, Log, batch, n, m, AlignGlobal, -1), "align_end_fwd_f64", 1, flatThreads, 0,
 			[]any{int64(batch), int64(n), int64(m), int64(0), int64(-1), int64(Log)}, "global", "a thread per item"},
 		{AlignEndForward(Float32, Log, batch, n, m, AlignLocal, -1), "align_end_fwd_f32", batch, alignEndThreads, 0,
@@ -73,6 +77,30 @@ func TestAlignGeometry(t *testing.T) {
 			t.Errorf("AlignCellsBackward of %d × %d: Check gives %v", c.n, c.m, err)
 		}
 	}
+	// The global memory variant takes those shapes, with scratch for three
+	// anti-diagonals of each block.
+	for _, c := range []struct {
+		batch, n, m int
+		want        int64
+	}{
+		{1, AlignCellsMaxRows + 1, AlignCellsMaxRows + 1, 3 * 8 * (AlignCellsMaxRows + 1)},
+		{4, 100000, 2100, 4 * 3 * 8 * 2100},
+		{3, 7, 70, 3 * 3 * 8 * 7},
+		{1 << 31, 2, 5, alignMaxBlocks * 3 * 8 * 2}, // blocks loop over the items: scratch for the grid
+		{0, 3, 3, 0},
+		{2, 0, 3, 0},
+	} {
+		l := AlignCellsBackwardGlobal(Float64, Real, c.batch, c.n, c.m, AlignLocal, -1)
+		if err := l.Check(); (err == nil) != (c.want > 0) {
+			t.Errorf("AlignCellsBackwardGlobal of %d × %d × %d: Check gives %v", c.batch, c.n, c.m, err)
+		}
+		if got := AlignCellsScratchBytes(c.batch, c.n, c.m); got != c.want {
+			t.Errorf("AlignCellsScratchBytes(%d, %d, %d) = %d, want %d", c.batch, c.n, c.m, got, c.want)
+		}
+		if c.want > 0 && AlignCellsScratchBytes(c.batch, c.n, c.m) != int64(l.Grid[0])*3*8*int64(min(c.n, c.m)) {
+			t.Errorf("AlignCellsScratchBytes(%d, %d, %d) is not three anti-diagonals for each of the grid's %d blocks", c.batch, c.n, c.m, l.Grid[0])
+		}
+	}
 	if AlignCellsMaxRows < 900 {
 		t.Errorf("AlignCellsMaxRows = %d: the benchmark's 900 × 900 does not fit", AlignCellsMaxRows)
 	}
@@ -84,6 +112,7 @@ func TestAlignGeometry(t *testing.T) {
 		AlignCellsForward(Float32, Log, 0, 3, 3, AlignGlobal, -1),
 		AlignCellsBackward(Float32, Log, 1, 0, 3, AlignGlobal, -1),
 		AlignCellsBackward(Float64, Max, 1, 3, 0, AlignLocal, -1),
+		AlignCellsBackwardGlobal(Float64, Max, 1, 3, 3, AlignMode(3), -1),
 		AlignEndForward(Float64, Log, 1, 3, 0, AlignLocal, -1),
 		AlignEndForward(Float64, Log, 0, 3, 3, AlignGlobal, -1),
 		AlignEndBackward(Float64, Max, 2, 0, 3, AlignLocal, -1),

@@ -162,7 +162,7 @@ func testGeometryAlign[T float32 | float64](t *testing.T) {
 				alpha = geoRandom[float64](rng, len(alpha), 3)
 				dalpha := geoRandom[float64](rng, len(alpha), 1)
 				runGeometry(t, geoCase{name + "/cells_bwd", cudaops.AlignCellsBackward(dt, s, batch, n, m, mode, gap), 2, 8, 0,
-					[]any{make([]T, len(theta)), theta, lens, alpha, dalpha}})
+					[]any{make([]T, len(theta)), theta, lens, alpha, dalpha, []float64{}}})
 				z := make([]T, batch)
 				fwd := cudaops.AlignEndForward(dt, s, batch, n, m, mode, gap)
 				blocks, block := uint(2), uint(8) // local, semi-global: a block an item

@@ -48,12 +48,17 @@
 // __syncthreads between anti-diagonals (every cell depends only on the two
 // before it, or after it in the backward). The forward reads α of the two
 // anti-diagonals before from its own output (written before the barrier).
-// The backward keeps γ of three anti-diagonals in dynamic shared memory,
-// min(N, M) doubles each, rolling (anti-diagonal t in buffer t mod 3): a
-// cell of t pulls from t + 1 and t + 2 and writes t, and the buffer it
-// writes held t + 3, which no thread reads after the previous barrier.
-// cudaops.AlignCellsBackward sizes it; its limit (cudaops.MaxSharedBytes)
-// allows min(N, M) ≤ cudaops.AlignCellsMaxRows.
+// The backward keeps γ of three anti-diagonals, min(N, M) doubles each,
+// rolling (anti-diagonal t in buffer t mod 3): a cell of t pulls from t + 1
+// and t + 2 and writes t, and the buffer it writes held t + 3, which no
+// thread reads after the previous barrier. They lie in dynamic shared
+// memory (cudaops.AlignCellsBackward sizes it; its limit,
+// cudaops.MaxSharedBytes, allows min(N, M) ≤ cudaops.AlignCellsMaxRows),
+// or, when the scalar global is not 0, in the scratch memory the caller
+// passes, 3·min(N, M) doubles for each block of the grid
+// (cudaops.AlignCellsBackwardGlobal): slower, but of any size. The
+// barriers order the global memory of a block's threads as they do its
+// shared memory, so both give the same results, bit for bit.
 //
 // Lengths out of range (the CPU fails the run with an error) give NaN: the
 // item's whole α, or its whole dθ, is NaN.
@@ -259,11 +264,15 @@ __device__ __forceinline__ double pass(const Grid& g, const Lattice& l, long lon
 
 template <typename T>
 __device__ void cells_bwd(T* dtheta, const T* theta, const long long* len, const double* alpha, const double* dalpha,
-                          long long batch, long long n, long long m, long long mode, long long gap, long long s) {
+                          double* scratch, long long batch, long long n, long long m, long long mode, long long gap,
+                          long long s, long long global) {
     Grid g;
     g.init(n, m, mode, gap);
-    GB_DYNAMIC_SHARED(double, G);
+    GB_DYNAMIC_SHARED(double, shared);
     const long long tid = threadIdx.x, bd = blockDim.x, nm = n * m, R = lmin(n, m);
+    // The block's own three anti-diagonals of the scratch: blocks run
+    // items at once, each rolling through its buffers.
+    double* G = global != 0 ? scratch + (long long)blockIdx.x * 3 * R : shared;
     for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
         T* out = dtheta + b * nm * 3;
         const T* th = theta + b * nm * 3;
@@ -337,18 +346,22 @@ __device__ void cells_bwd(T* dtheta, const T* theta, const long long* len, const
             __syncthreads();
         }
         // The barrier after anti-diagonal 0 also parts this item's last
-        // reads of G from the next item's first writes.
+        // reads of G from the next item's first writes (in scratch memory
+        // as in shared: only the block's own threads touch its part).
     }
 }
 
 } // namespace gbalign
 
 // Entry points. Pointers: the output, then the Op's inputs in order
-// (cellsOp: θ, the lengths; cellsGradOp: θ, the lengths, α, dα). The
-// lengths are (batch, 2) int64 (Go's int on 64-bit platforms, tensor.Int):
-// lenX, lenY of item b at 2b, 2b + 1. T is θ's dtype; α and dα are
-// double. Scalars: batch, N, M, mode (0 global, 1 local, 2 semi-global),
-// gap (MaxGap, < 0 for no gap), the semiring.
+// (cellsOp: θ, the lengths; cellsGradOp: θ, the lengths, α, dα), then for
+// the backward the scratch of γ (3·min(N, M) doubles a block of the grid,
+// read only when global is not 0; null or empty otherwise). The lengths
+// are (batch, 2) int64 (Go's int on 64-bit platforms, tensor.Int): lenX,
+// lenY of item b at 2b, 2b + 1. T is θ's dtype; α and dα are double.
+// Scalars: batch, N, M, mode (0 global, 1 local, 2 semi-global), gap
+// (MaxGap, < 0 for no gap), the semiring, and for the backward global (not
+// 0: γ in the scratch; 0: in dynamic shared memory).
 extern "C" __global__ void __launch_bounds__(ALIGN_CELLS_THREADS)
     align_cells_fwd_f32(double* alpha, const float* theta, const long long* len, long long batch, long long n,
                         long long m, long long mode, long long gap, long long s) {
@@ -361,13 +374,13 @@ extern "C" __global__ void __launch_bounds__(ALIGN_CELLS_THREADS)
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_CELLS_THREADS)
     align_cells_bwd_f32(float* dtheta, const float* theta, const long long* len, const double* alpha,
-                        const double* dalpha, long long batch, long long n, long long m, long long mode,
-                        long long gap, long long s) {
-    gbalign::cells_bwd<float>(dtheta, theta, len, alpha, dalpha, batch, n, m, mode, gap, s);
+                        const double* dalpha, double* scratch, long long batch, long long n, long long m,
+                        long long mode, long long gap, long long s, long long global) {
+    gbalign::cells_bwd<float>(dtheta, theta, len, alpha, dalpha, scratch, batch, n, m, mode, gap, s, global);
 }
 extern "C" __global__ void __launch_bounds__(ALIGN_CELLS_THREADS)
     align_cells_bwd_f64(double* dtheta, const double* theta, const long long* len, const double* alpha,
-                        const double* dalpha, long long batch, long long n, long long m, long long mode,
-                        long long gap, long long s) {
-    gbalign::cells_bwd<double>(dtheta, theta, len, alpha, dalpha, batch, n, m, mode, gap, s);
+                        const double* dalpha, double* scratch, long long batch, long long n, long long m,
+                        long long mode, long long gap, long long s, long long global) {
+    gbalign::cells_bwd<double>(dtheta, theta, len, alpha, dalpha, scratch, batch, n, m, mode, gap, s, global);
 }
