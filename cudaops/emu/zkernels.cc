@@ -5,7 +5,7 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
-//   ../kernels/align_cells.cu sha256:9a4bceef9f643c738cde3267f6b3833191511eea43dc26f997d9f993b4ab7627
+//   ../kernels/align_cells.cu sha256:9bf608e49e5c9fdf7c7deff5d371dbb8723f12153078a053ccaf150fed505571
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
@@ -58,12 +58,12 @@ void call_align_cells_fwd_f64(const uint64_t* w) {
 void call_align_cells_bwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_cells_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+    align_cells_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]});
 }
 void call_align_cells_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_cells_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+    align_cells_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]});
 }
 void call_align_end_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -570,8 +570,8 @@ void call_emutest_early(const uint64_t* w) {
 const gbemu::Kernel gbemu::table[] = {
     {"align_cells_fwd_f32", 9, call_align_cells_fwd_f32, 0, "dFLjjjjjj"},
     {"align_cells_fwd_f64", 9, call_align_cells_fwd_f64, 0, "dDLjjjjjj"},
-    {"align_cells_bwd_f32", 11, call_align_cells_bwd_f32, 0, "fFLDDjjjjjj"},
-    {"align_cells_bwd_f64", 11, call_align_cells_bwd_f64, 0, "dDLDDjjjjjj"},
+    {"align_cells_bwd_f32", 13, call_align_cells_bwd_f32, 0, "fFLDDdjjjjjjj"},
+    {"align_cells_bwd_f64", 13, call_align_cells_bwd_f64, 0, "dDLDDdjjjjjjj"},
     {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0, "fDLjjjjjj"},
     {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
     {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
