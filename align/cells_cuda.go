@@ -45,7 +45,7 @@ func (op *cellsGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, pre
 	if min(g.n, g.mm) <= cudaops.AlignCellsMaxRows && !cellsGradScratch {
 		l := cudaops.AlignCellsBackward(dt, s, g.batch, g.n, g.mm, am, gap)
 		// The kernel does not read its scratch pointer here: null.
-		return cudaDoExtra(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, 0)
+		return cudaDo(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, 0)
 	}
 	machine, ok := extern.(gorgonia.CUDAMachine)
 	if !ok {
@@ -56,23 +56,13 @@ func (op *cellsGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, pre
 	if err != nil {
 		return nil, errorf(ErrDevice, g.op, "allocating %d bytes of scratch for the gradient of potentials %v on %v: %w", size, g.thetaShape(), dev, err)
 	}
-	// cudaDoExtra waits for the kernel, so the scratch is free to go back.
+	// cudaDo waits for the kernel, so the scratch is free to go back.
 	defer machine.Put(dev, scratch, size)
 	l := cudaops.AlignCellsBackwardGlobal(dt, s, g.batch, g.n, g.mm, am, gap)
-	return cudaDoExtra(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, cu.DevicePtr(scratch.Uintptr()))
+	return cudaDo(g.op, extern, dev, prealloc, op.fwd.dt, g.thetaShape(), l, want, inputs, cu.DevicePtr(scratch.Uintptr()))
 }
 
 // cellsGradScratch, set only by tests and benchmarks (never while a graph
 // runs), makes cellsGradOp.CUDADo keep the gradients in scratch memory at
 // every size, so that the two ways can be compared on the same shapes.
 var cellsGradScratch bool
-
-// cudaDoExtra is cudaDo with device memory of the Op's own passed after
-// the inputs.
-func cudaDoExtra(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value, extra ...cu.DevicePtr) (gorgonia.Value, error) {
-	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs, extra...)
-	if err != nil {
-		return nil, wrapAs(op, err, ErrDevice)
-	}
-	return v, nil
-}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/genband/genband/cudaops"
 	"github.com/genband/genband/internal/cudado"
+	"gorgonia.org/cu"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -24,9 +25,10 @@ const callsExtern = true
 var _ [unsafe.Sizeof(int(0)) - 8]struct{}
 
 // cudaDo launches l through cudado.Do, the launch path of every genband Op
-// (bandop's included), with its errors naming op.
-func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value) (gorgonia.Value, error) {
-	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs)
+// (bandop's included), with its errors naming op; extra is device memory
+// of the Op's own, passed after the inputs.
+func cudaDo(op string, extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, dt tensor.Dtype, out tensor.Shape, l cudaops.Launch, want []cudado.Arg, inputs []gorgonia.Value, extra ...cu.DevicePtr) (gorgonia.Value, error) {
+	v, err := cudado.Do(extern, dev, prealloc, dt, out, l, want, inputs, extra...)
 	if err != nil {
 		return nil, wrapAs(op, err, ErrDevice)
 	}
