@@ -389,20 +389,8 @@ func maxWeights(w []float64, x [4]float64, has uint8, m float64) {
 	}
 }
 
-// logWeight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
-// d below: exactly 1 for the maximal term, 0 where exp underflows, NaN for
-// NaN (so that a NaN that reaches a result reaches its gradient).
-func logWeight(d float64) float64 {
-	switch {
-	case d == 0:
-		return 1
-	case d > -745:
-		return fastexp.Exp64(d)
-	case d != d:
-		return d
-	}
-	return 0
-}
+// logWeight is fastexp.LogWeight: e^d for d ≤ 0, a Log term's weight.
+func logWeight(d float64) float64 { return fastexp.LogWeight(d) }
 
 // logWeights writes the weights of the terms x (has: which exist) of a Log
 // cell of value a: e^(x − a), 0 for a missing term and for every term of

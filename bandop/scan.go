@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -576,21 +577,8 @@ func scanLogSumWeights[T float](prev []float64, mat []T, wmat []float64, r0, r1,
 	return m + log64(sum)
 }
 
-// logWeight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
-// d below: exactly 1 for the term that sets it (a carry takes no exp), 0
-// where exp underflows (a zero of the semiring among them), NaN for NaN (a
-// NaN that reaches a differentiated result reaches its gradient).
-func logWeight(d float64) float64 {
-	switch {
-	case d == 0:
-		return 1
-	case d > -745:
-		return exp64(d)
-	case d != d:
-		return d
-	}
-	return 0
-}
+// logWeight is fastexp.LogWeight: e^d for d ≤ 0, a Log term's weight.
+func logWeight(d float64) float64 { return fastexp.LogWeight(d) }
 
 // scanBuf is the longest Log sum whose terms go through a buffer on the
 // stack (the exps then run in one loop).

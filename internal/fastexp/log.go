@@ -91,3 +91,20 @@ func LogSums(x []float64) {
 		x[i] = k*log64Ln2Hi + (t.log + (k*log64Ln2Lo + p))
 	}
 }
+
+// LogWeight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
+// d below: exactly 1 for the term that sets it, 0 where exp underflows (a
+// zero of the semiring among them), NaN for NaN (a NaN that reaches a
+// differentiated result reaches its gradient). The Log scans of bandop and
+// align weigh their terms with it.
+func LogWeight(d float64) float64 {
+	switch {
+	case d == 0:
+		return 1
+	case d > -745:
+		return Exp64(d)
+	case d != d:
+		return d
+	}
+	return 0
+}

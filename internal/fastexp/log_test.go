@@ -115,3 +115,18 @@ func BenchmarkLogSum(b *testing.B) {
 	}
 	_ = s
 }
+
+// TestLogWeight: 1 exactly at 0, Exp64 down to −745, 0 below it and at
+// −Inf, NaN for NaN.
+func TestLogWeight(t *testing.T) {
+	for _, c := range []struct{ d, want float64 }{
+		{0, 1}, {-1, Exp64(-1)}, {-744, Exp64(-744)}, {-746, 0}, {math.Inf(-1), 0},
+	} {
+		if got := LogWeight(c.d); got != c.want {
+			t.Errorf("LogWeight(%v) = %v, want %v", c.d, got, c.want)
+		}
+	}
+	if got := LogWeight(math.NaN()); got == got {
+		t.Errorf("LogWeight(NaN) = %v, want NaN", got)
+	}
+}
