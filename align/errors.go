@@ -25,6 +25,7 @@ var (
 	ErrValue    error = errkind.Value    // an Op's input value that is not a *tensor.Dense of the dtype and shape it was built for
 	ErrGraph    error = errkind.Graph    // Gorgonia refused to build, differentiate or run the graph (the cause is wrapped)
 	ErrDevice   error = errkind.Device   // the CUDA launch failed (cuda builds; the cause is wrapped)
+	ErrBusy     error = errkind.Busy     // a *Program or graph used by another goroutine while it runs
 
 	// The kinds of this package alone.
 	ErrMode      error = errkind.Kind("bad mode or strategy") // an unknown Mode or Strategy, or a Strategy that cannot do what was asked
@@ -69,7 +70,7 @@ func errorf(kind error, op, format string, args ...any) error {
 
 // sharedKinds are the kinds an error from below (bandop, Gorgonia running
 // an Op of this package) may carry, in the order wrap looks for them.
-var sharedKinds = []error{ErrNil, ErrShape, ErrDtype, ErrSemiring, ErrLength, ErrSize, ErrValue, ErrDevice,
+var sharedKinds = []error{ErrNil, ErrShape, ErrDtype, ErrSemiring, ErrLength, ErrSize, ErrValue, ErrDevice, ErrBusy,
 	ErrMode, ErrGap, ErrPotential, ErrPath, ErrClosed, errkind.Band, errkind.Fill, errkind.Launch, errkind.Panic}
 
 // wrap returns err, an error of a function this package called, as an

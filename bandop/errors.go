@@ -24,6 +24,7 @@ var (
 	ErrGraph    error = errkind.Graph    // Gorgonia refused the Op (the cause is wrapped)
 	ErrPanic    error = errkind.Panic    // a function the caller passed in panicked (the cause is a *PanicError)
 	ErrDevice   error = errkind.Device   // the CUDA launch failed (the cause is wrapped)
+	ErrBusy     error = errkind.Busy     // an Op's workspace in use by another run of the same graph
 )
 
 // MaxElements is the most elements one result of this package may hold:

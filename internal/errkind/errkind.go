@@ -27,4 +27,5 @@ const (
 	Panic    Kind = "panic in a caller's function"    // recovered at the API boundary
 	Launch   Kind = "kernel launch cannot run"        // geometry, shared memory or argument types
 	Device   Kind = "device error"                    // the CUDA driver or Gorgonia's CUDA engine failed
+	Busy     Kind = "busy"                            // a graph or Program already running in another goroutine
 )
