@@ -90,18 +90,25 @@ CUDA_GO = -tags cuda -modfile build/go.cuda.mod
 # into build/ and fails when the committed copy is another program
 # (cudaops/internal/ptxcmp: nvcc does not number the registers of every
 # function the same way on every run, so the texts may differ there).
+# make ptx also writes cudaops/ptx/genband.ptx.sum, the digest of the
+# kernel sources it built from (cudaops/internal/ptxdigest): make test
+# (cudaops TestPTXDigest) and make ptx-check fail when a source changed
+# since, so a kernel edit without make ptx fails even where there is no nvcc.
+PTXDIGEST = $(GO) run ./cudaops/internal/ptxdigest/cmd/ptxdigest
 NVCC ?= nvcc
 NVCC_FLAGS = -ptx -arch=compute_70 -std=c++14
 
 ptx:
 	command -v $(NVCC) >/dev/null || ./scripts/cuda-toolkit.sh
 	$(NVCC) $(NVCC_FLAGS) -o cudaops/ptx/genband.ptx cudaops/kernels/genband.cu
+	$(PTXDIGEST)
 
 ptx-check:
 	command -v $(NVCC) >/dev/null || ./scripts/cuda-toolkit.sh
 	mkdir -p build
 	$(NVCC) $(NVCC_FLAGS) -o build/genband.ptx cudaops/kernels/genband.cu
 	$(GO) run ./cudaops/internal/ptxcmp build/genband.ptx cudaops/ptx/genband.ptx || { echo "ptx-check: cudaops/ptx/genband.ptx is stale: run make ptx (after go generate ./cudaops/emu) and commit it"; exit 1; }
+	$(PTXDIGEST) -check
 
 cuda-toolkit:
 	./scripts/cuda-toolkit.sh
