@@ -1,11 +1,8 @@
 package align
 
 import (
-	"errors"
-	"fmt"
 	"math"
 
-	"github.com/genband/genband/bandop"
 	"github.com/genband/genband/internal/errkind"
 	"gorgonia.org/tensor"
 )
@@ -36,92 +33,42 @@ var (
 )
 
 // An Error reports bad input to a function of this package, or a failure
-// below it. Op is the function the caller called; Kind classifies the
-// problem (errors.Is(err, ErrShape) tests it); Err, when not nil, is the
-// cause, which errors.Is and errors.As reach through Unwrap.
-type Error struct {
-	Op   string // the function the caller called, e.g. "LogPartition" or "Program.Marginals"
-	Kind error  // ErrShape, ErrLength, …
-	Msg  string // what is wrong, including the cause's message
-	Err  error  // the cause, or nil
-}
+// below it: Pkg is "align", Op the function the caller called (e.g.
+// "LogPartition" or "Program.Marginals"); Kind classifies the problem
+// (errors.Is(err, ErrShape) tests it); Err, when not nil, is the cause,
+// which errors.Is and errors.As reach through Unwrap. It is the error type
+// of every genband package (bandop.Error is the same type), so errors.As
+// with an *Error finds the first genband error of a chain; its Pkg says
+// whose. An Op's failure during a run of a graph reaches the caller of
+// RunAll inside Gorgonia's error, which has no Unwrap: bandop.Cause finds
+// it there.
+type Error = errkind.Error
 
-func (e *Error) Error() string { return "align." + e.Op + ": " + e.Msg }
-
-// Unwrap returns the cause, nil when there is none.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is e's kind.
-func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+// pkgName is the prefix of this package's error messages.
+const pkgName = "align"
 
 // errorf returns an *Error of kind and op whose message is
 // fmt.Sprintf(format, args...); a %w verb wraps its argument as the cause.
 func errorf(kind error, op, format string, args ...any) error {
-	w := fmt.Errorf(format, args...)
-	e := &Error{Op: op, Kind: kind, Msg: w.Error()}
-	switch u := w.(type) {
-	case interface{ Unwrap() error }:
-		e.Err = u.Unwrap()
-	case interface{ Unwrap() []error }:
-		e.Err = w
-	}
-	return e
+	return errkind.Errorf(pkgName, kind, op, format, args...)
 }
-
-// sharedKinds are the kinds an error from below (bandop, Gorgonia running
-// an Op of this package) may carry, in the order wrap looks for them.
-var sharedKinds = []error{ErrNil, ErrShape, ErrDtype, ErrSemiring, ErrLength, ErrSize, ErrValue, ErrDevice, ErrBusy,
-	ErrMode, ErrGap, ErrPotential, ErrPath, ErrClosed, errkind.Band, errkind.Fill, errkind.Launch, errkind.Panic}
 
 // wrap returns err, an error of a function this package called, as an
-// error of op with err as its cause: of err's own kind when it has one (a
-// bandop error, or one of this package's Ops failing in a run), else of
-// kind ErrGraph (Gorgonia's own). When the cause is an *Error of this
-// package its message is kept without its prefix, so that the text names
-// only op.
+// error of op: of the kind of the genband error inside err when there is
+// one (a bandop error, or one of this package's Ops failing in a run,
+// which Gorgonia's machines hide behind an Err method), with that error as
+// its cause, else of kind ErrGraph (Gorgonia's own) with err as its cause.
+// When the cause is an error of this package its message is kept without
+// its prefix, so that the text names only op.
 func wrap(op string, err error) error { return wrapAs(op, err, ErrGraph) }
 
-// wrapAs is wrap with the kind fallback for a cause of no known kind.
-func wrapAs(op string, err, fallback error) error {
-	if err == nil {
-		return nil
-	}
-	msg, cause := err.Error(), err
-	var ae *Error
-	if errors.As(err, &ae) && ae == err {
-		msg = ae.Msg
-	}
-	// Gorgonia's VMs return an Op's failure inside an error that has no
-	// Unwrap, only Err: take the cause from there, so that errors.Is and
-	// errors.As reach the Op's own error.
-	if v, ok := err.(interface{ Err() error }); ok && v.Err() != nil {
-		cause = v.Err()
-	}
-	kind := fallback
-	for _, k := range sharedKinds {
-		if errors.Is(cause, k) {
-			kind = k
-			break
-		}
-	}
-	return &Error{Op: op, Kind: kind, Msg: msg, Err: cause}
-}
+// wrapAs is wrap with the kind fallback for a cause of no kind.
+func wrapAs(op string, err, fallback error) error { return errkind.Wrap(pkgName, op, err, fallback) }
 
 // checkSize returns an error of kind ErrSize, naming op and what, when the
-// product of dims (each ≥ 0) is more than bandop.MaxElements. It computes
-// nothing that can overflow and prints only the caller's numbers.
+// product of dims (each ≥ 0) is more than bandop.MaxElements.
 func checkSize(op, what string, dims ...int) error {
-	p := 1
-	for _, d := range dims {
-		if d < 0 {
-			return errorf(ErrSize, op, "%s has a negative size in %v", what, dims)
-		}
-		if d != 0 && p > bandop.MaxElements/d {
-			return errorf(ErrSize, op, "%s (sizes %v) would hold more than 2^31 elements (bandop.MaxElements)", what, dims)
-		}
-		p *= d
-	}
-	return nil
+	return errkind.CheckSize(pkgName, op, what, dims...)
 }
 
 // badValue reports whether a potential that a path may use is NaN or +Inf.

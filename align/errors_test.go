@@ -335,7 +335,7 @@ func TestErrorCauses(t *testing.T) {
 		t.Errorf("%v: not an ErrGraph error with Gorgonia's as its cause", err)
 	}
 	// A bandop error keeps its kind and stays reachable.
-	berr := wrap("LogPartition", &bandop.Error{Op: "Mul", Kind: bandop.ErrBand, Msg: "band too wide"})
+	berr := wrap("LogPartition", &bandop.Error{Pkg: "bandop", Op: "Mul", Kind: bandop.ErrBand, Msg: "band too wide"})
 	var be *bandop.Error
 	if !errors.Is(berr, bandop.ErrBand) || !errors.As(berr, &be) || !strings.HasPrefix(berr.Error(), "align.LogPartition: bandop.Mul: ") {
 		t.Errorf("%v: the bandop cause or its kind is lost", berr)

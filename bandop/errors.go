@@ -32,7 +32,7 @@ var (
 // an error of kind ErrSize instead of trying to allocate it; the limit
 // catches a batch or n that is mistaken by orders of magnitude before it
 // exhausts memory.
-const MaxElements = 1 << 31
+const MaxElements = errkind.MaxElements
 
 // bandLimit is the largest |Lower| and |Upper| of any band: it keeps band
 // arithmetic (sums of two bands, a band plus a shift of the same range)
@@ -40,23 +40,27 @@ const MaxElements = 1 << 31
 const bandLimit = 1 << 24
 
 // An Error reports bad input to a function of this package, or a failure
-// below it. Op is the function the caller called; Kind classifies the
-// problem (errors.Is(err, ErrShape) tests it); Err, when not nil, is the
-// cause, which errors.Is and errors.As reach through Unwrap.
-type Error struct {
-	Op   string // the function the caller called, e.g. "Mul" or "Node.Banded"
-	Kind error  // ErrShape, ErrBand, …; nil for an error not yet classified
-	Msg  string // what is wrong, including the cause's message
-	Err  error  // the cause, or nil
-}
+// below it: Pkg is "bandop", Op the function the caller called (e.g. "Mul"
+// or "Node.Banded"); Kind classifies the problem (errors.Is(err, ErrShape)
+// tests it); Err, when not nil, is the cause, which errors.Is and
+// errors.As reach through Unwrap. It is the error type of every genband
+// package (align.Error and genmul.Error are the same type), so errors.As
+// with an *Error finds the first genband error of a chain, whichever
+// package's; its Pkg says whose.
+type Error = errkind.Error
 
-func (e *Error) Error() string { return "bandop." + e.Op + ": " + e.Msg }
+// pkgName is the prefix of this package's error messages.
+const pkgName = "bandop"
 
-// Unwrap returns the cause, nil when there is none.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is e's kind.
-func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
+// Cause returns the genband error inside err, an error that a Gorgonia
+// machine's RunAll returned, so that errors.Is(Cause(err), ErrLength) and
+// errors.As(Cause(err), &e) with e an *Error see the failure of an Op of
+// this package (or of align, genmul or cudaops) during the run: Gorgonia
+// wraps it in an error with no Unwrap. It returns the first *Error of
+// err's chain, following Unwrap and Gorgonia's Err methods, and err itself
+// when there is none (nil for nil). An error that a function of genband
+// returned is its own cause.
+func Cause(err error) error { return errkind.Cause(err) }
 
 // A PanicError is the cause of an error of kind ErrPanic: a function the
 // caller passed in (Zip's f) panicked. It holds the panic value and the
@@ -91,15 +95,7 @@ func errorf(op, format string, args ...any) error {
 // fmt.Sprintf(format, args...); a %w verb in format wraps its argument as
 // the cause (with several, the cause is the joint wrapper).
 func kindErrorf(kind error, op, format string, args ...any) error {
-	w := fmt.Errorf(format, args...)
-	e := &Error{Op: op, Kind: kind, Msg: w.Error()}
-	switch u := w.(type) {
-	case interface{ Unwrap() error }:
-		e.Err = u.Unwrap()
-	case interface{ Unwrap() []error }:
-		e.Err = w
-	}
-	return e
+	return errkind.Errorf(pkgName, kind, op, format, args...)
 }
 
 // wrapGraph returns the error of Gorgonia's refusal err to add the Op of op
@@ -107,20 +103,9 @@ func kindErrorf(kind error, op, format string, args ...any) error {
 func wrapGraph(op string, err error) error { return kindErrorf(ErrGraph, op, "%w", err) }
 
 // checkSize returns an error of kind ErrSize, naming op and what, when the
-// product of dims (each ≥ 0) is more than MaxElements. It computes nothing
-// that can overflow and prints only the caller's numbers.
+// product of dims (each ≥ 0) is more than MaxElements.
 func checkSize(op, what string, dims ...int) error {
-	p := 1
-	for _, d := range dims {
-		if d < 0 {
-			return kindErrorf(ErrSize, op, "%s has a negative size in %v", what, dims)
-		}
-		if d != 0 && p > MaxElements/d {
-			return kindErrorf(ErrSize, op, "%s of sizes %v has more than 2^31 elements (MaxElements)", what, dims)
-		}
-		p *= d
-	}
-	return nil
+	return errkind.CheckSize(pkgName, op, what, dims...)
 }
 
 // checkResult checks a result's layout: its band within the limits and its

@@ -39,7 +39,7 @@ func Zip(a, b *Banded, f func(x, y float64) float64) (c *Banded, err error) {
 	// with the stack that shows where f failed.
 	defer func() {
 		if p := recover(); p != nil {
-			c, err = nil, &Error{Op: op, Kind: ErrPanic, Msg: fmt.Sprintf("f panicked: %v", p), Err: newPanicError(p)}
+			c, err = nil, &Error{Pkg: pkgName, Op: op, Kind: ErrPanic, Msg: fmt.Sprintf("f panicked: %v", p), Err: newPanicError(p)}
 		}
 	}()
 	lc.fill = f(la.fill, lb.fill)

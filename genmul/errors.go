@@ -1,10 +1,6 @@
 package genmul
 
-import (
-	"fmt"
-
-	"github.com/genband/genband/internal/errkind"
-)
+import "github.com/genband/genband/internal/errkind"
 
 // The kinds of error of this package: errors.Is(err, ErrShape) reports
 // whether an error of this package is of kind ErrShape, and so on. They are
@@ -21,31 +17,23 @@ var (
 )
 
 // MaxElements is the most elements the result C (batch, n, m) of a product
-// may have: 2^31, 16 GiB of float64. C can be far larger than its
-// operands (n and m large, k small), so a product beyond it returns an
-// error of kind ErrSize instead of trying to allocate it.
-const MaxElements = 1 << 31
+// may have: 2^31, 16 GiB of float64, bandop.MaxElements. C can be far
+// larger than its operands (n and m large, k small), so a product beyond
+// it returns an error of kind ErrSize instead of trying to allocate it.
+const MaxElements = errkind.MaxElements
 
-// An Error reports bad input to an operation of this package: a nil
-// operand, a wrong rank or dtype, sizes that do not match or overflow. Err
-// describes the problem and may wrap a cause (errors.Is and errors.As see
-// it through Unwrap); Kind classifies it (errors.Is(err, ErrShape)).
-type Error struct {
-	Op   string // the function the caller called, e.g. "LogMatMul"
-	Kind error  // ErrShape, ErrDtype, …
-	Err  error  // what is wrong
-}
+// An Error reports bad input to an operation of this package (a nil
+// operand, a wrong rank or dtype, sizes that do not match or overflow) or
+// a failure below it: Pkg is "genmul", Op the function the caller called
+// (e.g. "LogMatMul"); Kind classifies the problem (errors.Is(err,
+// ErrShape)); Err, when not nil, is the cause, which errors.Is and
+// errors.As reach through Unwrap. It is the error type of every genband
+// package (bandop.Error is the same type); bandop.Cause finds it inside
+// the error of a Gorgonia machine's RunAll.
+type Error = errkind.Error
 
-func (e *Error) Error() string { return "genmul." + e.Op + ": " + e.Err.Error() }
-
-// Unwrap returns the description, and through it any wrapped cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Is reports whether target is e's kind.
-func (e *Error) Is(target error) bool { return e.Kind != nil && e.Kind == target }
-
-// errorf returns an *Error of op and kind whose description is
-// fmt.Errorf(format, args...): a %w verb wraps a cause.
+// errorf returns an *Error of op and kind whose message is
+// fmt.Sprintf(format, args...): a %w verb wraps a cause.
 func errorf(kind error, op, format string, args ...any) error {
-	return &Error{Op: op, Kind: kind, Err: fmt.Errorf(format, args...)}
+	return errkind.Errorf("genmul", kind, op, format, args...)
 }

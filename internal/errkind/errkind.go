@@ -1,11 +1,13 @@
-// Package errkind holds the kinds of error that genband's packages share.
-// Each package exports the kinds that apply to it under its own names
-// (bandop.ErrShape, genmul.ErrShape, …) as the very same values, so that
-// errors.Is(err, bandop.ErrShape) also matches a shape error of genmul.
+// Package errkind holds the one error type of genband's packages and the
+// kinds of error they share. Each package names the type as its own
+// (bandop.Error, align.Error, … are aliases of Error) and exports the kinds
+// that apply to it under its own names (bandop.ErrShape, genmul.ErrShape,
+// …) as the very same values, so that errors.Is(err, bandop.ErrShape) also
+// matches a shape error of genmul.
 package errkind
 
-// A Kind classifies an error: the packages' *Error types report errors.Is
-// true for their own Kind. A Kind is comparable and never changes, so it
+// A Kind classifies an error: an *Error reports errors.Is true for its
+// Kind. A Kind is comparable and never changes, so it
 // works as an errors.Is target.
 type Kind string
 
