@@ -17,13 +17,7 @@ func (f form) window(i, nk int) (lo, hi int) {
 	return max(0, i-f.lower), min(nk-1, i+f.upper)
 }
 
-// queries returns the query rows [lo, hi] whose windows hold key j of an
-// item of length nk (rows past nk have no window).
-func (f form) queries(j, nk int) (lo, hi int) {
-	return max(0, j-f.upper), min(nk-1, j+f.lower)
-}
-
-// span is the most keys of a window and the most queries of a key.
+// span is the most keys of a window.
 func (f form) span() int { return max(1, min(f.n, f.lower+f.upper+1)) }
 
 // forward computes, for every query row r = b·n + i, lse[r], the log of
@@ -67,74 +61,71 @@ func forward[T float32 | float64](f form, out, lse, q, k, v []T, lens []int) {
 }
 
 // backward computes dq, dk and dv (zeroed by the caller) from the
-// gradient dout of the output, in two passes that each write their own
-// rows, so both run in parallel without locks:
+// gradient dout of the output. For each query row, with P = e^(scale·q·k
+// − lse) over its window, dP = dout·v, D = Σ P·dP and dS = P·(dP − D):
+// dq = scale · Σ dS·k, and the row adds scale·dS·q to the dk of its keys
+// and P·dout to their dv. Only P and dP of one window are held.
 //
-//   - by query row: P = e^(scale·q·k − lse) over the row's window, dP =
-//     dout·v, D = Σ P·dP, dS = P·(dP − D), and dq = scale · Σ dS·k;
-//   - by key row j: the same P and dS of the queries whose windows hold j
-//     (a contiguous range of rows), dk = scale · Σ dS·q, dv = Σ P·dout.
+// Rows add into the dk and dv of their neighbours' keys, so the rows of an
+// item are cut into blocks of at least lower + upper rows: the keys of
+// block c and of block c + 2 are then disjoint, and the even blocks run in
+// parallel, then the odd ones. Each key sums its terms in one order
+// whatever the scheduling, so the result is the same bits on any number
+// of cores.
 //
 // Rows past an item's length, and rows with no key, get dq = 0 and add
-// nothing to dk and dv; keys past the length get dk = dv = 0.
+// nothing; keys past the length get dk = dv = 0.
 func backward[T float32 | float64](f form, dq, dk, dv, q, k, v, dout, lse []T, lens []int) {
 	n, d := f.n, f.d
-	work := f.batch * n * f.span() * d
-	dd := make([]T, f.batch*n) // D of each row
-	parallelFor(f.batch*n, work, func(r0, r1 int) {
-		p, dp := make([]T, f.span()), make([]T, f.span())
-		for r := r0; r < r1; r++ {
-			b, i := r/n, r%n
-			lo, hi := f.window(i, lens[b])
-			if lo > hi || i >= lens[b] {
-				continue
-			}
-			w, base := hi-lo+1, b*n*d
-			pw, dpw := p[:w], dp[:w]
-			kw := k[base+lo*d : base+(hi+1)*d]
-			gemv(false, w, d, T(f.scale), kw, q[r*d:(r+1)*d], pw)
-			fastexp.Shift(pw, lse[r])
-			gemv(false, w, d, 1, v[base+lo*d:base+(hi+1)*d], dout[r*d:(r+1)*d], dpw)
-			var sum T
-			for j, x := range pw {
-				sum += x * dpw[j]
-			}
-			dd[r] = sum
-			for j, x := range pw {
-				dpw[j] = x * (dpw[j] - sum)
-			}
-			gemv(true, w, d, T(f.scale), kw, dpw, dq[r*d:(r+1)*d])
+	size := max(64, f.lower+f.upper)
+	blocks := (n + size - 1) / size
+	for phase := range 2 {
+		half := (blocks - phase + 1) / 2 // blocks phase, phase + 2, …
+		if half <= 0 {
+			continue
 		}
-	})
-	parallelFor(f.batch*n, work, func(r0, r1 int) {
-		p, dp := make([]T, f.span()), make([]T, f.span())
-		for r := r0; r < r1; r++ {
-			b, j := r/n, r%n
-			if j >= lens[b] {
-				continue
+		parallelFor(f.batch*half, f.batch*n*f.span()*d/2, func(t0, t1 int) {
+			p, dp := make([]T, f.span()), make([]T, f.span())
+			for t := t0; t < t1; t++ {
+				b, c := t/half, phase+2*(t%half)
+				for i := c * size; i < min(n, (c+1)*size); i++ {
+					lo, hi := f.window(i, lens[b])
+					if lo > hi || i >= lens[b] {
+						continue
+					}
+					r, w, base := b*n+i, hi-lo+1, b*n*d
+					pw, dpw := p[:w], dp[:w]
+					kw, vw := k[base+lo*d:base+(hi+1)*d], v[base+lo*d:base+(hi+1)*d]
+					qi, gi := q[r*d:(r+1)*d], dout[r*d:(r+1)*d]
+					gemv(false, w, d, T(f.scale), kw, qi, pw)
+					fastexp.Shift(pw, lse[r])
+					gemv(false, w, d, 1, vw, gi, dpw)
+					var sum T
+					for j, x := range pw {
+						sum += x * dpw[j]
+					}
+					for j, x := range pw {
+						dpw[j] = x * (dpw[j] - sum)
+					}
+					gemv(true, w, d, T(f.scale), kw, dpw, dq[r*d:(r+1)*d])
+					ger(w, d, T(f.scale), dpw, qi, dk[base+lo*d:base+(hi+1)*d])
+					ger(w, d, 1, pw, gi, dv[base+lo*d:base+(hi+1)*d])
+				}
 			}
-			lo, hi := f.queries(j, lens[b])
-			if lo > hi {
-				continue
-			}
-			w, base := hi-lo+1, b*n*d
-			pw, dpw := p[:w], dp[:w]
-			qw, gw := q[base+lo*d:base+(hi+1)*d], dout[base+lo*d:base+(hi+1)*d]
-			gemv(false, w, d, T(f.scale), qw, k[r*d:(r+1)*d], pw)
-			ls := lse[b*n+lo : b*n+hi+1]
-			for t := range pw {
-				pw[t] -= ls[t]
-			}
-			fastexp.Shift(pw, 0)
-			gemv(false, w, d, 1, gw, v[r*d:(r+1)*d], dpw)
-			ds := dd[b*n+lo : b*n+hi+1]
-			for t, x := range pw {
-				dpw[t] = x * (dpw[t] - ds[t])
-			}
-			gemv(true, w, d, T(f.scale), qw, dpw, dk[r*d:(r+1)*d])
-			gemv(true, w, d, 1, gw, pw, dv[r*d:(r+1)*d])
-		}
-	})
+		})
+	}
+}
+
+// ger adds alpha·x·yᵀ to A, rows × cols in row-major order.
+func ger[T float32 | float64](rows, cols int, alpha T, x, y, a []T) {
+	switch a := any(a).(type) {
+	case []float32:
+		blas32.Ger(float32(alpha), blas32.Vector{N: rows, Inc: 1, Data: any(x).([]float32)},
+			blas32.Vector{N: cols, Inc: 1, Data: any(y).([]float32)}, blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: a})
+	case []float64:
+		blas64.Ger(float64(alpha), blas64.Vector{N: rows, Inc: 1, Data: any(x).([]float64)},
+			blas64.Vector{N: cols, Inc: 1, Data: any(y).([]float64)}, blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: a})
+	}
 }
 
 // gemv sets y = alpha·A·x (trans false) or y = alpha·Aᵀ·x (trans true), A
