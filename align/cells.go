@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -46,15 +47,65 @@ import (
 type cellsOp struct {
 	g  *grid
 	dt tensor.Dtype
-	// alpha is the output, reused from run to run: α feeds only this
-	// package's Ops (endOp, cellsGradOp), which never keep it.
-	alpha kept
-	// w holds the weights of the last run, (batch, N·M, terms) in θ's
-	// order of cells, for the α whose first element is at wAt;
-	// cellsGradOp uses them only with that same α, and otherwise runs the
-	// forward again into its own buffers.
-	w   kept
-	wAt *float64
+	// ws keeps α and the weights from run to run and hands the weights to
+	// the gradient (see cellsWork). A cellsOp without one (as tests build
+	// it) takes fresh memory each run and keeps nothing for the gradient.
+	ws *cellsWork
+}
+
+// newCellsOp returns the forward Op of the grid g for θ of dtype dt, with
+// its workspace.
+func newCellsOp(g *grid, dt tensor.Dtype) *cellsOp {
+	return &cellsOp{g: g, dt: dt, ws: new(cellsWork)}
+}
+
+// gradOp returns the gradient Op of op, which shares op's workspace.
+func (op *cellsOp) gradOp() *cellsGradOp { return &cellsGradOp{fwd: op, ws: op.ws} }
+
+// A cellsWork is the workspace of a cellsOp and of its gradient Op, which
+// share it explicitly (gradOp): made with the forward Op, it belongs to
+// the graph that holds the two. It keeps α (which feeds only this
+// package's Ops, endOp and cellsGradOp, and none of them keeps it), the
+// weights of its terms and the gradient's scratch from run to run, since
+// fresh memory costs more than the cells' arithmetic at these sizes.
+//
+// The weights go from the forward to the gradient of the same run: each
+// forward returns an α value of its own over the kept memory and records
+// it (out), and the gradient uses the weights only when the α it is given
+// is that value. Any other α (a copy, a view, the value of an earlier run,
+// one a GPU forward wrote) makes the gradient run the forward again into
+// memory of its own.
+//
+// Every Do of either Op holds the workspace while it runs (busy): a Do
+// that finds it held, by a run of the same graph on another machine,
+// returns an error of kind ErrBusy rather than write over memory that run
+// is using.
+type cellsWork struct {
+	busy  atomic.Bool
+	alpha kept          // α, (batch, N·M) in the grid's skewed order
+	w     kept          // the weights, (batch, N·M, terms) in θ's order of cells
+	gam   kept          // the gradient's scratch, (batch, N·M) in θ's order
+	out   *tensor.Dense // the α the last forward returned, whose weights w holds; nil when none
+}
+
+// claim takes ws for a Do of op, or returns an error of kind ErrBusy when
+// another Do holds it.
+func (ws *cellsWork) claim(op string) error {
+	if !ws.busy.CompareAndSwap(false, true) {
+		return errorf(ErrBusy, op, "the alignment's buffers are in use by another run of the same graph (a graph runs on one machine at a time)")
+	}
+	return nil
+}
+
+func (ws *cellsWork) release() { ws.busy.Store(false) }
+
+// weightsFor returns the weights of the forward that returned alpha, when
+// alpha is the α value of the last forward, else nil.
+func (ws *cellsWork) weightsFor(alpha gorgonia.Value) []float64 {
+	if a, ok := alpha.(*tensor.Dense); !ok || ws.out == nil || a != ws.out {
+		return nil
+	}
+	return ws.w.t.Data().([]float64)
 }
 
 func (op *cellsOp) String() string {
@@ -82,30 +133,32 @@ func (op *cellsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.alpha.get(tensor.Float64, op.g.cellsShape())
-	alpha := out.Data().([]float64)
-	w := op.w.get(tensor.Float64, op.g.weightsShape()).Data().([]float64)
-	op.wAt = &alpha[0]
+	ws := op.ws
+	if ws == nil {
+		ws = new(cellsWork)
+	}
+	if err := ws.claim(op.g.op); err != nil {
+		return nil, err
+	}
+	defer ws.release()
+	ws.out = nil
+	shape := op.g.cellsShape()
+	alpha := ws.alpha.get(tensor.Float64, shape).Data().([]float64)
+	w := ws.w.get(tensor.Float64, op.g.weightsShape()).Data().([]float64)
 	switch op.dt {
 	case tensor.Float32:
 		cellsForward(op.g, alpha, th.Data().([]float32), lx, ly, w)
 	default:
 		cellsForward(op.g, alpha, th.Data().([]float64), lx, ly, w)
 	}
-	return out, nil
-}
-
-// weightsFor returns the weights the last run kept when alpha is the α it
-// wrote, else nil.
-func (op *cellsOp) weightsFor(alpha []float64) []float64 {
-	if op.wAt == nil || op.wAt != &alpha[0] || op.w.t == nil {
-		return nil
-	}
-	return op.w.t.Data().([]float64)
+	// A value of this run's own over the kept memory, by which the
+	// gradient knows this run's α.
+	ws.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(alpha))
+	return ws.out, nil
 }
 
 func (op *cellsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&cellsGradOp{fwd: op}, inputs[0], inputs[1], output, grad)
+	d, err := gorgonia.ApplyOp(op.gradOp(), inputs[0], inputs[1], output, grad)
 	if err != nil {
 		return nil, wrap(op.g.op, err)
 	}
@@ -120,8 +173,8 @@ func (op *cellsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 // Max: 1 for the first maximal term in the order FromLeft, FromDiag, start,
 // FromAbove, Real: the other factor of the term).
 type cellsGradOp struct {
-	fwd *cellsOp
-	gam kept // the gradients of the cells, (batch, N·M) in θ's order
+	fwd *cellsOp   // its grid and dtype
+	ws  *cellsWork // fwd's workspace; nil: fresh memory, no kept weights
 }
 
 func (op *cellsGradOp) String() string {
@@ -168,7 +221,15 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := op.fwd.weightsFor(alpha)
+	ws := op.ws
+	if ws == nil {
+		ws = new(cellsWork)
+	}
+	if err := ws.claim(g.op); err != nil {
+		return nil, err
+	}
+	defer ws.release()
+	w := ws.weightsFor(vals[2])
 	if w == nil {
 		// Not the α of the forward's last run: run it again.
 		alpha = make([]float64, g.cellsShape().TotalSize())
@@ -181,7 +242,7 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	}
 	out := tensor.New(tensor.Of(op.fwd.dt), tensor.WithShape(g.thetaShape()...))
-	gam := op.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
+	gam := ws.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
 	switch op.fwd.dt {
 	case tensor.Float32:
 		cellsBackward(g, out.Data().([]float32), th.Data().([]float32), alpha, dalpha, lx, ly, w, gam)
@@ -404,114 +465,6 @@ func logWeights(w []float64, x [4]float64, has uint8, a float64) {
 	}
 }
 
-// forwardLog is the Log forward, anti-diagonal by anti-diagonal within
-// strips of stripRows rows (forwardLogDiag), writing each cell's weights
-// into w at the cell's place in θ's order. The cells
-// of inner take three passes over the anti-diagonal: every cell's terms
-// less its FromDiag term (the shift), then every exp (fastexp.Shift64),
-// then every sum, its weights and its log (fastexp.LogSums); the shift's
-// own exp is 1 and is not taken. A shift of any term is exact as long as
-// no exp overflows: a cell whose shift is not finite, whose other terms
-// are NaN or more than shiftMax above it, and the cells outside inner
-// (which lack a term or start a path) are done one by one by logCell.
-func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
-	nt := c.terms
-	diag := min(c.lenX, c.lenY, stripRows)
-	d := make([]float64, (nt-1)*diag) // the terms less the shift, then their exps
-	shift := make([]float64, diag)    // the shifts, or α of a cell done by logCell
-	sums := make([]float64, diag)     // the sums, then their logs
-	done := make([]bool, diag)        // done by logCell
-	one := func(t, i int) float64 {
-		cell := i*c.mm + t - i
-		return logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
-	}
-	// Strips of stripRows rows, each anti-diagonal by anti-diagonal: a
-	// strip's row below the last is complete before it starts.
-	for i0 := 0; i0 < c.lenX; i0 += stripRows {
-		i1 := min(i0+stripRows, c.lenX) - 1
-		for t := i0; t <= i1+c.lenY-1; t++ {
-			forwardLogDiag(c, a, th, w, d, shift, sums, done, t, i0, i1, one)
-		}
-	}
-}
-
-// stripRows is the height of forwardLog's strips. An anti-diagonal of a
-// strip reads and writes a cell in each of its rows of θ and w, and the
-// next anti-diagonal the neighbouring cell: a strip's rows stay in the
-// first-level cache, and the prefetcher follows each as a stream, where
-// anti-diagonals across the whole grid would touch a new line of θ and of
-// w per cell. The strip's anti-diagonals are still long enough to overlap
-// their exps and logs.
-const stripRows = 64
-
-// forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
-// rows [i0, i1]; one computes a cell by logCell.
-func forwardLogDiag[T float32 | float64](c *cells, a []float64, th []T, w, d, shift, sums []float64, done []bool, t, i0, i1 int, one func(t, i int) float64) {
-	nt := c.terms
-	lo, hi := c.diag(t)
-	lo, hi = max(lo, i0), min(hi, i1)
-	if lo > hi {
-		return
-	}
-	flo, fhi := c.inner(t)
-	flo, fhi = max(flo, lo), min(fhi, hi)
-	if flo > fhi {
-		flo, fhi = hi+1, hi
-	}
-	for i := lo; i <= hi; i++ {
-		if i == flo {
-			i = fhi
-			continue
-		}
-		a[c.base[t]+i] = one(t, i)
-	}
-	n := fhi - flo + 1
-	if n <= 0 {
-		return
-	}
-	if nt == 3 {
-		forwardInner3(c, a, th, d, shift, done, t, flo, fhi)
-	} else {
-		forwardInner4(c, a, th, d, shift, done, t, flo, fhi)
-	}
-	for q := range n {
-		if done[q] {
-			shift[q] = one(t, flo+q)
-		}
-	}
-	fastexp.Shift64(d[:(nt-1)*n], 0)
-	pos := c.base[t] + flo
-	for q := range n {
-		if done[q] {
-			sums[q] = 1 // its α is in shift, its weights are written
-			continue
-		}
-		e := d[q*(nt-1) : (q+1)*(nt-1)]
-		sum := 1.0
-		for _, x := range e {
-			sum += x
-		}
-		sums[q] = sum
-		// The places but FromDiag's, in order, hold e.
-		inv := 1 / sum
-		i := flo + q
-		cell := i*c.mm + t - i
-		wk := w[cell*nt : (cell+1)*nt]
-		wk[termLeft], wk[termDiag] = e[0]*inv, inv
-		for u := 2; u < nt; u++ {
-			wk[u] = e[u-1] * inv
-		}
-	}
-	fastexp.LogSums(sums[:n])
-	for q := range n {
-		a[pos+q] = shift[q] + sums[q]
-	}
-}
-
-// shiftMax bounds a term above the shift of its cell's sum: e^shiftMax
-// times 4 stays below 2^1023, where fastexp.LogSums is exact.
-const shiftMax = 700
-
 // logCell returns α of the Log cell (i, t−i) from sources, and writes its
 // weights into w: the maximal term m, then m + log Σ
 // e^(x−m), or m itself when it is not finite (−Inf where no path reaches
@@ -536,42 +489,6 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 		w[u] = e[u] * inv
 	}
 	return m + fastexp.LogSum(sum)
-}
-
-// forwardInner3 is forwardLog's first pass over the inner cells [flo, fhi]
-// of anti-diagonal t with three terms: FromLeft and FromAbove less the
-// shift, FromDiag. It marks done the cells logCell must take.
-func forwardInner3[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
-	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
-	for i := flo; i <= fhi; i++ {
-		k := 3 * (i*mm + t - i)
-		p := th[k : k+3]
-		s := a[pd+i] + float64(p[FromDiag])
-		dl := a[pl+i] + float64(p[FromLeft]) - s
-		da := a[pl+i-1] + float64(p[FromAbove]) - s
-		q := i - flo
-		shift[q], d[2*q], d[2*q+1] = s, dl, da
-		// NaN fails every comparison.
-		done[q] = !(s-s == 0 && dl < shiftMax && da < shiftMax)
-	}
-}
-
-// forwardInner4 is forwardInner3 in local mode: the start, θ[i, j,
-// FromDiag] itself, is a fourth term.
-func forwardInner4[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
-	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
-	for i := flo; i <= fhi; i++ {
-		k := 3 * (i*mm + t - i)
-		p := th[k : k+3]
-		pd0 := float64(p[FromDiag])
-		s := a[pd+i] + pd0
-		dl := a[pl+i] + float64(p[FromLeft]) - s
-		ds := pd0 - s
-		da := a[pl+i-1] + float64(p[FromAbove]) - s
-		q := i - flo
-		shift[q], d[3*q], d[3*q+1], d[3*q+2] = s, dl, ds, da
-		done[q] = !(s-s == 0 && dl < shiftMax && ds < shiftMax && da < shiftMax)
-	}
 }
 
 // cellsBackward writes the gradient of θ into dth (zero on entry) from the

@@ -142,7 +142,7 @@ func testEmuCells[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]in
 	th := emuCellsTheta[T](rng, g, lx, ly, flavour)
 	thv := tensor.New(tensor.WithShape(g.thetaShape()...), tensor.WithBacking(th))
 
-	op := &cellsOp{g: g, dt: dt}
+	op := newCellsOp(g, dt)
 	av, err := op.Do(thv, lv)
 	must(t, err)
 	want := av.Data().([]float64)
@@ -156,12 +156,12 @@ func testEmuCells[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]in
 
 	da := emuCellsGrad(rng, g, lx, ly)
 	dav := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(da))
-	gop := &cellsGradOp{fwd: op}
+	gop := op.gradOp()
 	// Without the kept weights: a copy of α is not the α they were kept for.
 	acopy := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(slices.Clone(want)))
 	wantNew, err := gop.Do(thv, lv, acopy, dav)
 	must(t, err)
-	if m.Semiring != Real && op.weightsFor(want) == nil {
+	if m.Semiring != Real && op.ws.weightsFor(av) == nil {
 		t.Fatal("cellsOp.Do kept no weights for its α")
 	}
 	wantKept, err := gop.Do(thv, lv, av, dav)
@@ -295,11 +295,11 @@ func testEmuCellsBadLengths[T emuFloat](t *testing.T, rng *rand.Rand, m Model) {
 	lv0, err := Lengths([]int{4}, []int{5})
 	must(t, err)
 	th0 := tensor.New(tensor.WithShape(1, 4, 5, 3), tensor.WithBacking(slices.Clone(th[:per])))
-	op := &cellsOp{g: g0, dt: dt}
+	op := newCellsOp(g0, dt)
 	av, err := op.Do(th0, lv0)
 	must(t, err)
 	da := emuCellsGrad(rng, g, full, []int{5, 5, 5})
-	dv, err := (&cellsGradOp{fwd: op}).Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(slices.Clone(da[:nm]))))
+	dv, err := op.gradOp().Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(slices.Clone(da[:nm]))))
 	must(t, err)
 
 	alpha := newEmuOut[float64](g.batch * nm)

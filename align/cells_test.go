@@ -57,7 +57,7 @@ func TestCellsGradRerun(t *testing.T) {
 					lv, err := Lengths(p.lenX, p.lenY)
 					must(t, err)
 					before := theta.Clone().(*tensor.Dense)
-					fwd := &cellsOp{g: g, dt: dt}
+					fwd := newCellsOp(g, dt)
 					av, err := fwd.Do(theta, lv)
 					must(t, err)
 					alpha := av.(*tensor.Dense)
@@ -66,7 +66,7 @@ func TestCellsGradRerun(t *testing.T) {
 						da[k] = rng.Float64()
 					}
 					dav := tensor.New(tensor.WithShape(alpha.Shape()...), tensor.WithBacking(da))
-					grad := &cellsGradOp{fwd: fwd}
+					grad := fwd.gradOp()
 					kept, err := grad.Do(theta, lv, alpha, dav)
 					must(t, err)
 					again, err := grad.Do(theta, lv, alpha.Clone().(*tensor.Dense), dav)
@@ -132,14 +132,14 @@ func TestCellsGradUnusedStayZero(t *testing.T) {
 					must(t, err)
 					lv, err := Lengths(p.lenX, p.lenY)
 					must(t, err)
-					fwd := &cellsOp{g: g, dt: tensor.Float64}
+					fwd := newCellsOp(g, tensor.Float64)
 					av, err := fwd.Do(theta, lv)
 					must(t, err)
 					da := make([]float64, av.Shape().TotalSize())
 					for k := range da {
 						da[k] = 1
 					}
-					dv, err := (&cellsGradOp{fwd: fwd}).Do(theta, lv, av, tensor.New(tensor.WithShape(av.Shape()...), tensor.WithBacking(da)))
+					dv, err := fwd.gradOp().Do(theta, lv, av, tensor.New(tensor.WithShape(av.Shape()...), tensor.WithBacking(da)))
 					must(t, err)
 					d := float64s(dv)
 					nan := false

@@ -60,7 +60,28 @@
 // anti-diagonals are the parallel dimension. A graph built with LogPartition or
 // LogPartitionLengths may be run again with new potentials (and, for
 // LogPartitionLengths, new lengths) bound with gorgonia.Let; it keeps its
-// internal buffers between runs, so run one graph on one machine at a time.
+// internal buffers between runs (see Concurrency).
+//
+// # Concurrency
+//
+// A *Program runs one call at a time: a method called while another call
+// on the same Program is running returns an error of kind ErrBusy at once,
+// without waiting and without touching the running call's buffers, so a
+// Program shared by goroutines gives each call either its own results, the
+// same as a lone call's bit for bit, or ErrBusy. Close waits for the
+// running call. Model.Marginals compiles a Program of its own for each
+// call, so its calls are independent.
+//
+// A graph holds the values of a run in its nodes (Gorgonia's), and the
+// Ops of this package keep their buffers in a workspace of the graph, so a
+// graph runs on one machine at a time. Where two machines run one graph at
+// once and an Op of this package finds its workspace in use by the other
+// run, that run fails with an error of kind ErrBusy (reached through
+// RunAll's error with bandop.Cause) instead of writing over the other
+// run's buffers. That is a safeguard, not a lock: a run that reads a value
+// after the other run has rewritten it cannot tell, and Gorgonia's own
+// nodes are shared as well. To run in parallel, give each goroutine its
+// own graph, or its own Program.
 //
 // # The distribution over paths
 //

@@ -114,7 +114,7 @@ func (m Model) logPartitionLengths(op string, theta, lengths *gorgonia.Node) (*g
 // dt. Its two nodes serve LogPartition, LogPartitionLengths and Compile
 // alike.
 func (g *grid) logPartition(op string, theta, lengths *gorgonia.Node, dt tensor.Dtype) (*gorgonia.Node, error) {
-	alpha, err := gorgonia.ApplyOp(&cellsOp{g: g, dt: theta.Dtype()}, theta, lengths)
+	alpha, err := gorgonia.ApplyOp(newCellsOp(g, theta.Dtype()), theta, lengths)
 	if err != nil {
 		return nil, wrap(op, err)
 	}

@@ -1,7 +1,6 @@
 package align
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/genband/genband/bandop"
@@ -28,83 +27,36 @@ type Result struct {
 // use is an error of kind ErrPotential naming the item and the cell;
 // potentials no path may use are never read.
 //
-// With the Linear strategy the last compiled program is kept (when its
-// buffers take at most 64 MiB) and serves the next call of the same model,
-// shape and dtype, whatever the lengths: a loop of Marginals calls then
-// costs about what a compiled Program costs. Marginals is safe for
-// concurrent use; a call that finds the kept program in use compiles its
-// own. To hold a program for a shape yourself, use Compile.
+// Each call compiles a Program of its own, runs it once and closes it, so
+// calls are independent and safe for concurrent use, and nothing outlives
+// them. To run many potentials of one shape, Compile a Program once: that
+// saves building the graph and faulting in its buffers on every call.
 func (m Model) Marginals(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Marginals"
 	if theta == nil {
 		return nil, errorf(ErrNil, op, "nil potentials")
 	}
-	key := programKey{m: m, dt: theta.Dtype(), shape: fmt.Sprint(theta.Shape())}
-	pr := lastProgram.take(key)
-	if pr == nil {
-		var err error
-		if pr, err = m.compile(op, theta.Shape(), theta.Dtype(), lenX, lenY); err != nil {
-			return nil, err
-		}
+	pr, err := m.compile(op, theta.Shape(), theta.Dtype(), lenX, lenY)
+	if err != nil {
+		return nil, err
 	}
-	res, err := pr.run(op, theta, lenX, lenY)
-	if m.Strategy != Linear || pr.bytes() > keepLimit {
-		pr.Close()
-	} else {
-		lastProgram.put(key, pr)
-	}
-	return res, err
-}
-
-// keepLimit bounds the buffers of the program Marginals keeps.
-const keepLimit = 64 << 20
-
-type programKey struct {
-	m     Model
-	dt    tensor.Dtype
-	shape string
-}
-
-// programSlot holds the last program Marginals compiled.
-type programSlot struct {
-	mu  sync.Mutex
-	key programKey
-	pr  *Program
-}
-
-var lastProgram programSlot
-
-// take returns the kept program if it is for key, and nil otherwise; the
-// program is the caller's until put.
-func (s *programSlot) take(key programKey) *Program {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pr == nil || s.key != key {
-		return nil
-	}
-	pr := s.pr
-	s.pr = nil
-	return pr
-}
-
-// put keeps pr for key, closing the program it replaces.
-func (s *programSlot) put(key programKey, pr *Program) {
-	s.mu.Lock()
-	old := s.pr
-	s.key, s.pr = key, pr
-	s.mu.Unlock()
-	if old != nil && old != pr {
-		old.Close()
-	}
+	defer pr.Close()
+	return pr.run(op, theta, lenX, lenY)
 }
 
 // A Program is the compiled graph of a model's marginals for one shape
 // and dtype of potentials, ready to run on many potentials of that shape.
 // With the Linear strategy the lengths are an input of the graph, so one
 // Program serves any lengths (MarginalsLengths); LogDepth lays its steps
-// out for the lengths it was compiled with. A Program is not safe for
-// concurrent use.
+// out for the lengths it was compiled with.
+//
+// A Program runs one call at a time, since its graph keeps its buffers
+// from run to run: a method called while another call on the same Program
+// is running returns an error of kind ErrBusy at once rather than wait or
+// race (Close waits for that call instead). To run in parallel, give each
+// goroutine a Program of its own.
 type Program struct {
+	mu      sync.Mutex // held by a running method, and by Close
 	m       Model
 	shape   tensor.Shape
 	dt      tensor.Dtype
@@ -181,21 +133,16 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	return pr, nil
 }
 
-// bytes is about the memory a Linear program keeps between runs: α, its
-// gradient and the weights, in float64.
-func (pr *Program) bytes() int {
-	if pr.grid == nil {
-		return 0
-	}
-	g := pr.grid
-	return 8 * (2*g.cellsShape().TotalSize() + g.weightsShape().TotalSize())
-}
-
-// Close releases the Program's machine. Closing a closed or nil Program
-// does nothing; the methods of a closed one return an error of kind
-// ErrClosed.
+// Close releases the Program's machine, after the call running on it, if
+// any, has returned. Closing a closed or nil Program does nothing; the
+// methods of a closed one return an error of kind ErrClosed.
 func (pr *Program) Close() {
-	if pr != nil && pr.vm != nil && !pr.closed {
+	if pr == nil {
+		return
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.vm != nil && !pr.closed {
 		pr.closed = true
 		pr.vm.Close()
 	}
@@ -207,19 +154,26 @@ func (pr *Program) Close() {
 // the item and the cell (see the package doc, Bad values).
 func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
 	const op = "Program.Marginals"
-	if err := pr.usable(op); err != nil {
+	if err := pr.acquire(op); err != nil {
 		return nil, err
 	}
+	defer pr.mu.Unlock()
 	return pr.run(op, theta, pr.lenX, pr.lenY)
 }
 
-// usable returns an error naming op unless pr is a compiled Program that
-// is not closed.
-func (pr *Program) usable(op string) error {
-	switch {
-	case pr == nil || pr.vm == nil:
+// acquire takes pr for a call of op, which must unlock pr.mu when done,
+// or returns an error naming op: of kind ErrNil for a nil or uncompiled
+// Program, ErrBusy when another call holds it, ErrClosed when it is
+// closed.
+func (pr *Program) acquire(op string) error {
+	if pr == nil || pr.vm == nil {
 		return errorf(ErrNil, op, "nil or uncompiled Program (use Model.Compile)")
-	case pr.closed:
+	}
+	if !pr.mu.TryLock() {
+		return errorf(ErrBusy, op, "the program is running another call (a Program runs one call at a time)")
+	}
+	if pr.closed {
+		pr.mu.Unlock()
 		return errorf(ErrClosed, op, "the program is closed")
 	}
 	return nil
@@ -231,16 +185,18 @@ func (pr *Program) usable(op string) error {
 // refused as in Marginals.
 func (pr *Program) MarginalsLengths(theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	const op = "Program.MarginalsLengths"
-	if err := pr.usable(op); err != nil {
+	if err := pr.acquire(op); err != nil {
 		return nil, err
 	}
+	defer pr.mu.Unlock()
 	if pr.m.Strategy != Linear {
 		return nil, errorf(ErrMode, op, "a %v program is laid out for the lengths it was compiled with", pr.m.Strategy)
 	}
 	return pr.run(op, theta, lenX, lenY)
 }
 
-// run runs the usable program pr on theta with the lengths lenX and lenY.
+// run runs the program pr, which the caller has compiled or acquired, on
+// theta with the lengths lenX and lenY.
 func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Result, error) {
 	switch {
 	case theta == nil:

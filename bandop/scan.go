@@ -172,11 +172,20 @@ type ScanOption func(*scanOp)
 // scan then also keeps the weight of every term of its sums for the reverse
 // scan, which takes no exp (when the weights take at most 16 MiB: past
 // that, reading them back costs about as much as the exps).
+//
+// The kept buffers make a graph for one machine at a time: a run of the
+// same graph on another machine that finds the scan's Ops at work fails
+// with an error of kind ErrBusy (see scanWork) rather than write into
+// their buffers, but a value read after another run has rewritten it
+// cannot be told, so do not share such a graph between goroutines.
 func ReuseBuffers() ScanOption {
 	return func(op *scanOp) {
 		op.reuse = true
+		if op.ws == nil {
+			op.ws = new(scanWork)
+		}
 		if op.l.s == Log && op.l.a.shape().TotalSize()*8 <= weightCacheBytes {
-			op.wc = new(weightCache)
+			op.ws.wc = new(weightCache)
 		}
 	}
 }
@@ -192,6 +201,7 @@ func Scan(v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (*gorgonia.Node, er
 		return nil, err
 	}
 	op.reuseStates = true
+	op.ws = new(scanWork)
 	states, err := gorgonia.ApplyOp(op, v0, a.Node)
 	if err != nil {
 		return nil, wrapGraph(name, err)
@@ -222,13 +232,18 @@ func newScanOp(name string, v0 *gorgonia.Node, a *Node, s Semiring, w *Window) (
 }
 
 // scanStates runs the forward scan of v0 and a (contiguous, of l's dtype)
-// and returns the (T+1, items, n) float64 states.
+// and returns the (T+1, items, n) float64 states, in buf when it is not
+// nil, with the Log weights into wc when it is not nil.
 func scanStates(l scanLayout, v0, a *tensor.Dense, buf *kept, wc *weightCache) *tensor.Dense {
 	out := buf.get(tensor.Float64, l.statesShape())
 	states := out.Data().([]float64)
 	var w []float64
 	if wc != nil {
+		wc.out = nil
 		w = wc.w.get(tensor.Float64, l.a.shape()).Data().([]float64)
+		// A value of this run's own over the kept memory, by which the
+		// gradient knows this run's states.
+		out = tensor.New(tensor.WithShape(l.statesShape()...), tensor.WithBacking(states))
 	}
 	switch l.a.dt {
 	case tensor.Float32:
@@ -237,42 +252,64 @@ func scanStates(l scanLayout, v0, a *tensor.Dense, buf *kept, wc *weightCache) *
 		scanForward(l, states, v0.Data().([]float64), a.Data().([]float64), w)
 	}
 	if wc != nil {
-		wc.stamp(l, states)
+		wc.out = out
 	}
 	return out
 }
+
+// A scanWork is the workspace of a scan whose Ops keep buffers from run to
+// run (ReuseBuffers, and Scan's states): made with the forward Op and
+// handed by its SymDiff to the gradient Ops, which share it, so it belongs
+// to the graph that holds them. Every Do of those Ops holds it while it
+// runs (inUse), so that a run of the same graph on another machine fails
+// with ErrBusy rather than write into buffers that one of them is using.
+type scanWork struct {
+	inUse
+	wc *weightCache // a Log scan's weights for its gradient, when kept
+}
+
+// inUse is a claim on memory that Ops keep from run to run: every Do that
+// uses the memory holds it while it runs, and a Do that finds it held, by
+// a run of the same graph on another machine, returns an error of kind
+// ErrBusy rather than write over memory that run is using.
+type inUse struct{ busy atomic.Bool }
+
+// claim takes u for a Do of op, or returns an error of kind ErrBusy when
+// another Do holds it.
+func (u *inUse) claim(op string) error {
+	if !u.busy.CompareAndSwap(false, true) {
+		return kindErrorf(ErrBusy, op, "the Op's buffers are in use by another run of the same graph (a graph runs on one machine at a time)")
+	}
+	return nil
+}
+
+func (u *inUse) release() { u.busy.Store(false) }
 
 // A weightCache holds what a Log scan's forward knows of its gradient: the
 // weight of every term in its sum, e^(term − sum), in float64 in A's
 // layout, so that the reverse scan takes no exp. It pays where the weights
 // stay in the processor's caches between the two passes, so ReuseBuffers
 // keeps one only up to weightCacheBytes; past that, reading them back costs
-// as much as the exps. The gradient uses it only when the states
-// it is given are the ones the forward wrote (the same buffer, and the
-// same last state bit for bit); otherwise it computes the weights again.
+// as much as the exps. Each forward returns a states value of its own
+// over the kept memory and records it (out); the gradient uses the weights
+// only when the states it is given are that value, and otherwise (a copy,
+// a view, the states of an earlier run) computes the weights again.
 type weightCache struct {
-	w     kept
-	at    *float64  // the states the weights belong to
-	final []float64 // their last state
-}
-
-func (wc *weightCache) stamp(l scanLayout, states []float64) {
-	wc.at = &states[0]
-	wc.final = append(wc.final[:0], states[l.steps*l.items*l.a.n:]...)
+	w   kept
+	out *tensor.Dense // the states the last forward returned, whose weights w holds; nil when none
 }
 
 const weightCacheBytes = 16 << 20
 
-// weightsFor returns the cached weights for states, or nil.
-func weightsFor(wc *weightCache, l scanLayout, states []float64) []float64 {
-	if wc == nil || wc.w.t == nil || wc.at != &states[0] {
+// weightsFor returns the cached weights of the forward that returned
+// states, when states is the value of the last forward, else nil (always
+// for a nil wc).
+func (wc *weightCache) weightsFor(states gorgonia.Value) []float64 {
+	if wc == nil || wc.out == nil {
 		return nil
 	}
-	last := states[l.steps*l.items*l.a.n:]
-	for k, x := range wc.final {
-		if math.Float64bits(x) != math.Float64bits(last[k]) {
-			return nil
-		}
+	if st, ok := states.(*tensor.Dense); !ok || st != wc.out {
+		return nil
 	}
 	return wc.w.t.Data().([]float64)
 }
@@ -804,10 +841,11 @@ type scanOp struct {
 	constV0     bool // v0 is a constant: no gradient with respect to it
 	reuse       bool // ReuseBuffers: the states and the gradients
 	reuseStates bool // the states only (Scan)
-	buf         kept // the states, when reused
-	// wc caches a Log scan's weights for its gradient Ops (ReuseBuffers
-	// only: the cache is as large as A).
-	wc *weightCache
+	buf         kept // the states, when reused (scanGradOp: its output)
+	// ws is the workspace the scan's Ops share when they keep buffers
+	// (ReuseBuffers, Scan), nil otherwise: Ops that keep nothing may run
+	// in any number of runs at once.
+	ws *scanWork
 }
 
 func (op *scanOp) String() string {
@@ -845,11 +883,14 @@ func (op *scanOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf *kept
-	if op.reuse || op.reuseStates {
-		buf = &op.buf
+	if op.ws == nil {
+		return scanStates(op.l, v0, a, nil, nil), nil
 	}
-	return scanStates(op.l, v0, a, buf, op.wc), nil
+	if err := op.ws.claim(name); err != nil {
+		return nil, err
+	}
+	defer op.ws.release()
+	return scanStates(op.l, v0, a, &op.buf, op.ws.wc), nil
 }
 
 func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -861,7 +902,7 @@ func (op *scanOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 		if wrt == 0 && op.constV0 {
 			continue
 		}
-		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: scanOp{l: op.l, constV0: op.constV0, reuse: op.reuse, wc: op.wc}, wrt: wrt}, inputs[0], inputs[1], output, grad)
+		g, err := gorgonia.ApplyOp(&scanGradOp{scanOp: scanOp{l: op.l, constV0: op.constV0, reuse: op.reuse, ws: op.ws}, wrt: wrt}, inputs[0], inputs[1], output, grad)
 		if err != nil {
 			return nil, err
 		}
@@ -921,21 +962,30 @@ func (op *scanGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	shape, _ := op.InferShape()
 	var buf *kept
+	var wts []float64
+	if op.ws != nil {
+		// The states may be the forward's kept buffer, and the output
+		// this Op's.
+		if err := op.ws.claim(name); err != nil {
+			return nil, err
+		}
+		defer op.ws.release()
+		wts = op.ws.wc.weightsFor(vals[2])
+	}
 	if op.reuse {
 		buf = &op.buf
 	}
 	// A reused buffer holds 0 outside the window's rows from when it was
 	// made: no run writes there.
 	g := buf.get(op.l.a.dt, shape)
+	st := states.Data().([]float64)
 	switch op.l.a.dt {
 	case tensor.Float32:
 		da, dv := scanOutputs(op.wrt, g.Data().([]float32))
-		st := states.Data().([]float64)
-		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float32), da, dv, weightsFor(op.wc, op.l, st))
+		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float32), da, dv, wts)
 	default:
 		da, dv := scanOutputs(op.wrt, g.Data().([]float64))
-		st := states.Data().([]float64)
-		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float64), da, dv, weightsFor(op.wc, op.l, st))
+		scanBackward(op.l, st, dS.Data().([]float64), a.Data().([]float64), da, dv, wts)
 	}
 	return g, nil
 }
@@ -1009,11 +1059,13 @@ func (op *scanLastOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node
 }
 
 // scanLastGradOp is the adjoint of scanLastOp: the float64 gradient of the
-// states, dv in the last state and 0 elsewhere.
+// states, dv in the last state and 0 elsewhere, in a buffer it keeps from
+// run to run (held by use while a Do writes it).
 type scanLastGradOp struct {
 	opBase
 	l   scanLayout
 	buf kept
+	use inUse
 }
 
 func (op *scanLastGradOp) String() string {
@@ -1040,6 +1092,10 @@ func (op *scanLastGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := op.use.claim(name); err != nil {
+		return nil, err
+	}
+	defer op.use.release()
 	res := op.buf.get(tensor.Float64, op.l.statesShape())
 	out := res.Data().([]float64)
 	last := out[op.l.steps*op.l.items*op.l.a.n:]

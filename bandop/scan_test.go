@@ -546,8 +546,8 @@ func TestScanReuseBuffers(t *testing.T) {
 				if s == Log {
 					cached := false
 					for _, nd := range g.AllNodes() {
-						if op, ok := nd.Op().(*scanOp); ok && op.wc != nil && op.wc.at != nil {
-							cached = weightsFor(op.wc, op.l, st.Value().Data().([]float64)) != nil
+						if op, ok := nd.Op().(*scanOp); ok && op.ws != nil {
+							cached = op.ws.wc.weightsFor(st.Value()) != nil
 						}
 					}
 					if !cached {
