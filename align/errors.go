@@ -1,6 +1,7 @@
 package align
 
 import (
+	"errors"
 	"math"
 
 	"github.com/genband/genband/internal/errkind"
@@ -63,7 +64,14 @@ func errorf(kind error, op, format string, args ...any) error {
 func wrap(op string, err error) error { return wrapAs(op, err, ErrGraph) }
 
 // wrapAs is wrap with the kind fallback for a cause of no kind.
-func wrapAs(op string, err, fallback error) error { return errkind.Wrap(pkgName, op, err, fallback) }
+func wrapAs(op string, err, fallback error) error {
+	// A *PathError (an Op's mask that is not a path) has its kind by its
+	// Is method, not as an *Error's Kind.
+	if errors.Is(errkind.Cause(err), ErrPath) {
+		fallback = ErrPath
+	}
+	return errkind.Wrap(pkgName, op, err, fallback)
+}
 
 // checkSize returns an error of kind ErrSize, naming op and what, when the
 // product of dims (each ≥ 0) is more than bandop.MaxElements.

@@ -2,6 +2,7 @@ package align
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,13 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// runError has the shape of the errors of Gorgonia's machines: the Op's
+// error behind an Err method, and no Unwrap.
+type runError struct{ err error }
+
+func (r runError) Error() string { return r.err.Error() }
+func (r runError) Err() error    { return r.err }
 
 // allKinds are the kinds of this package's errors.
 var allKinds = []error{ErrNil, ErrShape, ErrDtype, ErrSemiring, ErrLength, ErrSize, ErrValue, ErrGraph, ErrDevice,
@@ -322,9 +330,20 @@ func TestErrorCauses(t *testing.T) {
 	case !errors.As(cause, &ae) || (ae.Op != "LogPartitionLengths" && ae.Op != "Entropy"):
 		t.Errorf("run error %q: no *Error naming LogPartitionLengths or Entropy", cause)
 	}
-	// wrap, as Program's methods use it on their VM's errors, reaches it.
-	if w := wrap("Program.Marginals", err); !errors.Is(w, ErrLength) || !errors.As(w, &ae) || !strings.Contains(w.Error(), "lenX[1] = 7") {
+	// bandop.Cause finds it without knowing Gorgonia's wrapper.
+	if cause := bandop.Cause(err); !errors.Is(cause, ErrLength) || !errors.As(cause, &ae) || ae != cause || ae.Pkg != "align" {
+		t.Errorf("bandop.Cause(%q) = %q: not align's error of kind ErrLength", err, cause)
+	}
+	// wrap, as Program's methods use it on their VM's errors, reaches it,
+	// and its text is the Op's, without Gorgonia's instruction.
+	if w := wrap("Program.Marginals", err); !errors.Is(w, ErrLength) || !errors.As(w, &ae) || !strings.HasPrefix(w.Error(), "align.Program.Marginals: lenX[1] = 7") {
 		t.Errorf("wrapped run error %q lost its kind or cause", w)
+	}
+	// A *PathError of an Op in a run keeps its kind ErrPath through wrap.
+	perr := &PathError{Op: "MaskScore", Item: 1, Step: 2, Msg: "a step missing"}
+	var pe *PathError
+	if w := wrap("Program.Marginals", runError{fmt.Errorf("PC 4: %w", perr)}); !errors.Is(w, ErrPath) || !errors.As(w, &pe) || errors.Is(w, ErrGraph) {
+		t.Errorf("wrapped run error %q lost the kind or the *PathError", w)
 	}
 
 	// Gorgonia's refusal is the cause.

@@ -1,6 +1,9 @@
 package errkind
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // MaxElements is the most elements one result of genband may hold: 2^31,
 // 16 GiB of float64. bandop.MaxElements and genmul.MaxElements are this
@@ -52,27 +55,25 @@ func Errorf(pkg string, kind error, op, format string, args ...any) *Error {
 }
 
 // Wrap returns err, the error of something that pkg's function op called,
-// as an *Error of pkg and op. Its cause is Cause(err): the genband error
-// inside an error of a Gorgonia machine, so that errors.Is and errors.As
-// reach it, else err itself (or, for a machine's error of no genband
-// error, what its Err method returns). Its kind is the cause's own, the Kind of the
-// first classified *Error of the cause's chain, else fallback (Gorgonia's
-// own errors have none). When the cause is an *Error of pkg its message is
-// kept without its prefix, so that the text names op alone; Gorgonia's
-// wrapping text (the instruction that failed) is dropped with the wrapper.
-// Wrap(pkg, op, nil, fallback) is nil.
+// as an *Error of pkg and op whose cause is err; or, when err holds a
+// genband error (or any error) only behind a Gorgonia machine's wrapper,
+// whose cause is Cause(err), so that errors.Is and errors.As reach it. Its
+// kind is the cause's own (KindOf), else fallback: Gorgonia's own errors
+// have none. When the cause is an *Error of pkg its message is kept
+// without its prefix, so that the text names op alone. Wrap(pkg, op, nil,
+// fallback) is nil.
 func Wrap(pkg, op string, err, fallback error) error {
 	if err == nil {
 		return nil
 	}
-	cause := Cause(err)
+	cause := err
+	var e *Error
+	if !errors.As(err, &e) {
+		cause = Cause(err)
+	}
 	msg := cause.Error()
-	switch e, ok := cause.(*Error); {
-	case ok && e.Pkg == pkg:
+	if e, ok := cause.(*Error); ok && e.Pkg == pkg {
 		msg = e.Msg
-	case ok:
-	case hasErr(err):
-		cause = err.(interface{ Err() error }).Err() // a machine's own failure, under its own text
 	}
 	kind := fallback
 	if k := KindOf(cause); k != nil {
@@ -98,29 +99,32 @@ func KindOf(err error) error {
 	return nil
 }
 
-// Cause returns the first *Error in err's chain, or err itself when there
-// is none. The chain is what errors.As follows (Unwrap, either form) and
-// also the Err method of Gorgonia's machines' errors, which have no Unwrap:
-// their RunAll returns an Op's failure only behind Err.
+// Cause returns the first *Error in err's chain: the chain errors.As
+// follows (Unwrap, either form) and also the Err method of the errors of
+// Gorgonia's machines, which have no Unwrap, and behind which their RunAll
+// returns an Op's failure. With no *Error, it returns the error behind the
+// last such wrapper, from which errors.Is and errors.As reach the rest
+// (a *PathError of package align, for instance), or err itself when there
+// is no wrapper. Cause(nil) is nil.
 func Cause(err error) error {
 	if e := find(err, 0); e != nil {
 		return e
 	}
+	for range maxDepth {
+		b := behind(err, 0)
+		if b == nil {
+			break
+		}
+		err = b
+	}
 	return err
 }
 
-// hasErr reports whether err has the Err method of Gorgonia's machines'
-// errors and a cause behind it.
-func hasErr(err error) bool {
-	v, ok := err.(interface{ Err() error })
-	return ok && v.Err() != nil
-}
-
-// maxDepth bounds find's walk, in case a chain loops.
+// maxDepth bounds the walks along a chain, in case one loops.
 const maxDepth = 100
 
-// find returns the first *Error of err's chain in depth-first order, nil
-// when there is none.
+// find returns the first *Error of err's chain in depth-first order,
+// through Unwrap and Err methods, nil when there is none.
 func find(err error, depth int) *Error {
 	if err == nil || depth > maxDepth {
 		return nil
@@ -139,6 +143,27 @@ func find(err error, depth int) *Error {
 		}
 	case interface{ Err() error }:
 		return find(u.Err(), depth+1)
+	}
+	return nil
+}
+
+// behind returns what the first error with an Err method in err's chain
+// (through Unwrap) holds, nil when there is none or it holds nil.
+func behind(err error, depth int) error {
+	if err == nil || depth > maxDepth {
+		return nil
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return behind(u.Unwrap(), depth+1)
+	case interface{ Unwrap() []error }:
+		for _, c := range u.Unwrap() {
+			if b := behind(c, depth+1); b != nil {
+				return b
+			}
+		}
+	case interface{ Err() error }:
+		return u.Err()
 	}
 	return nil
 }

@@ -81,7 +81,9 @@ func TestCause(t *testing.T) {
 		{"machine", machineError{inner}, inner},
 		{"machine in a wrapper", fmt.Errorf("RunAll: %w", machineError{fmt.Errorf("node: %w", inner)}), inner},
 		{"joined", errors.Join(plain, machineError{inner}), inner},
-		{"none", fmt.Errorf("x: %w", machineError{plain}), nil},
+		{"none", plain, nil},
+		{"none, behind a machine", fmt.Errorf("x: %w", machineError{plain}), plain},
+		{"none, behind two", machineError{fmt.Errorf("y: %w", machineError{plain})}, plain},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			want := c.want
@@ -138,7 +140,8 @@ func TestWrap(t *testing.T) {
 		{"another package", bandop, Band, bandop, "align.Program.Marginals: bandop.Mul: band too wide"},
 		{"inside a machine", fmt.Errorf("RunAll: %w", machineError{fmt.Errorf("node: %w", own)}), Length, own,
 			"align.Program.Marginals: lenX[1] = 7"},
-		{"machine's own", machineError{plain}, Graph, plain, "align.Program.Marginals: PC 3. Failed to execute instruction: gorgonia says no"},
+		{"machine's own", machineError{plain}, Graph, plain, "align.Program.Marginals: gorgonia says no"},
+		{"wrapped", fmt.Errorf("building: %w", own), Length, nil, "align.Program.Marginals: building: align.LogPartitionLengths: lenX[1] = 7"},
 		{"plain", plain, Graph, plain, "align.Program.Marginals: gorgonia says no"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -147,7 +150,11 @@ func TestWrap(t *testing.T) {
 			if !errors.As(err, &e) || e.Pkg != "align" || e.Op != "Program.Marginals" {
 				t.Fatalf("%v: not an *Error of align's Program.Marginals", err)
 			}
-			if e.Kind != c.kind || e.Err != c.cause || err.Error() != c.text {
+			cause := c.cause
+			if cause == nil {
+				cause = c.err
+			}
+			if e.Kind != c.kind || e.Err != cause || err.Error() != c.text {
 				t.Errorf("kind %v, cause %v, text %q; want %v, %v, %q", e.Kind, e.Err, err, c.kind, c.cause, c.text)
 			}
 		})
