@@ -8,6 +8,7 @@ demo:
 	$(GO) run ./examples/notebook -out $(OUT)/notebook
 	$(GO) run ./examples/alignment -out $(OUT)/alignment
 	$(GO) run ./examples/train -out $(OUT)/train
+	$(GO) run ./examples/attention -out $(OUT)/attention
 
 # test also checks the kernels' coverage: every emulated launch of the
 # suite counts its loops' trips and barriers' passes into build/emucov, and
