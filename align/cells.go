@@ -465,6 +465,114 @@ func logWeights(w []float64, x [4]float64, has uint8, a float64) {
 	}
 }
 
+// forwardLog is the Log forward, anti-diagonal by anti-diagonal within
+// strips of stripRows rows (forwardLogDiag), writing each cell's weights
+// into w at the cell's place in θ's order. The cells
+// of inner take three passes over the anti-diagonal: every cell's terms
+// less its FromDiag term (the shift), then every exp (fastexp.Shift64),
+// then every sum, its weights and its log (fastexp.LogSums); the shift's
+// own exp is 1 and is not taken. A shift of any term is exact as long as
+// no exp overflows: a cell whose shift is not finite, whose other terms
+// are NaN or more than shiftMax above it, and the cells outside inner
+// (which lack a term or start a path) are done one by one by logCell.
+func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
+	nt := c.terms
+	diag := min(c.lenX, c.lenY, stripRows)
+	d := make([]float64, (nt-1)*diag) // the terms less the shift, then their exps
+	shift := make([]float64, diag)    // the shifts, or α of a cell done by logCell
+	sums := make([]float64, diag)     // the sums, then their logs
+	done := make([]bool, diag)        // done by logCell
+	one := func(t, i int) float64 {
+		cell := i*c.mm + t - i
+		return logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
+	}
+	// Strips of stripRows rows, each anti-diagonal by anti-diagonal: a
+	// strip's row below the last is complete before it starts.
+	for i0 := 0; i0 < c.lenX; i0 += stripRows {
+		i1 := min(i0+stripRows, c.lenX) - 1
+		for t := i0; t <= i1+c.lenY-1; t++ {
+			forwardLogDiag(c, a, th, w, d, shift, sums, done, t, i0, i1, one)
+		}
+	}
+}
+
+// stripRows is the height of forwardLog's strips. An anti-diagonal of a
+// strip reads and writes a cell in each of its rows of θ and w, and the
+// next anti-diagonal the neighbouring cell: a strip's rows stay in the
+// first-level cache, and the prefetcher follows each as a stream, where
+// anti-diagonals across the whole grid would touch a new line of θ and of
+// w per cell. The strip's anti-diagonals are still long enough to overlap
+// their exps and logs.
+const stripRows = 64
+
+// forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
+// rows [i0, i1]; one computes a cell by logCell.
+func forwardLogDiag[T float32 | float64](c *cells, a []float64, th []T, w, d, shift, sums []float64, done []bool, t, i0, i1 int, one func(t, i int) float64) {
+	nt := c.terms
+	lo, hi := c.diag(t)
+	lo, hi = max(lo, i0), min(hi, i1)
+	if lo > hi {
+		return
+	}
+	flo, fhi := c.inner(t)
+	flo, fhi = max(flo, lo), min(fhi, hi)
+	if flo > fhi {
+		flo, fhi = hi+1, hi
+	}
+	for i := lo; i <= hi; i++ {
+		if i == flo {
+			i = fhi
+			continue
+		}
+		a[c.base[t]+i] = one(t, i)
+	}
+	n := fhi - flo + 1
+	if n <= 0 {
+		return
+	}
+	if nt == 3 {
+		forwardInner3(c, a, th, d, shift, done, t, flo, fhi)
+	} else {
+		forwardInner4(c, a, th, d, shift, done, t, flo, fhi)
+	}
+	for q := range n {
+		if done[q] {
+			shift[q] = one(t, flo+q)
+		}
+	}
+	fastexp.Shift64(d[:(nt-1)*n], 0)
+	pos := c.base[t] + flo
+	for q := range n {
+		if done[q] {
+			sums[q] = 1 // its α is in shift, its weights are written
+			continue
+		}
+		e := d[q*(nt-1) : (q+1)*(nt-1)]
+		sum := 1.0
+		for _, x := range e {
+			sum += x
+		}
+		sums[q] = sum
+		// The places but FromDiag's, in order, hold e.
+		inv := 1 / sum
+		i := flo + q
+		cell := i*c.mm + t - i
+		wk := w[cell*nt : (cell+1)*nt]
+		wk[termLeft], wk[termDiag] = e[0]*inv, inv
+		for u := 2; u < nt; u++ {
+			wk[u] = e[u-1] * inv
+		}
+	}
+	fastexp.LogSums(sums[:n])
+	for q := range n {
+		a[pos+q] = shift[q] + sums[q]
+	}
+}
+
+// shiftMax bounds a term above the shift of its cell's sum: e^shiftMax
+// times 4 stays below 2^1023, where fastexp.LogSums is exact.
+const shiftMax = 700
+
 // logCell returns α of the Log cell (i, t−i) from sources, and writes its
 // weights into w: the maximal term m, then m + log Σ
 // e^(x−m), or m itself when it is not finite (−Inf where no path reaches
@@ -489,6 +597,42 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 		w[u] = e[u] * inv
 	}
 	return m + fastexp.LogSum(sum)
+}
+
+// forwardInner3 is forwardLog's first pass over the inner cells [flo, fhi]
+// of anti-diagonal t with three terms: FromLeft and FromAbove less the
+// shift, FromDiag. It marks done the cells logCell must take.
+func forwardInner3[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
+	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
+	for i := flo; i <= fhi; i++ {
+		k := 3 * (i*mm + t - i)
+		p := th[k : k+3]
+		s := a[pd+i] + float64(p[FromDiag])
+		dl := a[pl+i] + float64(p[FromLeft]) - s
+		da := a[pl+i-1] + float64(p[FromAbove]) - s
+		q := i - flo
+		shift[q], d[2*q], d[2*q+1] = s, dl, da
+		// NaN fails every comparison.
+		done[q] = !(s-s == 0 && dl < shiftMax && da < shiftMax)
+	}
+}
+
+// forwardInner4 is forwardInner3 in local mode: the start, θ[i, j,
+// FromDiag] itself, is a fourth term.
+func forwardInner4[T float32 | float64](c *cells, a []float64, th []T, d, shift []float64, done []bool, t, flo, fhi int) {
+	pl, pd, mm := c.base[t-1], c.base[t-2]-1, c.mm
+	for i := flo; i <= fhi; i++ {
+		k := 3 * (i*mm + t - i)
+		p := th[k : k+3]
+		pd0 := float64(p[FromDiag])
+		s := a[pd+i] + pd0
+		dl := a[pl+i] + float64(p[FromLeft]) - s
+		ds := pd0 - s
+		da := a[pl+i-1] + float64(p[FromAbove]) - s
+		q := i - flo
+		shift[q], d[3*q], d[3*q+1], d[3*q+2] = s, dl, ds, da
+		done[q] = !(s-s == 0 && dl < shiftMax && ds < shiftMax && da < shiftMax)
+	}
 }
 
 // cellsBackward writes the gradient of θ into dth (zero on entry) from the
