@@ -55,6 +55,17 @@ import (
 //	∂KL/∂θq(f) = ∂CE/∂θq(f) = μ_q(f) − μ_p(f)
 //
 // and ∂CE/∂θp = ∂H/∂θp + ∂KL/∂θp.
+//
+// Potentials of −Inf make some ways into a cell impossible under p or q.
+// A way in that p's prefixes take and q forbids (v_c = 0 with w_c > 0,
+// also where q reaches the cell by no way at all) makes K +Inf. That
+// K is harmless where no path of p goes on from the cell (γ = 0): the
+// backward pass skips such cells and moves, which add nothing to the
+// gradient, and KL stays finite. Where a path of p does go on, KL is
+// +Inf for every finite θp, so its gradient with respect to θp is NaN;
+// with respect to θq the formula still holds (the −Inf terms of
+// E_p[s_q] do not move with the finite potentials of q). An end cell
+// counts for μ_q wherever q reaches it, whether p does or not.
 
 // divergence says which quantity an expectation Op computes.
 type divergence int
@@ -237,10 +248,16 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) {
 			q := s[pFields:]
 			q[fAlpha] = aq
 			copy(q[fW:fW+4], vq[:])
-			// K = Σ w_c (K(pred) + log w_c − log v_c).
+			// K = Σ w_c (K(pred) + log w_c − log v_c). A way in that q
+			// forbids (v_c = 0) makes K +Inf, also where q forbids every
+			// way in and aq is −Inf too, so that u_c − aq would be NaN.
 			var kl float64
 			for c := range 4 {
 				if w[c] > 0 {
+					if u[c] == ninf {
+						kl = math.Inf(1)
+						break
+					}
 					k := 0.0
 					if pred[c] >= 0 {
 						k = st[pred[c]*F+pFields+fEnt]
@@ -304,10 +321,20 @@ func endTotal(l lattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h 
 		if om := fastexp.Exp64(lw); om > 0 {
 			h += om * (s[fe] - lw)
 			if withQ {
-				kl += om * (s[pFields+fe] + lw - (s[pFields+fa] - zq))
+				if s[pFields+fa] == ninf {
+					// q gives no weight to the paths that end here
+					// (and, with zq −Inf, q is not a distribution:
+					// NaN below).
+					kl = math.Inf(1)
+				} else {
+					kl += om * (s[pFields+fe] + lw - (s[pFields+fa] - zq))
+				}
 			}
 		}
 	})
+	if withQ && math.IsInf(zq, -1) {
+		kl = math.NaN() // q has no path, so no distribution
+	}
 	tot[tZq], tot[tKL] = zq, kl
 	return z, h
 }
@@ -349,8 +376,8 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 	F := e.fields()
 	tot := st[len(st)-totals:]
 	zp, h, zq, kl := tot[tZp], tot[tH], tot[tZq], tot[tKL]
-	if math.IsInf(zp, -1) {
-		return // no path: the gradient is 0
+	if math.IsInf(zp, -1) || (withQ && math.IsInf(zq, -1)) {
+		return // no path under p or q: the value is NaN, the gradient 0
 	}
 	// Coefficients of ∂H and ∂KL in the quantity.
 	ch, ck := 1.0, 0.0
@@ -359,6 +386,23 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 		ch, ck = 0, 1
 	case divCrossEntropy:
 		ch, ck = 1, 1
+	}
+	if ck != 0 && !wrtQ && math.IsInf(kl, 1) {
+		// q gives no weight to paths that p does, and keeps giving none
+		// as θp moves: the value is +Inf all around, and its gradient
+		// with respect to θp is NaN wherever a path may read θp.
+		nan := T(math.NaN())
+		for i := range l.lenX {
+			jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
+			for j := jlo; j <= jhi; j++ {
+				for c := range 3 {
+					if l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j)) {
+						g[(i*mm+j)*3+c] += nan
+					}
+				}
+			}
+		}
+		return
 	}
 	// rows holds, for two rows of cells (by the parity of i), γ_p and
 	// then T, U (wrt θp) or γ_q (wrt θq).
@@ -383,9 +427,10 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 						uu = om * (lw - (s[pFields+fAlpha] - zq))
 					}
 				}
-				if wrtQ {
-					gq = fastexp.Exp64(s[pFields+fAlpha] - zq)
-				}
+			}
+			// q's paths may end where p's cannot, and the reverse.
+			if wrtQ && l.end(i, j) {
+				gq = fastexp.Exp64(s[pFields+fAlpha] - zq)
 			}
 			// The successors: (i, j+1) by move 0, (i+1, j+1) by 1,
 			// (i+1, j) by 2.
@@ -406,10 +451,13 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 				if wrtQ {
 					gq += sr[gQ] * ss[pFields+fW+c]
 				}
-				if w == 0 {
+				gs := sr[gP]
+				// A successor that no path of p visits adds nothing, and
+				// its K may be +Inf (q forbids prefixes that p's paths
+				// never complete) even where KL is finite.
+				if w == 0 || gs == 0 {
 					continue
 				}
-				gs := sr[gP]
 				gp += gs * w
 				if wrtQ {
 					continue
@@ -450,8 +498,8 @@ func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []f
 					g[cell*3+ch3] += T(d * (gq*s[pFields+fW+c] - gp*w))
 					continue
 				}
-				if w == 0 {
-					continue
+				if w == 0 || gp == 0 {
+					continue // no path of p takes this move
 				}
 				x := pAlpha + float64(tp[cell*3+ch3]) - alpha
 				var v float64
@@ -550,10 +598,19 @@ func (m Model) Entropy(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 // distribution of potentials p and q that of q, of the same shape and
 // dtype; shape (batch) in their dtype. Lengths, model and semantics are
 // those of Entropy; gorgonia.Grad differentiates it exactly with respect
-// to both p and q. It is +Inf where q gives no weight to a path that p
-// does (a potential of −Inf in q on a move p takes), and then its
-// gradient with respect to p is not defined (NaN or ±Inf); an item whose
-// paths all score −Inf under q is NaN.
+// to both p and q, which is μq − μp with respect to q (the marginals of q
+// minus those of p, Model.Marginals).
+//
+// It is +Inf where q gives no weight to a path that p does: where a
+// potential of −Inf in q lies on a path of positive probability under p,
+// whether it forbids one move or leaves a cell that p reaches out of q's
+// reach. CE is then +Inf for every finite change of θp, so its gradient
+// with respect to p is NaN at every potential a path of the item may use
+// (and 0 at the others); its gradient with respect to q is still μq − μp,
+// finite. An item whose paths all score −Inf under p, or under q, has no
+// distribution there: its value is NaN and its gradient 0 with respect to
+// both p and q. (The gradients are scaled by the output's gradient; an
+// item whose output gradient is 0 gets a zero gradient in every case.)
 func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.expectNode("CrossEntropy", divCrossEntropy, p, q, lengths)
 }
@@ -563,8 +620,11 @@ func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error
 // every batch item, shape (batch) in the dtype of p and q. It is 0 when
 // p and q define the same distribution, and otherwise positive. Lengths,
 // model and semantics are those of Entropy; gorgonia.Grad differentiates
-// it exactly with respect to both p and q. Where it is infinite, and where
-// q has no path, it behaves as CrossEntropy does.
+// it exactly with respect to both p and q (μq − μp with respect to q, as
+// for CrossEntropy). It is +Inf, or NaN, exactly where CrossEntropy is,
+// and its gradients there are those CrossEntropy documents: with respect
+// to p, NaN at every potential a path may use where it is +Inf; with
+// respect to q, μq − μp; with respect to both, 0 where p or q has no path.
 func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.expectNode("KL", divKL, p, q, lengths)
 }
@@ -848,15 +908,19 @@ func (m Model) EntropyOf(theta *tensor.Dense, lenX, lenY []int) ([]float64, erro
 
 // CrossEntropyOf returns the cross-entropy CE(p, q) = −Σ p(path)
 // log q(path) of every batch item, the value of CrossEntropy computed
-// without a graph; p and q must have the same shape and dtype. Lengths
-// and errors are as in EntropyOf.
+// without a graph; p and q must have the same shape and dtype. It is +Inf
+// where q gives no weight to a path that p does (see CrossEntropy).
+// Lengths and errors are as in EntropyOf: an item whose paths all score
+// −Inf under p or under q, where the node gives NaN, is an error naming
+// it.
 func (m Model) CrossEntropyOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	return m.expectEager("CrossEntropyOf", divCrossEntropy, p, q, lenX, lenY)
 }
 
 // KLOf returns the Kullback–Leibler divergence KL(p‖q) of every batch
 // item, the value of KL computed without a graph; p and q must have the
-// same shape and dtype. Lengths and errors are as in EntropyOf.
+// same shape and dtype. It is +Inf where q gives no weight to a path that
+// p does, and lengths and errors are as in CrossEntropyOf.
 func (m Model) KLOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	return m.expectEager("KLOf", divKL, p, q, lenX, lenY)
 }

@@ -24,10 +24,37 @@ func divModels() []Model {
 	return ms
 }
 
-// bruteDivergences returns H(p), CE(p, q) and KL(p‖q) of one item by
-// enumerating its paths; itq has itp's lengths and gap.
-func bruteDivergences(mode Mode, itp, itq item) (h, ce, kl float64) {
-	paths := enumerate(mode, itp)
+// bruteDiv is what the enumeration of one item's paths says of its
+// entropy, cross-entropy and KL divergence: the values, indexed by
+// divergence, their gradients with respect to θp and θq (flat over the
+// item's N×M×3 potentials), and the marginals μp and μq. It follows the
+// package's contract where the quantities are not finite: an item with no
+// path under p (or, for CE and KL, under q) is NaN with a zero gradient;
+// where CE and KL are +Inf their gradient with respect to p is NaN at
+// every potential a path may use, and with respect to q it is μq − μp.
+type bruteDiv struct {
+	val      [3]float64
+	dp, dq   [3][]float64
+	logZp    float64
+	paths    [][]feature
+	mup, muq []float64
+	scoreP   []float64 // of each path, in the order of paths
+	infinite bool      // p gives weight to a path that q does not
+	noP, noQ bool      // no path under p, under q
+}
+
+// bruteDivergences enumerates the paths of itp (itq has its lengths and
+// gap) and derives the values and gradients from the path probabilities:
+// ∂p(path)/∂θp(f) = p(path)(1[f ∈ path] − μp(f)), so ∂E_p[g]/∂θp(f) is
+// the covariance of 1[f ∈ path] and g under p.
+func bruteDivergences(mode Mode, itp, itq item) bruteDiv {
+	n, mm := len(itp.theta), len(itp.theta[0])
+	at := func(f feature) int { return (f.i*mm+f.j)*3 + f.c }
+	l := lattice{mode: mode, lenX: itp.lenX, lenY: itp.lenY, lo: itp.lo, hi: itp.hi}
+	r := bruteDiv{paths: enumerate(mode, itp), mup: make([]float64, n*mm*3), muq: make([]float64, n*mm*3)}
+	for k := range 3 {
+		r.dp[k], r.dq[k] = make([]float64, n*mm*3), make([]float64, n*mm*3)
+	}
 	score := func(it item, p []feature) float64 {
 		var s float64
 		for _, f := range p {
@@ -35,29 +62,116 @@ func bruteDivergences(mode Mode, itp, itq item) (h, ce, kl float64) {
 		}
 		return s
 	}
-	logZ := func(it item) float64 {
+	sp, sq := make([]float64, len(r.paths)), make([]float64, len(r.paths))
+	for k, p := range r.paths {
+		sp[k], sq[k] = score(itp, p), score(itq, p)
+	}
+	r.scoreP = sp
+	logZ := func(s []float64) float64 {
 		m := math.Inf(-1)
-		for _, p := range paths {
-			m = max(m, score(it, p))
+		for _, x := range s {
+			m = max(m, x)
+		}
+		if math.IsInf(m, -1) {
+			return m
 		}
 		var sum float64
-		for _, p := range paths {
-			sum += math.Exp(score(it, p) - m)
+		for _, x := range s {
+			sum += math.Exp(x - m)
 		}
 		return m + math.Log(sum)
 	}
-	zp, zq := logZ(itp), logZ(itq)
-	for _, path := range paths {
-		lp, lq := score(itp, path)-zp, score(itq, path)-zq
-		p := math.Exp(lp)
-		if p == 0 {
+	zp, zq := logZ(sp), logZ(sq)
+	r.logZp = zp
+	r.noP, r.noQ = math.IsInf(zp, -1), math.IsInf(zq, -1)
+	nan := math.NaN()
+	if r.noP {
+		r.val = [3]float64{nan, nan, nan}
+		return r
+	}
+	marginals := func(s []float64, z float64, mu []float64) {
+		for k, p := range r.paths {
+			if w := math.Exp(s[k] - z); w > 0 {
+				for _, f := range p {
+					mu[at(f)] += w
+				}
+			}
+		}
+	}
+	marginals(sp, zp, r.mup)
+	// cov returns Cov_p(1[f ∈ path], g(path)) for every f, over the paths p
+	// gives weight to.
+	cov := func(g func(k int) float64) []float64 {
+		out := make([]float64, n*mm*3)
+		for k, p := range r.paths {
+			w := math.Exp(sp[k] - zp)
+			if w == 0 {
+				continue
+			}
+			gk := g(k)
+			in := map[int]bool{}
+			for _, f := range p {
+				in[at(f)] = true
+			}
+			for x := range out {
+				d := -r.mup[x]
+				if in[x] {
+					d++
+				}
+				out[x] += w * d * gk
+			}
+		}
+		return out
+	}
+	var h float64
+	for k := range r.paths {
+		if lp := sp[k] - zp; !math.IsInf(lp, -1) {
+			h -= math.Exp(lp) * lp
+		}
+	}
+	r.val[divEntropy] = h
+	dh := cov(func(k int) float64 { return -(sp[k] - zp) })
+	for x := range dh {
+		r.dp[divEntropy][x] = dh[x]
+	}
+	if r.noQ {
+		r.val[divCrossEntropy], r.val[divKL] = nan, nan
+		return r
+	}
+	marginals(sq, zq, r.muq)
+	var ce float64
+	for k := range r.paths {
+		if math.IsInf(sp[k], -1) {
 			continue
 		}
-		h -= p * lp
-		ce -= p * lq
-		kl += p * (lp - lq)
+		if math.IsInf(sq[k], -1) {
+			r.infinite = true
+			continue
+		}
+		ce -= math.Exp(sp[k]-zp) * (sq[k] - zq)
 	}
-	return h, ce, kl
+	dce := cov(func(k int) float64 {
+		if math.IsInf(sq[k], -1) {
+			return 0 // the value is +Inf: see below
+		}
+		return -(sq[k] - zq)
+	})
+	for x := range dce {
+		if r.infinite {
+			if usedPotential(l, x/3/mm, x/3%mm, x%3) {
+				dce[x] = nan
+			}
+		}
+		r.dp[divCrossEntropy][x] = dce[x]
+		r.dp[divKL][x] = dce[x] - dh[x]
+		r.dq[divCrossEntropy][x] = r.muq[x] - r.mup[x]
+		r.dq[divKL][x] = r.muq[x] - r.mup[x]
+	}
+	if r.infinite {
+		ce = math.Inf(1)
+	}
+	r.val[divCrossEntropy], r.val[divKL] = ce, ce-h
+	return r
 }
 
 // divProblem returns two potentials of one random shape, with the
@@ -181,8 +295,7 @@ func TestDivergenceEnumerator(t *testing.T) {
 				pp, pq := divProblem(rng, m, batch, n, mm)
 				want := make([][3]float64, batch)
 				for b := range batch {
-					h, ce, kl := bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b))
-					want[b] = [3]float64{h, ce, kl}
+					want[b] = bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b)).val
 				}
 				for k, div := range divs {
 					name := fmt.Sprintf("%v %v %dx%d", div, m, n, mm)
@@ -680,8 +793,7 @@ func TestDivergenceNegInf(t *testing.T) {
 			var want []float64
 			noPath := -1
 			for b := range batch {
-				h, ce, kl := bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b))
-				w := [3]float64{h, ce, kl}[k]
+				w := bruteDivergences(m.Mode, pp.item(m, b), pq.item(m, b)).val[k]
 				if math.IsNaN(w) && noPath < 0 {
 					noPath = b // every path scores −Inf under p (or q)
 				}
@@ -703,7 +815,8 @@ func TestDivergenceNegInf(t *testing.T) {
 			}
 			_, dp, dq := newDivGraph(t, m, div, tensor.Float64, batch, n, mm).run(t, tp, tq, pp.lenX, pp.lenY)
 			// Where CE and KL are +Inf, so is their value near p: the
-			// gradient with respect to p is not defined there.
+			// gradient with respect to p is NaN there (TestEnumNegInf
+			// checks it against the enumeration).
 			per := n * mm * 3
 			for wrt, g := range [][]float64{dp, dq} {
 				for x, v := range g {
