@@ -7,15 +7,18 @@
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
 //   ../kernels/align_cells.cu sha256:9bf608e49e5c9fdf7c7deff5d371dbb8723f12153078a053ccaf150fed505571
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
+//   ../kernels/bandmul.cu sha256:3e9fd9939d8fbc7911ffcf2b98d000612a24cf46bffeb9127b361e31e9197538
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
 //   ../kernels/mul.cu sha256:995a8c53313de90a887164395427a9034242810ff7e465db52af477dfc068b96
+//   ../kernels/muldense.cu sha256:6145ca97d5159b53aff4443ba18a4eb24299f88c8cacb3680a43d782a9393c5b
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
+//   ../kernels/softmax.cu sha256:80c68c53f821b64a92c3849f95159cc1a01974ab1e0fe7d9be380c0404d1a36c
 //   ../kernels/sum.cu sha256:d6eb9f3153b4bbfc079ad29aabddf785fe9ae7c2956db21a83fa9b280afcf926
 //   ../kernels/times.cu sha256:66ec8f60f3f43e8200f175b36f0f7a2bd213d10f77b58b648a124fb82177df1e
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
@@ -29,13 +32,16 @@
 
 #include "../kernels/align_cells.cu"
 #include "../kernels/align_end.cu"
+#include "../kernels/bandmul.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/genmul.cu"
 #include "../kernels/mul.cu"
+#include "../kernels/muldense.cu"
 #include "../kernels/plus.cu"
 #include "../kernels/scan.cu"
 #include "../kernels/shift.cu"
+#include "../kernels/softmax.cu"
 #include "../kernels/sum.cu"
 #include "../kernels/times.cu"
 #include "../kernels/transpose.cu"
@@ -84,6 +90,36 @@ void call_align_end_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_bandmul_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_bandmul_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_bandmul_bwd_q_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_bwd_q_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_bandmul_bwd_q_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_bwd_q_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_bandmul_bwd_k_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_bwd_k_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_bandmul_bwd_k_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    bandmul_bwd_k_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
 }
 void call_fromdense_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -335,6 +371,36 @@ void call_mul_bwd_b_f64(const uint64_t* w) {
     (void)w;
     mul_bwd_b_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
 }
+void call_muldense_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_muldense_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_muldense_bwd_a_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_bwd_a_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_muldense_bwd_a_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_bwd_a_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_muldense_bwd_v_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_bwd_v_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_muldense_bwd_v_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    muldense_bwd_v_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
 void call_plus_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -414,6 +480,26 @@ void call_shift_fwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     shift_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_softmax_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    softmax_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_softmax_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    softmax_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_softmax_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    softmax_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
+}
+void call_softmax_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    softmax_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
 }
 void call_sum_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -576,6 +662,12 @@ const gbemu::Kernel gbemu::table[] = {
     {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
     {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
     {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0, "dDLDjjjjjjj"},
+    {"bandmul_fwd_f32", 8, call_bandmul_fwd_f32, 0, "fFFjjjjj"},
+    {"bandmul_fwd_f64", 8, call_bandmul_fwd_f64, 0, "dDDjjjjj"},
+    {"bandmul_bwd_q_f32", 9, call_bandmul_bwd_q_f32, 0, "fFFFjjjjj"},
+    {"bandmul_bwd_q_f64", 9, call_bandmul_bwd_q_f64, 0, "dDDDjjjjj"},
+    {"bandmul_bwd_k_f32", 9, call_bandmul_bwd_k_f32, 0, "fFFFjjjjj"},
+    {"bandmul_bwd_k_f64", 9, call_bandmul_bwd_k_f64, 0, "dDDDjjjjj"},
     {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0, "fFjjjjx"},
     {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0, "dDjjjjx"},
     {"todense_fwd_f32", 7, call_todense_fwd_f32, 0, "fFjjjjx"},
@@ -626,6 +718,12 @@ const gbemu::Kernel gbemu::table[] = {
     {"mul_bwd_a_f64", 12, call_mul_bwd_a_f64, 0, "dDDDDjjjjjjj"},
     {"mul_bwd_b_f32", 12, call_mul_bwd_b_f32, 0, "fFFFFjjjjjjj"},
     {"mul_bwd_b_f64", 12, call_mul_bwd_b_f64, 0, "dDDDDjjjjjjj"},
+    {"muldense_fwd_f32", 9, call_muldense_fwd_f32, 0, "fFFjjjjjj"},
+    {"muldense_fwd_f64", 9, call_muldense_fwd_f64, 0, "dDDjjjjjj"},
+    {"muldense_bwd_a_f32", 11, call_muldense_bwd_a_f32, 0, "fFFFFjjjjjj"},
+    {"muldense_bwd_a_f64", 11, call_muldense_bwd_a_f64, 0, "dDDDDjjjjjj"},
+    {"muldense_bwd_v_f32", 11, call_muldense_bwd_v_f32, 0, "fFFFFjjjjjj"},
+    {"muldense_bwd_v_f64", 11, call_muldense_bwd_v_f64, 0, "dDDDDjjjjjj"},
     {"plus_fwd_f32", 10, call_plus_fwd_f32, 0, "fFFjjjjjjj"},
     {"plus_fwd_f64", 10, call_plus_fwd_f64, 0, "dDDjjjjjjj"},
     {"plus_bwd_a_f32", 12, call_plus_bwd_a_f32, 0, "fFFFFjjjjjjj"},
@@ -642,6 +740,10 @@ const gbemu::Kernel gbemu::table[] = {
     {"scan_last_bwd_f64", 5, call_scan_last_bwd_f64, 0, "dDjjj"},
     {"shift_fwd_f32", 11, call_shift_fwd_f32, 0, "fFjjjjjjjjx"},
     {"shift_fwd_f64", 11, call_shift_fwd_f64, 0, "dDjjjjjjjjx"},
+    {"softmax_fwd_f32", 7, call_softmax_fwd_f32, 0, "fFjjjjj"},
+    {"softmax_fwd_f64", 7, call_softmax_fwd_f64, 0, "dDjjjjj"},
+    {"softmax_bwd_f32", 8, call_softmax_bwd_f32, 0, "fFFjjjjj"},
+    {"softmax_bwd_f64", 8, call_softmax_bwd_f64, 0, "dDDjjjjj"},
     {"sum_fwd_f32", 7, call_sum_fwd_f32, 0, "fFjjjjj"},
     {"sum_fwd_f64", 7, call_sum_fwd_f64, 0, "dDjjjjj"},
     {"sum_bwd_f32", 9, call_sum_bwd_f32, 0, "fFFFjjjjj"},
@@ -674,4 +776,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1, "ljx"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 104;
+const int gbemu::table_len = 120;
