@@ -5,73 +5,116 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/genband/genband/attention"
 	"github.com/genband/genband/bandop"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-// TestGradAttention checks the gradient of attention.Banded with respect
-// to q, k and v against central differences, at odd sizes and bands (causal,
-// a negative side, a side past n), with and without per-item lengths; with
-// lengths, the gradient of every row past an item's length must be exactly
-// 0.
-func TestGradAttention(t *testing.T) {
-	rng := rand.New(rand.NewPCG(19, 4))
-	cases := []struct {
-		n, d, lower, upper int
-		lens               []int
-	}{
-		{1, 1, 0, 0, nil},
-		{3, 2, 1, 0, nil},
-		{5, 3, 2, 1, nil},
-		{5, 1, -1, 2, nil},
-		{4, 2, 6, 6, nil},
-		{6, 3, 2, 2, []int{6, 3}},
-		{6, 2, 0, 2, []int{2, 0}},
-	}
-	for _, c := range cases {
-		const batch = 2
-		name := fmt.Sprintf("Banded/n%d_d%d_(%d,%d)_lens%v", c.n, c.d, c.lower, c.upper, c.lens)
+// attnCases are the shapes of the attention ops' checks: n = 1, a band of
+// width 1, negative limits, a band wider than n, batch > 1, d ∈ {1, 3}.
+var attnCases = []struct{ batch, n, l, u, d int }{
+	{1, 1, 0, 0, 1}, {2, 4, 1, 2, 3}, {1, 5, -1, 3, 1}, {1, 3, 5, 4, 3}, {2, 5, 2, -2, 3},
+}
+
+func TestGradBandMul(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 1))
+	for _, c := range attnCases {
+		name := fmt.Sprintf("BandMul/b%d_n%d_(%d,%d)_d%d", c.batch, c.n, c.l, c.u, c.d)
 		t.Run(name, func(t *testing.T) {
-			in := []operand{
-				denseOp(rng, bandop.Real, "q", batch, c.n, c.d),
-				denseOp(rng, bandop.Real, "k", batch, c.n, c.d),
-				denseOp(rng, bandop.Real, "v", batch, c.n, c.d),
-			}
-			gc := gradCase{
+			check(t, gradCase{
 				name: name,
-				in:   in,
-				f: func(a []arg) (output, error) {
-					var opts []attention.Option
-					if c.lens != nil {
-						lv := tensor.New(tensor.WithShape(batch), tensor.WithBacking(append([]int(nil), c.lens...)))
-						opts = append(opts, attention.WithLengths(gorgonia.NewTensor(a[0].N.Graph(), tensor.Int, 1,
-							gorgonia.WithShape(batch), gorgonia.WithValue(lv), gorgonia.WithName("lengths"))))
-					}
-					return denseOut(attention.Banded(a[0].N, a[1].N, a[2].N, c.lower, c.upper, 0.8, opts...))
+				in: []operand{
+					denseOp(rng, bandop.Real, "Q", c.batch, c.n, c.d),
+					denseOp(rng, bandop.Real, "K", c.batch, c.n, c.d),
 				},
-				// One position: its softmax is 1 whatever q and k.
-				allZeroOK: c.n == 1,
-			}
-			check(t, gc)
-			if c.lens == nil {
-				return
-			}
-			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-				g := gc.grads(t, dt, gc.values())
-				for k, o := range in {
-					for b := range batch {
-						for i := c.lens[b]; i < c.n; i++ {
-							for x := range c.d {
-								if v := g[k][(b*c.n+i)*c.d+x]; v != 0 {
-									t.Errorf("%v: d%s[%d, %d, %d] = %v past the item's length %d, want exactly 0", dt, o.name, b, i, x, v, c.lens[b])
-								}
-							}
-						}
+				f: func(a []arg) (output, error) { return bandOut(bandop.BandMul(a[0].N, a[1].N, c.l, c.u)) },
+			})
+		})
+	}
+}
+
+func TestGradMulDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 2))
+	for _, c := range attnCases {
+		for _, s := range semirings {
+			for _, sp := range []bool{false, true} {
+				name := fmt.Sprintf("MulDense/%v/b%d_n%d_(%d,%d)_d%d_sparse%v", s, c.batch, c.n, c.l, c.u, c.d, sp)
+				t.Run(name, func(t *testing.T) {
+					a := band(rng, s, "A", c.batch, c.n, c.l, c.u, s.Zero())
+					if sp {
+						a = sparse(rng, a, s.Zero())
 					}
-				}
+					check(t, gradCase{
+						name: name,
+						in:   []operand{a, denseOp(rng, s, "V", c.batch, c.n, c.d)},
+						f:    func(a []arg) (output, error) { return denseOut(bandop.MulDense(a[0].B, a[1].N, s)) },
+						// A sparse 1×1 matrix may hold only the zero.
+						allZeroOK: sp && c.n == 1,
+					})
+				})
 			}
+		}
+	}
+}
+
+func TestGradSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 3))
+	for _, c := range attnCases {
+		for _, log := range []bool{false, true} {
+			// Softmax also meets −Inf entries (probability 0) and rows of
+			// only −Inf; LogSoftmax's outputs there are −Inf, which no
+			// finite cost can weigh, so its entries stay finite.
+			for _, sp := range []bool{false, true} {
+				if log && sp {
+					continue
+				}
+				op, f := "Softmax", bandop.Softmax
+				if log {
+					op, f = "LogSoftmax", bandop.LogSoftmax
+				}
+				name := fmt.Sprintf("%s/b%d_n%d_(%d,%d)_sparse%v", op, c.batch, c.n, c.l, c.u, sp)
+				t.Run(name, func(t *testing.T) {
+					// Any fill: the ops read only the band.
+					a := band(rng, bandop.Log, "A", c.batch, c.n, c.l, c.u, 5)
+					if sp {
+						a = sparse(rng, a, bandop.Log.Zero())
+					}
+					check(t, gradCase{
+						name: name,
+						in:   []operand{a},
+						f:    func(a []arg) (output, error) { return bandOut(f(a[0].B)) },
+						// One entry per row: its softmax is 1 (log 0) whatever it is.
+						allZeroOK: c.l+c.u == 0 || c.n == 1 || sp,
+					})
+				})
+			}
+		}
+	}
+}
+
+// The composition of sliding-window attention: softmax(band(Q·Kᵀ))·V.
+func TestGradBandAttention(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 4))
+	for _, c := range attnCases {
+		name := fmt.Sprintf("Attention/b%d_n%d_(%d,%d)_d%d", c.batch, c.n, c.l, c.u, c.d)
+		t.Run(name, func(t *testing.T) {
+			check(t, gradCase{
+				name: name,
+				in: []operand{
+					denseOp(rng, bandop.Real, "Q", c.batch, c.n, c.d),
+					denseOp(rng, bandop.Real, "K", c.batch, c.n, c.d),
+					denseOp(rng, bandop.Real, "V", c.batch, c.n, c.d),
+				},
+				f: func(a []arg) (output, error) {
+					s, err := bandop.BandMul(a[0].N, a[1].N, c.l, c.u)
+					if err != nil {
+						return output{}, err
+					}
+					p, err := bandop.Softmax(s)
+					if err != nil {
+						return output{}, err
+					}
+					return denseOut(bandop.MulDense(p, a[2].N, bandop.Real))
+				},
+			})
 		})
 	}
 }
