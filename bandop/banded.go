@@ -12,8 +12,10 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // Banded is a batch of n×n banded matrices. See the package documentation
-// for the storage layout. The zero value is not usable; build one with New,
-// FromDense, Zeros, Filled or Random.
+// for the storage layout. The zero value is not usable: an operation given
+// one returns an ErrNil error, and its accessors (Batch, N, Dtype, InBand,
+// At, Clone, String) panic. Build one with New, FromDense, Zeros, Filled or
+// Random.
 type Banded struct {
 	lower, upper int
 	fill         float64

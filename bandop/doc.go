@@ -32,7 +32,12 @@
 // gorgonia.SDOp; their gradients are built from backward Ops of their own,
 // which is where the CUDA kernels of package cudaops plug in.
 //
-// No function of this package panics on bad input: mismatched shapes, bands,
-// dtypes or semirings are reported as errors that name the operation and the
-// problem, and no argument is modified.
+// No operation or constructor of this package panics on bad input:
+// mismatched shapes, bands, dtypes or semirings, and a nil or zero-value
+// *Banded operand (ErrNil), are reported as errors that name the operation
+// and the problem (Transpose, which returns no error, returns nil for
+// such an operand), and no argument is modified. The accessors are the
+// exception: At panics on an index out of range, like a slice index; Batch,
+// N, Dtype, InBand, At, Clone and String panic on a zero Banded, and every
+// accessor on a nil *Banded, as they read the missing storage.
 package bandop

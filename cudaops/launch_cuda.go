@@ -11,11 +11,11 @@ import (
 // This file needs nothing but gorgonia.org/cu's root package, which links
 // only libcuda.so.1: the kernel tests built from it run on a machine that has
 // a driver and no CUDA toolkit. The registration with Gorgonia lives in
-// bandop (extern_cuda.go), whose cuda build links cuBLAS 11 as well.
+// internal/cudado (cudado.go), whose cuda build links cuBLAS 11 as well.
 
-// ModuleName is the name under which bandop registers the PTX of Module
-// with gorgonia.AddToStdLib; a kernel k is found in a Gorgonia CUDA engine
-// as ModuleName + "." + k.
+// ModuleName is the name under which internal/cudado registers the PTX of
+// Module with gorgonia.AddToStdLib; a kernel k is found in a Gorgonia CUDA
+// engine as ModuleName + "." + k.
 const ModuleName = "genband"
 
 // Launcher launches a kernel: *cu.Ctx and *cu.BatchedContext (the contexts

@@ -1,7 +1,7 @@
 // emu_check.cc: the checks of the kernels' memory accesses.
 //
 // The kernel unit (zkernels.cc) is compiled with g++'s ThreadSanitizer
-// instrumentation (-fsanitize=thread, emu_checks.go) but linked without
+// instrumentation (-fsanitize=thread, checks.go) but linked without
 // ThreadSanitizer: this file is its runtime instead. Every load and store
 // the compiler emits for kernel code calls __tsan_readN / __tsan_writeN
 // with the address first, and while a fiber runs (checking is its worker)
