@@ -92,15 +92,16 @@ func bandMulForward[T float](c, q, k []T, lc layout, d int) {
 // bandMulBackward computes the gradient with respect to Q (wrt 0: row i is
 // Σ_j G[i,j]·K[j,:], MulDense's kernel along G's rows) or K (wrt 1: row j
 // is Σ_i G[i,j]·Q[i,:], down G's columns). A term whose G is 0 adds nothing,
-// whatever the other factor.
+// whatever the other factor; that takes a test per term only where the
+// other factor holds an Inf or NaN.
 func bandMulBackward[T float](wrt int, g, q, k, dc []T, lc layout, d int) {
 	side, other := vecRight, k
 	if wrt == 1 {
 		side, other = vecLeft, q
 	}
-	rows := lc.batch * lc.n
+	rows, skip := lc.batch*lc.n, !allFinite(other)
 	parallelFor(rows, rows*lc.width()*d, func(lo, hi int) {
-		denseRowsReal(side, g, dc, other, lc, d, true, false, lo, hi)
+		denseRowsReal(side, g, dc, other, lc, d, skip, false, lo, hi)
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -117,11 +119,33 @@ func denseForward[T float](s Semiring, side vecSide, r, a, v []T, l layout, d in
 // terms whose entry of A is 0 and skipV those whose element of V is 0,
 // whatever the other factor: the gradients pass the incoming gradient as A
 // or V, and a term whose incoming gradient is 0 adds nothing, not 0·Inf.
+// Without them (the other factor finite, where 0 times it is 0 anyway) an
+// output row is one matrix-vector product: the terms' rows of V are
+// consecutive rows.
 func denseRowsReal[T float](side vecSide, r, a, v []T, l layout, d int, skipA, skipV bool, lo, hi int) {
 	n := l.n
+	var col []T // a column of A, gathered: gonum's strided kernels are slow
+	if side == vecLeft {
+		col = make([]T, l.width())
+	}
 	for o := lo; o < hi; o++ {
 		v0, a0, step, cnt := denseSpan(side, o/n, o%n, l)
 		rr := r[o*d : (o+1)*d]
+		if !skipA && !skipV {
+			if cnt == 0 {
+				clear(rr)
+				continue
+			}
+			x := a[a0:]
+			if step != 1 {
+				x = col[:cnt]
+				for t := range x {
+					x[t] = a[a0+t*step]
+				}
+			}
+			gemv(true, cnt, d, v[v0*d:(v0+cnt)*d], x, 1, rr)
+			continue
+		}
 		clear(rr)
 		for t := 0; t < cnt; t++ {
 			av := a[a0+t*step]
@@ -138,25 +162,27 @@ func denseRowsReal[T float](side vecSide, r, a, v []T, l layout, d int, skipA, s
 				}
 				continue
 			}
-			axpy(rr, vr, av)
+			for x, vv := range vr {
+				rr[x] += av * vv
+			}
 		}
 	}
 }
 
-// axpy adds av·src[x] to dst[x], four at a time so that the additions of
-// neighbouring elements do not wait on each other.
-func axpy[T float](dst, src []T, av T) {
-	src = src[:len(dst)]
-	x := 0
-	for ; x+4 <= len(dst); x += 4 {
-		s, dd := src[x:x+4:x+4], dst[x:x+4:x+4]
-		dd[0] += av * s[0]
-		dd[1] += av * s[1]
-		dd[2] += av * s[2]
-		dd[3] += av * s[3]
+// gemv overwrites y with M·x (trans false: y[i] = Σ_c M[i,c]·x[c·incX]) or
+// Mᵀ·x (trans true: y[c] = Σ_i x[i·incX]·M[i,c], added row by row in
+// ascending i) for the rows×cols matrix M of row stride cols: gonum's
+// assembly kernels, several times faster than a Go loop on float32.
+func gemv[T float](trans bool, rows, cols int, m, x []T, incX int, y []T) {
+	tA, ny := blas.NoTrans, rows
+	if trans {
+		tA, ny = blas.Trans, cols
 	}
-	for ; x < len(dst); x++ {
-		dst[x] += av * src[x]
+	switch mm := any(m).(type) {
+	case []float32:
+		gonum.Implementation{}.Sgemv(tA, rows, cols, 1, mm, cols, any(x).([]float32), incX, 0, any(y).([]float32)[:ny], 1)
+	case []float64:
+		gonum.Implementation{}.Dgemv(tA, rows, cols, 1, mm, cols, any(x).([]float64), incX, 0, any(y).([]float64)[:ny], 1)
 	}
 }
 
@@ -214,7 +240,8 @@ func denseRowsLog[T float](side vecSide, r, a, v []T, l layout, d, lo, hi int) {
 // bandDots computes rows [lo, hi) of c = the band of Q·Kᵀ (layout l): slot k
 // of row i is Σ_t Q[i,t]·K[j,t], j = i+k−lower, and padding gets 0. skipQ
 // leaves out terms whose element of Q is 0, whatever K's: the gradient of
-// MulDense with respect to A passes the incoming gradient as Q.
+// MulDense with respect to A passes the incoming gradient as Q. Without it
+// a row is one matrix-vector product: its slots' rows of K are consecutive.
 func bandDots[T float](c, q, k []T, l layout, d int, skipQ bool, lo, hi int) {
 	n, w, lower := l.n, l.width(), l.lower
 	for r := lo; r < hi; r++ {
@@ -222,43 +249,27 @@ func bandDots[T float](c, q, k []T, l layout, d int, skipQ bool, lo, hi int) {
 		crow := c[r*w : (r+1)*w]
 		clear(crow)
 		kLo, kHi := validSlots(i, n, lower, w)
+		if kLo >= kHi {
+			continue
+		}
 		qr := q[r*d : (r+1)*d]
+		j0 := r + kLo - lower // K's first row, in the same matrix as r
+		if !skipQ {
+			gemv(false, kHi-kLo, d, k[j0*d:(j0+kHi-kLo)*d], qr, 1, crow[kLo:kHi])
+			continue
+		}
 		for s := kLo; s < kHi; s++ {
-			j := r + s - lower // K's row, in the same matrix as r
-			kr := k[j*d : (j+1)*d]
-			if skipQ {
-				var acc T
-				for x, qv := range qr {
-					if qv != 0 {
-						acc += qv * kr[x]
-					}
+			kr := k[(j0+s-kLo)*d : (j0+s-kLo+1)*d]
+			kr = kr[:len(qr)]
+			var acc T
+			for x, qv := range qr {
+				if qv != 0 {
+					acc += qv * kr[x]
 				}
-				crow[s] = acc
-				continue
 			}
-			crow[s] = rowDot(qr, kr)
+			crow[s] = acc
 		}
 	}
-}
-
-// rowDot returns Σ x[t]·y[t] with four partial sums, so that the additions do
-// not wait on each other; the sums are taken in a fixed order, so the
-// result does not depend on the caller.
-func rowDot[T float](x, y []T) T {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 T
-	t := 0
-	for ; t+4 <= len(x); t += 4 {
-		a, b := x[t:t+4:t+4], y[t:t+4:t+4]
-		s0 += a[0] * b[0]
-		s1 += a[1] * b[1]
-		s2 += a[2] * b[2]
-		s3 += a[3] * b[3]
-	}
-	for ; t < len(x); t++ {
-		s0 += x[t] * y[t]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // allFinite reports whether no element of x is ±Inf or NaN: then a factor
