@@ -78,12 +78,15 @@ fuzz:
 # CUDA (see README "CUDA"). cuda-toolkit installs Debian's CUDA 11.8 when nvcc
 # is missing. cuda-build compiles every package and links every test binary
 # with -tags cuda through build/go.cuda.mod, whose gorgonia.org/cu has our
-# cuDNN stand-in (scripts/cuda-modfile.sh). cuda-test puts the GPU test
-# binaries, a cuBLAS 11 stand-in and run.sh into build/gpu, and runs them
-# when a GPU is present.
+# cuDNN stand-in (scripts/cuda-modfile.sh). cuda-bundle packs the stripped
+# test binaries of the packages with GPU tests and a cuBLAS 11 stand-in into
+# build/gpu/bundle.tar.gz, beside run.sh (scripts/gpu-bundle.sh), and fails
+# when the bundle is over 40 MiB (it travels to a GPU machine with the
+# working tree; CI runs it). cuda-test runs build/gpu/run.sh when a GPU is
+# present (logs in build/gpu-logs).
 CUDA_GO = -tags cuda -modfile build/go.cuda.mod
 
-.PHONY: cuda-toolkit cuda-modfile cuda-build cuda-test ptx ptx-check
+.PHONY: cuda-toolkit cuda-modfile cuda-build cuda-bundle cuda-test ptx ptx-check
 
 # ptx rebuilds the committed PTX module from the one translation unit that
 # includes every kernel (cudaops/kernels/genband.cu, generated with the
@@ -123,11 +126,9 @@ cuda-build: cuda-toolkit cuda-modfile
 	rm -rf build/cuda-tests
 	$(GO) test -c $(CUDA_GO) -o build/cuda-tests/ ./...
 
-cuda-test: cuda-build
-	rm -rf build/gpu
-	mkdir -p build/gpu
-	$(GO) test -c $(CUDA_GO) -o build/gpu/ ./cudaops/... ./bandop ./align ./genmul
-	./scripts/cublas-stub.sh build/gpu/lib build/gpu/*.test
-	cp scripts/gpu-run.sh build/gpu/run.sh
-	if nvidia-smi -L >/dev/null 2>&1; then build/gpu/run.sh; \
-	else echo "cuda-test: no GPU here; carry build/gpu to a GPU machine and run build/gpu/run.sh"; fi
+cuda-bundle: cuda-toolkit cuda-modfile
+	GO=$(GO) ./scripts/gpu-bundle.sh build/gpu
+
+cuda-test: cuda-bundle
+	if nvidia-smi -L >/dev/null 2>&1; then build/gpu/run.sh build/gpu-logs; \
+	else echo "cuda-test: no GPU here; carry build/gpu to a GPU machine and run build/gpu/run.sh LOGDIR [SECONDS] (README, CUDA)"; fi
