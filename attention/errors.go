@@ -15,6 +15,7 @@ var (
 	ErrSize   error = errkind.Size   // a result of more than errkind.MaxElements elements
 	ErrValue  error = errkind.Value  // an Op's input value that is not the *tensor.Dense it was built for
 	ErrGraph  error = errkind.Graph  // Gorgonia refused to add or differentiate an Op (the cause is wrapped)
+	ErrDevice error = errkind.Device // the CUDA launch failed (cuda builds; the cause is wrapped)
 )
 
 // An Error reports bad input to Banded or a failure in a run of its Ops;

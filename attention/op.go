@@ -71,7 +71,7 @@ type fwdOp struct {
 func (op *fwdOp) String() string            { return "attention.Banded{" + op.form.String() + "}" }
 func (op *fwdOp) Arity() int                { return op.arity() }
 func (op *fwdOp) ReturnsPtr() bool          { return false }
-func (op *fwdOp) CallsExtern() bool         { return false }
+func (op *fwdOp) CallsExtern() bool         { return callsExtern }
 func (op *fwdOp) OverwritesInput() int      { return -1 }
 func (op *fwdOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *fwdOp) Hashcode() uint32          { return hashOf(op) }
@@ -215,7 +215,7 @@ type gradOp struct{ fwd *fwdOp }
 func (op *gradOp) String() string            { return "attention.BandedGrad{" + op.fwd.form.String() + "}" }
 func (op *gradOp) Arity() int                { return op.fwd.arity() + 2 }
 func (op *gradOp) ReturnsPtr() bool          { return false }
-func (op *gradOp) CallsExtern() bool         { return false }
+func (op *gradOp) CallsExtern() bool         { return callsExtern }
 func (op *gradOp) OverwritesInput() int      { return -1 }
 func (op *gradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *gradOp) Hashcode() uint32          { return hashOf(op) }

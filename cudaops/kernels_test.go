@@ -46,6 +46,9 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{AlignEndForward(dt, Log, batch, 3, n, AlignLocal, -1), 3},
 		{AlignEndBackward(dt, Log, batch, 3, n, AlignGlobal, -1), 4},
 		{AlignEndBackward(dt, Max, batch, 3, n, AlignLocal, 0), 4},
+		{AttentionForward(dt, batch, n, 3, 1, 2, 0.5, true), 5},
+		{AttentionBackwardRows(dt, batch, n, 3, 1, 2, 0.5, false), 7},
+		{AttentionBackwardKeys(dt, batch, n, 3, 1, 2, 0.5, true), 7},
 	}
 	for wrt := 0; wrt < 2; wrt++ {
 		ls = append(ls,

@@ -7,6 +7,7 @@
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
 //   ../kernels/align_cells.cu sha256:9bf608e49e5c9fdf7c7deff5d371dbb8723f12153078a053ccaf150fed505571
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
+//   ../kernels/attention.cu sha256:d3f6e8b39df8e206f95c900a040bab512fa441e5a73dcc65008474561c282fd4
 //   ../kernels/bandmul.cu sha256:3e9fd9939d8fbc7911ffcf2b98d000612a24cf46bffeb9127b361e31e9197538
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
@@ -32,6 +33,7 @@
 
 #include "../kernels/align_cells.cu"
 #include "../kernels/align_end.cu"
+#include "../kernels/attention.cu"
 #include "../kernels/bandmul.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
@@ -90,6 +92,36 @@ void call_align_end_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+}
+void call_attention_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_attention_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
+}
+void call_attention_bwd_rows_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_bwd_rows_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_attention_bwd_rows_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_bwd_rows_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_attention_bwd_keys_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_bwd_keys_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_attention_bwd_keys_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    attention_bwd_keys_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
 }
 void call_bandmul_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -662,6 +694,12 @@ const gbemu::Kernel gbemu::table[] = {
     {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
     {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
     {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0, "dDLDjjjjjjj"},
+    {"attention_fwd_f32", 12, call_attention_fwd_f32, 0, "fFFFLjjjjjxj"},
+    {"attention_fwd_f64", 12, call_attention_fwd_f64, 0, "dDDDLjjjjjxj"},
+    {"attention_bwd_rows_f32", 14, call_attention_bwd_rows_f32, 0, "fFFFFLfjjjjjxj"},
+    {"attention_bwd_rows_f64", 14, call_attention_bwd_rows_f64, 0, "dDDDDLdjjjjjxj"},
+    {"attention_bwd_keys_f32", 14, call_attention_bwd_keys_f32, 0, "fFFFFLFjjjjjxj"},
+    {"attention_bwd_keys_f64", 14, call_attention_bwd_keys_f64, 0, "dDDDDLDjjjjjxj"},
     {"bandmul_fwd_f32", 8, call_bandmul_fwd_f32, 0, "fFFjjjjj"},
     {"bandmul_fwd_f64", 8, call_bandmul_fwd_f64, 0, "dDDjjjjj"},
     {"bandmul_bwd_q_f32", 9, call_bandmul_bwd_q_f32, 0, "fFFFjjjjj"},
@@ -776,4 +814,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_early", 3, call_emutest_early, 1, "ljx"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 120;
+const int gbemu::table_len = 126;

@@ -5,6 +5,7 @@
 // kernel table, then `make ptx`.
 #include "align_cells.cu"
 #include "align_end.cu"
+#include "attention.cu"
 #include "bandmul.cu"
 #include "dense.cu"
 #include "gather.cu"
