@@ -21,7 +21,8 @@ type config struct {
 // output 0 and pass no gradient back (their rows of dq are 0, and they add
 // nothing to dk and dv). A length may be 0 (the item outputs 0); one
 // below 0 or past n makes the run fail with an error of kind ErrLength
-// naming the item.
+// naming the item (on the GPU, in cuda builds, where the lengths are not
+// read on the host, it is clamped to [0, n] instead).
 func WithLengths(lengths *gorgonia.Node) Option {
 	return func(c *config) { c.lengths, c.set = lengths, true }
 }
