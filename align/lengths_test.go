@@ -215,8 +215,8 @@ func TestLogDepthEqualsLinear(t *testing.T) {
 }
 
 // TestMarginalsConcurrent calls Marginals from several goroutines on one
-// shape with different lengths: the program Marginals keeps is used by one
-// call at a time.
+// shape with different lengths: each call compiles a program of its own,
+// so each gives what it gives alone.
 func TestMarginalsConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	m := Model{Semiring: Log, Mode: Local}
