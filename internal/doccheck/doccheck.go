@@ -37,6 +37,7 @@ var NotChecked = []string{
 	"cuda.h",        // the CUDA toolkit's header, not the module's
 	"cudnn.h",       // cuDNN's
 	"report.txt",    // build/emucov/report.txt, named on its own
+	"summary.txt",   // written by run.sh into its log folder
 	"built.ptx",     // the arguments of ptxcmp's usage
 	"committed.ptx", // ptxcmp's usage, too
 }

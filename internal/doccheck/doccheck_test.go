@@ -121,3 +121,41 @@ func TestMissing(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeListsInternal: the Layout table's internal/ row names every
+// package under internal/, so that a new one cannot go undescribed.
+func TestReadmeListsInternal(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "| `internal/` |") {
+			row = l
+		}
+	}
+	if row == "" {
+		t.Fatal("README.md has no Layout row for internal/")
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "internal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if gofiles, _ := filepath.Glob(filepath.Join(root, "internal", e.Name(), "*.go")); len(gofiles) == 0 {
+			continue
+		}
+		listed++
+		if !strings.Contains(row, "`"+e.Name()+"`") {
+			t.Errorf("README.md's internal/ row does not name package internal/%s", e.Name())
+		}
+	}
+	if listed == 0 {
+		t.Error("no package found under internal/")
+	}
+}
