@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/genband/genband/internal/errkind"
@@ -368,6 +369,45 @@ func TestBandedBadLengths(t *testing.T) {
 		}
 		if !errors.Is(errkind.Cause(err), ErrLength) {
 			t.Errorf("length %d: run error %v, want kind ErrLength", l, err)
+		}
+	}
+}
+
+// TestBackwardBlocks checks the backward where an item's rows span several
+// blocks (whose dk and dv are added even blocks first, then odd) against
+// dense attention, and that its bits do not depend on the number of cores.
+func TestBackwardBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const batch, n, d = 2, 300, 4
+	for _, bd := range [][2]int{{40, 40}, {70, 0}, {-3, 90}} {
+		f := form{dt: tensor.Float64, batch: batch, n: n, d: d, lower: bd[0], upper: bd[1], scale: 0.9}
+		m := batch * n * d
+		q, k, v, dout := randoms(rng, m), randoms(rng, m), randoms(rng, m), randoms(rng, m)
+		lens := []int{n, 213}
+		_, wq, wk, wv := reference(batch, n, d, bd[0], bd[1], f.scale, lens, q, k, v, dout)
+		var first []float64
+		for _, procs := range []int{1, 2} {
+			prev := runtime.GOMAXPROCS(procs)
+			lse, g := make([]float64, batch*n), make([]float64, 3*m)
+			forward(f, nil, lse, q, k, nil, lens)
+			backward(f, g[:m], g[m:2*m], g[2*m:], q, k, v, dout, lse, lens)
+			runtime.GOMAXPROCS(prev)
+			for x, want := range [][]float64{wq, wk, wv} {
+				for i := range want {
+					if got := g[x*m+i]; !(math.Abs(got-want[i]) <= 1e-12*(1+math.Abs(want[i]))) {
+						t.Fatalf("band %v, %d cores: %s[%d] = %v, dense %v", bd, procs, []string{"dq", "dk", "dv"}[x], i, got, want[i])
+					}
+				}
+			}
+			if first == nil {
+				first = g
+				continue
+			}
+			for i := range g {
+				if math.Float64bits(g[i]) != math.Float64bits(first[i]) {
+					t.Fatalf("band %v: element %d is %v on %d cores, %v on one", bd, i, g[i], procs, first[i])
+				}
+			}
 		}
 	}
 }
