@@ -49,8 +49,10 @@ func WithLengths(lengths *gorgonia.Node) Option {
 // Errors are *Error values: ErrNil for a nil node, ErrShape for q, k and v
 // not of one shape (batch, n, d) with every size ≥ 1 or of different
 // graphs, ErrDtype for dtypes other than all Float32 or all Float64,
-// ErrBand for lower + upper < 0, and with WithLengths, ErrNil, ErrShape and
-// ErrDtype for a lengths node that is nil, not (batch) or not tensor.Int.
+// ErrBand for lower + upper < 0, ErrSize for q, k and v of more than
+// errkind.MaxElements/3 elements, and with WithLengths, ErrNil, ErrShape
+// and ErrDtype for a lengths node that is nil, not (batch) or not
+// tensor.Int.
 // Banded never modifies its inputs.
 func Banded(q, k, v *gorgonia.Node, lower, upper int, scale float64, opts ...Option) (*gorgonia.Node, error) {
 	const op = "Banded"
@@ -112,7 +114,8 @@ func newForm(op string, q, k, v *gorgonia.Node, lower, upper int, scale float64)
 	if lower < 0 && upper < 0 || (lower < 0) != (upper < 0) && lower+upper < 0 {
 		return form{}, errorf(ErrBand, op, "lower %d + upper %d < 0: the window holds no offset", lower, upper)
 	}
-	if err := checkSize(op, "q", sh[0], sh[1], sh[2]); err != nil {
+	// The gradient Op's output stacks dq, dk and dv.
+	if err := checkSize(op, "the gradients of q, k and v", 3, sh[0], sh[1], sh[2]); err != nil {
 		return form{}, err
 	}
 	n := sh[1]

@@ -315,6 +315,7 @@ func TestBandedErrors(t *testing.T) {
 		{"other graph", q, mk(other, tensor.Float64, 2, 5, 3), v, 1, 1, nil, ErrShape},
 		{"empty band", q, k, v, -2, 1, nil, ErrBand},
 		{"empty band, huge", q, k, v, math.MinInt, math.MaxInt - 5, nil, ErrBand},
+		{"too large", mk(g, tensor.Float32, 1<<11, 1<<10, 1<<9), mk(g, tensor.Float32, 1<<11, 1<<10, 1<<9), mk(g, tensor.Float32, 1<<11, 1<<10, 1<<9), 1, 1, nil, ErrSize},
 		{"nil lengths", q, k, v, 1, 1, []Option{WithLengths(nil)}, ErrNil},
 		{"float lengths", q, k, v, 1, 1, []Option{WithLengths(mk(g, tensor.Float64, 2))}, ErrDtype},
 		{"lengths of other batch", q, k, v, 1, 1, []Option{WithLengths(mk(g, tensor.Int, 3))}, ErrShape},
