@@ -209,3 +209,47 @@ func TestBandMulErrors(t *testing.T) {
 func intDense(shape ...int) *tensor.Dense {
 	return tensor.New(tensor.Of(tensor.Int), tensor.WithShape(shape...))
 }
+
+// Views as Q and K (columns of wider tensors) are read as their
+// materialized values.
+func TestBandMulView(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 7))
+	for _, dt := range dtypes {
+		wq, _ := randDense(rng, Real, dt, 2, 9, 6)
+		wk, _ := randDense(rng, Real, dt, 2, 9, 7)
+		q := must(wq.Slice(nil, nil, gorgonia.S(1, 5))).(*tensor.Dense)
+		k := must(wk.Slice(nil, nil, gorgonia.S(3, 7))).(*tensor.Dense)
+		if !q.IsView() || !k.IsView() {
+			t.Fatal("the slices are not views: the test tests nothing")
+		}
+		want := must(BandMulDense(q.Materialize().(*tensor.Dense), k.Materialize().(*tensor.Dense), 2, 1))
+		got := must(BandMulDense(q, k, 2, 1))
+		if !sameBits(got, want) {
+			t.Errorf("%v: BandMulDense of views differs from that of their values", dt)
+		}
+		v := must(wk.Slice(nil, nil, gorgonia.S(0, 3))).(*tensor.Dense)
+		a := randomFor(t, rng, Real, dt, 2, 9, 1, 2)
+		if !sameDenseBits(must(a.MulDense(v, Real)), must(a.MulDense(v.Materialize().(*tensor.Dense), Real))) {
+			t.Errorf("%v: MulDense of a view differs from that of its value", dt)
+		}
+	}
+}
+
+// Each parameter of the Ops is in their names, so Gorgonia merges two nodes
+// only when every parameter agrees.
+func TestAttentionOpNames(t *testing.T) {
+	l := layout{batch: 2, n: 4, lower: 1, upper: 2, dt: tensor.Float32}
+	names := map[string]bool{}
+	for _, op := range []fmt.Stringer{
+		&bandMulOp{c: l, d: 3}, &bandMulOp{c: layout{batch: 2, n: 4, lower: 2, upper: 1, dt: tensor.Float32}, d: 3},
+		&bandMulOp{c: l, d: 4}, &bandMulGradOp{bandMulOp{c: l, d: 3}, 0}, &bandMulGradOp{bandMulOp{c: l, d: 3}, 1},
+		&mulDenseOp{s: Real, a: l, d: 3}, &mulDenseOp{s: Log, a: l, d: 3}, &mulDenseOp{s: Real, a: l, d: 2},
+		&mulDenseGradOp{mulDenseOp{s: Real, a: l, d: 3}, 0}, &mulDenseGradOp{mulDenseOp{s: Real, a: l, d: 3}, 1},
+		&softmaxOp{a: l}, &softmaxOp{log: true, a: l}, &softmaxGradOp{softmaxOp{a: l}}, &softmaxGradOp{softmaxOp{log: true, a: l}},
+	} {
+		if names[op.String()] {
+			t.Errorf("two Ops named %s", op)
+		}
+		names[op.String()] = true
+	}
+}
