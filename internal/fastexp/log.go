@@ -9,14 +9,19 @@ import "math"
 // below 1, 1/128 above), so that ln x = k·ln2 + ln c + log1p(r),
 // |r| ≤ 1/256, and log1p(r) is its Taylor polynomial of degree 7 (the next
 // term is under 1e-18·|r|). Keeping m around 1 avoids the cancellation of
-// k·ln2 against ln c just below a power of two. Zero, negative, subnormal,
-// infinite and NaN arguments defer to math.Log.
+// k·ln2 against ln c just below a power of two. A subnormal x is scaled
+// by 2^52 first (math.Log of amd64 takes it for 2^−1023 times its
+// mantissa); zero, negative, infinite and NaN arguments defer to math.Log.
 func Log64(x float64) float64 {
+	k := 0.0
 	if !(x >= 0x1p-1022 && x <= math.MaxFloat64) {
-		return math.Log(x)
+		if !(x > 0 && x < 0x1p-1022) {
+			return math.Log(x)
+		}
+		x, k = x*0x1p52, -52
 	}
 	b := math.Float64bits(x)
-	k := float64(int(b>>52) - 1023)
+	k += float64(int(b>>52) - 1023)
 	m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
 	var t *logPoint
 	if m >= math.Sqrt2 {
@@ -77,20 +82,11 @@ var logSumTab = func() (tab [513]logPoint) {
 	return tab
 }()
 
-// LogSums sets x[i] = LogSum(x[i]) for every i, with LogSum written out in
-// the loop: an alignment takes one per cell, and a call each would cost
-// more than the polynomial. Every x[i] must be in [1, 2^1023].
-func LogSums(x []float64) {
-	for i, v := range x {
-		b := math.Float64bits(v)
-		k := float64(int(b>>52) - 1023)
-		m := math.Float64frombits(b&(1<<52-1) | 1023<<52)
-		t := &logSumTab[int((m-1)*512+0.5)]
-		r := (m - t.c) * t.inv
-		p := r * (1 - r*(0.5-r*(1.0/3-r*(0.25-r*0.2))))
-		x[i] = k*log64Ln2Hi + (t.log + (k*log64Ln2Lo + p))
-	}
-}
+// LogSums sets x[i] = ln x[i] for every i: an alignment takes one per
+// cell, and a call each would cost more than the polynomial. Every x[i]
+// must be in [1, 2^1023]. It is the vector log of LogSlice64 where the CPU
+// has one, LogSum's loop otherwise.
+func LogSums(x []float64) { logSums(x) }
 
 // LogWeight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
 // d below: exactly 1 for the term that sets it, 0 where exp underflows (a
