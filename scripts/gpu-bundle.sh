@@ -7,8 +7,8 @@
 # GPU tests (a _test.go file under the cuda build tag with a TestCUDA or
 # BenchmarkCUDA function; found here, not listed by hand), linked stripped
 # (-ldflags='-s -w': Go's stack traces need neither the symbol table nor
-# DWARF), lib/libcublas.so.11 (scripts/cublas-stub.sh) and bench.txt, the
-# binaries that have CUDA benchmarks. It fails when the bundle is over
+# DWARF), lib/libcublas.so.11 (scripts/cublas-stub.sh), and tests.txt and
+# bench.txt, the binaries that have CUDA tests and CUDA benchmarks. It fails when the bundle is over
 # MAX_MIB (default 40) MiB. Needs build/go.cuda.mod (scripts/cuda-modfile.sh)
 # and the CUDA toolkit's headers and libcuda.so (scripts/cuda-toolkit.sh).
 set -euo pipefail
@@ -17,16 +17,19 @@ out=$1
 max_mib=${MAX_MIB:-40}
 GO=${GO:-go}
 
-# The packages with GPU tests, and those of them with CUDA benchmarks.
-pkgs=() benches=()
+# The packages with GPU tests or benchmarks, and the binaries with each.
+pkgs=() tests=() benches=()
 while IFS= read -r f; do
 	grep -qE '^//go:build (.*[^!])?\bcuda\b' "$f" || continue
 	d=./$(dirname "${f#./}")
 	grep -qE '^func TestCUDA|^func BenchmarkCUDA' "$f" || continue
 	[[ " ${pkgs[*]} " == *" $d "* ]] || pkgs+=("$d")
-	if grep -qE '^func BenchmarkCUDA' "$f"; then
-		b=$(basename "$d").test
-		[[ " ${benches[*]} " == *" $b "* ]] || benches+=("$b")
+	b=$(basename "$d").test
+	if grep -qE '^func TestCUDA' "$f" && [[ " ${tests[*]} " != *" $b "* ]]; then
+		tests+=("$b")
+	fi
+	if grep -qE '^func BenchmarkCUDA' "$f" && [[ " ${benches[*]} " != *" $b "* ]]; then
+		benches+=("$b")
 	fi
 done < <(find . -path ./build -prune -o -name '*_test.go' -print | sort)
 [ ${#pkgs[@]} -gt 0 ] || { echo "gpu-bundle: no package has a cuda-tagged TestCUDA or BenchmarkCUDA" >&2; exit 1; }
@@ -39,6 +42,7 @@ trap 'rm -rf "$stage"' EXIT
 $GO test -c -tags cuda -modfile build/go.cuda.mod -ldflags='-s -w' -o "$stage/" "${pkgs[@]}"
 ./scripts/cublas-stub.sh "$stage/lib" "$stage"/*.test
 rm -f "$stage/lib/cublas_stub.c" "$stage/lib/cublas_stub.map"
+printf '%s\n' "${tests[@]}" >"$stage/tests.txt"
 printf '%s\n' "${benches[@]}" >"$stage/bench.txt"
 
 rm -rf "$out"

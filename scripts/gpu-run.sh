@@ -8,9 +8,9 @@
 # It unpacks the bundle into a temporary folder and runs, in this order,
 # each step under its own timeout, no step past the budget:
 #
-#  1. every binary's TestCUDA* tests, plainly;
-#  2. the BenchmarkCUDA* benchmarks of the binaries listed in bench.txt;
-#  3. every binary's TestCUDA* under compute-sanitizer's memcheck;
+#  1. the TestCUDA* tests of each binary that has some (tests.txt), plainly;
+#  2. the BenchmarkCUDA* benchmarks of each binary that has some (bench.txt);
+#  3. the tests of step 1 under compute-sanitizer's memcheck;
 #  4. the same under racecheck, then synccheck, then initcheck.
 #
 # A step whose time limit would be under MIN_STEP (20) seconds is skipped,
@@ -20,11 +20,12 @@
 # what a device call brings back), a section per binary; OUTDIR/summary.txt
 # starts with the GPU (nvidia-smi -L) and gets one line per step as it
 # ends: the step (<binary>-<phase>), its exit status (124 or 137: its
-# timeout; "skip" when it did not run) and its seconds. Go's own -test.timeout stops a test binary a little before its
-# step's timeout, so that a hung test's log ends with every goroutine's
-# stack. lib/ holds the cuBLAS 11 stand-in that Gorgonia's cuda build links
-# (scripts/cublas-stub.sh); delete lib/ from the bundle to use a real
-# cuBLAS 11. Exits 1 when a step failed or timed out, 0 otherwise (skipped
+# timeout; "skip" when it did not run) and its seconds. Go's own
+# -test.timeout stops a test binary a little before its step's timeout, so
+# that a hung test's log ends with every goroutine's stack. lib/ holds the
+# cuBLAS 11 stand-in that Gorgonia's cuda build links
+# (scripts/cublas-stub.sh); GPU_RUN_CUBLAS=system leaves it out, for a
+# machine with a real cuBLAS 11. Exits 1 when a step failed or timed out, 0 otherwise (skipped
 # steps do not fail it: the summary shows them).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,14 +42,15 @@ rm -f "$summary" "$out"/{test,bench,memcheck,racecheck,synccheck,initcheck}.log
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 tar -C "$work" -xzf "$here/bundle.tar.gz" || { echo "run.sh: cannot unpack $here/bundle.tar.gz" >&2; exit 2; }
-export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-tests=("$work"/*.test)
+[ "${GPU_RUN_CUBLAS:-}" = system ] || export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+bins=("$work"/*.test)
 rc=0
 
 # step PHASE BINARY CAP COMMAND...: runs COMMAND under a timeout of CAP
 # seconds or what is left of the budget, whichever is less; its output is
-# appended to OUTDIR/PHASE.log, its line to the summary. A test binary's -test.timeout
-# is set from the same figure (the placeholder GOTIMEOUT in COMMAND).
+# appended to OUTDIR/PHASE.log, its line to the summary. The test binary's
+# -test.timeout (the placeholder GOTIMEOUT in COMMAND) comes from the same
+# limit.
 step() {
 	local phase=$1 name=$2-$1 cap=$3
 	shift 3
@@ -81,14 +83,15 @@ step() {
 } | tee "$summary"
 
 # 1. The tests, plainly: a quarter of the budget at most each.
-for t in "${tests[@]}"; do
+for t in "${bins[@]}"; do
 	n=$(basename "$t" .test)
+	grep -qx "$n.test" "$work/tests.txt" || continue
 	step test "$n" $((budget / 4)) "$t" -test.count=1 -test.v -test.run '^TestCUDA' GOTIMEOUT
 done
 
 # 2. The benchmarks, three iterations each: the alignment benchmark alone
 # is 128 alignments of 900×900 forward and backward.
-for t in "${tests[@]}"; do
+for t in "${bins[@]}"; do
 	n=$(basename "$t" .test)
 	grep -qx "$n.test" "$work/bench.txt" || continue
 	step bench "$n" $((budget / 4)) "$t" -test.count=1 -test.run '^$' -test.bench '^BenchmarkCUDA' -test.benchtime 3x GOTIMEOUT
@@ -97,8 +100,9 @@ done
 # 3, 4. compute-sanitizer, memcheck first, each tool over every binary.
 san=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1 || true)
 for tool in memcheck racecheck synccheck initcheck; do
-	for t in "${tests[@]}"; do
+	for t in "${bins[@]}"; do
 		n=$(basename "$t" .test)
+		grep -qx "$n.test" "$work/tests.txt" || continue
 		if [ -z "$san" ]; then
 			printf '%-28s %4s %5d\n' "$n-$tool" skip 0 >>"$summary"
 			echo "=== $n-$tool: skipped, no compute-sanitizer"
