@@ -49,6 +49,10 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{AttentionForward(dt, batch, n, 3, 1, 2, 0.5, true), 5},
 		{AttentionBackwardRows(dt, batch, n, 3, 1, 2, 0.5, false), 7},
 		{AttentionBackwardKeys(dt, batch, n, 3, 1, 2, 0.5, true), 7},
+		{BandMulForward(dt, batch, n, 1, 2, 3), 3},
+		{MulDenseForward(dt, Log, batch, n, 1, 2, 3), 3},
+		{SoftmaxForward(dt, true, batch, n, 1, 2), 2},
+		{SoftmaxBackward(dt, false, batch, n, 1, 2), 3},
 	}
 	for wrt := 0; wrt < 2; wrt++ {
 		ls = append(ls,
@@ -58,6 +62,8 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 			constructorLaunch{PlusBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
 			constructorLaunch{TimesBackward(dt, Log, wrt, batch, n, 1, 2, 2, 0), 5},
 			constructorLaunch{ScanBackward(dt, Log, wrt, batch, 3, n, 1, 2), 7},
+			constructorLaunch{BandMulBackward(dt, wrt, batch, n, 1, 2, 3), 4},
+			constructorLaunch{MulDenseBackward(dt, Log, wrt, batch, n, 1, 2, 3), 5},
 		)
 	}
 	return append(ls, genmulConstructors(dt)...)
@@ -141,6 +147,8 @@ func TestConstructorsRefuseBadWrt(t *testing.T) {
 			PlusBackward(Float32, Real, wrt, 1, 3, 1, 1, 1, 1),
 			TimesBackward(Float64, Real, wrt, 1, 3, 1, 1, 1, 1),
 			ScanBackward(Float32, Log, wrt, 1, 2, 3, 1, 1),
+			BandMulBackward(Float32, wrt, 1, 3, 1, 1, 2),
+			MulDenseBackward(Float64, Real, wrt, 1, 3, 1, 1, 2),
 		} {
 			if have[l.Kernel] {
 				t.Errorf("wrt %d: constructor names kernel %s, which exists", wrt, l.Kernel)
