@@ -11,67 +11,154 @@ TEXT ·exp32AVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+8(FP), CX
 	MOVQ    n+16(FP), DX
 	VMOVUPS f32_explo<>+0(SB), Y0
-	VMOVUPS f32_exphi<>+0(SB), Y1
+	VMOVUPS f32_exploN<>+0(SB), Y1
+	VMOVUPS f32_exphi<>+0(SB), Y2
 
 loop:
 	CMPQ         DX, $0x00000010
 	JB           tail
-	VMOVUPS      (CX), Y2
-	VMAXPS       Y2, Y0, Y2
-	VMINPS       Y2, Y1, Y2
-	VMOVUPS      f32_magic23<>+0(SB), Y3
-	VFMADD231PS  f32_log2e<>+0(SB), Y2, Y3
-	VSUBPS       f32_magic23<>+0(SB), Y3, Y3
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y3, Y2
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y3, Y2
-	VMOVUPS      f32_inv7fact<>+0(SB), Y4
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_one<>+0(SB), Y2, Y4
-	VCVTPS2DQ    Y3, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
+	VMOVUPS      (CX), Y3
+	VCMPPS       $0x11, Y1, Y3, Y4
+	VMOVMSKPS    Y4, BX
+	TESTL        BX, BX
+	JNZ          expsmall1
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      f32_magic23<>+0(SB), Y4
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
+	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
+	VMOVUPS      f32_inv7fact<>+0(SB), Y5
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
+	VCVTPS2DQ    Y4, Y4
+	VPSRAD       $0x01, Y4, Y3
+	VPSUBD       Y3, Y4, Y4
 	VPADDD       i32_bias127<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
-	VPADDD       i32_bias127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y4, Y4
-	VMOVUPS      Y4, (AX)
-	VMOVUPS      32(CX), Y2
-	VMAXPS       Y2, Y0, Y2
-	VMINPS       Y2, Y1, Y2
-	VMOVUPS      f32_magic23<>+0(SB), Y3
-	VFMADD231PS  f32_log2e<>+0(SB), Y2, Y3
-	VSUBPS       f32_magic23<>+0(SB), Y3, Y3
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y3, Y2
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y3, Y2
-	VMOVUPS      f32_inv7fact<>+0(SB), Y4
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y2, Y4
-	VFMADD213PS  f32_one<>+0(SB), Y2, Y4
-	VCVTPS2DQ    Y3, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
+	VMULPS       Y3, Y5, Y3
+	VPADDD       i32_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y3
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y6
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y5, Y5
+	VBLENDVPS    Y4, Y3, Y6, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y5, Y7
+	VPSRAD       $0x01, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y5, Y5
+	VPMINSD      i32_kcapint<>+0(SB), Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y6, Y5
+	VADDPS       f32_twop<>+0(SB), Y5, Y5
+	VPSUBD       i32_twopbits<>+0(SB), Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+
+expdone2:
+	VMOVUPS      Y3, (AX)
+	VMOVUPS      32(CX), Y3
+	VCMPPS       $0x11, Y1, Y3, Y4
+	VMOVMSKPS    Y4, BX
+	TESTL        BX, BX
+	JNZ          expsmall3
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      f32_magic23<>+0(SB), Y4
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
+	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
+	VMOVUPS      f32_inv7fact<>+0(SB), Y5
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
+	VCVTPS2DQ    Y4, Y4
+	VPSRAD       $0x01, Y4, Y3
+	VPSUBD       Y3, Y4, Y4
 	VPADDD       i32_bias127<>+0(SB), Y3, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
-	VPADDD       i32_bias127<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y4, Y4
-	VMOVUPS      Y4, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	SUBQ         $0x00000010, DX
-	JMP          loop
+	VMULPS       Y3, Y5, Y3
+	VPADDD       i32_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y3
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y6
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y5, Y5
+	VBLENDVPS    Y4, Y3, Y6, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y5, Y7
+	VPSRAD       $0x01, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y5, Y5
+	VPMINSD      i32_kcapint<>+0(SB), Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y6, Y5
+	VADDPS       f32_twop<>+0(SB), Y5, Y5
+	VPSUBD       i32_twopbits<>+0(SB), Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+
+expdone4:
+	VMOVUPS Y3, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     loop
 
 tail:
 	TESTQ        DX, DX
@@ -79,60 +166,146 @@ tail:
 	LEAQ         tailmask<>+64(SB), BX
 	SHLQ         $0x02, DX
 	SUBQ         DX, BX
-	VMOVDQU      (BX), Y2
-	VMOVDQU      32(BX), Y3
-	VMASKMOVPS   (CX), Y2, Y4
-	VMAXPS       Y4, Y0, Y4
-	VMINPS       Y4, Y1, Y4
-	VMOVUPS      f32_magic23<>+0(SB), Y5
-	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
-	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
-	VMOVUPS      f32_inv7fact<>+0(SB), Y6
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
-	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
-	VCVTPS2DQ    Y5, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
+	VMOVDQU      (BX), Y3
+	VMOVDQU      32(BX), Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VCMPPS       $0x11, Y1, Y5, Y6
+	VMOVMSKPS    Y6, DX
+	TESTL        DX, DX
+	JNZ          expsmall5
+	VMINPS       Y5, Y2, Y5
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
+	VCVTPS2DQ    Y6, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
 	VPADDD       i32_bias127<>+0(SB), Y5, Y5
 	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y6, Y6
-	VPADDD       i32_bias127<>+0(SB), Y4, Y4
-	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y6, Y6
-	VMASKMOVPS   Y6, Y2, (AX)
-	VMASKMOVPS   32(CX), Y3, Y2
-	VMAXPS       Y2, Y0, Y2
-	VMINPS       Y2, Y1, Y2
+	VMULPS       Y5, Y7, Y5
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y5, Y5
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y5, Y0, Y5
+	VMINPS       Y5, Y2, Y5
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y5
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y5
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y5, Y8
+	VMOVUPS      f32_one<>+0(SB), Y5
+	VCVTPS2DQ    Y7, Y7
+	VBLENDVPS    Y6, Y5, Y8, Y5
+	VPMAXSD      i32_kminint<>+0(SB), Y7, Y9
+	VPSRAD       $0x01, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y5, Y5
+	VPADDD       i32_kbiasint<>+0(SB), Y7, Y7
+	VPMINSD      i32_kcapint<>+0(SB), Y7, Y7
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y8, Y7
+	VADDPS       f32_twop<>+0(SB), Y7, Y7
+	VPSUBD       i32_twopbits<>+0(SB), Y7, Y7
+	VBLENDVPS    Y6, Y7, Y5, Y5
+
+expdone6:
+	VMASKMOVPS   Y5, Y3, (AX)
+	VMASKMOVPS   32(CX), Y4, Y3
+	VCMPPS       $0x11, Y1, Y3, Y1
+	VMOVMSKPS    Y1, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPS       Y3, Y2, Y3
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y2, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y2
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y2
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y3
 	VMOVUPS      f32_inv7fact<>+0(SB), Y1
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y2, Y1
-	VFMADD213PS  f32_one<>+0(SB), Y2, Y1
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y1
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y2
 	VPSUBD       Y2, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y1, Y3
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y1, Y1
-	VMASKMOVPS   Y1, Y3, 32(AX)
+	VMULPS       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y3, Y0, Y3
+	VMINPS       Y3, Y2, Y3
+	VMOVUPS      f32_magic23<>+0(SB), Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y0
+	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y3
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y3
+	VMOVUPS      f32_inv7fact<>+0(SB), Y2
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y2
+	VFMADD213PS  f32_one<>+0(SB), Y3, Y2
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y0, Y0
+	VBLENDVPS    Y1, Y3, Y2, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y0, Y5
+	VPSRAD       $0x01, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y0, Y0
+	VPMINSD      i32_kcapint<>+0(SB), Y0, Y0
+	VPADDD       i32_bias127<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y2, Y0
+	VADDPS       f32_twop<>+0(SB), Y0, Y0
+	VPSUBD       i32_twopbits<>+0(SB), Y0, Y0
+	VBLENDVPS    Y1, Y0, Y3, Y3
+
+expdone8:
+	VMASKMOVPS Y3, Y4, 32(AX)
 
 done:
 	VZEROUPPER
@@ -147,6 +320,16 @@ DATA f32_explo<>+20(SB)/4, $0xc2dc0000
 DATA f32_explo<>+24(SB)/4, $0xc2dc0000
 DATA f32_explo<>+28(SB)/4, $0xc2dc0000
 GLOBL f32_explo<>(SB), RODATA|NOPTR, $32
+
+DATA f32_exploN<>+0(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+4(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+8(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+12(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+16(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+20(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+24(SB)/4, $0xc2aeac50
+DATA f32_exploN<>+28(SB)/4, $0xc2aeac50
+GLOBL f32_exploN<>(SB), RODATA|NOPTR, $32
 
 DATA f32_exphi<>+0(SB)/4, $0x42b20000
 DATA f32_exphi<>+4(SB)/4, $0x42b20000
@@ -288,6 +471,56 @@ DATA i32_bias127<>+24(SB)/4, $0x0000007f
 DATA i32_bias127<>+28(SB)/4, $0x0000007f
 GLOBL i32_bias127<>(SB), RODATA|NOPTR, $32
 
+DATA i32_kminint<>+0(SB)/4, $0xffffff82
+DATA i32_kminint<>+4(SB)/4, $0xffffff82
+DATA i32_kminint<>+8(SB)/4, $0xffffff82
+DATA i32_kminint<>+12(SB)/4, $0xffffff82
+DATA i32_kminint<>+16(SB)/4, $0xffffff82
+DATA i32_kminint<>+20(SB)/4, $0xffffff82
+DATA i32_kminint<>+24(SB)/4, $0xffffff82
+DATA i32_kminint<>+28(SB)/4, $0xffffff82
+GLOBL i32_kminint<>(SB), RODATA|NOPTR, $32
+
+DATA i32_kbiasint<>+0(SB)/4, $0x00000095
+DATA i32_kbiasint<>+4(SB)/4, $0x00000095
+DATA i32_kbiasint<>+8(SB)/4, $0x00000095
+DATA i32_kbiasint<>+12(SB)/4, $0x00000095
+DATA i32_kbiasint<>+16(SB)/4, $0x00000095
+DATA i32_kbiasint<>+20(SB)/4, $0x00000095
+DATA i32_kbiasint<>+24(SB)/4, $0x00000095
+DATA i32_kbiasint<>+28(SB)/4, $0x00000095
+GLOBL i32_kbiasint<>(SB), RODATA|NOPTR, $32
+
+DATA i32_kcapint<>+0(SB)/4, $0x0000003c
+DATA i32_kcapint<>+4(SB)/4, $0x0000003c
+DATA i32_kcapint<>+8(SB)/4, $0x0000003c
+DATA i32_kcapint<>+12(SB)/4, $0x0000003c
+DATA i32_kcapint<>+16(SB)/4, $0x0000003c
+DATA i32_kcapint<>+20(SB)/4, $0x0000003c
+DATA i32_kcapint<>+24(SB)/4, $0x0000003c
+DATA i32_kcapint<>+28(SB)/4, $0x0000003c
+GLOBL i32_kcapint<>(SB), RODATA|NOPTR, $32
+
+DATA f32_twop<>+0(SB)/4, $0x4b000000
+DATA f32_twop<>+4(SB)/4, $0x4b000000
+DATA f32_twop<>+8(SB)/4, $0x4b000000
+DATA f32_twop<>+12(SB)/4, $0x4b000000
+DATA f32_twop<>+16(SB)/4, $0x4b000000
+DATA f32_twop<>+20(SB)/4, $0x4b000000
+DATA f32_twop<>+24(SB)/4, $0x4b000000
+DATA f32_twop<>+28(SB)/4, $0x4b000000
+GLOBL f32_twop<>(SB), RODATA|NOPTR, $32
+
+DATA i32_twopbits<>+0(SB)/4, $0x4b000000
+DATA i32_twopbits<>+4(SB)/4, $0x4b000000
+DATA i32_twopbits<>+8(SB)/4, $0x4b000000
+DATA i32_twopbits<>+12(SB)/4, $0x4b000000
+DATA i32_twopbits<>+16(SB)/4, $0x4b000000
+DATA i32_twopbits<>+20(SB)/4, $0x4b000000
+DATA i32_twopbits<>+24(SB)/4, $0x4b000000
+DATA i32_twopbits<>+28(SB)/4, $0x4b000000
+GLOBL i32_twopbits<>(SB), RODATA|NOPTR, $32
+
 DATA tailmask<>+0(SB)/8, $0xffffffffffffffff
 DATA tailmask<>+8(SB)/8, $0xffffffffffffffff
 DATA tailmask<>+16(SB)/8, $0xffffffffffffffff
@@ -314,68 +547,155 @@ TEXT ·shift32AVX2(SB), NOSPLIT, $0-20
 	MOVSS        m+16(FP), X0
 	VBROADCASTSS X0, Y0
 	VMOVUPS      f32_explo<>+0(SB), Y1
-	VMOVUPS      f32_exphi<>+0(SB), Y2
+	VMOVUPS      f32_exploN<>+0(SB), Y2
+	VMOVUPS      f32_exphi<>+0(SB), Y3
 
 loop:
 	CMPQ         CX, $0x00000010
 	JB           tail
-	VMOVUPS      (AX), Y3
-	VSUBPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMOVUPS      (AX), Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, DX
+	TESTL        DX, DX
+	JNZ          expsmall1
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      Y5, (AX)
-	VMOVUPS      32(AX), Y3
-	VSUBPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      32(AX), Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, DX
+	TESTL        DX, DX
+	JNZ          expsmall3
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      Y5, 32(AX)
-	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000010, CX
-	JMP          loop
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPS Y4, 32(AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     loop
 
 tail:
 	TESTQ        CX, CX
@@ -383,62 +703,148 @@ tail:
 	LEAQ         tailmask<>+64(SB), DX
 	SHLQ         $0x02, CX
 	SUBQ         CX, DX
-	VMOVDQU      (DX), Y3
-	VMOVDQU      32(DX), Y4
-	VMASKMOVPS   (AX), Y3, Y5
-	VSUBPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMOVDQU      (DX), Y4
+	VMOVDQU      32(DX), Y5
+	VMASKMOVPS   (AX), Y4, Y6
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x11, Y2, Y6, Y7
+	VMOVMSKPS    Y7, CX
+	TESTL        CX, CX
+	JNZ          expsmall5
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMASKMOVPS   Y7, Y3, (AX)
-	VMASKMOVPS   32(AX), Y4, Y3
-	VSUBPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPS   Y6, Y4, (AX)
+	VMASKMOVPS   32(AX), Y5, Y4
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y0
+	VMOVMSKPS    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPS       Y4, Y3, Y4
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y3
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y4
 	VMOVUPS      f32_inv7fact<>+0(SB), Y1
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y1
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y2
 	VPSUBD       Y2, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y1, Y3
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y1, Y1
-	VMASKMOVPS   Y1, Y4, 32(AX)
+	VMULPS       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y1
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y1
+	VSUBPS       f32_magic23<>+0(SB), Y1, Y1
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y1, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y1, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y2
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y2
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y1, Y1
+	VBLENDVPS    Y0, Y3, Y2, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y1, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y1, Y1
+	VPMINSD      i32_kcapint<>+0(SB), Y1, Y1
+	VPADDD       i32_bias127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       f32_twop<>+0(SB), Y1, Y1
+	VPSUBD       i32_twopbits<>+0(SB), Y1, Y1
+	VBLENDVPS    Y0, Y1, Y3, Y3
+
+expdone8:
+	VMASKMOVPS Y3, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -454,78 +860,165 @@ TEXT ·acc32AVX2(SB), NOSPLIT, $0-36
 	MOVSS        av+32(FP), X0
 	VBROADCASTSS X0, Y0
 	VMOVUPS      f32_explo<>+0(SB), Y1
-	VMOVUPS      f32_exphi<>+0(SB), Y2
+	VMOVUPS      f32_exploN<>+0(SB), Y2
+	VMOVUPS      f32_exphi<>+0(SB), Y3
 
 loop:
 	CMPQ         BX, $0x00000010
 	JB           tail
-	VMOVUPS      (CX), Y3
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      (DX), Y4
-	VSUBPS       Y4, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMOVUPS      (CX), Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (DX), Y5
+	VSUBPS       Y5, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, SI
+	TESTL        SI, SI
+	JNZ          expsmall1
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      (AX), Y3
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, (AX)
-	VMOVUPS      32(CX), Y3
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      32(DX), Y4
-	VSUBPS       Y4, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPS      (AX), Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      32(CX), Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      32(DX), Y5
+	VSUBPS       Y5, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, SI
+	TESTL        SI, SI
+	JNZ          expsmall3
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      32(AX), Y3
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	SUBQ         $0x00000010, BX
-	JMP          loop
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPS 32(AX), Y5
+	VADDPS  Y4, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     loop
 
 tail:
 	TESTQ        BX, BX
@@ -533,70 +1026,156 @@ tail:
 	LEAQ         tailmask<>+64(SB), SI
 	SHLQ         $0x02, BX
 	SUBQ         BX, SI
-	VMOVDQU      (SI), Y3
-	VMOVDQU      32(SI), Y4
-	VMASKMOVPS   (CX), Y3, Y5
-	VADDPS       Y0, Y5, Y5
-	VMASKMOVPS   (DX), Y3, Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMOVDQU      (SI), Y4
+	VMOVDQU      32(SI), Y5
+	VMASKMOVPS   (CX), Y4, Y6
+	VADDPS       Y0, Y6, Y6
+	VMASKMOVPS   (DX), Y4, Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y2, Y6, Y7
+	VMOVMSKPS    Y7, BX
+	TESTL        BX, BX
+	JNZ          expsmall5
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMASKMOVPS   (AX), Y3, Y5
-	VADDPS       Y7, Y5, Y5
-	VMASKMOVPS   Y5, Y3, (AX)
-	VMASKMOVPS   32(CX), Y4, Y3
-	VADDPS       Y0, Y3, Y3
-	VMASKMOVPS   32(DX), Y4, Y0
-	VSUBPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPS   (AX), Y4, Y7
+	VADDPS       Y6, Y7, Y7
+	VMASKMOVPS   Y7, Y4, (AX)
+	VMASKMOVPS   32(CX), Y5, Y4
+	VADDPS       Y0, Y4, Y4
+	VMASKMOVPS   32(DX), Y5, Y0
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y0
+	VMOVMSKPS    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPS       Y4, Y3, Y4
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y3
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y4
 	VMOVUPS      f32_inv7fact<>+0(SB), Y1
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y1
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y2
 	VPSUBD       Y2, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y1, Y3
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y1, Y1
-	VMASKMOVPS   32(AX), Y4, Y0
-	VADDPS       Y1, Y0, Y0
-	VMASKMOVPS   Y0, Y4, 32(AX)
+	VMULPS       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y1
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y1
+	VSUBPS       f32_magic23<>+0(SB), Y1, Y1
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y1, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y1, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y2
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y2
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y1, Y1
+	VBLENDVPS    Y0, Y3, Y2, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y1, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y1, Y1
+	VPMINSD      i32_kcapint<>+0(SB), Y1, Y1
+	VPADDD       i32_bias127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       f32_twop<>+0(SB), Y1, Y1
+	VPSUBD       i32_twopbits<>+0(SB), Y1, Y1
+	VBLENDVPS    Y0, Y1, Y3, Y3
+
+expdone8:
+	VMASKMOVPS 32(AX), Y5, Y0
+	VADDPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -613,83 +1192,170 @@ TEXT ·accW32AVX2(SB), NOSPLIT, $0-44
 	MOVSS        av+40(FP), X0
 	VBROADCASTSS X0, Y0
 	VMOVUPS      f32_explo<>+0(SB), Y1
-	VMOVUPS      f32_exphi<>+0(SB), Y2
+	VMOVUPS      f32_exploN<>+0(SB), Y2
+	VMOVUPS      f32_exphi<>+0(SB), Y3
 
 loop:
 	CMPQ         SI, $0x00000010
 	JB           tail
-	VMOVUPS      (DX), Y3
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      (BX), Y4
-	VSUBPS       Y4, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMOVUPS      (DX), Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (BX), Y5
+	VSUBPS       Y5, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, DI
+	TESTL        DI, DI
+	JNZ          expsmall1
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      (CX), Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      (AX), Y3
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, (AX)
-	VMOVUPS      32(DX), Y3
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      32(BX), Y4
-	VSUBPS       Y4, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
-	VMOVUPS      f32_magic23<>+0(SB), Y4
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y4
-	VSUBPS       f32_magic23<>+0(SB), Y4, Y4
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y4, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y4, Y3
-	VMOVUPS      f32_inv7fact<>+0(SB), Y5
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y5
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y5
-	VCVTPS2DQ    Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPS      (CX), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVUPS      (AX), Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVUPS      Y5, (AX)
+	VMOVUPS      32(DX), Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      32(BX), Y5
+	VSUBPS       Y5, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y5
+	VMOVMSKPS    Y5, DI
+	TESTL        DI, DI
+	JNZ          expsmall3
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y5
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y5
+	VSUBPS       f32_magic23<>+0(SB), Y5, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y5, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y5, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y6
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y6
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y6
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y5, Y5
-	VPADDD       i32_bias127<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      32(CX), Y3
-	VMULPS       Y3, Y5, Y5
-	VMOVUPS      32(AX), Y3
-	VADDPS       Y5, Y3, Y3
-	VMOVUPS      Y3, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	SUBQ         $0x00000010, SI
-	JMP          loop
+	VMULPS       Y4, Y6, Y4
+	VPADDD       i32_bias127<>+0(SB), Y5, Y5
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y6
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y6
+	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y7
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y7
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y7
+	VMOVUPS      f32_one<>+0(SB), Y4
+	VCVTPS2DQ    Y6, Y6
+	VBLENDVPS    Y5, Y4, Y7, Y4
+	VPMAXSD      i32_kminint<>+0(SB), Y6, Y8
+	VPSRAD       $0x01, Y8, Y9
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y4, Y4
+	VPADDD       i32_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i32_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y7, Y6
+	VADDPS       f32_twop<>+0(SB), Y6, Y6
+	VPSUBD       i32_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPS    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y5, Y4, Y4
+	VMOVUPS 32(AX), Y5
+	VADDPS  Y4, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop
 
 tail:
 	TESTQ        SI, SI
@@ -697,74 +1363,160 @@ tail:
 	LEAQ         tailmask<>+64(SB), DI
 	SHLQ         $0x02, SI
 	SUBQ         SI, DI
-	VMOVDQU      (DI), Y3
-	VMOVDQU      32(DI), Y4
-	VMASKMOVPS   (DX), Y3, Y5
-	VADDPS       Y0, Y5, Y5
-	VMASKMOVPS   (BX), Y3, Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y1, Y5
-	VMINPS       Y5, Y2, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMOVDQU      (DI), Y4
+	VMOVDQU      32(DI), Y5
+	VMASKMOVPS   (DX), Y4, Y6
+	VADDPS       Y0, Y6, Y6
+	VMASKMOVPS   (BX), Y4, Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y2, Y6, Y7
+	VMOVMSKPS    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall5
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMASKMOVPS   (CX), Y3, Y5
-	VMULPS       Y5, Y7, Y7
-	VMASKMOVPS   (AX), Y3, Y5
-	VADDPS       Y7, Y5, Y5
-	VMASKMOVPS   Y5, Y3, (AX)
-	VMASKMOVPS   32(DX), Y4, Y3
-	VADDPS       Y0, Y3, Y3
-	VMASKMOVPS   32(BX), Y4, Y0
-	VSUBPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y1, Y3
-	VMINPS       Y3, Y2, Y3
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y6, Y1, Y6
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPS   (CX), Y4, Y7
+	VMULPS       Y7, Y6, Y6
+	VMASKMOVPS   (AX), Y4, Y7
+	VADDPS       Y6, Y7, Y7
+	VMASKMOVPS   Y7, Y4, (AX)
+	VMASKMOVPS   32(DX), Y5, Y4
+	VADDPS       Y0, Y4, Y4
+	VMASKMOVPS   32(BX), Y5, Y0
+	VSUBPS       Y0, Y4, Y4
+	VCMPPS       $0x11, Y2, Y4, Y0
+	VMOVMSKPS    Y0, DX
+	TESTL        DX, DX
+	JNZ          expsmall7
+	VMINPS       Y4, Y3, Y4
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y3, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y3
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y3
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y4
 	VMOVUPS      f32_inv7fact<>+0(SB), Y1
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y3, Y1
-	VFMADD213PS  f32_one<>+0(SB), Y3, Y1
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y1
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y1
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y2
 	VPSUBD       Y2, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y2, Y2
 	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y1, Y1
+	VMULPS       Y2, Y1, Y3
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y1, Y1
-	VMASKMOVPS   32(CX), Y4, Y0
-	VMULPS       Y0, Y1, Y1
-	VMASKMOVPS   32(AX), Y4, Y0
-	VADDPS       Y1, Y0, Y0
-	VMASKMOVPS   Y0, Y4, 32(AX)
+	VMULPS       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      f32_magic23<>+0(SB), Y1
+	VFMADD231PS  f32_log2e<>+0(SB), Y4, Y1
+	VSUBPS       f32_magic23<>+0(SB), Y1, Y1
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y1, Y4
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y1, Y4
+	VMOVUPS      f32_inv7fact<>+0(SB), Y2
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y4, Y2
+	VFMADD213PS  f32_one<>+0(SB), Y4, Y2
+	VMOVUPS      f32_one<>+0(SB), Y3
+	VCVTPS2DQ    Y1, Y1
+	VBLENDVPS    Y0, Y3, Y2, Y3
+	VPMAXSD      i32_kminint<>+0(SB), Y1, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VPADDD       i32_kbiasint<>+0(SB), Y1, Y1
+	VPMINSD      i32_kcapint<>+0(SB), Y1, Y1
+	VPADDD       i32_bias127<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y2, Y1
+	VADDPS       f32_twop<>+0(SB), Y1, Y1
+	VPSUBD       i32_twopbits<>+0(SB), Y1, Y1
+	VBLENDVPS    Y0, Y1, Y3, Y3
+
+expdone8:
+	VMASKMOVPS 32(CX), Y5, Y0
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS 32(AX), Y5, Y0
+	VADDPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -783,85 +1535,172 @@ TEXT ·accWSum32AVX2(SB), NOSPLIT, $0-52
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      f32_explo<>+0(SB), Y3
-	VMOVUPS      f32_exphi<>+0(SB), Y4
+	VMOVUPS      f32_exploN<>+0(SB), Y4
+	VMOVUPS      f32_exphi<>+0(SB), Y5
 
 loop:
 	CMPQ         SI, $0x00000010
 	JB           tail
-	VMOVUPS      (DX), Y5
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      (BX), Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMOVUPS      (DX), Y6
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      (BX), Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y7
+	VMOVMSKPS    Y7, DI
+	TESTL        DI, DI
+	JNZ          expsmall1
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      (CX), Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      (AX), Y5
-	VADDPS       Y7, Y5, Y5
-	VMOVUPS      Y5, (AX)
-	VADDPS       Y7, Y1, Y1
-	VMOVUPS      32(DX), Y5
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      32(BX), Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone2:
+	VMOVUPS      (CX), Y7
+	VMULPS       Y7, Y6, Y6
+	VMOVUPS      (AX), Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (AX)
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      32(DX), Y6
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      32(BX), Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y7
+	VMOVMSKPS    Y7, DI
+	TESTL        DI, DI
+	JNZ          expsmall3
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      32(CX), Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      32(AX), Y5
-	VADDPS       Y7, Y5, Y5
-	VMOVUPS      Y5, 32(AX)
-	VADDPS       Y7, Y2, Y2
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	SUBQ         $0x00000010, SI
-	JMP          loop
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone4:
+	VMOVUPS 32(CX), Y7
+	VMULPS  Y7, Y6, Y6
+	VMOVUPS 32(AX), Y7
+	VADDPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VADDPS  Y6, Y2, Y2
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop
 
 tail:
 	TESTQ        SI, SI
@@ -869,78 +1708,164 @@ tail:
 	LEAQ         tailmask<>+64(SB), DI
 	SHLQ         $0x02, SI
 	SUBQ         SI, DI
-	VMOVDQU      (DI), Y5
-	VMOVDQU      32(DI), Y6
-	VMASKMOVPS   (DX), Y5, Y7
-	VADDPS       Y0, Y7, Y7
-	VMASKMOVPS   (BX), Y5, Y8
-	VSUBPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y3, Y7
-	VMINPS       Y7, Y4, Y7
-	VMOVUPS      f32_magic23<>+0(SB), Y8
-	VFMADD231PS  f32_log2e<>+0(SB), Y7, Y8
-	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y7
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y7
-	VMOVUPS      f32_inv7fact<>+0(SB), Y9
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_one<>+0(SB), Y7, Y9
-	VCVTPS2DQ    Y8, Y7
-	VPSRAD       $0x01, Y7, Y8
-	VPSUBD       Y8, Y7, Y7
+	VMOVDQU      (DI), Y6
+	VMOVDQU      32(DI), Y7
+	VMASKMOVPS   (DX), Y6, Y8
+	VADDPS       Y0, Y8, Y8
+	VMASKMOVPS   (BX), Y6, Y9
+	VSUBPS       Y9, Y8, Y8
+	VCMPPS       $0x11, Y4, Y8, Y9
+	VMOVMSKPS    Y9, SI
+	TESTL        SI, SI
+	JNZ          expsmall5
+	VMINPS       Y8, Y5, Y8
+	VMOVUPS      f32_magic23<>+0(SB), Y9
+	VFMADD231PS  f32_log2e<>+0(SB), Y8, Y9
+	VSUBPS       f32_magic23<>+0(SB), Y9, Y9
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y9, Y8
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y9, Y8
+	VMOVUPS      f32_inv7fact<>+0(SB), Y10
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_one<>+0(SB), Y8, Y10
+	VCVTPS2DQ    Y9, Y9
+	VPSRAD       $0x01, Y9, Y8
+	VPSUBD       Y8, Y9, Y9
 	VPADDD       i32_bias127<>+0(SB), Y8, Y8
 	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y9, Y9
-	VPADDD       i32_bias127<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y9, Y9
-	VMASKMOVPS   (CX), Y5, Y7
-	VMULPS       Y7, Y9, Y9
-	VMASKMOVPS   (AX), Y5, Y7
-	VADDPS       Y9, Y7, Y7
-	VMASKMOVPS   Y7, Y5, (AX)
-	VANDPS       Y5, Y9, Y9
-	VADDPS       Y9, Y1, Y1
-	VMASKMOVPS   32(DX), Y6, Y5
-	VADDPS       Y0, Y5, Y5
-	VMASKMOVPS   32(BX), Y6, Y0
-	VSUBPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
+	VMULPS       Y8, Y10, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y8, Y3, Y8
+	VMINPS       Y8, Y5, Y8
+	VMOVUPS      f32_magic23<>+0(SB), Y10
+	VFMADD231PS  f32_log2e<>+0(SB), Y8, Y10
+	VSUBPS       f32_magic23<>+0(SB), Y10, Y10
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y10, Y8
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y10, Y8
+	VMOVUPS      f32_inv7fact<>+0(SB), Y11
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_one<>+0(SB), Y8, Y11
+	VMOVUPS      f32_one<>+0(SB), Y8
+	VCVTPS2DQ    Y10, Y10
+	VBLENDVPS    Y9, Y8, Y11, Y8
+	VPMAXSD      i32_kminint<>+0(SB), Y10, Y12
+	VPSRAD       $0x01, Y12, Y13
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       i32_bias127<>+0(SB), Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VMULPS       Y13, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y12, Y8, Y8
+	VPADDD       i32_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i32_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y11, Y10
+	VADDPS       f32_twop<>+0(SB), Y10, Y10
+	VPSUBD       i32_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPS    Y9, Y10, Y8, Y8
+
+expdone6:
+	VMASKMOVPS   (CX), Y6, Y9
+	VMULPS       Y9, Y8, Y8
+	VMASKMOVPS   (AX), Y6, Y9
+	VADDPS       Y8, Y9, Y9
+	VMASKMOVPS   Y9, Y6, (AX)
+	VANDPS       Y6, Y8, Y8
+	VADDPS       Y8, Y1, Y1
+	VMASKMOVPS   32(DX), Y7, Y6
+	VADDPS       Y0, Y6, Y6
+	VMASKMOVPS   32(BX), Y7, Y0
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y0
+	VMOVMSKPS    Y0, DX
+	TESTL        DX, DX
+	JNZ          expsmall7
+	VMINPS       Y6, Y5, Y6
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y6
 	VMOVUPS      f32_inv7fact<>+0(SB), Y3
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y3
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y3
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y4
 	VPSUBD       Y4, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y4, Y3, Y5
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y3, Y3
-	VMASKMOVPS   32(CX), Y6, Y0
-	VMULPS       Y0, Y3, Y3
-	VMASKMOVPS   32(AX), Y6, Y0
-	VADDPS       Y3, Y0, Y0
-	VMASKMOVPS   Y0, Y6, 32(AX)
-	VANDPS       Y6, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	VMULPS       Y0, Y5, Y5
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y3
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y3
+	VSUBPS       f32_magic23<>+0(SB), Y3, Y3
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y3, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y3, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y4
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y4
+	VMOVUPS      f32_one<>+0(SB), Y5
+	VCVTPS2DQ    Y3, Y3
+	VBLENDVPS    Y0, Y5, Y4, Y5
+	VPMAXSD      i32_kminint<>+0(SB), Y3, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y5, Y5
+	VPADDD       i32_kbiasint<>+0(SB), Y3, Y3
+	VPMINSD      i32_kcapint<>+0(SB), Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y3
+	VADDPS       f32_twop<>+0(SB), Y3, Y3
+	VPSUBD       i32_twopbits<>+0(SB), Y3, Y3
+	VBLENDVPS    Y0, Y3, Y5, Y5
+
+expdone8:
+	VMASKMOVPS 32(CX), Y7, Y0
+	VMULPS     Y0, Y5, Y5
+	VMASKMOVPS 32(AX), Y7, Y0
+	VADDPS     Y5, Y0, Y0
+	VMASKMOVPS Y0, Y7, 32(AX)
+	VANDPS     Y7, Y5, Y5
+	VADDPS     Y5, Y2, Y2
 
 done:
 	VADDPS       Y2, Y1, Y0
@@ -966,78 +1891,165 @@ TEXT ·dot32AVX2(SB), NOSPLIT, $0-44
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      f32_explo<>+0(SB), Y3
-	VMOVUPS      f32_exphi<>+0(SB), Y4
+	VMOVUPS      f32_exploN<>+0(SB), Y4
+	VMOVUPS      f32_exphi<>+0(SB), Y5
 
 loop:
 	CMPQ         BX, $0x00000010
 	JB           tail
-	VMOVUPS      (CX), Y5
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      (DX), Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMOVUPS      (CX), Y6
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      (DX), Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y7
+	VMOVMSKPS    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall1
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      (AX), Y5
-	VMULPS       Y5, Y7, Y7
-	VADDPS       Y7, Y1, Y1
-	VMOVUPS      32(CX), Y5
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      32(DX), Y6
-	VSUBPS       Y6, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
-	VMOVUPS      f32_magic23<>+0(SB), Y6
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y6
-	VSUBPS       f32_magic23<>+0(SB), Y6, Y6
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y6, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y6, Y5
-	VMOVUPS      f32_inv7fact<>+0(SB), Y7
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y7
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y7
-	VCVTPS2DQ    Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone2
+
+expsmall1:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone2:
+	VMOVUPS      (AX), Y7
+	VMULPS       Y7, Y6, Y6
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      32(CX), Y6
+	VADDPS       Y0, Y6, Y6
+	VMOVUPS      32(DX), Y7
+	VSUBPS       Y7, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y7
+	VMOVMSKPS    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall3
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y7
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y7
+	VSUBPS       f32_magic23<>+0(SB), Y7, Y7
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y7, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y7, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y8
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y8
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y8
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i32_bias127<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y7, Y7
-	VPADDD       i32_bias127<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VMOVUPS      32(AX), Y5
-	VMULPS       Y5, Y7, Y7
-	VADDPS       Y7, Y2, Y2
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	SUBQ         $0x00000010, BX
-	JMP          loop
+	VMULPS       Y6, Y8, Y6
+	VPADDD       i32_bias127<>+0(SB), Y7, Y7
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y7, Y6, Y6
+	JMP          expdone4
+
+expsmall3:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y8
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y8
+	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y9
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y9
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y9
+	VMOVUPS      f32_one<>+0(SB), Y6
+	VCVTPS2DQ    Y8, Y8
+	VBLENDVPS    Y7, Y6, Y9, Y6
+	VPMAXSD      i32_kminint<>+0(SB), Y8, Y10
+	VPSRAD       $0x01, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y6, Y6
+	VPADDD       i32_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i32_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y9, Y8
+	VADDPS       f32_twop<>+0(SB), Y8, Y8
+	VPSUBD       i32_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPS    Y7, Y8, Y6, Y6
+
+expdone4:
+	VMOVUPS 32(AX), Y7
+	VMULPS  Y7, Y6, Y6
+	VADDPS  Y6, Y2, Y2
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     loop
 
 tail:
 	TESTQ        BX, BX
@@ -1045,72 +2057,158 @@ tail:
 	LEAQ         tailmask<>+64(SB), SI
 	SHLQ         $0x02, BX
 	SUBQ         BX, SI
-	VMOVDQU      (SI), Y5
-	VMOVDQU      32(SI), Y6
-	VMASKMOVPS   (CX), Y5, Y7
-	VADDPS       Y0, Y7, Y7
-	VMASKMOVPS   (DX), Y5, Y8
-	VSUBPS       Y8, Y7, Y7
-	VMAXPS       Y7, Y3, Y7
-	VMINPS       Y7, Y4, Y7
-	VMOVUPS      f32_magic23<>+0(SB), Y8
-	VFMADD231PS  f32_log2e<>+0(SB), Y7, Y8
-	VSUBPS       f32_magic23<>+0(SB), Y8, Y8
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y8, Y7
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y8, Y7
-	VMOVUPS      f32_inv7fact<>+0(SB), Y9
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y7, Y9
-	VFMADD213PS  f32_one<>+0(SB), Y7, Y9
-	VCVTPS2DQ    Y8, Y7
-	VPSRAD       $0x01, Y7, Y8
-	VPSUBD       Y8, Y7, Y7
+	VMOVDQU      (SI), Y6
+	VMOVDQU      32(SI), Y7
+	VMASKMOVPS   (CX), Y6, Y8
+	VADDPS       Y0, Y8, Y8
+	VMASKMOVPS   (DX), Y6, Y9
+	VSUBPS       Y9, Y8, Y8
+	VCMPPS       $0x11, Y4, Y8, Y9
+	VMOVMSKPS    Y9, BX
+	TESTL        BX, BX
+	JNZ          expsmall5
+	VMINPS       Y8, Y5, Y8
+	VMOVUPS      f32_magic23<>+0(SB), Y9
+	VFMADD231PS  f32_log2e<>+0(SB), Y8, Y9
+	VSUBPS       f32_magic23<>+0(SB), Y9, Y9
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y9, Y8
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y9, Y8
+	VMOVUPS      f32_inv7fact<>+0(SB), Y10
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y8, Y10
+	VFMADD213PS  f32_one<>+0(SB), Y8, Y10
+	VCVTPS2DQ    Y9, Y9
+	VPSRAD       $0x01, Y9, Y8
+	VPSUBD       Y8, Y9, Y9
 	VPADDD       i32_bias127<>+0(SB), Y8, Y8
 	VPSLLD       $0x17, Y8, Y8
-	VMULPS       Y8, Y9, Y9
-	VPADDD       i32_bias127<>+0(SB), Y7, Y7
-	VPSLLD       $0x17, Y7, Y7
-	VMULPS       Y7, Y9, Y9
-	VMASKMOVPS   (AX), Y5, Y7
-	VMULPS       Y7, Y9, Y9
-	VANDPS       Y5, Y9, Y9
-	VADDPS       Y9, Y1, Y1
-	VMASKMOVPS   32(CX), Y6, Y5
-	VADDPS       Y0, Y5, Y5
-	VMASKMOVPS   32(DX), Y6, Y0
-	VSUBPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y3, Y5
-	VMINPS       Y5, Y4, Y5
+	VMULPS       Y8, Y10, Y8
+	VPADDD       i32_bias127<>+0(SB), Y9, Y9
+	VPSLLD       $0x17, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	JMP          expdone6
+
+expsmall5:
+	VMAXPS       Y8, Y3, Y8
+	VMINPS       Y8, Y5, Y8
+	VMOVUPS      f32_magic23<>+0(SB), Y10
+	VFMADD231PS  f32_log2e<>+0(SB), Y8, Y10
+	VSUBPS       f32_magic23<>+0(SB), Y10, Y10
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y10, Y8
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y10, Y8
+	VMOVUPS      f32_inv7fact<>+0(SB), Y11
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y8, Y11
+	VFMADD213PS  f32_one<>+0(SB), Y8, Y11
+	VMOVUPS      f32_one<>+0(SB), Y8
+	VCVTPS2DQ    Y10, Y10
+	VBLENDVPS    Y9, Y8, Y11, Y8
+	VPMAXSD      i32_kminint<>+0(SB), Y10, Y12
+	VPSRAD       $0x01, Y12, Y13
+	VPSUBD       Y13, Y12, Y12
+	VPADDD       i32_bias127<>+0(SB), Y13, Y13
+	VPSLLD       $0x17, Y13, Y13
+	VMULPS       Y13, Y8, Y8
+	VPADDD       i32_bias127<>+0(SB), Y12, Y12
+	VPSLLD       $0x17, Y12, Y12
+	VMULPS       Y12, Y8, Y8
+	VPADDD       i32_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i32_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i32_bias127<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y11, Y10
+	VADDPS       f32_twop<>+0(SB), Y10, Y10
+	VPSUBD       i32_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPS    Y9, Y10, Y8, Y8
+
+expdone6:
+	VMASKMOVPS   (AX), Y6, Y9
+	VMULPS       Y9, Y8, Y8
+	VANDPS       Y6, Y8, Y8
+	VADDPS       Y8, Y1, Y1
+	VMASKMOVPS   32(CX), Y7, Y6
+	VADDPS       Y0, Y6, Y6
+	VMASKMOVPS   32(DX), Y7, Y0
+	VSUBPS       Y0, Y6, Y6
+	VCMPPS       $0x11, Y4, Y6, Y0
+	VMOVMSKPS    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPS       Y6, Y5, Y6
 	VMOVUPS      f32_magic23<>+0(SB), Y0
-	VFMADD231PS  f32_log2e<>+0(SB), Y5, Y0
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y0
 	VSUBPS       f32_magic23<>+0(SB), Y0, Y0
-	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y5
-	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y5
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y0, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y0, Y6
 	VMOVUPS      f32_inv7fact<>+0(SB), Y3
-	VFMADD213PS  f32_inv6fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv5fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv4fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv3fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv2fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_inv1fact<>+0(SB), Y5, Y3
-	VFMADD213PS  f32_one<>+0(SB), Y5, Y3
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y3
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y3
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y4
 	VPSUBD       Y4, Y0, Y0
 	VPADDD       i32_bias127<>+0(SB), Y4, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VMULPS       Y4, Y3, Y3
+	VMULPS       Y4, Y3, Y5
 	VPADDD       i32_bias127<>+0(SB), Y0, Y0
 	VPSLLD       $0x17, Y0, Y0
-	VMULPS       Y0, Y3, Y3
-	VMASKMOVPS   32(AX), Y6, Y0
-	VMULPS       Y0, Y3, Y3
-	VANDPS       Y6, Y3, Y3
-	VADDPS       Y3, Y2, Y2
+	VMULPS       Y0, Y5, Y5
+	JMP          expdone8
+
+expsmall7:
+	VMAXPS       Y6, Y3, Y6
+	VMINPS       Y6, Y5, Y6
+	VMOVUPS      f32_magic23<>+0(SB), Y3
+	VFMADD231PS  f32_log2e<>+0(SB), Y6, Y3
+	VSUBPS       f32_magic23<>+0(SB), Y3, Y3
+	VFNMADD231PS f32_ln2hi<>+0(SB), Y3, Y6
+	VFNMADD231PS f32_ln2lo<>+0(SB), Y3, Y6
+	VMOVUPS      f32_inv7fact<>+0(SB), Y4
+	VFMADD213PS  f32_inv6fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv5fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv4fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv3fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv2fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_inv1fact<>+0(SB), Y6, Y4
+	VFMADD213PS  f32_one<>+0(SB), Y6, Y4
+	VMOVUPS      f32_one<>+0(SB), Y5
+	VCVTPS2DQ    Y3, Y3
+	VBLENDVPS    Y0, Y5, Y4, Y5
+	VPMAXSD      i32_kminint<>+0(SB), Y3, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i32_bias127<>+0(SB), Y8, Y8
+	VPSLLD       $0x17, Y8, Y8
+	VMULPS       Y8, Y5, Y5
+	VPADDD       i32_bias127<>+0(SB), Y6, Y6
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y6, Y5, Y5
+	VPADDD       i32_kbiasint<>+0(SB), Y3, Y3
+	VPMINSD      i32_kcapint<>+0(SB), Y3, Y3
+	VPADDD       i32_bias127<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y3
+	VADDPS       f32_twop<>+0(SB), Y3, Y3
+	VPSUBD       i32_twopbits<>+0(SB), Y3, Y3
+	VBLENDVPS    Y0, Y3, Y5, Y5
+
+expdone8:
+	VMASKMOVPS 32(AX), Y7, Y0
+	VMULPS     Y0, Y5, Y5
+	VANDPS     Y7, Y5, Y5
+	VADDPS     Y5, Y2, Y2
 
 done:
 	VADDPS       Y2, Y1, Y0
@@ -1131,78 +2229,175 @@ TEXT ·exp64AVX2(SB), NOSPLIT, $0-24
 	MOVQ    x+8(FP), CX
 	MOVQ    n+16(FP), DX
 	VMOVUPS f64_explo<>+0(SB), Y0
-	VMOVUPS f64_exphi<>+0(SB), Y1
+	VMOVUPS f64_exploN<>+0(SB), Y1
+	VMOVUPS f64_exphi<>+0(SB), Y2
 	LEAQ    exp64tab<>+0(SB), BX
 
 loop:
 	CMPQ         DX, $0x00000008
 	JB           tail
-	VMOVUPD      (CX), Y2
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y3
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y3
-	VSUBPD       f64_magic52<>+0(SB), Y3, Y4
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y4, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y4, Y2
-	VPAND        i64_low4<>+0(SB), Y3, Y5
-	VPCMPEQQ     Y6, Y6, Y6
+	VMOVUPD      (CX), Y3
+	VCMPPD       $0x11, Y1, Y3, Y4
+	VMOVMSKPD    Y4, SI
+	TESTL        SI, SI
+	JNZ          expsmall1
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y5
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y5
+	VSUBPD       f64_magic52<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y4, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y4, Y3
+	VPAND        i64_low4<>+0(SB), Y5, Y6
+	VPCMPEQQ     Y7, Y7, Y7
 	VXORPD       Y4, Y4, Y4
-	VGATHERQPD   Y6, (BX)(Y5*8), Y4
-	VMOVUPS      f64_inv7fact<>+0(SB), Y5
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y5
-	VMULPD       Y2, Y2, Y6
-	VFMADD213PD  Y2, Y6, Y5
-	VFMADD213PD  Y4, Y4, Y5
-	VPSRAD       $0x04, Y3, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
+	VGATHERQPD   Y7, (BX)(Y6*8), Y4
+	VMOVUPS      f64_inv7fact<>+0(SB), Y6
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
+	VMULPD       Y3, Y3, Y7
+	VFMADD213PD  Y3, Y7, Y6
+	VFMADD213PD  Y4, Y4, Y6
+	VPSRAD       $0x04, Y5, Y4
+	VPSRAD       $0x01, Y4, Y3
+	VPSUBD       Y3, Y4, Y4
 	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y5, Y5
-	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y5, Y5
-	VMOVUPD      Y5, (AX)
-	VMOVUPD      32(CX), Y2
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y3
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y3
-	VSUBPD       f64_magic52<>+0(SB), Y3, Y4
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y4, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y4, Y2
-	VPAND        i64_low4<>+0(SB), Y3, Y5
-	VPCMPEQQ     Y6, Y6, Y6
+	VMULPD       Y3, Y6, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y3, Y3
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y8, (BX)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y7
+	VMULPD       Y3, Y3, Y8
+	VFMADD213PD  Y3, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y6, Y5
+	VBLENDVPD    Y4, Y3, Y7, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y5, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y5, Y5
+	VPMINSD      i64_kcapint<>+0(SB), Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y7, Y5
+	VADDPD       f64_twop<>+0(SB), Y5, Y5
+	VPSUBQ       i64_twopbits<>+0(SB), Y5, Y5
+	VBLENDVPD    Y4, Y5, Y3, Y3
+
+expdone2:
+	VMOVUPD      Y3, (AX)
+	VMOVUPD      32(CX), Y3
+	VCMPPD       $0x11, Y1, Y3, Y4
+	VMOVMSKPD    Y4, SI
+	TESTL        SI, SI
+	JNZ          expsmall3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y5
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y5
+	VSUBPD       f64_magic52<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y4, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y4, Y3
+	VPAND        i64_low4<>+0(SB), Y5, Y6
+	VPCMPEQQ     Y7, Y7, Y7
 	VXORPD       Y4, Y4, Y4
-	VGATHERQPD   Y6, (BX)(Y5*8), Y4
-	VMOVUPS      f64_inv7fact<>+0(SB), Y5
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y5
-	VMULPD       Y2, Y2, Y6
-	VFMADD213PD  Y2, Y6, Y5
-	VFMADD213PD  Y4, Y4, Y5
-	VPSRAD       $0x04, Y3, Y2
-	VPSRAD       $0x01, Y2, Y3
-	VPSUBD       Y3, Y2, Y2
+	VGATHERQPD   Y7, (BX)(Y6*8), Y4
+	VMOVUPS      f64_inv7fact<>+0(SB), Y6
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
+	VMULPD       Y3, Y3, Y7
+	VFMADD213PD  Y3, Y7, Y6
+	VFMADD213PD  Y4, Y4, Y6
+	VPSRAD       $0x04, Y5, Y4
+	VPSRAD       $0x01, Y4, Y3
+	VPSUBD       Y3, Y4, Y4
 	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y5, Y5
-	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y5, Y5
-	VMOVUPD      Y5, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	SUBQ         $0x00000008, DX
-	JMP          loop
+	VMULPD       Y3, Y6, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y3, Y3
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y8, (BX)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y7
+	VMULPD       Y3, Y3, Y8
+	VFMADD213PD  Y3, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y6, Y5
+	VBLENDVPD    Y4, Y3, Y7, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y5, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y5, Y5
+	VPMINSD      i64_kcapint<>+0(SB), Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y7, Y5
+	VADDPD       f64_twop<>+0(SB), Y5, Y5
+	VPSUBQ       i64_twopbits<>+0(SB), Y5, Y5
+	VBLENDVPD    Y4, Y5, Y3, Y3
+
+expdone4:
+	VMOVUPD Y3, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000008, DX
+	JMP     loop
 
 tail:
 	TESTQ        DX, DX
@@ -1210,70 +2405,166 @@ tail:
 	LEAQ         tailmask<>+64(SB), SI
 	SHLQ         $0x03, DX
 	SUBQ         DX, SI
-	VMOVDQU      (SI), Y2
-	VMOVDQU      32(SI), Y3
-	VMASKMOVPD   (CX), Y2, Y4
-	VMAXPD       Y4, Y0, Y4
-	VMINPD       Y4, Y1, Y4
-	VMOVUPS      f64_magic52<>+0(SB), Y5
-	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y5
-	VSUBPD       f64_magic52<>+0(SB), Y5, Y6
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
-	VPAND        i64_low4<>+0(SB), Y5, Y7
-	VPCMPEQQ     Y8, Y8, Y8
+	VMOVDQU      (SI), Y3
+	VMOVDQU      32(SI), Y4
+	VMASKMOVPD   (CX), Y3, Y5
+	VCMPPD       $0x11, Y1, Y5, Y6
+	VMOVMSKPD    Y6, DX
+	TESTL        DX, DX
+	JNZ          expsmall5
+	VMINPD       Y5, Y2, Y5
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y5
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
 	VXORPD       Y6, Y6, Y6
-	VGATHERQPD   Y8, (BX)(Y7*8), Y6
-	VMOVUPS      f64_inv7fact<>+0(SB), Y7
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
-	VMULPD       Y4, Y4, Y8
-	VFMADD213PD  Y4, Y8, Y7
-	VFMADD213PD  Y6, Y6, Y7
-	VPSRAD       $0x04, Y5, Y4
-	VPSRAD       $0x01, Y4, Y5
-	VPSUBD       Y5, Y4, Y4
+	VGATHERQPD   Y9, (BX)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
+	VMULPD       Y5, Y5, Y9
+	VFMADD213PD  Y5, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VPSRAD       $0x04, Y7, Y6
+	VPSRAD       $0x01, Y6, Y5
+	VPSUBD       Y5, Y6, Y6
 	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
 	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y7, Y7
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y7, Y7
-	VMASKMOVPD   Y7, Y2, (AX)
-	VMASKMOVPD   32(CX), Y3, Y2
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y1
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y2
-	VPAND        i64_low4<>+0(SB), Y0, Y4
+	VMULPD       Y5, Y8, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y5, Y5
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y5, Y0, Y5
+	VMINPD       Y5, Y2, Y5
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y7, Y7, Y7
+	VGATHERQPD   Y10, (BX)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y9
+	VMULPD       Y5, Y5, Y10
+	VFMADD213PD  Y5, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VMOVUPS      f64_one<>+0(SB), Y5
+	VPSRAD       $0x04, Y8, Y7
+	VBLENDVPD    Y6, Y5, Y9, Y5
+	VPMAXSD      i64_kminint<>+0(SB), Y7, Y8
+	VPSRAD       $0x01, Y8, Y10
+	VPSUBD       Y10, Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y5, Y5
+	VPADDD       i64_kbiasint<>+0(SB), Y7, Y7
+	VPMINSD      i64_kcapint<>+0(SB), Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y9, Y7
+	VADDPD       f64_twop<>+0(SB), Y7, Y7
+	VPSUBQ       i64_twopbits<>+0(SB), Y7, Y7
+	VBLENDVPD    Y6, Y7, Y5, Y5
+
+expdone6:
+	VMASKMOVPD   Y5, Y3, (AX)
+	VMASKMOVPD   32(CX), Y4, Y3
+	VCMPPD       $0x11, Y1, Y3, Y1
+	VMOVMSKPD    Y1, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y1
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y1
+	VSUBPD       f64_magic52<>+0(SB), Y1, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y3
+	VPAND        i64_low4<>+0(SB), Y1, Y2
 	VPCMPEQQ     Y5, Y5, Y5
-	VXORPD       Y1, Y1, Y1
-	VGATHERQPD   Y5, (BX)(Y4*8), Y1
-	VMOVUPS      f64_inv7fact<>+0(SB), Y4
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y4
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y4
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y4
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y4
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y4
-	VMULPD       Y2, Y2, Y5
-	VFMADD213PD  Y2, Y5, Y4
-	VFMADD213PD  Y1, Y1, Y4
-	VPSRAD       $0x04, Y0, Y0
-	VPSRAD       $0x01, Y0, Y1
-	VPSUBD       Y1, Y0, Y0
-	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
-	VPSLLQ       $0x34, Y1, Y1
-	VMULPD       Y1, Y4, Y4
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y5, (BX)(Y2*8), Y0
+	VMOVUPS      f64_inv7fact<>+0(SB), Y2
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y2
+	VMULPD       Y3, Y3, Y5
+	VFMADD213PD  Y3, Y5, Y2
+	VFMADD213PD  Y0, Y0, Y2
+	VPSRAD       $0x04, Y1, Y1
+	VPSRAD       $0x01, Y1, Y0
+	VPSUBD       Y0, Y1, Y1
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y4, Y4
-	VMASKMOVPD   Y4, Y3, 32(AX)
+	VMULPD       Y0, Y2, Y0
+	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
+	VPSLLQ       $0x34, Y1, Y1
+	VMULPD       Y1, Y0, Y0
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y2
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y2
+	VSUBPD       f64_magic52<>+0(SB), Y2, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y3
+	VPAND        i64_low4<>+0(SB), Y2, Y5
+	VPCMPEQQ     Y6, Y6, Y6
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y6, (BX)(Y5*8), Y0
+	VMOVUPS      f64_inv7fact<>+0(SB), Y5
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y5
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y5
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y5
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y5
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y5
+	VMULPD       Y3, Y3, Y6
+	VFMADD213PD  Y3, Y6, Y5
+	VFMADD213PD  Y0, Y0, Y5
+	VMOVUPS      f64_one<>+0(SB), Y0
+	VPSRAD       $0x04, Y2, Y2
+	VBLENDVPD    Y1, Y0, Y5, Y0
+	VPMAXSD      i64_kminint<>+0(SB), Y2, Y3
+	VPSRAD       $0x01, Y3, Y6
+	VPSUBD       Y6, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y0, Y0
+	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y0, Y0
+	VPADDD       i64_kbiasint<>+0(SB), Y2, Y2
+	VPMINSD      i64_kcapint<>+0(SB), Y2, Y2
+	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
+	VPSLLQ       $0x34, Y2, Y2
+	VMULPD       Y2, Y5, Y2
+	VADDPD       f64_twop<>+0(SB), Y2, Y2
+	VPSUBQ       i64_twopbits<>+0(SB), Y2, Y2
+	VBLENDVPD    Y1, Y2, Y0, Y0
+
+expdone8:
+	VMASKMOVPD Y0, Y4, 32(AX)
 
 done:
 	VZEROUPPER
@@ -1284,6 +2575,12 @@ DATA f64_explo<>+8(SB)/8, $0xc087500000000000
 DATA f64_explo<>+16(SB)/8, $0xc087500000000000
 DATA f64_explo<>+24(SB)/8, $0xc087500000000000
 GLOBL f64_explo<>(SB), RODATA|NOPTR, $32
+
+DATA f64_exploN<>+0(SB)/8, $0xc086232bdd7abcd2
+DATA f64_exploN<>+8(SB)/8, $0xc086232bdd7abcd2
+DATA f64_exploN<>+16(SB)/8, $0xc086232bdd7abcd2
+DATA f64_exploN<>+24(SB)/8, $0xc086232bdd7abcd2
+GLOBL f64_exploN<>(SB), RODATA|NOPTR, $32
 
 DATA f64_exphi<>+0(SB)/8, $0x4086300000000000
 DATA f64_exphi<>+8(SB)/8, $0x4086300000000000
@@ -1381,6 +2678,42 @@ DATA i64_bias1023<>+16(SB)/8, $0x00000000000003ff
 DATA i64_bias1023<>+24(SB)/8, $0x00000000000003ff
 GLOBL i64_bias1023<>(SB), RODATA|NOPTR, $32
 
+DATA f64_one<>+0(SB)/8, $0x3ff0000000000000
+DATA f64_one<>+8(SB)/8, $0x3ff0000000000000
+DATA f64_one<>+16(SB)/8, $0x3ff0000000000000
+DATA f64_one<>+24(SB)/8, $0x3ff0000000000000
+GLOBL f64_one<>(SB), RODATA|NOPTR, $32
+
+DATA i64_kminint<>+0(SB)/8, $0x00000000fffffc02
+DATA i64_kminint<>+8(SB)/8, $0x00000000fffffc02
+DATA i64_kminint<>+16(SB)/8, $0x00000000fffffc02
+DATA i64_kminint<>+24(SB)/8, $0x00000000fffffc02
+GLOBL i64_kminint<>(SB), RODATA|NOPTR, $32
+
+DATA i64_kbiasint<>+0(SB)/8, $0x0000000000000432
+DATA i64_kbiasint<>+8(SB)/8, $0x0000000000000432
+DATA i64_kbiasint<>+16(SB)/8, $0x0000000000000432
+DATA i64_kbiasint<>+24(SB)/8, $0x0000000000000432
+GLOBL i64_kbiasint<>(SB), RODATA|NOPTR, $32
+
+DATA i64_kcapint<>+0(SB)/8, $0x000000000000003c
+DATA i64_kcapint<>+8(SB)/8, $0x000000000000003c
+DATA i64_kcapint<>+16(SB)/8, $0x000000000000003c
+DATA i64_kcapint<>+24(SB)/8, $0x000000000000003c
+GLOBL i64_kcapint<>(SB), RODATA|NOPTR, $32
+
+DATA f64_twop<>+0(SB)/8, $0x4330000000000000
+DATA f64_twop<>+8(SB)/8, $0x4330000000000000
+DATA f64_twop<>+16(SB)/8, $0x4330000000000000
+DATA f64_twop<>+24(SB)/8, $0x4330000000000000
+GLOBL f64_twop<>(SB), RODATA|NOPTR, $32
+
+DATA i64_twopbits<>+0(SB)/8, $0x4330000000000000
+DATA i64_twopbits<>+8(SB)/8, $0x4330000000000000
+DATA i64_twopbits<>+16(SB)/8, $0x4330000000000000
+DATA i64_twopbits<>+24(SB)/8, $0x4330000000000000
+GLOBL i64_twopbits<>(SB), RODATA|NOPTR, $32
+
 // func shift64AVX2(x *float64, n int, m float64)
 // Requires: AVX, AVX2, FMA3, SSE2
 TEXT ·shift64AVX2(SB), NOSPLIT, $0-24
@@ -1389,79 +2722,176 @@ TEXT ·shift64AVX2(SB), NOSPLIT, $0-24
 	MOVSD        m+16(FP), X0
 	VBROADCASTSD X0, Y0
 	VMOVUPS      f64_explo<>+0(SB), Y1
-	VMOVUPS      f64_exphi<>+0(SB), Y2
+	VMOVUPS      f64_exploN<>+0(SB), Y2
+	VMOVUPS      f64_exphi<>+0(SB), Y3
 	LEAQ         exp64tab<>+0(SB), DX
 
 loop:
 	CMPQ         CX, $0x00000008
 	JB           tail
-	VMOVUPD      (AX), Y3
-	VSUBPD       Y0, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMOVUPD      (AX), Y4
+	VSUBPD       Y0, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, BX
+	TESTL        BX, BX
+	JNZ          expsmall1
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (DX)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (DX)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      Y6, (AX)
-	VMOVUPD      32(AX), Y3
-	VSUBPD       Y0, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (DX)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPD      Y4, (AX)
+	VMOVUPD      32(AX), Y4
+	VSUBPD       Y0, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, BX
+	TESTL        BX, BX
+	JNZ          expsmall3
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (DX)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (DX)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      Y6, 32(AX)
-	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000008, CX
-	JMP          loop
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (DX)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPD Y4, 32(AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000008, CX
+	JMP     loop
 
 tail:
 	TESTQ        CX, CX
@@ -1469,72 +2899,168 @@ tail:
 	LEAQ         tailmask<>+64(SB), BX
 	SHLQ         $0x03, CX
 	SUBQ         CX, BX
-	VMOVDQU      (BX), Y3
-	VMOVDQU      32(BX), Y4
-	VMASKMOVPD   (AX), Y3, Y5
-	VSUBPD       Y0, Y5, Y5
-	VMAXPD       Y5, Y1, Y5
-	VMINPD       Y5, Y2, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMOVDQU      (BX), Y4
+	VMOVDQU      32(BX), Y5
+	VMASKMOVPD   (AX), Y4, Y6
+	VSUBPD       Y0, Y6, Y6
+	VCMPPD       $0x11, Y2, Y6, Y7
+	VMOVMSKPD    Y7, CX
+	TESTL        CX, CX
+	JNZ          expsmall5
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DX)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (DX)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMASKMOVPD   Y8, Y3, (AX)
-	VMASKMOVPD   32(AX), Y4, Y3
-	VSUBPD       Y0, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y1
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y3
-	VPAND        i64_low4<>+0(SB), Y0, Y2
-	VPCMPEQQ     Y5, Y5, Y5
-	VXORPD       Y1, Y1, Y1
-	VGATHERQPD   Y5, (DX)(Y2*8), Y1
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y6, Y1, Y6
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DX)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPD   Y6, Y4, (AX)
+	VMASKMOVPD   32(AX), Y5, Y4
+	VSUBPD       Y0, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y0
+	VMOVMSKPD    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y1
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y1
+	VSUBPD       f64_magic52<>+0(SB), Y1, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y4
+	VPAND        i64_low4<>+0(SB), Y1, Y2
+	VPCMPEQQ     Y3, Y3, Y3
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y3, (DX)(Y2*8), Y0
 	VMOVUPS      f64_inv7fact<>+0(SB), Y2
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y2
-	VMULPD       Y3, Y3, Y5
-	VFMADD213PD  Y3, Y5, Y2
-	VFMADD213PD  Y1, Y1, Y2
-	VPSRAD       $0x04, Y0, Y0
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y2
+	VMULPD       Y4, Y4, Y3
+	VFMADD213PD  Y4, Y3, Y2
+	VFMADD213PD  Y0, Y0, Y2
+	VPSRAD       $0x04, Y1, Y0
 	VPSRAD       $0x01, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
 	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
 	VPSLLQ       $0x34, Y1, Y1
-	VMULPD       Y1, Y2, Y2
+	VMULPD       Y1, Y2, Y1
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y2, Y2
-	VMASKMOVPD   Y2, Y4, 32(AX)
+	VMULPD       Y0, Y1, Y1
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y2
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y2
+	VSUBPD       f64_magic52<>+0(SB), Y2, Y1
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y4
+	VPAND        i64_low4<>+0(SB), Y2, Y3
+	VPCMPEQQ     Y6, Y6, Y6
+	VXORPD       Y1, Y1, Y1
+	VGATHERQPD   Y6, (DX)(Y3*8), Y1
+	VMOVUPS      f64_inv7fact<>+0(SB), Y3
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y3
+	VMULPD       Y4, Y4, Y6
+	VFMADD213PD  Y4, Y6, Y3
+	VFMADD213PD  Y1, Y1, Y3
+	VMOVUPS      f64_one<>+0(SB), Y1
+	VPSRAD       $0x04, Y2, Y2
+	VBLENDVPD    Y0, Y1, Y3, Y1
+	VPMAXSD      i64_kminint<>+0(SB), Y2, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y1, Y1
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y1, Y1
+	VPADDD       i64_kbiasint<>+0(SB), Y2, Y2
+	VPMINSD      i64_kcapint<>+0(SB), Y2, Y2
+	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
+	VPSLLQ       $0x34, Y2, Y2
+	VMULPD       Y2, Y3, Y2
+	VADDPD       f64_twop<>+0(SB), Y2, Y2
+	VPSUBQ       i64_twopbits<>+0(SB), Y2, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y1
+
+expdone8:
+	VMASKMOVPD Y1, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -1550,89 +3076,186 @@ TEXT ·acc64AVX2(SB), NOSPLIT, $0-40
 	MOVSD        av+32(FP), X0
 	VBROADCASTSD X0, Y0
 	VMOVUPS      f64_explo<>+0(SB), Y1
-	VMOVUPS      f64_exphi<>+0(SB), Y2
+	VMOVUPS      f64_exploN<>+0(SB), Y2
+	VMOVUPS      f64_exphi<>+0(SB), Y3
 	LEAQ         exp64tab<>+0(SB), SI
 
 loop:
 	CMPQ         BX, $0x00000008
 	JB           tail
-	VMOVUPD      (CX), Y3
-	VADDPD       Y0, Y3, Y3
-	VMOVUPD      (DX), Y4
-	VSUBPD       Y4, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMOVUPD      (CX), Y4
+	VADDPD       Y0, Y4, Y4
+	VMOVUPD      (DX), Y5
+	VSUBPD       Y5, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, DI
+	TESTL        DI, DI
+	JNZ          expsmall1
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (SI)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (SI)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      (AX), Y3
-	VADDPD       Y6, Y3, Y3
-	VMOVUPD      Y3, (AX)
-	VMOVUPD      32(CX), Y3
-	VADDPD       Y0, Y3, Y3
-	VMOVUPD      32(DX), Y4
-	VSUBPD       Y4, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (SI)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPD      (AX), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (AX)
+	VMOVUPD      32(CX), Y4
+	VADDPD       Y0, Y4, Y4
+	VMOVUPD      32(DX), Y5
+	VSUBPD       Y5, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, DI
+	TESTL        DI, DI
+	JNZ          expsmall3
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (SI)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (SI)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      32(AX), Y3
-	VADDPD       Y6, Y3, Y3
-	VMOVUPD      Y3, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	SUBQ         $0x00000008, BX
-	JMP          loop
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (SI)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPD 32(AX), Y5
+	VADDPD  Y4, Y5, Y5
+	VMOVUPD Y5, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop
 
 tail:
 	TESTQ        BX, BX
@@ -1640,80 +3263,176 @@ tail:
 	LEAQ         tailmask<>+64(SB), DI
 	SHLQ         $0x03, BX
 	SUBQ         BX, DI
-	VMOVDQU      (DI), Y3
-	VMOVDQU      32(DI), Y4
-	VMASKMOVPD   (CX), Y3, Y5
-	VADDPD       Y0, Y5, Y5
-	VMASKMOVPD   (DX), Y3, Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y1, Y5
-	VMINPD       Y5, Y2, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMOVDQU      (DI), Y4
+	VMOVDQU      32(DI), Y5
+	VMASKMOVPD   (CX), Y4, Y6
+	VADDPD       Y0, Y6, Y6
+	VMASKMOVPD   (DX), Y4, Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y2, Y6, Y7
+	VMOVMSKPD    Y7, BX
+	TESTL        BX, BX
+	JNZ          expsmall5
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (SI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (SI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMASKMOVPD   (AX), Y3, Y5
-	VADDPD       Y8, Y5, Y5
-	VMASKMOVPD   Y5, Y3, (AX)
-	VMASKMOVPD   32(CX), Y4, Y3
-	VADDPD       Y0, Y3, Y3
-	VMASKMOVPD   32(DX), Y4, Y0
-	VSUBPD       Y0, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y1
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y3
-	VPAND        i64_low4<>+0(SB), Y0, Y2
-	VPCMPEQQ     Y5, Y5, Y5
-	VXORPD       Y1, Y1, Y1
-	VGATHERQPD   Y5, (SI)(Y2*8), Y1
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y6, Y1, Y6
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (SI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPD   (AX), Y4, Y7
+	VADDPD       Y6, Y7, Y7
+	VMASKMOVPD   Y7, Y4, (AX)
+	VMASKMOVPD   32(CX), Y5, Y4
+	VADDPD       Y0, Y4, Y4
+	VMASKMOVPD   32(DX), Y5, Y0
+	VSUBPD       Y0, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y0
+	VMOVMSKPD    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y1
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y1
+	VSUBPD       f64_magic52<>+0(SB), Y1, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y4
+	VPAND        i64_low4<>+0(SB), Y1, Y2
+	VPCMPEQQ     Y3, Y3, Y3
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y3, (SI)(Y2*8), Y0
 	VMOVUPS      f64_inv7fact<>+0(SB), Y2
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y2
-	VMULPD       Y3, Y3, Y5
-	VFMADD213PD  Y3, Y5, Y2
-	VFMADD213PD  Y1, Y1, Y2
-	VPSRAD       $0x04, Y0, Y0
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y2
+	VMULPD       Y4, Y4, Y3
+	VFMADD213PD  Y4, Y3, Y2
+	VFMADD213PD  Y0, Y0, Y2
+	VPSRAD       $0x04, Y1, Y0
 	VPSRAD       $0x01, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
 	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
 	VPSLLQ       $0x34, Y1, Y1
-	VMULPD       Y1, Y2, Y2
+	VMULPD       Y1, Y2, Y1
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y2, Y2
-	VMASKMOVPD   32(AX), Y4, Y0
-	VADDPD       Y2, Y0, Y0
-	VMASKMOVPD   Y0, Y4, 32(AX)
+	VMULPD       Y0, Y1, Y1
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y2
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y2
+	VSUBPD       f64_magic52<>+0(SB), Y2, Y1
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y4
+	VPAND        i64_low4<>+0(SB), Y2, Y3
+	VPCMPEQQ     Y6, Y6, Y6
+	VXORPD       Y1, Y1, Y1
+	VGATHERQPD   Y6, (SI)(Y3*8), Y1
+	VMOVUPS      f64_inv7fact<>+0(SB), Y3
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y3
+	VMULPD       Y4, Y4, Y6
+	VFMADD213PD  Y4, Y6, Y3
+	VFMADD213PD  Y1, Y1, Y3
+	VMOVUPS      f64_one<>+0(SB), Y1
+	VPSRAD       $0x04, Y2, Y2
+	VBLENDVPD    Y0, Y1, Y3, Y1
+	VPMAXSD      i64_kminint<>+0(SB), Y2, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y1, Y1
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y1, Y1
+	VPADDD       i64_kbiasint<>+0(SB), Y2, Y2
+	VPMINSD      i64_kcapint<>+0(SB), Y2, Y2
+	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
+	VPSLLQ       $0x34, Y2, Y2
+	VMULPD       Y2, Y3, Y2
+	VADDPD       f64_twop<>+0(SB), Y2, Y2
+	VPSUBQ       i64_twopbits<>+0(SB), Y2, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y1
+
+expdone8:
+	VMASKMOVPD 32(AX), Y5, Y0
+	VADDPD     Y1, Y0, Y0
+	VMASKMOVPD Y0, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -1730,94 +3449,191 @@ TEXT ·accW64AVX2(SB), NOSPLIT, $0-48
 	MOVSD        av+40(FP), X0
 	VBROADCASTSD X0, Y0
 	VMOVUPS      f64_explo<>+0(SB), Y1
-	VMOVUPS      f64_exphi<>+0(SB), Y2
+	VMOVUPS      f64_exploN<>+0(SB), Y2
+	VMOVUPS      f64_exphi<>+0(SB), Y3
 	LEAQ         exp64tab<>+0(SB), DI
 
 loop:
 	CMPQ         SI, $0x00000008
 	JB           tail
-	VMOVUPD      (DX), Y3
-	VADDPD       Y0, Y3, Y3
-	VMOVUPD      (BX), Y4
-	VSUBPD       Y4, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMOVUPD      (DX), Y4
+	VADDPD       Y0, Y4, Y4
+	VMOVUPD      (BX), Y5
+	VSUBPD       Y5, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, R8
+	TESTL        R8, R8
+	JNZ          expsmall1
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (DI)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (DI)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      (CX), Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      (AX), Y3
-	VADDPD       Y6, Y3, Y3
-	VMOVUPD      Y3, (AX)
-	VMOVUPD      32(DX), Y3
-	VADDPD       Y0, Y3, Y3
-	VMOVUPD      32(BX), Y4
-	VSUBPD       Y4, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y5
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
-	VPAND        i64_low4<>+0(SB), Y4, Y6
-	VPCMPEQQ     Y7, Y7, Y7
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (DI)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone2:
+	VMOVUPD      (CX), Y5
+	VMULPD       Y5, Y4, Y4
+	VMOVUPD      (AX), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (AX)
+	VMOVUPD      32(DX), Y4
+	VADDPD       Y0, Y4, Y4
+	VMOVUPD      32(BX), Y5
+	VSUBPD       Y5, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y5
+	VMOVMSKPD    Y5, R8
+	TESTL        R8, R8
+	JNZ          expsmall3
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y6
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
+	VSUBPD       f64_magic52<>+0(SB), Y6, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y4
+	VPAND        i64_low4<>+0(SB), Y6, Y7
+	VPCMPEQQ     Y8, Y8, Y8
 	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y7, (DI)(Y6*8), Y5
-	VMOVUPS      f64_inv7fact<>+0(SB), Y6
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
-	VMULPD       Y3, Y3, Y7
-	VFMADD213PD  Y3, Y7, Y6
-	VFMADD213PD  Y5, Y5, Y6
-	VPSRAD       $0x04, Y4, Y3
-	VPSRAD       $0x01, Y3, Y4
-	VPSUBD       Y4, Y3, Y3
+	VGATHERQPD   Y8, (DI)(Y7*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y7
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y7
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y7
+	VMULPD       Y4, Y4, Y8
+	VFMADD213PD  Y4, Y8, Y7
+	VFMADD213PD  Y5, Y5, Y7
+	VPSRAD       $0x04, Y6, Y5
+	VPSRAD       $0x01, Y5, Y4
+	VPSUBD       Y4, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
 	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
-	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      32(CX), Y3
-	VMULPD       Y3, Y6, Y6
-	VMOVUPD      32(AX), Y3
-	VADDPD       Y6, Y3, Y3
-	VMOVUPD      Y3, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	SUBQ         $0x00000008, SI
-	JMP          loop
+	VMULPD       Y4, Y7, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y4, Y4
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y7
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y7
+	VSUBPD       f64_magic52<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y4
+	VPAND        i64_low4<>+0(SB), Y7, Y8
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y9, (DI)(Y8*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y8
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y8
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y8
+	VMULPD       Y4, Y4, Y9
+	VFMADD213PD  Y4, Y9, Y8
+	VFMADD213PD  Y6, Y6, Y8
+	VMOVUPS      f64_one<>+0(SB), Y4
+	VPSRAD       $0x04, Y7, Y6
+	VBLENDVPD    Y5, Y4, Y8, Y4
+	VPMAXSD      i64_kminint<>+0(SB), Y6, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y4, Y4
+	VPADDD       i64_kbiasint<>+0(SB), Y6, Y6
+	VPMINSD      i64_kcapint<>+0(SB), Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y6
+	VADDPD       f64_twop<>+0(SB), Y6, Y6
+	VPSUBQ       i64_twopbits<>+0(SB), Y6, Y6
+	VBLENDVPD    Y5, Y6, Y4, Y4
+
+expdone4:
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y5, Y4, Y4
+	VMOVUPD 32(AX), Y5
+	VADDPD  Y4, Y5, Y5
+	VMOVUPD Y5, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000008, SI
+	JMP     loop
 
 tail:
 	TESTQ        SI, SI
@@ -1825,84 +3641,180 @@ tail:
 	LEAQ         tailmask<>+64(SB), R8
 	SHLQ         $0x03, SI
 	SUBQ         SI, R8
-	VMOVDQU      (R8), Y3
-	VMOVDQU      32(R8), Y4
-	VMASKMOVPD   (DX), Y3, Y5
-	VADDPD       Y0, Y5, Y5
-	VMASKMOVPD   (BX), Y3, Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y1, Y5
-	VMINPD       Y5, Y2, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMOVDQU      (R8), Y4
+	VMOVDQU      32(R8), Y5
+	VMASKMOVPD   (DX), Y4, Y6
+	VADDPD       Y0, Y6, Y6
+	VMASKMOVPD   (BX), Y4, Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y2, Y6, Y7
+	VMOVMSKPD    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall5
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMASKMOVPD   (CX), Y3, Y5
-	VMULPD       Y5, Y8, Y8
-	VMASKMOVPD   (AX), Y3, Y5
-	VADDPD       Y8, Y5, Y5
-	VMASKMOVPD   Y5, Y3, (AX)
-	VMASKMOVPD   32(DX), Y4, Y3
-	VADDPD       Y0, Y3, Y3
-	VMASKMOVPD   32(BX), Y4, Y0
-	VSUBPD       Y0, Y3, Y3
-	VMAXPD       Y3, Y1, Y3
-	VMINPD       Y3, Y2, Y3
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y1
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y3
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y3
-	VPAND        i64_low4<>+0(SB), Y0, Y2
-	VPCMPEQQ     Y5, Y5, Y5
-	VXORPD       Y1, Y1, Y1
-	VGATHERQPD   Y5, (DI)(Y2*8), Y1
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y6, Y1, Y6
+	VMINPD       Y6, Y3, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone6:
+	VMASKMOVPD   (CX), Y4, Y7
+	VMULPD       Y7, Y6, Y6
+	VMASKMOVPD   (AX), Y4, Y7
+	VADDPD       Y6, Y7, Y7
+	VMASKMOVPD   Y7, Y4, (AX)
+	VMASKMOVPD   32(DX), Y5, Y4
+	VADDPD       Y0, Y4, Y4
+	VMASKMOVPD   32(BX), Y5, Y0
+	VSUBPD       Y0, Y4, Y4
+	VCMPPD       $0x11, Y2, Y4, Y0
+	VMOVMSKPD    Y0, DX
+	TESTL        DX, DX
+	JNZ          expsmall7
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y1
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y1
+	VSUBPD       f64_magic52<>+0(SB), Y1, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y4
+	VPAND        i64_low4<>+0(SB), Y1, Y2
+	VPCMPEQQ     Y3, Y3, Y3
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y3, (DI)(Y2*8), Y0
 	VMOVUPS      f64_inv7fact<>+0(SB), Y2
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y2
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y2
-	VMULPD       Y3, Y3, Y5
-	VFMADD213PD  Y3, Y5, Y2
-	VFMADD213PD  Y1, Y1, Y2
-	VPSRAD       $0x04, Y0, Y0
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y2
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y2
+	VMULPD       Y4, Y4, Y3
+	VFMADD213PD  Y4, Y3, Y2
+	VFMADD213PD  Y0, Y0, Y2
+	VPSRAD       $0x04, Y1, Y0
 	VPSRAD       $0x01, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
 	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
 	VPSLLQ       $0x34, Y1, Y1
-	VMULPD       Y1, Y2, Y2
+	VMULPD       Y1, Y2, Y1
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y2, Y2
-	VMASKMOVPD   32(CX), Y4, Y0
-	VMULPD       Y0, Y2, Y2
-	VMASKMOVPD   32(AX), Y4, Y0
-	VADDPD       Y2, Y0, Y0
-	VMASKMOVPD   Y0, Y4, 32(AX)
+	VMULPD       Y0, Y1, Y1
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y4, Y1, Y4
+	VMINPD       Y4, Y3, Y4
+	VMOVUPS      f64_magic52<>+0(SB), Y2
+	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y2
+	VSUBPD       f64_magic52<>+0(SB), Y2, Y1
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y4
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y4
+	VPAND        i64_low4<>+0(SB), Y2, Y3
+	VPCMPEQQ     Y6, Y6, Y6
+	VXORPD       Y1, Y1, Y1
+	VGATHERQPD   Y6, (DI)(Y3*8), Y1
+	VMOVUPS      f64_inv7fact<>+0(SB), Y3
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y3
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y3
+	VMULPD       Y4, Y4, Y6
+	VFMADD213PD  Y4, Y6, Y3
+	VFMADD213PD  Y1, Y1, Y3
+	VMOVUPS      f64_one<>+0(SB), Y1
+	VPSRAD       $0x04, Y2, Y2
+	VBLENDVPD    Y0, Y1, Y3, Y1
+	VPMAXSD      i64_kminint<>+0(SB), Y2, Y4
+	VPSRAD       $0x01, Y4, Y6
+	VPSUBD       Y6, Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y1, Y1
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y1, Y1
+	VPADDD       i64_kbiasint<>+0(SB), Y2, Y2
+	VPMINSD      i64_kcapint<>+0(SB), Y2, Y2
+	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
+	VPSLLQ       $0x34, Y2, Y2
+	VMULPD       Y2, Y3, Y2
+	VADDPD       f64_twop<>+0(SB), Y2, Y2
+	VPSUBQ       i64_twopbits<>+0(SB), Y2, Y2
+	VBLENDVPD    Y0, Y2, Y1, Y1
+
+expdone8:
+	VMASKMOVPD 32(CX), Y5, Y0
+	VMULPD     Y0, Y1, Y1
+	VMASKMOVPD 32(AX), Y5, Y0
+	VADDPD     Y1, Y0, Y0
+	VMASKMOVPD Y0, Y5, 32(AX)
 
 done:
 	VZEROUPPER
@@ -1921,96 +3833,193 @@ TEXT ·accWSum64AVX2(SB), NOSPLIT, $0-56
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      f64_explo<>+0(SB), Y3
-	VMOVUPS      f64_exphi<>+0(SB), Y4
+	VMOVUPS      f64_exploN<>+0(SB), Y4
+	VMOVUPS      f64_exphi<>+0(SB), Y5
 	LEAQ         exp64tab<>+0(SB), DI
 
 loop:
 	CMPQ         SI, $0x00000008
 	JB           tail
-	VMOVUPD      (DX), Y5
-	VADDPD       Y0, Y5, Y5
-	VMOVUPD      (BX), Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMOVUPD      (DX), Y6
+	VADDPD       Y0, Y6, Y6
+	VMOVUPD      (BX), Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y7
+	VMOVMSKPD    Y7, R8
+	TESTL        R8, R8
+	JNZ          expsmall1
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      (CX), Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      (AX), Y5
-	VADDPD       Y8, Y5, Y5
-	VMOVUPD      Y5, (AX)
-	VADDPD       Y8, Y1, Y1
-	VMOVUPD      32(DX), Y5
-	VADDPD       Y0, Y5, Y5
-	VMOVUPD      32(BX), Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone2:
+	VMOVUPD      (CX), Y7
+	VMULPD       Y7, Y6, Y6
+	VMOVUPD      (AX), Y7
+	VADDPD       Y6, Y7, Y7
+	VMOVUPD      Y7, (AX)
+	VADDPD       Y6, Y1, Y1
+	VMOVUPD      32(DX), Y6
+	VADDPD       Y0, Y6, Y6
+	VMOVUPD      32(BX), Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y7
+	VMOVMSKPD    Y7, R8
+	TESTL        R8, R8
+	JNZ          expsmall3
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      32(CX), Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      32(AX), Y5
-	VADDPD       Y8, Y5, Y5
-	VMOVUPD      Y5, 32(AX)
-	VADDPD       Y8, Y2, Y2
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	SUBQ         $0x00000008, SI
-	JMP          loop
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone4:
+	VMOVUPD 32(CX), Y7
+	VMULPD  Y7, Y6, Y6
+	VMOVUPD 32(AX), Y7
+	VADDPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VADDPD  Y6, Y2, Y2
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000008, SI
+	JMP     loop
 
 tail:
 	TESTQ        SI, SI
@@ -2018,88 +4027,184 @@ tail:
 	LEAQ         tailmask<>+64(SB), R8
 	SHLQ         $0x03, SI
 	SUBQ         SI, R8
-	VMOVDQU      (R8), Y5
-	VMOVDQU      32(R8), Y6
-	VMASKMOVPD   (DX), Y5, Y7
-	VADDPD       Y0, Y7, Y7
-	VMASKMOVPD   (BX), Y5, Y8
-	VSUBPD       Y8, Y7, Y7
-	VMAXPD       Y7, Y3, Y7
-	VMINPD       Y7, Y4, Y7
-	VMOVUPS      f64_magic52<>+0(SB), Y8
-	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y8
-	VSUBPD       f64_magic52<>+0(SB), Y8, Y9
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y7
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y7
-	VPAND        i64_low4<>+0(SB), Y8, Y10
-	VPCMPEQQ     Y11, Y11, Y11
+	VMOVDQU      (R8), Y6
+	VMOVDQU      32(R8), Y7
+	VMASKMOVPD   (DX), Y6, Y8
+	VADDPD       Y0, Y8, Y8
+	VMASKMOVPD   (BX), Y6, Y9
+	VSUBPD       Y9, Y8, Y8
+	VCMPPD       $0x11, Y4, Y8, Y9
+	VMOVMSKPD    Y9, SI
+	TESTL        SI, SI
+	JNZ          expsmall5
+	VMINPD       Y8, Y5, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y10
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y10
+	VSUBPD       f64_magic52<>+0(SB), Y10, Y9
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y8
+	VPAND        i64_low4<>+0(SB), Y10, Y11
+	VPCMPEQQ     Y12, Y12, Y12
 	VXORPD       Y9, Y9, Y9
-	VGATHERQPD   Y11, (DI)(Y10*8), Y9
-	VMOVUPS      f64_inv7fact<>+0(SB), Y10
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y10
-	VMULPD       Y7, Y7, Y11
-	VFMADD213PD  Y7, Y11, Y10
-	VFMADD213PD  Y9, Y9, Y10
-	VPSRAD       $0x04, Y8, Y7
-	VPSRAD       $0x01, Y7, Y8
-	VPSUBD       Y8, Y7, Y7
+	VGATHERQPD   Y12, (DI)(Y11*8), Y9
+	VMOVUPS      f64_inv7fact<>+0(SB), Y11
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y11
+	VMULPD       Y8, Y8, Y12
+	VFMADD213PD  Y8, Y12, Y11
+	VFMADD213PD  Y9, Y9, Y11
+	VPSRAD       $0x04, Y10, Y9
+	VPSRAD       $0x01, Y9, Y8
+	VPSUBD       Y8, Y9, Y9
 	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
 	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y10, Y10
-	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y10, Y10
-	VMASKMOVPD   (CX), Y5, Y7
-	VMULPD       Y7, Y10, Y10
-	VMASKMOVPD   (AX), Y5, Y7
-	VADDPD       Y10, Y7, Y7
-	VMASKMOVPD   Y7, Y5, (AX)
-	VANDPS       Y5, Y10, Y10
-	VADDPD       Y10, Y1, Y1
-	VMASKMOVPD   32(DX), Y6, Y5
-	VADDPD       Y0, Y5, Y5
-	VMASKMOVPD   32(BX), Y6, Y0
-	VSUBPD       Y0, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y3
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y3, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y3, Y5
-	VPAND        i64_low4<>+0(SB), Y0, Y4
-	VPCMPEQQ     Y7, Y7, Y7
-	VXORPD       Y3, Y3, Y3
-	VGATHERQPD   Y7, (DI)(Y4*8), Y3
+	VMULPD       Y8, Y11, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y8, Y8
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y8, Y3, Y8
+	VMINPD       Y8, Y5, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y11
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y11
+	VSUBPD       f64_magic52<>+0(SB), Y11, Y10
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y10, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y10, Y8
+	VPAND        i64_low4<>+0(SB), Y11, Y12
+	VPCMPEQQ     Y13, Y13, Y13
+	VXORPD       Y10, Y10, Y10
+	VGATHERQPD   Y13, (DI)(Y12*8), Y10
+	VMOVUPS      f64_inv7fact<>+0(SB), Y12
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y12
+	VMULPD       Y8, Y8, Y13
+	VFMADD213PD  Y8, Y13, Y12
+	VFMADD213PD  Y10, Y10, Y12
+	VMOVUPS      f64_one<>+0(SB), Y8
+	VPSRAD       $0x04, Y11, Y10
+	VBLENDVPD    Y9, Y8, Y12, Y8
+	VPMAXSD      i64_kminint<>+0(SB), Y10, Y11
+	VPSRAD       $0x01, Y11, Y13
+	VPSUBD       Y13, Y11, Y11
+	VPADDD       i64_bias1023<>+0(SB), Y13, Y13
+	VPSLLQ       $0x34, Y13, Y13
+	VMULPD       Y13, Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y8, Y8
+	VPADDD       i64_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i64_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y12, Y10
+	VADDPD       f64_twop<>+0(SB), Y10, Y10
+	VPSUBQ       i64_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPD    Y9, Y10, Y8, Y8
+
+expdone6:
+	VMASKMOVPD   (CX), Y6, Y9
+	VMULPD       Y9, Y8, Y8
+	VMASKMOVPD   (AX), Y6, Y9
+	VADDPD       Y8, Y9, Y9
+	VMASKMOVPD   Y9, Y6, (AX)
+	VANDPS       Y6, Y8, Y8
+	VADDPD       Y8, Y1, Y1
+	VMASKMOVPD   32(DX), Y7, Y6
+	VADDPD       Y0, Y6, Y6
+	VMASKMOVPD   32(BX), Y7, Y0
+	VSUBPD       Y0, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y0
+	VMOVMSKPD    Y0, DX
+	TESTL        DX, DX
+	JNZ          expsmall7
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y3
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y3
+	VSUBPD       f64_magic52<>+0(SB), Y3, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y6
+	VPAND        i64_low4<>+0(SB), Y3, Y4
+	VPCMPEQQ     Y5, Y5, Y5
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y5, (DI)(Y4*8), Y0
 	VMOVUPS      f64_inv7fact<>+0(SB), Y4
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y4
-	VMULPD       Y5, Y5, Y7
-	VFMADD213PD  Y5, Y7, Y4
-	VFMADD213PD  Y3, Y3, Y4
-	VPSRAD       $0x04, Y0, Y0
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y4
+	VMULPD       Y6, Y6, Y5
+	VFMADD213PD  Y6, Y5, Y4
+	VFMADD213PD  Y0, Y0, Y4
+	VPSRAD       $0x04, Y3, Y0
 	VPSRAD       $0x01, Y0, Y3
 	VPSUBD       Y3, Y0, Y0
 	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y4, Y4
+	VMULPD       Y3, Y4, Y3
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y4, Y4
-	VMASKMOVPD   32(CX), Y6, Y0
-	VMULPD       Y0, Y4, Y4
-	VMASKMOVPD   32(AX), Y6, Y0
-	VADDPD       Y4, Y0, Y0
-	VMASKMOVPD   Y0, Y6, 32(AX)
-	VANDPS       Y6, Y4, Y4
-	VADDPD       Y4, Y2, Y2
+	VMULPD       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y4
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y4
+	VSUBPD       f64_magic52<>+0(SB), Y4, Y3
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y3, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y3, Y6
+	VPAND        i64_low4<>+0(SB), Y4, Y5
+	VPCMPEQQ     Y8, Y8, Y8
+	VXORPD       Y3, Y3, Y3
+	VGATHERQPD   Y8, (DI)(Y5*8), Y3
+	VMOVUPS      f64_inv7fact<>+0(SB), Y5
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y5
+	VMULPD       Y6, Y6, Y8
+	VFMADD213PD  Y6, Y8, Y5
+	VFMADD213PD  Y3, Y3, Y5
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y4, Y4
+	VBLENDVPD    Y0, Y3, Y5, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y4, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y4, Y4
+	VPMINSD      i64_kcapint<>+0(SB), Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y5, Y4
+	VADDPD       f64_twop<>+0(SB), Y4, Y4
+	VPSUBQ       i64_twopbits<>+0(SB), Y4, Y4
+	VBLENDVPD    Y0, Y4, Y3, Y3
+
+expdone8:
+	VMASKMOVPD 32(CX), Y7, Y0
+	VMULPD     Y0, Y3, Y3
+	VMASKMOVPD 32(AX), Y7, Y0
+	VADDPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y7, 32(AX)
+	VANDPS     Y7, Y3, Y3
+	VADDPD     Y3, Y2, Y2
 
 done:
 	VADDPD       Y2, Y1, Y0
@@ -2123,89 +4228,186 @@ TEXT ·dot64AVX2(SB), NOSPLIT, $0-48
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VMOVUPS      f64_explo<>+0(SB), Y3
-	VMOVUPS      f64_exphi<>+0(SB), Y4
+	VMOVUPS      f64_exploN<>+0(SB), Y4
+	VMOVUPS      f64_exphi<>+0(SB), Y5
 	LEAQ         exp64tab<>+0(SB), SI
 
 loop:
 	CMPQ         BX, $0x00000008
 	JB           tail
-	VMOVUPD      (CX), Y5
-	VADDPD       Y0, Y5, Y5
-	VMOVUPD      (DX), Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMOVUPD      (CX), Y6
+	VADDPD       Y0, Y6, Y6
+	VMOVUPD      (DX), Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y7
+	VMOVMSKPD    Y7, DI
+	TESTL        DI, DI
+	JNZ          expsmall1
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (SI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (SI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      (AX), Y5
-	VMULPD       Y5, Y8, Y8
-	VADDPD       Y8, Y1, Y1
-	VMOVUPD      32(CX), Y5
-	VADDPD       Y0, Y5, Y5
-	VMOVUPD      32(DX), Y6
-	VSUBPD       Y6, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (SI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone2:
+	VMOVUPD      (AX), Y7
+	VMULPD       Y7, Y6, Y6
+	VADDPD       Y6, Y1, Y1
+	VMOVUPD      32(CX), Y6
+	VADDPD       Y0, Y6, Y6
+	VMOVUPD      32(DX), Y7
+	VSUBPD       Y7, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y7
+	VMOVMSKPD    Y7, DI
+	TESTL        DI, DI
+	JNZ          expsmall3
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
 	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (SI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y8
-	VMULPD       Y5, Y5, Y9
-	VFMADD213PD  Y5, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y6, Y5
-	VPSRAD       $0x01, Y5, Y6
-	VPSUBD       Y6, Y5, Y5
+	VGATHERQPD   Y10, (SI)(Y9*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y9
+	VMULPD       Y6, Y6, Y10
+	VFMADD213PD  Y6, Y10, Y9
+	VFMADD213PD  Y7, Y7, Y9
+	VPSRAD       $0x04, Y8, Y7
+	VPSRAD       $0x01, Y7, Y6
+	VPSUBD       Y6, Y7, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
 	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
-	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y8, Y8
-	VMOVUPD      32(AX), Y5
-	VMULPD       Y5, Y8, Y8
-	VADDPD       Y8, Y2, Y2
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	SUBQ         $0x00000008, BX
-	JMP          loop
+	VMULPD       Y6, Y9, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y6, Y6
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y6
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (SI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y10
+	VMULPD       Y6, Y6, Y11
+	VFMADD213PD  Y6, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y6
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y7, Y6, Y10, Y6
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y6, Y6
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y7, Y8, Y6, Y6
+
+expdone4:
+	VMOVUPD 32(AX), Y7
+	VMULPD  Y7, Y6, Y6
+	VADDPD  Y6, Y2, Y2
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop
 
 tail:
 	TESTQ        BX, BX
@@ -2213,82 +4415,178 @@ tail:
 	LEAQ         tailmask<>+64(SB), DI
 	SHLQ         $0x03, BX
 	SUBQ         BX, DI
-	VMOVDQU      (DI), Y5
-	VMOVDQU      32(DI), Y6
-	VMASKMOVPD   (CX), Y5, Y7
-	VADDPD       Y0, Y7, Y7
-	VMASKMOVPD   (DX), Y5, Y8
-	VSUBPD       Y8, Y7, Y7
-	VMAXPD       Y7, Y3, Y7
-	VMINPD       Y7, Y4, Y7
-	VMOVUPS      f64_magic52<>+0(SB), Y8
-	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y8
-	VSUBPD       f64_magic52<>+0(SB), Y8, Y9
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y7
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y7
-	VPAND        i64_low4<>+0(SB), Y8, Y10
-	VPCMPEQQ     Y11, Y11, Y11
+	VMOVDQU      (DI), Y6
+	VMOVDQU      32(DI), Y7
+	VMASKMOVPD   (CX), Y6, Y8
+	VADDPD       Y0, Y8, Y8
+	VMASKMOVPD   (DX), Y6, Y9
+	VSUBPD       Y9, Y8, Y8
+	VCMPPD       $0x11, Y4, Y8, Y9
+	VMOVMSKPD    Y9, BX
+	TESTL        BX, BX
+	JNZ          expsmall5
+	VMINPD       Y8, Y5, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y10
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y10
+	VSUBPD       f64_magic52<>+0(SB), Y10, Y9
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y8
+	VPAND        i64_low4<>+0(SB), Y10, Y11
+	VPCMPEQQ     Y12, Y12, Y12
 	VXORPD       Y9, Y9, Y9
-	VGATHERQPD   Y11, (SI)(Y10*8), Y9
-	VMOVUPS      f64_inv7fact<>+0(SB), Y10
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y7, Y10
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y10
-	VMULPD       Y7, Y7, Y11
-	VFMADD213PD  Y7, Y11, Y10
-	VFMADD213PD  Y9, Y9, Y10
-	VPSRAD       $0x04, Y8, Y7
-	VPSRAD       $0x01, Y7, Y8
-	VPSUBD       Y8, Y7, Y7
+	VGATHERQPD   Y12, (SI)(Y11*8), Y9
+	VMOVUPS      f64_inv7fact<>+0(SB), Y11
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y11
+	VMULPD       Y8, Y8, Y12
+	VFMADD213PD  Y8, Y12, Y11
+	VFMADD213PD  Y9, Y9, Y11
+	VPSRAD       $0x04, Y10, Y9
+	VPSRAD       $0x01, Y9, Y8
+	VPSUBD       Y8, Y9, Y9
 	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
 	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y10, Y10
-	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
-	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y10, Y10
-	VMASKMOVPD   (AX), Y5, Y7
-	VMULPD       Y7, Y10, Y10
-	VANDPS       Y5, Y10, Y10
-	VADDPD       Y10, Y1, Y1
-	VMASKMOVPD   32(CX), Y6, Y5
-	VADDPD       Y0, Y5, Y5
-	VMASKMOVPD   32(DX), Y6, Y0
-	VSUBPD       Y0, Y5, Y5
-	VMAXPD       Y5, Y3, Y5
-	VMINPD       Y5, Y4, Y5
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y3
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y3, Y5
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y3, Y5
-	VPAND        i64_low4<>+0(SB), Y0, Y4
-	VPCMPEQQ     Y7, Y7, Y7
-	VXORPD       Y3, Y3, Y3
-	VGATHERQPD   Y7, (SI)(Y4*8), Y3
+	VMULPD       Y8, Y11, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y8, Y8
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y8, Y3, Y8
+	VMINPD       Y8, Y5, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y11
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y11
+	VSUBPD       f64_magic52<>+0(SB), Y11, Y10
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y10, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y10, Y8
+	VPAND        i64_low4<>+0(SB), Y11, Y12
+	VPCMPEQQ     Y13, Y13, Y13
+	VXORPD       Y10, Y10, Y10
+	VGATHERQPD   Y13, (SI)(Y12*8), Y10
+	VMOVUPS      f64_inv7fact<>+0(SB), Y12
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y12
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y12
+	VMULPD       Y8, Y8, Y13
+	VFMADD213PD  Y8, Y13, Y12
+	VFMADD213PD  Y10, Y10, Y12
+	VMOVUPS      f64_one<>+0(SB), Y8
+	VPSRAD       $0x04, Y11, Y10
+	VBLENDVPD    Y9, Y8, Y12, Y8
+	VPMAXSD      i64_kminint<>+0(SB), Y10, Y11
+	VPSRAD       $0x01, Y11, Y13
+	VPSUBD       Y13, Y11, Y11
+	VPADDD       i64_bias1023<>+0(SB), Y13, Y13
+	VPSLLQ       $0x34, Y13, Y13
+	VMULPD       Y13, Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y8, Y8
+	VPADDD       i64_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i64_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y12, Y10
+	VADDPD       f64_twop<>+0(SB), Y10, Y10
+	VPSUBQ       i64_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPD    Y9, Y10, Y8, Y8
+
+expdone6:
+	VMASKMOVPD   (AX), Y6, Y9
+	VMULPD       Y9, Y8, Y8
+	VANDPS       Y6, Y8, Y8
+	VADDPD       Y8, Y1, Y1
+	VMASKMOVPD   32(CX), Y7, Y6
+	VADDPD       Y0, Y6, Y6
+	VMASKMOVPD   32(DX), Y7, Y0
+	VSUBPD       Y0, Y6, Y6
+	VCMPPD       $0x11, Y4, Y6, Y0
+	VMOVMSKPD    Y0, CX
+	TESTL        CX, CX
+	JNZ          expsmall7
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y3
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y3
+	VSUBPD       f64_magic52<>+0(SB), Y3, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y6
+	VPAND        i64_low4<>+0(SB), Y3, Y4
+	VPCMPEQQ     Y5, Y5, Y5
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y5, (SI)(Y4*8), Y0
 	VMOVUPS      f64_inv7fact<>+0(SB), Y4
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y4
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y4
-	VMULPD       Y5, Y5, Y7
-	VFMADD213PD  Y5, Y7, Y4
-	VFMADD213PD  Y3, Y3, Y4
-	VPSRAD       $0x04, Y0, Y0
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y4
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y4
+	VMULPD       Y6, Y6, Y5
+	VFMADD213PD  Y6, Y5, Y4
+	VFMADD213PD  Y0, Y0, Y4
+	VPSRAD       $0x04, Y3, Y0
 	VPSRAD       $0x01, Y0, Y3
 	VPSUBD       Y3, Y0, Y0
 	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
 	VPSLLQ       $0x34, Y3, Y3
-	VMULPD       Y3, Y4, Y4
+	VMULPD       Y3, Y4, Y3
 	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
 	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y4, Y4
-	VMASKMOVPD   32(AX), Y6, Y0
-	VMULPD       Y0, Y4, Y4
-	VANDPS       Y6, Y4, Y4
-	VADDPD       Y4, Y2, Y2
+	VMULPD       Y0, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y6, Y3, Y6
+	VMINPD       Y6, Y5, Y6
+	VMOVUPS      f64_magic52<>+0(SB), Y4
+	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y4
+	VSUBPD       f64_magic52<>+0(SB), Y4, Y3
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y3, Y6
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y3, Y6
+	VPAND        i64_low4<>+0(SB), Y4, Y5
+	VPCMPEQQ     Y8, Y8, Y8
+	VXORPD       Y3, Y3, Y3
+	VGATHERQPD   Y8, (SI)(Y5*8), Y3
+	VMOVUPS      f64_inv7fact<>+0(SB), Y5
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y5
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y5
+	VMULPD       Y6, Y6, Y8
+	VFMADD213PD  Y6, Y8, Y5
+	VFMADD213PD  Y3, Y3, Y5
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y4, Y4
+	VBLENDVPD    Y0, Y3, Y5, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y4, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y4, Y4
+	VPMINSD      i64_kcapint<>+0(SB), Y4, Y4
+	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
+	VPSLLQ       $0x34, Y4, Y4
+	VMULPD       Y4, Y5, Y4
+	VADDPD       f64_twop<>+0(SB), Y4, Y4
+	VPSUBQ       i64_twopbits<>+0(SB), Y4, Y4
+	VBLENDVPD    Y0, Y4, Y3, Y3
+
+expdone8:
+	VMASKMOVPD 32(AX), Y7, Y0
+	VMULPD     Y0, Y3, Y3
+	VANDPS     Y7, Y3, Y3
+	VADDPD     Y3, Y2, Y2
 
 done:
 	VADDPD       Y2, Y1, Y0
@@ -2859,12 +5157,6 @@ DATA f64_half<>+16(SB)/8, $0x3fe0000000000000
 DATA f64_half<>+24(SB)/8, $0x3fe0000000000000
 GLOBL f64_half<>(SB), RODATA|NOPTR, $32
 
-DATA f64_one<>+0(SB)/8, $0x3ff0000000000000
-DATA f64_one<>+8(SB)/8, $0x3ff0000000000000
-DATA f64_one<>+16(SB)/8, $0x3ff0000000000000
-DATA f64_one<>+24(SB)/8, $0x3ff0000000000000
-GLOBL f64_one<>(SB), RODATA|NOPTR, $32
-
 DATA f64_magic52m16<>+0(SB)/8, $0x4337fffffffffff0
 DATA f64_magic52m16<>+8(SB)/8, $0x4337fffffffffff0
 DATA f64_magic52m16<>+16(SB)/8, $0x4337fffffffffff0
@@ -2988,7 +5280,8 @@ TEXT ·lse3AVX2(SB), NOSPLIT, $0-40
 	MOVQ    c+24(FP), BX
 	MOVQ    n+32(FP), SI
 	VMOVUPS f64_explo<>+0(SB), Y0
-	VMOVUPS f64_exphi<>+0(SB), Y1
+	VMOVUPS f64_exploN<>+0(SB), Y1
+	VMOVUPS f64_exphi<>+0(SB), Y2
 	LEAQ    exp64tab<>+0(SB), DI
 	LEAQ    log64inv<>+0(SB), R8
 	LEAQ    log64log<>+0(SB), R9
@@ -2996,400 +5289,34 @@ TEXT ·lse3AVX2(SB), NOSPLIT, $0-40
 loop:
 	CMPQ         SI, $0x00000008
 	JB           tail
-	VMOVUPD      (CX), Y2
-	VMOVUPD      (DX), Y3
-	VMOVUPD      (BX), Y4
-	VCMPPD       $0x03, Y2, Y3, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VORPD        Y5, Y6, Y5
-	VMAXPD       Y3, Y2, Y6
-	VMINPD       Y3, Y2, Y2
-	VMAXPD       Y4, Y6, Y3
-	VMINPD       Y4, Y6, Y4
-	VMAXPD       Y4, Y2, Y6
-	VMINPD       Y4, Y2, Y2
-	VSUBPD       Y3, Y6, Y6
-	VSUBPD       Y3, Y2, Y2
-	VMAXPD       Y6, Y0, Y6
-	VMINPD       Y6, Y1, Y6
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
-	VPAND        i64_low4<>+0(SB), Y4, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y8
-	VMULPD       Y6, Y6, Y9
-	VFMADD213PD  Y6, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y4, Y4
-	VPSRAD       $0x01, Y4, Y6
-	VPSUBD       Y6, Y4, Y4
-	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y8, Y8
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y6
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y2
-	VPAND        i64_low4<>+0(SB), Y4, Y7
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y6, Y6, Y6
-	VGATHERQPD   Y9, (DI)(Y7*8), Y6
-	VMOVUPS      f64_inv7fact<>+0(SB), Y7
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y7
-	VMULPD       Y2, Y2, Y9
-	VFMADD213PD  Y2, Y9, Y7
-	VFMADD213PD  Y6, Y6, Y7
-	VPSRAD       $0x04, Y4, Y2
-	VPSRAD       $0x01, Y2, Y4
-	VPSUBD       Y4, Y2, Y2
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y7, Y7
-	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VADDPD       f64_one<>+0(SB), Y7, Y7
-	VPSRLQ       $0x34, Y7, Y2
-	VPOR         i64_magicexp<>+0(SB), Y2, Y2
-	VSUBPD       f64_kbias<>+0(SB), Y2, Y2
-	VPAND        i64_mantmask<>+0(SB), Y7, Y4
-	VPOR         i64_onebits<>+0(SB), Y4, Y4
-	VMOVUPS      f64_sqrt2<>+0(SB), Y6
-	VCMPPD       $0x1d, Y6, Y4, Y6
-	VMULPD       f64_half<>+0(SB), Y4, Y7
-	VBLENDVPD    Y6, Y7, Y4, Y4
-	VANDPD       f64_one<>+0(SB), Y6, Y6
-	VADDPD       Y6, Y2, Y2
-	VMOVUPS      f64_magic52m16<>+0(SB), Y6
-	VFMADD231PD  f64_sixteen<>+0(SB), Y4, Y6
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (R8)(Y8*8), Y7
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y6, Y6, Y6
-	VGATHERQPD   Y9, (R9)(Y8*8), Y6
-	VFMSUB213PD  f64_one<>+0(SB), Y7, Y4
-	VMOVUPS      f64_log1p11<>+0(SB), Y7
-	VFMADD213PD  f64_log1p10<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p9<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p8<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p7<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p6<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p5<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p4<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p3<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p2<>+0(SB), Y4, Y7
-	VMULPD       Y4, Y4, Y8
-	VFMADD213PD  Y4, Y8, Y7
-	VFMADD231PD  f64_ln2lo<>+0(SB), Y2, Y7
-	VADDPD       Y6, Y7, Y7
-	VFMADD231PD  f64_ln2hi<>+0(SB), Y2, Y7
-	VADDPD       Y3, Y7, Y7
-	VSUBPD       Y3, Y3, Y2
-	VCMPPD       $0x03, Y2, Y2, Y2
-	VBLENDVPD    Y2, Y3, Y7, Y7
-	VMOVUPS      f64_nan<>+0(SB), Y2
-	VBLENDVPD    Y5, Y2, Y7, Y7
-	VMOVUPD      Y7, (AX)
-	VMOVUPD      32(CX), Y2
-	VMOVUPD      32(DX), Y3
-	VMOVUPD      32(BX), Y4
-	VCMPPD       $0x03, Y2, Y3, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VORPD        Y5, Y6, Y5
-	VMAXPD       Y3, Y2, Y6
-	VMINPD       Y3, Y2, Y2
-	VMAXPD       Y4, Y6, Y3
-	VMINPD       Y4, Y6, Y4
-	VMAXPD       Y4, Y2, Y6
-	VMINPD       Y4, Y2, Y2
-	VSUBPD       Y3, Y6, Y6
-	VSUBPD       Y3, Y2, Y2
-	VMAXPD       Y6, Y0, Y6
-	VMINPD       Y6, Y1, Y6
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y6, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y7
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y6
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y6
-	VPAND        i64_low4<>+0(SB), Y4, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (DI)(Y8*8), Y7
-	VMOVUPS      f64_inv7fact<>+0(SB), Y8
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y6, Y8
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y6, Y8
-	VMULPD       Y6, Y6, Y9
-	VFMADD213PD  Y6, Y9, Y8
-	VFMADD213PD  Y7, Y7, Y8
-	VPSRAD       $0x04, Y4, Y4
-	VPSRAD       $0x01, Y4, Y6
-	VPSUBD       Y6, Y4, Y4
-	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y8, Y8
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y8, Y8
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y4
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y4
-	VSUBPD       f64_magic52<>+0(SB), Y4, Y6
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y2
-	VPAND        i64_low4<>+0(SB), Y4, Y7
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y6, Y6, Y6
-	VGATHERQPD   Y9, (DI)(Y7*8), Y6
-	VMOVUPS      f64_inv7fact<>+0(SB), Y7
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y7
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y7
-	VMULPD       Y2, Y2, Y9
-	VFMADD213PD  Y2, Y9, Y7
-	VFMADD213PD  Y6, Y6, Y7
-	VPSRAD       $0x04, Y4, Y2
-	VPSRAD       $0x01, Y2, Y4
-	VPSUBD       Y4, Y2, Y2
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y7, Y7
-	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
-	VPSLLQ       $0x34, Y2, Y2
-	VMULPD       Y2, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VADDPD       f64_one<>+0(SB), Y7, Y7
-	VPSRLQ       $0x34, Y7, Y2
-	VPOR         i64_magicexp<>+0(SB), Y2, Y2
-	VSUBPD       f64_kbias<>+0(SB), Y2, Y2
-	VPAND        i64_mantmask<>+0(SB), Y7, Y4
-	VPOR         i64_onebits<>+0(SB), Y4, Y4
-	VMOVUPS      f64_sqrt2<>+0(SB), Y6
-	VCMPPD       $0x1d, Y6, Y4, Y6
-	VMULPD       f64_half<>+0(SB), Y4, Y7
-	VBLENDVPD    Y6, Y7, Y4, Y4
-	VANDPD       f64_one<>+0(SB), Y6, Y6
-	VADDPD       Y6, Y2, Y2
-	VMOVUPS      f64_magic52m16<>+0(SB), Y6
-	VFMADD231PD  f64_sixteen<>+0(SB), Y4, Y6
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y7, Y7, Y7
-	VGATHERQPD   Y9, (R8)(Y8*8), Y7
-	VPAND        i64_low4<>+0(SB), Y6, Y8
-	VPCMPEQQ     Y9, Y9, Y9
-	VXORPD       Y6, Y6, Y6
-	VGATHERQPD   Y9, (R9)(Y8*8), Y6
-	VFMSUB213PD  f64_one<>+0(SB), Y7, Y4
-	VMOVUPS      f64_log1p11<>+0(SB), Y7
-	VFMADD213PD  f64_log1p10<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p9<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p8<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p7<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p6<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p5<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p4<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p3<>+0(SB), Y4, Y7
-	VFMADD213PD  f64_log1p2<>+0(SB), Y4, Y7
-	VMULPD       Y4, Y4, Y8
-	VFMADD213PD  Y4, Y8, Y7
-	VFMADD231PD  f64_ln2lo<>+0(SB), Y2, Y7
-	VADDPD       Y6, Y7, Y7
-	VFMADD231PD  f64_ln2hi<>+0(SB), Y2, Y7
-	VADDPD       Y3, Y7, Y7
-	VSUBPD       Y3, Y3, Y2
-	VCMPPD       $0x03, Y2, Y2, Y2
-	VBLENDVPD    Y2, Y3, Y7, Y7
-	VMOVUPS      f64_nan<>+0(SB), Y2
-	VBLENDVPD    Y5, Y2, Y7, Y7
-	VMOVUPD      Y7, 32(AX)
-	ADDQ         $0x00000040, AX
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, DX
-	ADDQ         $0x00000040, BX
-	SUBQ         $0x00000008, SI
-	JMP          loop
-
-tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         tailmask<>+64(SB), R10
-	SHLQ         $0x03, SI
-	SUBQ         SI, R10
-	VMOVDQU      (R10), Y2
-	VMOVDQU      32(R10), Y3
-	VMASKMOVPD   (CX), Y2, Y4
-	VMASKMOVPD   (DX), Y2, Y5
-	VMASKMOVPD   (BX), Y2, Y6
-	VCMPPD       $0x03, Y4, Y5, Y7
-	VCMPPD       $0x03, Y6, Y6, Y8
-	VORPD        Y7, Y8, Y7
-	VMAXPD       Y5, Y4, Y8
-	VMINPD       Y5, Y4, Y4
-	VMAXPD       Y6, Y8, Y5
-	VMINPD       Y6, Y8, Y6
-	VMAXPD       Y6, Y4, Y8
-	VMINPD       Y6, Y4, Y4
-	VSUBPD       Y5, Y8, Y8
-	VSUBPD       Y5, Y4, Y4
-	VMAXPD       Y8, Y0, Y8
-	VMINPD       Y8, Y1, Y8
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y9
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y8
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y8
-	VPAND        i64_low4<>+0(SB), Y6, Y10
-	VPCMPEQQ     Y11, Y11, Y11
-	VXORPD       Y9, Y9, Y9
-	VGATHERQPD   Y11, (DI)(Y10*8), Y9
-	VMOVUPS      f64_inv7fact<>+0(SB), Y10
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y10
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y10
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y10
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y10
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y10
-	VMULPD       Y8, Y8, Y11
-	VFMADD213PD  Y8, Y11, Y10
-	VFMADD213PD  Y9, Y9, Y10
-	VPSRAD       $0x04, Y6, Y6
-	VPSRAD       $0x01, Y6, Y8
-	VPSUBD       Y8, Y6, Y6
-	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
-	VPSLLQ       $0x34, Y8, Y8
-	VMULPD       Y8, Y10, Y10
-	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y10, Y10
-	VMAXPD       Y4, Y0, Y4
-	VMINPD       Y4, Y1, Y4
-	VMOVUPS      f64_magic52<>+0(SB), Y6
-	VFMADD231PD  f64_16byln2<>+0(SB), Y4, Y6
-	VSUBPD       f64_magic52<>+0(SB), Y6, Y8
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y4
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y4
-	VPAND        i64_low4<>+0(SB), Y6, Y9
-	VPCMPEQQ     Y11, Y11, Y11
-	VXORPD       Y8, Y8, Y8
-	VGATHERQPD   Y11, (DI)(Y9*8), Y8
-	VMOVUPS      f64_inv7fact<>+0(SB), Y9
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y4, Y9
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y4, Y9
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y4, Y9
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y4, Y9
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y4, Y9
-	VMULPD       Y4, Y4, Y11
-	VFMADD213PD  Y4, Y11, Y9
-	VFMADD213PD  Y8, Y8, Y9
-	VPSRAD       $0x04, Y6, Y4
-	VPSRAD       $0x01, Y4, Y6
-	VPSUBD       Y6, Y4, Y4
-	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
-	VPSLLQ       $0x34, Y6, Y6
-	VMULPD       Y6, Y9, Y9
-	VPADDD       i64_bias1023<>+0(SB), Y4, Y4
-	VPSLLQ       $0x34, Y4, Y4
-	VMULPD       Y4, Y9, Y9
-	VADDPD       Y10, Y9, Y9
-	VADDPD       f64_one<>+0(SB), Y9, Y9
-	VPSRLQ       $0x34, Y9, Y4
-	VPOR         i64_magicexp<>+0(SB), Y4, Y4
-	VSUBPD       f64_kbias<>+0(SB), Y4, Y4
-	VPAND        i64_mantmask<>+0(SB), Y9, Y6
-	VPOR         i64_onebits<>+0(SB), Y6, Y6
-	VMOVUPS      f64_sqrt2<>+0(SB), Y8
-	VCMPPD       $0x1d, Y8, Y6, Y8
-	VMULPD       f64_half<>+0(SB), Y6, Y9
-	VBLENDVPD    Y8, Y9, Y6, Y6
-	VANDPD       f64_one<>+0(SB), Y8, Y8
-	VADDPD       Y8, Y4, Y4
-	VMOVUPS      f64_magic52m16<>+0(SB), Y8
-	VFMADD231PD  f64_sixteen<>+0(SB), Y6, Y8
-	VPAND        i64_low4<>+0(SB), Y8, Y10
-	VPCMPEQQ     Y11, Y11, Y11
-	VXORPD       Y9, Y9, Y9
-	VGATHERQPD   Y11, (R8)(Y10*8), Y9
-	VPAND        i64_low4<>+0(SB), Y8, Y10
-	VPCMPEQQ     Y11, Y11, Y11
-	VXORPD       Y8, Y8, Y8
-	VGATHERQPD   Y11, (R9)(Y10*8), Y8
-	VFMSUB213PD  f64_one<>+0(SB), Y9, Y6
-	VMOVUPS      f64_log1p11<>+0(SB), Y9
-	VFMADD213PD  f64_log1p10<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p9<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p8<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p7<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p6<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p5<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p4<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p3<>+0(SB), Y6, Y9
-	VFMADD213PD  f64_log1p2<>+0(SB), Y6, Y9
-	VMULPD       Y6, Y6, Y10
-	VFMADD213PD  Y6, Y10, Y9
-	VFMADD231PD  f64_ln2lo<>+0(SB), Y4, Y9
-	VADDPD       Y8, Y9, Y9
-	VFMADD231PD  f64_ln2hi<>+0(SB), Y4, Y9
-	VADDPD       Y5, Y9, Y9
-	VSUBPD       Y5, Y5, Y4
-	VCMPPD       $0x03, Y4, Y4, Y4
-	VBLENDVPD    Y4, Y5, Y9, Y9
-	VMOVUPS      f64_nan<>+0(SB), Y4
-	VBLENDVPD    Y7, Y4, Y9, Y9
-	VMASKMOVPD   Y9, Y2, (AX)
-	VMASKMOVPD   32(CX), Y3, Y2
-	VMASKMOVPD   32(DX), Y3, Y4
-	VMASKMOVPD   32(BX), Y3, Y5
-	VCMPPD       $0x03, Y2, Y4, Y6
+	VMOVUPD      (CX), Y3
+	VMOVUPD      (DX), Y4
+	VMOVUPD      (BX), Y5
+	VCMPPD       $0x03, Y3, Y4, Y6
 	VCMPPD       $0x03, Y5, Y5, Y7
 	VORPD        Y6, Y7, Y6
-	VMAXPD       Y4, Y2, Y7
-	VMINPD       Y4, Y2, Y2
+	VMAXPD       Y4, Y3, Y7
+	VMINPD       Y4, Y3, Y3
 	VMAXPD       Y5, Y7, Y4
 	VMINPD       Y5, Y7, Y5
-	VMAXPD       Y5, Y2, Y7
-	VMINPD       Y5, Y2, Y2
+	VMAXPD       Y5, Y3, Y7
+	VMINPD       Y5, Y3, Y3
 	VSUBPD       Y4, Y7, Y7
-	VSUBPD       Y4, Y2, Y2
-	VMAXPD       Y7, Y0, Y7
-	VMINPD       Y7, Y1, Y7
-	VMOVUPS      f64_magic52<>+0(SB), Y5
-	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y5
-	VSUBPD       f64_magic52<>+0(SB), Y5, Y8
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y7
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y7
-	VPAND        i64_low4<>+0(SB), Y5, Y9
+	VSUBPD       Y4, Y3, Y3
+	VCMPPD       $0x11, Y1, Y7, Y5
+	VMOVMSKPD    Y5, R10
+	TESTL        R10, R10
+	JNZ          expsmall1
+	VMINPD       Y7, Y2, Y7
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y7
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y7
+	VPAND        i64_low4<>+0(SB), Y8, Y9
 	VPCMPEQQ     Y10, Y10, Y10
-	VXORPD       Y8, Y8, Y8
-	VGATHERQPD   Y10, (DI)(Y9*8), Y8
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y5
 	VMOVUPS      f64_inv7fact<>+0(SB), Y9
 	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y9
 	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y9
@@ -3398,91 +5325,841 @@ tail:
 	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y9
 	VMULPD       Y7, Y7, Y10
 	VFMADD213PD  Y7, Y10, Y9
-	VFMADD213PD  Y8, Y8, Y9
-	VPSRAD       $0x04, Y5, Y5
+	VFMADD213PD  Y5, Y5, Y9
+	VPSRAD       $0x04, Y8, Y5
 	VPSRAD       $0x01, Y5, Y7
 	VPSUBD       Y7, Y5, Y5
 	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
 	VPSLLQ       $0x34, Y7, Y7
-	VMULPD       Y7, Y9, Y9
+	VMULPD       Y7, Y9, Y7
 	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
 	VPSLLQ       $0x34, Y5, Y5
-	VMULPD       Y5, Y9, Y9
-	VMAXPD       Y2, Y0, Y2
-	VMINPD       Y2, Y1, Y2
-	VMOVUPS      f64_magic52<>+0(SB), Y0
-	VFMADD231PD  f64_16byln2<>+0(SB), Y2, Y0
-	VSUBPD       f64_magic52<>+0(SB), Y0, Y1
-	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y1, Y2
-	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y1, Y2
-	VPAND        i64_low4<>+0(SB), Y0, Y5
-	VPCMPEQQ     Y7, Y7, Y7
-	VXORPD       Y1, Y1, Y1
-	VGATHERQPD   Y7, (DI)(Y5*8), Y1
-	VMOVUPS      f64_inv7fact<>+0(SB), Y5
-	VFMADD213PD  f64_inv6fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv5fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv4fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv3fact<>+0(SB), Y2, Y5
-	VFMADD213PD  f64_inv2fact<>+0(SB), Y2, Y5
-	VMULPD       Y2, Y2, Y7
-	VFMADD213PD  Y2, Y7, Y5
-	VFMADD213PD  Y1, Y1, Y5
-	VPSRAD       $0x04, Y0, Y0
-	VPSRAD       $0x01, Y0, Y1
-	VPSUBD       Y1, Y0, Y0
-	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
-	VPSLLQ       $0x34, Y1, Y1
-	VMULPD       Y1, Y5, Y5
-	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
-	VPSLLQ       $0x34, Y0, Y0
-	VMULPD       Y0, Y5, Y5
+	VMULPD       Y5, Y7, Y7
+	JMP          expdone2
+
+expsmall1:
+	VMAXPD       Y7, Y0, Y7
+	VMINPD       Y7, Y2, Y7
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y7
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y10
+	VMULPD       Y7, Y7, Y11
+	VFMADD213PD  Y7, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y7
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y5, Y7, Y10, Y7
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y7, Y7
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y5, Y8, Y7, Y7
+
+expdone2:
+	VCMPPD       $0x11, Y1, Y3, Y5
+	VMOVMSKPD    Y5, R10
+	TESTL        R10, R10
+	JNZ          expsmall3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y9
+	VMULPD       Y3, Y3, Y10
+	VFMADD213PD  Y3, Y10, Y9
+	VFMADD213PD  Y5, Y5, Y9
+	VPSRAD       $0x04, Y8, Y5
+	VPSRAD       $0x01, Y5, Y3
+	VPSUBD       Y3, Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y9, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y3, Y3
+	JMP          expdone4
+
+expsmall3:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y3
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y10
+	VMULPD       Y3, Y3, Y11
+	VFMADD213PD  Y3, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y5, Y3, Y10, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y5, Y8, Y3, Y3
+
+expdone4:
+	VADDPD       Y7, Y3, Y3
+	VADDPD       f64_one<>+0(SB), Y3, Y3
+	VPSRLQ       $0x34, Y3, Y5
+	VPOR         i64_magicexp<>+0(SB), Y5, Y5
+	VSUBPD       f64_kbias<>+0(SB), Y5, Y5
+	VPAND        i64_mantmask<>+0(SB), Y3, Y3
+	VPOR         i64_onebits<>+0(SB), Y3, Y3
+	VMOVUPS      f64_sqrt2<>+0(SB), Y7
+	VCMPPD       $0x1d, Y7, Y3, Y7
+	VMULPD       f64_half<>+0(SB), Y3, Y8
+	VBLENDVPD    Y7, Y8, Y3, Y3
+	VANDPD       f64_one<>+0(SB), Y7, Y7
+	VADDPD       Y7, Y5, Y5
+	VMOVUPS      f64_magic52m16<>+0(SB), Y7
+	VFMADD231PD  f64_sixteen<>+0(SB), Y3, Y7
+	VPAND        i64_low4<>+0(SB), Y7, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y10, (R8)(Y9*8), Y8
+	VPAND        i64_low4<>+0(SB), Y7, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y7, Y7, Y7
+	VGATHERQPD   Y10, (R9)(Y9*8), Y7
+	VFMSUB213PD  f64_one<>+0(SB), Y8, Y3
+	VMOVUPS      f64_log1p11<>+0(SB), Y8
+	VFMADD213PD  f64_log1p10<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p9<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p8<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p7<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p6<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p5<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p4<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p3<>+0(SB), Y3, Y8
+	VFMADD213PD  f64_log1p2<>+0(SB), Y3, Y8
+	VMULPD       Y3, Y3, Y9
+	VFMADD213PD  Y3, Y9, Y8
+	VFMADD231PD  f64_ln2lo<>+0(SB), Y5, Y8
+	VADDPD       Y7, Y8, Y8
+	VFMADD231PD  f64_ln2hi<>+0(SB), Y5, Y8
+	VADDPD       Y4, Y8, Y8
+	VSUBPD       Y4, Y4, Y3
+	VCMPPD       $0x03, Y3, Y3, Y3
+	VBLENDVPD    Y3, Y4, Y8, Y8
+	VMOVUPS      f64_nan<>+0(SB), Y3
+	VBLENDVPD    Y6, Y3, Y8, Y8
+	VMOVUPD      Y8, (AX)
+	VMOVUPD      32(CX), Y3
+	VMOVUPD      32(DX), Y4
+	VMOVUPD      32(BX), Y5
+	VCMPPD       $0x03, Y3, Y4, Y6
+	VCMPPD       $0x03, Y5, Y5, Y7
+	VORPD        Y6, Y7, Y6
+	VMAXPD       Y4, Y3, Y7
+	VMINPD       Y4, Y3, Y3
+	VMAXPD       Y5, Y7, Y4
+	VMINPD       Y5, Y7, Y5
+	VMAXPD       Y5, Y3, Y7
+	VMINPD       Y5, Y3, Y3
+	VSUBPD       Y4, Y7, Y7
+	VSUBPD       Y4, Y3, Y3
+	VCMPPD       $0x11, Y1, Y7, Y5
+	VMOVMSKPD    Y5, R10
+	TESTL        R10, R10
+	JNZ          expsmall5
+	VMINPD       Y7, Y2, Y7
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y7
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y7
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y7, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y7, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y9
+	VMULPD       Y7, Y7, Y10
+	VFMADD213PD  Y7, Y10, Y9
+	VFMADD213PD  Y5, Y5, Y9
+	VPSRAD       $0x04, Y8, Y5
+	VPSRAD       $0x01, Y5, Y7
+	VPSUBD       Y7, Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y9, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y7, Y7
+	JMP          expdone6
+
+expsmall5:
+	VMAXPD       Y7, Y0, Y7
+	VMINPD       Y7, Y2, Y7
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y7, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y7
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y7
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y7, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y7, Y10
+	VMULPD       Y7, Y7, Y11
+	VFMADD213PD  Y7, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y7
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y5, Y7, Y10, Y7
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y7, Y7
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y5, Y8, Y7, Y7
+
+expdone6:
+	VCMPPD       $0x11, Y1, Y3, Y5
+	VMOVMSKPD    Y5, R10
+	TESTL        R10, R10
+	JNZ          expsmall7
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y8
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y8
+	VSUBPD       f64_magic52<>+0(SB), Y8, Y5
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y5, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y5, Y3
+	VPAND        i64_low4<>+0(SB), Y8, Y9
+	VPCMPEQQ     Y10, Y10, Y10
+	VXORPD       Y5, Y5, Y5
+	VGATHERQPD   Y10, (DI)(Y9*8), Y5
+	VMOVUPS      f64_inv7fact<>+0(SB), Y9
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y9
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y9
+	VMULPD       Y3, Y3, Y10
+	VFMADD213PD  Y3, Y10, Y9
+	VFMADD213PD  Y5, Y5, Y9
+	VPSRAD       $0x04, Y8, Y5
+	VPSRAD       $0x01, Y5, Y3
+	VPSUBD       Y3, Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y9, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y3, Y3
+	JMP          expdone8
+
+expsmall7:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y8, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y8, Y3
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y8, Y8, Y8
+	VGATHERQPD   Y11, (DI)(Y10*8), Y8
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y10
+	VMULPD       Y3, Y3, Y11
+	VFMADD213PD  Y3, Y11, Y10
+	VFMADD213PD  Y8, Y8, Y10
+	VMOVUPS      f64_one<>+0(SB), Y3
+	VPSRAD       $0x04, Y9, Y8
+	VBLENDVPD    Y5, Y3, Y10, Y3
+	VPMAXSD      i64_kminint<>+0(SB), Y8, Y9
+	VPSRAD       $0x01, Y9, Y11
+	VPSUBD       Y11, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y3, Y3
+	VPADDD       i64_kbiasint<>+0(SB), Y8, Y8
+	VPMINSD      i64_kcapint<>+0(SB), Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VADDPD       f64_twop<>+0(SB), Y8, Y8
+	VPSUBQ       i64_twopbits<>+0(SB), Y8, Y8
+	VBLENDVPD    Y5, Y8, Y3, Y3
+
+expdone8:
+	VADDPD      Y7, Y3, Y3
+	VADDPD      f64_one<>+0(SB), Y3, Y3
+	VPSRLQ      $0x34, Y3, Y5
+	VPOR        i64_magicexp<>+0(SB), Y5, Y5
+	VSUBPD      f64_kbias<>+0(SB), Y5, Y5
+	VPAND       i64_mantmask<>+0(SB), Y3, Y3
+	VPOR        i64_onebits<>+0(SB), Y3, Y3
+	VMOVUPS     f64_sqrt2<>+0(SB), Y7
+	VCMPPD      $0x1d, Y7, Y3, Y7
+	VMULPD      f64_half<>+0(SB), Y3, Y8
+	VBLENDVPD   Y7, Y8, Y3, Y3
+	VANDPD      f64_one<>+0(SB), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPS     f64_magic52m16<>+0(SB), Y7
+	VFMADD231PD f64_sixteen<>+0(SB), Y3, Y7
+	VPAND       i64_low4<>+0(SB), Y7, Y9
+	VPCMPEQQ    Y10, Y10, Y10
+	VXORPD      Y8, Y8, Y8
+	VGATHERQPD  Y10, (R8)(Y9*8), Y8
+	VPAND       i64_low4<>+0(SB), Y7, Y9
+	VPCMPEQQ    Y10, Y10, Y10
+	VXORPD      Y7, Y7, Y7
+	VGATHERQPD  Y10, (R9)(Y9*8), Y7
+	VFMSUB213PD f64_one<>+0(SB), Y8, Y3
+	VMOVUPS     f64_log1p11<>+0(SB), Y8
+	VFMADD213PD f64_log1p10<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p9<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p8<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p7<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p6<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p5<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p4<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p3<>+0(SB), Y3, Y8
+	VFMADD213PD f64_log1p2<>+0(SB), Y3, Y8
+	VMULPD      Y3, Y3, Y9
+	VFMADD213PD Y3, Y9, Y8
+	VFMADD231PD f64_ln2lo<>+0(SB), Y5, Y8
+	VADDPD      Y7, Y8, Y8
+	VFMADD231PD f64_ln2hi<>+0(SB), Y5, Y8
+	VADDPD      Y4, Y8, Y8
+	VSUBPD      Y4, Y4, Y3
+	VCMPPD      $0x03, Y3, Y3, Y3
+	VBLENDVPD   Y3, Y4, Y8, Y8
+	VMOVUPS     f64_nan<>+0(SB), Y3
+	VBLENDVPD   Y6, Y3, Y8, Y8
+	VMOVUPD     Y8, 32(AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	SUBQ        $0x00000008, SI
+	JMP         loop
+
+tail:
+	TESTQ        SI, SI
+	JZ           done
+	LEAQ         tailmask<>+64(SB), R10
+	SHLQ         $0x03, SI
+	SUBQ         SI, R10
+	VMOVDQU      (R10), Y3
+	VMOVDQU      32(R10), Y4
+	VMASKMOVPD   (CX), Y3, Y5
+	VMASKMOVPD   (DX), Y3, Y6
+	VMASKMOVPD   (BX), Y3, Y7
+	VCMPPD       $0x03, Y5, Y6, Y8
+	VCMPPD       $0x03, Y7, Y7, Y9
+	VORPD        Y8, Y9, Y8
+	VMAXPD       Y6, Y5, Y9
+	VMINPD       Y6, Y5, Y5
+	VMAXPD       Y7, Y9, Y6
+	VMINPD       Y7, Y9, Y7
+	VMAXPD       Y7, Y5, Y9
+	VMINPD       Y7, Y5, Y5
+	VSUBPD       Y6, Y9, Y9
+	VSUBPD       Y6, Y5, Y5
+	VCMPPD       $0x11, Y1, Y9, Y7
+	VMOVMSKPD    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall9
+	VMINPD       Y9, Y2, Y9
+	VMOVUPS      f64_magic52<>+0(SB), Y10
+	VFMADD231PD  f64_16byln2<>+0(SB), Y9, Y10
+	VSUBPD       f64_magic52<>+0(SB), Y10, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y9
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y9
+	VPAND        i64_low4<>+0(SB), Y10, Y11
+	VPCMPEQQ     Y12, Y12, Y12
+	VXORPD       Y7, Y7, Y7
+	VGATHERQPD   Y12, (DI)(Y11*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y11
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y9, Y11
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y9, Y11
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y9, Y11
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y9, Y11
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y9, Y11
+	VMULPD       Y9, Y9, Y12
+	VFMADD213PD  Y9, Y12, Y11
+	VFMADD213PD  Y7, Y7, Y11
+	VPSRAD       $0x04, Y10, Y7
+	VPSRAD       $0x01, Y7, Y9
+	VPSUBD       Y9, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y11, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y9, Y9
+	JMP          expdone10
+
+expsmall9:
+	VMAXPD       Y9, Y0, Y9
+	VMINPD       Y9, Y2, Y9
+	VMOVUPS      f64_magic52<>+0(SB), Y11
+	VFMADD231PD  f64_16byln2<>+0(SB), Y9, Y11
+	VSUBPD       f64_magic52<>+0(SB), Y11, Y10
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y10, Y9
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y10, Y9
+	VPAND        i64_low4<>+0(SB), Y11, Y12
+	VPCMPEQQ     Y13, Y13, Y13
+	VXORPD       Y10, Y10, Y10
+	VGATHERQPD   Y13, (DI)(Y12*8), Y10
+	VMOVUPS      f64_inv7fact<>+0(SB), Y12
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y9, Y12
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y9, Y12
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y9, Y12
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y9, Y12
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y9, Y12
+	VMULPD       Y9, Y9, Y13
+	VFMADD213PD  Y9, Y13, Y12
+	VFMADD213PD  Y10, Y10, Y12
+	VMOVUPS      f64_one<>+0(SB), Y9
+	VPSRAD       $0x04, Y11, Y10
+	VBLENDVPD    Y7, Y9, Y12, Y9
+	VPMAXSD      i64_kminint<>+0(SB), Y10, Y11
+	VPSRAD       $0x01, Y11, Y13
+	VPSUBD       Y13, Y11, Y11
+	VPADDD       i64_bias1023<>+0(SB), Y13, Y13
+	VPSLLQ       $0x34, Y13, Y13
+	VMULPD       Y13, Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y9, Y9
+	VPADDD       i64_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i64_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y12, Y10
+	VADDPD       f64_twop<>+0(SB), Y10, Y10
+	VPSUBQ       i64_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPD    Y7, Y10, Y9, Y9
+
+expdone10:
+	VCMPPD       $0x11, Y1, Y5, Y7
+	VMOVMSKPD    Y7, SI
+	TESTL        SI, SI
+	JNZ          expsmall11
+	VMINPD       Y5, Y2, Y5
+	VMOVUPS      f64_magic52<>+0(SB), Y10
+	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y10
+	VSUBPD       f64_magic52<>+0(SB), Y10, Y7
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y7, Y5
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y7, Y5
+	VPAND        i64_low4<>+0(SB), Y10, Y11
+	VPCMPEQQ     Y12, Y12, Y12
+	VXORPD       Y7, Y7, Y7
+	VGATHERQPD   Y12, (DI)(Y11*8), Y7
+	VMOVUPS      f64_inv7fact<>+0(SB), Y11
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y11
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y11
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y11
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y11
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y11
+	VMULPD       Y5, Y5, Y12
+	VFMADD213PD  Y5, Y12, Y11
+	VFMADD213PD  Y7, Y7, Y11
+	VPSRAD       $0x04, Y10, Y7
+	VPSRAD       $0x01, Y7, Y5
+	VPSUBD       Y5, Y7, Y7
+	VPADDD       i64_bias1023<>+0(SB), Y5, Y5
+	VPSLLQ       $0x34, Y5, Y5
+	VMULPD       Y5, Y11, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y7, Y7
+	VPSLLQ       $0x34, Y7, Y7
+	VMULPD       Y7, Y5, Y5
+	JMP          expdone12
+
+expsmall11:
+	VMAXPD       Y5, Y0, Y5
+	VMINPD       Y5, Y2, Y5
+	VMOVUPS      f64_magic52<>+0(SB), Y11
+	VFMADD231PD  f64_16byln2<>+0(SB), Y5, Y11
+	VSUBPD       f64_magic52<>+0(SB), Y11, Y10
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y10, Y5
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y10, Y5
+	VPAND        i64_low4<>+0(SB), Y11, Y12
+	VPCMPEQQ     Y13, Y13, Y13
+	VXORPD       Y10, Y10, Y10
+	VGATHERQPD   Y13, (DI)(Y12*8), Y10
+	VMOVUPS      f64_inv7fact<>+0(SB), Y12
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y5, Y12
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y5, Y12
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y5, Y12
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y5, Y12
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y5, Y12
+	VMULPD       Y5, Y5, Y13
+	VFMADD213PD  Y5, Y13, Y12
+	VFMADD213PD  Y10, Y10, Y12
+	VMOVUPS      f64_one<>+0(SB), Y5
+	VPSRAD       $0x04, Y11, Y10
+	VBLENDVPD    Y7, Y5, Y12, Y5
+	VPMAXSD      i64_kminint<>+0(SB), Y10, Y11
+	VPSRAD       $0x01, Y11, Y13
+	VPSUBD       Y13, Y11, Y11
+	VPADDD       i64_bias1023<>+0(SB), Y13, Y13
+	VPSLLQ       $0x34, Y13, Y13
+	VMULPD       Y13, Y5, Y5
+	VPADDD       i64_bias1023<>+0(SB), Y11, Y11
+	VPSLLQ       $0x34, Y11, Y11
+	VMULPD       Y11, Y5, Y5
+	VPADDD       i64_kbiasint<>+0(SB), Y10, Y10
+	VPMINSD      i64_kcapint<>+0(SB), Y10, Y10
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y12, Y10
+	VADDPD       f64_twop<>+0(SB), Y10, Y10
+	VPSUBQ       i64_twopbits<>+0(SB), Y10, Y10
+	VBLENDVPD    Y7, Y10, Y5, Y5
+
+expdone12:
 	VADDPD       Y9, Y5, Y5
 	VADDPD       f64_one<>+0(SB), Y5, Y5
-	VPSRLQ       $0x34, Y5, Y0
-	VPOR         i64_magicexp<>+0(SB), Y0, Y0
-	VSUBPD       f64_kbias<>+0(SB), Y0, Y0
-	VPAND        i64_mantmask<>+0(SB), Y5, Y1
-	VPOR         i64_onebits<>+0(SB), Y1, Y1
-	VMOVUPS      f64_sqrt2<>+0(SB), Y2
-	VCMPPD       $0x1d, Y2, Y1, Y2
-	VMULPD       f64_half<>+0(SB), Y1, Y5
-	VBLENDVPD    Y2, Y5, Y1, Y1
-	VANDPD       f64_one<>+0(SB), Y2, Y2
-	VADDPD       Y2, Y0, Y0
-	VMOVUPS      f64_magic52m16<>+0(SB), Y2
-	VFMADD231PD  f64_sixteen<>+0(SB), Y1, Y2
-	VPAND        i64_low4<>+0(SB), Y2, Y7
-	VPCMPEQQ     Y8, Y8, Y8
-	VXORPD       Y5, Y5, Y5
-	VGATHERQPD   Y8, (R8)(Y7*8), Y5
-	VPAND        i64_low4<>+0(SB), Y2, Y7
-	VPCMPEQQ     Y8, Y8, Y8
-	VXORPD       Y2, Y2, Y2
-	VGATHERQPD   Y8, (R9)(Y7*8), Y2
-	VFMSUB213PD  f64_one<>+0(SB), Y5, Y1
-	VMOVUPS      f64_log1p11<>+0(SB), Y5
-	VFMADD213PD  f64_log1p10<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p9<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p8<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p7<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p6<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p5<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p4<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p3<>+0(SB), Y1, Y5
-	VFMADD213PD  f64_log1p2<>+0(SB), Y1, Y5
-	VMULPD       Y1, Y1, Y7
-	VFMADD213PD  Y1, Y7, Y5
-	VFMADD231PD  f64_ln2lo<>+0(SB), Y0, Y5
-	VADDPD       Y2, Y5, Y5
-	VFMADD231PD  f64_ln2hi<>+0(SB), Y0, Y5
-	VADDPD       Y4, Y5, Y5
-	VSUBPD       Y4, Y4, Y0
-	VCMPPD       $0x03, Y0, Y0, Y0
-	VBLENDVPD    Y0, Y4, Y5, Y5
-	VMOVUPS      f64_nan<>+0(SB), Y0
-	VBLENDVPD    Y6, Y0, Y5, Y5
-	VMASKMOVPD   Y5, Y3, 32(AX)
+	VPSRLQ       $0x34, Y5, Y7
+	VPOR         i64_magicexp<>+0(SB), Y7, Y7
+	VSUBPD       f64_kbias<>+0(SB), Y7, Y7
+	VPAND        i64_mantmask<>+0(SB), Y5, Y5
+	VPOR         i64_onebits<>+0(SB), Y5, Y5
+	VMOVUPS      f64_sqrt2<>+0(SB), Y9
+	VCMPPD       $0x1d, Y9, Y5, Y9
+	VMULPD       f64_half<>+0(SB), Y5, Y10
+	VBLENDVPD    Y9, Y10, Y5, Y5
+	VANDPD       f64_one<>+0(SB), Y9, Y9
+	VADDPD       Y9, Y7, Y7
+	VMOVUPS      f64_magic52m16<>+0(SB), Y9
+	VFMADD231PD  f64_sixteen<>+0(SB), Y5, Y9
+	VPAND        i64_low4<>+0(SB), Y9, Y11
+	VPCMPEQQ     Y12, Y12, Y12
+	VXORPD       Y10, Y10, Y10
+	VGATHERQPD   Y12, (R8)(Y11*8), Y10
+	VPAND        i64_low4<>+0(SB), Y9, Y11
+	VPCMPEQQ     Y12, Y12, Y12
+	VXORPD       Y9, Y9, Y9
+	VGATHERQPD   Y12, (R9)(Y11*8), Y9
+	VFMSUB213PD  f64_one<>+0(SB), Y10, Y5
+	VMOVUPS      f64_log1p11<>+0(SB), Y10
+	VFMADD213PD  f64_log1p10<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p9<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p8<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p7<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p6<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p5<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p4<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p3<>+0(SB), Y5, Y10
+	VFMADD213PD  f64_log1p2<>+0(SB), Y5, Y10
+	VMULPD       Y5, Y5, Y11
+	VFMADD213PD  Y5, Y11, Y10
+	VFMADD231PD  f64_ln2lo<>+0(SB), Y7, Y10
+	VADDPD       Y9, Y10, Y10
+	VFMADD231PD  f64_ln2hi<>+0(SB), Y7, Y10
+	VADDPD       Y6, Y10, Y10
+	VSUBPD       Y6, Y6, Y5
+	VCMPPD       $0x03, Y5, Y5, Y5
+	VBLENDVPD    Y5, Y6, Y10, Y10
+	VMOVUPS      f64_nan<>+0(SB), Y5
+	VBLENDVPD    Y8, Y5, Y10, Y10
+	VMASKMOVPD   Y10, Y3, (AX)
+	VMASKMOVPD   32(CX), Y4, Y3
+	VMASKMOVPD   32(DX), Y4, Y5
+	VMASKMOVPD   32(BX), Y4, Y6
+	VCMPPD       $0x03, Y3, Y5, Y7
+	VCMPPD       $0x03, Y6, Y6, Y8
+	VORPD        Y7, Y8, Y7
+	VMAXPD       Y5, Y3, Y8
+	VMINPD       Y5, Y3, Y3
+	VMAXPD       Y6, Y8, Y5
+	VMINPD       Y6, Y8, Y6
+	VMAXPD       Y6, Y3, Y8
+	VMINPD       Y6, Y3, Y3
+	VSUBPD       Y5, Y8, Y8
+	VSUBPD       Y5, Y3, Y3
+	VCMPPD       $0x11, Y1, Y8, Y6
+	VMOVMSKPD    Y6, CX
+	TESTL        CX, CX
+	JNZ          expsmall13
+	VMINPD       Y8, Y2, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y9
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y9
+	VSUBPD       f64_magic52<>+0(SB), Y9, Y6
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y6, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y6, Y8
+	VPAND        i64_low4<>+0(SB), Y9, Y10
+	VPCMPEQQ     Y11, Y11, Y11
+	VXORPD       Y6, Y6, Y6
+	VGATHERQPD   Y11, (DI)(Y10*8), Y6
+	VMOVUPS      f64_inv7fact<>+0(SB), Y10
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y10
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y10
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y10
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y10
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y10
+	VMULPD       Y8, Y8, Y11
+	VFMADD213PD  Y8, Y11, Y10
+	VFMADD213PD  Y6, Y6, Y10
+	VPSRAD       $0x04, Y9, Y6
+	VPSRAD       $0x01, Y6, Y8
+	VPSUBD       Y8, Y6, Y6
+	VPADDD       i64_bias1023<>+0(SB), Y8, Y8
+	VPSLLQ       $0x34, Y8, Y8
+	VMULPD       Y8, Y10, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y6, Y6
+	VPSLLQ       $0x34, Y6, Y6
+	VMULPD       Y6, Y8, Y8
+	JMP          expdone14
+
+expsmall13:
+	VMAXPD       Y8, Y0, Y8
+	VMINPD       Y8, Y2, Y8
+	VMOVUPS      f64_magic52<>+0(SB), Y10
+	VFMADD231PD  f64_16byln2<>+0(SB), Y8, Y10
+	VSUBPD       f64_magic52<>+0(SB), Y10, Y9
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y9, Y8
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y9, Y8
+	VPAND        i64_low4<>+0(SB), Y10, Y11
+	VPCMPEQQ     Y12, Y12, Y12
+	VXORPD       Y9, Y9, Y9
+	VGATHERQPD   Y12, (DI)(Y11*8), Y9
+	VMOVUPS      f64_inv7fact<>+0(SB), Y11
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y8, Y11
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y8, Y11
+	VMULPD       Y8, Y8, Y12
+	VFMADD213PD  Y8, Y12, Y11
+	VFMADD213PD  Y9, Y9, Y11
+	VMOVUPS      f64_one<>+0(SB), Y8
+	VPSRAD       $0x04, Y10, Y9
+	VBLENDVPD    Y6, Y8, Y11, Y8
+	VPMAXSD      i64_kminint<>+0(SB), Y9, Y10
+	VPSRAD       $0x01, Y10, Y12
+	VPSUBD       Y12, Y10, Y10
+	VPADDD       i64_bias1023<>+0(SB), Y12, Y12
+	VPSLLQ       $0x34, Y12, Y12
+	VMULPD       Y12, Y8, Y8
+	VPADDD       i64_bias1023<>+0(SB), Y10, Y10
+	VPSLLQ       $0x34, Y10, Y10
+	VMULPD       Y10, Y8, Y8
+	VPADDD       i64_kbiasint<>+0(SB), Y9, Y9
+	VPMINSD      i64_kcapint<>+0(SB), Y9, Y9
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y11, Y9
+	VADDPD       f64_twop<>+0(SB), Y9, Y9
+	VPSUBQ       i64_twopbits<>+0(SB), Y9, Y9
+	VBLENDVPD    Y6, Y9, Y8, Y8
+
+expdone14:
+	VCMPPD       $0x11, Y1, Y3, Y1
+	VMOVMSKPD    Y1, CX
+	TESTL        CX, CX
+	JNZ          expsmall15
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y1
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y1
+	VSUBPD       f64_magic52<>+0(SB), Y1, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y3
+	VPAND        i64_low4<>+0(SB), Y1, Y2
+	VPCMPEQQ     Y6, Y6, Y6
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y6, (DI)(Y2*8), Y0
+	VMOVUPS      f64_inv7fact<>+0(SB), Y2
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y2
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y2
+	VMULPD       Y3, Y3, Y6
+	VFMADD213PD  Y3, Y6, Y2
+	VFMADD213PD  Y0, Y0, Y2
+	VPSRAD       $0x04, Y1, Y1
+	VPSRAD       $0x01, Y1, Y0
+	VPSUBD       Y0, Y1, Y1
+	VPADDD       i64_bias1023<>+0(SB), Y0, Y0
+	VPSLLQ       $0x34, Y0, Y0
+	VMULPD       Y0, Y2, Y0
+	VPADDD       i64_bias1023<>+0(SB), Y1, Y1
+	VPSLLQ       $0x34, Y1, Y1
+	VMULPD       Y1, Y0, Y0
+	JMP          expdone16
+
+expsmall15:
+	VMAXPD       Y3, Y0, Y3
+	VMINPD       Y3, Y2, Y3
+	VMOVUPS      f64_magic52<>+0(SB), Y2
+	VFMADD231PD  f64_16byln2<>+0(SB), Y3, Y2
+	VSUBPD       f64_magic52<>+0(SB), Y2, Y0
+	VFNMADD231PD f64_ln2by16hi<>+0(SB), Y0, Y3
+	VFNMADD231PD f64_ln2by16lo<>+0(SB), Y0, Y3
+	VPAND        i64_low4<>+0(SB), Y2, Y6
+	VPCMPEQQ     Y9, Y9, Y9
+	VXORPD       Y0, Y0, Y0
+	VGATHERQPD   Y9, (DI)(Y6*8), Y0
+	VMOVUPS      f64_inv7fact<>+0(SB), Y6
+	VFMADD213PD  f64_inv6fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv5fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv4fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv3fact<>+0(SB), Y3, Y6
+	VFMADD213PD  f64_inv2fact<>+0(SB), Y3, Y6
+	VMULPD       Y3, Y3, Y9
+	VFMADD213PD  Y3, Y9, Y6
+	VFMADD213PD  Y0, Y0, Y6
+	VMOVUPS      f64_one<>+0(SB), Y0
+	VPSRAD       $0x04, Y2, Y2
+	VBLENDVPD    Y1, Y0, Y6, Y0
+	VPMAXSD      i64_kminint<>+0(SB), Y2, Y3
+	VPSRAD       $0x01, Y3, Y9
+	VPSUBD       Y9, Y3, Y3
+	VPADDD       i64_bias1023<>+0(SB), Y9, Y9
+	VPSLLQ       $0x34, Y9, Y9
+	VMULPD       Y9, Y0, Y0
+	VPADDD       i64_bias1023<>+0(SB), Y3, Y3
+	VPSLLQ       $0x34, Y3, Y3
+	VMULPD       Y3, Y0, Y0
+	VPADDD       i64_kbiasint<>+0(SB), Y2, Y2
+	VPMINSD      i64_kcapint<>+0(SB), Y2, Y2
+	VPADDD       i64_bias1023<>+0(SB), Y2, Y2
+	VPSLLQ       $0x34, Y2, Y2
+	VMULPD       Y2, Y6, Y2
+	VADDPD       f64_twop<>+0(SB), Y2, Y2
+	VPSUBQ       i64_twopbits<>+0(SB), Y2, Y2
+	VBLENDVPD    Y1, Y2, Y0, Y0
+
+expdone16:
+	VADDPD      Y8, Y0, Y0
+	VADDPD      f64_one<>+0(SB), Y0, Y0
+	VPSRLQ      $0x34, Y0, Y1
+	VPOR        i64_magicexp<>+0(SB), Y1, Y1
+	VSUBPD      f64_kbias<>+0(SB), Y1, Y1
+	VPAND       i64_mantmask<>+0(SB), Y0, Y0
+	VPOR        i64_onebits<>+0(SB), Y0, Y0
+	VMOVUPS     f64_sqrt2<>+0(SB), Y2
+	VCMPPD      $0x1d, Y2, Y0, Y2
+	VMULPD      f64_half<>+0(SB), Y0, Y3
+	VBLENDVPD   Y2, Y3, Y0, Y0
+	VANDPD      f64_one<>+0(SB), Y2, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPS     f64_magic52m16<>+0(SB), Y2
+	VFMADD231PD f64_sixteen<>+0(SB), Y0, Y2
+	VPAND       i64_low4<>+0(SB), Y2, Y6
+	VPCMPEQQ    Y8, Y8, Y8
+	VXORPD      Y3, Y3, Y3
+	VGATHERQPD  Y8, (R8)(Y6*8), Y3
+	VPAND       i64_low4<>+0(SB), Y2, Y6
+	VPCMPEQQ    Y8, Y8, Y8
+	VXORPD      Y2, Y2, Y2
+	VGATHERQPD  Y8, (R9)(Y6*8), Y2
+	VFMSUB213PD f64_one<>+0(SB), Y3, Y0
+	VMOVUPS     f64_log1p11<>+0(SB), Y3
+	VFMADD213PD f64_log1p10<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p9<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p8<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p7<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p6<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p5<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p4<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p3<>+0(SB), Y0, Y3
+	VFMADD213PD f64_log1p2<>+0(SB), Y0, Y3
+	VMULPD      Y0, Y0, Y6
+	VFMADD213PD Y0, Y6, Y3
+	VFMADD231PD f64_ln2lo<>+0(SB), Y1, Y3
+	VADDPD      Y2, Y3, Y3
+	VFMADD231PD f64_ln2hi<>+0(SB), Y1, Y3
+	VADDPD      Y5, Y3, Y3
+	VSUBPD      Y5, Y5, Y0
+	VCMPPD      $0x03, Y0, Y0, Y0
+	VBLENDVPD   Y0, Y5, Y3, Y3
+	VMOVUPS     f64_nan<>+0(SB), Y0
+	VBLENDVPD   Y7, Y0, Y3, Y3
+	VMASKMOVPD  Y3, Y4, 32(AX)
 
 done:
 	VZEROUPPER
@@ -3495,79 +6172,16 @@ TEXT ·exp32AVX512(SB), NOSPLIT, $0-24
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
 	VBROADCASTSS f32_explo<>+0(SB), Z0
-	VBROADCASTSS f32_exphi<>+0(SB), Z1
+	VBROADCASTSS f32_exploN<>+0(SB), Z1
+	VBROADCASTSS f32_exphi<>+0(SB), Z2
 
 loop:
 	CMPQ              DX, $0x00000010
 	JB                tail
-	VMOVUPS           (CX), Z2
-	VMAXPS            Z2, Z0, Z2
-	VMINPS            Z2, Z1, Z2
-	VBROADCASTSS      f32_magic23<>+0(SB), Z3
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z2, Z3
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z3, Z3
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z3, Z2
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z3, Z2
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z4
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z2, Z4
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z2, Z4
-	VSCALEFPS         Z3, Z4, Z2
-	VMOVUPS           Z2, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	SUBQ              $0x00000010, DX
-	JMP               loop
-
-tail:
-	TESTQ             DX, DX
-	JZ                done
-	MOVL              $0xffffffff, BX
-	BZHIL             DX, BX, DX
-	KMOVW             DX, K1
-	VMOVUPS.Z         (CX), K1, Z2
-	VMAXPS            Z2, Z0, Z2
-	VMINPS            Z2, Z1, Z2
-	VBROADCASTSS      f32_magic23<>+0(SB), Z0
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z2, Z0
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z2
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z2
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z2, Z1
-	VSCALEFPS         Z0, Z1, Z0
-	VMOVUPS           Z0, K1, (AX)
-
-done:
-	VZEROUPPER
-	RET
-
-// func shift32AVX512(x *float32, n int, m float32)
-// Requires: AVX, AVX512F, BMI2, SSE
-TEXT ·shift32AVX512(SB), NOSPLIT, $0-20
-	MOVQ         x+0(FP), AX
-	MOVQ         n+8(FP), CX
-	MOVSS        m+16(FP), X0
-	VBROADCASTSS X0, Z0
-	VBROADCASTSS f32_explo<>+0(SB), Z1
-	VBROADCASTSS f32_exphi<>+0(SB), Z2
-
-loop:
-	CMPQ              CX, $0x00000010
-	JB                tail
-	VMOVUPS           (AX), Z3
-	VSUBPS            Z0, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
+	VMOVUPS           (CX), Z3
+	VCMPPS            $0x11, Z1, Z3, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
 	VMINPS            Z3, Z2, Z3
 	VBROADCASTSS      f32_magic23<>+0(SB), Z4
 	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z4
@@ -3583,20 +6197,53 @@ loop:
 	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z5
 	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z5
 	VSCALEFPS         Z4, Z5, Z3
-	VMOVUPS           Z3, (AX)
-	ADDQ              $0x00000040, AX
-	SUBQ              $0x00000010, CX
-	JMP               loop
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z3, Z0, Z3
+	VMINPS            Z3, Z2, Z3
+	VBROADCASTSS      f32_magic23<>+0(SB), Z4
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z4
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z4, Z4
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z4, Z3
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z5
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z5
+	VBROADCASTSS      f32_one<>+0(SB), Z3
+	VMOVAPS           Z5, Z6
+	VMOVAPS           Z3, K1, Z6
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z4, Z3
+	VSCALEFPS         Z3, Z6, Z3
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z4, Z4
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z4, Z4
+	VSCALEFPS         Z4, Z5, Z4
+	VADDPS.BCST       f32_twop<>+0(SB), Z4, Z4
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z4, Z4
+	VMOVAPS           Z4, K1, Z3
+
+expdone2:
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     loop
 
 tail:
-	TESTQ             CX, CX
+	TESTQ             DX, DX
 	JZ                done
-	MOVL              $0xffffffff, DX
-	BZHIL             CX, DX, CX
-	KMOVW             CX, K1
-	VMOVUPS.Z         (AX), K1, Z3
-	VSUBPS            Z0, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
+	MOVL              $0xffffffff, BX
+	BZHIL             DX, BX, DX
+	KMOVW             DX, K1
+	VMOVUPS.Z         (CX), K1, Z3
+	VCMPPS            $0x11, Z1, Z3, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
 	VMINPS            Z3, Z2, Z3
 	VBROADCASTSS      f32_magic23<>+0(SB), Z0
 	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z0
@@ -3611,8 +6258,202 @@ tail:
 	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z1
 	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z1
 	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z1
+	VSCALEFPS         Z0, Z1, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z3, Z0, Z3
+	VMINPS            Z3, Z2, Z3
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z3
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z3
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z1
+	VBROADCASTSS      f32_one<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VMOVAPS           Z2, K2, Z3
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPS         Z2, Z3, Z2
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
 	VSCALEFPS         Z0, Z1, Z0
-	VMOVUPS           Z0, K1, (AX)
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z2
+
+expdone4:
+	VMOVUPS Z2, K1, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
+DATA f32_expkmin<>+0(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+4(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+8(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+12(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+16(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+20(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+24(SB)/4, $0xc2fc0000
+DATA f32_expkmin<>+28(SB)/4, $0xc2fc0000
+GLOBL f32_expkmin<>(SB), RODATA|NOPTR, $32
+
+DATA f32_expkbias<>+0(SB)/4, $0x43150000
+DATA f32_expkbias<>+4(SB)/4, $0x43150000
+DATA f32_expkbias<>+8(SB)/4, $0x43150000
+DATA f32_expkbias<>+12(SB)/4, $0x43150000
+DATA f32_expkbias<>+16(SB)/4, $0x43150000
+DATA f32_expkbias<>+20(SB)/4, $0x43150000
+DATA f32_expkbias<>+24(SB)/4, $0x43150000
+DATA f32_expkbias<>+28(SB)/4, $0x43150000
+GLOBL f32_expkbias<>(SB), RODATA|NOPTR, $32
+
+DATA f32_expkcap<>+0(SB)/4, $0x42700000
+DATA f32_expkcap<>+4(SB)/4, $0x42700000
+DATA f32_expkcap<>+8(SB)/4, $0x42700000
+DATA f32_expkcap<>+12(SB)/4, $0x42700000
+DATA f32_expkcap<>+16(SB)/4, $0x42700000
+DATA f32_expkcap<>+20(SB)/4, $0x42700000
+DATA f32_expkcap<>+24(SB)/4, $0x42700000
+DATA f32_expkcap<>+28(SB)/4, $0x42700000
+GLOBL f32_expkcap<>(SB), RODATA|NOPTR, $32
+
+// func shift32AVX512(x *float32, n int, m float32)
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·shift32AVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        m+16(FP), X0
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS f32_explo<>+0(SB), Z1
+	VBROADCASTSS f32_exploN<>+0(SB), Z2
+	VBROADCASTSS f32_exphi<>+0(SB), Z3
+
+loop:
+	CMPQ              CX, $0x00000010
+	JB                tail
+	VMOVUPS           (AX), Z4
+	VSUBPS            Z0, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VSCALEFPS         Z5, Z6, Z4
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VBROADCASTSS      f32_one<>+0(SB), Z4
+	VMOVAPS           Z6, Z7
+	VMOVAPS           Z4, K1, Z7
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z5, Z4
+	VSCALEFPS         Z4, Z7, Z4
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z5, Z5
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z5, Z5
+	VSCALEFPS         Z5, Z6, Z5
+	VADDPS.BCST       f32_twop<>+0(SB), Z5, Z5
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z5, Z5
+	VMOVAPS           Z5, K1, Z4
+
+expdone2:
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, CX
+	JMP     loop
+
+tail:
+	TESTQ             CX, CX
+	JZ                done
+	MOVL              $0xffffffff, DX
+	BZHIL             CX, DX, CX
+	KMOVW             CX, K1
+	VMOVUPS.Z         (AX), K1, Z4
+	VSUBPS            Z0, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VSCALEFPS         Z0, Z1, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VBROADCASTSS      f32_one<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VMOVAPS           Z2, K2, Z3
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPS         Z2, Z3, Z2
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPS         Z0, Z1, Z0
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z2
+
+expdone4:
+	VMOVUPS Z2, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -3628,39 +6469,73 @@ TEXT ·acc32AVX512(SB), NOSPLIT, $0-36
 	MOVSS        av+32(FP), X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS f32_explo<>+0(SB), Z1
-	VBROADCASTSS f32_exphi<>+0(SB), Z2
+	VBROADCASTSS f32_exploN<>+0(SB), Z2
+	VBROADCASTSS f32_exphi<>+0(SB), Z3
 
 loop:
 	CMPQ              BX, $0x00000010
 	JB                tail
-	VMOVUPS           (CX), Z3
-	VADDPS            Z0, Z3, Z3
-	VMOVUPS           (DX), Z4
-	VSUBPS            Z4, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
-	VMINPS            Z3, Z2, Z3
-	VBROADCASTSS      f32_magic23<>+0(SB), Z4
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z4
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z4, Z4
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z5
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z5
-	VSCALEFPS         Z4, Z5, Z3
-	VMOVUPS           (AX), Z4
-	VADDPS            Z3, Z4, Z4
-	VMOVUPS           Z4, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	SUBQ              $0x00000010, BX
-	JMP               loop
+	VMOVUPS           (CX), Z4
+	VADDPS            Z0, Z4, Z4
+	VMOVUPS           (DX), Z5
+	VSUBPS            Z5, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VSCALEFPS         Z5, Z6, Z4
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VBROADCASTSS      f32_one<>+0(SB), Z4
+	VMOVAPS           Z6, Z7
+	VMOVAPS           Z4, K1, Z7
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z5, Z4
+	VSCALEFPS         Z4, Z7, Z4
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z5, Z5
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z5, Z5
+	VSCALEFPS         Z5, Z6, Z5
+	VADDPS.BCST       f32_twop<>+0(SB), Z5, Z5
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z5, Z5
+	VMOVAPS           Z5, K1, Z4
+
+expdone2:
+	VMOVUPS (AX), Z5
+	VADDPS  Z4, Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     loop
 
 tail:
 	TESTQ             BX, BX
@@ -3668,29 +6543,62 @@ tail:
 	MOVL              $0xffffffff, SI
 	BZHIL             BX, SI, BX
 	KMOVW             BX, K1
-	VMOVUPS.Z         (CX), K1, Z3
-	VADDPS            Z0, Z3, Z3
+	VMOVUPS.Z         (CX), K1, Z4
+	VADDPS            Z0, Z4, Z4
 	VMOVUPS.Z         (DX), K1, Z0
-	VSUBPS            Z0, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
-	VMINPS            Z3, Z2, Z3
+	VSUBPS            Z0, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
+	VMINPS            Z4, Z3, Z4
 	VBROADCASTSS      f32_magic23<>+0(SB), Z0
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
 	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z3
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z3
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
 	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VSCALEFPS         Z0, Z1, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VBROADCASTSS      f32_one<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VMOVAPS           Z2, K2, Z3
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPS         Z2, Z3, Z2
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
 	VSCALEFPS         Z0, Z1, Z0
-	VMOVUPS.Z         (AX), K1, Z1
-	VADDPS            Z0, Z1, Z1
-	VMOVUPS           Z1, K1, (AX)
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z2
+
+expdone4:
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -3707,42 +6615,76 @@ TEXT ·accW32AVX512(SB), NOSPLIT, $0-44
 	MOVSS        av+40(FP), X0
 	VBROADCASTSS X0, Z0
 	VBROADCASTSS f32_explo<>+0(SB), Z1
-	VBROADCASTSS f32_exphi<>+0(SB), Z2
+	VBROADCASTSS f32_exploN<>+0(SB), Z2
+	VBROADCASTSS f32_exphi<>+0(SB), Z3
 
 loop:
 	CMPQ              SI, $0x00000010
 	JB                tail
-	VMOVUPS           (DX), Z3
-	VADDPS            Z0, Z3, Z3
-	VMOVUPS           (BX), Z4
-	VSUBPS            Z4, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
-	VMINPS            Z3, Z2, Z3
-	VBROADCASTSS      f32_magic23<>+0(SB), Z4
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z4
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z4, Z4
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z4, Z3
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z4, Z3
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z5
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z5
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z5
-	VSCALEFPS         Z4, Z5, Z3
-	VMOVUPS           (CX), Z4
-	VMULPS            Z4, Z3, Z3
-	VMOVUPS           (AX), Z4
-	VADDPS            Z3, Z4, Z4
-	VMOVUPS           Z4, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	SUBQ              $0x00000010, SI
-	JMP               loop
+	VMOVUPS           (DX), Z4
+	VADDPS            Z0, Z4, Z4
+	VMOVUPS           (BX), Z5
+	VSUBPS            Z5, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VSCALEFPS         Z5, Z6, Z4
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z5
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
+	VBROADCASTSS      f32_one<>+0(SB), Z4
+	VMOVAPS           Z6, Z7
+	VMOVAPS           Z4, K1, Z7
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z5, Z4
+	VSCALEFPS         Z4, Z7, Z4
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z5, Z5
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z5, Z5
+	VSCALEFPS         Z5, Z6, Z5
+	VADDPS.BCST       f32_twop<>+0(SB), Z5, Z5
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z5, Z5
+	VMOVAPS           Z5, K1, Z4
+
+expdone2:
+	VMOVUPS (CX), Z5
+	VMULPS  Z5, Z4, Z4
+	VMOVUPS (AX), Z5
+	VADDPS  Z4, Z5, Z5
+	VMOVUPS Z5, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop
 
 tail:
 	TESTQ             SI, SI
@@ -3750,31 +6692,64 @@ tail:
 	MOVL              $0xffffffff, DI
 	BZHIL             SI, DI, SI
 	KMOVW             SI, K1
-	VMOVUPS.Z         (DX), K1, Z3
-	VADDPS            Z0, Z3, Z3
+	VMOVUPS.Z         (DX), K1, Z4
+	VADDPS            Z0, Z4, Z4
 	VMOVUPS.Z         (BX), K1, Z0
-	VSUBPS            Z0, Z3, Z3
-	VMAXPS            Z3, Z1, Z3
-	VMINPS            Z3, Z2, Z3
+	VSUBPS            Z0, Z4, Z4
+	VCMPPS            $0x11, Z2, Z4, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
+	VMINPS            Z4, Z3, Z4
 	VBROADCASTSS      f32_magic23<>+0(SB), Z0
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z3, Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
 	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z3
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z3
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
 	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z3, Z1
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z3, Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VSCALEFPS         Z0, Z1, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z4, Z1, Z4
+	VMINPS            Z4, Z3, Z4
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z1
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z1
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z1
+	VBROADCASTSS      f32_one<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VMOVAPS           Z2, K2, Z3
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPS         Z2, Z3, Z2
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
 	VSCALEFPS         Z0, Z1, Z0
-	VMOVUPS.Z         (CX), K1, Z1
-	VMULPS            Z1, Z0, Z0
-	VMOVUPS.Z         (AX), K1, Z1
-	VADDPS            Z0, Z1, Z1
-	VMOVUPS           Z1, K1, (AX)
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z2
+
+expdone4:
+	VMOVUPS.Z (CX), K1, Z0
+	VMULPS    Z0, Z2, Z2
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -3792,43 +6767,77 @@ TEXT ·accWSum32AVX512(SB), NOSPLIT, $0-52
 	VBROADCASTSS X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VBROADCASTSS f32_explo<>+0(SB), Z2
-	VBROADCASTSS f32_exphi<>+0(SB), Z3
+	VBROADCASTSS f32_exploN<>+0(SB), Z3
+	VBROADCASTSS f32_exphi<>+0(SB), Z4
 
 loop:
 	CMPQ              SI, $0x00000010
 	JB                tail
-	VMOVUPS           (DX), Z4
-	VADDPS            Z0, Z4, Z4
-	VMOVUPS           (BX), Z5
-	VSUBPS            Z5, Z4, Z4
-	VMAXPS            Z4, Z2, Z4
-	VMINPS            Z4, Z3, Z4
-	VBROADCASTSS      f32_magic23<>+0(SB), Z5
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
-	VSCALEFPS         Z5, Z6, Z4
-	VMOVUPS           (CX), Z5
-	VMULPS            Z5, Z4, Z4
-	VMOVUPS           (AX), Z5
-	VADDPS            Z4, Z5, Z5
-	VMOVUPS           Z5, (AX)
-	VADDPS            Z4, Z1, Z1
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	SUBQ              $0x00000010, SI
-	JMP               loop
+	VMOVUPS           (DX), Z5
+	VADDPS            Z0, Z5, Z5
+	VMOVUPS           (BX), Z6
+	VSUBPS            Z6, Z5, Z5
+	VCMPPS            $0x11, Z3, Z5, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z6
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z6
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z6, Z6
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z6, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z7
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z7
+	VSCALEFPS         Z6, Z7, Z5
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z5, Z2, Z5
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z6
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z6
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z6, Z6
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z6, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z7
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z7
+	VBROADCASTSS      f32_one<>+0(SB), Z5
+	VMOVAPS           Z7, Z8
+	VMOVAPS           Z5, K1, Z8
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z6, Z5
+	VSCALEFPS         Z5, Z8, Z5
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z6, Z6
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z6, Z6
+	VSCALEFPS         Z6, Z7, Z6
+	VADDPS.BCST       f32_twop<>+0(SB), Z6, Z6
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z6, Z6
+	VMOVAPS           Z6, K1, Z5
+
+expdone2:
+	VMOVUPS (CX), Z6
+	VMULPS  Z6, Z5, Z5
+	VMOVUPS (AX), Z6
+	VADDPS  Z5, Z6, Z6
+	VMOVUPS Z6, (AX)
+	VADDPS  Z5, Z1, Z1
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, SI
+	JMP     loop
 
 tail:
 	TESTQ             SI, SI
@@ -3836,33 +6845,66 @@ tail:
 	MOVL              $0xffffffff, DI
 	BZHIL             SI, DI, SI
 	KMOVW             SI, K1
-	VMOVUPS.Z         (DX), K1, Z4
-	VADDPS            Z0, Z4, Z4
+	VMOVUPS.Z         (DX), K1, Z5
+	VADDPS            Z0, Z5, Z5
 	VMOVUPS.Z         (BX), K1, Z0
-	VSUBPS            Z0, Z4, Z4
-	VMAXPS            Z4, Z2, Z4
-	VMINPS            Z4, Z3, Z4
+	VSUBPS            Z0, Z5, Z5
+	VCMPPS            $0x11, Z3, Z5, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
+	VMINPS            Z5, Z4, Z5
 	VBROADCASTSS      f32_magic23<>+0(SB), Z0
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z0
 	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z5
 	VBROADCASTSS      f32_inv7fact<>+0(SB), Z2
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z2
+	VSCALEFPS         Z0, Z2, Z3
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z5, Z2, Z5
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z2
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z2
+	VBROADCASTSS      f32_one<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VMOVAPS           Z3, K2, Z4
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z3
+	VSCALEFPS         Z3, Z4, Z3
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
 	VSCALEFPS         Z0, Z2, Z0
-	VMOVUPS.Z         (CX), K1, Z2
-	VMULPS            Z2, Z0, Z0
-	VMOVUPS.Z         (AX), K1, Z2
-	VADDPS            Z0, Z2, Z2
-	VMOVUPS           Z2, K1, (AX)
-	VMOVAPS.Z         Z0, K1, Z0
-	VADDPS            Z0, Z1, Z1
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z3
+
+expdone4:
+	VMOVUPS.Z (CX), K1, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVUPS.Z (AX), K1, Z0
+	VADDPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+	VMOVAPS.Z Z3, K1, Z3
+	VADDPS    Z3, Z1, Z1
 
 done:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -3888,39 +6930,73 @@ TEXT ·dot32AVX512(SB), NOSPLIT, $0-44
 	VBROADCASTSS X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VBROADCASTSS f32_explo<>+0(SB), Z2
-	VBROADCASTSS f32_exphi<>+0(SB), Z3
+	VBROADCASTSS f32_exploN<>+0(SB), Z3
+	VBROADCASTSS f32_exphi<>+0(SB), Z4
 
 loop:
 	CMPQ              BX, $0x00000010
 	JB                tail
-	VMOVUPS           (CX), Z4
-	VADDPS            Z0, Z4, Z4
-	VMOVUPS           (DX), Z5
-	VSUBPS            Z5, Z4, Z4
-	VMAXPS            Z4, Z2, Z4
-	VMINPS            Z4, Z3, Z4
-	VBROADCASTSS      f32_magic23<>+0(SB), Z5
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z5
-	VSUBPS.BCST       f32_magic23<>+0(SB), Z5, Z5
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z5, Z4
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z5, Z4
-	VBROADCASTSS      f32_inv7fact<>+0(SB), Z6
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z6
-	VSCALEFPS         Z5, Z6, Z4
-	VMOVUPS           (AX), Z5
-	VMULPS            Z5, Z4, Z4
-	VADDPS            Z4, Z1, Z1
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	SUBQ              $0x00000010, BX
-	JMP               loop
+	VMOVUPS           (CX), Z5
+	VADDPS            Z0, Z5, Z5
+	VMOVUPS           (DX), Z6
+	VSUBPS            Z6, Z5, Z5
+	VCMPPS            $0x11, Z3, Z5, K1
+	KORTESTW          K1, K1
+	JNZ               expsmall1
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z6
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z6
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z6, Z6
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z6, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z7
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z7
+	VSCALEFPS         Z6, Z7, Z5
+	JMP               expdone2
+
+expsmall1:
+	VMAXPS            Z5, Z2, Z5
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z6
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z6
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z6, Z6
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z6, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z6, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z7
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z7
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z7
+	VBROADCASTSS      f32_one<>+0(SB), Z5
+	VMOVAPS           Z7, Z8
+	VMOVAPS           Z5, K1, Z8
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z6, Z5
+	VSCALEFPS         Z5, Z8, Z5
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z6, Z6
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z6, Z6
+	VSCALEFPS         Z6, Z7, Z6
+	VADDPS.BCST       f32_twop<>+0(SB), Z6, Z6
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z6, Z6
+	VMOVAPS           Z6, K1, Z5
+
+expdone2:
+	VMOVUPS (AX), Z6
+	VMULPS  Z6, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     loop
 
 tail:
 	TESTQ             BX, BX
@@ -3928,30 +7004,63 @@ tail:
 	MOVL              $0xffffffff, SI
 	BZHIL             BX, SI, BX
 	KMOVW             BX, K1
-	VMOVUPS.Z         (CX), K1, Z4
-	VADDPS            Z0, Z4, Z4
+	VMOVUPS.Z         (CX), K1, Z5
+	VADDPS            Z0, Z5, Z5
 	VMOVUPS.Z         (DX), K1, Z0
-	VSUBPS            Z0, Z4, Z4
-	VMAXPS            Z4, Z2, Z4
-	VMINPS            Z4, Z3, Z4
+	VSUBPS            Z0, Z5, Z5
+	VCMPPS            $0x11, Z3, Z5, K2
+	KORTESTW          K2, K2
+	JNZ               expsmall3
+	VMINPS            Z5, Z4, Z5
 	VBROADCASTSS      f32_magic23<>+0(SB), Z0
-	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z4, Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z0
 	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
-	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z4
-	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z4
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z5
 	VBROADCASTSS      f32_inv7fact<>+0(SB), Z2
-	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST  f32_one<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z2
+	VSCALEFPS         Z0, Z2, Z3
+	JMP               expdone4
+
+expsmall3:
+	VMAXPS            Z5, Z2, Z5
+	VMINPS            Z5, Z4, Z5
+	VBROADCASTSS      f32_magic23<>+0(SB), Z0
+	VFMADD231PS.BCST  f32_log2e<>+0(SB), Z5, Z0
+	VSUBPS.BCST       f32_magic23<>+0(SB), Z0, Z0
+	VFNMADD231PS.BCST f32_ln2hi<>+0(SB), Z0, Z5
+	VFNMADD231PS.BCST f32_ln2lo<>+0(SB), Z0, Z5
+	VBROADCASTSS      f32_inv7fact<>+0(SB), Z2
+	VFMADD213PS.BCST  f32_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv2fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_inv1fact<>+0(SB), Z5, Z2
+	VFMADD213PS.BCST  f32_one<>+0(SB), Z5, Z2
+	VBROADCASTSS      f32_one<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VMOVAPS           Z3, K2, Z4
+	VMAXPS.BCST       f32_expkmin<>+0(SB), Z0, Z3
+	VSCALEFPS         Z3, Z4, Z3
+	VADDPS.BCST       f32_expkbias<>+0(SB), Z0, Z0
+	VMINPS.BCST       f32_expkcap<>+0(SB), Z0, Z0
 	VSCALEFPS         Z0, Z2, Z0
-	VMOVUPS.Z         (AX), K1, Z2
-	VMULPS            Z2, Z0, Z0
-	VMOVAPS.Z         Z0, K1, Z0
-	VADDPS            Z0, Z1, Z1
+	VADDPS.BCST       f32_twop<>+0(SB), Z0, Z0
+	VPSUBD.BCST       i32_twopbits<>+0(SB), Z0, Z0
+	VMOVAPS           Z0, K2, Z3
+
+expdone4:
+	VMOVUPS.Z (AX), K1, Z0
+	VMULPS    Z0, Z3, Z3
+	VMOVAPS.Z Z3, K1, Z3
+	VADDPS    Z3, Z1, Z1
 
 done:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -3973,38 +7082,76 @@ TEXT ·exp64AVX512(SB), NOSPLIT, $0-24
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
 	VBROADCASTSD f64_explo<>+0(SB), Z0
-	VBROADCASTSD f64_exphi<>+0(SB), Z1
-	VMOVUPD      exp64tab<>+0(SB), Z2
+	VBROADCASTSD f64_exploN<>+0(SB), Z1
+	VBROADCASTSD f64_exphi<>+0(SB), Z2
+	VMOVUPD      exp64tab<>+0(SB), Z3
 
 loop:
 	CMPQ              DX, $0x00000008
 	JB                tail
-	VMOVUPD           (CX), Z3
-	VMAXPD            Z3, Z0, Z3
-	VMINPD            Z3, Z1, Z3
-	VBROADCASTSD      f64_magic52<>+0(SB), Z4
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z3, Z4
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z4, Z5
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z5, Z3
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z5, Z3
-	VMOVAPD           Z4, Z4
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z4
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z6
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z3, Z6
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z3, Z6
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z3, Z6
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z3, Z6
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z3, Z6
-	VMULPD            Z3, Z3, Z7
-	VFMADD213PD       Z3, Z7, Z6
-	VFMADD213PD       Z4, Z4, Z6
+	VMOVUPD           (CX), Z4
+	VCMPPD            $0x11, Z1, Z4, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z4, Z2, Z4
+	VBROADCASTSD      f64_magic52<>+0(SB), Z6
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z6
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z5, Z4
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z5, Z4
+	VMOVAPD           Z6, Z6
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z6
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z7
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z7
+	VMULPD            Z4, Z4, Z8
+	VFMADD213PD       Z4, Z8, Z7
+	VFMADD213PD       Z6, Z6, Z7
 	VMULPD.BCST       f64_inv16<>+0(SB), Z5, Z5
-	VSCALEFPD         Z5, Z6, Z3
-	VMOVUPD           Z3, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	SUBQ              $0x00000008, DX
-	JMP               loop
+	VSCALEFPD         Z5, Z7, Z4
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z4, Z0, Z4
+	VMINPD            Z4, Z2, Z4
+	VBROADCASTSD      f64_magic52<>+0(SB), Z6
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z6
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z5, Z4
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z5, Z4
+	VMOVAPD           Z6, Z6
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z6
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z7
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z7
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z7
+	VMULPD            Z4, Z4, Z8
+	VFMADD213PD       Z4, Z8, Z7
+	VFMADD213PD       Z6, Z6, Z7
+	VBROADCASTSD      f64_one<>+0(SB), Z4
+	VMULPD.BCST       f64_inv16<>+0(SB), Z5, Z5
+	VMOVAPD           Z7, Z6
+	VMOVAPD           Z4, K1, Z6
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z5, Z4
+	VSCALEFPD         Z4, Z6, Z4
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z5, Z5
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z5, Z5
+	VSCALEFPD         Z5, Z7, Z5
+	VADDPD.BCST       f64_twop<>+0(SB), Z5, Z5
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z5, Z5
+	VMOVAPD           Z5, K1, Z4
+
+expdone2:
+	VMOVUPD Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000008, DX
+	JMP     loop
 
 tail:
 	TESTQ             DX, DX
@@ -4012,28 +7159,65 @@ tail:
 	MOVL              $0xffffffff, BX
 	BZHIL             DX, BX, DX
 	KMOVB             DX, K1
-	VMOVUPD.Z         (CX), K1, Z3
-	VMAXPD            Z3, Z0, Z3
-	VMINPD            Z3, Z1, Z3
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z3, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z1
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z1, Z3
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z1, Z3
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z0
+	VMOVUPD.Z         (CX), K1, Z4
+	VCMPPD            $0x11, Z1, Z4, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z4, Z2, Z4
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z4
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z4
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z1
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z3, Z2
-	VMULPD            Z3, Z3, Z4
-	VFMADD213PD       Z3, Z4, Z2
-	VFMADD213PD       Z0, Z0, Z2
-	VMULPD.BCST       f64_inv16<>+0(SB), Z1, Z1
-	VSCALEFPD         Z1, Z2, Z0
-	VMOVUPD           Z0, K1, (AX)
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z2
+	VMULPD            Z4, Z4, Z3
+	VFMADD213PD       Z4, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z1
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z4, Z0, Z4
+	VMINPD            Z4, Z2, Z4
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z4
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z4
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z1
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z2
+	VMULPD            Z4, Z4, Z3
+	VFMADD213PD       Z4, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VBROADCASTSD      f64_one<>+0(SB), Z1
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z2, Z3
+	VMOVAPD           Z1, K2, Z3
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z1
+	VSCALEFPD         Z1, Z3, Z1
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z1
+
+expdone4:
+	VMOVUPD Z1, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -4045,6 +7229,24 @@ DATA f64_inv16<>+16(SB)/8, $0x3fb0000000000000
 DATA f64_inv16<>+24(SB)/8, $0x3fb0000000000000
 GLOBL f64_inv16<>(SB), RODATA|NOPTR, $32
 
+DATA f64_expkmin<>+0(SB)/8, $0xc08ff00000000000
+DATA f64_expkmin<>+8(SB)/8, $0xc08ff00000000000
+DATA f64_expkmin<>+16(SB)/8, $0xc08ff00000000000
+DATA f64_expkmin<>+24(SB)/8, $0xc08ff00000000000
+GLOBL f64_expkmin<>(SB), RODATA|NOPTR, $32
+
+DATA f64_expkbias<>+0(SB)/8, $0x4090c80000000000
+DATA f64_expkbias<>+8(SB)/8, $0x4090c80000000000
+DATA f64_expkbias<>+16(SB)/8, $0x4090c80000000000
+DATA f64_expkbias<>+24(SB)/8, $0x4090c80000000000
+GLOBL f64_expkbias<>(SB), RODATA|NOPTR, $32
+
+DATA f64_expkcap<>+0(SB)/8, $0x404e000000000000
+DATA f64_expkcap<>+8(SB)/8, $0x404e000000000000
+DATA f64_expkcap<>+16(SB)/8, $0x404e000000000000
+DATA f64_expkcap<>+24(SB)/8, $0x404e000000000000
+GLOBL f64_expkcap<>(SB), RODATA|NOPTR, $32
+
 // func shift64AVX512(x *float64, n int, m float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
 TEXT ·shift64AVX512(SB), NOSPLIT, $0-24
@@ -4053,38 +7255,76 @@ TEXT ·shift64AVX512(SB), NOSPLIT, $0-24
 	MOVSD        m+16(FP), X0
 	VBROADCASTSD X0, Z0
 	VBROADCASTSD f64_explo<>+0(SB), Z1
-	VBROADCASTSD f64_exphi<>+0(SB), Z2
-	VMOVUPD      exp64tab<>+0(SB), Z3
+	VBROADCASTSD f64_exploN<>+0(SB), Z2
+	VBROADCASTSD f64_exphi<>+0(SB), Z3
+	VMOVUPD      exp64tab<>+0(SB), Z4
 
 loop:
 	CMPQ              CX, $0x00000008
 	JB                tail
-	VMOVUPD           (AX), Z4
-	VSUBPD            Z0, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z5
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z5
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z5, Z6
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z4
-	VMOVAPD           Z5, Z5
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z5
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z7
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z7
-	VMULPD            Z4, Z4, Z8
-	VFMADD213PD       Z4, Z8, Z7
-	VFMADD213PD       Z5, Z5, Z7
+	VMOVUPD           (AX), Z5
+	VSUBPD            Z0, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
 	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
-	VSCALEFPD         Z6, Z7, Z4
-	VMOVUPD           Z4, (AX)
-	ADDQ              $0x00000040, AX
-	SUBQ              $0x00000008, CX
-	JMP               loop
+	VSCALEFPD         Z6, Z8, Z5
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
+	VBROADCASTSD      f64_one<>+0(SB), Z5
+	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
+	VMOVAPD           Z8, Z7
+	VMOVAPD           Z5, K1, Z7
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z6, Z5
+	VSCALEFPD         Z5, Z7, Z5
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z6, Z6
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z6, Z6
+	VSCALEFPD         Z6, Z8, Z6
+	VADDPD.BCST       f64_twop<>+0(SB), Z6, Z6
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z6, Z6
+	VMOVAPD           Z6, K1, Z5
+
+expdone2:
+	VMOVUPD Z5, (AX)
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000008, CX
+	JMP     loop
 
 tail:
 	TESTQ             CX, CX
@@ -4092,29 +7332,66 @@ tail:
 	MOVL              $0xffffffff, DX
 	BZHIL             CX, DX, CX
 	KMOVB             CX, K1
-	VMOVUPD.Z         (AX), K1, Z4
-	VSUBPD            Z0, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z1
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z1, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z1, Z4
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z0
+	VMOVUPD.Z         (AX), K1, Z5
+	VSUBPD            Z0, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z2
-	VMULPD            Z4, Z4, Z3
-	VFMADD213PD       Z4, Z3, Z2
-	VFMADD213PD       Z0, Z0, Z2
-	VMULPD.BCST       f64_inv16<>+0(SB), Z1, Z1
-	VSCALEFPD         Z1, Z2, Z0
-	VMOVUPD           Z0, K1, (AX)
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z1
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VBROADCASTSD      f64_one<>+0(SB), Z1
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z2, Z3
+	VMOVAPD           Z1, K2, Z3
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z1
+	VSCALEFPD         Z1, Z3, Z1
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z1
+
+expdone4:
+	VMOVUPD Z1, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -4130,44 +7407,82 @@ TEXT ·acc64AVX512(SB), NOSPLIT, $0-40
 	MOVSD        av+32(FP), X0
 	VBROADCASTSD X0, Z0
 	VBROADCASTSD f64_explo<>+0(SB), Z1
-	VBROADCASTSD f64_exphi<>+0(SB), Z2
-	VMOVUPD      exp64tab<>+0(SB), Z3
+	VBROADCASTSD f64_exploN<>+0(SB), Z2
+	VBROADCASTSD f64_exphi<>+0(SB), Z3
+	VMOVUPD      exp64tab<>+0(SB), Z4
 
 loop:
 	CMPQ              BX, $0x00000008
 	JB                tail
-	VMOVUPD           (CX), Z4
-	VADDPD            Z0, Z4, Z4
-	VMOVUPD           (DX), Z5
-	VSUBPD            Z5, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z5
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z5
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z5, Z6
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z4
-	VMOVAPD           Z5, Z5
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z5
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z7
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z7
-	VMULPD            Z4, Z4, Z8
-	VFMADD213PD       Z4, Z8, Z7
-	VFMADD213PD       Z5, Z5, Z7
+	VMOVUPD           (CX), Z5
+	VADDPD            Z0, Z5, Z5
+	VMOVUPD           (DX), Z6
+	VSUBPD            Z6, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
 	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
-	VSCALEFPD         Z6, Z7, Z4
-	VMOVUPD           (AX), Z5
-	VADDPD            Z4, Z5, Z5
-	VMOVUPD           Z5, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	SUBQ              $0x00000008, BX
-	JMP               loop
+	VSCALEFPD         Z6, Z8, Z5
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
+	VBROADCASTSD      f64_one<>+0(SB), Z5
+	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
+	VMOVAPD           Z8, Z7
+	VMOVAPD           Z5, K1, Z7
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z6, Z5
+	VSCALEFPD         Z5, Z7, Z5
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z6, Z6
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z6, Z6
+	VSCALEFPD         Z6, Z8, Z6
+	VADDPD.BCST       f64_twop<>+0(SB), Z6, Z6
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z6, Z6
+	VMOVAPD           Z6, K1, Z5
+
+expdone2:
+	VMOVUPD (AX), Z6
+	VADDPD  Z5, Z6, Z6
+	VMOVUPD Z6, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop
 
 tail:
 	TESTQ             BX, BX
@@ -4175,33 +7490,70 @@ tail:
 	MOVL              $0xffffffff, SI
 	BZHIL             BX, SI, BX
 	KMOVB             BX, K1
-	VMOVUPD.Z         (CX), K1, Z4
-	VADDPD            Z0, Z4, Z4
+	VMOVUPD.Z         (CX), K1, Z5
+	VADDPD            Z0, Z5, Z5
 	VMOVUPD.Z         (DX), K1, Z0
-	VSUBPD            Z0, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z1
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z1, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z1, Z4
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z0
+	VSUBPD            Z0, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z2
-	VMULPD            Z4, Z4, Z3
-	VFMADD213PD       Z4, Z3, Z2
-	VFMADD213PD       Z0, Z0, Z2
-	VMULPD.BCST       f64_inv16<>+0(SB), Z1, Z1
-	VSCALEFPD         Z1, Z2, Z0
-	VMOVUPD.Z         (AX), K1, Z1
-	VADDPD            Z0, Z1, Z1
-	VMOVUPD           Z1, K1, (AX)
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z1
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VBROADCASTSD      f64_one<>+0(SB), Z1
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z2, Z3
+	VMOVAPD           Z1, K2, Z3
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z1
+	VSCALEFPD         Z1, Z3, Z1
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z1
+
+expdone4:
+	VMOVUPD.Z (AX), K1, Z0
+	VADDPD    Z1, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -4218,47 +7570,85 @@ TEXT ·accW64AVX512(SB), NOSPLIT, $0-48
 	MOVSD        av+40(FP), X0
 	VBROADCASTSD X0, Z0
 	VBROADCASTSD f64_explo<>+0(SB), Z1
-	VBROADCASTSD f64_exphi<>+0(SB), Z2
-	VMOVUPD      exp64tab<>+0(SB), Z3
+	VBROADCASTSD f64_exploN<>+0(SB), Z2
+	VBROADCASTSD f64_exphi<>+0(SB), Z3
+	VMOVUPD      exp64tab<>+0(SB), Z4
 
 loop:
 	CMPQ              SI, $0x00000008
 	JB                tail
-	VMOVUPD           (DX), Z4
-	VADDPD            Z0, Z4, Z4
-	VMOVUPD           (BX), Z5
-	VSUBPD            Z5, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z5
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z5
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z5, Z6
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z4
-	VMOVAPD           Z5, Z5
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z5
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z7
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z7
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z7
-	VMULPD            Z4, Z4, Z8
-	VFMADD213PD       Z4, Z8, Z7
-	VFMADD213PD       Z5, Z5, Z7
+	VMOVUPD           (DX), Z5
+	VADDPD            Z0, Z5, Z5
+	VMOVUPD           (BX), Z6
+	VSUBPD            Z6, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
 	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
-	VSCALEFPD         Z6, Z7, Z4
-	VMOVUPD           (CX), Z5
-	VMULPD            Z5, Z4, Z4
-	VMOVUPD           (AX), Z5
-	VADDPD            Z4, Z5, Z5
-	VMOVUPD           Z5, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	SUBQ              $0x00000008, SI
-	JMP               loop
+	VSCALEFPD         Z6, Z8, Z5
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z7
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z7
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z6, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z6, Z5
+	VMOVAPD           Z7, Z7
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z7
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
+	VMULPD            Z5, Z5, Z9
+	VFMADD213PD       Z5, Z9, Z8
+	VFMADD213PD       Z7, Z7, Z8
+	VBROADCASTSD      f64_one<>+0(SB), Z5
+	VMULPD.BCST       f64_inv16<>+0(SB), Z6, Z6
+	VMOVAPD           Z8, Z7
+	VMOVAPD           Z5, K1, Z7
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z6, Z5
+	VSCALEFPD         Z5, Z7, Z5
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z6, Z6
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z6, Z6
+	VSCALEFPD         Z6, Z8, Z6
+	VADDPD.BCST       f64_twop<>+0(SB), Z6, Z6
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z6, Z6
+	VMOVAPD           Z6, K1, Z5
+
+expdone2:
+	VMOVUPD (CX), Z6
+	VMULPD  Z6, Z5, Z5
+	VMOVUPD (AX), Z6
+	VADDPD  Z5, Z6, Z6
+	VMOVUPD Z6, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000008, SI
+	JMP     loop
 
 tail:
 	TESTQ             SI, SI
@@ -4266,35 +7656,72 @@ tail:
 	MOVL              $0xffffffff, DI
 	BZHIL             SI, DI, SI
 	KMOVB             SI, K1
-	VMOVUPD.Z         (DX), K1, Z4
-	VADDPD            Z0, Z4, Z4
+	VMOVUPD.Z         (DX), K1, Z5
+	VADDPD            Z0, Z5, Z5
 	VMOVUPD.Z         (BX), K1, Z0
-	VSUBPD            Z0, Z4, Z4
-	VMAXPD            Z4, Z1, Z4
-	VMINPD            Z4, Z2, Z4
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z4, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z1
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z1, Z4
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z1, Z4
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z3, Z0
+	VSUBPD            Z0, Z5, Z5
+	VCMPPD            $0x11, Z2, Z5, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z4, Z2
-	VMULPD            Z4, Z4, Z3
-	VFMADD213PD       Z4, Z3, Z2
-	VFMADD213PD       Z0, Z0, Z2
-	VMULPD.BCST       f64_inv16<>+0(SB), Z1, Z1
-	VSCALEFPD         Z1, Z2, Z0
-	VMOVUPD.Z         (CX), K1, Z1
-	VMULPD            Z1, Z0, Z0
-	VMOVUPD.Z         (AX), K1, Z1
-	VADDPD            Z0, Z1, Z1
-	VMOVUPD           Z1, K1, (AX)
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z1
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z5, Z1, Z5
+	VMINPD            Z5, Z3, Z5
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z5
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z5
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z4, Z1
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
+	VMULPD            Z5, Z5, Z3
+	VFMADD213PD       Z5, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VBROADCASTSD      f64_one<>+0(SB), Z1
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z2, Z3
+	VMOVAPD           Z1, K2, Z3
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z1
+	VSCALEFPD         Z1, Z3, Z1
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z1
+
+expdone4:
+	VMOVUPD.Z (CX), K1, Z0
+	VMULPD    Z0, Z1, Z1
+	VMOVUPD.Z (AX), K1, Z0
+	VADDPD    Z1, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
 
 done:
 	VZEROUPPER
@@ -4312,48 +7739,86 @@ TEXT ·accWSum64AVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSD X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VBROADCASTSD f64_explo<>+0(SB), Z2
-	VBROADCASTSD f64_exphi<>+0(SB), Z3
-	VMOVUPD      exp64tab<>+0(SB), Z4
+	VBROADCASTSD f64_exploN<>+0(SB), Z3
+	VBROADCASTSD f64_exphi<>+0(SB), Z4
+	VMOVUPD      exp64tab<>+0(SB), Z5
 
 loop:
 	CMPQ              SI, $0x00000008
 	JB                tail
-	VMOVUPD           (DX), Z5
-	VADDPD            Z0, Z5, Z5
-	VMOVUPD           (BX), Z6
-	VSUBPD            Z6, Z5, Z5
-	VMAXPD            Z5, Z2, Z5
-	VMINPD            Z5, Z3, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z6
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z6
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z6, Z7
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z5
-	VMOVAPD           Z6, Z6
-	VPERMI2PD         exp64tab<>+64(SB), Z4, Z6
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
-	VMULPD            Z5, Z5, Z9
-	VFMADD213PD       Z5, Z9, Z8
-	VFMADD213PD       Z6, Z6, Z8
+	VMOVUPD           (DX), Z6
+	VADDPD            Z0, Z6, Z6
+	VMOVUPD           (BX), Z7
+	VSUBPD            Z7, Z6, Z6
+	VCMPPD            $0x11, Z3, Z6, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z8
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z8
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z8, Z7
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z6
+	VMOVAPD           Z8, Z8
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z8
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z9
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z9
+	VMULPD            Z6, Z6, Z10
+	VFMADD213PD       Z6, Z10, Z9
+	VFMADD213PD       Z8, Z8, Z9
 	VMULPD.BCST       f64_inv16<>+0(SB), Z7, Z7
-	VSCALEFPD         Z7, Z8, Z5
-	VMOVUPD           (CX), Z6
-	VMULPD            Z6, Z5, Z5
-	VMOVUPD           (AX), Z6
-	VADDPD            Z5, Z6, Z6
-	VMOVUPD           Z6, (AX)
-	VADDPD            Z5, Z1, Z1
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	SUBQ              $0x00000008, SI
-	JMP               loop
+	VSCALEFPD         Z7, Z9, Z6
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z6, Z2, Z6
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z8
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z8
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z8, Z7
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z6
+	VMOVAPD           Z8, Z8
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z8
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z9
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z9
+	VMULPD            Z6, Z6, Z10
+	VFMADD213PD       Z6, Z10, Z9
+	VFMADD213PD       Z8, Z8, Z9
+	VBROADCASTSD      f64_one<>+0(SB), Z6
+	VMULPD.BCST       f64_inv16<>+0(SB), Z7, Z7
+	VMOVAPD           Z9, Z8
+	VMOVAPD           Z6, K1, Z8
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z7, Z6
+	VSCALEFPD         Z6, Z8, Z6
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z7, Z7
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z7, Z7
+	VSCALEFPD         Z7, Z9, Z7
+	VADDPD.BCST       f64_twop<>+0(SB), Z7, Z7
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z7, Z7
+	VMOVAPD           Z7, K1, Z6
+
+expdone2:
+	VMOVUPD (CX), Z7
+	VMULPD  Z7, Z6, Z6
+	VMOVUPD (AX), Z7
+	VADDPD  Z6, Z7, Z7
+	VMOVUPD Z7, (AX)
+	VADDPD  Z6, Z1, Z1
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000008, SI
+	JMP     loop
 
 tail:
 	TESTQ             SI, SI
@@ -4361,37 +7826,74 @@ tail:
 	MOVL              $0xffffffff, DI
 	BZHIL             SI, DI, SI
 	KMOVB             SI, K1
-	VMOVUPD.Z         (DX), K1, Z5
-	VADDPD            Z0, Z5, Z5
+	VMOVUPD.Z         (DX), K1, Z6
+	VADDPD            Z0, Z6, Z6
 	VMOVUPD.Z         (BX), K1, Z0
-	VSUBPD            Z0, Z5, Z5
-	VMAXPD            Z5, Z2, Z5
-	VMINPD            Z5, Z3, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z2
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z2, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z2, Z5
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z4, Z0
+	VSUBPD            Z0, Z6, Z6
+	VCMPPD            $0x11, Z3, Z6, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z2
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z2
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z2, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z2, Z2
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z2
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z3
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z3
-	VMULPD            Z5, Z5, Z4
-	VFMADD213PD       Z5, Z4, Z3
-	VFMADD213PD       Z0, Z0, Z3
-	VMULPD.BCST       f64_inv16<>+0(SB), Z2, Z2
-	VSCALEFPD         Z2, Z3, Z0
-	VMOVUPD.Z         (CX), K1, Z2
-	VMULPD            Z2, Z0, Z0
-	VMOVUPD.Z         (AX), K1, Z2
-	VADDPD            Z0, Z2, Z2
-	VMOVUPD           Z2, K1, (AX)
-	VMOVAPD.Z         Z0, K1, Z0
-	VADDPD            Z0, Z1, Z1
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z3
+	VMULPD            Z6, Z6, Z4
+	VFMADD213PD       Z6, Z4, Z3
+	VFMADD213PD       Z2, Z2, Z3
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z3, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z6, Z2, Z6
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z2
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z2
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z2, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z2, Z2
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z2
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z3
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z3
+	VMULPD            Z6, Z6, Z4
+	VFMADD213PD       Z6, Z4, Z3
+	VFMADD213PD       Z2, Z2, Z3
+	VBROADCASTSD      f64_one<>+0(SB), Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z3, Z4
+	VMOVAPD           Z2, K2, Z4
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPD         Z2, Z4, Z2
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z3, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z2
+
+expdone4:
+	VMOVUPD.Z (CX), K1, Z0
+	VMULPD    Z0, Z2, Z2
+	VMOVUPD.Z (AX), K1, Z0
+	VADDPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K1, (AX)
+	VMOVAPD.Z Z2, K1, Z2
+	VADDPD    Z2, Z1, Z1
 
 done:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -4415,44 +7917,82 @@ TEXT ·dot64AVX512(SB), NOSPLIT, $0-48
 	VBROADCASTSD X0, Z0
 	VXORPS       Z1, Z1, Z1
 	VBROADCASTSD f64_explo<>+0(SB), Z2
-	VBROADCASTSD f64_exphi<>+0(SB), Z3
-	VMOVUPD      exp64tab<>+0(SB), Z4
+	VBROADCASTSD f64_exploN<>+0(SB), Z3
+	VBROADCASTSD f64_exphi<>+0(SB), Z4
+	VMOVUPD      exp64tab<>+0(SB), Z5
 
 loop:
 	CMPQ              BX, $0x00000008
 	JB                tail
-	VMOVUPD           (CX), Z5
-	VADDPD            Z0, Z5, Z5
-	VMOVUPD           (DX), Z6
-	VSUBPD            Z6, Z5, Z5
-	VMAXPD            Z5, Z2, Z5
-	VMINPD            Z5, Z3, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z6
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z6
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z6, Z7
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z5
-	VMOVAPD           Z6, Z6
-	VPERMI2PD         exp64tab<>+64(SB), Z4, Z6
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z8
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z8
-	VMULPD            Z5, Z5, Z9
-	VFMADD213PD       Z5, Z9, Z8
-	VFMADD213PD       Z6, Z6, Z8
+	VMOVUPD           (CX), Z6
+	VADDPD            Z0, Z6, Z6
+	VMOVUPD           (DX), Z7
+	VSUBPD            Z7, Z6, Z6
+	VCMPPD            $0x11, Z3, Z6, K1
+	KORTESTB          K1, K1
+	JNZ               expsmall1
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z8
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z8
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z8, Z7
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z6
+	VMOVAPD           Z8, Z8
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z8
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z9
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z9
+	VMULPD            Z6, Z6, Z10
+	VFMADD213PD       Z6, Z10, Z9
+	VFMADD213PD       Z8, Z8, Z9
 	VMULPD.BCST       f64_inv16<>+0(SB), Z7, Z7
-	VSCALEFPD         Z7, Z8, Z5
-	VMOVUPD           (AX), Z6
-	VMULPD            Z6, Z5, Z5
-	VADDPD            Z5, Z1, Z1
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	SUBQ              $0x00000008, BX
-	JMP               loop
+	VSCALEFPD         Z7, Z9, Z6
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z6, Z2, Z6
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z8
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z8
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z8, Z7
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z7, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z7, Z6
+	VMOVAPD           Z8, Z8
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z8
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z9
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z9
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z9
+	VMULPD            Z6, Z6, Z10
+	VFMADD213PD       Z6, Z10, Z9
+	VFMADD213PD       Z8, Z8, Z9
+	VBROADCASTSD      f64_one<>+0(SB), Z6
+	VMULPD.BCST       f64_inv16<>+0(SB), Z7, Z7
+	VMOVAPD           Z9, Z8
+	VMOVAPD           Z6, K1, Z8
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z7, Z6
+	VSCALEFPD         Z6, Z8, Z6
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z7, Z7
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z7, Z7
+	VSCALEFPD         Z7, Z9, Z7
+	VADDPD.BCST       f64_twop<>+0(SB), Z7, Z7
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z7, Z7
+	VMOVAPD           Z7, K1, Z6
+
+expdone2:
+	VMOVUPD (AX), Z7
+	VMULPD  Z7, Z6, Z6
+	VADDPD  Z6, Z1, Z1
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000008, BX
+	JMP     loop
 
 tail:
 	TESTQ             BX, BX
@@ -4460,34 +8000,71 @@ tail:
 	MOVL              $0xffffffff, SI
 	BZHIL             BX, SI, BX
 	KMOVB             BX, K1
-	VMOVUPD.Z         (CX), K1, Z5
-	VADDPD            Z0, Z5, Z5
+	VMOVUPD.Z         (CX), K1, Z6
+	VADDPD            Z0, Z6, Z6
 	VMOVUPD.Z         (DX), K1, Z0
-	VSUBPD            Z0, Z5, Z5
-	VMAXPD            Z5, Z2, Z5
-	VMINPD            Z5, Z3, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z2
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z2, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z2, Z5
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z4, Z0
+	VSUBPD            Z0, Z6, Z6
+	VCMPPD            $0x11, Z3, Z6, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z2
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z2
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z2, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z2, Z2
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z2
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z3
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z3
-	VMULPD            Z5, Z5, Z4
-	VFMADD213PD       Z5, Z4, Z3
-	VFMADD213PD       Z0, Z0, Z3
-	VMULPD.BCST       f64_inv16<>+0(SB), Z2, Z2
-	VSCALEFPD         Z2, Z3, Z0
-	VMOVUPD.Z         (AX), K1, Z2
-	VMULPD            Z2, Z0, Z0
-	VMOVAPD.Z         Z0, K1, Z0
-	VADDPD            Z0, Z1, Z1
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z3
+	VMULPD            Z6, Z6, Z4
+	VFMADD213PD       Z6, Z4, Z3
+	VFMADD213PD       Z2, Z2, Z3
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z3, Z2
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z6, Z2, Z6
+	VMINPD            Z6, Z4, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z2
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z2
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z2, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z2, Z2
+	VPERMI2PD         exp64tab<>+64(SB), Z5, Z2
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z3
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z3
+	VMULPD            Z6, Z6, Z4
+	VFMADD213PD       Z6, Z4, Z3
+	VFMADD213PD       Z2, Z2, Z3
+	VBROADCASTSD      f64_one<>+0(SB), Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z3, Z4
+	VMOVAPD           Z2, K2, Z4
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z2
+	VSCALEFPD         Z2, Z4, Z2
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z3, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K2, Z2
+
+expdone4:
+	VMOVUPD.Z (AX), K1, Z0
+	VMULPD    Z0, Z2, Z2
+	VMOVAPD.Z Z2, K1, Z2
+	VADDPD    Z2, Z1, Z1
 
 done:
 	VEXTRACTF64X4 $0x01, Z1, Y0
@@ -4720,114 +8297,189 @@ TEXT ·lse3AVX512(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), BX
 	MOVQ         n+32(FP), SI
 	VBROADCASTSD f64_explo<>+0(SB), Z0
-	VBROADCASTSD f64_exphi<>+0(SB), Z1
-	VMOVUPD      exp64tab<>+0(SB), Z2
-	VMOVUPD      log64inv<>+0(SB), Z3
-	VMOVUPD      log64log<>+0(SB), Z4
+	VBROADCASTSD f64_exploN<>+0(SB), Z1
+	VBROADCASTSD f64_exphi<>+0(SB), Z2
+	VMOVUPD      exp64tab<>+0(SB), Z3
+	VMOVUPD      log64inv<>+0(SB), Z4
+	VMOVUPD      log64log<>+0(SB), Z5
 
 loop:
 	CMPQ              SI, $0x00000008
 	JB                tail
-	VMOVUPD           (CX), Z5
-	VMOVUPD           (DX), Z6
-	VMOVUPD           (BX), Z7
-	VCMPPD            $0x03, Z5, Z6, K1
-	VCMPPD            $0x03, Z7, Z7, K2
+	VMOVUPD           (CX), Z6
+	VMOVUPD           (DX), Z7
+	VMOVUPD           (BX), Z8
+	VCMPPD            $0x03, Z6, Z7, K1
+	VCMPPD            $0x03, Z8, Z8, K2
 	KORB              K1, K2, K1
-	VMAXPD            Z6, Z5, Z8
-	VMINPD            Z6, Z5, Z5
-	VMAXPD            Z7, Z8, Z6
-	VMINPD            Z7, Z8, Z7
-	VMAXPD            Z7, Z5, Z8
-	VMINPD            Z7, Z5, Z5
-	VSUBPD            Z6, Z8, Z8
-	VSUBPD            Z6, Z5, Z5
-	VMAXPD            Z8, Z0, Z8
-	VMINPD            Z8, Z1, Z8
-	VBROADCASTSD      f64_magic52<>+0(SB), Z7
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z8, Z7
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z9
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z9, Z8
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z9, Z8
-	VMOVAPD           Z7, Z7
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z7
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z10
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z8, Z10
-	VMULPD            Z8, Z8, Z11
-	VFMADD213PD       Z8, Z11, Z10
-	VFMADD213PD       Z7, Z7, Z10
-	VMULPD.BCST       f64_inv16<>+0(SB), Z9, Z9
-	VSCALEFPD         Z9, Z10, Z7
-	VMAXPD            Z5, Z0, Z5
-	VMINPD            Z5, Z1, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z8
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z8
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z8, Z9
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z9, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z9, Z5
-	VMOVAPD           Z8, Z8
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z8
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z10
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z10
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z10
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z10
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z10
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z10
-	VMULPD            Z5, Z5, Z11
-	VFMADD213PD       Z5, Z11, Z10
-	VFMADD213PD       Z8, Z8, Z10
-	VMULPD.BCST       f64_inv16<>+0(SB), Z9, Z9
-	VSCALEFPD         Z9, Z10, Z5
-	VADDPD            Z7, Z5, Z5
-	VADDPD.BCST       f64_one<>+0(SB), Z5, Z5
-	VPSRLQ            $0x34, Z5, Z7
-	VPORQ.BCST        i64_magicexp<>+0(SB), Z7, Z7
-	VSUBPD.BCST       f64_kbias<>+0(SB), Z7, Z7
-	VPANDQ.BCST       i64_mantmask<>+0(SB), Z5, Z5
-	VPORQ.BCST        i64_onebits<>+0(SB), Z5, Z5
-	VBROADCASTSD      f64_sqrt2<>+0(SB), Z8
-	VCMPPD            $0x1d, Z8, Z5, K2
-	VMULPD.BCST       f64_half<>+0(SB), Z5, K2, Z5
-	VADDPD.BCST       f64_one<>+0(SB), Z7, K2, Z7
-	VBROADCASTSD      f64_magic52m16<>+0(SB), Z8
-	VFMADD231PD.BCST  f64_sixteen<>+0(SB), Z5, Z8
-	VMOVAPD           Z8, Z9
-	VPERMI2PD         log64inv<>+64(SB), Z3, Z9
-	VMOVAPD           Z8, Z8
-	VPERMI2PD         log64log<>+64(SB), Z4, Z8
-	VFMSUB213PD.BCST  f64_one<>+0(SB), Z9, Z5
-	VBROADCASTSD      f64_log1p11<>+0(SB), Z9
-	VFMADD213PD.BCST  f64_log1p10<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p9<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p8<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p7<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p6<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p5<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p4<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p3<>+0(SB), Z5, Z9
-	VFMADD213PD.BCST  f64_log1p2<>+0(SB), Z5, Z9
-	VMULPD            Z5, Z5, Z10
-	VFMADD213PD       Z5, Z10, Z9
-	VFMADD231PD.BCST  f64_ln2lo<>+0(SB), Z7, Z9
-	VADDPD            Z8, Z9, Z9
-	VFMADD231PD.BCST  f64_ln2hi<>+0(SB), Z7, Z9
-	VADDPD            Z6, Z9, Z9
-	VSUBPD            Z6, Z6, Z5
-	VCMPPD            $0x03, Z5, Z5, K2
-	VMOVAPD           Z6, K2, Z9
-	VBROADCASTSD      f64_nan<>+0(SB), Z5
-	VMOVAPD           Z5, K1, Z9
-	VMOVUPD           Z9, (AX)
-	ADDQ              $0x00000040, AX
-	ADDQ              $0x00000040, CX
-	ADDQ              $0x00000040, DX
-	ADDQ              $0x00000040, BX
-	SUBQ              $0x00000008, SI
-	JMP               loop
+	VMAXPD            Z7, Z6, Z9
+	VMINPD            Z7, Z6, Z6
+	VMAXPD            Z8, Z9, Z7
+	VMINPD            Z8, Z9, Z8
+	VMAXPD            Z8, Z6, Z9
+	VMINPD            Z8, Z6, Z6
+	VSUBPD            Z7, Z9, Z9
+	VSUBPD            Z7, Z6, Z6
+	VCMPPD            $0x11, Z1, Z9, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall1
+	VMINPD            Z9, Z2, Z9
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z9, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z9
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z9
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z9, Z11
+	VMULPD            Z9, Z9, Z12
+	VFMADD213PD       Z9, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z9
+	JMP               expdone2
+
+expsmall1:
+	VMAXPD            Z9, Z0, Z9
+	VMINPD            Z9, Z2, Z9
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z9, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z9
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z9
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z9, Z11
+	VMULPD            Z9, Z9, Z12
+	VFMADD213PD       Z9, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VBROADCASTSD      f64_one<>+0(SB), Z9
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VMOVAPD           Z11, Z10
+	VMOVAPD           Z9, K2, Z10
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z8, Z9
+	VSCALEFPD         Z9, Z10, Z9
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z8, Z8
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z8
+	VADDPD.BCST       f64_twop<>+0(SB), Z8, Z8
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z8, Z8
+	VMOVAPD           Z8, K2, Z9
+
+expdone2:
+	VCMPPD            $0x11, Z1, Z6, K2
+	KORTESTB          K2, K2
+	JNZ               expsmall3
+	VMINPD            Z6, Z2, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z6
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z11
+	VMULPD            Z6, Z6, Z12
+	VFMADD213PD       Z6, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z6
+	JMP               expdone4
+
+expsmall3:
+	VMAXPD            Z6, Z0, Z6
+	VMINPD            Z6, Z2, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z6
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z11
+	VMULPD            Z6, Z6, Z12
+	VFMADD213PD       Z6, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VBROADCASTSD      f64_one<>+0(SB), Z6
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VMOVAPD           Z11, Z10
+	VMOVAPD           Z6, K2, Z10
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z8, Z6
+	VSCALEFPD         Z6, Z10, Z6
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z8, Z8
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z8
+	VADDPD.BCST       f64_twop<>+0(SB), Z8, Z8
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z8, Z8
+	VMOVAPD           Z8, K2, Z6
+
+expdone4:
+	VADDPD           Z9, Z6, Z6
+	VADDPD.BCST      f64_one<>+0(SB), Z6, Z6
+	VPSRLQ           $0x34, Z6, Z8
+	VPORQ.BCST       i64_magicexp<>+0(SB), Z8, Z8
+	VSUBPD.BCST      f64_kbias<>+0(SB), Z8, Z8
+	VPANDQ.BCST      i64_mantmask<>+0(SB), Z6, Z6
+	VPORQ.BCST       i64_onebits<>+0(SB), Z6, Z6
+	VBROADCASTSD     f64_sqrt2<>+0(SB), Z9
+	VCMPPD           $0x1d, Z9, Z6, K2
+	VMULPD.BCST      f64_half<>+0(SB), Z6, K2, Z6
+	VADDPD.BCST      f64_one<>+0(SB), Z8, K2, Z8
+	VBROADCASTSD     f64_magic52m16<>+0(SB), Z9
+	VFMADD231PD.BCST f64_sixteen<>+0(SB), Z6, Z9
+	VMOVAPD          Z9, Z10
+	VPERMI2PD        log64inv<>+64(SB), Z4, Z10
+	VMOVAPD          Z9, Z9
+	VPERMI2PD        log64log<>+64(SB), Z5, Z9
+	VFMSUB213PD.BCST f64_one<>+0(SB), Z10, Z6
+	VBROADCASTSD     f64_log1p11<>+0(SB), Z10
+	VFMADD213PD.BCST f64_log1p10<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p9<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p8<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p7<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p6<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p5<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p4<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p3<>+0(SB), Z6, Z10
+	VFMADD213PD.BCST f64_log1p2<>+0(SB), Z6, Z10
+	VMULPD           Z6, Z6, Z11
+	VFMADD213PD      Z6, Z11, Z10
+	VFMADD231PD.BCST f64_ln2lo<>+0(SB), Z8, Z10
+	VADDPD           Z9, Z10, Z10
+	VFMADD231PD.BCST f64_ln2hi<>+0(SB), Z8, Z10
+	VADDPD           Z7, Z10, Z10
+	VSUBPD           Z7, Z7, Z6
+	VCMPPD           $0x03, Z6, Z6, K2
+	VMOVAPD          Z7, K2, Z10
+	VBROADCASTSD     f64_nan<>+0(SB), Z6
+	VMOVAPD          Z6, K1, Z10
+	VMOVUPD          Z10, (AX)
+	ADDQ             $0x00000040, AX
+	ADDQ             $0x00000040, CX
+	ADDQ             $0x00000040, DX
+	ADDQ             $0x00000040, BX
+	SUBQ             $0x00000008, SI
+	JMP              loop
 
 tail:
 	TESTQ             SI, SI
@@ -4835,100 +8487,174 @@ tail:
 	MOVL              $0xffffffff, DI
 	BZHIL             SI, DI, SI
 	KMOVB             SI, K1
-	VMOVUPD.Z         (CX), K1, Z5
-	VMOVUPD.Z         (DX), K1, Z6
-	VMOVUPD.Z         (BX), K1, Z7
-	VCMPPD            $0x03, Z5, Z6, K2
-	VCMPPD            $0x03, Z7, Z7, K3
+	VMOVUPD.Z         (CX), K1, Z6
+	VMOVUPD.Z         (DX), K1, Z7
+	VMOVUPD.Z         (BX), K1, Z8
+	VCMPPD            $0x03, Z6, Z7, K2
+	VCMPPD            $0x03, Z8, Z8, K3
 	KORB              K2, K3, K2
-	VMAXPD            Z6, Z5, Z8
-	VMINPD            Z6, Z5, Z5
-	VMAXPD            Z7, Z8, Z6
-	VMINPD            Z7, Z8, Z7
-	VMAXPD            Z7, Z5, Z8
-	VMINPD            Z7, Z5, Z5
-	VSUBPD            Z6, Z8, Z8
-	VSUBPD            Z6, Z5, Z5
-	VMAXPD            Z8, Z0, Z8
-	VMINPD            Z8, Z1, Z8
-	VBROADCASTSD      f64_magic52<>+0(SB), Z7
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z8, Z7
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z7, Z9
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z9, Z8
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z9, Z8
-	VMOVAPD           Z7, Z7
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z7
-	VBROADCASTSD      f64_inv7fact<>+0(SB), Z10
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z8, Z10
-	VMULPD            Z8, Z8, Z11
-	VFMADD213PD       Z8, Z11, Z10
-	VFMADD213PD       Z7, Z7, Z10
-	VMULPD.BCST       f64_inv16<>+0(SB), Z9, Z9
-	VSCALEFPD         Z9, Z10, Z7
-	VMAXPD            Z5, Z0, Z5
-	VMINPD            Z5, Z1, Z5
-	VBROADCASTSD      f64_magic52<>+0(SB), Z0
-	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z5, Z0
-	VSUBPD.BCST       f64_magic52<>+0(SB), Z0, Z1
-	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z1, Z5
-	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z1, Z5
-	VMOVAPD           Z0, Z0
-	VPERMI2PD         exp64tab<>+64(SB), Z2, Z0
+	VMAXPD            Z7, Z6, Z9
+	VMINPD            Z7, Z6, Z6
+	VMAXPD            Z8, Z9, Z7
+	VMINPD            Z8, Z9, Z8
+	VMAXPD            Z8, Z6, Z9
+	VMINPD            Z8, Z6, Z6
+	VSUBPD            Z7, Z9, Z9
+	VSUBPD            Z7, Z6, Z6
+	VCMPPD            $0x11, Z1, Z9, K3
+	KORTESTB          K3, K3
+	JNZ               expsmall5
+	VMINPD            Z9, Z2, Z9
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z9, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z9
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z9
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z9, Z11
+	VMULPD            Z9, Z9, Z12
+	VFMADD213PD       Z9, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z9
+	JMP               expdone6
+
+expsmall5:
+	VMAXPD            Z9, Z0, Z9
+	VMINPD            Z9, Z2, Z9
+	VBROADCASTSD      f64_magic52<>+0(SB), Z10
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z9, Z10
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z10, Z8
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z8, Z9
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z8, Z9
+	VMOVAPD           Z10, Z10
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z10
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z11
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z9, Z11
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z9, Z11
+	VMULPD            Z9, Z9, Z12
+	VFMADD213PD       Z9, Z12, Z11
+	VFMADD213PD       Z10, Z10, Z11
+	VBROADCASTSD      f64_one<>+0(SB), Z9
+	VMULPD.BCST       f64_inv16<>+0(SB), Z8, Z8
+	VMOVAPD           Z11, Z10
+	VMOVAPD           Z9, K3, Z10
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z8, Z9
+	VSCALEFPD         Z9, Z10, Z9
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z8, Z8
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z8, Z8
+	VSCALEFPD         Z8, Z11, Z8
+	VADDPD.BCST       f64_twop<>+0(SB), Z8, Z8
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z8, Z8
+	VMOVAPD           Z8, K3, Z9
+
+expdone6:
+	VCMPPD            $0x11, Z1, Z6, K3
+	KORTESTB          K3, K3
+	JNZ               expsmall7
+	VMINPD            Z6, Z2, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z1
 	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
-	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z5, Z2
-	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z5, Z2
-	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z5, Z2
-	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z5, Z2
-	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z5, Z2
-	VMULPD            Z5, Z5, Z8
-	VFMADD213PD       Z5, Z8, Z2
-	VFMADD213PD       Z0, Z0, Z2
-	VMULPD.BCST       f64_inv16<>+0(SB), Z1, Z1
-	VSCALEFPD         Z1, Z2, Z0
-	VADDPD            Z7, Z0, Z0
-	VADDPD.BCST       f64_one<>+0(SB), Z0, Z0
-	VPSRLQ            $0x34, Z0, Z1
-	VPORQ.BCST        i64_magicexp<>+0(SB), Z1, Z1
-	VSUBPD.BCST       f64_kbias<>+0(SB), Z1, Z1
-	VPANDQ.BCST       i64_mantmask<>+0(SB), Z0, Z0
-	VPORQ.BCST        i64_onebits<>+0(SB), Z0, Z0
-	VBROADCASTSD      f64_sqrt2<>+0(SB), Z2
-	VCMPPD            $0x1d, Z2, Z0, K3
-	VMULPD.BCST       f64_half<>+0(SB), Z0, K3, Z0
-	VADDPD.BCST       f64_one<>+0(SB), Z1, K3, Z1
-	VBROADCASTSD      f64_magic52m16<>+0(SB), Z2
-	VFMADD231PD.BCST  f64_sixteen<>+0(SB), Z0, Z2
-	VMOVAPD           Z2, Z5
-	VPERMI2PD         log64inv<>+64(SB), Z3, Z5
-	VMOVAPD           Z2, Z2
-	VPERMI2PD         log64log<>+64(SB), Z4, Z2
-	VFMSUB213PD.BCST  f64_one<>+0(SB), Z5, Z0
-	VBROADCASTSD      f64_log1p11<>+0(SB), Z3
-	VFMADD213PD.BCST  f64_log1p10<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p9<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p8<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p7<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p6<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p5<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p4<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p3<>+0(SB), Z0, Z3
-	VFMADD213PD.BCST  f64_log1p2<>+0(SB), Z0, Z3
-	VMULPD            Z0, Z0, Z4
-	VFMADD213PD       Z0, Z4, Z3
-	VFMADD231PD.BCST  f64_ln2lo<>+0(SB), Z1, Z3
-	VADDPD            Z2, Z3, Z3
-	VFMADD231PD.BCST  f64_ln2hi<>+0(SB), Z1, Z3
-	VADDPD            Z6, Z3, Z3
-	VSUBPD            Z6, Z6, Z0
-	VCMPPD            $0x03, Z0, Z0, K3
-	VMOVAPD           Z6, K3, Z3
-	VBROADCASTSD      f64_nan<>+0(SB), Z0
-	VMOVAPD           Z0, K2, Z3
-	VMOVUPD           Z3, K1, (AX)
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z2
+	VMULPD            Z6, Z6, Z3
+	VFMADD213PD       Z6, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z1
+	JMP               expdone8
+
+expsmall7:
+	VMAXPD            Z6, Z0, Z6
+	VMINPD            Z6, Z2, Z6
+	VBROADCASTSD      f64_magic52<>+0(SB), Z1
+	VFMADD231PD.BCST  f64_16byln2<>+0(SB), Z6, Z1
+	VSUBPD.BCST       f64_magic52<>+0(SB), Z1, Z0
+	VFNMADD231PD.BCST f64_ln2by16hi<>+0(SB), Z0, Z6
+	VFNMADD231PD.BCST f64_ln2by16lo<>+0(SB), Z0, Z6
+	VMOVAPD           Z1, Z1
+	VPERMI2PD         exp64tab<>+64(SB), Z3, Z1
+	VBROADCASTSD      f64_inv7fact<>+0(SB), Z2
+	VFMADD213PD.BCST  f64_inv6fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv5fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv4fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv3fact<>+0(SB), Z6, Z2
+	VFMADD213PD.BCST  f64_inv2fact<>+0(SB), Z6, Z2
+	VMULPD            Z6, Z6, Z3
+	VFMADD213PD       Z6, Z3, Z2
+	VFMADD213PD       Z1, Z1, Z2
+	VBROADCASTSD      f64_one<>+0(SB), Z1
+	VMULPD.BCST       f64_inv16<>+0(SB), Z0, Z0
+	VMOVAPD           Z2, Z3
+	VMOVAPD           Z1, K3, Z3
+	VMAXPD.BCST       f64_expkmin<>+0(SB), Z0, Z1
+	VSCALEFPD         Z1, Z3, Z1
+	VADDPD.BCST       f64_expkbias<>+0(SB), Z0, Z0
+	VMINPD.BCST       f64_expkcap<>+0(SB), Z0, Z0
+	VSCALEFPD         Z0, Z2, Z0
+	VADDPD.BCST       f64_twop<>+0(SB), Z0, Z0
+	VPSUBQ.BCST       i64_twopbits<>+0(SB), Z0, Z0
+	VMOVAPD           Z0, K3, Z1
+
+expdone8:
+	VADDPD           Z9, Z1, Z1
+	VADDPD.BCST      f64_one<>+0(SB), Z1, Z1
+	VPSRLQ           $0x34, Z1, Z0
+	VPORQ.BCST       i64_magicexp<>+0(SB), Z0, Z0
+	VSUBPD.BCST      f64_kbias<>+0(SB), Z0, Z0
+	VPANDQ.BCST      i64_mantmask<>+0(SB), Z1, Z1
+	VPORQ.BCST       i64_onebits<>+0(SB), Z1, Z1
+	VBROADCASTSD     f64_sqrt2<>+0(SB), Z2
+	VCMPPD           $0x1d, Z2, Z1, K3
+	VMULPD.BCST      f64_half<>+0(SB), Z1, K3, Z1
+	VADDPD.BCST      f64_one<>+0(SB), Z0, K3, Z0
+	VBROADCASTSD     f64_magic52m16<>+0(SB), Z2
+	VFMADD231PD.BCST f64_sixteen<>+0(SB), Z1, Z2
+	VMOVAPD          Z2, Z3
+	VPERMI2PD        log64inv<>+64(SB), Z4, Z3
+	VMOVAPD          Z2, Z2
+	VPERMI2PD        log64log<>+64(SB), Z5, Z2
+	VFMSUB213PD.BCST f64_one<>+0(SB), Z3, Z1
+	VBROADCASTSD     f64_log1p11<>+0(SB), Z3
+	VFMADD213PD.BCST f64_log1p10<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p9<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p8<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p7<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p6<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p5<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p4<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p3<>+0(SB), Z1, Z3
+	VFMADD213PD.BCST f64_log1p2<>+0(SB), Z1, Z3
+	VMULPD           Z1, Z1, Z4
+	VFMADD213PD      Z1, Z4, Z3
+	VFMADD231PD.BCST f64_ln2lo<>+0(SB), Z0, Z3
+	VADDPD           Z2, Z3, Z3
+	VFMADD231PD.BCST f64_ln2hi<>+0(SB), Z0, Z3
+	VADDPD           Z7, Z3, Z3
+	VSUBPD           Z7, Z7, Z0
+	VCMPPD           $0x03, Z0, Z0, K3
+	VMOVAPD          Z7, K3, Z3
+	VBROADCASTSD     f64_nan<>+0(SB), Z0
+	VMOVAPD          Z0, K2, Z3
+	VMOVUPD          Z3, K1, (AX)
 
 done:
 	VZEROUPPER

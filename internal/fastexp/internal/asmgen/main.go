@@ -97,16 +97,24 @@ func vreg() VecVirtual {
 
 // ---- constants ----
 
-// consts holds the data sections made so far, by name.
-var consts = map[string]Mem{}
+// consts holds the data sections made so far, by name, and patterns their
+// contents.
+var (
+	consts   = map[string]Mem{}
+	patterns = map[string]uint64{}
+)
 
 // constant returns a 32-byte section of the given 8-byte or 4-byte
 // pattern repeated: a full AVX2 operand, or the source of an AVX-512
 // broadcast.
 func constant(name string, pattern uint64, width int) Mem {
 	if m, ok := consts[name]; ok {
+		if patterns[name] != pattern {
+			panic(fmt.Sprintf("constant %s: %#x and %#x", name, patterns[name], pattern))
+		}
 		return m
 	}
+	patterns[name] = pattern
 	m := GLOBL(name, RODATA|NOPTR)
 	for off := 0; off < 32; off += width {
 		if width == 8 {
@@ -362,8 +370,15 @@ func sel(m mask, v, dst VecVirtual) {
 
 // ---- the functions ----
 
-// exp returns e^x for the lanes of x, which it overwrites. lo and hi hold
-// the clamp bounds (registers, so that a NaN passes them).
+// An expConsts holds the bounds of an exp's argument in registers (so that
+// a NaN passes the clamps) and the float64 table.
+type expConsts struct {
+	lo, loN, hi VecVirtual
+	tab         *expTable
+}
+
+// exp returns e^x for the lanes of x, which it overwrites; label makes the
+// labels of its branch.
 //
 // float32: x = n·ln2 + r, |r| ≤ ln2/2, with n = round(x/ln2) by adding
 // 1.5·2^23; ln2 in two parts so that n times the first is exact; e^r from
@@ -375,16 +390,54 @@ func sel(m mask, v, dst VecVirtual) {
 // polynomial of degree 7 (truncation under 2e-18 relative), then
 // T + T·(e^r − 1) scaled by 2^(n>>4).
 //
-// The clamp keeps the scaling exponent in range: below it e^x rounds to 0,
-// above it to +Inf, and the scaling rounds once, so subnormal results are
-// rounded correctly from the polynomial's value.
-func exp(x, lo, hi VecVirtual, tab *expTable) VecVirtual {
-	maxv(x, lo, x)
-	minv(x, hi, x)
+// The scaling rounds once. A vector with a lane below loN, where e^x is
+// subnormal or 0, takes a second path that makes those lanes without a
+// floating-point underflow (which costs a microcode assist of some hundred
+// cycles per instruction): see scaleSmall. Above hi e^x is +Inf.
+func exp(x VecVirtual, k *expConsts, label func(string) string) VecVirtual {
+	res := vreg()
+	small := cmp(cmpLT, k.loN, x)
+	slow, join := label("expsmall"), label("expdone")
+	anyLane(small)
+	JNZ(LabelRef(slow))
+	minv(x, k.hi, x)
+	y, nf, t := expCore(x, k.tab)
+	scaleNormal(y, nf, t, res)
+	JMP(LabelRef(join))
+	Label(slow)
+	maxv(x, k.lo, x)
+	minv(x, k.hi, x)
+	y, nf, t = expCore(x, k.tab)
+	scaleSmall(y, nf, t, small, res)
+	Label(join)
+	return res
+}
+
+// anyLane sets the flags so that JNZ jumps where a lane of m is set.
+func anyLane(m mask) {
+	switch {
+	case z && f64:
+		KORTESTB(m, m)
+	case z:
+		KORTESTW(m, m)
+	default:
+		g := GP32()
+		if f64 {
+			VMOVMSKPD(m, g)
+		} else {
+			VMOVMSKPS(m, g)
+		}
+		TESTL(g, g)
+	}
+}
+
+// expCore returns e^x unscaled (e^r, or T·e^r for float64), nf (n as a
+// float) and t, which holds n in the low bits of its lanes; x becomes r.
+func expCore(x VecVirtual, tab *expTable) (y, nf, t VecVirtual) {
+	nf = vreg()
 	if !f64 {
-		t := load(cf("magic23", 12582912))
+		t = load(cf("magic23", 12582912))
 		fma231(cf("log2e", 1/math.Ln2), x, t) // round(x/ln2) + 1.5·2^23
-		nf := vreg()
 		sub(cf("magic23", 12582912), t, nf)
 		fnma231(cf("ln2hi", ln2Hi32), nf, x)
 		fnma231(cf("ln2lo", ln2Lo32), nf, x) // x is now r
@@ -393,11 +446,10 @@ func exp(x, lo, hi VecVirtual, tab *expTable) VecVirtual {
 			fma213(cf(fmt.Sprintf("inv%dfact", k), 1/fact(k)), x, p)
 		}
 		fma213(cf("one", 1), x, p) // e^r
-		return scale(p, nf, t)
+		return p, nf, t
 	}
-	t := load(cf("magic52", 6755399441055744))
+	t = load(cf("magic52", 6755399441055744))
 	fma231(cf("16byln2", 16/math.Ln2), x, t) // round(16x/ln2) + 1.5·2^52
-	nf := vreg()
 	sub(cf("magic52", 6755399441055744), t, nf)
 	fnma231(cf("ln2by16hi", ln2Hi/16), nf, x)
 	fnma231(cf("ln2by16lo", ln2Lo/16), nf, x) // x is now r
@@ -410,46 +462,113 @@ func exp(x, lo, hi VecVirtual, tab *expTable) VecVirtual {
 	mul(x, x, r2)
 	fma213(x, r2, q) // e^r − 1 = r + r²·q
 	fma213(T, T, q)  // T·e^r
-	return scale(q, nf, t)
+	return q, nf, t
 }
 
-// scale returns y·2^k with one rounding, k = nf for float32 and
-// floor(nf/16) for float64; t holds nf in the low bits of its lanes.
-func scale(y, nf, t VecVirtual) VecVirtual {
-	if z {
-		res := vreg()
-		if f64 {
-			mul(cf("inv16", 1.0/16), nf, nf)
-			VSCALEFPD(nf, y, res)
-		} else {
-			VSCALEFPS(nf, y, res)
-		}
-		return res
-	}
-	// y·2^k1·2^k2 with k1 = k>>1, k2 = k − k1: both powers are normal and
-	// the first product is exact.
+// expInt returns the scaling exponent k as dwords in the low half of each
+// lane (AVX2): n for float32, n>>4 for float64.
+func expInt(nf, t VecVirtual) VecVirtual {
 	k := vreg()
-	bias, shift := uint64(127), uint64(23)
 	if f64 {
-		VPSRAD(U8(4), t, k) // the low dword of each lane is n>>4
-		bias, shift = 1023, 52
+		VPSRAD(U8(4), t, k)
 	} else {
 		VCVTPS2DQ(nf, k)
 	}
+	return k
+}
+
+// pow2 returns 2^k for dword exponents k in the low half of each lane,
+// for k whose power is normal.
+func pow2(k VecVirtual) VecVirtual {
+	s := vreg()
+	if f64 {
+		VPADDD(ci("bias1023", 1023), k, s)
+		VPSLLQ(U8(52), s, s)
+	} else {
+		VPADDD(ci("bias127", 127), k, s)
+		VPSLLD(U8(23), s, s)
+	}
+	return s
+}
+
+// scaleNormal sets dst = y·2^k with one rounding, k = nf for float32 and
+// floor(nf/16) for float64: VSCALEF on AVX-512, y·2^k1·2^k2 with
+// k1 = k>>1, k2 = k − k1 on AVX2 (both powers normal, the first product
+// exact).
+func scaleNormal(y, nf, t, dst VecVirtual) {
+	if z {
+		if f64 {
+			mul(cf("inv16", 1.0/16), nf, nf)
+			VSCALEFPD(nf, y, dst)
+		} else {
+			VSCALEFPS(nf, y, dst)
+		}
+		return
+	}
+	twoStep(y, expInt(nf, t), dst)
+}
+
+func twoStep(y, k, dst VecVirtual) {
 	k1, k2 := vreg(), vreg()
 	VPSRAD(U8(1), k, k1)
 	VPSUBD(k1, k, k2)
-	for _, ki := range []VecVirtual{k1, k2} {
-		if f64 {
-			VPADDD(ci("bias1023", bias), ki, ki) // the low dword only
-			VPSLLQ(U8(shift), ki, ki)
-		} else {
-			VPADDD(ci("bias127", bias), ki, ki)
-			VPSLLD(U8(shift), ki, ki)
-		}
-		mul(ki, y, y)
+	mul(pow2(k1), y, dst)
+	mul(pow2(k2), dst, dst)
+}
+
+// scaleSmall is scaleNormal for vectors with lanes below loN (small),
+// whose results are subnormal or 0. Those are made in integer arithmetic:
+// t = y·2^(k + b) (b = 1074 for float64, 149 for float32, so that t counts
+// the smallest subnormals; exact, and normal) plus 2^p (p = 52 or 23)
+// rounds t to an integer, once, and the bits of the sum less those of 2^p
+// are the bits of the result. The other lanes are y·2^k, with y = 1 in the
+// small lanes so that nothing underflows.
+func scaleSmall(y, nf, t VecVirtual, small mask, dst VecVirtual) {
+	b, p, kmin := 149.0, 23.0, -126.0
+	magic := uint64(0x4b000000)
+	if f64 {
+		b, p, kmin = 1074, 52, -1022
+		magic = 0x4330000000000000
 	}
-	return y
+	one := load(cf("one", 1))
+	y1, tt := vreg(), vreg()
+	if z {
+		if f64 {
+			mul(cf("inv16", 1.0/16), nf, nf)
+		}
+		mov(y, y1)
+		sel(small, one, y1)
+		ka, kb := vreg(), vreg()
+		if f64 {
+			VMAXPD_BCST(cf("expkmin", kmin), nf, ka)
+			VSCALEFPD(ka, y1, dst)
+			VADDPD_BCST(cf("expkbias", b), nf, kb)
+			VMINPD_BCST(cf("expkcap", 60), kb, kb)
+			VSCALEFPD(kb, y, tt)
+		} else {
+			VMAXPS_BCST(cf("expkmin", kmin), nf, ka)
+			VSCALEFPS(ka, y1, dst)
+			VADDPS_BCST(cf("expkbias", b), nf, kb)
+			VMINPS_BCST(cf("expkcap", 60), kb, kb)
+			VSCALEFPS(kb, y, tt)
+		}
+	} else {
+		k := expInt(nf, t)
+		if f64 {
+			VBLENDVPD(small, one, y, y1)
+		} else {
+			VBLENDVPS(small, one, y, y1)
+		}
+		ka, kb := vreg(), vreg()
+		VPMAXSD(ci("kminint", uint64(uint32(int32(kmin)))), k, ka)
+		twoStep(y1, ka, dst)
+		VPADDD(ci("kbiasint", uint64(b)), k, kb)
+		VPMINSD(ci("kcapint", 60), kb, kb)
+		mul(pow2(kb), y, tt)
+	}
+	add(cf("twop", math.Ldexp(1, int(p))), tt, tt)
+	psub(ci("twopbits", magic), tt, tt)
+	sel(small, tt, dst)
 }
 
 // An expTable is 2^(j/16), j < 16, for float64 exps: on AVX-512 its first
@@ -620,8 +739,7 @@ type kctx struct {
 	masked bool         // generating the tail
 	kmask  Register     // AVX-512 tail mask
 	ymask  []VecVirtual // AVX2 tail masks per part
-	lo, hi VecVirtual   // exp clamp bounds
-	etab   *expTable
+	ek     *expConsts // exp's bounds and table
 	ltab   *logTables
 	label  int
 }
@@ -691,7 +809,7 @@ func (c *kctx) accumulate(t VecVirtual, part int) {
 	add(t, c.acc[part], c.acc[part])
 }
 
-func (c *kctx) exp(x VecVirtual) VecVirtual { return exp(x, c.lo, c.hi, c.etab) }
+func (c *kctx) exp(x VecVirtual) VecVirtual { return exp(x, c.ek, c.newLabel) }
 
 func (k kernel) generate() {
 	name := k.name + bits() + isaName()
@@ -839,15 +957,16 @@ func reduce(acc []VecVirtual) {
 	Store(s2, ReturnIndex(0))
 }
 
-// expSetup loads the exp's clamp bounds and table.
+// expSetup loads the exp's bounds and table: e^x is 0 below lo, subnormal
+// below loN (the log of the smallest normal), +Inf above hi.
 func expSetup(c *kctx) {
 	lo, hi := -110.0, 89.0
+	loN := float64(float32(-126 * math.Ln2))
 	if f64 {
 		lo, hi = -746, 710
+		loN = -1022 * math.Ln2
 	}
-	c.lo = load(cf("explo", lo))
-	c.hi = load(cf("exphi", hi))
-	c.etab = newExpTable()
+	c.ek = &expConsts{lo: load(cf("explo", lo)), loN: load(cf("exploN", loN)), hi: load(cf("exphi", hi)), tab: newExpTable()}
 }
 
 // expArg returns av + src − m for the part (the order of the pure-Go
