@@ -739,7 +739,7 @@ type kctx struct {
 	masked bool         // generating the tail
 	kmask  Register     // AVX-512 tail mask
 	ymask  []VecVirtual // AVX2 tail masks per part
-	ek     *expConsts // exp's bounds and table
+	ek     *expConsts   // exp's bounds and table
 	ltab   *logTables
 	label  int
 }
