@@ -48,8 +48,8 @@ type cellsOp struct {
 	g  *grid
 	dt tensor.Dtype
 	// ws keeps α and the weights from run to run and hands the weights to
-	// the gradient (see cellsWork). A cellsOp without one (as tests build
-	// it) takes fresh memory each run and keeps nothing for the gradient.
+	// the gradient (see cellsWork). A cellsOp without one takes fresh
+	// memory each run and keeps nothing for the gradient.
 	ws *cellsWork
 }
 
