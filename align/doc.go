@@ -72,16 +72,16 @@
 // running call. Model.Marginals compiles a Program of its own for each
 // call, so its calls are independent.
 //
-// A graph holds the values of a run in its nodes (Gorgonia's), and the
-// Ops of this package keep their buffers in a workspace of the graph, so a
-// graph runs on one machine at a time. Where two machines run one graph at
-// once and an Op of this package finds its workspace in use by the other
-// run, that run fails with an error of kind ErrBusy (reached through
-// RunAll's error with bandop.Cause) instead of writing over the other
-// run's buffers. That is a safeguard, not a lock: a run that reads a value
-// after the other run has rewritten it cannot tell, and Gorgonia's own
-// nodes are shared as well. To run in parallel, give each goroutine its
-// own graph, or its own Program.
+// A graph runs on one machine at a time: Gorgonia keeps a run's values in
+// the graph's nodes (compiling a machine writes to them too), and the Ops
+// of this package keep buffers in the graph from run to run. The cells'
+// Op and its gradient, where a run spends its time, hold their workspace
+// for each Do: where two machines run one graph at once and a Do finds it
+// in use by the other run, that run fails with an error of kind ErrBusy
+// (bandop.Cause finds it in RunAll's error) instead of writing over the
+// other run's buffers. That is a safeguard, not a lock: a run that reads a
+// value after the other has rewritten it cannot tell. To run in parallel,
+// give each goroutine its own graph, or its own Program.
 //
 // # The distribution over paths
 //
