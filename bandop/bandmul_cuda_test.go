@@ -88,3 +88,22 @@ func TestCUDAAttentionOps(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCUDAAttention runs the banded half of BenchmarkAttention,
+// BandMul → Softmax → MulDense forward and backward (float32, batch 4,
+// d 64, window 32 either side), on GPU 0 through a TapeMachine: ns/op is
+// one run of the graph, the copies of Q, K and V to the device included.
+// The first run (module load, first allocations) is not timed.
+func BenchmarkCUDAAttention(b *testing.B) {
+	for _, n := range []int{1024, 4096} {
+		b.Run(fmt.Sprintf("n%d", n), func(b *testing.B) {
+			g := bandedAttention(b, n)
+			defer g.m.Close()
+			g.run(b)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				g.run(b)
+			}
+		})
+	}
+}
