@@ -13,7 +13,9 @@ demo:
 # test also checks the kernels' coverage: every emulated launch of the
 # suite counts its loops' trips and barriers' passes into build/emucov, and
 # TestKernelCoverage then requires two of each for every kernel (its
-# report: build/emucov/report.txt).
+# report: build/emucov/report.txt). Then it runs internal/fastexp's pure-Go
+# loops (what runs without AVX2 and FMA or off amd64: the purego tag) and
+# the kernels of bandop and genmul on them against their references (~20 s).
 EMUCOV = $(CURDIR)/build/emucov
 
 test:
@@ -21,6 +23,8 @@ test:
 	rm -rf $(EMUCOV)
 	GBEMU_COVERAGE=$(EMUCOV) $(GO) test -count=1 ./...
 	GBEMU_COVERAGE_CHECK=$(EMUCOV) $(GO) test -count=1 -run '^TestKernelCoverage$$' ./cudaops/emu
+	$(GO) test -count=1 -tags purego ./internal/fastexp
+	$(GO) test -count=1 -short -tags purego -run 'Dense|Ref|Products|MaxTies|NegInf|LogGrad|Scan' ./bandop ./genmul
 
 # sanitize runs the emulation tests under AddressSanitizer and
 # UndefinedBehaviorSanitizer (go test -asan; cudaops/emu/checks_asan.go adds
