@@ -1875,8 +1875,8 @@ done:
 	VADDPS       X1, X0, X0
 	VMOVSHDUP    X0, X1
 	VADDSS       X1, X0, X0
-	MOVSS        X0, ret+48(FP)
 	VZEROUPPER
+	MOVSS        X0, ret+48(FP)
 	RET
 
 // func dot32AVX2(w *float32, src *float32, m *float32, n int, av float32) float32
@@ -2218,8 +2218,8 @@ done:
 	VADDPS       X1, X0, X0
 	VMOVSHDUP    X0, X1
 	VADDSS       X1, X0, X0
-	MOVSS        X0, ret+40(FP)
 	VZEROUPPER
+	MOVSS        X0, ret+40(FP)
 	RET
 
 // func exp64AVX2(dst *float64, x *float64, n int)
@@ -4212,8 +4212,8 @@ done:
 	VADDPD       X1, X0, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+48(FP)
 	VZEROUPPER
+	MOVSD        X0, ret+48(FP)
 	RET
 
 // func dot64AVX2(w *float64, src *float64, m *float64, n int, av float64) float64
@@ -4594,8 +4594,8 @@ done:
 	VADDPD       X1, X0, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+40(FP)
 	VZEROUPPER
+	MOVSD        X0, ret+40(FP)
 	RET
 
 // func log64AVX2(dst *float64, x *float64, n int)
@@ -6915,8 +6915,8 @@ done:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDSS        X1, X0, X0
-	MOVSS         X0, ret+48(FP)
 	VZEROUPPER
+	MOVSS         X0, ret+48(FP)
 	RET
 
 // func dot32AVX512(w *float32, src *float32, m *float32, n int, av float32) float32
@@ -7071,8 +7071,8 @@ done:
 	VADDPS        X1, X0, X0
 	VMOVSHDUP     X0, X1
 	VADDSS        X1, X0, X0
-	MOVSS         X0, ret+40(FP)
 	VZEROUPPER
+	MOVSS         X0, ret+40(FP)
 	RET
 
 // func exp64AVX512(dst *float64, x *float64, n int)
@@ -7902,8 +7902,8 @@ done:
 	VADDPD        X1, X0, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+48(FP)
 	VZEROUPPER
+	MOVSD         X0, ret+48(FP)
 	RET
 
 // func dot64AVX512(w *float64, src *float64, m *float64, n int, av float64) float64
@@ -8073,8 +8073,8 @@ done:
 	VADDPD        X1, X0, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+40(FP)
 	VZEROUPPER
+	MOVSD         X0, ret+40(FP)
 	RET
 
 // func log64AVX512(dst *float64, x *float64, n int)

@@ -900,10 +900,14 @@ func (k kernel) generate() {
 	}
 
 	Label("done")
+	var sum VecVirtual
 	if k.sum {
-		reduce(c.acc)
+		sum = reduce(c.acc)
 	}
-	VZEROUPPER()
+	VZEROUPPER() // before the result's store, an SSE instruction
+	if k.sum {
+		Store(sum, ReturnIndex(0))
+	}
 	RET()
 }
 
@@ -924,9 +928,10 @@ func GLOBLmask() Mem {
 	return m
 }
 
-// reduce stores the sum of the lanes of acc as the result: the two halves
-// of the logical vector, then the halves of that, down to one lane.
-func reduce(acc []VecVirtual) {
+// reduce returns the sum of the lanes of acc in the low lane of an XMM
+// register: the two halves of the logical vector, then the halves of that,
+// down to one lane.
+func reduce(acc []VecVirtual) VecVirtual {
 	var s4 VecVirtual // four float64 or eight float32 lanes
 	if z {
 		hi := YMM()
@@ -954,7 +959,7 @@ func reduce(acc []VecVirtual) {
 		VMOVSHDUP(s2, h1)
 		VADDSS(h1, s2, s2)
 	}
-	Store(s2, ReturnIndex(0))
+	return s2
 }
 
 // expSetup loads the exp's bounds and table: e^x is 0 below lo, subnormal
