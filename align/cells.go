@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"math"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -76,28 +75,17 @@ func (op *cellsOp) gradOp() *cellsGradOp { return &cellsGradOp{fwd: op, ws: op.w
 // one a GPU forward wrote) makes the gradient run the forward again into
 // memory of its own.
 //
-// Every Do of either Op holds the workspace while it runs (busy): a Do
+// Every Do of either Op holds the workspace while it runs (inUse): a Do
 // that finds it held, by a run of the same graph on another machine,
 // returns an error of kind ErrBusy rather than write over memory that run
 // is using.
 type cellsWork struct {
-	busy  atomic.Bool
+	inUse
 	alpha kept          // α, (batch, N·M) in the grid's skewed order
 	w     kept          // the weights, (batch, N·M, terms) in θ's order of cells
 	gam   kept          // the gradient's scratch, (batch, N·M) in θ's order
 	out   *tensor.Dense // the α the last forward returned, whose weights w holds; nil when none
 }
-
-// claim takes ws for a Do of op, or returns an error of kind ErrBusy when
-// another Do holds it.
-func (ws *cellsWork) claim(op string) error {
-	if !ws.busy.CompareAndSwap(false, true) {
-		return errorf(ErrBusy, op, "the alignment's buffers are in use by another run of the same graph (a graph runs on one machine at a time)")
-	}
-	return nil
-}
-
-func (ws *cellsWork) release() { ws.busy.Store(false) }
 
 // weightsFor returns the weights of the forward that returned alpha, when
 // alpha is the α value of the last forward, else nil.
