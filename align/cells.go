@@ -36,13 +36,13 @@ import (
 //
 // Log sums take one exp per term but one and one log per cell,
 // anti-diagonal by anti-diagonal within strips of rows (forwardLog): the
-// cells of an anti-diagonal are independent, so their exps and logs run in
-// passes over it, which the processor overlaps (cell after cell, each
-// would wait on the last). What
-// the gradient needs of each term is kept (w): its weight in its sum,
-// e^(term − α), under Log, 1 for the first maximal term under Max, the
-// source's α under Real. The gradient then takes no exp, and runs row by
-// row, reading w and writing the gradient of θ in θ's order.
+// cells of an anti-diagonal are independent, so their work runs in passes
+// over it, on vectors (cells_simd.go). What the gradient needs of each
+// term is kept (w): its weight in its sum, e^(term − α), under Log, 1 for
+// the first maximal term under Max, the source's α under Real. The
+// gradient then takes no exp: under Log it runs anti-diagonal by
+// anti-diagonal too (backwardLog), under Max and Real row by row
+// (backwardRows).
 type cellsOp struct {
 	g  *grid
 	dt tensor.Dtype
@@ -82,8 +82,8 @@ func (op *cellsOp) gradOp() *cellsGradOp { return &cellsGradOp{fwd: op, ws: op.w
 type cellsWork struct {
 	inUse
 	alpha kept          // α, (batch, N·M) in the grid's skewed order
-	w     kept          // the weights, (batch, N·M, terms) in θ's order of cells
-	gam   kept          // the gradient's scratch, (batch, N·M) in θ's order
+	w     kept          // the weights, terms·N·M an item (see cellsForward)
+	gam   kept          // the gradient's scratch, (batch, N·M) (see cellsBackward)
 	out   *tensor.Dense // the α the last forward returned, whose weights w holds; nil when none
 }
 
@@ -342,8 +342,9 @@ func (c *cells) startsAt(i, j int) bool {
 }
 
 // cellsForward fills alpha, (batch, N·M) in the grid's skewed order, for
-// θ of dtype T, and w, (batch, N·M, terms) in θ's order of cells, with
-// what the gradient needs of each term (see cellsOp). Items run in
+// θ of dtype T, and w, terms·N·M an item, with what the gradient needs of
+// each term (see cellsOp): Log as planes in the skewed order (see
+// forwardLog), Max and Real cell by cell in θ's order. Items run in
 // parallel.
 func cellsForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly []int, w []float64) {
 	per, nt := g.n*g.mm, g.terms()
@@ -481,12 +482,19 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 
 // cellsBackward writes the gradient of θ into dth (zero on entry) from the
 // gradient da of α (skewed order) and the forward's α and w, with gam
-// (batch, N·M) as scratch. Items run in parallel.
+// (batch, N·M) as scratch: Log items by backwardLog (γ in the skewed
+// order), Max and Real items by backwardRows (γ in θ's order). Items run
+// in parallel.
 func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w, gam []float64) {
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*8, func(b int) {
 		c := g.cells(lx[b], ly[b])
 		gb := gam[b*per : (b+1)*per]
+		if g.m.Semiring == Log {
+			backwardLog(&c, dth[b*3*per:(b+1)*3*per], alpha[b*per:(b+1)*per], da[b*per:(b+1)*per],
+				gb, w[b*nt*per:(b+1)*nt*per])
+			return
+		}
 		clear(gb)
 		// da in θ's order: read in its own order, so that the usual
 		// gradient of log Z, 0 but at the ends, costs one pass.

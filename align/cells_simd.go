@@ -1,38 +1,47 @@
 package align
 
-import "github.com/genband/genband/internal/fastexp"
+import (
+	"math"
+
+	"github.com/genband/genband/internal/fastexp"
+)
+
+// The Log cells run anti-diagonal by anti-diagonal, whose cells are
+// independent, as passes over slices that run on vectors: the kernels
+// below (logTerms, logNorm, addTo, pull), in assembly where the
+// processor has the instructions (cells_simd_amd64.s) and in Go
+// elsewhere, and the exps and logs of fastexp.
+//
+// Their weights are kept as planes in the grid's skewed order: for an
+// item of N·M cells, nt planes of N·M (FromLeft, FromDiag, in local mode
+// the start, FromAbove), the weight of term u of cell (i, j) at u·N·M +
+// base[i+j] + i. An anti-diagonal's weights then lie side by side in each
+// plane, where the forward writes them and the backward reads them.
 
 // forwardLog is the Log forward, anti-diagonal by anti-diagonal within
-// strips of stripRows rows, writing each cell's weights into w at the
-// cell's place in θ's order. The cells of an anti-diagonal are
-// independent, so the inner ones (cells.inner: all three sources, the
-// bulk of the grid) go in passes over the anti-diagonal, each a loop
-// without branches on the data or a slice function of fastexp that runs
-// on vectors:
+// strips of stripRows rows, writing each cell's weights into the planes w.
+// The inner cells of an anti-diagonal (cells.inner: all three sources,
+// the bulk of the grid) go in passes over it:
 //
-//  1. every term, less the cell's largest, into a plane per term (e), and
-//     the largest (mx);
-//  2. every e^term (fastexp.Shift64 over all the planes: the largest's is
+//  1. θ of each cell into a plane per move (gatherTheta);
+//  2. every term, less the cell's largest, into a plane per term (e), and
+//     the largest (mx) (logTerms);
+//  3. every e^term (fastexp.Shift64 over all the planes: the largest's is
 //     exactly 1);
-//  3. every sum, its weights e^term / sum, and the sum (sums);
-//  4. every log of a sum (fastexp.LogSums);
-//  5. every α, largest + log sum.
+//  4. every sum, and the weights e^term / sum (logNorm);
+//  5. every log of a sum (fastexp.LogSums), and α = largest + log sum.
 //
 // Shifting by the largest term keeps every exp in [0, 1] and every sum in
-// [1, 4], whatever the spread of the terms, so no cell needs another way,
+// [1, 4], whatever the spread of the terms, so no cell needs another way
 // but one whose largest term is not finite (NaN, +Inf, or −Inf where no
-// path reaches it): its sum is NaN, and logCell takes it after the
-// passes. The few cells of an anti-diagonal outside inner (the first row
-// and column, the starts, the edges of a gap) are done one by one by
-// logCell.
+// path reaches it): logTerms reports it, logNorm gives it a sum of 1 (in
+// LogSums' domain), and logCell takes it after the passes. The few cells
+// of an anti-diagonal outside inner (the first row and column, the
+// starts, the edges of a gap) are done one by one by logCell.
 func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
 	nt := c.terms
 	diag := min(c.lenX, c.lenY, stripRows)
-	buf := make([]float64, (nt+2)*diag)
-	var f logDiag
-	f.e, f.mx, f.sums = buf[:nt*diag], buf[nt*diag:(nt+1)*diag], buf[(nt+1)*diag:]
-	// Strips of stripRows rows, each anti-diagonal by anti-diagonal: a
-	// strip's row below the last is complete before it starts.
+	f := logDiag{buf: make([]float64, (2*nt+2)*diag)}
 	for i0 := 0; i0 < c.lenX; i0 += stripRows {
 		i1 := min(i0+stripRows, c.lenX) - 1
 		for t := i0; t <= i1+c.lenY-1; t++ {
@@ -41,27 +50,28 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 	}
 }
 
-// stripRows is the height of forwardLog's strips. An anti-diagonal of a
-// strip reads and writes a cell in each of its rows of θ and w, and the
-// next anti-diagonal the neighbouring cell: a strip's rows stay in the
-// first-level cache, and the prefetcher follows each as a stream, where
-// anti-diagonals across the whole grid would touch a new line of θ and of
-// w per cell. The strip's anti-diagonals are still long enough for the
-// passes of forwardLog to run on vectors.
+// stripRows is the height of the strips of forwardLog and backwardLog. An
+// anti-diagonal of a strip reads (forward) or writes (backward) a cell in
+// each of its rows of θ or of its gradient, and the next anti-diagonal the
+// neighbouring cell: a strip's rows stay in the first-level cache, and the
+// prefetcher follows each as a stream, where anti-diagonals across the
+// whole grid would touch a new line a cell. The strip's anti-diagonals are
+// still long enough for vectors.
 const stripRows = 64
 
-// logDiag is forwardLog's scratch for the inner cells of an anti-diagonal:
-// the planes of the terms (e: nt planes of the anti-diagonal's length,
-// side by side, so that one Shift64 takes them all), the largest term of
-// each cell (mx) and the sums then their logs (sums).
+// logDiag is forwardLog's scratch for the inner cells of an anti-diagonal,
+// carved per anti-diagonal from buf: θ in a plane per move (3 or, in local
+// mode, the start's shared with FromDiag), the terms then their exps (nt
+// planes side by side, so that one Shift64 takes them all), the largest
+// term of each cell, and the sums then their logs.
 type logDiag struct {
-	e, mx, sums []float64
+	buf []float64
 }
 
 // forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
 // rows [i0, i1].
 func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, w []float64, t, i0, i1 int) {
-	nt := c.terms
+	nt, per := c.terms, len(a)
 	lo, hi := c.diag(t)
 	lo, hi = max(lo, i0), min(hi, i1)
 	if lo > hi {
@@ -77,127 +87,427 @@ func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th [
 			i = fhi
 			continue
 		}
-		cell := i*c.mm + t - i
-		a[c.base[t]+i] = logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
+		logCellPlanes(c, a, th, w, i, t)
 	}
 	n := fhi - flo + 1
 	if n <= 0 {
 		return
 	}
-	e, mx, sums := f.e[:nt*n], f.mx[:n], f.sums[:n]
-	if nt == 3 {
-		logTerms3(c, a, th, e, mx, t, flo)
-	} else {
-		logTerms4(c, a, th, e, mx, t, flo)
-	}
+	b := f.buf
+	tp := b[:3*n]
+	e := b[3*n : (3+nt)*n]
+	mx, sums := b[(3+nt)*n:(4+nt)*n], b[(4+nt)*n:(5+nt)*n]
+	k0, k1, k2 := c.base[t]+flo, c.base[t-1]+flo, c.base[t-2]+flo-1
+	left, above, dg := a[k1:k1+n], a[k1-1:k1-1+n], a[k2:k2+n]
+	bad := logTerms(nt, left, above, dg, th, 3*(flo*c.mm+t-flo), 3*(c.mm-1), tp, e, mx)
 	fastexp.Shift64(e, 0)
-	var bad bool
-	if nt == 3 {
-		bad = logWeights3(c, w, e, sums, t, flo)
-	} else {
-		bad = logWeights4(c, w, e, sums, t, flo)
-	}
+	logNorm(nt, e, w[k0:], per, sums)
 	fastexp.LogSums(sums)
-	out := a[c.base[t]+flo : c.base[t]+flo+n]
-	for q, m := range mx {
-		out[q] = m + sums[q]
-	}
+	out := a[k0 : k0+n]
+	addTo(out, mx, sums)
 	if bad {
 		for q, m := range mx {
 			if m-m != 0 {
-				i := flo + q
-				cell := i*c.mm + t - i
-				out[q] = logCell(c, a, th, w[cell*nt:(cell+1)*nt], i, t)
+				logCellPlanes(c, a, th, w, flo+q, t)
 			}
 		}
 	}
 }
 
-// logTerms3 is forwardLogDiag's first pass over the inner cells from row
-// flo of anti-diagonal t, three terms a cell: FromLeft, FromDiag and
-// FromAbove less their largest, into the planes of e, and the largest
-// into mx.
-func logTerms3[T float32 | float64](c *cells, a []float64, th []T, e, mx []float64, t, flo int) {
-	n := len(mx)
-	el, ed, ea := e[:n], e[n:2*n], e[2*n:3*n]
-	mm := c.mm
-	// The cells' sources on anti-diagonals t−1 (left: row i, above: row
-	// i−1) and t−2 (row i−1), from row flo on.
-	left := a[c.base[t-1]+flo : c.base[t-1]+flo+n]
-	above := a[c.base[t-1]+flo-1 : c.base[t-1]+flo-1+n]
-	dg := a[c.base[t-2]+flo-1 : c.base[t-2]+flo-1+n]
-	// Cell (i, t−i)'s potentials, stepping a row down and a column left.
-	k := 3 * (flo*mm + t - flo)
-	for q := range n {
-		p := th[k : k+3 : k+3]
-		l := left[q] + float64(p[FromLeft])
-		d := dg[q] + float64(p[FromDiag])
-		u := above[q] + float64(p[FromAbove])
-		m := max(l, d, u)
-		mx[q], el[q], ed[q], ea[q] = m, l-m, d-m, u-m
-		k += 3 * (mm - 1)
+// logCellPlanes sets α of the Log cell (i, t−i) and its weights in the
+// planes w by logCell.
+func logCellPlanes[T float32 | float64](c *cells, a []float64, th []T, w []float64, i, t int) {
+	var wk [4]float64
+	k, per := c.base[t]+i, len(a)
+	a[k] = logCell(c, a, th, wk[:c.terms], i, t)
+	for u := range c.terms {
+		w[u*per+k] = wk[u]
 	}
 }
 
-// logTerms4 is logTerms3 in local mode: the start, θ[i, j, FromDiag]
-// itself, is a fourth term, between FromDiag and FromAbove.
-func logTerms4[T float32 | float64](c *cells, a []float64, th []T, e, mx []float64, t, flo int) {
-	n := len(mx)
-	el, ed, es, ea := e[:n], e[n:2*n], e[2*n:3*n], e[3*n:4*n]
-	mm := c.mm
-	left := a[c.base[t-1]+flo : c.base[t-1]+flo+n]
-	above := a[c.base[t-1]+flo-1 : c.base[t-1]+flo-1+n]
-	dg := a[c.base[t-2]+flo-1 : c.base[t-2]+flo-1+n]
-	k := 3 * (flo*mm + t - flo)
-	for q := range n {
+// gatherTheta copies the potentials of consecutive cells of an
+// anti-diagonal, the first at th[k:k+3] and the next step further each,
+// into a plane per move.
+func gatherTheta[T float32 | float64](th []T, k, step int, tl, td, ta []float64) {
+	td, ta = td[:len(tl)], ta[:len(tl)]
+	for q := range tl {
 		p := th[k : k+3 : k+3]
-		s := float64(p[FromDiag])
-		l := left[q] + float64(p[FromLeft])
-		d := dg[q] + s
-		u := above[q] + float64(p[FromAbove])
-		m := max(l, d, s, u)
-		mx[q], el[q], ed[q], es[q], ea[q] = m, l-m, d-m, s-m, u-m
-		k += 3 * (mm - 1)
+		tl[q], td[q], ta[q] = float64(p[FromLeft]), float64(p[FromDiag]), float64(p[FromAbove])
+		k += step
 	}
 }
 
-// logWeights3 is forwardLogDiag's third pass over three terms a cell: from
-// the exps e, each cell's sum into sums and its weights into w. A sum that
-// is NaN (the largest term was not finite) is set to 1, for LogSums, and
-// reported: logCell does that cell again.
-func logWeights3(c *cells, w, e, sums []float64, t, flo int) (bad bool) {
-	n := len(sums)
-	el, ed, ea := e[:n], e[n:2*n], e[2*n:3*n]
-	k := 3 * (flo*c.mm + t - flo)
-	for q := range n {
-		s := el[q] + ed[q] + ea[q]
-		if !(s >= 1) {
-			s, bad = 1, true
+// The kernels of the passes over an anti-diagonal: in AVX-512 where
+// useAVX512 (cells_simd_amd64.s), else in Go (the *Go functions, which
+// give the same bits). The wrappers check that the slices hold every
+// element the kernels read and write, which index without checks.
+
+// logTerms sets, for the n = len(mx) inner cells of an anti-diagonal
+// with the α of their sources left (FromLeft), above (FromAbove) and dg
+// (FromDiag) and their potentials at th[k+q·step:][:3], the largest of
+// their nt terms (the start, θ[FromDiag] itself, third in local mode) in
+// mx[q] and each term less it in plane u of e (nt planes of n side by
+// side). Where the terms' sum is not finite (a term is NaN or infinite)
+// mx[q] is NaN, and logTerms reports whether there is one. tp is scratch
+// of 3n (the Go version gathers θ into it).
+func logTerms[T float32 | float64](nt int, left, above, dg []float64, th []T, k, step int, tp, e, mx []float64) bool {
+	n := len(mx)
+	if n == 0 {
+		return false
+	}
+	_, _, _, _, _ = left[n-1], above[n-1], dg[n-1], e[nt*n-1], th[k+(n-1)*step+2]
+	if useAVX512 {
+		switch th := any(th).(type) {
+		case []float64:
+			return logTermsF64AVX512(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
+		case []float32:
+			return logTermsF32AVX512(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
 		}
-		inv := 1 / s
-		wk := w[k : k+3 : k+3]
-		wk[termLeft], wk[termDiag], wk[2] = el[q]*inv, ed[q]*inv, ea[q]*inv
-		sums[q] = s
-		k += 3 * (c.mm - 1)
+	}
+	tl, td, ta := tp[:n], tp[n:2*n], tp[2*n:3*n]
+	gatherTheta(th, k, step, tl, td, ta)
+	return logTermsGo(nt, left, above, dg, tl, td, ta, e, mx)
+}
+
+// logNorm sets, from the exps e (logTerms' planes, after Shift64), each
+// cell's sum in sums[q] (1 where it is NaN or below 1, which only a cell
+// logTerms marked has) and its weights e/sum in w[u·per+q].
+func logNorm(nt int, e, w []float64, per int, sums []float64) {
+	n := len(sums)
+	if n == 0 {
+		return
+	}
+	_, _ = e[nt*n-1], w[(nt-1)*per+n-1]
+	if useAVX512 {
+		logNormAVX512(nt, n, &e[0], &w[0], per, &sums[0])
+		return
+	}
+	logNormGo(nt, e, w, per, sums)
+}
+
+// addTo sets dst[q] = x[q] + y[q].
+func addTo(dst, x, y []float64) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	_, _ = x[n-1], y[n-1]
+	if useAVX512 {
+		addToAVX512(n, &dst[0], &x[0], &y[0])
+		return
+	}
+	addToGo(dst, x, y)
+}
+
+// pull sets each γ of the n = len(g) cells of an anti-diagonal from
+// their gradient da and their successors' γ and weights, FromDiag (gd,
+// wd), FromAbove (ga, wa) and FromLeft (gl, wl): g[q] = da[q] +
+// gd[q]·wd[q] + ga[q]·wa[q] + gl[q]·wl[q], in that order, each term added
+// with one rounding and left out where its γ is 0 and the product NaN (a
+// weight that is not finite). It reports whether every g[q] is finite. (A
+// γ of 0 is common, where exps underflow, and comes at random: the test is
+// on the product, which is rarely NaN.)
+func pull(g, da, gd, wd, ga, wa, gl, wl []float64) bool {
+	n := len(g)
+	if n == 0 {
+		return true
+	}
+	_, _, _, _, _, _, _ = da[n-1], gd[n-1], wd[n-1], ga[n-1], wa[n-1], gl[n-1], wl[n-1]
+	if useAVX512 {
+		return pullAVX512(n, &g[0], &da[0], &gd[0], &wd[0], &ga[0], &wa[0], &gl[0], &wl[0])
+	}
+	return pullGo(g, da, gd, wd, ga, wa, gl, wl)
+}
+
+// scatterMu writes the gradients of the potentials of the n = len(g)
+// consecutive cells of an anti-diagonal, of gradients g, the first at
+// dth[k:k+3] and the next step further each: g times each term's weight
+// (planes from the first cell's place; ws, the start's, from its place s0,
+// nil but in local mode), 0 where g is 0 and the product NaN.
+func scatterMu[T float32 | float64](dth []T, k, step int, g, wl, wd, ws []float64, s0 int, wa []float64) {
+	n := len(g)
+	if n == 0 {
+		return
+	}
+	_, _, _, _ = wl[n-1], wd[n-1], wa[n-1], dth[k+(n-1)*step+2]
+	if useAVX512 {
+		var wsp *float64
+		if ws != nil {
+			wsp = &ws[s0 : s0+n][0]
+		}
+		switch dth := any(dth).(type) {
+		case []float64:
+			muF64AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			return
+		case []float32:
+			muF32AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			return
+		}
+	}
+	scatterMuGo(dth, k, step, g, wl, wd, ws, s0, wa)
+}
+
+// logTermsGo is logTerms in Go, from θ gathered into planes.
+func logTermsGo(nt int, left, above, dg, tl, td, ta, e, mx []float64) (bad bool) {
+	n := len(mx)
+	left, above, dg, tl, td, ta = left[:n], above[:n], dg[:n], tl[:n], td[:n], ta[:n]
+	if nt == 3 {
+		el, ed, ea := e[:n], e[n:2*n], e[2*n:3*n]
+		for q := range n {
+			l, d, u := left[q]+tl[q], dg[q]+td[q], above[q]+ta[q]
+			m := max(l, d, u)
+			if z := l + d + u; z-z != 0 {
+				m, bad = math.NaN(), true
+			}
+			mx[q], el[q], ed[q], ea[q] = m, l-m, d-m, u-m
+		}
+		return bad
+	}
+	el, ed, es, ea := e[:n], e[n:2*n], e[2*n:3*n], e[3*n:4*n]
+	for q := range n {
+		s := td[q]
+		l, d, u := left[q]+tl[q], dg[q]+s, above[q]+ta[q]
+		m := max(l, d, s, u)
+		if z := l + d + s + u; z-z != 0 {
+			m, bad = math.NaN(), true
+		}
+		mx[q], el[q], ed[q], es[q], ea[q] = m, l-m, d-m, s-m, u-m
 	}
 	return bad
 }
 
-// logWeights4 is logWeights3 for four terms a cell (local mode).
-func logWeights4(c *cells, w, e, sums []float64, t, flo int) (bad bool) {
+// logNormGo is logNorm in Go.
+func logNormGo(nt int, e, w []float64, per int, sums []float64) {
 	n := len(sums)
+	if nt == 3 {
+		el, ed, ea := e[:n], e[n:2*n], e[2*n:3*n]
+		wl, wd, wa := w[:n], w[per:per+n], w[2*per:2*per+n]
+		for q := range n {
+			s := el[q] + ed[q] + ea[q]
+			if !(s >= 1) {
+				s = 1
+			}
+			inv := 1 / s
+			wl[q], wd[q], wa[q] = el[q]*inv, ed[q]*inv, ea[q]*inv
+			sums[q] = s
+		}
+		return
+	}
 	el, ed, es, ea := e[:n], e[n:2*n], e[2*n:3*n], e[3*n:4*n]
-	k := 4 * (flo*c.mm + t - flo)
+	wl, wd, ws, wa := w[:n], w[per:per+n], w[2*per:2*per+n], w[3*per:3*per+n]
 	for q := range n {
 		s := el[q] + ed[q] + es[q] + ea[q]
 		if !(s >= 1) {
-			s, bad = 1, true
+			s = 1
 		}
 		inv := 1 / s
-		wk := w[k : k+4 : k+4]
-		wk[termLeft], wk[termDiag], wk[termStart], wk[3] = el[q]*inv, ed[q]*inv, es[q]*inv, ea[q]*inv
+		wl[q], wd[q], ws[q], wa[q] = el[q]*inv, ed[q]*inv, es[q]*inv, ea[q]*inv
 		sums[q] = s
-		k += 4 * (c.mm - 1)
 	}
-	return bad
+}
+
+// addToGo is addTo in Go.
+func addToGo(dst, x, y []float64) {
+	x, y = x[:len(dst)], y[:len(dst)]
+	for q := range dst {
+		dst[q] = x[q] + y[q]
+	}
+}
+
+// pullGo is pull in Go.
+func pullGo(g, da, gd, wd, ga, wa, gl, wl []float64) (fin bool) {
+	n := len(g)
+	da, gd, wd, ga, wa, gl, wl = da[:n], gd[:n], wd[:n], ga[:n], wa[:n], gl[:n], wl[:n]
+	var z float64
+	for q := range g {
+		x := da[q]
+		x = pullTerm(x, gd[q], wd[q])
+		x = pullTerm(x, ga[q], wa[q])
+		x = pullTerm(x, gl[q], wl[q])
+		g[q] = x
+		z += x - x
+	}
+	return z == 0
+}
+
+// pullTerm returns x + g·w (one rounding), or x where g is 0 and w is
+// not finite.
+func pullTerm(x, g, w float64) float64 {
+	y := math.FMA(g, w, x)
+	if y != y && g == 0 {
+		y = x
+	}
+	return y
+}
+
+// backwardLog is cellsBackward for one Log item, from the weights planes
+// w: the cells in reverse, by strips of stripRows rows from the last and
+// anti-diagonals from the last within each, each cell's gradient γ (in gam,
+// in the grid's skewed order) pulled from its successors, which are
+// complete before it,
+//
+//	γ(i, j) = dα(i, j) + γ(i+1, j+1)·w_FromDiag(i+1, j+1)
+//	        + γ(i+1, j)·w_FromAbove(i+1, j) + γ(i, j+1)·w_FromLeft(i, j+1),
+//
+// over the successors in the lattice, in that order: a pass over the cells
+// that have all three (pull), the others one by one. Then the gradient of
+// each of its potentials, γ times the term's weight (FromDiag's with the
+// start's), goes into dth (scatterMu). A successor whose γ is 0 adds
+// nothing, whatever its weight; so does a cell no path reaches (α = −Inf,
+// weights 0), even where its γ is not finite, and such a γ also sets to 0
+// the gradient of the potentials the lattice does not use (unusedZero):
+// from the first anti-diagonal with a γ that is not finite on, the cells
+// are taken one by one (backwardLogCell), which keeps these rules.
+func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64) {
+	per, nt := len(a), c.terms
+	wl, wd, wa := w[:per], w[per:2*per], w[(nt-1)*per:nt*per]
+	var ws []float64
+	if nt == 4 {
+		ws = w[2*per : 3*per]
+	}
+	careful := false
+	last := (c.lenX - 1) / stripRows * stripRows
+	for i0 := last; i0 >= 0; i0 -= stripRows {
+		i1 := min(i0+stripRows, c.lenX) - 1
+		for t := i1 + c.lenY - 1; t >= i0; t-- {
+			lo, hi := c.diag(t)
+			lo, hi = max(lo, i0), min(hi, i1)
+			if lo > hi {
+				continue
+			}
+			if careful {
+				for i := lo; i <= hi; i++ {
+					backwardLogCell(c, dth, a, da, gam, wl, wd, ws, wa, i, t)
+				}
+				continue
+			}
+			// The rows of the successors: FromDiag (i+1 on t+2),
+			// FromAbove (i+1 on t+1) and FromLeft (i on t+1); the cells
+			// [s, e] have all three.
+			l1, h1 := c.diag(t + 1)
+			l2, h2 := c.diag(t + 2)
+			s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
+			if s > e {
+				s, e = hi+1, hi
+			}
+			fin := true
+			for i := lo; i <= hi; i++ {
+				if i == s {
+					i = e
+					continue
+				}
+				g := pullCell(c, a, da, gam, wl, wd, wa, i, t)
+				fin = fin && g-g == 0
+			}
+			k0 := c.base[t]
+			if s <= e {
+				k1, k2 := c.base[t+1], c.base[t+2]+1
+				fin = pull(gam[k0+s:k0+e+1], da[k0+s:], gam[k2+s:], wd[k2+s:], gam[k1+1+s:], wa[k1+1+s:],
+					gam[k1+s:], wl[k1+s:]) && fin
+			}
+			if !fin {
+				careful = true
+				for i := lo; i <= hi; i++ {
+					muCell(c, dth, a, gam, wl, wd, ws, wa, i, t)
+				}
+				continue
+			}
+			scatterMu(dth, 3*(lo*c.mm+t-lo), 3*(c.mm-1), gam[k0+lo:k0+hi+1], wl[k0+lo:], wd[k0+lo:], ws, k0+lo, wa[k0+lo:])
+		}
+	}
+}
+
+// scatterMuGo is scatterMu in Go.
+func scatterMuGo[T float32 | float64](dth []T, k, step int, g, wl, wd, ws []float64, s0 int, wa []float64) {
+	n := len(g)
+	wl, wd, wa = wl[:n], wd[:n], wa[:n]
+	var wsn []float64
+	if ws != nil {
+		wsn = ws[s0 : s0+n]
+	}
+	for q, x := range g {
+		p := dth[k : k+3 : k+3]
+		k += step
+		dd := wd[q]
+		if wsn != nil {
+			dd += wsn[q]
+		}
+		ml, md, ma := x*wl[q], x*dd, x*wa[q]
+		// As in pull, the rare NaN is tested rather than the common 0.
+		if (ml != ml || md != md || ma != ma) && x == 0 {
+			ml, md, ma = 0, 0, 0
+		}
+		p[FromLeft], p[FromDiag], p[FromAbove] = T(ml), T(md), T(ma)
+	}
+}
+
+// pullCell sets and returns γ of cell (i, t−i) from its gradient da and
+// its successors in the lattice, as pull does for the cells that have all
+// three, and as backwardLogCell does where every γ is finite.
+func pullCell(c *cells, a, da, gam, wl, wd, wa []float64, i, t int) float64 {
+	k := c.base[t] + i
+	g := da[k]
+	if l, h := c.diag(t + 2); i+1 >= l && i+1 <= h {
+		s := c.base[t+2] + i + 1
+		g = pullTerm(g, gam[s], wd[s])
+	}
+	if l, h := c.diag(t + 1); l <= h {
+		if i+1 >= l && i+1 <= h {
+			s := c.base[t+1] + i + 1
+			g = pullTerm(g, gam[s], wa[s])
+		}
+		if i >= l && i <= h {
+			s := c.base[t+1] + i
+			g = pullTerm(g, gam[s], wl[s])
+		}
+	}
+	gam[k] = g
+	return g
+}
+
+// backwardLogCell is backwardLog's γ and potentials' gradient of cell (i,
+// t−i) one by one, with every rule of the special values.
+func backwardLogCell[T float32 | float64](c *cells, dth []T, a, da, gam, wl, wd, ws, wa []float64, i, t int) {
+	k := c.base[t] + i
+	g := da[k]
+	pull := func(t2, i2 int, w []float64) {
+		if l, h := c.diag(t2); i2 < l || i2 > h {
+			return
+		}
+		s := c.base[t2] + i2
+		x := gam[s]
+		if x == 0 || (x-x != 0 && math.IsInf(a[s], -1)) {
+			return
+		}
+		g = math.FMA(x, w[s], g)
+	}
+	pull(t+2, i+1, wd)
+	pull(t+1, i+1, wa)
+	pull(t+1, i, wl)
+	gam[k] = g
+	muCell(c, dth, a, gam, wl, wd, ws, wa, i, t)
+}
+
+// muCell writes the gradient of the potentials of cell (i, t−i) from its
+// γ in gam, with the rules of the special values: 0 where γ is 0 or, if it
+// is not finite, where no path reaches the cell; else γ times the weights,
+// less those of the potentials the lattice does not use if γ is not
+// finite.
+func muCell[T float32 | float64](c *cells, dth []T, a, gam, wl, wd, ws, wa []float64, i, t int) {
+	k, j := c.base[t]+i, t-i
+	g := gam[k]
+	p := dth[3*(i*c.mm+j) : 3*(i*c.mm+j)+3]
+	if g == 0 || (g-g != 0 && math.IsInf(a[k], -1)) {
+		p[FromLeft], p[FromDiag], p[FromAbove] = 0, 0, 0
+		return
+	}
+	dd := wd[k]
+	if ws != nil {
+		dd += ws[k]
+	}
+	p[FromLeft], p[FromDiag], p[FromAbove] = T(g*wl[k]), T(g*dd), T(g*wa[k])
+	if g-g != 0 {
+		jlo, _ := c.cols(i)
+		unusedZero(c, p, i, j, jlo)
+	}
 }
