@@ -1,6 +1,7 @@
 package align
 
 import (
+	"github.com/genband/genband/internal/dense"
 	"sync"
 
 	"github.com/genband/genband/bandop"
@@ -322,12 +323,9 @@ func gradients(z *gorgonia.Node, wrt []*gorgonia.Node) ([]*gorgonia.Node, error)
 	return grads, nil
 }
 
-func contiguous(t *tensor.Dense) *tensor.Dense {
-	if t.IsView() || !t.IsNativelyAccessible() {
-		return t.Materialize().(*tensor.Dense)
-	}
-	return t
-}
+// contiguous is the module's one rule for reading a tensor as a row-major
+// slice (a view, a pending transpose: see dense.Contiguous).
+var contiguous = dense.Contiguous
 
 func float64s(v gorgonia.Value) []float64 {
 	d, ok := v.(*tensor.Dense)

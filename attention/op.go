@@ -2,6 +2,7 @@ package attention
 
 import (
 	"fmt"
+	"github.com/genband/genband/internal/dense"
 	"hash"
 	"hash/fnv"
 	"sync"
@@ -187,13 +188,9 @@ func (f form) dense(name string, v gorgonia.Value) (*tensor.Dense, error) {
 	return contiguous(d), nil
 }
 
-// contiguous returns t, or a contiguous copy of it when it is a view.
-func contiguous(t *tensor.Dense) *tensor.Dense {
-	if t.IsView() || !t.IsNativelyAccessible() {
-		return t.Materialize().(*tensor.Dense)
-	}
-	return t
-}
+// contiguous is the module's one rule for reading a tensor as a row-major
+// slice (a view, a pending transpose: see dense.Contiguous).
+var contiguous = dense.Contiguous
 
 func describe(v gorgonia.Value) string {
 	if v == nil {

@@ -2,6 +2,7 @@ package bandop
 
 import (
 	"fmt"
+	densex "github.com/genband/genband/internal/dense"
 	"math"
 	"math/rand/v2"
 
@@ -167,13 +168,9 @@ func newBanded(l layout, init float64) *Banded {
 	return &Banded{lower: l.lower, upper: l.upper, fill: l.fill, data: newDense(l.dt, l.shape(), init)}
 }
 
-// contiguous returns t, or a contiguous copy of it when t is a view.
-func contiguous(t *tensor.Dense) *tensor.Dense {
-	if t.IsView() || !t.IsNativelyAccessible() {
-		return t.Materialize().(*tensor.Dense)
-	}
-	return t
-}
+// contiguous is the module's one rule for reading a tensor as a row-major
+// slice (a view, a pending transpose: see dense.Contiguous).
+var contiguous = densex.Contiguous
 
 // padFill writes the fill into every padding slot of a.
 func (a *Banded) padFill() {

@@ -1,6 +1,7 @@
 package genmul
 
 import (
+	"github.com/genband/genband/internal/dense"
 	"math"
 
 	"gorgonia.org/gorgonia"
@@ -130,12 +131,6 @@ func fits(limit int, sizes ...int) bool {
 	return true
 }
 
-// contiguous returns t itself when its data is a plain row-major slice, or
-// a materialized copy of the view (a slice, or a transpose, which is not a
-// view to IsView but is materializable).
-func contiguous(t *tensor.Dense) *tensor.Dense {
-	if t.IsView() || t.IsMaterializable() || !t.IsNativelyAccessible() {
-		return t.Materialize().(*tensor.Dense)
-	}
-	return t
-}
+// contiguous is the module's one rule for reading a tensor as a row-major
+// slice (a view, a pending transpose: see dense.Contiguous).
+var contiguous = dense.Contiguous
