@@ -1,11 +1,10 @@
 package align
 
 import (
-	"github.com/genband/genband/internal/dense"
 	"sync"
 
 	"github.com/genband/genband/bandop"
-
+	"github.com/genband/genband/internal/dense"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )

@@ -2,11 +2,11 @@ package attention
 
 import (
 	"fmt"
-	"github.com/genband/genband/internal/dense"
 	"hash"
 	"hash/fnv"
 	"sync"
 
+	"github.com/genband/genband/internal/dense"
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"

@@ -2,10 +2,10 @@ package bandop
 
 import (
 	"fmt"
-	densex "github.com/genband/genband/internal/dense"
 	"math"
 	"math/rand/v2"
 
+	densex "github.com/genband/genband/internal/dense"
 	"gorgonia.org/tensor"
 )
 

@@ -1,9 +1,9 @@
 package genmul
 
 import (
-	"github.com/genband/genband/internal/dense"
 	"math"
 
+	"github.com/genband/genband/internal/dense"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
