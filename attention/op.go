@@ -6,8 +6,8 @@ import (
 	"hash/fnv"
 	"sync"
 
-	"github.com/genband/genband/internal/dense"
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/dense"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
