@@ -306,3 +306,302 @@ func TestCellsWorkConcurrent(t *testing.T) {
 		})
 	}
 }
+
+// endCase is a problem for the ends' Ops: the forward's α of each input,
+// its lengths and a gradient of log Z with some items 0 (which the
+// gradient skips).
+type endCase struct {
+	g   *grid
+	dt  tensor.Dtype
+	avs []gorgonia.Value // α of each input, the cells forward's value
+	lvs []*tensor.Dense
+	dzs []*tensor.Dense
+}
+
+func newEndCase(t *testing.T, seed uint64, m Model, dt tensor.Dtype, inputs, batch, n, mm int) *endCase {
+	t.Helper()
+	ps, thetas := busyProblems(seed, inputs, batch, n, mm, dt)
+	g, err := newGrid("test", m, thetas[0].Shape())
+	must(t, err)
+	c := &endCase{g: g, dt: dt}
+	rng := rand.New(rand.NewPCG(seed, seed+2))
+	for k := range inputs {
+		lv, err := Lengths(ps[k].lenX, ps[k].lenY)
+		must(t, err)
+		// A forward of its own for each input: its α stays as it is.
+		av, err := newCellsOp(g, dt).Do(thetas[k], lv)
+		must(t, err)
+		dz := make([]float64, batch)
+		for b := range dz {
+			if rng.IntN(3) > 0 {
+				dz[b] = 4*rng.Float64() - 2
+			}
+		}
+		dzt := tensor.New(tensor.WithShape(batch), tensor.WithBacking(dz))
+		if dt == tensor.Float32 {
+			dzt = tensor.New(tensor.WithShape(batch), tensor.WithBacking(float32sOf(dz)))
+		}
+		c.avs, c.lvs, c.dzs = append(c.avs, av), append(c.lvs, lv), append(c.dzs, dzt)
+	}
+	return c
+}
+
+func float32sOf(x []float64) []float32 {
+	f := make([]float32, len(x))
+	for i, v := range x {
+		f[i] = float32(v)
+	}
+	return f
+}
+
+// fresh returns the gradient of α for input k from a gradient Op without
+// a workspace, which writes into fresh memory (all 0).
+func (c *endCase) fresh(t *testing.T, k int, alpha gorgonia.Value) []float64 {
+	t.Helper()
+	d, err := (&endGradOp{endOp: endOp{g: c.g, dt: c.dt}}).Do(alpha, c.lvs[k], c.dzs[k])
+	must(t, err)
+	return append([]float64(nil), float64s(d)...)
+}
+
+var endCases = []struct {
+	m  Model
+	dt tensor.Dtype
+}{
+	{Model{}, tensor.Float64},
+	{Model{Mode: Local}, tensor.Float32},
+	{Model{Semiring: Max, Mode: Local}, tensor.Float64},
+	{Model{Semiring: Real, Mode: SemiGlobal}, tensor.Float32},
+	{Model{Mode: SemiGlobal, Gapped: true, MaxGap: 2}, tensor.Float64},
+}
+
+// TestEndWorkRuns: the ends' gradient, run after run in one workspace on
+// inputs whose ends and zero items differ, gives each run what fresh
+// memory gives (the elements the last run wrote are all set back to 0),
+// whether α is the forward's value, a copy of it or a view into a larger
+// tensor: the gradient keeps nothing that depends on which α it is given.
+func TestEndWorkRuns(t *testing.T) {
+	const inputs = 3
+	for _, ec := range endCases {
+		t.Run(fmt.Sprintf("%v/%v", ec.m, ec.dt), func(t *testing.T) {
+			c := newEndCase(t, 53, ec.m, ec.dt, inputs, 3, 6, 7)
+			op := (&endOp{g: c.g, dt: c.dt}).gradOp()
+			alphas := map[string]func(k int) gorgonia.Value{
+				"forward's": func(k int) gorgonia.Value { return c.avs[k] },
+				"copy":      func(k int) gorgonia.Value { return c.avs[k].(*tensor.Dense).Clone().(*tensor.Dense) },
+				"view": func(k int) gorgonia.Value {
+					// Rows 1 … batch of a tensor with an extra first row.
+					a := float64s(c.avs[k])
+					per := c.g.cellsShape()[1]
+					big := tensor.New(tensor.WithShape(c.g.batch+1, per), tensor.WithBacking(append(make([]float64, per), a...)))
+					v, err := big.Slice(gorgonia.S(1, c.g.batch+1))
+					must(t, err)
+					return v
+				},
+			}
+			var prev gorgonia.Value
+			for i, k := range []int{0, 1, 2, 1, 0, 2, 2} {
+				for _, how := range []string{"forward's", "copy", "view"} {
+					alpha := alphas[how](k)
+					want := c.fresh(t, k, c.avs[k])
+					got, err := op.Do(alpha, c.lvs[k], c.dzs[k])
+					must(t, err)
+					if got == prev {
+						t.Fatalf("run %d returned the value of the run before", i)
+					}
+					prev = got
+					if d := diffFloats(float64s(got), want, 0); d != "" {
+						t.Errorf("run %d on input %d, α the %s: %s", i, k, how, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEndWorkBusy: a Do of the ends' gradient that finds its workspace
+// held returns an error of kind ErrBusy naming the function that built
+// the node, and leaves the workspace as it was.
+func TestEndWorkBusy(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		t.Run(dt.String(), func(t *testing.T) {
+			c := newEndCase(t, 59, Model{Mode: Local}, dt, 2, 2, 4, 5)
+			op := (&endOp{g: c.g, dt: c.dt}).gradOp()
+			_, err := op.Do(c.avs[0], c.lvs[0], c.dzs[0])
+			must(t, err)
+			picked := append([]int(nil), op.ws.picked...)
+			op.ws.busy.Store(true) // another run's Do
+			res, err := op.Do(c.avs[1], c.lvs[1], c.dzs[1])
+			var e *Error
+			switch {
+			case !errors.Is(err, ErrBusy):
+				t.Errorf("gradient while the workspace is held: %v, want ErrBusy", err)
+			case !errors.As(err, &e) || e.Op != c.g.op:
+				t.Errorf("the error %q does not name %s", err, c.g.op)
+			case res != nil:
+				t.Error("a value with the error")
+			}
+			if fmt.Sprint(op.ws.picked) != fmt.Sprint(picked) {
+				t.Errorf("a refused Do changed the picked ends: %v, want %v", op.ws.picked, picked)
+			}
+			op.ws.busy.Store(false)
+			got, err := op.Do(c.avs[1], c.lvs[1], c.dzs[1])
+			must(t, err)
+			if d := diffFloats(float64s(got), c.fresh(t, 1, c.avs[1]), 0); d != "" {
+				t.Errorf("after the refused Do: %s", d)
+			}
+		})
+	}
+}
+
+// TestEndWorkConcurrent runs one ends' gradient Op, as two machines
+// running one graph would, from goroutines at once: each Do runs or
+// returns ErrBusy (run it with -race: two Dos never write the workspace at
+// once), and afterwards every input's run gives what fresh memory gives,
+// so that no run lost track of the ends another wrote. The values the
+// workers got are not read: the next Do rewrites their memory, which is
+// what ErrBusy cannot guard (see the package's Concurrency).
+func TestEndWorkConcurrent(t *testing.T) {
+	const inputs, workers, calls = 3, 4, 50
+	for _, ec := range endCases {
+		t.Run(fmt.Sprintf("%v/%v", ec.m, ec.dt), func(t *testing.T) {
+			c := newEndCase(t, 61, ec.m, ec.dt, inputs, 4, 30, 40)
+			op := (&endOp{g: c.g, dt: c.dt}).gradOp()
+			var ran, busy atomic.Int64
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range calls {
+						k := (w + i) % inputs
+						err := untilFree(&busy, func() error {
+							_, err := op.Do(c.avs[k], c.lvs[k], c.dzs[k])
+							return err
+						})
+						if err != nil {
+							t.Errorf("worker %d, call %d: %v", w, i, err)
+							return
+						}
+						ran.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			for _, k := range []int{0, 1, 2, 0} {
+				got, err := op.Do(c.avs[k], c.lvs[k], c.dzs[k])
+				must(t, err)
+				if d := diffFloats(float64s(got), c.fresh(t, k, c.avs[k]), 0); d != "" {
+					t.Errorf("input %d after the workers: %s", k, d)
+				}
+			}
+			t.Logf("%d Dos ran, %d found the workspace busy", ran.Load(), busy.Load())
+		})
+	}
+}
+
+// TestExpectWorkBusy: a Do of the entropies' forward states that finds its
+// buffer held returns an error of kind ErrBusy and leaves the states of
+// the last run as they were; from goroutines at once, each Do runs or
+// returns ErrBusy (with -race: never two at once), and the next run's
+// states are those of a lone run, bit for bit: the totals of every item
+// and the gradient they give (cells outside an item's lattice are neither
+// written nor read, and keep what an earlier run left there).
+func TestExpectWorkBusy(t *testing.T) {
+	const inputs, workers, calls = 3, 4, 20
+	cases := []struct {
+		div divergence
+		dt  tensor.Dtype
+	}{
+		{divEntropy, tensor.Float64},
+		{divEntropy, tensor.Float32},
+		{divKL, tensor.Float64},
+		{divCrossEntropy, tensor.Float32},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%v/%v", tc.div, tc.dt), func(t *testing.T) {
+			ps, ps2 := busyProblems(67, inputs, 3, 20, 24, tc.dt)
+			_, qs := busyProblems(71, inputs, 3, 20, 24, tc.dt)
+			e, err := Model{Mode: Local}.newExpectation("test", tc.div, qs[0].Shape(), tc.dt)
+			must(t, err)
+			args := make([][]gorgonia.Value, inputs)
+			for k := range inputs {
+				lv, err := Lengths(ps[k].lenX, ps[k].lenY)
+				must(t, err)
+				args[k] = []gorgonia.Value{ps2[k], lv}
+				if e.withQ() {
+					args[k] = []gorgonia.Value{ps2[k], qs[k], lv}
+				}
+			}
+			ones := make([]float64, e.batch)
+			for b := range ones {
+				ones[b] = 1
+			}
+			dv := tensor.New(tensor.WithShape(e.batch), tensor.WithBacking(ones))
+			if tc.dt == tensor.Float32 {
+				dv = tensor.New(tensor.WithShape(e.batch), tensor.WithBacking(float32sOf(ones)))
+			}
+			// What the states give: every item's totals, then the gradient
+			// with respect to θp of the sum of the quantities.
+			result := func(k int, st gorgonia.Value) []float64 {
+				t.Helper()
+				s := float64s(st)
+				per := e.perItem()
+				var r []float64
+				for b := range e.batch {
+					r = append(r, s[(b+1)*per-totals:(b+1)*per]...)
+				}
+				d, err := (&expectGradOp{e: e}).Do(append(append([]gorgonia.Value{}, args[k]...), st, dv)...)
+				must(t, err)
+				return append(r, float64s(d)...)
+			}
+			// The reference: each input's states from an Op of its own.
+			want := make([][]float64, inputs)
+			for k := range inputs {
+				st, err := (&expectOp{e: e}).Do(args[k]...)
+				must(t, err)
+				want[k] = result(k, st)
+			}
+			op := &expectOp{e: e}
+			_, err = op.Do(args[0]...)
+			must(t, err)
+			op.use.busy.Store(true) // another run's Do
+			if res, err := op.Do(args[1]...); !errors.Is(err, ErrBusy) || res != nil {
+				t.Errorf("states while the buffer is held: %v, %v; want no value and ErrBusy", res, err)
+			}
+			if d := diffFloats(result(0, op.buf.t), want[0], 0); d != "" {
+				t.Errorf("a refused Do changed the states: %s", d)
+			}
+			op.use.busy.Store(false)
+
+			var ran, busy atomic.Int64
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range calls {
+						k := (w + i) % inputs
+						err := untilFree(&busy, func() error {
+							_, err := op.Do(args[k]...)
+							return err
+						})
+						if err != nil {
+							t.Errorf("worker %d, call %d: %v", w, i, err)
+							return
+						}
+						ran.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			for k := range inputs {
+				st, err := op.Do(args[k]...)
+				must(t, err)
+				if d := diffFloats(result(k, st), want[k], 0); d != "" {
+					t.Errorf("input %d after the workers: %s", k, d)
+				}
+			}
+			t.Logf("%d Dos ran, %d found the buffer busy", ran.Load(), busy.Load())
+		})
+	}
+}

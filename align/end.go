@@ -19,13 +19,12 @@ import (
 type endOp struct {
 	g  *grid
 	dt tensor.Dtype
-	// endGradOp's output, and the elements of it the last run wrote: the
-	// next run sets them back to 0 rather than clearing the whole buffer.
-	// at is the address of the buffer's first element then; another
-	// address is a new buffer, all 0.
-	buf    kept
-	picked []int
-	at     *float64
+}
+
+// gradOp returns a gradient Op of op with a workspace of its own (see
+// endWork): each gradient node writes into memory of its own.
+func (op *endOp) gradOp() *endGradOp {
+	return &endGradOp{endOp: endOp{g: op.g, dt: op.dt}, ws: new(endWork)}
 }
 
 func (op *endOp) String() string {
@@ -136,7 +135,7 @@ func (op *endOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&endGradOp{endOp{g: op.g, dt: op.dt}}, inputs[0], inputs[1], grad)
+	d, err := gorgonia.ApplyOp(op.gradOp(), inputs[0], inputs[1], grad)
 	if err != nil {
 		return nil, wrap(op.g.op, err)
 	}
@@ -147,7 +146,39 @@ func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 // end cell (global), or dz times each end's weight in the ⊕ (local and
 // semi-global: 1 under Real, its softmax weight under Log, 1 on the first
 // maximal end in row-major order and 0 on the others under Max).
-type endGradOp struct{ endOp }
+type endGradOp struct {
+	endOp
+	ws *endWork // nil: fresh memory each run
+}
+
+// An endWork is the memory of an endGradOp's output, kept from run to run
+// because the gradient of α is 0 but at the ends, so that a run sets back
+// to 0 only the elements the last one wrote instead of clearing (or
+// allocating) the whole. Every run returns a value of its own over that
+// memory; the memory feeds only cellsGradOp, which does not keep it. Every
+// Do holds the workspace while it runs (inUse): a Do that finds it held,
+// by a run of the same graph on another machine, returns an error of kind
+// ErrBusy rather than write over memory that run is using.
+type endWork struct {
+	inUse
+	grad   []float64 // (batch, N·M) in the grid's skewed order, 0 but at picked; nil before the first run
+	picked []int     // the elements of grad the last run wrote
+}
+
+// take returns the workspace's memory for an output of size elements, all
+// 0: it sets back to 0 what the last run wrote, or allocates the memory on
+// the first run (and when the size changes, which a grid's does not).
+func (ws *endWork) take(size int) []float64 {
+	if len(ws.grad) != size {
+		ws.grad, ws.picked = make([]float64, size), ws.picked[:0]
+		return ws.grad
+	}
+	for _, at := range ws.picked {
+		ws.grad[at] = 0
+	}
+	ws.picked = ws.picked[:0]
+	return ws.grad
+}
 
 func (op *endGradOp) String() string {
 	return fmt.Sprintf("align.EndGrad{%v, θ%v, %v}", op.g.m, op.g.thetaShape(), op.dt)
@@ -179,15 +210,16 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errorf(ErrValue, name, "gradient is %v, want %v of shape (%d)", describe(vals[2]), op.dt, op.g.batch)
 	}
 	dz := float64s(dzv)
-	res := op.buf.get(tensor.Float64, op.g.cellsShape())
-	out := res.Data().([]float64)
-	if op.at != &out[0] {
-		op.at, op.picked = &out[0], op.picked[:0] // a new buffer: all 0
+	ws := op.ws
+	if ws == nil {
+		ws = new(endWork)
 	}
-	for _, at := range op.picked {
-		out[at] = 0
+	if err := ws.claim(name); err != nil {
+		return nil, err
 	}
-	op.picked = op.picked[:0]
+	defer ws.release()
+	shape := op.g.cellsShape()
+	out := ws.take(shape.TotalSize())
 	s := op.g.m.Semiring
 	for b := range op.g.batch {
 		d := dz[b]
@@ -198,7 +230,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		case op.g.m.Mode == Global || s == Real:
 			op.g.ends(b, lx[b], ly[b], func(at int) {
 				out[at] += d
-				op.picked = append(op.picked, at)
+				ws.picked = append(ws.picked, at)
 			})
 		case s == Max:
 			z := op.g.total(alpha, b, lx[b], ly[b])
@@ -209,7 +241,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			op.g.ends(b, lx[b], ly[b], func(at int) {
 				if !done && alpha[at] == z {
 					out[at] += d
-					op.picked = append(op.picked, at)
+					ws.picked = append(ws.picked, at)
 					done = true
 				}
 			})
@@ -220,9 +252,9 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			}
 			op.g.ends(b, lx[b], ly[b], func(at int) {
 				out[at] += d * math.Exp(alpha[at]-z)
-				op.picked = append(op.picked, at)
+				ws.picked = append(ws.picked, at)
 			})
 		}
 	}
-	return res, nil
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(out)), nil
 }

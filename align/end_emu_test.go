@@ -145,7 +145,7 @@ func testEmuEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int,
 	if g.batch > 1 {
 		dz[0] = 0
 	}
-	gop := &endGradOp{endOp{g: g, dt: dt}}
+	gop := (&endOp{g: g, dt: dt}).gradOp()
 	dv, err := gop.Do(sv, lv, tensor.New(tensor.WithShape(g.batch), tensor.WithBacking(dz)))
 	if err != nil {
 		t.Fatal(err)

@@ -715,10 +715,14 @@ func (e *expectation) inTypes() []hm.Type {
 // the lengths; output the float64 forward states of every item, (batch,
 // perItem), kept between runs (see kept). It is not differentiable itself:
 // expectValueOp reads its totals and routes the gradient to the
-// potentials.
+// potentials. Every Do holds the buffer while it runs (inUse): a Do that
+// finds it held, by a run of the same graph on another machine, returns an
+// error of kind ErrBusy rather than write over the states that run is
+// computing.
 type expectOp struct {
 	e   *expectation
 	buf kept
+	use inUse
 }
 
 // String names the states, which depend on whether there is a q but not
@@ -758,6 +762,10 @@ func (op *expectOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := op.use.claim(name); err != nil {
+		return nil, err
+	}
+	defer op.use.release()
 	out := op.buf.get(tensor.Float64, op.e.statesShape())
 	op.e.run(tp, tq, lx, ly, 0, op.e.batch, out.Data().([]float64))
 	return out, nil
