@@ -74,9 +74,10 @@
 //
 // A graph runs on one machine at a time: Gorgonia keeps a run's values in
 // the graph's nodes (compiling a machine writes to them too), and the Ops
-// of this package keep buffers in the graph from run to run. The cells'
-// Op and its gradient, where a run spends its time, hold their workspace
-// for each Do: where two machines run one graph at once and a Do finds it
+// of this package keep buffers in the graph from run to run. The Ops that
+// do (the cells' Op and its gradient, where a run spends its time, the
+// ends' gradient and the entropies' forward states) hold them for each
+// Do: where two machines run one graph at once and a Do finds them
 // in use by the other run, that run fails with an error of kind ErrBusy
 // (bandop.Cause finds it in RunAll's error) instead of writing over the
 // other run's buffers. That is a safeguard, not a lock: a run that reads a
@@ -123,10 +124,10 @@
 // Errors are *Error values (a *PathError for a path that breaks) whose
 // kind errors.Is tests: ErrShape, ErrLength, ErrPotential and the others
 // below, the shape, dtype and size kinds being bandop's own values. An
-// error of an Op during a run reaches the caller through the machine's
-// RunAll, which Gorgonia wraps without Unwrap (its Err method holds the
-// cause); Program's methods look through it, so their errors have kinds
-// too.
+// error of an Op during a run reaches the caller inside the error of the
+// machine's RunAll, which Gorgonia wraps without Unwrap: bandop.Cause
+// returns it, so that errors.Is(bandop.Cause(err), ErrLength) tests it.
+// Program's methods look through it, so their errors have kinds too.
 //
 // Gorgonia's TapeMachine may compute an elementwise Op in place, into the
 // value of its input: a θ read back after a run that multiplied it by a

@@ -82,9 +82,9 @@ func checkLengthsNode(op string, lengths *gorgonia.Node, batch int) error {
 // as LogPartition does.
 //
 // Lengths out of range make the run fail with an *Error of kind ErrLength
-// that names the item; Gorgonia's TapeMachine returns it as the result of
-// its error's Err method (errors.As(err, &e) with
-// e of type interface{ Err() error }, then errors.Is(e.Err(), ErrLength)).
+// that names the item, inside the error the machine's RunAll returns
+// (Gorgonia wraps it without Unwrap): bandop.Cause finds it, so that
+// errors.Is(bandop.Cause(err), ErrLength) tests it.
 func (m Model) LogPartitionLengths(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	return m.logPartitionLengths("LogPartitionLengths", theta, lengths)
 }
