@@ -27,12 +27,16 @@ var isa = func() int {
 	return isaAVX2
 }()
 
+// vecMin is the shortest slice the kernels take: below it a call's setup
+// (and, for data just stored by scalar code, a load that cannot be
+// forwarded from the stores) costs more than the pure-Go loop's exps.
+const vecMin = 4
+
 func acc32(dst, src, m []float32, av float32) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		acc32AVX512(&dst[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		acc32AVX2(&dst[0], &src[0], &m[0], len(dst), av)
 	default:
 		acc32Generic(dst, src, m, av)
@@ -41,10 +45,9 @@ func acc32(dst, src, m []float32, av float32) {
 
 func acc64(dst, src, m []float64, av float64) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		acc64AVX512(&dst[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		acc64AVX2(&dst[0], &src[0], &m[0], len(dst), av)
 	default:
 		acc64Generic(dst, src, m, av)
@@ -53,10 +56,9 @@ func acc64(dst, src, m []float64, av float64) {
 
 func accW32(dst, w, src, m []float32, av float32) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		accW32AVX512(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		accW32AVX2(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
 	default:
 		accW32Generic(dst, w, src, m, av)
@@ -65,10 +67,9 @@ func accW32(dst, w, src, m []float32, av float32) {
 
 func accW64(dst, w, src, m []float64, av float64) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		accW64AVX512(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		accW64AVX2(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
 	default:
 		accW64Generic(dst, w, src, m, av)
@@ -77,11 +78,9 @@ func accW64(dst, w, src, m []float64, av float64) {
 
 func accWSum32(dst, w, src, m []float32, av float32) float32 {
 	switch {
-	case len(dst) == 0:
-		return 0
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		return accWSum32AVX512(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		return accWSum32AVX2(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
 	}
 	return accWSum32Generic(dst, w, src, m, av)
@@ -89,11 +88,9 @@ func accWSum32(dst, w, src, m []float32, av float32) float32 {
 
 func accWSum64(dst, w, src, m []float64, av float64) float64 {
 	switch {
-	case len(dst) == 0:
-		return 0
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		return accWSum64AVX512(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		return accWSum64AVX2(&dst[0], &w[0], &src[0], &m[0], len(dst), av)
 	}
 	return accWSum64Generic(dst, w, src, m, av)
@@ -101,11 +98,9 @@ func accWSum64(dst, w, src, m []float64, av float64) float64 {
 
 func dot32(w, src, m []float32, av float32) float32 {
 	switch {
-	case len(w) == 0:
-		return 0
-	case isa == isaAVX512:
+	case len(w) >= vecMin && isa == isaAVX512:
 		return dot32AVX512(&w[0], &src[0], &m[0], len(w), av)
-	case isa == isaAVX2:
+	case len(w) >= vecMin && isa == isaAVX2:
 		return dot32AVX2(&w[0], &src[0], &m[0], len(w), av)
 	}
 	return dot32Generic(w, src, m, av)
@@ -113,11 +108,9 @@ func dot32(w, src, m []float32, av float32) float32 {
 
 func dot64(w, src, m []float64, av float64) float64 {
 	switch {
-	case len(w) == 0:
-		return 0
-	case isa == isaAVX512:
+	case len(w) >= vecMin && isa == isaAVX512:
 		return dot64AVX512(&w[0], &src[0], &m[0], len(w), av)
-	case isa == isaAVX2:
+	case len(w) >= vecMin && isa == isaAVX2:
 		return dot64AVX2(&w[0], &src[0], &m[0], len(w), av)
 	}
 	return dot64Generic(w, src, m, av)
@@ -125,10 +118,9 @@ func dot64(w, src, m []float64, av float64) float64 {
 
 func shift32(x []float32, m float32) {
 	switch {
-	case len(x) == 0:
-	case isa == isaAVX512:
+	case len(x) >= vecMin && isa == isaAVX512:
 		shift32AVX512(&x[0], len(x), m)
-	case isa == isaAVX2:
+	case len(x) >= vecMin && isa == isaAVX2:
 		shift32AVX2(&x[0], len(x), m)
 	default:
 		shift32Generic(x, m)
@@ -137,10 +129,9 @@ func shift32(x []float32, m float32) {
 
 func shift64(x []float64, m float64) {
 	switch {
-	case len(x) == 0:
-	case isa == isaAVX512:
+	case len(x) >= vecMin && isa == isaAVX512:
 		shift64AVX512(&x[0], len(x), m)
-	case isa == isaAVX2:
+	case len(x) >= vecMin && isa == isaAVX2:
 		shift64AVX2(&x[0], len(x), m)
 	default:
 		shift64Generic(x, m)
@@ -149,10 +140,9 @@ func shift64(x []float64, m float64) {
 
 func expSlice32(dst, x []float32) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		exp32AVX512(&dst[0], &x[0], len(dst))
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		exp32AVX2(&dst[0], &x[0], len(dst))
 	default:
 		expSlice32Generic(dst, x)
@@ -161,10 +151,9 @@ func expSlice32(dst, x []float32) {
 
 func expSlice64(dst, x []float64) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		exp64AVX512(&dst[0], &x[0], len(dst))
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		exp64AVX2(&dst[0], &x[0], len(dst))
 	default:
 		expSlice64Generic(dst, x)
@@ -173,24 +162,22 @@ func expSlice64(dst, x []float64) {
 
 func logSlice64(dst, x []float64) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		log64AVX512(&dst[0], &x[0], len(dst))
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		log64AVX2(&dst[0], &x[0], len(dst))
 	default:
 		logSlice64Generic(dst, x)
 	}
 }
 
-// logSums is LogSums: the vector log where there is one (exact for every
+// logSums is LogSums: the vector log where there is one (right for every
 // x, in place), LogSum's loop otherwise.
 func logSums(x []float64) {
 	switch {
-	case len(x) == 0:
-	case isa == isaAVX512:
+	case len(x) >= vecMin && isa == isaAVX512:
 		log64AVX512(&x[0], &x[0], len(x))
-	case isa == isaAVX2:
+	case len(x) >= vecMin && isa == isaAVX2:
 		log64AVX2(&x[0], &x[0], len(x))
 	default:
 		logSumsGeneric(x)
@@ -199,10 +186,9 @@ func logSums(x []float64) {
 
 func lse3(dst, a, b, c []float64) {
 	switch {
-	case len(dst) == 0:
-	case isa == isaAVX512:
+	case len(dst) >= vecMin && isa == isaAVX512:
 		lse3AVX512(&dst[0], &a[0], &b[0], &c[0], len(dst))
-	case isa == isaAVX2:
+	case len(dst) >= vecMin && isa == isaAVX2:
 		lse3AVX2(&dst[0], &a[0], &b[0], &c[0], len(dst))
 	default:
 		lse3Generic(dst, a, b, c)
