@@ -1,0 +1,195 @@
+package ctc
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// stepsOp builds the step matrices of the scan from logProbs: inputs
+// logProbs, targets, inputLengths and targetLengths; output the band
+// storage (lower 0, upper 2) of T·batch matrices of S×S, step-major
+// (matrix t·batch + b is frame t of item b), in logProbs' dtype. Slot k of
+// row r is the move from state r to state r+k at frame t: the frame's log
+// probability of state r+k's class where the move is allowed (k = 2 only
+// into a label that differs from the one before it), −Inf elsewhere and
+// into the states past the item's 2L+1. Past the item's input length a
+// frame carries every state to itself at log 1 = 0, so that the last state
+// of the scan is the item's state after its last frame. An item whose
+// labels do not fit the states gets no move at all.
+type stepsOp struct{ form }
+
+func (op *stepsOp) String() string            { return "ctc.Steps{" + op.form.String() + "}" }
+func (op *stepsOp) Arity() int                { return 4 }
+func (op *stepsOp) ReturnsPtr() bool          { return false }
+func (op *stepsOp) CallsExtern() bool         { return false }
+func (op *stepsOp) OverwritesInput() int      { return -1 }
+func (op *stepsOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *stepsOp) Hashcode() uint32          { return hashOf(op) }
+func (op *stepsOp) DiffWRT(inputs int) []bool { return []bool{true, false, false, false} }
+
+func (op *stepsOp) Type() hm.Type {
+	return hm.NewFnType(op.lpType(), op.targetsType(), op.lengthsType(), op.lengthsType(), gorgonia.TensorType{Dims: 3, Of: op.dt})
+}
+
+func (op *stepsOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.stepShape(), nil }
+
+func hashOf(s fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, s.String())
+	return h.Sum32()
+}
+
+func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "Steps"
+	if len(vals) != 4 {
+		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
+	}
+	lp, err := floats(name, "logProbs", vals[0], op.dt, op.lpShape())
+	if err != nil {
+		return nil, err
+	}
+	bt, err := parse(name, op.form, vals[1], vals[2], vals[3])
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.stepShape()...))
+	switch d := out.Data().(type) {
+	case []float32:
+		buildSteps(op.form, bt, d, lp.Data().([]float32))
+	case []float64:
+		buildSteps(op.form, bt, d, lp.Data().([]float64))
+	}
+	return out, nil
+}
+
+// buildSteps writes the step matrices (see stepsOp) into a.
+func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
+	s := f.states()
+	per := s * 3
+	ninf := T(negInf)
+	parallelFor(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			t, b := m/f.batch, m%f.batch
+			mat := a[m*per : (m+1)*per]
+			for k := range mat {
+				mat[k] = ninf
+			}
+			if t >= bt.inLen[b] {
+				for r := range s {
+					mat[r*3] = 0
+				}
+				continue
+			}
+			if !bt.fits[b] {
+				continue
+			}
+			row := lp[m*f.cls : (m+1)*f.cls]
+			for c := range 2*bt.tgtLen[b] + 1 {
+				e := row[bt.label(f, b, c)]
+				mat[c*3] = e
+				if c >= 1 {
+					mat[(c-1)*3+1] = e
+				}
+				if c%2 == 1 && bt.skip(b, c) {
+					mat[(c-2)*3+2] = e
+				}
+			}
+		}
+	})
+}
+
+func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 4 {
+		return nil, errorf(ErrGraph, "Steps", "SymDiff got %d inputs, want 4", len(inputs))
+	}
+	g, err := gorgonia.ApplyOp(&stepsGradOp{op.form}, inputs[1], inputs[2], inputs[3], grad)
+	if err != nil {
+		return nil, wrap("Loss", err)
+	}
+	return gorgonia.Nodes{g, nil, nil, nil}, nil
+}
+
+// stepsGradOp is the adjoint of stepsOp's gather: inputs targets,
+// inputLengths, targetLengths and the gradient of the step matrices;
+// output the gradient with respect to logProbs, (T, batch, classes), a
+// fresh value of each run. Each entry of frame t gathers the gradient of
+// the (at most three) moves into every state of its class; frames past an
+// item's input length and classes of no state get 0.
+type stepsGradOp struct{ form }
+
+func (op *stepsGradOp) String() string            { return "ctc.StepsGrad{" + op.form.String() + "}" }
+func (op *stepsGradOp) Arity() int                { return 4 }
+func (op *stepsGradOp) ReturnsPtr() bool          { return false }
+func (op *stepsGradOp) CallsExtern() bool         { return false }
+func (op *stepsGradOp) OverwritesInput() int      { return -1 }
+func (op *stepsGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *stepsGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op *stepsGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+
+func (op *stepsGradOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: 3, Of: op.dt}
+	return hm.NewFnType(op.targetsType(), op.lengthsType(), op.lengthsType(), t, op.lpType())
+}
+
+func (op *stepsGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.lpShape(), nil
+}
+
+func (op *stepsGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errorf(ErrGraph, "Loss", "the gradient of the gradient (a second derivative) is not implemented")
+}
+
+func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "StepsGrad"
+	if len(vals) != 4 {
+		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
+	}
+	bt, err := parse(name, op.form, vals[0], vals[1], vals[2])
+	if err != nil {
+		return nil, err
+	}
+	da, err := floats(name, "the steps' gradient", vals[3], op.dt, op.stepShape())
+	if err != nil {
+		return nil, err
+	}
+	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.lpShape()...))
+	switch d := out.Data().(type) {
+	case []float32:
+		gatherGrad(op.form, bt, d, da.Data().([]float32))
+	case []float64:
+		gatherGrad(op.form, bt, d, da.Data().([]float64))
+	}
+	return out, nil
+}
+
+// gatherGrad adds into dlp (zero) the gradient of every move of da into
+// the class of its destination.
+func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
+	s := f.states()
+	per := s * 3
+	parallelFor(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			t, b := m/f.batch, m%f.batch
+			if t >= bt.inLen[b] || !bt.fits[b] {
+				continue
+			}
+			mat := da[m*per : (m+1)*per]
+			row := dlp[m*f.cls : (m+1)*f.cls]
+			for c := range 2*bt.tgtLen[b] + 1 {
+				g := mat[c*3]
+				if c >= 1 {
+					g += mat[(c-1)*3+1]
+				}
+				if c%2 == 1 && bt.skip(b, c) {
+					g += mat[(c-2)*3+2]
+				}
+				row[bt.label(f, b, c)] += g
+			}
+		}
+	})
+}
