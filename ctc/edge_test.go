@@ -217,25 +217,30 @@ func TestLossErrors(t *testing.T) {
 		return in{lp: tensor.Shape{4, 2, 3}, dt: tensor.Float64, tg: []int{1, 2, 2, 1}, tgShape: tensor.Shape{2, 2}, tgDt: tensor.Int, il: []int{4, 3}, tl: []int{2, 1}}
 	}
 	cases := map[string]func(*in){
-		"label outside classes":   func(c *in) { c.tg[1] = 3; c.runKind = ErrLength },
-		"negative label":          func(c *in) { c.tg[0] = -1; c.runKind = ErrLength },
-		"label is blank":          func(c *in) { c.tg[2] = 0; c.runKind = ErrLength },
-		"label is Blank(2)":       func(c *in) { c.opts = []Option{Blank(2)}; c.runKind = ErrLength },
-		"blank outside classes":   func(c *in) { c.opts = []Option{Blank(3)}; c.buildKind = ErrLength },
-		"negative target length":  func(c *in) { c.tl[1] = -1; c.runKind = ErrLength },
-		"target length past pad":  func(c *in) { c.tl[0] = 3; c.runKind = ErrLength },
-		"input length 0":          func(c *in) { c.il[1] = 0; c.runKind = ErrLength },
-		"input length past T":     func(c *in) { c.il[0] = 5; c.runKind = ErrLength },
-		"negative input length":   func(c *in) { c.il[0] = -2; c.runKind = ErrLength },
-		"concatenated too short":  func(c *in) { c.tgShape = tensor.Shape{4}; c.tl = []int{3, 2}; c.runKind = ErrLength },
-		"capped by MaxTarget":     func(c *in) { c.tgShape = tensor.Shape{4}; c.opts = []Option{MaxTargetLength(1)}; c.runKind = ErrLength },
-		"targets float":           func(c *in) { c.tgDt = tensor.Float64; c.buildKind = ErrDtype },
-		"logProbs int":            func(c *in) { c.dt = tensor.Int; c.buildKind = ErrDtype },
-		"logProbs 2-D":            func(c *in) { c.lp = tensor.Shape{4, 6}; c.buildKind = ErrShape },
-		"targets of other batch":  func(c *in) { c.tgShape = tensor.Shape{1, 4}; c.buildKind = ErrShape },
-		"lengths of other batch":  func(c *in) { c.il = []int{4}; c.buildKind = ErrShape },
-		"concatenated, fine":      func(c *in) { c.tgShape = tensor.Shape{4} },
-		"capped, impossible item": func(c *in) { c.tgShape = tensor.Shape{4}; c.opts = []Option{MaxTargetLength(1)}; c.il = []int{1, 3}; c.tl = []int{2, 1} },
+		"label outside classes":  func(c *in) { c.tg[1] = 3; c.runKind = ErrLength },
+		"negative label":         func(c *in) { c.tg[0] = -1; c.runKind = ErrLength },
+		"label is blank":         func(c *in) { c.tg[2] = 0; c.runKind = ErrLength },
+		"label is Blank(2)":      func(c *in) { c.opts = []Option{Blank(2)}; c.runKind = ErrLength },
+		"blank outside classes":  func(c *in) { c.opts = []Option{Blank(3)}; c.buildKind = ErrLength },
+		"negative target length": func(c *in) { c.tl[1] = -1; c.runKind = ErrLength },
+		"target length past pad": func(c *in) { c.tl[0] = 3; c.runKind = ErrLength },
+		"input length 0":         func(c *in) { c.il[1] = 0; c.runKind = ErrLength },
+		"input length past T":    func(c *in) { c.il[0] = 5; c.runKind = ErrLength },
+		"negative input length":  func(c *in) { c.il[0] = -2; c.runKind = ErrLength },
+		"concatenated too short": func(c *in) { c.tgShape = tensor.Shape{4}; c.tl = []int{3, 2}; c.runKind = ErrLength },
+		"capped by MaxTarget":    func(c *in) { c.tgShape = tensor.Shape{4}; c.opts = []Option{MaxTargetLength(1)}; c.runKind = ErrLength },
+		"targets float":          func(c *in) { c.tgDt = tensor.Float64; c.buildKind = ErrDtype },
+		"logProbs int":           func(c *in) { c.dt = tensor.Int; c.buildKind = ErrDtype },
+		"logProbs 2-D":           func(c *in) { c.lp = tensor.Shape{4, 6}; c.buildKind = ErrShape },
+		"targets of other batch": func(c *in) { c.tgShape = tensor.Shape{1, 4}; c.buildKind = ErrShape },
+		"lengths of other batch": func(c *in) { c.il = []int{4}; c.buildKind = ErrShape },
+		"concatenated, fine":     func(c *in) { c.tgShape = tensor.Shape{4} },
+		"capped, impossible item": func(c *in) {
+			c.tgShape = tensor.Shape{4}
+			c.opts = []Option{MaxTargetLength(1)}
+			c.il = []int{1, 3}
+			c.tl = []int{2, 1}
+		},
 	}
 	for name, mod := range cases {
 		c := base()
