@@ -2,10 +2,9 @@ package attention
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/genband/genband/internal/fastexp"
+	"github.com/genband/genband/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -28,7 +27,7 @@ func (f form) span() int { return max(1, min(f.n, f.lower+f.upper+1)) }
 // its scores stay in a buffer of span() numbers.
 func forward[T float32 | float64](f form, out, lse, q, k, v []T, lens []int) {
 	n, d := f.n, f.d
-	parallelFor(f.batch*n, f.batch*n*f.span()*d, func(r0, r1 int) {
+	parallel.For(f.batch*n, f.batch*n*f.span()*d, func(r0, r1 int) {
 		s := make([]T, f.span())
 		for r := r0; r < r1; r++ {
 			b, i := r/n, r%n
@@ -84,7 +83,7 @@ func backward[T float32 | float64](f form, dq, dk, dv, q, k, v, dout, lse []T, l
 		if half <= 0 {
 			continue
 		}
-		parallelFor(f.batch*half, f.batch*n*f.span()*d/2, func(t0, t1 int) {
+		parallel.For(f.batch*half, f.batch*n*f.span()*d/2, func(t0, t1 int) {
 			p, dp := make([]T, f.span()), make([]T, f.span())
 			for t := t0; t < t1; t++ {
 				b, c := t/half, phase+2*(t%half)
@@ -144,36 +143,4 @@ func gemv[T float32 | float64](trans bool, rows, cols int, alpha T, a, x, y []T)
 		blas64.Gemv(t, float64(alpha), blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: a},
 			blas64.Vector{N: nx, Inc: 1, Data: any(x).([]float64)}, 0, blas64.Vector{N: ny, Inc: 1, Data: any(y).([]float64)})
 	}
-}
-
-// minParallelWork is the number of multiply-adds below which a pass runs
-// on the calling goroutine: under it, goroutines cost more than they save.
-const minParallelWork = 1 << 15
-
-// parallelFor calls f on disjoint ranges [lo, hi) covering [0, n), on up
-// to GOMAXPROCS goroutines when work (multiply-adds in all) pays for them;
-// more chunks than goroutines even out rows of unequal windows.
-func parallelFor(n, work int, f func(lo, hi int)) {
-	p := min(runtime.GOMAXPROCS(0), n)
-	if p <= 1 || work < minParallelWork {
-		f(0, n)
-		return
-	}
-	chunks := min(4*p, n)
-	var wg sync.WaitGroup
-	next := make(chan int, chunks)
-	for c := range chunks {
-		next <- c
-	}
-	close(next)
-	for range p {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				f(c*n/chunks, (c+1)*n/chunks)
-			}
-		}()
-	}
-	wg.Wait()
 }

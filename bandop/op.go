@@ -5,10 +5,9 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
-	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -96,42 +95,12 @@ func newDense(dt tensor.Dtype, shape tensor.Shape, fill float64) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
 }
 
-// minParallelWork is the number of inner terms below which a kernel runs on
-// the calling goroutine: under it, starting goroutines costs more than it
-// saves.
-const minParallelWork = 1 << 15
+// minParallelWork is parallel.MinWork, the inner terms below which a
+// kernel runs on the calling goroutine: kernels compare with it to skip
+// building their closure.
+const minParallelWork = parallel.MinWork
 
-// parallelFor calls f on disjoint ranges [lo, hi) covering [0, n), on up to
-// GOMAXPROCS goroutines when the total work (in inner terms) pays for them.
-func parallelFor(n, work int, f func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if p > n {
-		p = n
-	}
-	if p <= 1 || work < minParallelWork {
-		f(0, n)
-		return
-	}
-	// More chunks than workers evens out rows that do unequal work (band
-	// edges near the first and last rows).
-	chunks := 4 * p
-	if chunks > n {
-		chunks = n
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, chunks)
-	for c := 0; c < chunks; c++ {
-		next <- c
-	}
-	close(next)
-	for w := 0; w < p; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				f(c*n/chunks, (c+1)*n/chunks)
-			}
-		}()
-	}
-	wg.Wait()
-}
+// parallelFor is parallel.For: f on disjoint ranges [lo, hi) covering [0,
+// n), on up to GOMAXPROCS goroutines when the work (in inner terms) pays
+// for them.
+func parallelFor(n, work int, f func(lo, hi int)) { parallel.For(n, work, f) }
