@@ -78,14 +78,24 @@ func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reducti
 }
 
 // scanGraph adds the step matrices and the scan's states in semiring s.
-func scanGraph(name string, f form, logProbs, targets, inputLengths, targetLengths *gorgonia.Node, s bandop.Semiring) (*bandop.Node, *gorgonia.Node, error) {
+func scanGraph(name string, f form, logProbs, targets, inputLengths, targetLengths *gorgonia.Node, s bandop.Semiring) (*gorgonia.Node, *gorgonia.Node, error) {
 	steps, err := gorgonia.ApplyOp(&stepsOp{f}, logProbs, targets, inputLengths, targetLengths)
 	if err != nil {
 		return nil, nil, wrap(name, err)
 	}
+	states, err := scanStates(name, f, steps, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return steps, states, nil
+}
+
+// scanStates adds the scan's states in semiring s over the step matrices
+// a, from state 0 of each item.
+func scanStates(name string, f form, steps *gorgonia.Node, s bandop.Semiring) (*gorgonia.Node, error) {
 	a, err := bandop.Wrap(steps, 0, 2, negInf)
 	if err != nil {
-		return nil, nil, wrap(name, err)
+		return nil, wrap(name, err)
 	}
 	// Every path starts in state 0 before the first frame; its first move
 	// (to state 0 or 1) takes the first frame's class.
@@ -107,9 +117,9 @@ func scanGraph(name string, f form, logProbs, targets, inputLengths, targetLengt
 	w := f.window()
 	states, err := bandop.ScanStates(gorgonia.NewConstant(v0), a, s, &bandop.Window{Lo: w[0], Hi: w[1]}, bandop.ReuseBuffers())
 	if err != nil {
-		return nil, nil, wrap(name, err)
+		return nil, wrap(name, err)
 	}
-	return a, states, nil
+	return states, nil
 }
 
 // itemLogP returns log p of item b from the last state of the scan, last
