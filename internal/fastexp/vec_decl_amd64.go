@@ -4,142 +4,146 @@
 
 package fastexp
 
-// dst[i] = e^x[i] for i < n.
+// exp32AVX2 sets dst[i] = e^x[i] for i < n.
 //
 //go:noescape
 func exp32AVX2(dst *float32, x *float32, n int)
 
-// x[i] = e^(x[i] − m) for i < n.
+// shift32AVX2 sets x[i] = e^(x[i] − m) for i < n.
 //
 //go:noescape
 func shift32AVX2(x *float32, n int, m float32)
 
-// dst[i] += e^(av + src[i] − m[i]) for i < n.
+// acc32AVX2 adds e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func acc32AVX2(dst *float32, src *float32, m *float32, n int, av float32)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n.
+// accW32AVX2 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func accW32AVX2(dst *float32, w *float32, src *float32, m *float32, n int, av float32)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n; returns the sum of the terms.
+// accWSum32AVX2 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n and
+// returns the sum of the terms.
 //
 //go:noescape
 func accWSum32AVX2(dst *float32, w *float32, src *float32, m *float32, n int, av float32) float32
 
-// returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
+// dot32AVX2 returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
 //
 //go:noescape
 func dot32AVX2(w *float32, src *float32, m *float32, n int, av float32) float32
 
-// dst[i] = e^x[i] for i < n.
+// exp64AVX2 sets dst[i] = e^x[i] for i < n.
 //
 //go:noescape
 func exp64AVX2(dst *float64, x *float64, n int)
 
-// x[i] = e^(x[i] − m) for i < n.
+// shift64AVX2 sets x[i] = e^(x[i] − m) for i < n.
 //
 //go:noescape
 func shift64AVX2(x *float64, n int, m float64)
 
-// dst[i] += e^(av + src[i] − m[i]) for i < n.
+// acc64AVX2 adds e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func acc64AVX2(dst *float64, src *float64, m *float64, n int, av float64)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n.
+// accW64AVX2 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func accW64AVX2(dst *float64, w *float64, src *float64, m *float64, n int, av float64)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n; returns the sum of the terms.
+// accWSum64AVX2 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n and
+// returns the sum of the terms.
 //
 //go:noescape
 func accWSum64AVX2(dst *float64, w *float64, src *float64, m *float64, n int, av float64) float64
 
-// returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
+// dot64AVX2 returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
 //
 //go:noescape
 func dot64AVX2(w *float64, src *float64, m *float64, n int, av float64) float64
 
-// dst[i] = ln x[i] for i < n.
+// log64AVX2 sets dst[i] = ln x[i] for i < n.
 //
 //go:noescape
 func log64AVX2(dst *float64, x *float64, n int)
 
-// dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n.
+// lse3AVX2 sets dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n.
 //
 //go:noescape
 func lse3AVX2(dst *float64, a *float64, b *float64, c *float64, n int)
 
-// dst[i] = e^x[i] for i < n.
+// exp32AVX512 sets dst[i] = e^x[i] for i < n.
 //
 //go:noescape
 func exp32AVX512(dst *float32, x *float32, n int)
 
-// x[i] = e^(x[i] − m) for i < n.
+// shift32AVX512 sets x[i] = e^(x[i] − m) for i < n.
 //
 //go:noescape
 func shift32AVX512(x *float32, n int, m float32)
 
-// dst[i] += e^(av + src[i] − m[i]) for i < n.
+// acc32AVX512 adds e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func acc32AVX512(dst *float32, src *float32, m *float32, n int, av float32)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n.
+// accW32AVX512 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func accW32AVX512(dst *float32, w *float32, src *float32, m *float32, n int, av float32)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n; returns the sum of the terms.
+// accWSum32AVX512 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n and
+// returns the sum of the terms.
 //
 //go:noescape
 func accWSum32AVX512(dst *float32, w *float32, src *float32, m *float32, n int, av float32) float32
 
-// returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
+// dot32AVX512 returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
 //
 //go:noescape
 func dot32AVX512(w *float32, src *float32, m *float32, n int, av float32) float32
 
-// dst[i] = e^x[i] for i < n.
+// exp64AVX512 sets dst[i] = e^x[i] for i < n.
 //
 //go:noescape
 func exp64AVX512(dst *float64, x *float64, n int)
 
-// x[i] = e^(x[i] − m) for i < n.
+// shift64AVX512 sets x[i] = e^(x[i] − m) for i < n.
 //
 //go:noescape
 func shift64AVX512(x *float64, n int, m float64)
 
-// dst[i] += e^(av + src[i] − m[i]) for i < n.
+// acc64AVX512 adds e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func acc64AVX512(dst *float64, src *float64, m *float64, n int, av float64)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n.
+// accW64AVX512 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n.
 //
 //go:noescape
 func accW64AVX512(dst *float64, w *float64, src *float64, m *float64, n int, av float64)
 
-// dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n; returns the sum of the terms.
+// accWSum64AVX512 adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n and
+// returns the sum of the terms.
 //
 //go:noescape
 func accWSum64AVX512(dst *float64, w *float64, src *float64, m *float64, n int, av float64) float64
 
-// returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
+// dot64AVX512 returns Σ w[i]·e^(av + src[i] − m[i]) over i < n.
 //
 //go:noescape
 func dot64AVX512(w *float64, src *float64, m *float64, n int, av float64) float64
 
-// dst[i] = ln x[i] for i < n.
+// log64AVX512 sets dst[i] = ln x[i] for i < n.
 //
 //go:noescape
 func log64AVX512(dst *float64, x *float64, n int)
 
-// dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n.
+// lse3AVX512 sets dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n.
 //
 //go:noescape
 func lse3AVX512(dst *float64, a *float64, b *float64, c *float64, n int)

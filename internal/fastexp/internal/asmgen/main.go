@@ -11,7 +11,10 @@
 // order). Where the two instruction sets differ the steps are chosen to
 // agree: a scaling by 2^k is one VSCALEF on AVX-512 and two exact
 // multiplications by powers of two on AVX2, both a single rounding of the
-// exact product; a table is read by VPERMI2PD or by VGATHERQPD.
+// exact product; a table is read by VPERMI2PD or by VGATHERQPD. No
+// kernel underflows in floating point (each underflowing instruction costs
+// a microcode assist of hundreds of cycles): subnormal and zero results are
+// rounded in integer arithmetic (scaleSmall).
 package main
 
 import (
@@ -818,9 +821,8 @@ func (k kernel) generate() {
 	}
 	TEXT(name, NOSPLIT, "func"+k.sig)
 	Pragma("noescape")
-	for _, d := range k.doc {
-		Doc(d)
-	}
+	doc := append([]string{name + " " + k.doc[0]}, k.doc[1:]...)
+	Doc(doc...)
 	c := &kctx{ptr: map[string]GPVirtual{}, scal: map[string]VecVirtual{}}
 	for _, p := range k.ptrs {
 		c.ptr[p] = Load(Param(p), GP64()).(GPVirtual)
@@ -988,7 +990,7 @@ func expKernels() []kernel {
 	return []kernel{
 		{
 			name: "exp", sig: fmt.Sprintf("(dst, x *%s, n int)", T), ptrs: []string{"dst", "x"},
-			doc:   []string{"dst[i] = e^x[i] for i < n."},
+			doc:   []string{"sets dst[i] = e^x[i] for i < n."},
 			setup: expSetup,
 			body: func(c *kctx, part int) {
 				c.store(c.exp(c.load("x", part)), "dst", part)
@@ -996,7 +998,7 @@ func expKernels() []kernel {
 		},
 		{
 			name: "shift", sig: fmt.Sprintf("(x *%s, n int, m %s)", T, T), ptrs: []string{"x"}, scals: []string{"m"},
-			doc:   []string{"x[i] = e^(x[i] − m) for i < n."},
+			doc:   []string{"sets x[i] = e^(x[i] − m) for i < n."},
 			setup: expSetup,
 			body: func(c *kctx, part int) {
 				x := c.load("x", part)
@@ -1006,7 +1008,7 @@ func expKernels() []kernel {
 		},
 		{
 			name: "acc", sig: fmt.Sprintf("(dst, src, m *%s, n int, av %s)", T, T), ptrs: []string{"dst", "src", "m"}, scals: []string{"av"},
-			doc:   []string{"dst[i] += e^(av + src[i] − m[i]) for i < n."},
+			doc:   []string{"adds e^(av + src[i] − m[i]) to dst[i] for i < n."},
 			setup: expSetup,
 			body: func(c *kctx, part int) {
 				e := c.exp(expArg(c, part))
@@ -1017,7 +1019,7 @@ func expKernels() []kernel {
 		},
 		{
 			name: "accW", sig: fmt.Sprintf("(dst, w, src, m *%s, n int, av %s)", T, T), ptrs: []string{"dst", "w", "src", "m"}, scals: []string{"av"},
-			doc:   []string{"dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n."},
+			doc:   []string{"adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n."},
 			setup: expSetup,
 			body: func(c *kctx, part int) {
 				e := c.exp(expArg(c, part))
@@ -1029,7 +1031,7 @@ func expKernels() []kernel {
 		},
 		{
 			name: "accWSum", sig: fmt.Sprintf("(dst, w, src, m *%s, n int, av %s) %s", T, T, T), ptrs: []string{"dst", "w", "src", "m"}, scals: []string{"av"}, sum: true,
-			doc:   []string{"dst[i] += w[i]·e^(av + src[i] − m[i]) for i < n; returns the sum of the terms."},
+			doc:   []string{"adds w[i]·e^(av + src[i] − m[i]) to dst[i] for i < n and", "returns the sum of the terms."},
 			setup: expSetup,
 			body: func(c *kctx, part int) {
 				e := c.exp(expArg(c, part))
@@ -1056,7 +1058,7 @@ func expKernels() []kernel {
 func logKernel() kernel {
 	return kernel{
 		name: "log", sig: "(dst, x *float64, n int)", ptrs: []string{"dst", "x"},
-		doc: []string{"dst[i] = ln x[i] for i < n."},
+		doc: []string{"sets dst[i] = ln x[i] for i < n."},
 		setup: func(c *kctx) {
 			c.ltab = newLogTables()
 		},
@@ -1098,7 +1100,7 @@ func logKernel() kernel {
 func lse3Kernel() kernel {
 	return kernel{
 		name: "lse3", named: true, sig: "(dst, a, b, c *float64, n int)", ptrs: []string{"dst", "a", "b", "c"},
-		doc: []string{"dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n."},
+		doc: []string{"sets dst[i] = ln(e^a[i] + e^b[i] + e^c[i]) for i < n."},
 		setup: func(c *kctx) {
 			expSetup(c)
 			c.ltab = newLogTables()
