@@ -114,19 +114,22 @@ type batch struct {
 	fits          []bool // the item's labels fit the states (else its loss is +Inf)
 }
 
-// label returns the class of state c of item b's extended label sequence:
-// the blank at even c, label (c−1)/2 at odd c.
-func (bt *batch) label(f form, b, c int) int {
-	if c%2 == 0 {
-		return f.blank
+// extended returns item b's extended label sequence: the class of each
+// of its 2L+1 states (the blank at even states, label (c−1)/2 at odd c),
+// and for each state whether a path may enter it from two states before,
+// past a blank (only a label that differs from the one before it).
+func (bt *batch) extended(f form, b int) (cls []int32, skip []bool) {
+	lab := bt.labels[b]
+	cls = make([]int32, 2*len(lab)+1)
+	skip = make([]bool, len(cls))
+	for c := range cls {
+		cls[c] = int32(f.blank)
+		if c%2 == 1 {
+			cls[c] = int32(lab[c/2])
+			skip[c] = c >= 3 && lab[c/2] != lab[c/2-1]
+		}
 	}
-	return bt.labels[b][c/2]
-}
-
-// skip reports whether state c (odd) of item b may be entered from c−2,
-// past a blank: only between different labels.
-func (bt *batch) skip(b, c int) bool {
-	return c >= 3 && bt.labels[b][c/2] != bt.labels[b][c/2-1]
+	return cls, skip
 }
 
 // ints returns the Int value v of shape want, contiguous.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"math"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
@@ -79,7 +78,7 @@ func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reducti
 
 // scanGraph adds the step matrices and the scan's states in semiring s.
 func scanGraph(name string, f form, logProbs, targets, inputLengths, targetLengths *gorgonia.Node, s bandop.Semiring) (*gorgonia.Node, *gorgonia.Node, error) {
-	steps, err := gorgonia.ApplyOp(&stepsOp{f}, logProbs, targets, inputLengths, targetLengths)
+	steps, err := gorgonia.ApplyOp(&stepsOp{form: f}, logProbs, targets, inputLengths, targetLengths)
 	if err != nil {
 		return nil, nil, wrap(name, err)
 	}
@@ -240,8 +239,7 @@ func (op *lossOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 // scan's gradient reads. An item of p = 0 gets 0.
 type lossGradOp struct {
 	lossOp
-	buf  *tensor.Dense
-	busy atomic.Bool
+	keep kept
 }
 
 func (op *lossGradOp) String() string {
@@ -277,14 +275,12 @@ func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !op.busy.CompareAndSwap(false, true) {
-		return nil, errorf(ErrBusy, name, "the Op's buffer is in use by another run of the same graph (a graph runs on one machine at a time)")
+	out, release, err := op.keep.get(name, tensor.Float64, op.statesShape())
+	if err != nil {
+		return nil, err
 	}
-	defer op.busy.Store(false)
-	if op.buf == nil {
-		op.buf = tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(op.statesShape()...))
-	}
-	all := op.buf.Data().([]float64)
+	defer release()
+	all := out.Data().([]float64)
 	dl := all[len(all)-len(last):]
 	clear(dl)
 	for b, l := range tl {
@@ -297,7 +293,7 @@ func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			dl[i2] += c * w2
 		}
 	}
-	return op.buf, nil
+	return out, nil
 }
 
 // scalar reads the scalar gradient of a loss.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -21,7 +22,36 @@ import (
 // frame carries every state to itself at log 1 = 0, so that the last state
 // of the scan is the item's state after its last frame. An item whose
 // labels do not fit the states gets no move at all.
-type stepsOp struct{ form }
+//
+// The output is a buffer the Op keeps from run to run (every element is
+// written each run), which only the scan's Ops read: fresh memory each run
+// would cost more in page faults than the gather itself.
+type stepsOp struct {
+	form
+	keep kept
+}
+
+// kept is an Op's output buffer that outlives a run, claimed while a Do
+// writes it (a run of the same graph on another machine then fails with
+// ErrBusy). A nil *kept gives fresh memory.
+type kept struct {
+	t    *tensor.Dense
+	busy atomic.Bool
+}
+
+// get returns the buffer, zeroed when made, and a release function.
+func (k *kept) get(name string, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, func(), error) {
+	if k == nil {
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...)), func() {}, nil
+	}
+	if !k.busy.CompareAndSwap(false, true) {
+		return nil, nil, errorf(ErrBusy, name, "the Op's buffer is in use by another run of the same graph (a graph runs on one machine at a time)")
+	}
+	if k.t == nil {
+		k.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return k.t, func() { k.busy.Store(false) }, nil
+}
 
 func (op *stepsOp) String() string            { return "ctc.Steps{" + op.form.String() + "}" }
 func (op *stepsOp) Arity() int                { return 4 }
@@ -57,7 +87,11 @@ func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.stepShape()...))
+	out, release, err := op.keep.get(name, op.dt, op.stepShape())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	switch d := out.Data().(type) {
 	case []float32:
 		buildSteps(op.form, bt, d, lp.Data().([]float32))
@@ -67,36 +101,44 @@ func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// buildSteps writes the step matrices (see stepsOp) into a.
+// buildSteps writes the step matrices (see stepsOp) into a, every slot.
 func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
 	s := f.states()
 	per := s * 3
 	ninf := T(negInf)
-	parallelFor(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
-		for m := lo; m < hi; m++ {
-			t, b := m/f.batch, m%f.batch
-			mat := a[m*per : (m+1)*per]
-			for k := range mat {
-				mat[k] = ninf
-			}
-			if t >= bt.inLen[b] {
-				for r := range s {
-					mat[r*3] = 0
-				}
-				continue
-			}
+	parallelFor(f.batch, f.t*f.batch*per, func(lo, hi int) {
+		e := make([]T, s+2)
+		for b := lo; b < hi; b++ {
+			cls, skip := bt.extended(f, b)
+			sb := len(cls)
 			if !bt.fits[b] {
-				continue
+				sb = 0
 			}
-			row := lp[m*f.cls : (m+1)*f.cls]
-			for c := range 2*bt.tgtLen[b] + 1 {
-				e := row[bt.label(f, b, c)]
-				mat[c*3] = e
-				if c >= 1 {
-					mat[(c-1)*3+1] = e
+			for k := range e {
+				e[k] = ninf
+			}
+			for t := range f.t {
+				m := t*f.batch + b
+				mat := a[m*per : (m+1)*per]
+				if t >= bt.inLen[b] {
+					for r := range s {
+						mat[3*r], mat[3*r+1], mat[3*r+2] = 0, ninf, ninf
+					}
+					continue
 				}
-				if c%2 == 1 && bt.skip(b, c) {
-					mat[(c-2)*3+2] = e
+				// e[c]: the frame's log probability of state c's class
+				// (−Inf past the item's states); row r moves to r, r+1
+				// and, past a blank, r+2.
+				row := lp[m*f.cls : (m+1)*f.cls]
+				for c := range sb {
+					e[c] = row[cls[c]]
+				}
+				for r := range s {
+					x2 := ninf
+					if r+2 < sb && skip[r+2] {
+						x2 = e[r+2]
+					}
+					mat[3*r], mat[3*r+1], mat[3*r+2] = e[r], e[r+1], x2
 				}
 			}
 		}
@@ -172,23 +214,25 @@ func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
 	s := f.states()
 	per := s * 3
-	parallelFor(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
-		for m := lo; m < hi; m++ {
-			t, b := m/f.batch, m%f.batch
-			if t >= bt.inLen[b] || !bt.fits[b] {
+	parallelFor(f.batch, f.t*f.batch*per, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			if !bt.fits[b] {
 				continue
 			}
-			mat := da[m*per : (m+1)*per]
-			row := dlp[m*f.cls : (m+1)*f.cls]
-			for c := range 2*bt.tgtLen[b] + 1 {
-				g := mat[c*3]
-				if c >= 1 {
-					g += mat[(c-1)*3+1]
+			cls, skip := bt.extended(f, b)
+			for t := range bt.inLen[b] {
+				m := t*f.batch + b
+				mat := da[m*per : (m+1)*per]
+				row := dlp[m*f.cls : (m+1)*f.cls]
+				g := mat[0]
+				row[cls[0]] += g
+				for c := 1; c < len(cls); c++ {
+					g := mat[c*3] + mat[(c-1)*3+1]
+					if skip[c] {
+						g += mat[(c-2)*3+2]
+					}
+					row[cls[c]] += g
 				}
-				if c%2 == 1 && bt.skip(b, c) {
-					g += mat[(c-2)*3+2]
-				}
-				row[bt.label(f, b, c)] += g
 			}
 		}
 	})

@@ -1,0 +1,97 @@
+package ctc
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// lossGraph builds the loss of p with fn (float32, padded targets) and its
+// gradient with respect to logProbs, and returns a machine for it.
+func lossGraph(tb testing.TB, fn lossFn, p problem) gorgonia.VM {
+	tb.Helper()
+	g := gorgonia.NewGraph()
+	lpv, tgv, ilv, tlv := p.tensors(tensor.Float32)
+	var ns []*gorgonia.Node
+	for i, v := range []*tensor.Dense{lpv, tgv, ilv, tlv} {
+		ns = append(ns, gorgonia.NewTensor(g, v.Dtype(), v.Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithName(argNames[i]), gorgonia.WithValue(v)))
+	}
+	cost, err := fn(ns[0], ns[1], ns[2], ns[3], gorgonia.ReductionMean)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(cost, ns[0]); err != nil {
+		tb.Fatal(err)
+	}
+	return gorgonia.NewTapeMachine(g)
+}
+
+// speedProblem is the size: batch 32, 1000 frames, 100 labels
+// each, 1000 classes, full input lengths.
+func speedProblem() problem {
+	rng := rand.New(rand.NewPCG(23, 24))
+	p := randomProblem(rng, 1000, 32, 1000, 100, 1000)
+	for b := range p.targets {
+		for len(p.targets[b]) < 100 {
+			p.targets[b] = append(p.targets[b], 1+rng.IntN(999))
+		}
+	}
+	p.width = 100
+	return p
+}
+
+// timeRun returns the time of one forward and backward run of m.
+func timeRun(tb testing.TB, m gorgonia.VM) time.Duration {
+	start := time.Now()
+	if err := m.RunAll(); err != nil {
+		tb.Fatal(err)
+	}
+	d := time.Since(start)
+	m.Reset()
+	return d
+}
+
+// BenchmarkLossVsGorgonia times Loss forward and backward at batch 32,
+// 1000 frames, 100 labels, 1000 classes, float32 (ns/op), and in the same
+// run gorgonia.CTCLoss on the same batch (the best of two runs, reported
+// as gorgonia-ns/op), and their ratio (speedup: gorgonia's time over
+// ours). The machine's processors may be shared: compare within one run.
+func BenchmarkLossVsGorgonia(b *testing.B) {
+	p := speedProblem()
+	ours := lossGraph(b, ours(), p)
+	defer ours.Close()
+	theirs := lossGraph(b, gorgonia.CTCLoss, p)
+	defer theirs.Close()
+	timeRun(b, ours) // the kept buffers are made on the first run
+	best := timeRun(b, theirs)
+	best = min(best, timeRun(b, theirs))
+	b.ResetTimer()
+	for range b.N {
+		if err := ours.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		ours.Reset()
+	}
+	b.StopTimer()
+	per := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(float64(best.Nanoseconds()), "gorgonia-ns/op")
+	b.ReportMetric(float64(best)/float64(per), "speedup")
+}
+
+// BenchmarkLoss times Loss alone, forward and backward, at the size of
+// BenchmarkLossVsGorgonia.
+func BenchmarkLoss(b *testing.B) {
+	m := lossGraph(b, ours(), speedProblem())
+	defer m.Close()
+	timeRun(b, m)
+	b.ResetTimer()
+	for range b.N {
+		if err := m.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		m.Reset()
+	}
+}
