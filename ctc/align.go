@@ -7,6 +7,7 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/bandop"
 	"github.com/genband/genband/internal/dense"
+	"github.com/genband/genband/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -97,7 +98,7 @@ func (op *alignOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func backtrack[T float32 | float64](f form, bt *batch, mask, a []T, states []float64) {
 	s := f.states()
 	per := s * 3
-	parallelFor(f.batch, f.t*f.batch*3, func(lo, hi int) {
+	parallel.For(f.batch, f.t*f.batch*3, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			if !bt.fits[b] {
 				continue

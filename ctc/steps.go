@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -106,7 +107,7 @@ func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
 	s := f.states()
 	per := s * 3
 	ninf := T(negInf)
-	parallelFor(f.batch, f.t*f.batch*per, func(lo, hi int) {
+	parallel.For(f.batch, f.t*f.batch*per, func(lo, hi int) {
 		e := make([]T, s+2)
 		for b := lo; b < hi; b++ {
 			cls, skip := bt.extended(f, b)
@@ -214,7 +215,7 @@ func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
 	s := f.states()
 	per := s * 3
-	parallelFor(f.batch, f.t*f.batch*per, func(lo, hi int) {
+	parallel.For(f.batch, f.t*f.batch*per, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			if !bt.fits[b] {
 				continue
