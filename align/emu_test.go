@@ -1,7 +1,8 @@
+//go:build !cuda
+
 package align
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -160,7 +161,3 @@ func emuRun(t *testing.T, l cudaops.Launch, block uint, ptrs ...any) {
 
 // emuPtr is the address of x's first element.
 func emuPtr[T any](x []T) any { return x }
-
-func emuName(m Model, dt tensor.Dtype, shape [3]int) string {
-	return fmt.Sprintf("%v/%v/%dx%dx%d", m, dt, shape[0], shape[1], shape[2])
-}

@@ -176,3 +176,9 @@ func (lg *lengthsGraph) run(theta *tensor.Dense, lenX, lenY []int) error {
 	lg.vm.Reset()
 	return lg.vm.RunAll()
 }
+
+// emuName names a subtest of the emulation and GPU tests by model, dtype
+// and shape (batch, N, M).
+func emuName(m Model, dt tensor.Dtype, shape [3]int) string {
+	return fmt.Sprintf("%v/%v/%dx%dx%d", m, dt, shape[0], shape[1], shape[2])
+}
