@@ -150,7 +150,7 @@ func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	if len(inputs) != 4 {
 		return nil, errorf(ErrGraph, "Steps", "SymDiff got %d inputs, want 4", len(inputs))
 	}
-	g, err := gorgonia.ApplyOp(&stepsGradOp{op.form}, inputs[1], inputs[2], inputs[3], grad)
+	g, err := gorgonia.ApplyOp(&stepsGradOp{form: op.form}, inputs[1], inputs[2], inputs[3], grad)
 	if err != nil {
 		return nil, wrap("Loss", err)
 	}
@@ -162,8 +162,14 @@ func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 // output the gradient with respect to logProbs, (T, batch, classes), a
 // fresh value of each run. Each entry of frame t gathers the gradient of
 // the (at most three) moves into every state of its class; frames past an
-// item's input length and classes of no state get 0.
-type stepsGradOp struct{ form }
+// item's input length and classes of no state get 0. Where Gorgonia's
+// machine hands back, for the Op's own output, the value this Op returned
+// in its previous run (UsePreallocDo), it writes there again rather than
+// into fresh memory, as Gorgonia's own Ops do.
+type stepsGradOp struct {
+	form
+	last atomic.Pointer[tensor.Dense] // the value of the previous run
+}
 
 func (op *stepsGradOp) String() string            { return "ctc.StepsGrad{" + op.form.String() + "}" }
 func (op *stepsGradOp) Arity() int                { return 4 }
@@ -188,6 +194,13 @@ func (op *stepsGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (
 }
 
 func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo writes into prealloc when it is this Op's value of the
+// previous run, which only the machine that ran it hands back; any other
+// value, a caller's among them, is left alone.
+func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	const name = "StepsGrad"
 	if len(vals) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
@@ -200,7 +213,14 @@ func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tensor.New(tensor.Of(op.dt), tensor.WithShape(op.lpShape()...))
+	var out *tensor.Dense
+	if p, ok := prealloc.(*tensor.Dense); ok && p != nil && op.last.CompareAndSwap(p, nil) {
+		out = p
+		clearDense(out)
+	} else {
+		out = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.lpShape()...))
+	}
+	defer op.last.Store(out)
 	switch d := out.Data().(type) {
 	case []float32:
 		gatherGrad(op.form, bt, d, da.Data().([]float32))
@@ -237,4 +257,14 @@ func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
 			}
 		}
 	})
+}
+
+// clearDense sets every element of t, a float tensor, to 0.
+func clearDense(t *tensor.Dense) {
+	switch d := t.Data().(type) {
+	case []float32:
+		clear(d)
+	case []float64:
+		clear(d)
+	}
 }
