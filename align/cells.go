@@ -85,6 +85,22 @@ type cellsWork struct {
 	w     kept          // the weights, terms·N·M an item (see cellsForward)
 	gam   kept          // the gradient's scratch, (batch, N·M) (see cellsBackward)
 	out   *tensor.Dense // the α the last forward returned, whose weights w holds; nil when none
+	// into is where the next gradient goes, a tensor of θ's shape and
+	// dtype that a Program hands over for one run (MarginalsInto); nil:
+	// fresh memory.
+	into *tensor.Dense
+}
+
+// gradOut returns the output of a gradient run: into, taken, when it is
+// of dtype dt and the shape, else fresh memory.
+func (ws *cellsWork) gradOut(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if d := ws.into; d != nil {
+		ws.into = nil
+		if d.Dtype() == dt && d.Shape().Eq(shape) {
+			return d
+		}
+	}
+	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 }
 
 // weightsFor returns the weights of the forward that returned alpha, when
@@ -155,7 +171,8 @@ func (op *cellsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 
 // cellsGradOp is the gradient of cellsOp with respect to θ: inputs θ, the
 // lengths, α and the gradient of α; output the gradient of θ, a fresh
-// value of each run (for a loss Σ log Z it is the caller's marginals). It
+// value of each run (for a loss Σ log Z it is the caller's marginals), or
+// the tensor a Program handed over for the run (cellsWork.into). It
 // runs the cells in reverse, each passing its gradient back to the cells
 // its terms come from in proportion to their weights (Log: e^(term − α),
 // Max: 1 for the first maximal term in the order FromLeft, FromDiag, start,
@@ -229,7 +246,7 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			cellsForward(g, alpha, th.Data().([]float64), lx, ly, w)
 		}
 	}
-	out := tensor.New(tensor.Of(op.fwd.dt), tensor.WithShape(g.thetaShape()...))
+	out := ws.gradOut(op.fwd.dt, g.thetaShape())
 	gam := ws.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
 	switch op.fwd.dt {
 	case tensor.Float32:
@@ -480,11 +497,11 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 	return m + fastexp.LogSum(sum)
 }
 
-// cellsBackward writes the gradient of θ into dth (zero on entry) from the
-// gradient da of α (skewed order) and the forward's α and w, with gam
-// (batch, N·M) as scratch: Log items by backwardLog (γ in the skewed
-// order), Max and Real items by backwardRows (γ in θ's order). Items run
-// in parallel.
+// cellsBackward writes the gradient of θ into dth (whatever it holds on
+// entry) from the gradient da of α (skewed order) and the forward's α and
+// w, with gam (batch, N·M) as scratch: Log items by backwardLog (γ in the
+// skewed order), Max and Real items by backwardRows (γ in θ's order).
+// Items run in parallel.
 func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w, gam []float64) {
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*8, func(b int) {
@@ -495,6 +512,7 @@ func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float6
 				gb, w[b*nt*per:(b+1)*nt*per])
 			return
 		}
+		clear(dth[b*3*per : (b+1)*3*per])
 		clear(gb)
 		// da in θ's order: read in its own order, so that the usual
 		// gradient of log Z, 0 but at the ends, costs one pass.

@@ -2,6 +2,8 @@ package align
 
 import (
 	"math"
+	"sync"
+	"unsafe"
 
 	"github.com/genband/genband/internal/fastexp"
 )
@@ -42,12 +44,130 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 	nt := c.terms
 	diag := min(c.lenX, c.lenY, stripRows)
 	f := logDiag{buf: make([]float64, (2*nt+2)*diag)}
+	rs := newRows(c, th)
+	defer rs.release()
 	for i0 := 0; i0 < c.lenX; i0 += stripRows {
 		i1 := min(i0+stripRows, c.lenX) - 1
+		// The gathers read the strip's rows of θ, or a copy of them.
+		v := rs.strip(i0, i1)
+		if rs.copied {
+			for i := i0; i <= i1; i++ {
+				copy(v.row(i), th[3*i*c.mm:3*(i+1)*c.mm])
+			}
+		}
 		for t := i0; t <= i1+c.lenY-1; t++ {
-			forwardLogDiag(c, &f, a, th, w, t, i0, i1)
+			forwardLogDiag(c, &f, a, th, v, w, t, i0, i1)
 		}
 	}
+}
+
+// rows is θ or its gradient, for the passes of an item: itself, or a
+// copy of each strip's rows (copyStrips) with rows stride elements apart.
+type rows[T float32 | float64] struct {
+	d      []T // the item's θ or gradient
+	copied bool
+	buf    []T // the copy
+	stride int // of the copy's rows (3·M without a copy)
+	width  int // 3·M
+}
+
+// newRows returns the rows of d, an item's θ or gradient, for c.
+func newRows[T float32 | float64](c *cells, d []T) *rows[T] {
+	rs := &rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm}
+	if copyStrips[T](c) {
+		rs.copied = true
+		rs.stride = stripStride[T](c.mm)
+		rs.buf = getStrip[T](min(stripRows, c.lenX) * rs.stride)
+	}
+	return rs
+}
+
+// release gives the copy back.
+func (rs *rows[T]) release() {
+	if rs.copied {
+		putStrip(rs.buf)
+	}
+}
+
+// strip returns the view of rows [i0, i1]: the copy's or d's own.
+func (rs *rows[T]) strip(i0, i1 int) rowView[T] {
+	if rs.copied {
+		return rowView[T]{d: rs.buf, r0: i0, stride: rs.stride, width: rs.width}
+	}
+	return rowView[T]{d: rs.d, stride: rs.stride, width: rs.width}
+}
+
+// A rowView holds row i of θ or of its gradient, width = 3·M elements,
+// at (i−r0)·stride of d: cell (i, j)'s elements at at(i, j).
+type rowView[T float32 | float64] struct {
+	d                 []T
+	r0, stride, width int
+}
+
+func (v rowView[T]) at(i, j int) int { return (i-v.r0)*v.stride + 3*j }
+
+// row returns the 3·M elements of row i.
+func (v rowView[T]) row(i int) []T {
+	k := (i - v.r0) * v.stride
+	return v.d[k : k+v.width]
+}
+
+// copyStrips reports whether the passes of an item go through a copy of
+// each strip's rows of θ (forward) and of their gradient (backward). The
+// gathers and scatters of an anti-diagonal touch a cache line in each of
+// the strip's rows: where the item is larger than the second-level cache,
+// each would come from memory, a stream per row, too many for the
+// prefetcher. A copy reads and writes the strip's rows in one stream, and
+// the gathers and scatters work in the cache.
+func copyStrips[T float32 | float64](c *cells) bool {
+	var z T
+	return 3*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
+}
+
+// stripCopyBytes is the size of θ past which an item's strips are copied
+// (copyStrips): about the second-level cache. Tests lower it.
+var stripCopyBytes = 1 << 20
+
+// stripStride returns the row stride of a strip copy for rows of M cells
+// of T: 3·M elements, and padding where the rows would otherwise share
+// the sets of the first-level cache. An anti-diagonal touches a line in
+// each row of the strip, and rows whose starts are a multiple of 4 KiB
+// (or half of it) apart fall in the same few sets, as many as the cache
+// has ways: M = 512 in float32 is such a width.
+func stripStride[T float32 | float64](mm int) int {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	const line, sets, ways = 64, 64, 8
+	for s := 3 * mm; ; s++ {
+		var count [sets]int
+		worst := 0
+		for r := range stripRows {
+			set := r * s * size / line % sets
+			count[set]++
+			worst = max(worst, count[set])
+		}
+		if worst <= ways/4 {
+			return s
+		}
+	}
+}
+
+// stripPools hold the strip copies, by element size: an item's strips
+// take up to stripRows rows of a stride each.
+var stripPools [2]sync.Pool
+
+func getStrip[T float32 | float64](n int) []T {
+	var z T
+	p := &stripPools[unsafe.Sizeof(z)/8]
+	if v, ok := p.Get().(*[]T); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]T, n)
+}
+
+func putStrip[T float32 | float64](s []T) {
+	var z T
+	stripPools[unsafe.Sizeof(z)/8].Put(&s)
 }
 
 // stripRows is the height of the strips of forwardLog and backwardLog. An
@@ -69,8 +189,8 @@ type logDiag struct {
 }
 
 // forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
-// rows [i0, i1].
-func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, w []float64, t, i0, i1 int) {
+// rows [i0, i1], which read θ in v.
+func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, v rowView[T], w []float64, t, i0, i1 int) {
 	nt, per := c.terms, len(a)
 	lo, hi := c.diag(t)
 	lo, hi = max(lo, i0), min(hi, i1)
@@ -99,7 +219,7 @@ func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th [
 	mx, sums := b[(3+nt)*n:(4+nt)*n], b[(4+nt)*n:(5+nt)*n]
 	k0, k1, k2 := c.base[t]+flo, c.base[t-1]+flo, c.base[t-2]+flo-1
 	left, above, dg := a[k1:k1+n], a[k1-1:k1-1+n], a[k2:k2+n]
-	bad := logTerms(nt, left, above, dg, th, 3*(flo*c.mm+t-flo), 3*(c.mm-1), tp, e, mx)
+	bad := logTerms(nt, left, above, dg, v.d, v.at(flo, t-flo), v.stride-3, tp, e, mx)
 	fastexp.Shift64(e, 0)
 	logNorm(nt, e, w[k0:], per, sums)
 	fastexp.LogSums(sums)
@@ -352,23 +472,39 @@ func pullTerm(x, g, w float64) float64 {
 // over the successors in the lattice, in that order: a pass over the cells
 // that have all three (pull), the others one by one. Then the gradient of
 // each of its potentials, γ times the term's weight (FromDiag's with the
-// start's), goes into dth (scatterMu). A successor whose γ is 0 adds
+// start's), goes into dth (scatterMu), which backwardLog writes whole (0
+// outside the lattice). A successor whose γ is 0 adds
 // nothing, whatever its weight; so does a cell no path reaches (α = −Inf,
 // weights 0), even where its γ is not finite, and such a γ also sets to 0
 // the gradient of the potentials the lattice does not use (unusedZero):
 // from the first anti-diagonal with a γ that is not finite on, the cells
 // are taken one by one (backwardLogCell), which keeps these rules.
 func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64) {
-	per, nt := len(a), c.terms
+	per, nt, mm := len(a), c.terms, c.mm
 	wl, wd, wa := w[:per], w[per:2*per], w[(nt-1)*per:nt*per]
 	var ws []float64
 	if nt == 4 {
 		ws = w[2*per : 3*per]
 	}
+	clear(dth[3*c.lenX*mm:])
+	rs := newRows(c, dth)
+	defer rs.release()
 	careful := false
 	last := (c.lenX - 1) / stripRows * stripRows
 	for i0 := last; i0 >= 0; i0 -= stripRows {
 		i1 := min(i0+stripRows, c.lenX) - 1
+		// The scatters write the strip's rows of dth, or a copy of them;
+		// the cells outside the lattice are 0.
+		v := rs.strip(i0, i1)
+		for i := i0; i <= i1; i++ {
+			row := v.row(i)
+			if jlo, jhi := c.cols(i); jlo > jhi {
+				clear(row)
+			} else {
+				clear(row[:3*jlo])
+				clear(row[3*(jhi+1):])
+			}
+		}
 		for t := i1 + c.lenY - 1; t >= i0; t-- {
 			lo, hi := c.diag(t)
 			lo, hi = max(lo, i0), min(hi, i1)
@@ -377,7 +513,7 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 			}
 			if careful {
 				for i := lo; i <= hi; i++ {
-					backwardLogCell(c, dth, a, da, gam, wl, wd, ws, wa, i, t)
+					backwardLogCell(c, v, a, da, gam, wl, wd, ws, wa, i, t)
 				}
 				continue
 			}
@@ -408,11 +544,16 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 			if !fin {
 				careful = true
 				for i := lo; i <= hi; i++ {
-					muCell(c, dth, a, gam, wl, wd, ws, wa, i, t)
+					muCell(c, v, a, gam, wl, wd, ws, wa, i, t)
 				}
 				continue
 			}
-			scatterMu(dth, 3*(lo*c.mm+t-lo), 3*(c.mm-1), gam[k0+lo:k0+hi+1], wl[k0+lo:], wd[k0+lo:], ws, k0+lo, wa[k0+lo:])
+			scatterMu(v.d, v.at(lo, t-lo), v.stride-3, gam[k0+lo:k0+hi+1], wl[k0+lo:], wd[k0+lo:], ws, k0+lo, wa[k0+lo:])
+		}
+		if rs.copied {
+			for i := i0; i <= i1; i++ {
+				copy(dth[3*i*mm:3*(i+1)*mm], v.row(i))
+			}
 		}
 	}
 }
@@ -466,8 +607,9 @@ func pullCell(c *cells, a, da, gam, wl, wd, wa []float64, i, t int) float64 {
 }
 
 // backwardLogCell is backwardLog's γ and potentials' gradient of cell (i,
-// t−i) one by one, with every rule of the special values.
-func backwardLogCell[T float32 | float64](c *cells, dth []T, a, da, gam, wl, wd, ws, wa []float64, i, t int) {
+// t−i) one by one, with every rule of the special values, writing the
+// gradient of its potentials in v.
+func backwardLogCell[T float32 | float64](c *cells, v rowView[T], a, da, gam, wl, wd, ws, wa []float64, i, t int) {
 	k := c.base[t] + i
 	g := da[k]
 	pull := func(t2, i2 int, w []float64) {
@@ -485,18 +627,18 @@ func backwardLogCell[T float32 | float64](c *cells, dth []T, a, da, gam, wl, wd,
 	pull(t+1, i+1, wa)
 	pull(t+1, i, wl)
 	gam[k] = g
-	muCell(c, dth, a, gam, wl, wd, ws, wa, i, t)
+	muCell(c, v, a, gam, wl, wd, ws, wa, i, t)
 }
 
-// muCell writes the gradient of the potentials of cell (i, t−i) from its
-// γ in gam, with the rules of the special values: 0 where γ is 0 or, if it
-// is not finite, where no path reaches the cell; else γ times the weights,
-// less those of the potentials the lattice does not use if γ is not
-// finite.
-func muCell[T float32 | float64](c *cells, dth []T, a, gam, wl, wd, ws, wa []float64, i, t int) {
+// muCell writes the gradient of the potentials of cell (i, t−i) in v,
+// from its γ in gam, with the rules of the
+// special values: 0 where γ is 0 or, if it is not finite, where no path
+// reaches the cell; else γ times the weights, less those of the potentials
+// the lattice does not use if γ is not finite.
+func muCell[T float32 | float64](c *cells, v rowView[T], a, gam, wl, wd, ws, wa []float64, i, t int) {
 	k, j := c.base[t]+i, t-i
 	g := gam[k]
-	p := dth[3*(i*c.mm+j) : 3*(i*c.mm+j)+3]
+	p := v.d[v.at(i, j) : v.at(i, j)+3]
 	if g == 0 || (g-g != 0 && math.IsInf(a[k], -1)) {
 		p[FromLeft], p[FromDiag], p[FromAbove] = 0, 0, 0
 		return

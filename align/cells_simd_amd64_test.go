@@ -157,14 +157,6 @@ func TestCellsKernelsAVX512(t *testing.T) {
 	}
 }
 
-func float64s32(x []float32) []float64 {
-	y := make([]float64, len(x))
-	for k, v := range x {
-		y[k] = float64(v)
-	}
-	return y
-}
-
 // TestCellsGoKernels runs the cells forward and gradient with the Go
 // kernels and with the AVX-512 ones, under every mode and gap, both
 // dtypes, ragged lengths taller than a strip, NaN and −Inf among the

@@ -68,6 +68,8 @@ type Program struct {
 	grad    *gorgonia.Node // ∂ Σ log Z / ∂θ
 	zv, gv  gorgonia.Value // their values read back to the host (cuda builds)
 	grid    *grid          // Linear
+	cells   *cellsWork     // Linear: the cells' workspace, which takes MarginalsInto's dst
+	into    *tensor.Dense  // MarginalsInto's dst during its run; nil: fresh memory
 	vm      gorgonia.VM
 	closed  bool
 }
@@ -123,6 +125,9 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 		return nil, wrap(op, err)
 	}
 	pr.grad = grads[0]
+	if gop, ok := pr.grad.Op().(*cellsGradOp); ok {
+		pr.cells = gop.ws
+	}
 	if callsExtern {
 		// On a GPU the values stay in device memory: Read copies them
 		// back (on the CPU it would only clone them).
@@ -159,6 +164,49 @@ func (pr *Program) Marginals(theta *tensor.Dense) (*Result, error) {
 	}
 	defer pr.mu.Unlock()
 	return pr.run(op, theta, pr.lenX, pr.lenY)
+}
+
+// MarginalsInto is Marginals writing the marginals into dst instead of
+// fresh memory, and returning log Z. dst must have the shape and dtype the
+// program was compiled for, hold its own memory (not a view) and share
+// none with theta; where the run fails, its contents are unspecified. A
+// loop that reuses dst then allocates nothing of θ's size from run to run:
+// at these sizes, fresh memory for each result (zeroing it, its page
+// faults, the collector) costs a good part of a run. A Linear program on
+// the CPU writes dst in place; the others copy their result into it.
+func (pr *Program) MarginalsInto(dst, theta *tensor.Dense) ([]float64, error) {
+	const op = "Program.MarginalsInto"
+	if err := pr.acquire(op); err != nil {
+		return nil, err
+	}
+	defer pr.mu.Unlock()
+	switch {
+	case dst == nil:
+		return nil, errorf(ErrNil, op, "nil destination")
+	case dst.Dtype() != pr.dt:
+		return nil, errorf(ErrDtype, op, "the destination has dtype %v, the program was compiled for %v", dst.Dtype(), pr.dt)
+	case !dst.Shape().Eq(pr.shape):
+		return nil, errorf(ErrShape, op, "the destination has shape %v, the program was compiled for %v", dst.Shape(), pr.shape)
+	case dst.IsView() || !dst.IsNativelyAccessible():
+		return nil, errorf(ErrValue, op, "the destination is a view or not in host memory; pass a tensor of its own")
+	case theta != nil && overlap(dst, theta):
+		return nil, errorf(ErrValue, op, "the destination shares memory with the potentials")
+	}
+	pr.into = dst
+	defer func() { pr.into = nil }()
+	res, err := pr.run(op, theta, pr.lenX, pr.lenY)
+	if err != nil {
+		return nil, err
+	}
+	return res.LogZ, nil
+}
+
+// overlap reports whether the memory of a and b overlaps.
+func overlap(a, b *tensor.Dense) bool {
+	if a.MemSize() == 0 || b.MemSize() == 0 {
+		return false
+	}
+	return a.Uintptr() < b.Uintptr()+b.MemSize() && b.Uintptr() < a.Uintptr()+a.MemSize()
 }
 
 // acquire takes pr for a call of op, which must unlock pr.mu when done,
@@ -241,6 +289,11 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	if err := gorgonia.Let(pr.theta, theta); err != nil {
 		return nil, wrap(op, err)
 	}
+	if pr.into != nil && pr.cells != nil && !callsExtern {
+		// The cells' gradient writes the marginals into dst.
+		pr.cells.into = pr.into
+		defer func() { pr.cells.into = nil }()
+	}
 	pr.vm.Reset()
 	pr.zv, pr.gv = nil, nil
 	if err := pr.vm.RunAll(); err != nil {
@@ -258,6 +311,16 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	// The gradient is a fresh value of each run, so it is handed out as
 	// it is (a view is copied).
 	res.Marginals = contiguous(gv)
+	if pr.into != nil && res.Marginals != pr.into {
+		// LogDepth, or a GPU's values read back: copied.
+		switch d := pr.into.Data().(type) {
+		case []float64:
+			copy(d, res.Marginals.Data().([]float64))
+		case []float32:
+			copy(d, res.Marginals.Data().([]float32))
+		}
+		res.Marginals = pr.into
+	}
 	if pr.grid != nil {
 		for b, z := range res.LogZ {
 			if z-z != 0 {
