@@ -229,6 +229,7 @@ bool run_block(Worker* w) {
         f.exited = false;
         f.wait_site = -1;
         f.count.depth = 0;
+        f.count.top = nullptr;
         f.count.trips = w->trips.data();
         f.count.sites = gbemu::kMaxSites;
         ctx_make(&f.ctx, w->stack(t), kStack, &f);
@@ -269,6 +270,11 @@ bool run_block(Worker* w) {
         }
         w->current = nullptr;
         w->round++;
+#if GBEMU_CHECKS
+        // The round's accesses are complete warp requests: threads of a
+        // warp meet at the barrier (or have returned).
+        if (gbemu::model_enabled) gbemu::model_flush(w);
+#endif
         if (waiting == 0) break;
         if (exited > 0 && ok) {
             char a[256];
@@ -695,6 +701,10 @@ int gbemu_launch(int i, const uint64_t* words, const gbemu::Buf* bufs, int nbufs
     std::fill(last_in_loop.begin(), last_in_loop.end(), 0);
     merge_coverage(&caller);
     for (unsigned h = 0; h < n; h++) merge_coverage(pool.workers[h]);
+#if GBEMU_CHECKS
+    gbemu::model_gather(&caller);
+    for (unsigned h = 0; h < n; h++) gbemu::model_gather(pool.workers[h]);
+#endif
     *pc = 0;
     if (j.failed.load()) {
         std::snprintf(msg, static_cast<size_t>(msglen), "%s", j.msg);

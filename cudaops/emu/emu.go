@@ -257,12 +257,16 @@ func Run(l cudaops.Launch, bufs ...any) error {
 		record(l, args, recs)
 	}
 	launchMu.Lock()
+	measure := modelEnable(modelOn()) && modelOn()
 	rc := C.gbemu_launch(C.int(k.index), &cw[0], &cb[0], C.int(nptr),
 		C.uint(l.Grid[0]), C.uint(l.Grid[1]), C.uint(l.Grid[2]),
 		C.uint(l.Block[0]), C.uint(l.Block[1]), C.uint(l.Block[2]), C.uint(l.SharedBytes),
 		C.uint(runtime.GOMAXPROCS(0)), msg, msgLen, pc)
 	if rc == 0 {
 		coverLaunch(l)
+	}
+	if measure {
+		modelLaunch(l, rc == 0)
 	}
 	launchMu.Unlock()
 

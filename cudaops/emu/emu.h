@@ -157,10 +157,16 @@ int site(const char* file, int line, int kind);
 // FiberCount is what a running CUDA thread counts for the coverage check:
 // how many loops it is inside (a barrier inside a loop must pass twice) and
 // where each site's counts go (the worker's per-site maxima).
+struct Loop;
 struct FiberCount {
     int depth = 0;
     unsigned* trips = nullptr; // indexed by site; the OS thread's maxima
     int sites = 0;             // length of trips
+    // The innermost loop running (the GPU model's context, model.cc).
+    // Volatile, as Loop::n: the model reads them from the access checks,
+    // calls the compiler inserts after its loop optimizations, which would
+    // otherwise keep them in registers or drop the stores as dead.
+    Loop* volatile top = nullptr;
 };
 // fiber_count is the running fiber's (null outside a launch, and in the
 // ThreadSanitizer replay, which counts nothing).
@@ -171,16 +177,24 @@ inline thread_local FiberCount* fiber_count = nullptr;
 void record_trips(int id, unsigned n);
 
 // Loop counts the trips of one entry of a loop.
+// The loops a thread is inside are chained (innermost first): their sites
+// and trip numbers say which dynamic execution of an access this is.
 struct Loop {
     int id;
-    unsigned n = 0;
+    volatile unsigned n = 0;
     bool first = true;
+    Loop* up = nullptr;
     explicit Loop(int id_) : id(id_) {
-        if (FiberCount* c = fiber_count) c->depth++;
+        if (FiberCount* c = fiber_count) {
+            c->depth++;
+            up = c->top;
+            c->top = this;
+        }
     }
     ~Loop() {
         if (FiberCount* c = fiber_count) {
             c->depth--;
+            c->top = up;
             if (id < c->sites) {
                 if (n + 1 > c->trips[id]) c->trips[id] = n + 1; // 0: never entered
             } else {
@@ -189,7 +203,7 @@ struct Loop {
         }
     }
     bool once() { return first ? (first = false, true) : false; }
-    void trip() { n++; }
+    void trip() { n = n + 1; }
 };
 
 // sync is __syncthreads at site id: it returns when the barrier completes

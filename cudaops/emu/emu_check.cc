@@ -195,6 +195,19 @@ GBEMU_NOSAN void on_static(Worker* w, uintptr_t a, size_t n, bool store, uintptr
     }
 }
 
+// own_tls reports whether a is in one of the emulator's own thread-locals
+// that kernel code reads (not a __shared__ variable: the GPU model leaves
+// them out).
+GBEMU_NOSAN_INLINE bool own_tls(uintptr_t a) {
+    auto in = [a](const void* p, size_t n) {
+        uintptr_t lo = reinterpret_cast<uintptr_t>(p);
+        return a - lo < n;
+    };
+    return in(&threadIdx, sizeof threadIdx) || in(&blockIdx, sizeof blockIdx) ||
+           in(&dynamic_buffer, sizeof dynamic_buffer) || in(&fiber_count, sizeof fiber_count) ||
+           in(&checking, sizeof checking);
+}
+
 // access checks one load or store. The slow paths run with checking
 // cleared, so that what they call (fail, which is instrumented) is not
 // checked in turn.
@@ -207,6 +220,7 @@ GBEMU_NOSAN_INLINE void access(uintptr_t a, size_t n, bool store, uintptr_t pc) 
         const Region& r = j->regions[i];
         if (a < r.ghi && a + n > r.glo) {
             checking = nullptr;
+            if (model_enabled && a >= r.lo && a + n <= r.hi) model_access(w, a, n, store, pc, 0);
             on_buffer(w, r, a, n, store, pc);
             checking = w;
             return;
@@ -214,12 +228,14 @@ GBEMU_NOSAN_INLINE void access(uintptr_t a, size_t n, bool store, uintptr_t pc) 
     }
     if (a < w->dyn.ghi && a + n > w->dyn.glo) {
         checking = nullptr;
+        if (model_enabled && a >= w->dyn.lo && a + n <= w->dyn.hi) model_access(w, a, n, store, pc, 1);
         on_dynamic(w, a, n, store, pc);
         checking = w;
         return;
     }
     if (a - w->tls_lo < w->tls_hi - w->tls_lo) {
         checking = nullptr;
+        if (model_enabled && !own_tls(a)) model_access(w, a, n, store, pc, 1);
         on_static(w, a, n, store, pc);
         checking = w;
     }

@@ -144,6 +144,8 @@ struct Worker {
     std::vector<unsigned> trips, passes, block_passes, in_loop;
     std::vector<int> block_sites; // sites of block_passes to clear
 
+    void* model = nullptr; // the GPU model's state (model.cc), when it is on
+
     void* tsan_sched = nullptr; // replay only
     char tsan_block = 0, tsan_bar[2] = {0, 0};
     unsigned round = 0;
@@ -163,6 +165,16 @@ extern thread_local Worker* checking;
 // shared memory; check_tls_init finds this OS thread's thread-local block.
 void check_begin_block(Worker* w);
 void check_tls_init(Worker* w);
+
+// The GPU memory model (model.cc; with the access checks only).
+// model_enabled turns it on for the next launches; model_access records
+// one access of the running fiber (space 0 a launch buffer, 1 shared
+// memory); model_flush closes the warp requests of w's round;
+// model_gather moves w's figures into the last launch's (and clears them).
+extern int model_enabled;
+void model_access(Worker* w, uintptr_t a, size_t n, bool store, uintptr_t pc, int space);
+void model_flush(Worker* w);
+void model_gather(Worker* w);
 
 // The ThreadSanitizer replay's hooks (emu.cc; no-ops elsewhere).
 void tsan_fiber_start(Worker* w);

@@ -27,12 +27,27 @@ func where(pc uintptr) string {
 	if lines.d == nil {
 		return " (for the kernel's source line, run a test binary built with go test -c: go test strips the line table)"
 	}
+	le, ok := sourceLine(pc)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" (at %s:%d)", filepath.Base(le.File.Name), le.Line)
+}
+
+// sourceLine returns the line table's row for the code at pc (a return
+// address into the kernel unit), if the binary has a line table and pc is
+// in it.
+func sourceLine(pc uintptr) (dwarf.LineEntry, bool) {
+	lines.once.Do(loadLines)
+	if lines.d == nil || pc == 0 {
+		return dwarf.LineEntry{}, false
+	}
 	target := uint64(pc-1) - lines.bias
 	r := lines.d.Reader()
 	for {
 		e, err := r.Next()
 		if err != nil || e == nil {
-			return ""
+			return dwarf.LineEntry{}, false
 		}
 		if e.Tag != dwarf.TagCompileUnit {
 			r.SkipChildren()
@@ -51,7 +66,7 @@ func where(pc uintptr) string {
 		}
 		lr, err := lines.d.LineReader(e)
 		if err != nil || lr == nil {
-			return ""
+			return dwarf.LineEntry{}, false
 		}
 		// The row of the sequence holding target with the greatest address
 		// at or below it (SeekPC gives up on g++'s split sequences).
@@ -66,9 +81,9 @@ func where(pc uintptr) string {
 			prev = le
 		}
 		if !found || best.File == nil {
-			return ""
+			return dwarf.LineEntry{}, false
 		}
-		return fmt.Sprintf(" (at %s:%d)", filepath.Base(best.File.Name), best.Line)
+		return best, true
 	}
 }
 

@@ -27,6 +27,7 @@
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
 //   testdata/broken.cu sha256:a594bf2f1a877ee659b71159202542b3231660276d9258788379349593230552
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
+//   testdata/gpumodel.cu sha256:b10e0948ba6e91707d0c2a3258c480dfae246156e37859045e921ca19cd96cb2
 
 #define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation
 #include "emu.h"
@@ -51,6 +52,7 @@
 #include "testdata/arith.cu"
 #include "testdata/broken.cu"
 #include "testdata/emutest.cu"
+#include "testdata/gpumodel.cu"
 
 namespace {
 void call_align_cells_fwd_f32(const uint64_t* w) {
@@ -683,6 +685,31 @@ void call_emutest_early(const uint64_t* w) {
     (void)w;
     emutest_early(W{w[0]}, W{w[1]}, W{w[2]});
 }
+void call_emutest_model_copy_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_copy_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_emutest_model_copy_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_copy_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]});
+}
+void call_emutest_model_banks_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_banks_f32(W{w[0]}, W{w[1]});
+}
+void call_emutest_model_banks_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_banks_f64(W{w[0]}, W{w[1]});
+}
+void call_emutest_model_loop(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_loop(W{w[0]}, W{w[1]});
+}
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
@@ -812,6 +839,11 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_count", 3, call_emutest_count, 1, "ljj"},
     {"emutest_reduce_f64", 3, call_emutest_reduce_f64, 1, "dDj"},
     {"emutest_early", 3, call_emutest_early, 1, "ljx"},
+    {"emutest_model_copy_f32", 5, call_emutest_model_copy_f32, 1, "fFjjj"},
+    {"emutest_model_copy_f64", 5, call_emutest_model_copy_f64, 1, "dDjjj"},
+    {"emutest_model_banks_f32", 2, call_emutest_model_banks_f32, 1, "fj"},
+    {"emutest_model_banks_f64", 2, call_emutest_model_banks_f64, 1, "dj"},
+    {"emutest_model_loop", 2, call_emutest_model_loop, 1, "fF"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 126;
+const int gbemu::table_len = 131;
