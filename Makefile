@@ -9,6 +9,7 @@ demo:
 	$(GO) run ./examples/alignment -out $(OUT)/alignment
 	$(GO) run ./examples/train -out $(OUT)/train
 	$(GO) run ./examples/attention -out $(OUT)/attention
+	$(GO) run ./examples/ctc -out $(OUT)/ctc
 
 # test also checks the kernels' coverage: every emulated launch of the
 # suite counts its loops' trips and barriers' passes into build/emucov, and
