@@ -30,7 +30,7 @@
 //
 // # CUDA
 //
-// The Ops of this package run on the CPU; under the cuda build tag the
-// scan's Ops run on the GPU and Gorgonia copies the step matrices and
-// states between host and device around them.
+// The Ops of this package have a CPU path only, so far: in a cuda build
+// the scan's own Ops are CUDA Ops, and Gorgonia's machine moves the step
+// matrices and the states between host and device around them.
 package ctc

@@ -291,3 +291,43 @@ func TestLossErrors(t *testing.T) {
 		t.Errorf("nil nodes: error %v, want kind ErrNil", err)
 	}
 }
+
+// TestLossLongTarget: 2,000 labels, no cap. With as many frames as
+// labels (no two equal labels in a row) the only path puts label t on
+// frame t: p is the product of those frames' probabilities, and the
+// gradient is −1 on each of those classes and 0 elsewhere.
+func TestLossLongTarget(t *testing.T) {
+	const n, cls = 2000, 5
+	rng := rand.New(rand.NewPCG(25, 26))
+	p := randomProblem(rng, n, 1, cls, 0, n)
+	lab := make([]int, n)
+	want := 0.0
+	for i := range lab {
+		lab[i] = 1 + rng.IntN(cls-1)
+		for i > 0 && lab[i] == lab[i-1] {
+			lab[i] = 1 + rng.IntN(cls-1)
+		}
+		want -= p.lp[i*cls+lab[i]]
+	}
+	p.targets = [][]int{lab}
+	p.width = n
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		got, grad := runLoss(t, ours(), p, dt, gorgonia.ReductionSum, false, true)
+		tol := 1e-9
+		if dt == tensor.Float32 {
+			tol = 1e-5
+		}
+		if !near(got, want, tol) {
+			t.Errorf("%v: loss %v, want %v", dt, got, want)
+		}
+		for i, g := range grad {
+			w := 0.0
+			if i%cls == lab[i/cls] {
+				w = -1
+			}
+			if !near(g, w, tol) {
+				t.Fatalf("%v: gradient[%d, 0, %d] = %v, want %v", dt, i/cls, i%cls, g, w)
+			}
+		}
+	}
+}
