@@ -15,6 +15,10 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// big40 is 2^40 where an int is 64 bits and the largest int where it is 32:
+// a size far past MaxElements that still compiles on every GOARCH.
+const big40 = min(1<<40, math.MaxInt)
+
 // TestErrorKinds makes real failing calls and checks what a caller can do
 // with the error: errors.Is finds its kind, errors.As finds the *Error
 // with the function the caller called as Op, and no number in the message
@@ -38,19 +42,19 @@ func TestErrorKinds(t *testing.T) {
 		call func() error
 	}{
 		{"Filled batch 2^40", ErrSize, "Filled", func() error {
-			_, err := Filled(tensor.Float64, 1<<40, 1, 0, 0, 0)
+			_, err := Filled(tensor.Float64, big40, 1, 0, 0, 0)
 			return err
 		}},
 		{"Filled n 2^32", ErrSize, "Filled", func() error {
-			_, err := Filled(tensor.Float64, 1, 1<<32, 0, 0, 0)
+			_, err := Filled(tensor.Float64, 1, min(1<<32, math.MaxInt), 0, 0, 0)
 			return err
 		}},
 		{"Zeros product overflows", ErrSize, "Zeros", func() error {
-			_, err := Zeros(tensor.Float32, 1<<41, 1<<41, 1, 1)
+			_, err := Zeros(tensor.Float32, big40, big40, 1, 1)
 			return err
 		}},
 		{"Random batch 2^40", ErrSize, "Random", func() error {
-			_, err := Random(rng, tensor.Float32, 1<<40, 2, 0, 0, 0)
+			_, err := Random(rng, tensor.Float32, big40, 2, 0, 0, 0)
 			return err
 		}},
 		{"Reband too wide", ErrSize, "Reband", func() error {
@@ -66,7 +70,7 @@ func TestErrorKinds(t *testing.T) {
 			return err
 		}},
 		{"Gather map of 2^80 elements", ErrSize, "Gather", func() error {
-			m := &GatherMap{In: tensor.Shape{1 << 40, 1 << 40}, Out: tensor.Shape{1}, Index: []int32{0}}
+			m := &GatherMap{In: tensor.Shape{big40, big40}, Out: tensor.Shape{1}, Index: []int32{0}}
 			_, err := m.Gather(tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{1})))
 			return err
 		}},

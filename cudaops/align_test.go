@@ -2,6 +2,7 @@ package cudaops
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -86,7 +87,7 @@ func TestAlignGeometry(t *testing.T) {
 		{1, AlignCellsMaxRows + 1, AlignCellsMaxRows + 1, 3 * 8 * (AlignCellsMaxRows + 1)},
 		{4, 100000, 2100, 4 * 3 * 8 * 2100},
 		{3, 7, 70, 3 * 3 * 8 * 7},
-		{1 << 31, 2, 5, alignMaxBlocks * 3 * 8 * 2}, // blocks loop over the items: scratch for the grid
+		{min(1<<31, math.MaxInt), 2, 5, alignMaxBlocks * 3 * 8 * 2}, // blocks loop over the items: scratch for the grid
 		{0, 3, 3, 0},
 		{2, 0, 3, 0},
 	} {
@@ -105,7 +106,7 @@ func TestAlignGeometry(t *testing.T) {
 		t.Errorf("AlignCellsMaxRows = %d: the benchmark's 900 × 900 does not fit", AlignCellsMaxRows)
 	}
 	// Batches beyond the grid limit loop in the blocks.
-	if l := AlignCellsForward(Float32, Log, 1<<31, 4, 4, AlignGlobal, -1); l.Grid[0] != alignMaxBlocks || l.Check() != nil {
+	if l := AlignCellsForward(Float32, Log, min(1<<31, math.MaxInt), 4, 4, AlignGlobal, -1); l.Grid[0] != alignMaxBlocks || l.Check() != nil {
 		t.Errorf("2^31 items: grid %v (%v)", l.Grid, l.Check())
 	}
 	for _, l := range []Launch{

@@ -188,7 +188,7 @@ func TestLaunchesHaveNoBatchLimit(t *testing.T) {
 		}
 	}
 	if g := PlusForward(Float32, Log, batch, n, 16, 16, 16, 16).Grid[0]; g != flatMaxBlocks {
-		t.Errorf("PlusForward grid %d blocks for %d elements, want the cap %d", g, batch*n*33, flatMaxBlocks)
+		t.Errorf("PlusForward grid %d blocks for %d elements, want the cap %d", g, int64(batch)*n*33, flatMaxBlocks)
 	}
 	if g := PlusForward(Float32, Log, 1, 3, 0, 0, 0, 0).Grid[0]; g != 1 {
 		t.Errorf("PlusForward grid %d blocks for 3 elements, want 1", g)

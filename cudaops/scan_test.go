@@ -2,6 +2,7 @@ package cudaops
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 )
@@ -39,7 +40,7 @@ func TestScanGeometry(t *testing.T) {
 		t.Errorf("ScanScratchBytes = %d, want %d", got, 2*8*items*n)
 	}
 	// More items than the grid's limit loop in the blocks.
-	if l := ScanForward(Float64, Real, 1<<31, 1, 4, 0, 0); l.Grid[0] != scanMaxBlocks || l.Check() != nil {
+	if l := ScanForward(Float64, Real, min(1<<31, math.MaxInt), 1, 4, 0, 0); l.Grid[0] != scanMaxBlocks || l.Check() != nil {
 		t.Errorf("2^31 items: grid %v (%v)", l.Grid, l.Check())
 	}
 	for _, l := range []Launch{

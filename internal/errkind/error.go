@@ -3,14 +3,17 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // MaxElements is the most elements one result of genband may hold: 2^31,
-// 16 GiB of float64. bandop.MaxElements and genmul.MaxElements are this
-// value; a size beyond it is an error of kind Size rather than an attempt
-// to allocate it, which catches a batch or n mistaken by orders of
+// 16 GiB of float64, where an int is 64 bits; on 32-bit platforms, where
+// no slice can be that long, math.MaxInt32 (the min keeps the constant
+// within an int everywhere). bandop.MaxElements and genmul.MaxElements are
+// this value; a size beyond it is an error of kind Size rather than an
+// attempt to allocate it, which catches a batch or n mistaken by orders of
 // magnitude before it exhausts memory.
-const MaxElements = 1 << 31
+const MaxElements = min(1<<31, math.MaxInt)
 
 // An Error reports bad input to a function of one of genband's packages,
 // or a failure below it. Each package names it as its own (bandop.Error,
