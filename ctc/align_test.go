@@ -185,3 +185,55 @@ func TestPosteriors(t *testing.T) {
 		}
 	}
 }
+
+// TestEagerViews: Align and Posteriors read views (a slice of a larger
+// tensor, a pending transpose) as their values and modify none of their
+// arguments.
+func TestEagerViews(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	p := randomProblem(rng, 6, 3, 4, 2, 4)
+	lp, tg, il, tl := p.tensors(tensor.Float64)
+	wantSpans, err := Align(lp, tg, il, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPost, err := Posteriors(lp, tg, il, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// logProbs as frames 1…6 of a (7, 3, 4) tensor.
+	big := tensor.New(tensor.WithShape(7, 3, 4), tensor.WithBacking(append(make([]float64, 12), p.lp...)))
+	view, err := big.Slice(gorgonia.S(1, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// targets as the transpose, pending, of their transpose.
+	tt := tensor.New(tensor.WithShape(p.width, p.batch), tensor.WithBacking(make([]int, p.width*p.batch)))
+	for b := range p.batch {
+		for j := range p.width {
+			tt.Data().([]int)[j*p.batch+b] = tg.Data().([]int)[b*p.width+j]
+		}
+	}
+	if err := tt.T(); err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(big.Data().([]float64))
+	beforeT := slices.Clone(tt.Data().([]int))
+	spans, err := Align(view.(*tensor.Dense), tt, il, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, err := Posteriors(view.(*tensor.Dense), tt, il, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(spans, wantSpans, slices.Equal) {
+		t.Errorf("spans of views %v, want %v", spans, wantSpans)
+	}
+	if !slices.Equal(post.Data().([]float64), wantPost.Data().([]float64)) {
+		t.Errorf("posteriors of views differ")
+	}
+	if !slices.Equal(big.Data().([]float64), before) || !slices.Equal(tt.Data().([]int), beforeT) {
+		t.Errorf("an argument was modified")
+	}
+}

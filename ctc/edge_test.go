@@ -287,6 +287,12 @@ func TestLossErrors(t *testing.T) {
 			t.Errorf("%s: run error %v, want kind %v", name, err, c.runKind)
 		}
 	}
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float64, 3, gorgonia.WithShape(2, 1, 2), gorgonia.WithName("x"))
+	n := gorgonia.NewTensor(g, tensor.Int, 1, gorgonia.WithShape(1), gorgonia.WithName("n"))
+	if _, err := Loss(x, n, n, n, gorgonia.Reduction(7)); !errors.Is(err, ErrReduction) {
+		t.Errorf("reduction 7: error %v, want kind ErrReduction", err)
+	}
 	if _, err := Loss(nil, nil, nil, nil, gorgonia.ReductionSum); !errors.Is(err, ErrNil) {
 		t.Errorf("nil nodes: error %v, want kind ErrNil", err)
 	}

@@ -16,6 +16,9 @@ var (
 	ErrValue  error = errkind.Value  // an Op's input value that is not the *tensor.Dense it was built for
 	ErrGraph  error = errkind.Graph  // Gorgonia refused to build, differentiate or run the graph (the cause is wrapped)
 	ErrBusy   error = errkind.Busy   // a graph's Ops at work in another run (a graph runs on one machine at a time)
+
+	// The kind of this package alone.
+	ErrReduction error = errkind.Kind("bad reduction") // a gorgonia.Reduction other than ReductionMean and ReductionSum
 )
 
 // An Error reports bad input to a function of this package or a failure in

@@ -59,7 +59,7 @@ import (
 func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reduction gorgonia.Reduction, opts ...Option) (*gorgonia.Node, error) {
 	const name = "Loss"
 	if reduction != gorgonia.ReductionMean && reduction != gorgonia.ReductionSum {
-		return nil, errorf(ErrShape, name, "reduction %d is neither ReductionMean nor ReductionSum", reduction)
+		return nil, errorf(ErrReduction, name, "reduction %d is neither ReductionMean nor ReductionSum", reduction)
 	}
 	f, err := newForm(name, logProbs, targets, inputLengths, targetLengths, makeOptions(opts))
 	if err != nil {
