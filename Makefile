@@ -71,6 +71,23 @@ sanitize-tsan:
 		$(GO) test -count=1 -run 'Emu|Geometry' ./bandop ./align ./genmul ./attention ./cudaops/emu
 	$(NOASLR) $(TSAN)/replay $(TSAN)/launches
 
+# gpumodel runs every package's emulation tests (those named *Emu*, among
+# them the TestGPUModelEmu drivers at realistic sizes) under the emulator's
+# GPU memory model (cudaops/emu/model.go: per load and store site, warp
+# requests, 32-byte sectors against the ideal, shared bank conflicts,
+# divergence), with the line table kept so that sites are file:line:col,
+# then writes the table, a line per kernel and site and one per kernel, to
+# build/gpumodel/report.txt (BENCHMARKS.md, "GPU memory model").
+GPUMODEL = $(CURDIR)/build/gpumodel
+
+.PHONY: gpumodel
+
+gpumodel:
+	rm -rf $(GPUMODEL)
+	GBEMU_GPUMODEL=$(GPUMODEL) $(GO) test -count=1 -ldflags='-s=false -w=false' -run 'Emu' ./...
+	GBEMU_GPUMODEL_REPORT=$(GPUMODEL) $(GO) test -count=1 -run '^TestGPUModelReport$$' ./cudaops/emu
+	@echo "gpumodel: $(GPUMODEL)/report.txt"
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bandop
 
