@@ -35,6 +35,8 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{ColShiftForward(dt, batch, n, 1, 2, -1, 0), 2},
 		{GatherForward(dt, 7), 4},
 		{GatherBackward(dt, 7), 4},
+		{CTCStepsForward(dt, 3, batch, 4, n), 3},
+		{CTCStepsBackward(dt, 3, batch, 4, n), 3},
 		{ScanForward(dt, Log, batch, 3, n, 1, 2), 4},
 		{ScanLastForward(dt, batch, 3, n), 2},
 		{ScanLastBackward(dt, batch, 3, n), 2},

@@ -10,6 +10,7 @@
 //   ../kernels/attention.cu sha256:d3f6e8b39df8e206f95c900a040bab512fa441e5a73dcc65008474561c282fd4
 //   ../kernels/bandmul.cu sha256:3e9fd9939d8fbc7911ffcf2b98d000612a24cf46bffeb9127b361e31e9197538
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
+//   ../kernels/ctc.cu sha256:47f6c7f80d3c8e85c6be3f246addee73c3c18e8b1497b0099c5e30d4ed4200bc
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
@@ -36,6 +37,7 @@
 #include "../kernels/align_end.cu"
 #include "../kernels/attention.cu"
 #include "../kernels/bandmul.cu"
+#include "../kernels/ctc.cu"
 #include "../kernels/dense.cu"
 #include "../kernels/gather.cu"
 #include "../kernels/genmul.cu"
@@ -154,6 +156,26 @@ void call_bandmul_bwd_k_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     bandmul_bwd_k_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+}
+void call_ctc_steps_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_steps_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_ctc_steps_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_steps_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_ctc_steps_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_steps_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_ctc_steps_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_steps_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
 }
 void call_fromdense_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -733,6 +755,10 @@ const gbemu::Kernel gbemu::table[] = {
     {"bandmul_bwd_q_f64", 9, call_bandmul_bwd_q_f64, 0, "dDDDjjjjj"},
     {"bandmul_bwd_k_f32", 9, call_bandmul_bwd_k_f32, 0, "fFFFjjjjj"},
     {"bandmul_bwd_k_f64", 9, call_bandmul_bwd_k_f64, 0, "dDDDjjjjj"},
+    {"ctc_steps_f32", 7, call_ctc_steps_f32, 0, "fFIjjjj"},
+    {"ctc_steps_f64", 7, call_ctc_steps_f64, 0, "dDIjjjj"},
+    {"ctc_steps_bwd_f32", 7, call_ctc_steps_bwd_f32, 0, "fFIjjjj"},
+    {"ctc_steps_bwd_f64", 7, call_ctc_steps_bwd_f64, 0, "dDIjjjj"},
     {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0, "fFjjjjx"},
     {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0, "dDjjjjx"},
     {"todense_fwd_f32", 7, call_todense_fwd_f32, 0, "fFjjjjx"},
@@ -846,4 +872,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_model_loop", 2, call_emutest_model_loop, 1, "fF"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 131;
+const int gbemu::table_len = 135;

@@ -7,6 +7,7 @@
 #include "align_end.cu"
 #include "attention.cu"
 #include "bandmul.cu"
+#include "ctc.cu"
 #include "dense.cu"
 #include "gather.cu"
 #include "genmul.cu"
