@@ -1,6 +1,10 @@
 package bandop
 
-import "math"
+import (
+	"math"
+
+	"github.com/genband/genband/internal/fastexp"
+)
 
 // Mul returns the semiring product C = A ⊗ B of each pair of matrices,
 // C[i,j] = ⊕_k A[i,k] ⊗ B[k,j], with band (A.Lower+B.Lower, A.Upper+B.Upper)
@@ -107,39 +111,55 @@ func mulRowsMax[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 	}
 }
 
-// mulRowsLog computes logsumexp in two passes over the terms: their maximum,
-// then Σ exp(term − max), so no exp overflows and none underflows wholesale.
+// mulRowsLog computes logsumexp with one shift per row, not per slot: M,
+// the largest a[ka] + max(B's row k) over the row's slots ka, bounds every
+// term of the row from above, so no exp overflows, and the row's sums are
+// one vector exp per term (expAcc over contiguous slots) with no pass to
+// find each slot's maximum. A slot whose own maximum lies far below M (its
+// sum under logFloor: its largest terms would lose bits to underflow) is
+// summed again with its own maximum (mulSlotLog), and a row whose M is not
+// finite (a NaN, an infinite term, or only −Inf) takes the two-pass kernel
+// (mulRowLogExact), whose shift of ±Inf by 0 the special values need.
 func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
 	m := make([]T, wc)
+	lg := make([]float64, wc)
+	// bmax[g-g0] is the largest valid slot of B's row g, for the rows
+	// g0 ≤ g < g1 that rows [lo, hi) of A reach. The segments read B's
+	// valid slots only (they are those that land on valid slots of C), and
+	// the padding may hold anything.
+	rows := la.batch * n
+	g0, g1 := max(0, lo-la.lower), min(rows, hi-la.lower+wa)
+	bmax := make([]T, max(0, g1-g0))
+	for g := g0; g < g1; g++ {
+		v := T(math.Inf(-1))
+		kbLo, kbHi := validSlots(g%n, n, lb.lower, wb)
+		for _, x := range b[g*wb+kbLo : g*wb+kbHi] {
+			v = max(v, x)
+		}
+		bmax[g-g0] = v
+	}
+	floor := T(logFloor32)
+	if !isF32(floor) {
+		floor = T(logFloor64)
+	}
 	for r := lo; r < hi; r++ {
 		i := r % n
 		arow, crow := a[r*wa:(r+1)*wa], c[r*wc:(r+1)*wc]
 		clo, chi := validSlots(i, n, lc.lower, wc)
 		kaLo, kaHi := validSlots(i, n, la.lower, wa)
-		fillSlice(crow, T(math.Inf(-1))) // the fill, in the padding too
-		fillSlice(m, T(math.Inf(-1)))
+		bound := T(math.Inf(-1))
 		for ka := kaLo; ka < kaHi; ka++ {
-			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
-			if !ok {
-				continue
-			}
-			av, src := arow[ka], brow[kbLo:kbHi]
-			mm := m[ka+kbLo : ka+kbHi]
-			mm = mm[:len(src)]
-			for x, bv := range src {
-				mm[x] = max(mm[x], av+bv)
-			}
+			bound = max(bound, arow[ka]+bmax[r+ka-la.lower-g0])
 		}
-		// A max of ±Inf is shifted by 0 instead, which makes an all −Inf
-		// sum come out as exp(−Inf) = 0 (so log 0 = −Inf) and a +Inf term as
-		// +Inf, never Inf − Inf.
-		for x := clo; x < chi; x++ {
-			if math.IsInf(float64(m[x]), 0) {
-				m[x] = 0
-			}
-			crow[x] = 0
+		if math.IsInf(float64(bound), 0) || math.IsNaN(float64(bound)) {
+			mulRowLogExact(crow, arow, b, m, r, la, lb, lc)
+			continue
 		}
+		fillSlice(crow[:clo], T(math.Inf(-1))) // the fill, in the padding
+		fillSlice(crow[chi:], T(math.Inf(-1)))
+		clear(crow[clo:chi])
+		fillSlice(m[clo:chi], bound)
 		for ka := kaLo; ka < kaHi; ka++ {
 			brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
 			if !ok {
@@ -147,9 +167,92 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 			}
 			expAcc(crow[ka+kbLo:ka+kbHi], brow[kbLo:kbHi], m[ka+kbLo:ka+kbHi], arow[ka])
 		}
-		for x := clo; x < chi; x++ {
-			crow[x] = m[x] + T(math.Log(float64(crow[x])))
+		sums, ls := crow[clo:chi], lg[clo:chi]
+		ls = ls[:len(sums)]
+		for x, v := range sums {
+			ls[x] = float64(v)
 		}
+		fastexp.LogSlice64(ls, ls)
+		bf := float64(bound)
+		for x, v := range sums {
+			if v >= floor {
+				sums[x] = T(bf + ls[x]) // one rounding: the sum of M and ln s may cancel
+				continue
+			}
+			sums[x] = mulSlotLog(arow, b, r, clo+x, kaLo, kaHi, la, wb)
+		}
+	}
+}
+
+// The floors of mulRowsLog's sums: a slot whose sum shifted by its row's
+// bound is below it is summed again with its own maximum. At the floor the
+// largest term is at least floor/width, so terms lost to underflow (below
+// 2^−149 in float32, 2^−1074 in float64, a few dozen at most) change the sum
+// by less than 2^−80 of itself; and the slot's maximum lies at most
+// ln(1/floor) (44 in float32) below the bound, which costs the shifted terms
+// the bits of an exponent of that size.
+const (
+	logFloor32 = 0x1p-64
+	logFloor64 = 0x1p-900
+)
+
+// mulSlotLog returns the Log sum of slot x of row r of C, shifted by its own
+// maximum: the terms a[ka] + B[k, x−ka] over A's valid slots ka, read down
+// the slot's diagonal of B.
+func mulSlotLog[T float](arow, b []T, r, x, kaLo, kaHi int, la layout, wb int) T {
+	mx := T(math.Inf(-1))
+	for ka := max(kaLo, x-wb+1); ka < min(kaHi, x+1); ka++ {
+		mx = max(mx, arow[ka]+b[(r+ka-la.lower)*wb+x-ka])
+	}
+	if math.IsInf(float64(mx), -1) {
+		return mx
+	}
+	var sum T
+	for ka := max(kaLo, x-wb+1); ka < min(kaHi, x+1); ka++ {
+		sum += expT(arow[ka] + b[(r+ka-la.lower)*wb+x-ka] - mx)
+	}
+	return mx + T(math.Log(float64(sum)))
+}
+
+// mulRowLogExact computes row r of C in two passes over its terms: their
+// maximum per slot, then Σ exp(term − max). m is scratch of C's width.
+func mulRowLogExact[T float](crow, arow, b, m []T, r int, la, lb, lc layout) {
+	wb, wc, n := lb.width(), lc.width(), la.n
+	i := r % n
+	clo, chi := validSlots(i, n, lc.lower, wc)
+	kaLo, kaHi := validSlots(i, n, la.lower, la.width())
+	fillSlice(crow, T(math.Inf(-1))) // the fill, in the padding too
+	fillSlice(m, T(math.Inf(-1)))
+	for ka := kaLo; ka < kaHi; ka++ {
+		brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+		if !ok {
+			continue
+		}
+		av, src := arow[ka], brow[kbLo:kbHi]
+		mm := m[ka+kbLo : ka+kbHi]
+		mm = mm[:len(src)]
+		for x, bv := range src {
+			mm[x] = max(mm[x], av+bv)
+		}
+	}
+	// A max of ±Inf is shifted by 0 instead, which makes an all −Inf
+	// sum come out as exp(−Inf) = 0 (so log 0 = −Inf) and a +Inf term as
+	// +Inf, never Inf − Inf.
+	for x := clo; x < chi; x++ {
+		if math.IsInf(float64(m[x]), 0) {
+			m[x] = 0
+		}
+		crow[x] = 0
+	}
+	for ka := kaLo; ka < kaHi; ka++ {
+		brow, kbLo, kbHi, ok := mulSeg(b, r, ka, clo, chi, la, wb)
+		if !ok {
+			continue
+		}
+		expAcc(crow[ka+kbLo:ka+kbHi], brow[kbLo:kbHi], m[ka+kbLo:ka+kbHi], arow[ka])
+	}
+	for x := clo; x < chi; x++ {
+		crow[x] = m[x] + T(math.Log(float64(crow[x])))
 	}
 }
 
