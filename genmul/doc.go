@@ -25,12 +25,13 @@
 //
 // Kernels. No (batch, n, k, m) intermediate is ever stored: the CPU
 // kernels work on tiles of the output, with inner loops over contiguous
-// rows of B, on every core (GOMAXPROCS); LogMatMul's sums use the table
+// rows of B, on every core (GOMAXPROCS); LogMatMul's sums use the vector
 // exp of package internal/fastexp (which bandop and align use too), one exp
-// per inner term after a pass that finds each output's largest term, and
-// its gradients with respect to A and B come from one exp per inner term
-// for both. Results do
-// not depend on the scheduling (the same bits on every run). Under the
+// per inner term, each sum shifted by a bound on its terms (the largest
+// entry of A's row plus that of B's column; an output whose terms lie far
+// below it is summed again shifted by its own largest term), and its
+// gradients with respect to A and B come from one exp per inner term for
+// both. Results do not depend on the scheduling (the same bits on every run). Under the
 // build tag cuda every Op also runs on the GPU (CUDADo), through the
 // kernels of cudaops/kernels/genmul.cu.
 //

@@ -113,10 +113,16 @@ func negInf[T float]() T { return T(math.Inf(-1)) }
 // forward computes c = A ⊗ B for product p (Sample's forward is Log's).
 func forward[T float](p product, c, a, b []T, d dims) {
 	t := newRowTiles(d.n, d.m, tileCols(d.m, d.k, 1, sizeOf[T]()))
+	var rm, cm []T
+	if p == logProd || p == sampleProd {
+		rm, cm = make([]T, d.batch*d.n), make([]T, d.batch*d.m)
+		logBounds(rm, cm, a, b, d)
+	}
 	parallel(t.tasks(d.batch), d.terms(), func(lo, hi int) {
 		var mx, acc []T
+		var lg []float64
 		if p == logProd || p == sampleProd {
-			mx, acc = make([]T, rowBlock*t.width), make([]T, rowBlock*t.width)
+			mx, acc, lg = make([]T, t.width), make([]T, rowBlock*t.width), make([]float64, t.width)
 		}
 		for x := lo; x < hi; x++ {
 			bat, i0, i1, j0, j1 := t.task(x)
@@ -127,7 +133,7 @@ func forward[T float](p product, c, a, b []T, d dims) {
 			case prodMaxProd:
 				forwardProdMax(C, A, B, d, i0, i1, j0, j1)
 			default:
-				forwardLog(C, A, B, d, i0, i1, j0, j1, mx, acc)
+				forwardLog(C, A, B, rm[bat*d.n:], cm[bat*d.m:], d, i0, i1, j0, j1, mx, acc, lg)
 			}
 		}
 	})
@@ -169,14 +175,127 @@ func forwardProdMax[T float](C, A, B []T, d dims, i0, i1, j0, j1 int) {
 	}
 }
 
-// forwardLog computes a tile of LogMatMul in two passes over k: the maximum
-// term of each output, then Σ exp(term − max) with the shared table exp
-// (fastexp.Acc), so that no exp overflows and none underflows wholesale. A
-// maximum of ±Inf is replaced by 0 before the sums: an output of only −Inf
-// terms then sums exp(−Inf) = 0 and comes out −Inf, one with a +Inf term
-// +Inf, never Inf − Inf. A NaN term makes the maximum, and the result, NaN.
-// A row of A's −Inf entries adds nothing to the sums and is skipped there.
-func forwardLog[T float](C, A, B []T, d dims, i0, i1, j0, j1 int, mx, acc []T) {
+// logBounds sets rm[b,i] to the largest entry of row i of A and cm[b,j]
+// to the largest of column j of B (NaN where one is NaN): rm[b,i] + cm[b,j]
+// bounds every term A[b,i,k] + B[b,k,j] of output (i, j) from above.
+func logBounds[T float](rm, cm, a, b []T, d dims) {
+	parallel(d.batch, d.batch*(d.n+d.m)*d.k, func(lo, hi int) {
+		for bat := lo; bat < hi; bat++ {
+			A, B := a[bat*d.n*d.k:(bat+1)*d.n*d.k], b[bat*d.k*d.m:(bat+1)*d.k*d.m]
+			for i := range d.n {
+				v := negInf[T]()
+				for _, x := range A[i*d.k : (i+1)*d.k] {
+					v = max(v, x)
+				}
+				rm[bat*d.n+i] = v
+			}
+			cs := cm[bat*d.m : (bat+1)*d.m]
+			fill(cs, negInf[T]())
+			for kk := range d.k {
+				for x, v := range B[kk*d.m : (kk+1)*d.m] {
+					cs[x] = max(cs[x], v)
+				}
+			}
+		}
+	})
+}
+
+// sumFloor is the least shifted sum forwardLog takes as it is: the sum's
+// largest term, e^−(gap between the bound and the largest term), is then a
+// normal number by a margin of 2^40 or more, so that the terms near it keep
+// full precision. Outputs whose sum is smaller (or not a number) are
+// computed again, shifted by their own largest term.
+func sumFloor[T float]() T {
+	var x T
+	if fastexp.IsF32(x) {
+		return 0x1p-86
+	}
+	return 0x1p-982
+}
+
+// forwardLog computes a tile of LogMatMul, rows [i0, i1) and columns [j0,
+// j1) of one matrix, in one pass over k: each output's sum Σ_k exp(A + B −
+// rm[i] − cm[j]) is shifted by the bound rm[i] + cm[j] (logBounds) instead
+// of by its largest term, so that no pass over the terms looks for that
+// term, and every exp is a vector one (fastexp.Acc over a row of B, with
+// the shift cm as its m, the vector layout of the C anchor). No term is
+// above the bound, so no exp overflows; an output whose largest term is so
+// far below it that its sum falls under sumFloor, or is not a number (a
+// NaN or an infinite entry in its row of A or column of B, an output of
+// only −Inf terms), is computed again by logExact or, when more than an
+// eighth of a row's outputs need it, the row by forwardLogExact, the
+// two-pass form with the same results as before the bound. A row of A's
+// −Inf entries adds nothing to the sums and is skipped there. rm and cm are
+// the matrix's bounds, mx, acc and lg scratch.
+func forwardLog[T float](C, A, B, rm, cm []T, d dims, i0, i1, j0, j1 int, mx, acc []T, lg []float64) {
+	w := j1 - j0
+	acc, lg, cms := acc[:(i1-i0)*w], lg[:w], cm[j0:j1]
+	clear(acc)
+	ninf := negInf[T]()
+	for kk := 0; kk < d.k; kk++ {
+		brow := B[kk*d.m+j0 : kk*d.m+j1]
+		for i := i0; i < i1; i++ {
+			r := rm[i]
+			if av := A[i*d.k+kk]; av != ninf && !math.IsInf(float64(r), 0) {
+				o := (i - i0) * w
+				fastexp.Acc(acc[o:o+w], brow, cms, av-r)
+			}
+		}
+	}
+	floor := sumFloor[T]()
+	for i := i0; i < i1; i++ {
+		sums := acc[(i-i0)*w : (i-i0+1)*w]
+		bad := 0
+		for x, v := range sums {
+			lg[x] = float64(v)
+			if !(v >= floor) || math.IsInf(float64(v), 0) {
+				bad++
+			}
+		}
+		if bad > w/8 {
+			forwardLogExact(C, A, B, d, i, i+1, j0, j1, mx, sums)
+			continue
+		}
+		fastexp.LogSlice64(lg, lg)
+		cs, r := C[i*d.m+j0:i*d.m+j1], float64(rm[i])
+		cs = cs[:len(sums)]
+		for x, v := range sums {
+			if bad > 0 && (!(v >= floor) || math.IsInf(float64(v), 0)) {
+				cs[x] = logExact(A, B, d, i, j0+x)
+				continue
+			}
+			cs[x] = T(r + float64(cms[x]) + lg[x])
+		}
+	}
+}
+
+// logExact is output (i, j) of one matrix of LogMatMul shifted by its
+// largest term, as forwardLogExact computes it, one exp at a time.
+func logExact[T float](A, B []T, d dims, i, j int) T {
+	mx, ninf := negInf[T](), negInf[T]()
+	for kk := range d.k {
+		mx = max(mx, A[i*d.k+kk]+B[kk*d.m+j])
+	}
+	if math.IsInf(float64(mx), 0) {
+		mx = 0
+	}
+	var s T
+	for kk := range d.k {
+		if av := A[i*d.k+kk]; av != ninf {
+			s += fastexp.Exp(av + B[kk*d.m+j] - mx)
+		}
+	}
+	return mx + T(math.Log(float64(s)))
+}
+
+// forwardLogExact computes a tile of LogMatMul in two passes over k: the
+// maximum term of each output, then Σ exp(term − max) (fastexp.Acc), so
+// that no exp overflows and none underflows wholesale. A maximum of ±Inf
+// is replaced by 0 before the sums: an output of only −Inf terms then sums
+// exp(−Inf) = 0 and comes out −Inf, one with a +Inf term +Inf, never
+// Inf − Inf. A NaN term makes the maximum, and the result, NaN. A row of
+// A's −Inf entries adds nothing to the sums and is skipped there.
+func forwardLogExact[T float](C, A, B []T, d dims, i0, i1, j0, j1 int, mx, acc []T) {
 	w := j1 - j0
 	mx, acc = mx[:(i1-i0)*w], acc[:(i1-i0)*w]
 	fill(mx, negInf[T]())
