@@ -2,6 +2,7 @@ package bandop
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/genband/genband/internal/fastexp"
 )
@@ -275,20 +276,82 @@ func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc la
 	}
 	if s == Log {
 		// A logsumexp of only −Inf has gradient 0 whatever dc is: zeroing dc
-		// there once takes that test out of the inner loop.
-		wc, in := lc.width(), dc
-		dc = make([]T, len(in))
+		// there once takes that test out of the inner loop. Shifting such a
+		// sum by 0 instead of −Inf makes its terms' weights e^−Inf = 0
+		// rather than NaN, so that the weighted sums (fastexp's Dot and
+		// AccW) need no test for a dc of 0 either, unless a sum is +Inf or
+		// NaN, whose terms' weights are NaN: then the kernel that skips
+		// every term of a 0 dc runs instead.
+		wc, in, cin := lc.width(), dc, c
+		dc, c = make([]T, len(in)), make([]T, len(cin))
+		var special atomic.Bool
 		parallelFor(rows, rows*wc, func(lo, hi int) {
+			sp := false
 			for x := lo * wc; x < hi*wc; x++ {
-				if d := in[x]; !math.IsInf(float64(c[x]), -1) {
-					dc[x] = d
+				switch cv := cin[x]; {
+				case math.IsInf(float64(cv), -1):
+				case math.IsInf(float64(cv), 1) || math.IsNaN(float64(cv)):
+					sp = true
+					dc[x], c[x] = in[x], cv
+				default:
+					dc[x], c[x] = in[x], cv
 				}
 			}
+			if sp {
+				special.Store(true)
+			}
 		})
+		if !special.Load() {
+			parallelFor(rows, work, func(lo, hi int) {
+				mulGradRowsLog(wrt, g, a, b, c, dc, la, lb, lc, lo, hi)
+			})
+			return
+		}
+		c = cin
 	}
 	parallelFor(rows, work, func(lo, hi int) {
 		mulGradRows(s, wrt, g, a, b, c, dc, first, la, lb, lc, lo, hi)
 	})
+}
+
+// mulGradRowsLog is mulGradRows for Log where every sum c is finite or
+// −Inf (shifted to 0, with dc 0): each segment's terms are one vector exp
+// each, weighted by dc and summed (Dot, for A) or added to B's gradient
+// (AccW). The padding of c and dc, which no segment reads, may hold
+// anything.
+func mulGradRowsLog[T float](wrt int, g, a, b, c, dc []T, la, lb, lc layout, lo, hi int) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	for rg := lo; rg < hi; rg++ {
+		bat, i := rg/n, rg%n
+		if wrt == 0 {
+			grow := g[rg*wa : (rg+1)*wa]
+			clear(grow)
+			clo, chi := validSlots(i, n, lc.lower, wc)
+			kaLo, kaHi := validSlots(i, n, la.lower, wa)
+			for ka := kaLo; ka < kaHi; ka++ {
+				if brow, kbLo, kbHi, ok := mulSeg(b, rg, ka, clo, chi, la, wb); ok {
+					x0, x1 := rg*wc+ka+kbLo, rg*wc+ka+kbHi
+					grow[ka] = fastexp.Dot(dc[x0:x1], brow[kbLo:kbHi], c[x0:x1], a[rg*wa+ka])
+				}
+			}
+			continue
+		}
+		// As in mulGradRows: row k = i of B is used by row i' =
+		// k+A.lower−ka of C through A's slot ka.
+		k := i
+		grow := g[rg*wb : (rg+1)*wb]
+		clear(grow)
+		kbLo, kbHi := validSlots(k, n, lb.lower, wb)
+		if kbLo >= kbHi {
+			continue
+		}
+		brow := b[rg*wb : (rg+1)*wb]
+		for ka := max(0, k+la.lower-n+1); ka < min(wa, k+la.lower+1); ka++ {
+			r := bat*n + k + la.lower - ka
+			x0, x1 := r*wc+ka+kbLo, r*wc+ka+kbHi
+			fastexp.AccW(grow[kbLo:kbHi], dc[x0:x1], brow[kbLo:kbHi], c[x0:x1], a[r*wa+ka])
+		}
+	}
 }
 
 // mulFirstMax sets first[r*wc+kc] to the ka of the first term of output

@@ -182,3 +182,119 @@ func TestMulLogSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestMulLogGradSpread checks the Log product's gradients on operands with
+// far-apart terms, holes of −Inf, and sums of +Inf and NaN (which take the
+// kernel that skips a dC of 0), against the gradient written out term by
+// term: dC·e^(a + b − C) for every term whose dC is not 0 and whose C is
+// not −Inf. Every third dC is 0, and dC is +Inf where C is −Inf.
+func TestMulLogGradSpread(t *testing.T) {
+	const batch, n = 2, 30
+	uniform := func(rng *rand.Rand, i, j int) float64 { return 6*rng.Float64() - 3 }
+	cases := []struct {
+		name string
+		a, b func(rng *rand.Rand, i, j int) float64
+	}{
+		{"ramp", uniform, func(rng *rand.Rand, i, j int) float64 { return -120*float64(j%20) + rng.Float64() }},
+		{"holes", uniform, func(rng *rand.Rand, i, j int) float64 {
+			if rng.IntN(3) == 0 {
+				return math.Inf(-1)
+			}
+			return uniform(rng, i, j)
+		}},
+		{"nan", func(rng *rand.Rand, i, j int) float64 {
+			if i == 5 && j == 7 {
+				return math.NaN()
+			}
+			return uniform(rng, i, j)
+		}, uniform},
+		{"inf", func(rng *rand.Rand, i, j int) float64 {
+			if i == 20 && j == 22 {
+				return math.Inf(1)
+			}
+			return uniform(rng, i, j)
+		}, uniform},
+	}
+	for _, c := range cases {
+		for _, dt := range dtypes {
+			t.Run(fmt.Sprintf("%s/%v", c.name, dt), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(7, 8))
+				a := randomFor(t, rng, Log, dt, batch, n, 4, 6)
+				b := randomFor(t, rng, Log, dt, batch, n, 5, 3)
+				setBand(a, func(_, i, j int) float64 { return c.a(rng, i, j) })
+				setBand(b, func(_, i, j int) float64 { return c.b(rng, i, j) })
+				cc, err := a.Mul(b, Log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dc, err := Random(rng, dt, batch, n, cc.Lower(), cc.Upper(), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < batch*n*cc.Width(); i++ {
+					switch {
+					case math.IsInf(getAt(cc, i), -1):
+						setAt(dc, i, math.Inf(1))
+					case i%3 == 0:
+						setAt(dc, i, 0)
+					}
+				}
+				A, B, C, D := denseOf(a), denseOf(b), denseOf(cc), denseOf(dc)
+				ga, gb := newDenseRef(batch, n, 0), newDenseRef(batch, n, 0)
+				for bt := range batch {
+					for i := range n {
+						for j := range n {
+							d := D[bt][i][j]
+							if d == 0 || math.IsInf(C[bt][i][j], -1) {
+								continue
+							}
+							for k := range n {
+								if a.InBand(i, k) && b.InBand(k, j) {
+									w := d * math.Exp(A[bt][i][k]+B[bt][k][j]-C[bt][i][j])
+									ga[bt][i][k] += w
+									gb[bt][k][j] += w
+								}
+							}
+						}
+					}
+				}
+				la, lb, lc := a.layout(), b.layout(), cc.layout()
+				eps := 0x1p-53
+				if dt == tensor.Float32 {
+					eps = 0x1p-24
+				}
+				for wrt, want := range []dense{ga, gb} {
+					l := []layout{la, lb}[wrt]
+					g := newBanded(l, 0)
+					poison(g)
+					switch dt {
+					case tensor.Float32:
+						mulBackward(Log, wrt, storage[float32](g), storage[float32](a), storage[float32](b), storage[float32](cc), storage[float32](dc), la, lb, lc)
+					default:
+						mulBackward(Log, wrt, storage[float64](g), storage[float64](a), storage[float64](b), storage[float64](cc), storage[float64](dc), la, lb, lc)
+					}
+					bad := 0
+					for bt := range batch {
+						for i := range n {
+							for j := range n {
+								if !g.InBand(i, j) {
+									continue
+								}
+								got, w := g.At(bt, i, j), want[bt][i][j]
+								ok := math.IsNaN(got) == math.IsNaN(w)
+								if ok && !math.IsNaN(w) {
+									ok = got == w || math.Abs(got-w) <= 4096*eps*math.Max(1, math.Abs(w))
+								}
+								if !ok {
+									if bad++; bad <= 5 {
+										t.Errorf("wrt %d: [%d][%d][%d] = %v, want %v", wrt, bt, i, j, got, w)
+									}
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
