@@ -30,7 +30,11 @@
 //
 // # CUDA
 //
-// The Ops of this package have a CPU path only, so far: in a cuda build
-// the scan's own Ops are CUDA Ops, and Gorgonia's machine moves the step
-// matrices and the states between host and device around them.
+// Under the cuda build tag the step matrices are gathered from logProbs
+// (kernel ctc_steps) and their gradient scattered back (ctc_steps_bwd) on
+// the GPU, beside the scan's own kernels, so the frames stay on the
+// device; the targets and lengths, a few kilobytes, are copied to the
+// host once a run and checked there as on the CPU. The Ops that read the
+// scan's last state (the loss and its gradient, the alignment's trace)
+// run on the CPU: Gorgonia moves the states to the host for them.
 package ctc

@@ -57,7 +57,7 @@ func (k *kept) get(name string, dt tensor.Dtype, shape tensor.Shape) (*tensor.De
 func (op *stepsOp) String() string            { return "ctc.Steps{" + op.form.String() + "}" }
 func (op *stepsOp) Arity() int                { return 4 }
 func (op *stepsOp) ReturnsPtr() bool          { return false }
-func (op *stepsOp) CallsExtern() bool         { return false }
+func (op *stepsOp) CallsExtern() bool         { return callsExtern }
 func (op *stepsOp) OverwritesInput() int      { return -1 }
 func (op *stepsOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *stepsOp) Hashcode() uint32          { return hashOf(op) }
@@ -174,7 +174,7 @@ type stepsGradOp struct {
 func (op *stepsGradOp) String() string            { return "ctc.StepsGrad{" + op.form.String() + "}" }
 func (op *stepsGradOp) Arity() int                { return 4 }
 func (op *stepsGradOp) ReturnsPtr() bool          { return false }
-func (op *stepsGradOp) CallsExtern() bool         { return false }
+func (op *stepsGradOp) CallsExtern() bool         { return callsExtern }
 func (op *stepsGradOp) OverwritesInput() int      { return -1 }
 func (op *stepsGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
 func (op *stepsGradOp) Hashcode() uint32          { return hashOf(op) }
