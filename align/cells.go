@@ -83,7 +83,7 @@ type cellsWork struct {
 	inUse
 	alpha kept          // α, (batch, N·M) in the grid's skewed order
 	w     kept          // the weights, terms·N·M an item (see cellsForward)
-	gam   kept          // the gradient's scratch, (batch, N·M) (see cellsBackward)
+	gam   kept          // the gradient's scratch, (batch, N·M) (Max, Real; see cellsBackward)
 	out   *tensor.Dense // the α the last forward returned, whose weights w holds; nil when none
 	// into is where the next gradient goes, a tensor of θ's shape and
 	// dtype that a Program hands over for one run (MarginalsInto); nil:
@@ -482,6 +482,14 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 		logWeights(w, x, has, m)
 		return m
 	}
+	if has&(has-1) == 0 {
+		// One term (the first row or column of a global alignment): its
+		// weight is 1 and α the term, as the sum below would give them.
+		for u := range w {
+			w[u] = float64(has >> u & 1)
+		}
+		return m
+	}
 	var e [4]float64
 	var sum float64
 	for u := range c.terms {
@@ -499,9 +507,9 @@ func logCell[T float32 | float64](c *cells, a []float64, th []T, w []float64, i,
 
 // cellsBackward writes the gradient of θ into dth (whatever it holds on
 // entry) from the gradient da of α (skewed order) and the forward's α and
-// w, with gam (batch, N·M) as scratch: Log items by backwardLog (γ in the
-// skewed order), Max and Real items by backwardRows (γ in θ's order).
-// Items run in parallel.
+// w: Log items by backwardLog (which keeps γ of a few anti-diagonals),
+// Max and Real items by backwardRows, with gam (batch, N·M) as scratch (γ
+// in θ's order). Items run in parallel.
 func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w, gam []float64) {
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*8, func(b int) {
@@ -509,7 +517,7 @@ func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float6
 		gb := gam[b*per : (b+1)*per]
 		if g.m.Semiring == Log {
 			backwardLog(&c, dth[b*3*per:(b+1)*3*per], alpha[b*per:(b+1)*per], da[b*per:(b+1)*per],
-				gb, w[b*nt*per:(b+1)*nt*per])
+				w[b*nt*per:(b+1)*nt*per])
 			return
 		}
 		clear(dth[b*3*per : (b+1)*3*per])

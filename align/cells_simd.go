@@ -462,9 +462,8 @@ func pullTerm(x, g, w float64) float64 {
 
 // backwardLog is cellsBackward for one Log item, from the weights planes
 // w: the cells in reverse, by strips of stripRows rows from the last and
-// anti-diagonals from the last within each, each cell's gradient γ (in gam,
-// in the grid's skewed order) pulled from its successors, which are
-// complete before it,
+// anti-diagonals from the last within each, each cell's gradient γ pulled
+// from its successors, which are complete before it,
 //
 //	γ(i, j) = dα(i, j) + γ(i+1, j+1)·w_FromDiag(i+1, j+1)
 //	        + γ(i+1, j)·w_FromAbove(i+1, j) + γ(i, j+1)·w_FromLeft(i, j+1),
@@ -473,13 +472,14 @@ func pullTerm(x, g, w float64) float64 {
 // that have all three (pull), the others one by one. Then the gradient of
 // each of its potentials, γ times the term's weight (FromDiag's with the
 // start's), goes into dth (scatterMu), which backwardLog writes whole (0
-// outside the lattice). A successor whose γ is 0 adds
-// nothing, whatever its weight; so does a cell no path reaches (α = −Inf,
-// weights 0), even where its γ is not finite, and such a γ also sets to 0
-// the gradient of the potentials the lattice does not use (unusedZero):
-// from the first anti-diagonal with a γ that is not finite on, the cells
-// are taken one by one (backwardLogCell), which keeps these rules.
-func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64) {
+// outside the lattice). γ lives only as long as the pulls need it
+// (gammas). A successor whose γ is 0 adds nothing, whatever its weight;
+// so does a cell no path reaches (α = −Inf, weights 0), even where its γ
+// is not finite, and such a γ also sets to 0 the gradient of the
+// potentials the lattice does not use (unusedZero): from the first
+// anti-diagonal with a γ that is not finite on, the cells are taken one by
+// one (backwardLogCell), which keeps these rules.
+func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 	per, nt, mm := len(a), c.terms, c.mm
 	wl, wd, wa := w[:per], w[per:2*per], w[(nt-1)*per:nt*per]
 	var ws []float64
@@ -489,6 +489,7 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 	clear(dth[3*c.lenX*mm:])
 	rs := newRows(c, dth)
 	defer rs.release()
+	gs := newGammas(c)
 	careful := false
 	last := (c.lenX - 1) / stripRows * stripRows
 	for i0 := last; i0 >= 0; i0 -= stripRows {
@@ -505,7 +506,10 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 				clear(row[3*(jhi+1):])
 			}
 		}
-		for t := i1 + c.lenY - 1; t >= i0; t-- {
+		tmax := i1 + c.lenY - 1
+		gs.start(i0, i1, tmax)
+		for t := tmax; t >= i0; t-- {
+			g := gs.begin(t)
 			lo, hi := c.diag(t)
 			lo, hi = max(lo, i0), min(hi, i1)
 			if lo > hi {
@@ -513,8 +517,9 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 			}
 			if careful {
 				for i := lo; i <= hi; i++ {
-					backwardLogCell(c, v, a, da, gam, wl, wd, ws, wa, i, t)
+					backwardLogCell(c, v, a, da, gs, wl, wd, ws, wa, i, t)
 				}
+				gs.done(t, lo)
 				continue
 			}
 			// The rows of the successors: FromDiag (i+1 on t+2),
@@ -532,24 +537,27 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 					i = e
 					continue
 				}
-				g := pullCell(c, a, da, gam, wl, wd, wa, i, t)
-				fin = fin && g-g == 0
+				x := pullCell(c, da, gs, wl, wd, wa, i, t)
+				fin = fin && x-x == 0
 			}
 			k0 := c.base[t]
 			if s <= e {
 				k1, k2 := c.base[t+1], c.base[t+2]+1
-				fin = pull(gam[k0+s:k0+e+1], da[k0+s:], gam[k2+s:], wd[k2+s:], gam[k1+1+s:], wa[k1+1+s:],
-					gam[k1+s:], wl[k1+s:]) && fin
+				g1, g2 := gs.row(t+1), gs.row(t+2)
+				fin = pull(g[s-i0:e+1-i0], da[k0+s:], g2[s+1-i0:], wd[k2+s:], g1[s+1-i0:], wa[k1+1+s:],
+					g1[s-i0:], wl[k1+s:]) && fin
 			}
+			gs.done(t, lo)
 			if !fin {
 				careful = true
 				for i := lo; i <= hi; i++ {
-					muCell(c, v, a, gam, wl, wd, ws, wa, i, t)
+					muCell(c, v, a, g[i-i0], wl, wd, ws, wa, i, t)
 				}
 				continue
 			}
-			scatterMu(v.d, v.at(lo, t-lo), v.stride-3, gam[k0+lo:k0+hi+1], wl[k0+lo:], wd[k0+lo:], ws, k0+lo, wa[k0+lo:])
+			scatterMu(v.d, v.at(lo, t-lo), v.stride-3, g[lo-i0:hi+1-i0], wl[k0+lo:], wd[k0+lo:], ws, k0+lo, wa[k0+lo:])
 		}
+		gs.next()
 		if rs.copied {
 			for i := i0; i <= i1; i++ {
 				copy(dth[3*i*mm:3*(i+1)*mm], v.row(i))
@@ -557,6 +565,63 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, gam, w []float64
 		}
 	}
 }
+
+// gammas holds γ for backwardLog while the pulls need it: by row less i0,
+// the anti-diagonals t, t+1 and t+2 of the strip [i0, i1] (r[t%3]), with
+// one more place, i1+1−i0, for the row below the strip; and by
+// anti-diagonal, below[t], γ of the cell of anti-diagonal t in the row
+// below the strip (from the strip below), and up[t], in the strip's first
+// row (for the strip above).
+type gammas struct {
+	r         [3][]float64
+	below, up []float64
+	i0, slot  int
+}
+
+func newGammas(c *cells) *gammas {
+	n, nd := min(stripRows, c.lenX)+1, c.lenX+c.lenY+1
+	buf := make([]float64, 3*n+2*nd)
+	return &gammas{
+		r:     [3][]float64{buf[:n], buf[n : 2*n], buf[2*n : 3*n]},
+		below: buf[3*n : 3*n+nd],
+		up:    buf[3*n+nd:],
+	}
+}
+
+// start begins the strip [i0, i1], whose last anti-diagonal is tmax: the
+// two after it hold, of its rows, only the row below the strip.
+func (gs *gammas) start(i0, i1, tmax int) {
+	gs.i0, gs.slot = i0, i1+1-i0
+	clear(gs.up)
+	for t := tmax + 1; t <= tmax+2; t++ {
+		gs.r[t%3][gs.slot] = gs.below[t]
+	}
+}
+
+// begin starts anti-diagonal t, whose place holds t+3 until then: it
+// sets its row below the strip and returns its γ by row less i0.
+func (gs *gammas) begin(t int) []float64 {
+	g := gs.r[t%3]
+	g[gs.slot] = gs.below[t]
+	return g
+}
+
+// row returns anti-diagonal t's γ by row less i0, t begun.
+func (gs *gammas) row(t int) []float64 { return gs.r[t%3] }
+
+// done records γ of anti-diagonal t's cell in the strip's first row when
+// lo, the first row computed, is that row.
+func (gs *gammas) done(t, lo int) {
+	if lo == gs.i0 {
+		gs.up[t] = gs.r[t%3][0]
+	}
+}
+
+// next hands the strip's first row to the strip above.
+func (gs *gammas) next() { gs.below, gs.up = gs.up, gs.below }
+
+// at returns γ of cell (i, t−i), i ≤ i1+1.
+func (gs *gammas) at(t, i int) float64 { return gs.r[t%3][i-gs.i0] }
 
 // scatterMuGo is scatterMu in Go.
 func scatterMuGo[T float32 | float64](dth []T, k, step int, g, wl, wd, ws []float64, s0 int, wa []float64) {
@@ -585,39 +650,34 @@ func scatterMuGo[T float32 | float64](dth []T, k, step int, g, wl, wd, ws []floa
 // pullCell sets and returns γ of cell (i, t−i) from its gradient da and
 // its successors in the lattice, as pull does for the cells that have all
 // three, and as backwardLogCell does where every γ is finite.
-func pullCell(c *cells, a, da, gam, wl, wd, wa []float64, i, t int) float64 {
-	k := c.base[t] + i
-	g := da[k]
+func pullCell(c *cells, da []float64, gs *gammas, wl, wd, wa []float64, i, t int) float64 {
+	g := da[c.base[t]+i]
 	if l, h := c.diag(t + 2); i+1 >= l && i+1 <= h {
-		s := c.base[t+2] + i + 1
-		g = pullTerm(g, gam[s], wd[s])
+		g = pullTerm(g, gs.at(t+2, i+1), wd[c.base[t+2]+i+1])
 	}
 	if l, h := c.diag(t + 1); l <= h {
 		if i+1 >= l && i+1 <= h {
-			s := c.base[t+1] + i + 1
-			g = pullTerm(g, gam[s], wa[s])
+			g = pullTerm(g, gs.at(t+1, i+1), wa[c.base[t+1]+i+1])
 		}
 		if i >= l && i <= h {
-			s := c.base[t+1] + i
-			g = pullTerm(g, gam[s], wl[s])
+			g = pullTerm(g, gs.at(t+1, i), wl[c.base[t+1]+i])
 		}
 	}
-	gam[k] = g
+	gs.r[t%3][i-gs.i0] = g
 	return g
 }
 
 // backwardLogCell is backwardLog's γ and potentials' gradient of cell (i,
 // t−i) one by one, with every rule of the special values, writing the
 // gradient of its potentials in v.
-func backwardLogCell[T float32 | float64](c *cells, v rowView[T], a, da, gam, wl, wd, ws, wa []float64, i, t int) {
-	k := c.base[t] + i
-	g := da[k]
+func backwardLogCell[T float32 | float64](c *cells, v rowView[T], a, da []float64, gs *gammas, wl, wd, ws, wa []float64, i, t int) {
+	g := da[c.base[t]+i]
 	pull := func(t2, i2 int, w []float64) {
 		if l, h := c.diag(t2); i2 < l || i2 > h {
 			return
 		}
 		s := c.base[t2] + i2
-		x := gam[s]
+		x := gs.at(t2, i2)
 		if x == 0 || (x-x != 0 && math.IsInf(a[s], -1)) {
 			return
 		}
@@ -626,18 +686,17 @@ func backwardLogCell[T float32 | float64](c *cells, v rowView[T], a, da, gam, wl
 	pull(t+2, i+1, wd)
 	pull(t+1, i+1, wa)
 	pull(t+1, i, wl)
-	gam[k] = g
-	muCell(c, v, a, gam, wl, wd, ws, wa, i, t)
+	gs.r[t%3][i-gs.i0] = g
+	muCell(c, v, a, g, wl, wd, ws, wa, i, t)
 }
 
-// muCell writes the gradient of the potentials of cell (i, t−i) in v,
-// from its γ in gam, with the rules of the
-// special values: 0 where γ is 0 or, if it is not finite, where no path
-// reaches the cell; else γ times the weights, less those of the potentials
-// the lattice does not use if γ is not finite.
-func muCell[T float32 | float64](c *cells, v rowView[T], a, gam, wl, wd, ws, wa []float64, i, t int) {
+// muCell writes the gradient of the potentials of cell (i, t−i), of γ g,
+// in v, with the rules of the special values: 0 where γ is 0 or, if it is
+// not finite, where no path reaches the cell; else γ times the weights,
+// less those of the potentials the lattice does not use if γ is not
+// finite.
+func muCell[T float32 | float64](c *cells, v rowView[T], a []float64, g float64, wl, wd, ws, wa []float64, i, t int) {
 	k, j := c.base[t]+i, t-i
-	g := gam[k]
 	p := v.d[v.at(i, j) : v.at(i, j)+3]
 	if g == 0 || (g-g != 0 && math.IsInf(a[k], -1)) {
 		p[FromLeft], p[FromDiag], p[FromAbove] = 0, 0, 0
