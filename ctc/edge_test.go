@@ -337,3 +337,39 @@ func TestLossLongTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestLossTwoReductions: the two reductions of one batch in one graph are
+// two nodes with their own values (gorgonia.CTCLoss hashes every node
+// alike, so the graph would merge them), and Mean is Sum's items weighed.
+func TestLossTwoReductions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	p := randomProblem(rng, 6, 3, 4, 3, 4)
+	g := gorgonia.NewGraph()
+	lpv, tgv, ilv, tlv := p.tensors(tensor.Float64)
+	var ns []*gorgonia.Node
+	for i, v := range []*tensor.Dense{lpv, tgv, ilv, tlv} {
+		ns = append(ns, gorgonia.NewTensor(g, v.Dtype(), v.Dims(), gorgonia.WithShape(v.Shape()...), gorgonia.WithName(argNames[i]), gorgonia.WithValue(v)))
+	}
+	sum, err := Loss(ns[0], ns[1], ns[2], ns[3], gorgonia.ReductionSum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean, err := Loss(ns[0], ns[1], ns[2], ns[3], gorgonia.ReductionMean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum == mean {
+		t.Fatal("the two reductions are one node")
+	}
+	if err := run("test", g); err != nil {
+		t.Fatal(err)
+	}
+	wantSum, _ := brute(p, gorgonia.ReductionSum)
+	wantMean, _ := brute(p, gorgonia.ReductionMean)
+	if got := sum.Value().Data().(float64); !near(got, wantSum, 1e-9) {
+		t.Errorf("Sum %v, want %v", got, wantSum)
+	}
+	if got := mean.Value().Data().(float64); !near(got, wantMean, 1e-9) {
+		t.Errorf("Mean %v, want %v", got, wantMean)
+	}
+}
