@@ -183,11 +183,17 @@ func logBounds[T float](rm, cm, a, b []T, d dims) {
 		for bat := lo; bat < hi; bat++ {
 			A, B := a[bat*d.n*d.k:(bat+1)*d.n*d.k], b[bat*d.k*d.m:(bat+1)*d.k*d.m]
 			for i := range d.n {
-				v := negInf[T]()
-				for _, x := range A[i*d.k : (i+1)*d.k] {
-					v = max(v, x)
+				// Four chains of max, not one: each waits on the last.
+				row := A[i*d.k : (i+1)*d.k]
+				v0, v1, v2, v3 := negInf[T](), negInf[T](), negInf[T](), negInf[T]()
+				x := 0
+				for ; x+4 <= len(row); x += 4 {
+					v0, v1, v2, v3 = max(v0, row[x]), max(v1, row[x+1]), max(v2, row[x+2]), max(v3, row[x+3])
 				}
-				rm[bat*d.n+i] = v
+				for ; x < len(row); x++ {
+					v0 = max(v0, row[x])
+				}
+				rm[bat*d.n+i] = max(v0, v1, v2, v3)
 			}
 			cs := cm[bat*d.m : (bat+1)*d.m]
 			fill(cs, negInf[T]())
@@ -232,13 +238,23 @@ func forwardLog[T float](C, A, B, rm, cm []T, d dims, i0, i1, j0, j1 int, mx, ac
 	acc, lg, cms := acc[:(i1-i0)*w], lg[:w], cm[j0:j1]
 	clear(acc)
 	ninf := negInf[T]()
+	// The rows whose bound is infinite sum nothing here (logExact computes
+	// them); their A rows are taken as −Inf.
+	var arows [rowBlock][]T
+	var shift [rowBlock]T
+	for i := i0; i < i1; i++ {
+		if r := rm[i]; !math.IsInf(float64(r), 0) {
+			arows[i-i0], shift[i-i0] = A[i*d.k:(i+1)*d.k], r
+		}
+	}
 	for kk := 0; kk < d.k; kk++ {
 		brow := B[kk*d.m+j0 : kk*d.m+j1]
-		for i := i0; i < i1; i++ {
-			r := rm[i]
-			if av := A[i*d.k+kk]; av != ninf && !math.IsInf(float64(r), 0) {
-				o := (i - i0) * w
-				fastexp.Acc(acc[o:o+w], brow, cms, av-r)
+		for q, arow := range arows[:i1-i0] {
+			if arow == nil {
+				continue
+			}
+			if av := arow[kk]; av != ninf {
+				fastexp.Acc(acc[q*w:(q+1)*w], brow, cms, av-shift[q])
 			}
 		}
 	}
