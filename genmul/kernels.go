@@ -683,13 +683,17 @@ func uniform(seed, idx uint64) float64 {
 // A[b,i,k] + B[b,k,j], by inverting its cumulative sum at uniform(seed,
 // (b·n + i)·m + j) times the total, both sums computed alike (two passes of
 // fastexp.Acc); noK where c is −Inf or the weights are not numbers. cm is
-// from logMasked.
+// from logMasked. The second pass keeps the cumulative sums of the last
+// drawBlock values of k, and looks for the k where an output's sum passes
+// its target only at the end of each block, for the outputs that passed it
+// in the block: one comparison per output and block, not per term.
 func drawSample[T float](sel []int32, a, b, cm, c []T, seed uint64, d dims) {
 	const pending = -3
 	t := newRowTiles(d.n, d.m, tileCols(d.m, d.k, 1, sizeOf[T]()))
 	parallel(t.tasks(d.batch), 2*d.terms(), func(lo, hi int) {
 		tot, cum := make([]T, rowBlock*t.width), make([]T, rowBlock*t.width)
 		tgt := make([]float64, rowBlock*t.width)
+		hist := make([]T, drawBlock*rowBlock*t.width)
 		ninf := negInf[T]()
 		for task := lo; task < hi; task++ {
 			bat, i0, i1, j0, j1 := t.task(task)
@@ -719,20 +723,36 @@ func drawSample[T float](sel []int32, a, b, cm, c []T, seed uint64, d dims) {
 					tgt[r] = uniform(seed, uint64((bat*d.n+i)*d.m+j)) * tv
 				}
 			}
-			for kk := 0; kk < d.k; kk++ {
-				brow := B[kk*d.m+j0 : kk*d.m+j1]
-				for i := i0; i < i1; i++ {
-					av := A[i*d.k+kk]
-					if av == ninf {
-						continue
+			// hist[(i−i0)·drawBlock + s] holds row i's cum after k0 + s.
+			for k0 := 0; k0 < d.k; k0 += drawBlock {
+				k1 := min(k0+drawBlock, d.k)
+				for kk := k0; kk < k1; kk++ {
+					brow := B[kk*d.m+j0 : kk*d.m+j1]
+					for i := i0; i < i1; i++ {
+						r := (i - i0) * w
+						cs := cum[r : r+w]
+						if av := A[i*d.k+kk]; av != ninf {
+							fastexp.Acc(cs, brow, CM[i*d.m+j0:i*d.m+j1], av)
+						}
+						h := ((i-i0)*drawBlock + kk - k0) * w
+						copy(hist[h:h+w], cs)
 					}
+				}
+				for i := i0; i < i1; i++ {
 					r := (i - i0) * w
 					cs, ss, ts := cum[r:r+w], S[i*d.m+j0:i*d.m+j1], tgt[r:r+w]
-					fastexp.Acc(cs, brow, CM[i*d.m+j0:i*d.m+j1], av)
 					ss, ts = ss[:len(cs)], ts[:len(cs)]
 					for x, v := range cs {
-						if float64(v) > ts[x] && ss[x] == pending {
-							ss[x] = int32(kk)
+						if float64(v) <= ts[x] || ss[x] != pending {
+							continue
+						}
+						// The first k of the block whose sum passes: the
+						// last one does.
+						for kk := k0; kk < k1; kk++ {
+							if float64(hist[((i-i0)*drawBlock+kk-k0)*w+x]) > ts[x] {
+								ss[x] = int32(kk)
+								break
+							}
 						}
 					}
 				}
@@ -756,6 +776,10 @@ func drawSample[T float](sel []int32, a, b, cm, c []T, seed uint64, d dims) {
 		}
 	})
 }
+
+// drawBlock is the number of values of k after which drawSample looks for
+// the outputs whose cumulative sum passed its target.
+const drawBlock = 8
 
 // routeA computes g[b,i,k] = Σ_j [sel[b,i,j] = k]·dc[b,i,j]·(B[b,k,j] for
 // ProdMax, else 1): the gradient with respect to A of a product whose
