@@ -125,6 +125,7 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
 	m := make([]T, wc)
 	lg := make([]float64, wc)
+	redo := make([]int, 0, wc)
 	// bmax[g-g0] is the largest valid slot of B's row g, for the rows
 	// g0 ≤ g < g1 that rows [lo, hi) of A reach. The segments read B's
 	// valid slots only (they are those that land on valid slots of C), and
@@ -139,10 +140,6 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 			v = max(v, x)
 		}
 		bmax[g-g0] = v
-	}
-	floor := T(logFloor32)
-	if !isF32(floor) {
-		floor = T(logFloor64)
 	}
 	for r := lo; r < hi; r++ {
 		i := r % n
@@ -168,21 +165,37 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 			}
 			expAcc(crow[ka+kbLo:ka+kbHi], brow[kbLo:kbHi], m[ka+kbLo:ka+kbHi], arow[ka])
 		}
-		sums, ls := crow[clo:chi], lg[clo:chi]
-		ls = ls[:len(sums)]
-		for x, v := range sums {
-			ls[x] = float64(v)
-		}
-		fastexp.LogSlice64(ls, ls)
-		bf := float64(bound)
-		for x, v := range sums {
-			if v >= floor {
-				sums[x] = T(bf + ls[x]) // one rounding: the sum of M and ln s may cancel
-				continue
-			}
-			sums[x] = mulSlotLog(arow, b, r, clo+x, kaLo, kaHi, la, wb)
+		redo = logRowFinish(crow[clo:chi], bound, lg, redo)
+		for _, x := range redo {
+			crow[clo+x] = mulSlotLog(arow, b, r, clo+x, kaLo, kaHi, la, wb)
 		}
 	}
+}
+
+// logRowFinish sets each sum of sums, a Log sum's terms shifted by bound,
+// to bound + ln(sum), one vector log for the row (lg is scratch at least as
+// long as sums), and returns in redo (appended to redo[:0]) the indices of
+// the sums below the floor, which the caller must sum again with their own
+// maximum.
+func logRowFinish[T float](sums []T, bound T, lg []float64, redo []int) []int {
+	ls := lg[:len(sums)]
+	for x, v := range sums {
+		ls[x] = float64(v)
+	}
+	fastexp.LogSlice64(ls, ls)
+	floor := T(logFloor32)
+	if !isF32(floor) {
+		floor = T(logFloor64)
+	}
+	bf, redo := float64(bound), redo[:0]
+	for x, v := range sums {
+		if v >= floor {
+			sums[x] = T(bf + ls[x]) // one rounding: the sum of M and ln s may cancel
+			continue
+		}
+		redo = append(redo, x)
+	}
+	return redo
 }
 
 // The floors of mulRowsLog's sums: a slot whose sum shifted by its row's
@@ -275,43 +288,49 @@ func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc la
 		parallelFor(rows, work, func(lo, hi int) { mulFirstMax(first, a, b, c, la, lb, lc, lo, hi) })
 	}
 	if s == Log {
-		// A logsumexp of only −Inf has gradient 0 whatever dc is: zeroing dc
-		// there once takes that test out of the inner loop. Shifting such a
-		// sum by 0 instead of −Inf makes its terms' weights e^−Inf = 0
-		// rather than NaN, so that the weighted sums (fastexp's Dot and
-		// AccW) need no test for a dc of 0 either, unless a sum is +Inf or
-		// NaN, whose terms' weights are NaN: then the kernel that skips
-		// every term of a 0 dc runs instead.
-		wc, in, cin := lc.width(), dc, c
-		dc, c = make([]T, len(in)), make([]T, len(cin))
-		var special atomic.Bool
-		parallelFor(rows, rows*wc, func(lo, hi int) {
-			sp := false
-			for x := lo * wc; x < hi*wc; x++ {
-				switch cv := cin[x]; {
-				case math.IsInf(float64(cv), -1):
-				case math.IsInf(float64(cv), 1) || math.IsNaN(float64(cv)):
-					sp = true
-					dc[x], c[x] = in[x], cv
-				default:
-					dc[x], c[x] = in[x], cv
-				}
-			}
-			if sp {
-				special.Store(true)
-			}
-		})
-		if !special.Load() {
+		// Sums of +Inf or NaN take mulGradRows with dcs (logGradInputs).
+		dcs, cs, ok := logGradInputs(dc, c, rows, lc.width())
+		dc = dcs
+		if ok {
 			parallelFor(rows, work, func(lo, hi int) {
-				mulGradRowsLog(wrt, g, a, b, c, dc, la, lb, lc, lo, hi)
+				mulGradRowsLog(wrt, g, a, b, cs, dc, la, lb, lc, lo, hi)
 			})
 			return
 		}
-		c = cin
 	}
 	parallelFor(rows, work, func(lo, hi int) {
 		mulGradRows(s, wrt, g, a, b, c, dc, first, la, lb, lc, lo, hi)
 	})
+}
+
+// logGradInputs returns the dc and c that the weighted sums of a Log
+// gradient take, rows of width w: dc with 0 where c is −Inf (a logsumexp of
+// only −Inf has gradient 0 whatever dc is: zeroing dc there once takes that
+// test out of the inner loops), and c with 0 there, so that those terms'
+// weights are e^−Inf = 0 rather than NaN and fastexp's Dot and AccW need no
+// test for a dc of 0 either. ok is false where some c is +Inf or NaN, whose
+// terms' weights are NaN: then a kernel that skips every term of a 0 dc
+// must run instead, with c itself and dcs.
+func logGradInputs[T float](dc, c []T, rows, w int) (dcs, cs []T, ok bool) {
+	dcs, cs = make([]T, len(dc)), make([]T, len(c))
+	var special atomic.Bool
+	parallelFor(rows, rows*w, func(lo, hi int) {
+		sp := false
+		for x := lo * w; x < hi*w; x++ {
+			switch cv := c[x]; {
+			case math.IsInf(float64(cv), -1):
+			case math.IsInf(float64(cv), 1) || math.IsNaN(float64(cv)):
+				sp = true
+				dcs[x], cs[x] = dc[x], cv
+			default:
+				dcs[x], cs[x] = dc[x], cv
+			}
+		}
+		if sp {
+			special.Store(true)
+		}
+	})
+	return dcs, cs, !special.Load()
 }
 
 // mulGradRowsLog is mulGradRows for Log where every sum c is finite or

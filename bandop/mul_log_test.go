@@ -298,3 +298,135 @@ func TestMulLogGradSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestMulDenseLogSpread checks MulDense's Log forward (A ⊗ V and Aᵀ ⊗ V)
+// and its gradients on V with far-apart columns, holes of −Inf, NaN and
+// +Inf, against the sums and gradients written out term by term, as
+// TestMulLogSpread and TestMulLogGradSpread do for Mul.
+func TestMulDenseLogSpread(t *testing.T) {
+	const batch, n, d = 2, 24, 9
+	cases := []struct {
+		name string
+		v    func(rng *rand.Rand, j, x int) float64
+	}{
+		{"uniform", func(rng *rand.Rand, j, x int) float64 { return 6*rng.Float64() - 3 }},
+		{"ramp", func(rng *rand.Rand, j, x int) float64 { return -150*float64(x) + rng.Float64() }},
+		{"holes", func(rng *rand.Rand, j, x int) float64 {
+			if rng.IntN(3) == 0 {
+				return math.Inf(-1)
+			}
+			return -150*float64(x%5) + rng.Float64()
+		}},
+		{"nan", func(rng *rand.Rand, j, x int) float64 {
+			if j == 4 && x == 2 {
+				return math.NaN()
+			}
+			return rng.Float64()
+		}},
+		{"inf", func(rng *rand.Rand, j, x int) float64 {
+			if j == 9 && x == 5 {
+				return math.Inf(1)
+			}
+			return rng.Float64()
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name+"/float32", func(t *testing.T) { denseLogSpread[float32](t, c.v, batch, n, d) })
+		t.Run(c.name+"/float64", func(t *testing.T) { denseLogSpread[float64](t, c.v, batch, n, d) })
+	}
+}
+
+func denseLogSpread[T float](t *testing.T, vf func(rng *rand.Rand, j, x int) float64, batch, n, d int) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	dt, eps := tensor.Float64, 0x1p-53
+	if isF32(T(0)) {
+		dt, eps = tensor.Float32, 0x1p-24
+	}
+	a := randomFor(t, rng, Log, dt, batch, n, 3, 5)
+	l := a.layout()
+	A := denseOf(a)
+	v := make([]T, batch*n*d)
+	for i := range v {
+		v[i] = T(vf(rng, i/d%n, i%d))
+	}
+	at := func(bt, i, j int) (float64, bool) { return A[bt][i][j], a.InBand(i, j) }
+	check := func(what string, got []T, want []float64, tol float64) {
+		t.Helper()
+		bad := 0
+		for i, w := range want {
+			g := float64(got[i])
+			ok := math.IsNaN(g) == math.IsNaN(w)
+			if ok && !math.IsNaN(w) {
+				if math.IsInf(w, 0) || math.IsInf(g, 0) {
+					ok = g == w
+				} else {
+					ok = math.Abs(g-w) <= tol*math.Max(1, math.Abs(w))
+				}
+			}
+			if !ok {
+				if bad++; bad <= 5 {
+					t.Errorf("%s[%d] = %v, want %v", what, i, g, w)
+				}
+			}
+		}
+	}
+	for _, side := range []vecSide{vecRight, vecLeft} {
+		r := make([]T, batch*n*d)
+		denseForward(Log, side, r, storage[T](a), v, l, d)
+		want := make([]float64, len(r))
+		for bt := range batch {
+			for i := range n {
+				for x := range d {
+					var terms []float64
+					for j := range n {
+						av, ok := at(bt, i, j)
+						if side == vecLeft {
+							av, ok = at(bt, j, i)
+						}
+						if ok {
+							terms = append(terms, av+float64(v[(bt*n+j)*d+x]))
+						}
+					}
+					want[(bt*n+i)*d+x] = logTermsRef(terms)
+				}
+			}
+		}
+		check(fmt.Sprintf("side %d: R", side), r, want, 16*eps*2000)
+		if side == vecLeft {
+			continue
+		}
+		dr := make([]T, len(r))
+		for i := range dr {
+			switch {
+			case math.IsInf(float64(r[i]), -1):
+				dr[i] = T(math.Inf(1))
+			case i%3 != 0:
+				dr[i] = T(rng.Float64() - 0.5)
+			}
+		}
+		wantA, wantV := make([]float64, len(storage[T](a))), make([]float64, len(v))
+		w := l.width()
+		for bt := range batch {
+			for i := range n {
+				for x := range d {
+					o := (bt*n+i)*d + x
+					if dr[o] == 0 || math.IsInf(float64(r[o]), -1) {
+						continue
+					}
+					for j := range n {
+						if av, ok := at(bt, i, j); ok {
+							e := float64(dr[o]) * math.Exp(av+float64(v[(bt*n+j)*d+x])-float64(r[o]))
+							wantA[(bt*n+i)*w+j-i+l.lower] += e
+							wantV[(bt*n+j)*d+x] += e
+						}
+					}
+				}
+			}
+		}
+		ga, gv := make([]T, len(wantA)), make([]T, len(wantV))
+		mulDenseBackward(Log, gradA, ga, storage[T](a), v, r, dr, l, d)
+		mulDenseBackward(Log, gradV, gv, storage[T](a), v, r, dr, l, d)
+		check("gA", ga, wantA, 4096*eps)
+		check("gV", gv, wantV, 4096*eps)
+	}
+}

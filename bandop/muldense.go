@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/fastexp"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
@@ -203,37 +204,96 @@ func denseRowsMax[T float](side vecSide, r, a, v []T, l layout, d, lo, hi int) {
 	}
 }
 
-// denseRowsLog takes each output's maximum term first, in the output row
-// itself, then sums exp(term − max) into a row buffer. A maximum of ±Inf is
-// shifted by 0 instead, which makes an all −Inf sum come out as log 0 = −Inf
-// and a +Inf term as +Inf, never Inf − Inf (mulRowsLog's rule).
+// denseRowsLog shifts each output row by one bound, mulRowsLog's way: the
+// largest A term plus the largest entry of its row of V, so that the sums
+// are one vector exp per term (expAcc over the row) with no pass for each
+// output's maximum; outputs far below the bound are summed again with
+// their own maximum (denseSlotLog), and a row whose bound is not finite
+// takes the two-pass kernel (denseRowLogExact).
 func denseRowsLog[T float](side vecSide, r, a, v []T, l layout, d, lo, hi int) {
 	n := l.n
-	sum := make([]T, d)
+	m := make([]T, d)
+	lg := make([]float64, d)
+	redo := make([]int, 0, d)
+	// vmax[j] is the largest entry of V's row j, found when first needed.
+	vmax := make([]T, l.batch*n)
+	have := make([]bool, l.batch*n)
 	for o := lo; o < hi; o++ {
 		v0, a0, step, cnt := denseSpan(side, o/n, o%n, l)
-		m := r[o*d : (o+1)*d]
-		fillSlice(m, T(math.Inf(-1)))
+		rr := r[o*d : (o+1)*d]
+		bound := T(math.Inf(-1))
 		for t := 0; t < cnt; t++ {
-			av := a[a0+t*step]
-			vr := v[(v0+t)*d : (v0+t+1)*d]
-			vr = vr[:len(m)]
-			for x, vv := range vr {
-				m[x] = max(m[x], av+vv)
+			j := v0 + t
+			if !have[j] {
+				vm := T(math.Inf(-1))
+				for _, x := range v[j*d : (j+1)*d] {
+					vm = max(vm, x)
+				}
+				vmax[j], have[j] = vm, true
 			}
+			bound = max(bound, a[a0+t*step]+vmax[j])
 		}
-		for x, mv := range m {
-			if math.IsInf(float64(mv), 0) {
-				m[x] = 0
-			}
+		if math.IsInf(float64(bound), 0) || math.IsNaN(float64(bound)) {
+			denseRowLogExact(rr, a, v, m, v0, a0, step, cnt)
+			continue
 		}
-		clear(sum)
+		fillSlice(m, bound)
+		clear(rr)
 		for t := 0; t < cnt; t++ {
-			expAcc(sum, v[(v0+t)*d:(v0+t+1)*d], m, a[a0+t*step])
+			expAcc(rr, v[(v0+t)*d:(v0+t+1)*d], m, a[a0+t*step])
 		}
-		for x, sv := range sum {
-			m[x] += T(log64(float64(sv)))
+		redo = logRowFinish(rr, bound, lg, redo)
+		for _, x := range redo {
+			rr[x] = denseSlotLog(a, v, x, d, v0, a0, step, cnt)
 		}
+	}
+}
+
+// denseSlotLog returns output x of a row of MulDense's Log product, shifted
+// by its own maximum: the terms a[a0+t·step] + V[v0+t, x].
+func denseSlotLog[T float](a, v []T, x, d, v0, a0, step, cnt int) T {
+	mx := T(math.Inf(-1))
+	for t := 0; t < cnt; t++ {
+		mx = max(mx, a[a0+t*step]+v[(v0+t)*d+x])
+	}
+	if math.IsInf(float64(mx), -1) {
+		return mx
+	}
+	var sum T
+	for t := 0; t < cnt; t++ {
+		sum += expT(a[a0+t*step] + v[(v0+t)*d+x] - mx)
+	}
+	return mx + T(log64(float64(sum)))
+}
+
+// denseRowLogExact takes each output's maximum term first, in the output
+// row rr itself, then sums exp(term − max) into m, scratch of rr's length.
+// A maximum of ±Inf is shifted by 0 instead, which makes an all −Inf sum
+// come out as log 0 = −Inf and a +Inf term as +Inf, never Inf − Inf
+// (mulRowLogExact's rule).
+func denseRowLogExact[T float](rr, a, v, sum []T, v0, a0, step, cnt int) {
+	d := len(rr)
+	m := rr
+	fillSlice(m, T(math.Inf(-1)))
+	for t := 0; t < cnt; t++ {
+		av := a[a0+t*step]
+		vr := v[(v0+t)*d : (v0+t+1)*d]
+		vr = vr[:len(m)]
+		for x, vv := range vr {
+			m[x] = max(m[x], av+vv)
+		}
+	}
+	for x, mv := range m {
+		if math.IsInf(float64(mv), 0) {
+			m[x] = 0
+		}
+	}
+	clear(sum)
+	for t := 0; t < cnt; t++ {
+		expAcc(sum, v[(v0+t)*d:(v0+t+1)*d], m, a[a0+t*step])
+	}
+	for x, sv := range sum {
+		m[x] += T(log64(float64(sv)))
 	}
 }
 
@@ -308,14 +368,19 @@ func mulDenseBackward[T float](s Semiring, wrt vecOperand, g, a, v, r, dr []T, l
 		first = make([]int32, rows*d)
 		parallelFor(rows, work, func(lo, hi int) { denseFirstMax(first, a, v, r, l, d, lo, hi) })
 	} else {
-		// A logsumexp of only −Inf has gradient 0 whatever dr is: zeroing
-		// dr there once takes that test out of the inner loops.
-		in := dr
-		dr = make([]T, len(in))
-		for x, dv := range in {
-			if !math.IsInf(float64(r[x]), -1) {
-				dr[x] = dv
-			}
+		// Every term's weight is one vector exp (Dot, AccW), unless some
+		// result is +Inf or NaN (logGradInputs, mulBackward's rule).
+		drs, rs, ok := logGradInputs(dr, r, rows, d)
+		dr = drs
+		if ok {
+			parallelFor(rows, work, func(lo, hi int) {
+				if wrt == gradA {
+					denseGradRowsALog(g, a, v, rs, dr, l, d, lo, hi)
+				} else {
+					denseGradRowsVLog(g, a, v, rs, dr, l, d, lo, hi)
+				}
+			})
+			return
 		}
 	}
 	parallelFor(rows, work, func(lo, hi int) {
@@ -396,6 +461,38 @@ func denseGradRowsA[T float](s Semiring, g, a, v, r, dr []T, first []int32, l la
 				}
 			}
 			grow[k0+t] = acc
+		}
+	}
+}
+
+// denseGradRowsALog is denseGradRowsA for Log, given logGradInputs' dr
+// and r: each slot is a Dot of a row of dr with its weights.
+func denseGradRowsALog[T float](g, a, v, r, dr []T, l layout, d, lo, hi int) {
+	n, w := l.n, l.width()
+	for o := lo; o < hi; o++ {
+		grow := g[o*w : (o+1)*w]
+		clear(grow)
+		v0, a0, _, cnt := vecSpanRow(o/n, o%n, n, l.lower, l.upper)
+		k0 := a0 - o*w
+		rr, dd := r[o*d:(o+1)*d], dr[o*d:(o+1)*d]
+		for t := 0; t < cnt; t++ {
+			grow[k0+t] = fastexp.Dot(dd, v[(v0+t)*d:(v0+t+1)*d], rr, a[a0+t])
+		}
+	}
+}
+
+// denseGradRowsVLog is denseGradRowsV for Log, given logGradInputs' dr
+// and r: each term adds a row of dr times its weights (AccW).
+func denseGradRowsVLog[T float](g, a, v, r, dr []T, l layout, d, lo, hi int) {
+	n := l.n
+	for o := lo; o < hi; o++ {
+		gr := g[o*d : (o+1)*d]
+		clear(gr)
+		vr := v[o*d : (o+1)*d]
+		i0, a0, step, cnt := vecSpanCol(o/n, o%n, n, l.lower, l.upper)
+		for t := 0; t < cnt; t++ {
+			i := i0 + t
+			fastexp.AccW(gr, dr[i*d:(i+1)*d], vr, r[i*d:(i+1)*d], a[a0+t*step])
 		}
 	}
 }
