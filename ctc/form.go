@@ -132,6 +132,18 @@ func (bt *batch) extended(f form, b int) (cls []int32, skip []bool) {
 	return cls, skip
 }
 
+// allExtended returns extended of every item that fits, and nothing for
+// an item that does not (it has no states a path may enter).
+func (bt *batch) allExtended(f form) (cls [][]int32, skip [][]bool) {
+	cls, skip = make([][]int32, f.batch), make([][]bool, f.batch)
+	for b := range f.batch {
+		if bt.fits[b] {
+			cls[b], skip[b] = bt.extended(f, b)
+		}
+	}
+	return cls, skip
+}
+
 // ints returns the Int value v of shape want, contiguous.
 func ints(op, what string, v gorgonia.Value, want tensor.Shape) ([]int, error) {
 	d, ok := v.(*tensor.Dense)

@@ -103,44 +103,46 @@ func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 // buildSteps writes the step matrices (see stepsOp) into a, every slot.
+// The matrices run in storage order, frame by frame, so that logProbs and
+// a are read and written as two streams (an item at a time would jump a
+// batch of rows between frames, and wait on memory for each gather).
 func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
 	s := f.states()
 	per := s * 3
 	ninf := T(negInf)
-	parallel.For(f.batch, f.t*f.batch*per, func(lo, hi int) {
+	cls, skip := bt.allExtended(f)
+	parallel.For(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
 		e := make([]T, s+2)
-		for b := lo; b < hi; b++ {
-			cls, skip := bt.extended(f, b)
-			sb := len(cls)
-			if !bt.fits[b] {
-				sb = 0
-			}
-			for k := range e {
-				e[k] = ninf
-			}
-			for t := range f.t {
-				m := t*f.batch + b
-				mat := a[m*per : (m+1)*per]
-				if t >= bt.inLen[b] {
-					for r := range s {
-						mat[3*r], mat[3*r+1], mat[3*r+2] = 0, ninf, ninf
-					}
-					continue
-				}
-				// e[c]: the frame's log probability of state c's class
-				// (−Inf past the item's states); row r moves to r, r+1
-				// and, past a blank, r+2.
-				row := lp[m*f.cls : (m+1)*f.cls]
-				for c := range sb {
-					e[c] = row[cls[c]]
-				}
+		for k := range e {
+			e[k] = ninf
+		}
+		for m := lo; m < hi; m++ {
+			t, b := m/f.batch, m%f.batch
+			mat := a[m*per : (m+1)*per]
+			if t >= bt.inLen[b] {
 				for r := range s {
-					x2 := ninf
-					if r+2 < sb && skip[r+2] {
-						x2 = e[r+2]
-					}
-					mat[3*r], mat[3*r+1], mat[3*r+2] = e[r], e[r+1], x2
+					mat[3*r], mat[3*r+1], mat[3*r+2] = 0, ninf, ninf
 				}
+				continue
+			}
+			// e[c]: the frame's log probability of state c's class
+			// (−Inf past the item's states); row r moves to r, r+1
+			// and, past a blank, r+2.
+			cb, sk := cls[b], skip[b]
+			row := lp[m*f.cls : (m+1)*f.cls]
+			_ = touch(row)
+			for c, k := range cb {
+				e[c] = row[k]
+			}
+			for c := len(cb); c < s; c++ {
+				e[c] = ninf
+			}
+			for r := range s {
+				x2 := ninf
+				if r+2 < len(cb) && sk[r+2] {
+					x2 = e[r+2]
+				}
+				mat[3*r], mat[3*r+1], mat[3*r+2] = e[r], e[r+1], x2
 			}
 		}
 	})
@@ -216,7 +218,6 @@ func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.V
 	var out *tensor.Dense
 	if p, ok := prealloc.(*tensor.Dense); ok && p != nil && op.last.CompareAndSwap(p, nil) {
 		out = p
-		clearDense(out)
 	} else {
 		out = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.lpShape()...))
 	}
@@ -230,41 +231,43 @@ func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.V
 	return out, nil
 }
 
-// gatherGrad adds into dlp (zero) the gradient of every move of da into
-// the class of its destination.
+// gatherGrad writes into dlp the gradient of every move of da summed into
+// the class of its destination, frame by frame in storage order (see
+// buildSteps): each row is cleared, in order, and then added into at
+// random, in the processor's cache.
 func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
-	s := f.states()
-	per := s * 3
-	parallel.For(f.batch, f.t*f.batch*per, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			if !bt.fits[b] {
+	per := f.states() * 3
+	cls, skip := bt.allExtended(f)
+	parallel.For(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			t, b := m/f.batch, m%f.batch
+			cb, sk := cls[b], skip[b]
+			row := dlp[m*f.cls : (m+1)*f.cls]
+			clear(row)
+			if t >= bt.inLen[b] || len(cb) == 0 {
 				continue
 			}
-			cls, skip := bt.extended(f, b)
-			for t := range bt.inLen[b] {
-				m := t*f.batch + b
-				mat := da[m*per : (m+1)*per]
-				row := dlp[m*f.cls : (m+1)*f.cls]
-				g := mat[0]
-				row[cls[0]] += g
-				for c := 1; c < len(cls); c++ {
-					g := mat[c*3] + mat[(c-1)*3+1]
-					if skip[c] {
-						g += mat[(c-2)*3+2]
-					}
-					row[cls[c]] += g
+			mat := da[m*per : (m+1)*per]
+			row[cb[0]] += mat[0]
+			for c := 1; c < len(cb); c++ {
+				g := mat[c*3] + mat[(c-1)*3+1]
+				if sk[c] {
+					g += mat[(c-2)*3+2]
 				}
+				row[cb[c]] += g
 			}
 		}
 	})
 }
 
-// clearDense sets every element of t, a float tensor, to 0.
-func clearDense(t *tensor.Dense) {
-	switch d := t.Data().(type) {
-	case []float32:
-		clear(d)
-	case []float64:
-		clear(d)
+// touch reads one element of every cache line of row in order, so that the
+// hardware prefetcher streams the row in before a gather reads it at
+// random (each random read would otherwise wait on memory). Go's compiler
+// keeps loops whose result is unused.
+func touch[T float32 | float64](row []T) T {
+	var x T
+	for k := 0; k < len(row); k += 8 {
+		x += row[k]
 	}
+	return x
 }

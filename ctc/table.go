@@ -6,12 +6,6 @@ import "github.com/genband/genband/cudaops"
 // gradient (cudaops.CTCTable), from the checked batch: the extended
 // labels of every item that fits, its skips, and its input length.
 func (bt *batch) table(f form) []int32 {
-	cls := make([][]int32, f.batch)
-	skip := make([][]bool, f.batch)
-	for b := range f.batch {
-		if bt.fits[b] {
-			cls[b], skip[b] = bt.extended(f, b)
-		}
-	}
+	cls, skip := bt.allExtended(f)
 	return cudaops.CTCTable(f.states(), cls, skip, bt.inLen)
 }
