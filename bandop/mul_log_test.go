@@ -430,3 +430,84 @@ func denseLogSpread[T float](t *testing.T, vf func(rng *rand.Rand, j, x int) flo
 		check("gV", gv, wantV, 4096*eps)
 	}
 }
+
+// TestVecMulLogWide checks VecMul's and MulVec's Log forward and gradients
+// on bands wider than vecBuf (sums taken a chunk at a time) against the
+// sums and gradients written out term by term.
+func TestVecMulLogWide(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { vecLogWide[float32](t) })
+	t.Run("float64", func(t *testing.T) { vecLogWide[float64](t) })
+}
+
+func vecLogWide[T float](t *testing.T) {
+	const batch, n = 2, 150
+	rng := rand.New(rand.NewPCG(11, 12))
+	dt, eps := tensor.Float64, 0x1p-53
+	if isF32(T(0)) {
+		dt, eps = tensor.Float32, 0x1p-24
+	}
+	a := randomFor(t, rng, Log, dt, batch, n, 70, 75)
+	l := a.layout()
+	A := denseOf(a)
+	v := make([]T, batch*n)
+	for i := range v {
+		v[i] = T(20*rng.Float64() - 10)
+	}
+	for _, side := range []vecSide{vecLeft, vecRight} {
+		// term(bt, o, j) is the term of output o with v's entry j.
+		term := func(bt, o, j int) (float64, bool) {
+			if side == vecLeft {
+				return float64(v[bt*n+j]) + A[bt][j][o], a.InBand(j, o)
+			}
+			return A[bt][o][j] + float64(v[bt*n+j]), a.InBand(o, j)
+		}
+		r := make([]T, batch*n)
+		vecForward(Log, side, r, v, storage[T](a), l)
+		dr := make([]T, len(r))
+		for i := range dr {
+			dr[i] = T(rng.Float64() - 0.5)
+		}
+		wantV, wantA := make([]float64, len(v)), make([]float64, len(storage[T](a)))
+		w := l.width()
+		for bt := range batch {
+			for o := range n {
+				var terms []float64
+				for j := range n {
+					if x, ok := term(bt, o, j); ok {
+						terms = append(terms, x)
+					}
+				}
+				want := logTermsRef(terms)
+				if g := float64(r[bt*n+o]); math.Abs(g-want) > 64*eps*math.Max(1, math.Abs(want)) {
+					t.Errorf("%s: r[%d][%d] = %v, want %v", side.String(), bt, o, g, want)
+				}
+				for j := range n {
+					if x, ok := term(bt, o, j); ok {
+						e := float64(dr[bt*n+o]) * math.Exp(x-float64(r[bt*n+o]))
+						wantV[bt*n+j] += e
+						i, k := o, j // A's entry
+						if side == vecLeft {
+							i, k = j, o
+						}
+						wantA[(bt*n+i)*w+k-i+l.lower] += e
+					}
+				}
+			}
+		}
+		gv, ga := make([]T, len(wantV)), make([]T, len(wantA))
+		vecBackward(Log, side, gradV, gv, v, storage[T](a), r, dr, l)
+		vecBackward(Log, side, gradA, ga, v, storage[T](a), r, dr, l)
+		for _, c := range []struct {
+			what string
+			got  []T
+			want []float64
+		}{{"gv", gv, wantV}, {"ga", ga, wantA}} {
+			for i, w := range c.want {
+				if g := float64(c.got[i]); math.Abs(g-w) > 1024*eps*math.Max(1, math.Abs(w)) {
+					t.Errorf("%s: %s[%d] = %v, want %v", side.String(), c.what, i, g, w)
+					break
+				}
+			}
+		}
+	}
+}

@@ -202,8 +202,8 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 		}
 		return acc
 	}
+	var buf [vecBuf]T
 	if cnt <= vecBuf {
-		var buf [vecBuf]T
 		terms := buf[:cnt]
 		m := T(math.Inf(-1))
 		for t, x := range vs {
@@ -218,7 +218,7 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 		for _, e := range terms {
 			sum += float64(e)
 		}
-		return T(float64(m) + math.Log(sum))
+		return T(float64(m) + logSum(sum))
 	}
 	m := T(math.Inf(-1))
 	for t, x := range vs {
@@ -227,25 +227,27 @@ func vecDot[T float](s Semiring, v, a []T, v0, a0, step, cnt int) T {
 	if math.IsInf(float64(m), 0) || m != m {
 		return m
 	}
-	// exp32 and exp64 are the package's table exps, within an ulp of e^x
-	// and several times faster than math.Exp; the dtype is asked once.
+	// Longer sums take the buffer a chunk at a time: one vector exp per
+	// term without a buffer the length of the sum.
 	var sum float64
-	mf := float64(m)
-	if isF32(m) {
-		for t, x := range vs {
-			sum += float64(exp32(float32(x + a[a0+t*step] - m)))
+	for c0 := 0; c0 < cnt; c0 += vecBuf {
+		terms := buf[:min(vecBuf, cnt-c0)]
+		for t := range terms {
+			terms[t] = vs[c0+t] + a[a0+(c0+t)*step]
 		}
-	} else {
-		for t, x := range vs {
-			sum += exp64(float64(x+a[a0+t*step]) - mf)
+		expShift(terms, m)
+		for _, e := range terms {
+			sum += float64(e)
 		}
 	}
-	return T(mf + math.Log(sum))
+	// The maximal term's weight is exactly 1, so sum ≥ 1 (logSum's domain).
+	return T(float64(m) + logSum(sum))
 }
 
-// vecBuf is the longest sum vecDot and vecDotGrad take through a buffer on
-// the stack, where the exps run in one loop (expShift) without a call each.
-const vecBuf = 16
+// vecBuf is the length of the buffer on the stack through which vecDot and
+// vecDotGrad take their terms, a chunk at a time, so that the exps run in
+// one vector loop (expShift) without a call each.
+const vecBuf = 64
 
 // vecBackward computes the gradient g of Σ dr·r with respect to v (wrt =
 // gradV) or to A (gradA), given r bit for bit as the forward computed it (Max finds its
@@ -312,28 +314,16 @@ func vecDotGrad[T float](s Semiring, wrt vecOperand, g, v, a []T, rv, d T, v0, a
 			}
 		}
 	default:
-		if cnt <= vecBuf {
-			var buf [vecBuf]T
-			w := buf[:cnt]
-			for t, x := range vs {
-				w[t] = x + a[a0+t*step]
+		var buf [vecBuf]T
+		for c0 := 0; c0 < cnt; c0 += vecBuf {
+			w := buf[:min(vecBuf, cnt-c0)]
+			for t := range w {
+				w[t] = vs[c0+t] + a[a0+(c0+t)*step]
 			}
 			expShift(w, rv)
 			for t, e := range w {
-				add(t, d*e)
+				add(c0+t, d*e)
 			}
-			return
-		}
-		// The package's table exps, as in vecDot.
-		if isF32(rv) {
-			for t, x := range vs {
-				add(t, d*T(exp32(float32(x+a[a0+t*step]-rv))))
-			}
-			return
-		}
-		rf := float64(rv)
-		for t, x := range vs {
-			add(t, d*T(exp64(float64(x+a[a0+t*step])-rf)))
 		}
 	}
 }
