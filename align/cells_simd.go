@@ -56,9 +56,10 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 			}
 		}
 		for t := i0; t <= i1+c.lenY-1; t++ {
-			forwardLogDiag(c, &f, a, th, v, w, t, i0, i1)
+			forwardLogDiag(c, &f, a, th, v, w, t, i0, i1, rs.copied)
 		}
 	}
+	rs.fence()
 }
 
 // rows is θ or its gradient, for the passes of an item: itself, or a
@@ -80,6 +81,15 @@ func newRows[T float32 | float64](c *cells, d []T) *rows[T] {
 		rs.buf = getStrip[T](min(stripRows, c.lenX) * rs.stride)
 	}
 	return rs
+}
+
+// fence orders the item's stores past the caches (logNorm's and
+// copyStream's with a copy) before the stores that follow, such as those
+// that hand the item's results to another goroutine.
+func (rs *rows[T]) fence() {
+	if rs.copied && useAVX512 {
+		sfence()
+	}
 }
 
 // release gives the copy back.
@@ -189,8 +199,8 @@ type logDiag struct {
 }
 
 // forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
-// rows [i0, i1], which read θ in v.
-func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, v rowView[T], w []float64, t, i0, i1 int) {
+// rows [i0, i1], which read θ in v; stream as in logNorm.
+func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, v rowView[T], w []float64, t, i0, i1 int, stream bool) {
 	nt, per := c.terms, len(a)
 	lo, hi := c.diag(t)
 	lo, hi = max(lo, i0), min(hi, i1)
@@ -221,7 +231,7 @@ func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th [
 	left, above, dg := a[k1:k1+n], a[k1-1:k1-1+n], a[k2:k2+n]
 	bad := logTerms(nt, left, above, dg, v.d, v.at(flo, t-flo), v.stride-3, tp, e, mx)
 	fastexp.Shift64(e, 0)
-	logNorm(nt, e, w[k0:], per, sums)
+	logNorm(nt, e, w[k0:], per, sums, stream)
 	fastexp.LogSums(sums)
 	out := a[k0 : k0+n]
 	addTo(out, mx, sums)
@@ -291,18 +301,54 @@ func logTerms[T float32 | float64](nt int, left, above, dg []float64, th []T, k,
 
 // logNorm sets, from the exps e (logTerms' planes, after Shift64), each
 // cell's sum in sums[q] (1 where it is NaN or below 1, which only a cell
-// logTerms marked has) and its weights e/sum in w[u·per+q].
-func logNorm(nt int, e, w []float64, per int, sums []float64) {
+// logTerms marked has) and its weights e/sum in w[u·per+q]. stream sends
+// the weights past the caches where it can (AVX-512, planes aligned
+// alike): an item larger than the caches reads them back only in its
+// gradient, after the whole forward, and a store that does not first read
+// the line saves a third of their traffic.
+func logNorm(nt int, e, w []float64, per int, sums []float64, stream bool) {
 	n := len(sums)
 	if n == 0 {
 		return
 	}
 	_, _ = e[nt*n-1], w[(nt-1)*per+n-1]
-	if useAVX512 {
-		logNormAVX512(nt, n, &e[0], &w[0], per, &sums[0])
+	if !useAVX512 {
+		logNormGo(nt, e, w, per, sums)
 		return
 	}
-	logNormGo(nt, e, w, per, sums)
+	h, nb := n, 0 // cells before the aligned blocks, cells in them
+	if stream && per%8 == 0 {
+		h = min(n, int((64-uintptr(unsafe.Pointer(&w[0]))%64)%64/8))
+		nb = (n - h) / 8 * 8
+	}
+	logNormAVX512(nt, h, n, &e[0], &w[0], per, &sums[0], false)
+	if nb > 0 {
+		logNormAVX512(nt, nb, n, &e[h], &w[h], per, &sums[h], true)
+	}
+	if r := h + nb; r < n {
+		logNormAVX512(nt, n-r, n, &e[r], &w[r], per, &sums[r], false)
+	}
+}
+
+// copyStream copies src into dst, past the caches where it can (AVX-512):
+// a strip's gradient goes to memory that is not read again. The caller
+// fences (rows.fence).
+func copyStream[T float32 | float64](dst, src []T) {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	n := min(len(dst), len(src))
+	if !useAVX512 || n*size < 256 {
+		copy(dst, src)
+		return
+	}
+	// Elements are aligned to their size, which divides 64.
+	h := min(n, int((64-uintptr(unsafe.Pointer(&dst[0]))%64)%64)/size)
+	copy(dst[:h], src[:h])
+	nb := (n - h) * size / 64 * 64 / size
+	if nb > 0 {
+		copyNTAVX512((*byte)(unsafe.Pointer(&dst[h])), (*byte)(unsafe.Pointer(&src[h])), nb*size)
+	}
+	copy(dst[h+nb:n], src[h+nb:n])
 }
 
 // addTo sets dst[q] = x[q] + y[q].
@@ -560,10 +606,11 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 		gs.next()
 		if rs.copied {
 			for i := i0; i <= i1; i++ {
-				copy(dth[3*i*mm:3*(i+1)*mm], v.row(i))
+				copyStream(dth[3*i*mm:3*(i+1)*mm], v.row(i))
 			}
 		}
 	}
+	rs.fence()
 }
 
 // gammas holds γ for backwardLog while the pulls need it: by row less i0,

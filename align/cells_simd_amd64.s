@@ -261,21 +261,66 @@ fdone:
 	VZEROUPPER
 	RET
 
-// func logNormAVX512(nt, n int, e, w *float64, per int, sums *float64)
-TEXT ·logNormAVX512(SB), NOSPLIT, $0-48
+// NORM3 sets Z0, Z1, Z2 to the weights of eight cells of three terms
+// from their exps at (SI) (planes R9 bytes apart), and Z3 to their sums.
+#define NORM3 \
+	VMOVUPD.Z (SI), K1, Z0; \
+	VMOVUPD.Z (SI)(R9*1), K1, Z1; \
+	VMOVUPD.Z (SI)(R9*2), K1, Z2; \
+	VADDPD    Z1, Z0, Z3; \
+	VADDPD    Z2, Z3, Z3; \
+	VCMPPD    $0x19, Z29, Z3, K1, K2; \
+	VMOVAPD   Z29, K2, Z3; \
+	VDIVPD    Z3, Z29, Z4; \
+	VMULPD    Z4, Z0, Z0; \
+	VMULPD    Z4, Z1, Z1; \
+	VMULPD    Z4, Z2, Z2
+
+// NORM4 is NORM3 for four terms, the fourth in Z5.
+#define NORM4 \
+	VMOVUPD.Z (SI), K1, Z0; \
+	VMOVUPD.Z (SI)(R9*1), K1, Z1; \
+	VMOVUPD.Z (SI)(R9*2), K1, Z2; \
+	VMOVUPD.Z (SI)(R13*1), K1, Z5; \
+	VADDPD    Z1, Z0, Z3; \
+	VADDPD    Z2, Z3, Z3; \
+	VADDPD    Z5, Z3, Z3; \
+	VCMPPD    $0x19, Z29, Z3, K1, K2; \
+	VMOVAPD   Z29, K2, Z3; \
+	VDIVPD    Z3, Z29, Z4; \
+	VMULPD    Z4, Z0, Z0; \
+	VMULPD    Z4, Z1, Z1; \
+	VMULPD    Z4, Z2, Z2; \
+	VMULPD    Z4, Z5, Z5
+
+// NSTEP moves logNorm's pointers on by eight cells.
+#define NSTEP \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	ADDQ $64, R10; \
+	SUBQ $8, CX
+
+// func logNormAVX512(nt, n, ne int, e, w *float64, per int, sums *float64, stream bool)
+//
+// stream: the weights go to memory past the caches (VMOVNTPD), for w
+// 64-byte aligned and n a multiple of 8; the caller fences (sfence).
+TEXT ·logNormAVX512(SB), NOSPLIT, $0-57
 	MOVQ nt+0(FP), R12
 	MOVQ n+8(FP), CX
-	MOVQ e+16(FP), SI
-	MOVQ w+24(FP), DI
-	MOVQ per+32(FP), R8
-	MOVQ sums+40(FP), R10
-	MOVQ CX, R9
+	MOVQ ne+16(FP), R9
+	MOVQ e+24(FP), SI
+	MOVQ w+32(FP), DI
+	MOVQ per+40(FP), R8
+	MOVQ sums+48(FP), R10
 	SHLQ $3, R9          // a plane of e in bytes
 	LEAQ (R9)(R9*2), R13
 	SHLQ $3, R8          // a plane of w in bytes
 	LEAQ (R8)(R8*2), BX
 	MOVQ $0x3ff0000000000000, R11
 	VPBROADCASTQ R11, Z29 // 1
+	MOVBLZX stream+56(FP), R11
+	TESTQ R11, R11
+	JNE  nstream
 	CMPQ R12, $4
 	JEQ  nloop4
 
@@ -283,58 +328,89 @@ nloop3:
 	TESTQ CX, CX
 	JLE   ndone
 	LANES
-	VMOVUPD.Z (SI), K1, Z0
-	VMOVUPD.Z (SI)(R9*1), K1, Z1
-	VMOVUPD.Z (SI)(R9*2), K1, Z2
-	VADDPD    Z1, Z0, Z3
-	VADDPD    Z2, Z3, Z3
-	VCMPPD    $0x19, Z29, Z3, K1, K2 // not s ≥ 1
-	VMOVAPD   Z29, K2, Z3
-	VDIVPD    Z3, Z29, Z4
-	VMULPD    Z4, Z0, Z0
-	VMULPD    Z4, Z1, Z1
-	VMULPD    Z4, Z2, Z2
-	VMOVUPD   Z0, K1, (DI)
-	VMOVUPD   Z1, K1, (DI)(R8*1)
-	VMOVUPD   Z2, K1, (DI)(R8*2)
-	VMOVUPD   Z3, K1, (R10)
-	ADDQ      $64, SI
-	ADDQ      $64, DI
-	ADDQ      $64, R10
-	SUBQ      $8, CX
-	JMP       nloop3
+	NORM3
+	VMOVUPD Z0, K1, (DI)
+	VMOVUPD Z1, K1, (DI)(R8*1)
+	VMOVUPD Z2, K1, (DI)(R8*2)
+	VMOVUPD Z3, K1, (R10)
+	NSTEP
+	JMP     nloop3
 
 nloop4:
 	TESTQ CX, CX
 	JLE   ndone
 	LANES
-	VMOVUPD.Z (SI), K1, Z0
-	VMOVUPD.Z (SI)(R9*1), K1, Z1
-	VMOVUPD.Z (SI)(R9*2), K1, Z2
-	VMOVUPD.Z (SI)(R13*1), K1, Z5
-	VADDPD    Z1, Z0, Z3
-	VADDPD    Z2, Z3, Z3
-	VADDPD    Z5, Z3, Z3
-	VCMPPD    $0x19, Z29, Z3, K1, K2
-	VMOVAPD   Z29, K2, Z3
-	VDIVPD    Z3, Z29, Z4
-	VMULPD    Z4, Z0, Z0
-	VMULPD    Z4, Z1, Z1
-	VMULPD    Z4, Z2, Z2
-	VMULPD    Z4, Z5, Z5
-	VMOVUPD   Z0, K1, (DI)
-	VMOVUPD   Z1, K1, (DI)(R8*1)
-	VMOVUPD   Z2, K1, (DI)(R8*2)
-	VMOVUPD   Z5, K1, (DI)(BX*1)
-	VMOVUPD   Z3, K1, (R10)
-	ADDQ      $64, SI
-	ADDQ      $64, DI
-	ADDQ      $64, R10
-	SUBQ      $8, CX
-	JMP       nloop4
+	NORM4
+	VMOVUPD Z0, K1, (DI)
+	VMOVUPD Z1, K1, (DI)(R8*1)
+	VMOVUPD Z2, K1, (DI)(R8*2)
+	VMOVUPD Z5, K1, (DI)(BX*1)
+	VMOVUPD Z3, K1, (R10)
+	NSTEP
+	JMP     nloop4
 
+nstream:
+	KXNORW K1, K1, K1
+	CMPQ   R12, $4
+	JEQ    nsloop4
+
+nsloop3:
+	TESTQ    CX, CX
+	JLE      nsdone
+	NORM3
+	VMOVNTPD Z0, (DI)
+	VMOVNTPD Z1, (DI)(R8*1)
+	VMOVNTPD Z2, (DI)(R8*2)
+	VMOVUPD  Z3, (R10)
+	NSTEP
+	JMP      nsloop3
+
+nsloop4:
+	TESTQ    CX, CX
+	JLE      nsdone
+	NORM4
+	VMOVNTPD Z0, (DI)
+	VMOVNTPD Z1, (DI)(R8*1)
+	VMOVNTPD Z2, (DI)(R8*2)
+	VMOVNTPD Z5, (DI)(BX*1)
+	VMOVUPD  Z3, (R10)
+	NSTEP
+	JMP      nsloop4
+
+nsdone:
 ndone:
 	VZEROUPPER
+	RET
+
+// func copyNTAVX512(dst, src *byte, n int)
+//
+// dst[:n] = src[:n] past the caches, for dst 64-byte aligned and n a
+// multiple of 64; the caller fences (sfence).
+TEXT ·copyNTAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+cloop:
+	TESTQ    CX, CX
+	JLE      cdone
+	VMOVDQU64 (SI), Z0
+	VMOVNTDQ Z0, (DI)
+	ADDQ     $64, SI
+	ADDQ     $64, DI
+	SUBQ     $64, CX
+	JMP      cloop
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func sfence()
+//
+// Orders the stores past the caches before all later stores: the kernels
+// that stream leave it to their callers, once an item.
+TEXT ·sfence(SB), NOSPLIT, $0-0
+	SFENCE
 	RET
 
 // func addToAVX512(n int, dst, x, y *float64)

@@ -89,17 +89,20 @@ func TestCellsKernelsAVX512(t *testing.T) {
 				}
 
 				ex := kernelInput(rng, nt*n, p)
-				const per = 40
-				var w, sums [2][]float64
-				for v, on := range []bool{true, false} {
-					w[v], sums[v] = make([]float64, (nt-1)*per+n+pad), make([]float64, n+pad)
-					withKernels(on, func() { logNorm(nt, ex, w[v], per, sums[v][:n]) })
-				}
-				if k := firstDiff(w[0], w[1]); k >= 0 {
-					t.Fatalf("%s: logNorm w[%d] %v, Go %v", name, k, w[0][k], w[1][k])
-				}
-				if k := firstDiff(sums[0], sums[1]); k >= 0 {
-					t.Fatalf("%s: logNorm sums[%d] %v, Go %v", name, k, sums[0][k], sums[1][k])
+				const per = 40 // a multiple of 8: the stream path runs
+				for _, stream := range []bool{false, true} {
+					var w, sums [2][]float64
+					for v, on := range []bool{true, false} {
+						w[v], sums[v] = make([]float64, (nt-1)*per+n+pad+8), make([]float64, n+pad)
+						at := 1 + n%7 // a varying alignment
+						withKernels(on, func() { logNorm(nt, ex, w[v][at:], per, sums[v][:n], stream) })
+					}
+					if k := firstDiff(w[0], w[1]); k >= 0 {
+						t.Fatalf("%s, stream %v: logNorm w[%d] %v, Go %v", name, stream, k, w[0][k], w[1][k])
+					}
+					if k := firstDiff(sums[0], sums[1]); k >= 0 {
+						t.Fatalf("%s, stream %v: logNorm sums[%d] %v, Go %v", name, stream, k, sums[0][k], sums[1][k])
+					}
 				}
 
 				var sum [2][]float64
@@ -151,6 +154,44 @@ func TestCellsKernelsAVX512(t *testing.T) {
 				}
 				if k := firstDiff(float64s32(mu32[0]), float64s32(mu32[1])); k >= 0 {
 					t.Fatalf("%s: scatterMu float32 [%d] %v, Go %v", name, k, mu32[0][k], mu32[1][k])
+				}
+			}
+		}
+	}
+}
+
+// TestCopyStream checks copyStream against copy on every alignment and a
+// range of lengths, both dtypes, and that it writes nothing past dst.
+func TestCopyStream(t *testing.T) {
+	for n := 0; n <= 150; n += 7 {
+		for at := range 9 {
+			src := make([]float64, n)
+			for k := range src {
+				src[k] = float64(k) + 0.5
+			}
+			dst := make([]float64, n+at+1)
+			copyStream(dst[at:at+n], src)
+			for k, x := range dst {
+				want := 0.0
+				if k >= at && k < at+n {
+					want = src[k-at]
+				}
+				if x != want {
+					t.Fatalf("float64 n %d at %d: element %d = %v, want %v", n, at, k, x, want)
+				}
+			}
+			src32, dst32 := make([]float32, n), make([]float32, n+at+1)
+			for k := range src32 {
+				src32[k] = float32(k) + 0.5
+			}
+			copyStream(dst32[at:at+n], src32)
+			for k, x := range dst32 {
+				want := float32(0)
+				if k >= at && k < at+n {
+					want = src32[k-at]
+				}
+				if x != want {
+					t.Fatalf("float32 n %d at %d: element %d = %v, want %v", n, at, k, x, want)
 				}
 			}
 		}

@@ -16,7 +16,7 @@ import (
 // cover whole (0 outside the lattice).
 func TestCellsStripCopies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
-	p := randomProblem(rng, 3, 2*stripRows+5, 19, true)
+	p := randomProblem(rng, 3, 2*stripRows+5, 24, true) // N·M a multiple of 8: the weights stream
 	p.lenX[2] = stripRows + 3
 	for _, mode := range []Mode{Global, Local, SemiGlobal} {
 		for _, gap := range []int{-1, 4} {
