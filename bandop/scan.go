@@ -506,7 +506,9 @@ func scanLogColumns[T float](next, prev []float64, mat []T, wmat []float64, rLo,
 	ds, ms := scratch[:3*cols], scratch[3*cols:4*cols]
 	for k := range cols {
 		c := cLo + k
-		ms[k] = math.NaN() // not a fast sum
+		// Not a fast sum: ds[3k] NaN marks it (its exp stays NaN), and
+		// ms[k] = 1 keeps LogSums' argument in its domain.
+		ds[3*k], ms[k] = math.NaN(), 1
 		r0, r1 := max(rLo, c-upper), min(rHi, c+lower+1)
 		if r0 >= r1 {
 			next[c] = math.Inf(-1)
@@ -538,26 +540,21 @@ func scanLogColumns[T float](next, prev []float64, mat []T, wmat []float64, rLo,
 			}
 			continue
 		}
-		ms[k] = m
+		next[c] = m // the log of the sum is added below
 		ds[3*k], ds[3*k+1], ds[3*k+2] = x0-m, x1-m, x2-m
 	}
-	// The maximal term's exp is exactly 1 (exp64(0) is), so a sum of 1
-	// gives m, as in scanLogSum.
-	for k, d := range ds {
-		if d > -745 {
-			ds[k] = exp64(d)
-		} else {
-			ds[k] = 0
-		}
-	}
-	for k, m := range ms {
-		if m != m {
+	// One vector exp for the step's terms, one vector log for its sums. The
+	// maximal term's exp is exactly 1, so a sum of 1 gives m, as in
+	// scanLogSum, and every sum is at least 1 (LogSums' domain).
+	fastexp.ExpSlice64(ds, ds)
+	for k := range ms {
+		e := ds[3*k : 3*k+3]
+		if e[0] != e[0] {
 			continue
 		}
 		c := cLo + k
-		e := ds[3*k : 3*k+3]
 		sum := e[0] + e[1] + e[2]
-		next[c] = m + logSum(sum)
+		ms[k] = sum
 		if wmat != nil {
 			r0 := max(rLo, c-upper)
 			ai := r0*step + c + lower
@@ -567,6 +564,13 @@ func scanLogColumns[T float](next, prev []float64, mat []T, wmat []float64, rLo,
 			if min(rHi, c+lower+1)-r0 == 3 {
 				wmat[ai+2*step] = e[2] * inv
 			}
+		}
+	}
+	fastexp.LogSums(ms)
+	for k, lv := range ms {
+		// A sum of 1 adds nothing, whatever the vector log's ulp.
+		if e := ds[3*k : 3*k+3]; e[0] == e[0] && e[0]+e[1]+e[2] != 1 {
+			next[cLo+k] += lv
 		}
 	}
 }
@@ -587,10 +591,9 @@ func scanLogSumWeights[T float](prev []float64, mat []T, wmat []float64, r0, r1,
 		terms = append(terms, x)
 		m = max(m, x)
 	}
+	fastexp.Shift64(terms, m) // logWeight(x − m) of every term, vectorised
 	var sum float64
-	for k, x := range terms {
-		e := logWeight(x - m)
-		terms[k] = e
+	for _, e := range terms {
 		sum += e
 	}
 	if math.IsInf(m, 0) || m != m {
@@ -637,16 +640,12 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 		if math.IsInf(m, 0) || m != m {
 			return m
 		}
+		// The maximum adds exactly one; exp underflows to 0 (a zero of the
+		// semiring in the window among them).
+		fastexp.Shift64(terms, m)
 		var sum float64
-		for _, x := range terms {
-			// The maximum adds one; exp underflows to 0 below −745 (a
-			// zero of the semiring in the window among them).
-			switch d := x - m; {
-			case d == 0:
-				sum++
-			case d > -745:
-				sum += exp64(d)
-			}
+		for _, e := range terms {
+			sum += e
 		}
 		if sum == 1 {
 			return m
