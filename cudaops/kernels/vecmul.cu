@@ -46,6 +46,22 @@ template <bool LEFT> __device__ __forceinline__ VecSpan vec_span(long long o, lo
 
 // vec_fwd computes r: one online ⊕ per output, terms in ascending t (the
 // CPU's order). Padding of A is never read.
+//
+// VecMul walks a column of A: output o's terms are the rows i of its
+// column, so a thread-by-thread walk would have the 32 threads of a warp
+// (consecutive columns) read 32 different rows at each step, a stride of
+// w slots (a sector a thread: 8× the ideal for float). Instead the threads
+// of a warp walk the same global rows g = b·n + i in step, from the first
+// any of them uses to the last (g0 … g1, w + 31 rows), each adding the
+// term of row g when g is one of its own; at each step the warp then reads
+// consecutive slots of one row of A (coalesced) and one element of v (a
+// broadcast). The terms of each output keep their order, so the sums are
+// the same bit for bit. The cost: w + 31 steps a warp instead of w, of
+// which each thread uses its w (narrow bands spend most steps idle).
+// MulVec's walk along a row has the same stride across a warp (rows of
+// consecutive threads are w slots apart); a coalesced walk needs the
+// warp's rows staged in shared memory, not done: its figures are in
+// BENCHMARKS.md ("GPU memory model").
 template <bool LEFT, typename T>
 __device__ void vec_fwd(T* r, const T* v, const T* a, long long batch, long long n, long long lower, long long upper,
                         long long s) {
@@ -53,6 +69,21 @@ __device__ void vec_fwd(T* r, const T* v, const T* a, long long batch, long long
     if (o >= batch * n) return;
     const VecSpan sp = vec_span<LEFT>(o, n, lower, upper);
     SemiringAcc<T> acc(s);
+    if (LEFT) {
+        const long long lane = threadIdx.x % 32, g0 = o - lane - upper, g1 = o - lane + 31 + lower;
+        const long long gLo = sp.v0, gHi = sp.v0 + sp.cnt - 1; // this output's rows (v0 = b·n + iLo)
+        if (s == REAL) {
+            T sum = T(0);
+            for (long long g = g0; g <= g1; g++)
+                if (g >= gLo && g <= gHi) sum += v[g] * a[sp.a0 + (g - gLo) * sp.step];
+            acc.l.m = sum;
+        } else {
+            for (long long g = g0; g <= g1; g++)
+                if (g >= gLo && g <= gHi) acc.add(s, v[g] + a[sp.a0 + (g - gLo) * sp.step]);
+        }
+        r[o] = acc.value(s);
+        return;
+    }
     if (s == REAL) {
         T sum = T(0);
         for (long long t = 0; t < sp.cnt; t++) sum += v[sp.v0 + t] * a[sp.a0 + t * sp.step];
