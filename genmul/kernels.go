@@ -207,10 +207,11 @@ func logBounds[T float](rm, cm, a, b []T, d dims) {
 }
 
 // sumFloor is the least shifted sum forwardLog takes as it is: the sum's
-// largest term, e^−(gap between the bound and the largest term), is then a
-// normal number by a margin of 2^40 or more, so that the terms near it keep
-// full precision. Outputs whose sum is smaller (or not a number) are
-// computed again, shifted by their own largest term.
+// largest term, e^−(gap between the bound and the output's largest term),
+// is then at least sumFloor/k, a normal number for any k up to 2^31, so
+// that it and the terms near it keep full precision (the subnormal ones add
+// under k·2^−63 of the sum). Outputs whose sum is smaller (or not a number)
+// are computed again, shifted by their own largest term.
 func sumFloor[T float]() T {
 	var x T
 	if fastexp.IsF32(x) {
@@ -238,12 +239,12 @@ func forwardLog[T float](C, A, B, rm, cm []T, d dims, i0, i1, j0, j1 int, mx, ac
 	acc, lg, cms := acc[:(i1-i0)*w], lg[:w], cm[j0:j1]
 	clear(acc)
 	ninf := negInf[T]()
-	// The rows whose bound is infinite sum nothing here (logExact computes
-	// them); their A rows are taken as −Inf.
+	// The rows whose bound is not finite sum nothing here (their sums stay
+	// 0, and the exact path computes them).
 	var arows [rowBlock][]T
 	var shift [rowBlock]T
 	for i := i0; i < i1; i++ {
-		if r := rm[i]; !math.IsInf(float64(r), 0) {
+		if r := rm[i]; r-r == 0 {
 			arows[i-i0], shift[i-i0] = A[i*d.k:(i+1)*d.k], r
 		}
 	}
