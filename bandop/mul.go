@@ -282,10 +282,11 @@ func mulRowLogExact[T float](crow, arow, b, m []T, r int, la, lb, lc layout) {
 func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout) {
 	rows := la.batch * la.n
 	work := rows * la.width() * lb.width()
-	var first []int32
 	if s == Max {
-		first = make([]int32, rows*lc.width())
+		first := make([]int32, rows*lc.width())
 		parallelFor(rows, work, func(lo, hi int) { mulFirstMax(first, a, b, c, la, lb, lc, lo, hi) })
+		mulGradMax(wrt, g, dc, first, la, lb, lc)
+		return
 	}
 	if s == Log {
 		// Sums of +Inf or NaN take mulGradRows with dcs (logGradInputs).
@@ -299,7 +300,7 @@ func mulBackward[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc la
 		}
 	}
 	parallelFor(rows, work, func(lo, hi int) {
-		mulGradRows(s, wrt, g, a, b, c, dc, first, la, lb, lc, lo, hi)
+		mulGradRows(s, wrt, g, a, b, c, dc, la, lb, lc, lo, hi)
 	})
 }
 
@@ -373,6 +374,47 @@ func mulGradRowsLog[T float](wrt int, g, a, b, c, dc []T, la, lb, lc layout, lo,
 	}
 }
 
+// mulGradMax computes the Max gradient from first: each slot of C passes
+// its dc to the one term that made it, so the pass is over C's slots, not
+// over the terms. The rows of A's gradient take their own row of C; B's
+// rows take several rows of C, so each matrix runs on one goroutine, its
+// rows of C in descending order: each slot of B's gradient then adds its
+// terms in ascending ka, the order of mulGradRows (and of the device
+// kernel, which the emulation tests compare bit for bit).
+func mulGradMax[T float](wrt int, g, dc []T, first []int32, la, lb, lc layout) {
+	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
+	rows := la.batch * n
+	if wrt == 0 {
+		parallelFor(rows, rows*wc, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				grow := g[r*wa : (r+1)*wa]
+				clear(grow)
+				fr, dr := first[r*wc:(r+1)*wc], dc[r*wc:(r+1)*wc]
+				dr = dr[:len(fr)]
+				for x, f := range fr {
+					if f >= 0 {
+						grow[f] += dr[x]
+					}
+				}
+			}
+		})
+		return
+	}
+	parallelFor(la.batch, rows*wc, func(lo, hi int) {
+		clear(g[lo*n*wb : hi*n*wb])
+		for r := hi*n - 1; r >= lo*n; r-- {
+			fr, dr := first[r*wc:(r+1)*wc], dc[r*wc:(r+1)*wc]
+			dr = dr[:len(fr)]
+			for x, f := range fr {
+				if f >= 0 {
+					// B's row k = r+f−A.lower, slot x−f.
+					g[(r+int(f)-la.lower)*wb+x-int(f)] += dr[x]
+				}
+			}
+		}
+	})
+}
+
 // mulFirstMax sets first[r*wc+kc] to the ka of the first term of output
 // slot kc of row r equal to c there, which is the maximum the forward took
 // of the very same sums; −2 where there is none (c is −Inf: all terms are).
@@ -410,7 +452,7 @@ func mulFirstMax[T float](first []int32, a, b, c []T, la, lb, lc layout, lo, hi 
 
 // mulGradRows computes rows [lo, hi) of the gradient with respect to A
 // (wrt = 0, rows of A) or B (wrt = 1, rows of B).
-func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32, la, lb, lc layout, lo, hi int) {
+func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout, lo, hi int) {
 	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
 	w := make([]T, wb) // the weights of one segment's terms
 	// seg adds the terms of A's slot ka in row r and B's slots [kbLo, kbHi)
@@ -427,35 +469,11 @@ func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, first []int32
 			} else {
 				fillSlice(ws, av)
 			}
-		case Log:
+		default: // Log
 			cs := c[r*wc+ka+kbLo : r*wc+ka+kbHi]
 			cs = cs[:len(src)]
 			clear(ws)
 			expAcc(ws, src, cs, av) // NaN where c is −Inf, but dc is 0 there
-		default:
-			// Only the first maximal term gets dc, so a weight of 0 is no
-			// term at all (not 0·dc, which is NaN for an infinite dc), and
-			// the rarely taken branch beats a buffer of 0s and 1s.
-			fs := first[r*wc+ka+kbLo : r*wc+ka+kbHi]
-			fs = fs[:len(d)]
-			if gb == nil {
-				sum := *acc
-				for x, f := range fs {
-					if int(f) == ka {
-						sum += d[x]
-					}
-				}
-				*acc = sum
-				return
-			}
-			gb = gb[kbLo:kbHi]
-			gb = gb[:len(fs)]
-			for x, f := range fs {
-				if int(f) == ka {
-					gb[x] += d[x]
-				}
-			}
-			return
 		}
 		if gb == nil {
 			sum := *acc
