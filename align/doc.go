@@ -98,7 +98,8 @@
 //	                            the best path's mask: the Max semiring,
 //	                            whatever m.Semiring is
 //	LogProbs, LogProb (node)    log-probability of given paths
-//	Sample                      exact samples, from a caller's *rand.Rand
+//	Sample                      exact samples, from a caller's
+//	                            math/rand/v2 *rand.Rand
 //	EntropyOf, Entropy (node)   entropy of the path distribution,
 //	CrossEntropyOf, KLOf,       cross-entropy and KL divergence between
 //	CrossEntropy, KL (nodes)    the distributions of two θ, with exact

@@ -23,10 +23,11 @@ import (
 // seeded alike gives the same draws.
 //
 // m.Semiring must be Log; every mode and MaxGap is supported and the
-// strategy is not used. n must be at least 1 and rng not nil. A NaN or +Inf
-// potential that a path of an item may use is an error naming the item and
-// the cell, and so is an item whose every path scores −Inf. theta is not
-// modified.
+// strategy is not used. n must be at least 1 and rng not nil; rng is a
+// math/rand/v2 *rand.Rand (go doc shows only *rand.Rand), not math/rand's.
+// A NaN or +Inf potential that a path of an item may use is an error naming
+// the item and the cell, and so is an item whose every path scores −Inf.
+// theta is not modified.
 func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []int) ([][]Path, error) {
 	const op = "Sample"
 	if err := m.checkLog(op); err != nil {

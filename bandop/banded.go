@@ -104,7 +104,8 @@ func filled(op string, dt tensor.Dtype, batch, n, lower, upper int, fill float64
 }
 
 // Random returns a batch of banded matrices whose in-band entries are drawn
-// uniformly from [0, 1) by rng, for tests and examples.
+// uniformly from [0, 1) by rng, for tests and examples. rng is a
+// math/rand/v2 *rand.Rand (go doc shows only *rand.Rand), not math/rand's.
 func Random(rng *rand.Rand, dt tensor.Dtype, batch, n, lower, upper int, fill float64) (*Banded, error) {
 	l := layout{batch: batch, n: n, lower: lower, upper: upper, fill: fill, dt: dt}
 	if err := checkNew("Random", l); err != nil {

@@ -17,7 +17,7 @@
 // (LogMatMulGradNode). MaxMatMul's and ProdMaxMatMul's send each output's
 // dC to the first maximal k. SampleMatMul's sends it to one k drawn from
 // the softmax, the same k for A and B, from a seeded random source the
-// caller supplies; its expectation is LogMatMul's gradient.
+// caller supplies (a math/rand/v2 Source); its expectation is LogMatMul's gradient.
 //
 // −Inf is the zero of the log and max semirings: an output whose terms are
 // all −Inf is −Inf and passes no gradient (0, never NaN). A NaN term makes

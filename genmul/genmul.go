@@ -70,6 +70,8 @@ func ProdMaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error)
 // over k of A[b,i,k] + B[b,k,j] (so its expectation is LogMatMulGrad's).
 // The draws come from one 64-bit seed taken from src (src.Uint64()), so a
 // seeded source gives reproducible draws; src is used by this call only.
+// src is a math/rand/v2 Source (go doc shows only rand.Source), such as
+// rand.NewPCG(1, 2); math/rand's Source does not fit.
 func SampleMatMulGrad(a, b, dc *tensor.Dense, src rand.Source) (da, db *tensor.Dense, err error) {
 	if src == nil {
 		return nil, nil, errorf(ErrNil, "SampleMatMulGrad", "the random source is nil")
@@ -161,7 +163,8 @@ func ProdMaxMatMulNode(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 // graph's gradient takes one seed from src (src.Uint64(), under a lock
 // held by the node, so src is safe to share with other nodes but not with
 // other goroutines) and draws anew. The node's hash includes the identity
-// of src and of the call: two SampleMatMul nodes are never merged.
+// of src and of the call: two SampleMatMul nodes are never merged. src is
+// a math/rand/v2 Source (go doc shows only rand.Source).
 func SampleMatMulNode(a, b *gorgonia.Node, src rand.Source) (*gorgonia.Node, error) {
 	if src == nil {
 		return nil, errorf(ErrNil, "SampleMatMulNode", "the random source is nil")
