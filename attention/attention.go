@@ -50,7 +50,7 @@ func WithLengths(lengths *gorgonia.Node) Option {
 // not of one shape (batch, n, d) with every size ≥ 1 or of different
 // graphs, ErrDtype for dtypes other than all Float32 or all Float64,
 // ErrBand for lower + upper < 0, ErrSize for q, k and v of more than
-// errkind.MaxElements/3 elements, and with WithLengths, ErrNil, ErrShape
+// bandop.MaxElements/3 elements, and with WithLengths, ErrNil, ErrShape
 // and ErrDtype for a lengths node that is nil, not (batch) or not
 // tensor.Int.
 // Banded never modifies its inputs.

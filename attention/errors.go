@@ -12,7 +12,7 @@ var (
 	ErrDtype  error = errkind.Dtype  // q, k, v not all Float32 or all Float64, lengths not Int
 	ErrBand   error = errkind.Band   // lower + upper < 0: a window that holds no offset
 	ErrLength error = errkind.Length // a length below 0 or past n
-	ErrSize   error = errkind.Size   // a result of more than errkind.MaxElements elements
+	ErrSize   error = errkind.Size   // a result of more than bandop.MaxElements elements
 	ErrValue  error = errkind.Value  // an Op's input value that is not the *tensor.Dense it was built for
 	ErrGraph  error = errkind.Graph  // Gorgonia refused to add or differentiate an Op (the cause is wrapped)
 	ErrDevice error = errkind.Device // the CUDA launch failed (cuda builds; the cause is wrapped)

@@ -173,11 +173,13 @@ type ScanOption func(*scanOp)
 // scan, which takes no exp (when the weights take at most 16 MiB: past
 // that, reading them back costs about as much as the exps).
 //
-// The kept buffers make a graph for one machine at a time: a run of the
-// same graph on another machine that finds the scan's Ops at work fails
-// with an error of kind ErrBusy (see scanWork) rather than write into
-// their buffers, but a value read after another run has rewritten it
-// cannot be told, so do not share such a graph between goroutines.
+// The kept buffers make a graph for one machine at a time: the forward Op
+// and its gradient Ops share one set of buffers, and each holds it while
+// it runs, so that a run of the same graph on another machine that finds
+// any of them at work fails with an error of kind ErrBusy rather than
+// write into their buffers; but a value read after another run has
+// rewritten it cannot be told, so do not share such a graph between
+// goroutines.
 func ReuseBuffers() ScanOption {
 	return func(op *scanOp) {
 		op.reuse = true

@@ -12,7 +12,7 @@ var (
 	ErrShape  error = errkind.Shape  // logProbs not (T, batch, classes), targets not (batch, L) or (N), lengths not (batch), nodes of different graphs
 	ErrDtype  error = errkind.Dtype  // logProbs not Float32 or Float64, targets or lengths not Int
 	ErrLength error = errkind.Length // an input length outside [1, T], a target length below 0 or past the targets, a label outside the classes or equal to the blank, a blank index outside the classes
-	ErrSize   error = errkind.Size   // a result or internal buffer of more than errkind.MaxElements elements
+	ErrSize   error = errkind.Size   // a result or internal buffer of more than bandop.MaxElements elements
 	ErrValue  error = errkind.Value  // an Op's input value that is not the *tensor.Dense it was built for
 	ErrGraph  error = errkind.Graph  // Gorgonia refused to build, differentiate or run the graph (the cause is wrapped)
 	ErrBusy   error = errkind.Busy   // a graph's Ops at work in another run (a graph runs on one machine at a time)

@@ -56,7 +56,8 @@ func alignArgs(batch, n, m int, mode AlignMode, gap int, extra ...any) []any {
 // limit.
 func warps(x, limit int) int { return min(max(ceilDiv(x, 32), 1)*32, limit) }
 
-// AlignCellsForward is the launch of align_cells_fwd: α of align's cellsOp,
+// AlignCellsForward is the launch of align_cells_fwd: α of the cells Op of
+// align's Linear strategy,
 // float64 (batch, n·m) in the skewed order, every element written (the
 // semiring's zero outside an item's lattice, NaN for an item whose lengths
 // are out of range). Pointers: α, θ (dtype dt), the lengths. A block per
@@ -69,7 +70,8 @@ func AlignCellsForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, ga
 
 // AlignCellsBackward is the launch of align_cells_bwd that keeps the
 // gradients of its anti-diagonals in shared memory, for min(n, m) ≤
-// AlignCellsMaxRows: the gradient of θ (dtype dt) of align's cellsGradOp,
+// AlignCellsMaxRows: the gradient of θ (dtype dt) of the gradient Op
+// of align's Linear cells,
 // from θ, α and the float64 gradient of α, every element written (0 for a
 // potential no path uses, NaN for an item whose lengths are out of range);
 // the weights of the terms are computed again from α and θ. Pointers: dθ,
@@ -150,8 +152,8 @@ func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap 
 
 // AlignEndParts returns the blocks an item of AlignEndBackward takes: one
 // when each must first redo the item's reduction (local and semi-global
-// Log and Max), else enough for about alignEndBlocks blocks in all, at most
-// one per anti-diagonal (n+m−1).
+// Log and Max), else enough for about 1,024 blocks in all, at most one per
+// anti-diagonal (n+m−1).
 func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
 	if !alignOK(batch, n, m, mode) || (mode != AlignGlobal && s != Real) {
 		return 1
@@ -161,7 +163,8 @@ func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
 
 // AlignEndBackward is the launch of align_end_bwd: the float64 gradient
 // of α, (batch, n·m) in the skewed order, every element written: 0 except
-// the ends of items whose dz (dtype dt) is not 0 (see align's endGradOp),
+// the ends of items whose dz (dtype dt) is not 0 (the gradient of the log
+// partitions z),
 // NaN for an item whose lengths are out of range. Pointers: dα, α, the
 // lengths, dz. AlignEndParts blocks an item (blocks loop over them), each
 // writing every parts-th anti-diagonal of its item, threads striding over

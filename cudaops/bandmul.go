@@ -10,7 +10,7 @@ func BandMulForward(dt Dtype, batch, n, lower, upper, d int) Launch {
 }
 
 // BandMulBackward is the launch of BandMul's gradient with respect to its
-// input wrt, as bandop's bandMulGradOp numbers them: 0 is Q (bandmul_bwd_q),
+// input wrt, as bandop.BandMul's gradient Op numbers them: 0 is Q (bandmul_bwd_q),
 // 1 is K (bandmul_bwd_k), each of shape (batch, n, d). Pointers: the
 // gradient, then Q, K, dC. Any other wrt names no kernel.
 func BandMulBackward(dt Dtype, wrt, batch, n, lower, upper, d int) Launch {

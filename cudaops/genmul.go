@@ -141,7 +141,7 @@ func GenmulSelect(dt Dtype, p GenmulProduct, batch, n, k, m int) Launch {
 
 // SampleMatMulDraw is the launch of samplematmul_bwd_draw: for each output
 // a k drawn from the softmax over k, from the 64-bit seed (genmul's
-// drawSample draws the same numbers). Pointers: the selection (int32), A,
+// CPU path, SampleMatMulGrad, draws the same numbers). Pointers: the selection (int32), A,
 // B, C. Scalars: batch, n, k, m, seed. One thread per output.
 func SampleMatMulDraw(dt Dtype, seed uint64, batch, n, k, m int) Launch {
 	return Linear(KernelName("samplematmul_bwd_draw", dt), batch*n*m, int64(batch), int64(n), int64(k), int64(m), int64(seed))

@@ -46,7 +46,7 @@ func MulForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // MulBackward is the launch of mul_bwd_a (wrt 0) or mul_bwd_b (wrt 1): the
 // gradient of Σ dC·C with respect to A or B in that operand's band storage,
 // 0 in the padding. Pointers: the gradient, then A, B, C, dC (the inputs of
-// bandop's binGradOp for Mul; C is the forward's output, bit for bit). Any other
+// the gradient Op of bandop.Mul; C is the forward's output, bit for bit). Any other
 // wrt names no kernel. One thread per gradient slot, in blocks of 32 slots
 // × 8 rows; blockIdx.x folds (batch, row tile, slot tile).
 func MulBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {

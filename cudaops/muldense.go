@@ -10,7 +10,7 @@ func MulDenseForward(dt Dtype, s Semiring, batch, n, lower, upper, d int) Launch
 }
 
 // MulDenseBackward is the launch of MulDense's gradient with respect to its
-// input wrt, as bandop's mulDenseGradOp numbers them: 0 is A
+// input wrt, as bandop.MulDense's gradient Op numbers them: 0 is A
 // (muldense_bwd_a, A's band storage with 0 in the padding), 1 is V
 // (muldense_bwd_v). Pointers: the gradient, then A, V, R, dR (R is the
 // forward's output, bit for bit). Any other wrt names no kernel.

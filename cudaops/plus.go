@@ -12,7 +12,7 @@ func PlusForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // PlusBackward is the launch of plus_bwd_a (wrt 0) or plus_bwd_b (wrt 1):
 // the gradient of Σ dC·C with respect to A or B, in that operand's band
 // storage, 0 in the padding. Pointers: the gradient, then A, B, C, dC (the
-// inputs of bandop's binGradOp for Plus). Any other wrt names no kernel.
+// inputs of the gradient Op of bandop.Plus). Any other wrt names no kernel.
 func PlusBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {
 	return flat(KernelName(gradKernel("plus", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)
 }

@@ -37,8 +37,8 @@ func ScanForward(dt Dtype, s Semiring, items, steps, n, lower, upper int) Launch
 	return scanLaunch("scan_fwd", dt, items, steps, n, lower, upper, int64(s))
 }
 
-// ScanBackward is the launch of scan_bwd: the reverse scan of bandop's
-// scanGradOp, the gradient of Σ dS·S with respect to input wrt: 0 is v0 (a
+// ScanBackward is the launch of scan_bwd: the reverse scan of the gradient
+// Op of bandop.ScanStates, the gradient of Σ dS·S with respect to input wrt: 0 is v0 (a
 // (items, n) result), 1 is A (A's band storage, 0 outside the window's rows,
 // in the padding and for terms of weight 0). One kernel serves both: wrt is
 // its last scalar. Pointers: the gradient, then v0, A, S, dS (the Op's

@@ -1,7 +1,7 @@
 package cudaops
 
-// ShiftForward is the launch of shift_fwd, the kernel of bandop's shiftOp
-// (Reband, RowShift, ColShift and their gradients): C[i, j] = A[i+dr, j+dc]
+// ShiftForward is the launch of shift_fwd, the kernel of bandop's Reband,
+// RowShift and ColShift Ops and their gradients: C[i, j] = A[i+dr, j+dc]
 // for (i, j) in C's band (outLower, outUpper) and (i+dr, j+dc) a valid entry
 // of A's band (inLower, inUpper); every other slot of C, padding included,
 // gets fill. Pointers: C, A. One thread per slot of C.

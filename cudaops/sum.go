@@ -24,7 +24,8 @@ func SumForward(dt Dtype, s Semiring, batch, n, lower, upper int) Launch {
 
 // SumBackward is the launch of sum_bwd: the gradient of Σ dr·r with respect
 // to A, in A's band storage, 0 in the padding. Pointers: the gradient, then
-// A, r, dr (the inputs of bandop's sumGradOp). A block per matrix; Max's
+// A, r, dr (the inputs of the gradient Op of
+// bandop.Sum). A block per matrix; Max's
 // gradient goes to the first maximal entry in row-major order, as on the
 // CPU.
 func SumBackward(dt Dtype, s Semiring, batch, n, lower, upper int) Launch {

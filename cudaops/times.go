@@ -12,7 +12,7 @@ func TimesForward(dt Dtype, s Semiring, batch, n, la, ua, lb, ub int) Launch {
 // TimesBackward is the launch of times_bwd_a (wrt 0) or times_bwd_b (wrt 1):
 // the gradient of Σ dC·C with respect to A or B, in that operand's band
 // storage, 0 outside the intersection and in the padding. Pointers: the
-// gradient, then A, B, C, dC (the inputs of bandop's binGradOp for Times; C is not
+// gradient, then A, B, C, dC (the inputs of the gradient Op of bandop.Times; C is not
 // read). Any other wrt names no kernel.
 func TimesBackward(dt Dtype, s Semiring, wrt, batch, n, la, ua, lb, ub int) Launch {
 	return flat(KernelName(gradKernel("times", wrt), dt), batch*n*operandWidth(wrt, la, ua, lb, ub), bandArgs(batch, n, la, ua, lb, ub, s)...)

@@ -16,7 +16,7 @@ const maxTransposeBlocks = 1 << 30
 // TransposeForward is the launch of transpose_fwd: the transpose, band
 // (upper, lower), of band storage A with band (lower, upper), fill in the
 // padding. Pointers: the transpose, A. With fill 0 and the band swapped it
-// is also the backward of Transpose (bandop's transposeOp serves both). A
+// is also the backward of Transpose (bandop's Transpose Op serves both). A
 // block per tile of 32 rows × 32 slots of the result, staged through shared
 // memory so that reads and writes are both coalesced; for a band of at most
 // 8 slots, one thread per slot of the result instead.

@@ -18,7 +18,8 @@ func MulVecForward(dt Dtype, s Semiring, batch, n, lower, upper int) Launch {
 }
 
 // VecMulBackward is the launch of the gradient of Σ dr·r for VecMul with
-// respect to its input wrt, as bandop's vecGradOp numbers them: 0 is v
+// respect to its input wrt, as the gradient Op of bandop.VecMul
+// numbers them: 0 is v
 // (vecmul_bwd_v, a (batch, n) result), 1 is A (vecmul_bwd_a, A's band
 // storage with 0 in the padding). Pointers: the gradient, then v, A, r, dr
 // (r is the forward's output, bit for bit). Any other wrt names no kernel.
