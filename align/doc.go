@@ -20,7 +20,9 @@
 // over paths of their scores (for Real it is Z itself, for Max the best
 // score), and the gradient of Σ log Z with respect to θ is the marginal of
 // each move: its posterior probability under Log, the 0/1 best path under
-// Max (the first maximal choice on ties). The zero Model is global, Log and
+// Max (the first maximal choice on ties), and under Real ∂ Σ Z / ∂θ, the
+// summed weight of the paths through each move without that move's own
+// potential, which is not a probability (see Result.Marginals). The zero Model is global, Log and
 // Linear.
 //
 // A global path aligns x₀ with y₀, so it cannot begin with a gap. To let

@@ -14,9 +14,15 @@ type Result struct {
 	// LogZ is log Z of every batch item in float64: the log-partition
 	// (Log), the best score (Max) or the partition itself (Real).
 	LogZ []float64
-	// Marginals is ∂ Σ log Z / ∂θ, of θ's shape and dtype: the probability
-	// of each move under Log, the 0/1 best path under Max, and 0 in every
-	// cell past a length or outside the gap.
+	// Marginals is the gradient of Σ_b LogZ[b] with respect to θ, of θ's
+	// shape and dtype, and 0 in every cell past a length or outside the
+	// gap. Under Log it is the probability of each move, under Max the
+	// 0/1 best path. Under Real, where LogZ is Z itself, it is ∂ Σ Z / ∂θ:
+	// the element for move c into cell (i, j) of item b is the sum, over
+	// the paths of b that enter (i, j) by c, of the product of their other
+	// potentials (where θ[b, i, j, c] is not 0, their summed weight divided
+	// by it; with every potential 1, the number of such paths). These are not probabilities:
+	// they may exceed 1, and nothing checks their range.
 	Marginals *tensor.Dense
 }
 
