@@ -213,7 +213,7 @@ func Posteriors(logProbs, targets, inputLengths, targetLengths *tensor.Dense, op
 	}
 	// The step matrices are an input of a graph of their own, so that
 	// gorgonia.Grad reaches them.
-	av, err := (&stepsOp{form: f}).Do(nodes[0].Value(), nodes[1].Value(), nodes[2].Value(), nodes[3].Value())
+	av, err := (&stepsOp{form: f, name: name}).Do(nodes[0].Value(), nodes[1].Value(), nodes[2].Value(), nodes[3].Value())
 	if err != nil {
 		return nil, wrap(name, err)
 	}

@@ -212,6 +212,7 @@ func TestLossErrors(t *testing.T) {
 		opts      []Option
 		buildKind error // nil: the build succeeds
 		runKind   error
+		runMsg    string // the run error's whole message, where checked
 	}
 	base := func() in {
 		return in{lp: tensor.Shape{4, 2, 3}, dt: tensor.Float64, tg: []int{1, 2, 2, 1}, tgShape: tensor.Shape{2, 2}, tgDt: tensor.Int, il: []int{4, 3}, tl: []int{2, 1}}
@@ -225,7 +226,11 @@ func TestLossErrors(t *testing.T) {
 		"negative target length": func(c *in) { c.tl[1] = -1; c.runKind = ErrLength },
 		"target length past pad": func(c *in) { c.tl[0] = 3; c.runKind = ErrLength },
 		"input length 0":         func(c *in) { c.il[1] = 0; c.runKind = ErrLength },
-		"input length past T":    func(c *in) { c.il[0] = 5; c.runKind = ErrLength },
+		"input length past T": func(c *in) {
+			c.il[0] = 5
+			c.runKind = ErrLength
+			c.runMsg = "ctc.Loss: item 0 has input length 5, want 1 ≤ length ≤ T = 4"
+		},
 		"negative input length":  func(c *in) { c.il[0] = -2; c.runKind = ErrLength },
 		"concatenated too short": func(c *in) { c.tgShape = tensor.Shape{4}; c.tl = []int{3, 2}; c.runKind = ErrLength },
 		"capped by MaxTarget":    func(c *in) { c.tgShape = tensor.Shape{4}; c.opts = []Option{MaxTargetLength(1)}; c.runKind = ErrLength },
@@ -283,8 +288,18 @@ func TestLossErrors(t *testing.T) {
 			}
 			continue
 		}
-		if !errors.Is(bandop.Cause(err), c.runKind) {
+		cause := bandop.Cause(err)
+		if !errors.Is(cause, c.runKind) {
 			t.Errorf("%s: run error %v, want kind %v", name, err, c.runKind)
+		}
+		// A run error names the function the caller called, never an
+		// internal Op.
+		var e *Error
+		if !errors.As(cause, &e) || e.Op != "Loss" {
+			t.Errorf("%s: run error %v does not name Loss", name, cause)
+		}
+		if c.runMsg != "" && (cause == nil || cause.Error() != c.runMsg) {
+			t.Errorf("%s: run error %v, want %q", name, cause, c.runMsg)
 		}
 	}
 	g := gorgonia.NewGraph()

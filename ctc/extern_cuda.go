@@ -34,7 +34,7 @@ var (
 // are copied to the host and checked there as Do checks them (the same
 // errors), and the kernel reads the table made of them (cudaops.CTCTable).
 func (op *stepsOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "Steps"
+	name := op.name
 	if len(inputs) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(inputs))
 	}
@@ -46,7 +46,7 @@ func (op *stepsOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, preallo
 // GPU: inputs targets, inputLengths, targetLengths and the steps'
 // gradient.
 func (op *stepsGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "StepsGrad"
+	name := op.name
 	if len(inputs) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(inputs))
 	}

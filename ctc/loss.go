@@ -78,7 +78,7 @@ func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reducti
 
 // scanGraph adds the step matrices and the scan's states in semiring s.
 func scanGraph(name string, f form, logProbs, targets, inputLengths, targetLengths *gorgonia.Node, s bandop.Semiring) (*gorgonia.Node, *gorgonia.Node, error) {
-	steps, err := gorgonia.ApplyOp(&stepsOp{form: f}, logProbs, targets, inputLengths, targetLengths)
+	steps, err := gorgonia.ApplyOp(&stepsOp{form: f, name: name}, logProbs, targets, inputLengths, targetLengths)
 	if err != nil {
 		return nil, nil, wrap(name, err)
 	}

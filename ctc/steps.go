@@ -27,8 +27,15 @@ import (
 // The output is a buffer the Op keeps from run to run (every element is
 // written each run), which only the scan's Ops read: fresh memory each run
 // would cost more in page faults than the gather itself.
+//
+// name is the public function that built the Op (Loss, AlignMask or
+// Posteriors), which its errors name: a caller never sees the Op itself.
+// It is left out of the hash, since it does not change what the Op
+// computes: the steps of a Loss and an AlignMask of the same inputs in
+// one graph may then be one node, named by the first.
 type stepsOp struct {
 	form
+	name string
 	keep kept
 }
 
@@ -76,7 +83,7 @@ func hashOf(s fmt.Stringer) uint32 {
 }
 
 func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "Steps"
+	name := op.name
 	if len(vals) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
 	}
@@ -150,11 +157,11 @@ func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
 
 func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if len(inputs) != 4 {
-		return nil, errorf(ErrGraph, "Steps", "SymDiff got %d inputs, want 4", len(inputs))
+		return nil, errorf(ErrGraph, op.name, "SymDiff got %d inputs, want 4", len(inputs))
 	}
-	g, err := gorgonia.ApplyOp(&stepsGradOp{form: op.form}, inputs[1], inputs[2], inputs[3], grad)
+	g, err := gorgonia.ApplyOp(&stepsGradOp{form: op.form, name: op.name}, inputs[1], inputs[2], inputs[3], grad)
 	if err != nil {
-		return nil, wrap("Loss", err)
+		return nil, wrap(op.name, err)
 	}
 	return gorgonia.Nodes{g, nil, nil, nil}, nil
 }
@@ -167,9 +174,11 @@ func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 // item's input length and classes of no state get 0. Where Gorgonia's
 // machine hands back, for the Op's own output, the value this Op returned
 // in its previous run (UsePreallocDo), it writes there again rather than
-// into fresh memory, as Gorgonia's own Ops do.
+// into fresh memory, as Gorgonia's own Ops do. name is its stepsOp's,
+// which its errors name (left out of the hash, as there).
 type stepsGradOp struct {
 	form
+	name string
 	last atomic.Pointer[tensor.Dense] // the value of the previous run
 }
 
@@ -192,7 +201,7 @@ func (op *stepsGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *stepsGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return nil, errorf(ErrGraph, "Loss", "the gradient of the gradient (a second derivative) is not implemented")
+	return nil, errorf(ErrGraph, op.name, "the gradient of the gradient (a second derivative) is not implemented")
 }
 
 func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -203,7 +212,7 @@ func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // previous run, which only the machine that ran it hands back; any other
 // value, a caller's among them, is left alone.
 func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
-	const name = "StepsGrad"
+	name := op.name
 	if len(vals) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
 	}
