@@ -45,7 +45,8 @@ template <bool LEFT> __device__ __forceinline__ VecSpan vec_span(long long o, lo
 }
 
 // vec_fwd computes r: one online ⊕ per output, terms in ascending t (the
-// CPU's order). Padding of A is never read.
+// CPU's order). The terms never use A's padding (MulVec's staging copies
+// it along).
 //
 // VecMul walks a column of A: output o's terms are the rows i of its
 // column, so a thread-by-thread walk would have the 32 threads of a warp
@@ -59,12 +60,19 @@ template <bool LEFT> __device__ __forceinline__ VecSpan vec_span(long long o, lo
 // the same bit for bit. The cost: w + 31 steps a warp instead of w, of
 // which each thread uses its w (narrow bands spend most steps idle).
 // MulVec's walk along a row has the same stride across a warp (rows of
-// consecutive threads are w slots apart); a coalesced walk needs the
-// warp's rows staged in shared memory, not done: its figures are in
-// BENCHMARKS.md ("GPU memory model").
+// consecutive threads are w slots apart): mulvec_rows stages the block's
+// rows through shared memory instead.
+template <typename T>
+__device__ void mulvec_rows(T* r, const T* v, const T* a, long long batch, long long n, long long lower,
+                            long long upper, long long s);
+
 template <bool LEFT, typename T>
 __device__ void vec_fwd(T* r, const T* v, const T* a, long long batch, long long n, long long lower, long long upper,
                         long long s) {
+    if (!LEFT) { // the same in every thread: no barrier of mulvec_rows is skipped by some
+        mulvec_rows(r, v, a, batch, n, lower, upper, s);
+        return;
+    }
     const long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (o >= batch * n) return;
     const VecSpan sp = vec_span<LEFT>(o, n, lower, upper);
@@ -91,6 +99,87 @@ __device__ void vec_fwd(T* r, const T* v, const T* a, long long batch, long long
     } else {
         for (long long t = 0; t < sp.cnt; t++) acc.add(s, v[sp.v0 + t] + a[sp.a0 + t * sp.step]);
     }
+    r[o] = acc.value(s);
+}
+
+// VEC_ROWS is the most threads of a vecmul.cu block (cudaops.Linear's
+// 256): mulvec_rows stages one row of A a thread.
+#define VEC_ROWS 256
+
+// mulvec_terms adds the terms of slots [lo, hi) of a row staged at row
+// (slot k at row[k − off]), v's element of slot kLo at vk, in ascending
+// slots.
+template <typename T>
+__device__ __forceinline__ void mulvec_terms(long long s, SemiringAcc<T>& acc, T& sum, const T* vk, const T* row,
+                                             long long lo, long long hi, long long kLo, long long off) {
+    if (s == REAL) {
+        for (long long k = lo; k < hi; k++) sum += vk[k - kLo] * row[k - off];
+    } else {
+        for (long long k = lo; k < hi; k++) acc.add(s, vk[k - kLo] + row[k - off]);
+    }
+}
+
+// mulvec_rows is vec_fwd for MulVec: output o (row o of A, over the
+// batches) is ⊕_t v[v0 + t] ⊗ A[o, kLo + t]. The block's rows of A lie
+// together in memory, so the block copies them into shared memory with
+// consecutive threads on consecutive elements (coalesced), and each thread
+// then walks its own row there, at a stride of an odd number of words
+// across a warp (no bank conflict for float; two wavefronts, the ideal,
+// for double). The stage holds VEC_ROWS · (S + 1) elements (S = 128
+// bytes of slots): whole rows, as many warps' rows as fit at a time (all
+// 256 rows for bands up to 33 float or 17 double slots; the warps whose
+// rows wait are idle meanwhile); for bands too wide for a warp's rows
+// (over 264 float or 136 double slots) S slots of every row at a time, a
+// 128-byte run of each row (a sector more than the ideal when not
+// aligned). Each output's terms keep their order (ascending slots), so the
+// sums are the same bit for bit as a thread's own walk. The copies also
+// read the rows' padding slots (never used).
+template <typename T>
+__device__ void mulvec_rows(T* r, const T* v, const T* a, long long batch, long long n, long long lower,
+                            long long upper, long long s) {
+    const long long S = 128 / (long long)sizeof(T), P = S + 1, cap = VEC_ROWS * P;
+    __shared__ T stage[VEC_ROWS * (128 / sizeof(T) + 1)];
+    const long long w = lower + upper + 1, total = batch * n;
+    const long long row0 = (long long)blockIdx.x * blockDim.x, o = row0 + threadIdx.x;
+    const bool live = o < total;
+    VecSpan sp;
+    sp.v0 = sp.a0 = sp.step = sp.cnt = 0;
+    if (live) sp = vec_span<false>(o, n, lower, upper);
+    const long long kLo = live ? sp.a0 - o * w : 0, kHi = kLo + sp.cnt;
+    const long long rows = total - row0 < (long long)blockDim.x ? total - row0 : (long long)blockDim.x;
+    SemiringAcc<T> acc(s);
+    T sum = T(0);
+    const long long ws = w | 1;               // a staged row's stride: odd
+    const long long group = cap / ws / 32 * 32; // whole rows a time, whole warps
+    if (group > 0) {
+        for (long long g0 = 0; g0 < rows; g0 += group) {
+            const long long gr = rows - g0 < group ? rows - g0 : group;
+            for (long long e = threadIdx.x; e < gr * w; e += blockDim.x) {
+                const long long rr = e / w, k = e % w;
+                stage[rr * ws + k] = a[(row0 + g0) * w + e];
+            }
+            __syncthreads();
+            const long long t = (long long)threadIdx.x - g0;
+            if (live && t >= 0 && t < gr) mulvec_terms(s, acc, sum, v + sp.v0, stage + t * ws, kLo, kHi, kLo, 0);
+            __syncthreads(); // the stage is refilled
+        }
+    } else {
+        for (long long s0 = 0; s0 < w; s0 += S) {
+            const long long slots = w - s0 < S ? w - s0 : S;
+            for (long long e = threadIdx.x; e < rows * slots; e += blockDim.x) {
+                const long long rr = e / slots, k = e % slots;
+                stage[rr * P + k] = a[(row0 + rr) * w + s0 + k];
+            }
+            __syncthreads();
+            if (live) {
+                const long long lo = kLo > s0 ? kLo : s0, hi = kHi < s0 + slots ? kHi : s0 + slots;
+                mulvec_terms(s, acc, sum, v + sp.v0, stage + threadIdx.x * P, lo, hi, kLo, s0);
+            }
+            __syncthreads(); // the stage is refilled
+        }
+    }
+    if (!live) return;
+    if (s == REAL) acc.l.m = sum;
     r[o] = acc.value(s);
 }
 
