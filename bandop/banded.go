@@ -39,7 +39,9 @@ func (l layout) shape() tensor.Shape { return tensor.Shape{l.batch, l.n, l.width
 // New returns the batch of banded matrices stored in data, which must have
 // shape (batch, n, lower+upper+1) and dtype Float32 or Float64. The values of
 // data are copied; padding slots (those whose column falls outside [0, n))
-// are set to fill in the copy, whatever data holds there.
+// are set to fill in the copy, whatever data holds there. data may be a
+// view or have a pending transpose (t.T()): it is read as its materialized
+// value, and never modified.
 func New(data *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
 	return newFrom("New", data, lower, upper, fill)
 }

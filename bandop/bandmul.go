@@ -13,7 +13,9 @@ import (
 // dense (n, d) matrices of q and k, both of shape (batch, n, d) and the same
 // dtype: entry (i, j) in the band is Σ_t Q[i,t]·K[j,t], and only those
 // entries are computed (the scores of sliding-window attention). The result
-// has fill 0, the Real semiring's zero, which its padding holds too.
+// has fill 0, the Real semiring's zero, which its padding holds too. q and
+// k may be views or have a pending transpose (t.T()): each is read as its
+// materialized value, and neither is modified.
 func BandMulDense(q, k *tensor.Dense, lower, upper int) (*Banded, error) {
 	const op = "BandMulDense"
 	if q == nil || k == nil {

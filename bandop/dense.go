@@ -11,7 +11,8 @@ import (
 
 // FromDense returns the band (lower, upper) of each matrix of d, which must
 // have shape (batch, n, n); entries of d outside the band are ignored and
-// the result's fill is fill.
+// the result's fill is fill. d may be a view or have a pending transpose
+// (t.T()): it is read as its materialized value, and never modified.
 func FromDense(d *tensor.Dense, lower, upper int, fill float64) (*Banded, error) {
 	const op = "FromDense"
 	if d == nil {

@@ -197,7 +197,7 @@ func TestErrorsProducts(t *testing.T) {
 		{"Mul/fill NaN", wFill, []*Banded{nanFill, b}, nil, func() error { _, err := nanFill.Mul(b, Real); return err }},
 		{"Mul/nil A", wNil, []*Banded{b}, nil, func() error { _, err := (*Banded)(nil).Mul(b, Real); return err }},
 		{"Mul/nil B", wNil, []*Banded{a}, nil, func() error { _, err := a.Mul(nil, Real); return err }},
-		{"Mul/empty A", wNil, []*Banded{b}, nil, func() error { _, err := (&Banded{}).Mul(b, Real); return err }},
+		{"Mul/empty A", `A is a nil or zero Banded`, []*Banded{b}, nil, func() error { _, err := (&Banded{}).Mul(b, Real); return err }},
 		// Graph.
 		{"Mul graph/batch", wBatch, nil, nil, func() error { _, err := Mul(na, nb3, Real); return err }},
 		{"Mul graph/n", wN, nil, nil, func() error { _, err := Mul(na, nb6, Real); return err }},
@@ -314,6 +314,7 @@ func TestErrorsConstructors(t *testing.T) {
 		{"Wrap/width", wBand, nil, nil, func() error { _, err := Wrap(na.Node, 4, -4, 0); return err }},
 		{"NewNode/nil graph", wNil, []*Banded{a}, nil, func() error { _, err := NewNode(nil, a, "a"); return err }},
 		{"NewNode/nil value", wNil, nil, nil, func() error { _, err := NewNode(g, nil, "a"); return err }},
+		{"NewNode/zero value", `nil or zero Banded`, nil, nil, func() error { _, err := NewNode(g, &Banded{}, "a"); return err }},
 		{"Node.Banded/no value", `value`, nil, nil, func() error {
 			_, err := errFakeNode(g, tensor.Float64, tensor.Shape{2, 4, 3}, 1, 1, 0).Banded()
 			return err

@@ -19,7 +19,8 @@ import (
 // be the semiring's zero. The result has shape (batch, n, d). Column t of R
 // is a.MulVec of column t of V: MulVec is the case d = 1, and both follow
 // the same rules (terms in ascending j, a Log or Max result of −Inf for a
-// row with no term).
+// row with no term). v may be a view or have a pending transpose (t.T()):
+// it is read as its materialized value; neither a nor v is modified.
 func (a *Banded) MulDense(v *tensor.Dense, s Semiring) (*tensor.Dense, error) {
 	const op = "MulDense"
 	if v == nil {

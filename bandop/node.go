@@ -18,8 +18,11 @@ type Node struct {
 // NewNode adds a to g as an input node named name, holding a's storage as its
 // value. To differentiate with respect to it, pass n.Node to gorgonia.Grad.
 func NewNode(g *gorgonia.ExprGraph, a *Banded, name string) (*Node, error) {
-	if g == nil || a == nil {
-		return nil, kindErrorf(ErrNil, "NewNode", "nil graph or value")
+	if g == nil {
+		return nil, kindErrorf(ErrNil, "NewNode", "nil graph")
+	}
+	if a == nil || a.data == nil {
+		return nil, kindErrorf(ErrNil, "NewNode", "the value is a nil or zero Banded (make one with New, FromDense, Zeros or Filled)")
 	}
 	n := gorgonia.NewTensor(g, a.Dtype(), 3,
 		gorgonia.WithShape(a.data.Shape()...),
@@ -83,7 +86,7 @@ func (n *Node) Banded() (*Banded, error) {
 // last dimension).
 func (n *Node) layout(op, name string) (layout, error) {
 	if n == nil || n.Node == nil {
-		return layout{}, kindErrorf(ErrNil, op, "%s is nil", name)
+		return layout{}, kindErrorf(ErrNil, op, "%s is a nil or zero Node (make one with NewNode, Wrap or a graph function)", name)
 	}
 	if err := checkDtype(op, name, n.Dtype()); err != nil {
 		return layout{}, err
@@ -104,7 +107,7 @@ func banded(out *gorgonia.Node, l layout) *Node {
 // name when a is nil.
 func (a *Banded) operand(op, name string) (layout, error) {
 	if a == nil || a.data == nil {
-		return layout{}, kindErrorf(ErrNil, op, "%s is nil", name)
+		return layout{}, kindErrorf(ErrNil, op, "%s is a nil or zero Banded (make one with New, FromDense, Zeros or Filled)", name)
 	}
 	return a.layout(), nil
 }

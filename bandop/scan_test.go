@@ -426,7 +426,8 @@ func TestScanErrors(t *testing.T) {
 		want string
 	}{
 		{a, nil, Log, nil, "v0 is nil"},
-		{nil, v, Log, nil, "A is nil"},
+		{nil, v, Log, nil, "A is a nil or zero Banded"},
+		{&Banded{}, v, Log, nil, "A is a nil or zero Banded"},
 		{a, v, Semiring(9), nil, "semiring"},
 		{ar, v, Log, nil, "fill"},
 		{a, v32, Log, nil, "dtype"},

@@ -10,7 +10,10 @@
 // Each exists as an eager function on *tensor.Dense (LogMatMul, …, with
 // gradients by LogMatMulGrad, …) and as a graph function on
 // *gorgonia.Node (LogMatMulNode, …) whose Op has a symbolic gradient, so
-// that gorgonia.Grad differentiates programs built from them.
+// that gorgonia.Grad differentiates programs built from them. The eager
+// functions accept views (slices of other tensors) and tensors whose
+// transpose is still pending (t.T()): each is read as its materialized,
+// row-major value, and no operand is ever modified.
 //
 // Gradients. LogMatMul's gradient weighs dC by the softmax over k; its
 // gradient Op is itself differentiable, for second derivatives

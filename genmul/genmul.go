@@ -12,30 +12,34 @@ import (
 //	C[b,i,j] = log Σ_k exp(A[b,i,k] + B[b,k,j]),
 //
 // for A of shape (batch, n, k) and B of shape (batch, k, m), both float32
-// or both float64; C has shape (batch, n, m). An output whose terms are all
-// −Inf is −Inf; a NaN term makes its output NaN. A and B are not modified.
-// genbmm's logbmm.
+// or both float64; C has shape (batch, n, m). A and B may be views or
+// have a pending transpose (t.T()): each is read as its materialized value,
+// and neither is modified. An output whose terms are all −Inf is −Inf; a
+// NaN term makes its output NaN. genbmm's logbmm.
 func LogMatMul(a, b *tensor.Dense) (*tensor.Dense, error) {
 	return eagerForward("LogMatMul", logProd, a, b)
 }
 
 // MaxMatMul returns the max-plus product C[b,i,j] = max_k (A[b,i,k] +
 // B[b,k,j]) of A (batch, n, k) and B (batch, k, m) (see LogMatMul for the
-// shapes and dtypes). genbmm's maxbmm.
+// shapes, dtypes, views and pending transposes; A and B are not modified).
+// genbmm's maxbmm.
 func MaxMatMul(a, b *tensor.Dense) (*tensor.Dense, error) {
 	return eagerForward("MaxMatMul", maxProd, a, b)
 }
 
-// SampleMatMul returns the same product as LogMatMul: what sets it apart is
-// its gradient (SampleMatMulGrad, SampleMatMulNode). genbmm's samplebmm.
+// SampleMatMul returns the same product as LogMatMul, of the same operands
+// (views and pending transposes read as materialized, neither modified):
+// what sets it apart is its gradient (SampleMatMulGrad, SampleMatMulNode).
+// genbmm's samplebmm.
 func SampleMatMul(a, b *tensor.Dense) (*tensor.Dense, error) {
 	return eagerForward("SampleMatMul", sampleProd, a, b)
 }
 
 // ProdMaxMatMul returns C[b,i,j] = max_k A[b,i,k]·B[b,k,j], with ordinary
 // products (Viterbi in probability space), of A (batch, n, k) and B
-// (batch, k, m) (see LogMatMul for the shapes and dtypes). genbmm's
-// prodmaxbmm.
+// (batch, k, m) (see LogMatMul for the shapes, dtypes, views and pending
+// transposes; A and B are not modified). genbmm's prodmaxbmm.
 func ProdMaxMatMul(a, b *tensor.Dense) (*tensor.Dense, error) {
 	return eagerForward("ProdMaxMatMul", prodMaxProd, a, b)
 }
@@ -45,14 +49,17 @@ func ProdMaxMatMul(a, b *tensor.Dense) (*tensor.Dense, error) {
 // dB[b,k,j] = Σ_i dC[b,i,j]·P[b,i,k,j], with the softmax weights
 // P[b,i,k,j] = exp(A[b,i,k] + B[b,k,j] − C[b,i,j]). An output of only −Inf
 // terms passes no gradient (0, never NaN), whatever its dC. dC has C's
-// shape and dtype. No input is modified.
+// shape and dtype. A, B and dC may be views or have a pending transpose
+// (t.T()), read as their materialized values; no input is modified.
 func LogMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error) {
 	return eagerGrad("LogMatMulGrad", logProd, a, b, dc, nil)
 }
 
 // MaxMatMulGrad returns the gradients of Σ dC ⊙ MaxMatMul(A, B) with respect
 // to A and B: each output's dC goes to the first k (the smallest) whose
-// term is maximal, none where the output is −Inf.
+// term is maximal, none where the output is −Inf. Operands as in
+// LogMatMulGrad: views and pending transposes are read as materialized, and
+// no input is modified.
 func MaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error) {
 	return eagerGrad("MaxMatMulGrad", maxProd, a, b, dc, nil)
 }
@@ -60,7 +67,8 @@ func MaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error) {
 // ProdMaxMatMulGrad returns the gradients of Σ dC ⊙ ProdMaxMatMul(A, B)
 // with respect to A and B: for the first maximal k of each output,
 // dA[i,k] gets dC[i,j]·B[k,j] and dB[k,j] gets dC[i,j]·A[i,k]; none where
-// the output is −Inf.
+// the output is −Inf. Operands as in LogMatMulGrad: views and pending
+// transposes are read as materialized, and no input is modified.
 func ProdMaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error) {
 	return eagerGrad("ProdMaxMatMulGrad", prodMaxProd, a, b, dc, nil)
 }
@@ -70,7 +78,8 @@ func ProdMaxMatMulGrad(a, b, dc *tensor.Dense) (da, db *tensor.Dense, err error)
 // over k of A[b,i,k] + B[b,k,j] (so its expectation is LogMatMulGrad's).
 // The draws come from one 64-bit seed taken from src (src.Uint64()), so a
 // seeded source gives reproducible draws; src is used by this call only.
-// src is a math/rand/v2 Source (go doc shows only rand.Source), such as
+// Operands as in LogMatMulGrad: views and pending transposes are read as
+// materialized, and no input is modified. src is a math/rand/v2 Source (go doc shows only rand.Source), such as
 // rand.NewPCG(1, 2); math/rand's Source does not fit.
 func SampleMatMulGrad(a, b, dc *tensor.Dense, src rand.Source) (da, db *tensor.Dense, err error) {
 	if src == nil {
