@@ -28,16 +28,18 @@
 // by each thread of a warp is the same warp iteration, as on a GPU, where a
 // warp runs a loop's trips in step and a thread that skips a trip (an if
 // inside the loop, or fewer trips) is inactive in it. A thread that
-// reaches the same key a second time before the group is closed (the same
-// site twice in one trip, as a site in a device function the compiler did
-// not inline, called twice) closes the group and starts the next. Groups
-// are closed at every barrier and at the block's end. What this cannot
-// see: a warp's reconvergence points other than loop trips (two threads of
-// a warp that reach a site through different paths of a branch, at the
-// same loop trip, count as one request where a GPU may issue two), `while`
-// loops (none in the kernels), and code the compiler duplicated (each copy
-// of an access is a site of its own; the report merges copies of one
-// source line).
+// reaches the same key more than once (the same site twice in one trip,
+// as a site in a device function the compiler did not inline, called
+// from two places) joins its k-th access to the key's k-th request, as a
+// warp running the calls in step would. Groups are closed at every
+// barrier and at the block's end. What this cannot see: a warp's
+// reconvergence points other than loop trips (two threads of a warp that
+// reach a site through different paths of a branch, at the same loop
+// trip, count as one request where a GPU may issue two; a thread that
+// skips the first of two calls joins the others' first), `while` loops
+// (none in the kernels), and code the compiler duplicated (each copy of an
+// access is a site of its own; the report merges copies of one source
+// line).
 #include "emu_rt.h"
 
 #include <mutex>
@@ -57,9 +59,12 @@ struct Group {
     int space, store;
     unsigned warp, lanes; // the warp's index in the block and its thread count
     uint32_t mask = 0;    // the lanes that took part
+    uint32_t next = ~0u;  // the key's next group (kNone: none)
     uintptr_t addr[32];
     uint32_t bytes[32];
 };
+
+constexpr uint32_t kNone = ~0u;
 
 // Stat is what the requests of one site made (extern "C" gbemu_model_site).
 struct Stat {
@@ -137,12 +142,14 @@ GBEMU_NOSAN void model_access(Worker* w, uintptr_t a, size_t n, bool store, uint
     const unsigned warp = t / 32, lane = t % 32;
     uint64_t key = mix(mix(mix(uint64_t(pc), uint64_t(space) * 2 + store), warp), 0x5eed);
     for (const Loop* l = f->count.top; l != nullptr; l = l->up) key = mix(mix(key, uint64_t(l->id)), l->n);
+    // The thread's k-th access with this key joins the key's k-th group.
     auto it = s->open.find(key);
-    if (it != s->open.end() && (s->groups[it->second].mask >> lane & 1) != 0) {
-        close(s, s->groups[it->second]); // the same thread again: the next request
-        s->groups[it->second].mask = 0;
+    uint32_t gi = it == s->open.end() ? kNone : it->second, last = kNone;
+    while (gi != kNone && (s->groups[gi].mask >> lane & 1) != 0) {
+        last = gi;
+        gi = s->groups[gi].next;
     }
-    if (it == s->open.end()) {
+    if (gi == kNone) {
         const unsigned threads = blockDim.x * blockDim.y * blockDim.z;
         Group g;
         g.pc = pc;
@@ -151,9 +158,14 @@ GBEMU_NOSAN void model_access(Worker* w, uintptr_t a, size_t n, bool store, uint
         g.warp = warp;
         g.lanes = std::min(32u, threads - warp * 32);
         s->groups.push_back(g);
-        it = s->open.emplace(key, static_cast<uint32_t>(s->groups.size() - 1)).first;
+        gi = static_cast<uint32_t>(s->groups.size() - 1);
+        if (last == kNone) {
+            s->open.emplace(key, gi);
+        } else {
+            s->groups[last].next = gi;
+        }
     }
-    Group& g = s->groups[it->second];
+    Group& g = s->groups[gi];
     g.mask |= uint32_t(1) << lane;
     g.addr[lane] = a;
     g.bytes[lane] = static_cast<uint32_t>(n);

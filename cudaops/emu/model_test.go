@@ -168,6 +168,15 @@ func TestModelLoop(t *testing.T) {
 	checkModel(t, "loop", sites, modelWant{space: "global", store: true, requests: 1, active: 32, bytes: 128, sectors: 4, ideal: 4})
 }
 
+// TestModelTwice proves that a site reached twice by each thread in the
+// same loop context (a function not inlined, called twice) makes two
+// requests of the whole warp, not one request a thread.
+func TestModelTwice(t *testing.T) {
+	l := cudaops.Launch{Kernel: "emutest_model_twice", Grid: [3]uint{1, 1, 1}, Block: [3]uint{32, 1, 1}}
+	sites := modelRun(t, l, make([]float32, 32), make([]float32, 64))
+	checkModel(t, "twice", sites, modelWant{space: "global", requests: 2, active: 64, bytes: 256, sectors: 8, ideal: 8})
+}
+
 // The figures of several launches add up per kernel and site, and a
 // process's files merge into ModelTable's lines.
 func TestModelReadAndTable(t *testing.T) {

@@ -28,7 +28,7 @@
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
 //   testdata/broken.cu sha256:a594bf2f1a877ee659b71159202542b3231660276d9258788379349593230552
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5
-//   testdata/gpumodel.cu sha256:b10e0948ba6e91707d0c2a3258c480dfae246156e37859045e921ca19cd96cb2
+//   testdata/gpumodel.cu sha256:8ab84b0cdbf0ff393c6e6ace0dd64a9b82db573c0b9a42f001e757f0b5270189
 
 #define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation
 #include "emu.h"
@@ -732,6 +732,11 @@ void call_emutest_model_loop(const uint64_t* w) {
     (void)w;
     emutest_model_loop(W{w[0]}, W{w[1]});
 }
+void call_emutest_model_twice(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    emutest_model_twice(W{w[0]}, W{w[1]});
+}
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
@@ -870,6 +875,7 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_model_banks_f32", 2, call_emutest_model_banks_f32, 1, "fj"},
     {"emutest_model_banks_f64", 2, call_emutest_model_banks_f64, 1, "dj"},
     {"emutest_model_loop", 2, call_emutest_model_loop, 1, "fF"},
+    {"emutest_model_twice", 2, call_emutest_model_twice, 1, "fF"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 135;
+const int gbemu::table_len = 136;

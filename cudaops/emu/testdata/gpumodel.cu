@@ -53,3 +53,14 @@ extern "C" __global__ void emutest_model_loop(float* out, const float* in) {
     }
     out[t] = acc;
 }
+
+// emutest_model_twice: out[t] = in[t] + in[32 + t] through a function the
+// compiler may not inline, so that both loads are one site (one address
+// of code) reached twice by each thread in the same loop context: on a
+// GPU two requests of the whole warp, coalesced.
+__attribute__((noinline)) __device__ float emutest_model_at(const float* p, long long i) { return p[i]; }
+
+extern "C" __global__ void emutest_model_twice(float* out, const float* in) {
+    const long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    out[t] = emutest_model_at(in, t) + emutest_model_at(in, 32 + t);
+}
