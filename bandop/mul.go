@@ -203,8 +203,9 @@ func logRowFinish[T float](sums []T, bound T, lg []float64, redo []int) []int {
 // largest term is at least floor/width, so terms lost to underflow (below
 // 2^−149 in float32, 2^−1074 in float64, a few dozen at most) change the sum
 // by less than 2^−80 of itself; and the slot's maximum lies at most
-// ln(1/floor) (44 in float32) below the bound, which costs the shifted terms
-// the bits of an exponent of that size.
+// ln(width/floor) (about 48 in float32 for a width of 65) below the bound,
+// which costs the shifted terms the rounding of an exponent of that size, a
+// few ulps of the operands' magnitude.
 const (
 	logFloor32 = 0x1p-64
 	logFloor64 = 0x1p-900
@@ -450,7 +451,8 @@ func mulFirstMax[T float](first []int32, a, b, c []T, la, lb, lc layout, lo, hi 
 	}
 }
 
-// mulGradRows computes rows [lo, hi) of the gradient with respect to A
+// mulGradRows computes rows [lo, hi) of the Real gradient, or of the Log
+// one where some sum is +Inf or NaN (logGradInputs), with respect to A
 // (wrt = 0, rows of A) or B (wrt = 1, rows of B).
 func mulGradRows[T float](s Semiring, wrt int, g, a, b, c, dc []T, la, lb, lc layout, lo, hi int) {
 	wa, wb, wc, n := la.width(), lb.width(), lc.width(), la.n
