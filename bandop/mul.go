@@ -134,12 +134,8 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 	g0, g1 := max(0, lo-la.lower), min(rows, hi-la.lower+wa)
 	bmax := make([]T, max(0, g1-g0))
 	for g := g0; g < g1; g++ {
-		v := T(math.Inf(-1))
 		kbLo, kbHi := validSlots(g%n, n, lb.lower, wb)
-		for _, x := range b[g*wb+kbLo : g*wb+kbHi] {
-			v = max(v, x)
-		}
-		bmax[g-g0] = v
+		bmax[g-g0] = maxSum(b[g*wb+kbLo:g*wb+kbHi], nil)
 	}
 	for r := lo; r < hi; r++ {
 		i := r % n
@@ -147,8 +143,10 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 		clo, chi := validSlots(i, n, lc.lower, wc)
 		kaLo, kaHi := validSlots(i, n, la.lower, wa)
 		bound := T(math.Inf(-1))
-		for ka := kaLo; ka < kaHi; ka++ {
-			bound = max(bound, arow[ka]+bmax[r+ka-la.lower-g0])
+		if kaLo < kaHi {
+			// A's slot ka meets B's row r+ka−A.lower.
+			g := r + kaLo - la.lower - g0
+			bound = maxSum(arow[kaLo:kaHi], bmax[g:g+kaHi-kaLo])
 		}
 		if math.IsInf(float64(bound), 0) || math.IsNaN(float64(bound)) {
 			mulRowLogExact(crow, arow, b, m, r, la, lb, lc)
@@ -170,6 +168,33 @@ func mulRowsLog[T float](c, a, b []T, la, lb, lc layout, lo, hi int) {
 			crow[clo+x] = mulSlotLog(arow, b, r, clo+x, kaLo, kaHi, la, wb)
 		}
 	}
+}
+
+// maxSum returns the largest x[i] + y[i] (the largest x[i] for y nil),
+// −Inf for none, NaN if one is NaN (the builtin max's rule), in four
+// independent chains: one chain of maxes would wait on each max's latency.
+func maxSum[T float](x, y []T) T {
+	inf := T(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	if y == nil {
+		for ; i+4 <= len(x); i += 4 {
+			m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
+		}
+		for ; i < len(x); i++ {
+			m0 = max(m0, x[i])
+		}
+		return max(m0, m1, m2, m3)
+	}
+	y = y[:len(x)]
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1 = max(m0, x[i]+y[i]), max(m1, x[i+1]+y[i+1])
+		m2, m3 = max(m2, x[i+2]+y[i+2]), max(m3, x[i+3]+y[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i]+y[i])
+	}
+	return max(m0, m1, m2, m3)
 }
 
 // logRowFinish sets each sum of sums, a Log sum's terms shifted by bound,

@@ -226,11 +226,7 @@ func denseRowsLog[T float](side vecSide, r, a, v []T, l layout, d, lo, hi int) {
 		for t := 0; t < cnt; t++ {
 			j := v0 + t
 			if !have[j] {
-				vm := T(math.Inf(-1))
-				for _, x := range v[j*d : (j+1)*d] {
-					vm = max(vm, x)
-				}
-				vmax[j], have[j] = vm, true
+				vmax[j], have[j] = maxSum(v[j*d:(j+1)*d], nil), true
 			}
 			bound = max(bound, a[a0+t*step]+vmax[j])
 		}
