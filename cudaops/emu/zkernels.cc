@@ -5,7 +5,7 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
-//   ../kernels/align_cells.cu sha256:9bf608e49e5c9fdf7c7deff5d371dbb8723f12153078a053ccaf150fed505571
+//   ../kernels/align_cells.cu sha256:b39d8757bd15b103030a7b26fb8cd4b81a776e386370b226d4831ccdf8d957bf
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
 //   ../kernels/attention.cu sha256:d3f6e8b39df8e206f95c900a040bab512fa441e5a73dcc65008474561c282fd4
 //   ../kernels/bandmul.cu sha256:3e9fd9939d8fbc7911ffcf2b98d000612a24cf46bffeb9127b361e31e9197538
@@ -15,7 +15,7 @@
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
-//   ../kernels/mul.cu sha256:995a8c53313de90a887164395427a9034242810ff7e465db52af477dfc068b96
+//   ../kernels/mul.cu sha256:ad5f92061a4196873431fb4cd6be36357ec79c6d314a8d9e1895d9dbce41bb64
 //   ../kernels/muldense.cu sha256:6145ca97d5159b53aff4443ba18a4eb24299f88c8cacb3680a43d782a9393c5b
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0

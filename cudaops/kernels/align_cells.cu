@@ -196,6 +196,21 @@ __device__ void cells_fwd(double* alpha, const T* theta, const long long* len, l
             for (long long i = g.first(t) + tid; i <= g.last_row(t); i += bd) {
                 double v = zero;
                 if (i >= lo && i <= hi) {
+                    // θ is read along the anti-diagonal: the cells (i, t − i)
+                    // of consecutive threads are m − 1 cells of θ apart, so
+                    // each thread's potentials take sectors of their own:
+                    // about 6× the ideal sectors (11.6 a request where 2
+                    // would do, float, 96 × 96 items; the GPU model in
+                    // BENCHMARKS.md), a third of the forward's requests.
+                    // Coalescing it needs θ in the anti-diagonal order: a
+                    // re-layout pass into a scratch copy (a new buffer of
+                    // the launch, so align's glue too), or θ staged through
+                    // shared memory a few anti-diagonals at a time (a row's
+                    // run of 3K elements for K anti-diagonals, rows × 3K
+                    // over 48 KiB for long items, so in chunks of rows as
+                    // well). Not done yet. The gradient's reads and writes
+                    // of θ and dθ along its anti-diagonals (pass) cost the
+                    // same, 5.8× the ideal.
                     Cell c;
                     c.terms(l, s, a1, a2, th + (i * m + t - i) * 3, i, t - i);
                     v = c.value(s);

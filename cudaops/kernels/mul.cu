@@ -151,6 +151,16 @@ __device__ void mul_fwd_any(long long s, T* c, const T* a, const T* b, long long
 // ascending ka) of output slot kc of row i equal to cv, the forward's value
 // there, given that it is equal: no earlier valid term is. This is the Max
 // gradient's rule, the CPU's mulFirstMax.
+//
+// Its cost is the rescan: every term equal to the maximum rereads the
+// terms before it, up to wa of them, so a slot of G costs O(wa · wb) where
+// ties abound (the emulation tests' Max inputs are small integers: there
+// the rescan makes about half of mul_bwd_a's and a third of mul_bwd_b's
+// requests in the GPU model, BENCHMARKS.md, at 1.3–1.8× the ideal
+// sectors, its A reads a broadcast and its B reads sliding along kc − k2).
+// Without ties it runs once a slot. Removing it needs each output slot's
+// first maximal ka computed once, by the forward or a pass of its own, in
+// a buffer the Op's glue would pass along: not done yet.
 template <typename T>
 __device__ __forceinline__ bool mul_first(const T* arow, const T* bbase, long long i, long long ka, long long kc,
                                           T cv, long long n, long long la, long long wa, long long wb) {
@@ -190,6 +200,12 @@ __device__ void mul_bwd_a(T* g, const T* a, const T* b, const T* c, const T* dc,
         const T av = arow[ka];
         const T* brow = bbase + k * wb;
         const long long lo = valid_lo(k, n, lb, wb), hi = valid_hi(k, n, lb, wb);
+        // brow[kb] is strided across a warp: consecutive threads (ka) read
+        // consecutive rows of B, wb slots apart, about 6× the ideal sectors
+        // (GPU model; the Real and Log gradients' main load). The block's
+        // rows of B (8 + 31 of them) lie together in memory and could be
+        // staged through shared memory in chunks of slots, as mulvec_fwd
+        // does (vecmul.cu); not done yet.
         for (long long kb = lo; kb < hi; kb++) {
             const long long kc = ka + kb;
             const T d = drow[kc];
