@@ -511,3 +511,59 @@ func vecLogWide[T float](t *testing.T) {
 		}
 	}
 }
+
+// TestScanLogWide checks a Log scan whose sums have more terms than the
+// buffer they go through (scanBuf), taken a chunk at a time, against the
+// recurrence written out with logTermsRef.
+func TestScanLogWide(t *testing.T) {
+	const items, n, steps = 2, 150, 3
+	for _, dt := range dtypes {
+		t.Run(dt.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(15, 16))
+			a := randomFor(t, rng, Log, dt, items*steps, n, 70, 66)
+			v0 := make([]float64, items*n)
+			for i := range v0 {
+				v0[i] = 4*rng.Float64() - 2
+			}
+			var vt *tensor.Dense
+			if dt == tensor.Float32 {
+				vt = tensor.New(tensor.WithShape(items, n), tensor.WithBacking(f32s(v0)))
+			} else {
+				vt = tensor.New(tensor.WithShape(items, n), tensor.WithBacking(append([]float64(nil), v0...)))
+			}
+			got, err := a.Scan(vt, Log, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dt == tensor.Float32 {
+				for i := range v0 {
+					v0[i] = float64(float32(v0[i]))
+				}
+			}
+			A := denseOf(a)
+			v := v0
+			for st := range steps {
+				next := make([]float64, len(v))
+				for b := range items {
+					for j := range n {
+						var terms []float64
+						for i := range n {
+							if a.InBand(i, j) {
+								terms = append(terms, v[b*n+i]+A[st*items+b][i][j])
+							}
+						}
+						next[b*n+j] = logTermsRef(terms)
+					}
+				}
+				v = next
+			}
+			g := floats(got)
+			for i, w := range v {
+				if math.Abs(g[i]-w) > tolFor(dt)*math.Max(1, math.Abs(w)) {
+					t.Errorf("state %d = %v, want %v", i, g[i], w)
+					break
+				}
+			}
+		})
+	}
+}

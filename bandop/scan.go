@@ -622,13 +622,15 @@ func scanLogSumWeights[T float](prev []float64, mat []T, wmat []float64, r0, r1,
 // logWeight is fastexp.LogWeight: e^d for d ≤ 0, a Log term's weight.
 func logWeight(d float64) float64 { return fastexp.LogWeight(d) }
 
-// scanBuf is the longest Log sum whose terms go through a buffer on the
-// stack (the exps then run in one loop).
-const scanBuf = 16
+// scanBuf is the length of the buffer on the stack through which a Log
+// sum's terms go (a longer sum's a chunk at a time), so that the exps run
+// in one vector loop.
+const scanBuf = 64
 
 // scanLogSum returns log Σ_r exp(prev[r] + A) over rows [r0, r1), A read
 // from mat at ai, ai+step, …. The maximum comes out first, so no exp
-// overflows; an infinite or NaN maximum is the result itself.
+// overflows; an infinite or NaN maximum is the result itself. buf, scratch
+// for the terms, must not be empty.
 func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []float64) float64 {
 	cnt := r1 - r0
 	m := math.Inf(-1)
@@ -652,7 +654,7 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 		if sum == 1 {
 			return m
 		}
-		return m + log64(sum)
+		return m + logSum(sum) // sum > 1: the maximum adds 1
 	}
 	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
 		m = max(m, prev[r]+float64(mat[a]))
@@ -660,11 +662,21 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 	if math.IsInf(m, 0) || m != m {
 		return m
 	}
+	// The terms go through buf a chunk at a time, each chunk one vector
+	// exp (Shift64).
 	var sum float64
-	for r, a := r0, ai; r < r1; r, a = r+1, a+step {
-		sum += exp64(prev[r] + float64(mat[a]) - m)
+	for r, a := r0, ai; r < r1; {
+		terms := buf[:min(len(buf), r1-r)]
+		for k := range terms {
+			terms[k] = prev[r+k] + float64(mat[a+k*step])
+		}
+		fastexp.Shift64(terms, m)
+		for _, e := range terms {
+			sum += e
+		}
+		r, a = r+len(terms), a+len(terms)*step
 	}
-	return m + log64(sum)
+	return m + logSum(sum)
 }
 
 // scanBackward runs the reverse scan: from the states and dS, the gradient
