@@ -15,7 +15,7 @@
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
 //   ../kernels/genmul.cu sha256:1fc6cce775b3756798f3ab9461c0029ef12f45b51d95636ca888ed526eb6f0d6
-//   ../kernels/mul.cu sha256:ad5f92061a4196873431fb4cd6be36357ec79c6d314a8d9e1895d9dbce41bb64
+//   ../kernels/mul.cu sha256:391b501ec72fd93cbe289727c5becdeef29c2a5ea562486479710ca9ee5d403b
 //   ../kernels/muldense.cu sha256:6145ca97d5159b53aff4443ba18a4eb24299f88c8cacb3680a43d782a9393c5b
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:20793685812b5008ed4f528cfc9e24531ac36257a76f8fa2cd5cb1ec8d8c1ac0

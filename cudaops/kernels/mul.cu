@@ -173,55 +173,87 @@ __device__ __forceinline__ bool mul_first(const T* arow, const T* bbase, long lo
     return true;
 }
 
+// MUL_BROWS is the rows of B a mul_bwd_a block reads: row k = i + ka − la
+// for its 8 rows i and 32 slots ka, 8 + 32 − 1 rows one after another.
+// MUL_BSLOTS is the most slots of each it stages at a time.
+#define MUL_BROWS (8 + 32 - 1)
+#define MUL_BSLOTS 64
+
 // mul_bwd_a: G[i, ka] = Σ_kc dC[i, kc] · w(i, ka, kc), with w = B[k, kb] for
 // Real, e^(A + B − C) for Log (0 where C is −Inf) and the first-maximum
 // indicator for Max. One thread per slot of G (a gather, so no atomics and
 // a fixed order: ascending kc, the CPU's order); consecutive threads take
 // consecutive slots of a row. A block is 32 slots × 8 rows of one matrix;
 // blockIdx.x folds (batch, row tile, slot tile).
+//
+// Consecutive threads (ka) use consecutive rows of B, wb slots apart: read
+// from global memory, a warp's B[k, kb] would take a sector a thread
+// (about 6× the ideal). The block's rows of B lie together in memory, so
+// the block copies them into shared memory, up to MUL_BSLOTS slots of each
+// at a time (whole rows, one contiguous run, when wb ≤ MUL_BSLOTS; else
+// runs of 256 bytes (float) or 512 (double) a row), and each thread reads
+// its row there, at an odd stride across a warp (no bank conflict). The
+// terms keep their order (ascending kb), so G is the same bit for bit. The
+// copy also reads the padding slots of those rows (never used).
 template <typename T>
 __device__ void mul_bwd_a(T* g, const T* a, const T* b, const T* c, const T* dc, long long batch, long long n,
                           long long la, long long ua, long long lb, long long ub, long long s) {
+    __shared__ T stage[MUL_BROWS * (MUL_BSLOTS + 1)];
     const long long wa = la + ua + 1, wb = lb + ub + 1, wc = wa + wb - 1;
     const long long rowTiles = ceil_div(n, blockDim.y), kaTiles = ceil_div(wa, blockDim.x);
     long long tile = blockIdx.x;
-    const long long ka = (tile % kaTiles) * blockDim.x + threadIdx.x;
+    const long long ka0 = (tile % kaTiles) * blockDim.x, ka = ka0 + threadIdx.x;
     tile /= kaTiles;
-    const long long i = (tile % rowTiles) * blockDim.y + threadIdx.y;
+    const long long i0 = (tile % rowTiles) * blockDim.y, i = i0 + threadIdx.y;
     const long long bat = tile / rowTiles;
-    if (ka >= wa || i >= n || bat >= batch) return;
+    const bool in = ka < wa && i < n && bat < batch;
+    const bool use = in && ka >= valid_lo(i, n, la, wa) && ka < valid_hi(i, n, la, wa);
     const T* arow = a + (bat * n + i) * wa;
     const T* bbase = b + bat * n * wb;
     const T* crow = c + (bat * n + i) * wc;
     const T* drow = dc + (bat * n + i) * wc;
+    // The block's rows of B: k0 … k0 + MUL_BROWS − 1, those of the matrix
+    // [kLo, kHi); this thread's row k.
+    const long long k0 = i0 + ka0 - la, k = i + ka - la;
+    const long long kLo = k0 > 0 ? k0 : 0, kHi = k0 + MUL_BROWS < n ? k0 + MUL_BROWS : n;
+    const long long rows = kHi > kLo ? kHi - kLo : 0;
+    const long long tid = threadIdx.y * blockDim.x + threadIdx.x, bd = blockDim.x * blockDim.y;
+    long long lo = 0, hi = 0;
+    T av = T(0);
+    if (use) {
+        av = arow[ka];
+        lo = valid_lo(k, n, lb, wb);
+        hi = valid_hi(k, n, lb, wb);
+    }
     T acc = T(0);
-    if (ka >= valid_lo(i, n, la, wa) && ka < valid_hi(i, n, la, wa)) {
-        const long long k = i + ka - la;
-        const T av = arow[ka];
-        const T* brow = bbase + k * wb;
-        const long long lo = valid_lo(k, n, lb, wb), hi = valid_hi(k, n, lb, wb);
-        // brow[kb] is strided across a warp: consecutive threads (ka) read
-        // consecutive rows of B, wb slots apart, about 6× the ideal sectors
-        // (GPU model; the Real and Log gradients' main load). The block's
-        // rows of B (8 + 31 of them) lie together in memory and could be
-        // staged through shared memory in chunks of slots, as mulvec_fwd
-        // does (vecmul.cu); not done yet.
-        for (long long kb = lo; kb < hi; kb++) {
-            const long long kc = ka + kb;
-            const T d = drow[kc];
-            if (s == REAL) {
-                if (d != T(0)) acc += d * brow[kb];
-            } else if (s == LOG) {
-                const T cv = crow[kc];
-                if (d != T(0) && !is_neg_inf(cv)) acc += d * exp(av + brow[kb] - cv);
-            } else {
-                const T cv = crow[kc];
-                if (!is_neg_inf(cv) && av + brow[kb] == cv && mul_first(arow, bbase, i, ka, kc, cv, n, la, wa, wb))
-                    acc += d;
+    for (long long s0 = 0; s0 < wb; s0 += MUL_BSLOTS) {
+        const long long slots = wb - s0 < MUL_BSLOTS ? wb - s0 : MUL_BSLOTS, ws = slots | 1;
+        for (long long e = tid; e < rows * slots; e += bd) {
+            const long long rr = e / slots, x = e % slots;
+            stage[(kLo - k0 + rr) * ws + x] = bbase[(kLo + rr) * wb + s0 + x];
+        }
+        __syncthreads();
+        if (use) {
+            const T* brow = stage + (k - k0) * ws;
+            const long long l2 = lo > s0 ? lo : s0, h2 = hi < s0 + slots ? hi : s0 + slots;
+            for (long long kb = l2; kb < h2; kb++) {
+                const long long kc = ka + kb;
+                const T d = drow[kc], bv = brow[kb - s0];
+                if (s == REAL) {
+                    if (d != T(0)) acc += d * bv;
+                } else if (s == LOG) {
+                    const T cv = crow[kc];
+                    if (d != T(0) && !is_neg_inf(cv)) acc += d * exp(av + bv - cv);
+                } else {
+                    const T cv = crow[kc];
+                    if (!is_neg_inf(cv) && av + bv == cv && mul_first(arow, bbase, i, ka, kc, cv, n, la, wa, wb))
+                        acc += d;
+                }
             }
         }
+        __syncthreads(); // the stage is refilled
     }
-    g[(bat * n + i) * wa + ka] = acc;
+    if (in) g[(bat * n + i) * wa + ka] = acc;
 }
 
 // mul_bwd_b: G[k, kb] = Σ_ka dC[i, kc] · w(i, ka, kc) over the rows
