@@ -696,6 +696,11 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 		lo, hi := part*n/parts, (part+1)*n/parts
 		gNext, gCur := gs[2*b*n:(2*b+1)*n], gs[(2*b+1)*n:(2*b+2)*n]
 		first := make([]int, n)
+		var ws []float64
+		if l.s == Log && wts == nil {
+			// A step's weights, computed a step at a time (scanLogStepWeights).
+			ws = make([]float64, per)
+		}
 		copy(gNext[lo:hi], dS[(l.steps*items+b)*n+lo:(l.steps*items+b)*n+hi])
 		sync()
 		for t := l.steps - 1; t >= 0; t-- {
@@ -713,7 +718,7 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 			if wts != nil {
 				wmat = wts[m*per : (m+1)*per]
 			}
-			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, lo, hi)
+			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, ws, lo, hi)
 			sync()
 			gNext, gCur = gCur, gNext
 		}
@@ -729,8 +734,9 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 // to prev of Σ gNext·next, next = prev ⊗ A, and writes the gradient with
 // respect to those rows of A into dmat when it is not nil. Each row
 // gathers from the columns it reaches, as a GPU thread per row would.
-// first is scratch of n ints.
-func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, wmat []float64, first []int, lo, hi int) {
+// first is scratch of n ints; ws, scratch of A's per-step size or nil, is
+// where a Log step without wmat computes its weights.
+func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, wmat []float64, first []int, ws []float64, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
 	rLo, rHi := l.win.rows(t, n)
@@ -752,6 +758,9 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 				}
 			}
 		}
+	}
+	if l.s == Log && wmat == nil && ws != nil {
+		wmat = scanLogStepWeights(ws, prev, next, mat, rLo, rHi, n, lower, upper)
 	}
 	if l.s == Log && wmat != nil {
 		scanLogRowsGrad(gPrev, dmat, gNext, next, wmat, rLo, rHi, n, lower, upper)
@@ -798,6 +807,40 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 		}
 		gPrev[r] = acc
 	}
+}
+
+// scanLogStepWeights writes into ws, at A's slots of rows [rLo, rHi), the
+// weight of every term of a Log step, logWeight(prev[r] + A[r, c] − next[c])
+// as the general loop of scanStepGrad computes it, and returns ws. The
+// arguments are laid out first, one slice per step, so that their exps
+// run as one vector loop rather than one call each (the gradient's cost
+// where the forward's weights are not kept). Slots outside the matrix get
+// weight 0; they are never read.
+func scanLogStepWeights[T float](ws, prev, next []float64, mat []T, rLo, rHi, n, lower, upper int) []float64 {
+	if rLo >= rHi {
+		return ws
+	}
+	w := lower + upper + 1
+	for r := rLo; r < rHi; r++ {
+		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
+		x := prev[r]
+		row := mat[r*w : (r+1)*w]
+		d := ws[r*w : (r+1)*w]
+		for k := 0; k < kLo; k++ {
+			d[k] = math.Inf(-1)
+		}
+		// Column c = r + k − lower: the row's columns are contiguous in next.
+		nx := next[r-lower+kLo : r-lower+kHi]
+		for k, y := range nx {
+			d[kLo+k] = x + float64(row[kLo+k]) - y
+		}
+		for k := kHi; k < w; k++ {
+			d[k] = math.Inf(-1)
+		}
+	}
+	span := ws[rLo*w : rHi*w]
+	fastexp.ExpSlice64(span, span)
+	return ws
 }
 
 // gradRow returns row r of dmat (nil when dmat is nil) with its slots
