@@ -21,7 +21,8 @@ import (
 // plane, where the forward writes them and the backward reads them.
 
 // forwardLog is the Log forward, anti-diagonal by anti-diagonal within
-// strips of stripRows rows, writing each cell's weights into the planes w.
+// strips of rows (rows.height), writing each cell's weights into the
+// planes w.
 // The inner cells of an anti-diagonal (cells.inner: all three sources,
 // the bulk of the grid) go in passes over it:
 //
@@ -42,12 +43,11 @@ import (
 // starts, the edges of a gap) are done one by one by logCell.
 func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64) {
 	nt := c.terms
-	diag := min(c.lenX, c.lenY, stripRows)
-	f := logDiag{buf: make([]float64, (2*nt+2)*diag)}
 	rs := newRows(c, th)
 	defer rs.release()
-	for i0 := 0; i0 < c.lenX; i0 += stripRows {
-		i1 := min(i0+stripRows, c.lenX) - 1
+	f := logDiag{buf: make([]float64, (2*nt+2)*min(c.lenY, rs.height))}
+	for i0 := 0; i0 < c.lenX; i0 += rs.height {
+		i1 := min(i0+rs.height, c.lenX) - 1
 		// The gathers read the strip's rows of θ, or a copy of them.
 		v := rs.strip(i0, i1)
 		if rs.copied {
@@ -56,10 +56,19 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 			}
 		}
 		for t := i0; t <= i1+c.lenY-1; t++ {
-			forwardLogDiag(c, &f, a, th, v, w, t, i0, i1, rs.copied)
+			if rs.copied && t+2 < len(c.base) {
+				// The runs of α and of the weights two anti-diagonals on.
+				lo, hi := c.diag(t + 2)
+				lo, hi = max(lo, i0), min(hi, i1)
+				k, n := c.base[t+2]+lo, hi-lo+1
+				prefetch(a, k, n, true)
+				for u := range nt {
+					prefetch(w, u*len(a)+k, n, true)
+				}
+			}
+			forwardLogDiag(c, &f, a, th, v, w, t, i0, i1)
 		}
 	}
-	rs.fence()
 }
 
 // rows is θ or its gradient, for the passes of an item: itself, or a
@@ -70,22 +79,24 @@ type rows[T float32 | float64] struct {
 	buf    []T // the copy
 	stride int // of the copy's rows (3·M without a copy)
 	width  int // 3·M
+	height int // of the strips: stripRows with a copy, else every row
 }
 
 // newRows returns the rows of d, an item's θ or gradient, for c.
 func newRows[T float32 | float64](c *cells, d []T) *rows[T] {
-	rs := &rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm}
+	rs := &rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm, height: max(c.lenX, 1)}
 	if copyStrips[T](c) {
 		rs.copied = true
 		rs.stride = stripStride[T](c.mm)
+		rs.height = stripRows
 		rs.buf = getStrip[T](min(stripRows, c.lenX) * rs.stride)
 	}
 	return rs
 }
 
-// fence orders the item's stores past the caches (logNorm's and
-// copyStream's with a copy) before the stores that follow, such as those
-// that hand the item's results to another goroutine.
+// fence orders the item's stores past the caches (copyStream's, with a
+// copy) before the stores that follow, such as those that hand the item's
+// results to another goroutine.
 func (rs *rows[T]) fence() {
 	if rs.copied && useAVX512 {
 		sfence()
@@ -148,18 +159,23 @@ func stripStride[T float32 | float64](mm int) int {
 	var z T
 	size := int(unsafe.Sizeof(z))
 	const line, sets, ways = 64, 64, 8
-	for s := 3 * mm; ; s++ {
+	best, bestWorst := 3*mm, stripRows+1
+	for s := 3 * mm; s < 3*mm+line; s++ {
 		var count [sets]int
 		worst := 0
-		for r := range stripRows {
+		for r := range min(stripRows, sets) {
 			set := r * s * size / line % sets
 			count[set]++
 			worst = max(worst, count[set])
 		}
+		if worst < bestWorst {
+			best, bestWorst = s, worst
+		}
 		if worst <= ways/4 {
-			return s
+			break
 		}
 	}
+	return best
 }
 
 // stripPools hold the strip copies, by element size: an item's strips
@@ -180,13 +196,14 @@ func putStrip[T float32 | float64](s []T) {
 	stripPools[unsafe.Sizeof(z)/8].Put(&s)
 }
 
-// stripRows is the height of the strips of forwardLog and backwardLog. An
+// stripRows is the height of the strips of forwardLog and backwardLog on
+// an item larger than the caches (copyStrips; a smaller item is one
+// strip, whose longer anti-diagonals pay less for each pass). An
 // anti-diagonal of a strip reads (forward) or writes (backward) a cell in
 // each of its rows of θ or of its gradient, and the next anti-diagonal the
-// neighbouring cell: a strip's rows stay in the first-level cache, and the
-// prefetcher follows each as a stream, where anti-diagonals across the
-// whole grid would touch a new line a cell. The strip's anti-diagonals are
-// still long enough for vectors.
+// neighbouring cell: the strip's rows stay in the first-level cache, where
+// anti-diagonals across the whole grid would touch a new line a cell. The
+// strip's anti-diagonals are still long enough for vectors.
 const stripRows = 64
 
 // logDiag is forwardLog's scratch for the inner cells of an anti-diagonal,
@@ -199,8 +216,8 @@ type logDiag struct {
 }
 
 // forwardLogDiag is forwardLog's work on the cells of anti-diagonal t in
-// rows [i0, i1], which read θ in v; stream as in logNorm.
-func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, v rowView[T], w []float64, t, i0, i1 int, stream bool) {
+// rows [i0, i1], which read θ in v.
+func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th []T, v rowView[T], w []float64, t, i0, i1 int) {
 	nt, per := c.terms, len(a)
 	lo, hi := c.diag(t)
 	lo, hi = max(lo, i0), min(hi, i1)
@@ -231,7 +248,7 @@ func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th [
 	left, above, dg := a[k1:k1+n], a[k1-1:k1-1+n], a[k2:k2+n]
 	bad := logTerms(nt, left, above, dg, v.d, v.at(flo, t-flo), v.stride-3, tp, e, mx)
 	fastexp.Shift64(e, 0)
-	logNorm(nt, e, w[k0:], per, sums, stream)
+	logNorm(nt, e, w[k0:], per, sums)
 	fastexp.LogSums(sums)
 	out := a[k0 : k0+n]
 	addTo(out, mx, sums)
@@ -301,33 +318,32 @@ func logTerms[T float32 | float64](nt int, left, above, dg []float64, th []T, k,
 
 // logNorm sets, from the exps e (logTerms' planes, after Shift64), each
 // cell's sum in sums[q] (1 where it is NaN or below 1, which only a cell
-// logTerms marked has) and its weights e/sum in w[u·per+q]. stream sends
-// the weights past the caches where it can (AVX-512, planes aligned
-// alike): an item larger than the caches reads them back only in its
-// gradient, after the whole forward, and a store that does not first read
-// the line saves a third of their traffic.
-func logNorm(nt int, e, w []float64, per int, sums []float64, stream bool) {
+// logTerms marked has) and its weights e/sum in w[u·per+q].
+func logNorm(nt int, e, w []float64, per int, sums []float64) {
 	n := len(sums)
 	if n == 0 {
 		return
 	}
 	_, _ = e[nt*n-1], w[(nt-1)*per+n-1]
-	if !useAVX512 {
-		logNormGo(nt, e, w, per, sums)
+	if useAVX512 {
+		logNormAVX512(nt, n, &e[0], &w[0], per, &sums[0])
 		return
 	}
-	h, nb := n, 0 // cells before the aligned blocks, cells in them
-	if stream && per%8 == 0 {
-		h = min(n, int((64-uintptr(unsafe.Pointer(&w[0]))%64)%64/8))
-		nb = (n - h) / 8 * 8
+	logNormGo(nt, e, w, per, sums)
+}
+
+// prefetch asks for x[k:k+n] in the caches, to be written or read
+// (AVX-512 builds only; elsewhere it does nothing), with k and n clamped
+// to x. On an item past the caches each anti-diagonal's runs of α, dα and
+// the weights lie a few KiB from the last one's, a pattern the hardware
+// prefetcher does not follow: the passes ask for the runs of an
+// anti-diagonal two ahead.
+func prefetch(x []float64, k, n int, write bool) {
+	k, e := max(k, 0), min(k+n, len(x))
+	if !useAVX512 || k >= e {
+		return
 	}
-	logNormAVX512(nt, h, n, &e[0], &w[0], per, &sums[0], false)
-	if nb > 0 {
-		logNormAVX512(nt, nb, n, &e[h], &w[h], per, &sums[h], true)
-	}
-	if r := h + nb; r < n {
-		logNormAVX512(nt, n-r, n, &e[r], &w[r], per, &sums[r], false)
-	}
+	prefetchAMD64((*byte)(unsafe.Pointer(&x[k])), (e-k)*8, write)
 }
 
 // copyStream copies src into dst, past the caches where it can (AVX-512):
@@ -507,7 +523,7 @@ func pullTerm(x, g, w float64) float64 {
 }
 
 // backwardLog is cellsBackward for one Log item, from the weights planes
-// w: the cells in reverse, by strips of stripRows rows from the last and
+// w: the cells in reverse, by strips (rows.height) from the last and
 // anti-diagonals from the last within each, each cell's gradient γ pulled
 // from its successors, which are complete before it,
 //
@@ -535,11 +551,11 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 	clear(dth[3*c.lenX*mm:])
 	rs := newRows(c, dth)
 	defer rs.release()
-	gs := newGammas(c)
+	gs := newGammas(c, rs.height)
 	careful := false
-	last := (c.lenX - 1) / stripRows * stripRows
-	for i0 := last; i0 >= 0; i0 -= stripRows {
-		i1 := min(i0+stripRows, c.lenX) - 1
+	last := (c.lenX - 1) / rs.height * rs.height
+	for i0 := last; i0 >= 0; i0 -= rs.height {
+		i1 := min(i0+rs.height, c.lenX) - 1
 		// The scatters write the strip's rows of dth, or a copy of them;
 		// the cells outside the lattice are 0.
 		v := rs.strip(i0, i1)
@@ -555,6 +571,15 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 		tmax := i1 + c.lenY - 1
 		gs.start(i0, i1, tmax)
 		for t := tmax; t >= i0; t-- {
+			if rs.copied && t-2 >= 0 {
+				lo, hi := c.diag(t - 2)
+				lo, hi = max(lo, i0), min(hi, i1)
+				k, n := c.base[t-2]+lo, hi-lo+1
+				prefetch(da, k, n, false)
+				for u := range nt {
+					prefetch(w, u*per+k, n, false)
+				}
+			}
 			g := gs.begin(t)
 			lo, hi := c.diag(t)
 			lo, hi = max(lo, i0), min(hi, i1)
@@ -625,8 +650,8 @@ type gammas struct {
 	i0, slot  int
 }
 
-func newGammas(c *cells) *gammas {
-	n, nd := min(stripRows, c.lenX)+1, c.lenX+c.lenY+1
+func newGammas(c *cells, height int) *gammas {
+	n, nd := min(height, c.lenX)+1, c.lenX+c.lenY+1
 	buf := make([]float64, 3*n+2*nd)
 	return &gammas{
 		r:     [3][]float64{buf[:n], buf[n : 2*n], buf[2*n : 3*n]},

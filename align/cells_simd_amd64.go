@@ -19,12 +19,15 @@ func logTermsF64AVX512(nt, n int, left, above, dg, th *float64, step int, e, mx 
 func logTermsF32AVX512(nt, n int, left, above, dg *float64, th *float32, step int, e, mx *float64) (bad bool)
 
 //go:noescape
-func logNormAVX512(nt, n, ne int, e, w *float64, per int, sums *float64, stream bool)
+func logNormAVX512(nt, n int, e, w *float64, per int, sums *float64)
 
 //go:noescape
 func copyNTAVX512(dst, src *byte, n int)
 
 func sfence()
+
+//go:noescape
+func prefetchAMD64(p *byte, n int, write bool)
 
 //go:noescape
 func addToAVX512(n int, dst, x, y *float64)

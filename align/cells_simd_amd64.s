@@ -300,27 +300,21 @@ fdone:
 	ADDQ $64, R10; \
 	SUBQ $8, CX
 
-// func logNormAVX512(nt, n, ne int, e, w *float64, per int, sums *float64, stream bool)
-//
-// stream: the weights go to memory past the caches (VMOVNTPD), for w
-// 64-byte aligned and n a multiple of 8; the caller fences (sfence).
-TEXT ·logNormAVX512(SB), NOSPLIT, $0-57
+// func logNormAVX512(nt, n int, e, w *float64, per int, sums *float64)
+TEXT ·logNormAVX512(SB), NOSPLIT, $0-48
 	MOVQ nt+0(FP), R12
 	MOVQ n+8(FP), CX
-	MOVQ ne+16(FP), R9
-	MOVQ e+24(FP), SI
-	MOVQ w+32(FP), DI
-	MOVQ per+40(FP), R8
-	MOVQ sums+48(FP), R10
+	MOVQ e+16(FP), SI
+	MOVQ w+24(FP), DI
+	MOVQ per+32(FP), R8
+	MOVQ sums+40(FP), R10
+	MOVQ CX, R9
 	SHLQ $3, R9          // a plane of e in bytes
 	LEAQ (R9)(R9*2), R13
 	SHLQ $3, R8          // a plane of w in bytes
 	LEAQ (R8)(R8*2), BX
 	MOVQ $0x3ff0000000000000, R11
 	VPBROADCASTQ R11, Z29 // 1
-	MOVBLZX stream+56(FP), R11
-	TESTQ R11, R11
-	JNE  nstream
 	CMPQ R12, $4
 	JEQ  nloop4
 
@@ -349,35 +343,6 @@ nloop4:
 	NSTEP
 	JMP     nloop4
 
-nstream:
-	KXNORW K1, K1, K1
-	CMPQ   R12, $4
-	JEQ    nsloop4
-
-nsloop3:
-	TESTQ    CX, CX
-	JLE      nsdone
-	NORM3
-	VMOVNTPD Z0, (DI)
-	VMOVNTPD Z1, (DI)(R8*1)
-	VMOVNTPD Z2, (DI)(R8*2)
-	VMOVUPD  Z3, (R10)
-	NSTEP
-	JMP      nsloop3
-
-nsloop4:
-	TESTQ    CX, CX
-	JLE      nsdone
-	NORM4
-	VMOVNTPD Z0, (DI)
-	VMOVNTPD Z1, (DI)(R8*1)
-	VMOVNTPD Z2, (DI)(R8*2)
-	VMOVNTPD Z5, (DI)(BX*1)
-	VMOVUPD  Z3, (R10)
-	NSTEP
-	JMP      nsloop4
-
-nsdone:
 ndone:
 	VZEROUPPER
 	RET
@@ -599,4 +564,35 @@ m32loop:
 
 m32done:
 	VZEROUPPER
+	RET
+
+// func prefetchAMD64(p *byte, n int, write bool)
+//
+// Asks for the lines of p[:n] in the caches, for writing (PREFETCHW) or
+// reading (PREFETCHT0).
+TEXT ·prefetchAMD64(SB), NOSPLIT, $0-17
+	MOVQ    p+0(FP), SI
+	MOVQ    n+8(FP), CX
+	MOVBLZX write+16(FP), DX
+	TESTQ   DX, DX
+	JNE     pwloop
+
+prloop:
+	TESTQ      CX, CX
+	JLE        pdone2
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	SUBQ       $64, CX
+	JMP        prloop
+
+pwloop:
+	TESTQ     CX, CX
+	JLE       pdone2
+	// PREFETCHW (SI), which the assembler does not know: 0F 0D /1.
+	BYTE $0x0f; BYTE $0x0d; BYTE $0x0e
+	ADDQ      $64, SI
+	SUBQ      $64, CX
+	JMP       pwloop
+
+pdone2:
 	RET

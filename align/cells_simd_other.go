@@ -15,13 +15,13 @@ func logTermsF32AVX512(nt, n int, left, above, dg *float64, th *float32, step in
 	panic("unreachable")
 }
 
-func logNormAVX512(nt, n, ne int, e, w *float64, per int, sums *float64, stream bool) {
-	panic("unreachable")
-}
+func logNormAVX512(nt, n int, e, w *float64, per int, sums *float64) { panic("unreachable") }
 
 func copyNTAVX512(dst, src *byte, n int) { panic("unreachable") }
 
 func sfence() { panic("unreachable") }
+
+func prefetchAMD64(p *byte, n int, write bool) { panic("unreachable") }
 
 func addToAVX512(n int, dst, x, y *float64) { panic("unreachable") }
 

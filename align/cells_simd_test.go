@@ -9,14 +9,15 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// TestCellsStripCopies runs the Log cells with every strip going through
-// a copy (copyStrips) and without, under every mode and gap, both dtypes,
-// ragged lengths over several strips: α and the gradient must agree bit
-// for bit. The gradient is written over a buffer of NaN, which it must
-// cover whole (0 outside the lattice).
+// TestCellsStripCopies runs the Log cells with every item in strips
+// through a copy (copyStrips) and as one strip, under every mode and gap,
+// both dtypes, ragged lengths over several strips: α and the gradient must
+// agree to a few ulps (fastexp may take the exps of a short run of cells
+// another way, within its bounds). The gradient is written over a buffer
+// of NaN, which it must cover whole (0 outside the lattice).
 func TestCellsStripCopies(t *testing.T) {
 	rng := rand.New(rand.NewPCG(45, 46))
-	p := randomProblem(rng, 3, 2*stripRows+5, 24, true) // N·M a multiple of 8: the weights stream
+	p := randomProblem(rng, 3, 2*stripRows+5, 19, true)
 	p.lenX[2] = stripRows + 3
 	for _, mode := range []Mode{Global, Local, SemiGlobal} {
 		for _, gap := range []int{-1, 4} {
@@ -66,10 +67,14 @@ func TestCellsStripCopies(t *testing.T) {
 						t.Fatalf("%s: gradient element %d not written", name, k)
 					}
 				}
-				if d := diffFloats(alpha[0], alpha[1], 0); d != "" {
+				tol := 1e-12
+				if dt == tensor.Float32 {
+					tol = 1e-6 // one rounding to float32 may go either way
+				}
+				if d := diffFloats(alpha[0], alpha[1], 1e-12); d != "" {
 					t.Errorf("%s: α with strip copies: %s", name, d)
 				}
-				if d := diffFloats(grad[0], grad[1], 0); d != "" {
+				if d := diffFloats(grad[0], grad[1], tol); d != "" {
 					t.Errorf("%s: gradient with strip copies: %s", name, d)
 				}
 			}
