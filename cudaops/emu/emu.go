@@ -16,7 +16,9 @@
 // where it differs from the C library's: multiply-adds contracted into
 // FMA, __expf as ex2.approx (emu.h). Coverage (coverage.go) counts the
 // trips of every loop and the passes of every barrier of the kernel
-// sources, per launch.
+// sources, per launch. With GBEMU_GPUMODEL set, a warp-level model of the
+// GPU's memory accesses (model.go) also measures every launch: sectors
+// per request, bank conflicts and divergence per load and store site.
 //
 // The kernel table is generated: after adding or changing a kernel in
 // cudaops/kernels, run `go generate ./cudaops/emu` and commit the
