@@ -45,7 +45,8 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 	nt := c.terms
 	rs := newRows(c, th)
 	defer rs.release()
-	f := logDiag{buf: make([]float64, (2*nt+2)*min(c.lenY, rs.height))}
+	f := logDiag{buf: getScratch((2*nt + 2) * min(c.lenY, rs.height))}
+	defer putScratch(f.buf)
 	for i0 := 0; i0 < c.lenX; i0 += rs.height {
 		i1 := min(i0+rs.height, c.lenX) - 1
 		// The gathers read the strip's rows of θ, or a copy of them.
@@ -83,8 +84,8 @@ type rows[T float32 | float64] struct {
 }
 
 // newRows returns the rows of d, an item's θ or gradient, for c.
-func newRows[T float32 | float64](c *cells, d []T) *rows[T] {
-	rs := &rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm, height: max(c.lenX, 1)}
+func newRows[T float32 | float64](c *cells, d []T) rows[T] {
+	rs := rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm, height: max(c.lenX, 1)}
 	if copyStrips[T](c) {
 		rs.copied = true
 		rs.stride = stripStride[T](c.mm)
@@ -177,6 +178,20 @@ func stripStride[T float32 | float64](mm int) int {
 	}
 	return best
 }
+
+// scratchPool holds the passes' small scratch (an anti-diagonal's planes,
+// the gammas), so that a run allocates next to nothing of its own.
+var scratchPool sync.Pool
+
+// getScratch returns n float64 of scratch, whatever they hold.
+func getScratch(n int) []float64 {
+	if v, ok := scratchPool.Get().(*[]float64); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]float64, n)
+}
+
+func putScratch(s []float64) { scratchPool.Put(&s) }
 
 // stripPools hold the strip copies, by element size: an item's strips
 // take up to stripRows rows of a stride each.
@@ -551,7 +566,9 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 	clear(dth[3*c.lenX*mm:])
 	rs := newRows(c, dth)
 	defer rs.release()
-	gs := newGammas(c, rs.height)
+	gbuf := getScratch(gammasLen(c, rs.height))
+	defer putScratch(gbuf)
+	gs := newGammas(c, rs.height, gbuf)
 	careful := false
 	last := (c.lenX - 1) / rs.height * rs.height
 	for i0 := last; i0 >= 0; i0 -= rs.height {
@@ -588,7 +605,7 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 			}
 			if careful {
 				for i := lo; i <= hi; i++ {
-					backwardLogCell(c, v, a, da, gs, wl, wd, ws, wa, i, t)
+					backwardLogCell(c, v, a, da, &gs, wl, wd, ws, wa, i, t)
 				}
 				gs.done(t, lo)
 				continue
@@ -608,7 +625,7 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 					i = e
 					continue
 				}
-				x := pullCell(c, da, gs, wl, wd, wa, i, t)
+				x := pullCell(c, da, &gs, wl, wd, wa, i, t)
 				fin = fin && x-x == 0
 			}
 			k0 := c.base[t]
@@ -650,10 +667,17 @@ type gammas struct {
 	i0, slot  int
 }
 
-func newGammas(c *cells, height int) *gammas {
+// gammasLen is the scratch newGammas takes for c and the strip height.
+func gammasLen(c *cells, height int) int {
+	return 3*(min(height, c.lenX)+1) + 2*(c.lenX+c.lenY+1)
+}
+
+// newGammas returns the gammas of c and the strip height over buf, of
+// gammasLen elements (whatever they hold: the places are written before
+// they are read).
+func newGammas(c *cells, height int, buf []float64) gammas {
 	n, nd := min(height, c.lenX)+1, c.lenX+c.lenY+1
-	buf := make([]float64, 3*n+2*nd)
-	return &gammas{
+	return gammas{
 		r:     [3][]float64{buf[:n], buf[n : 2*n], buf[2*n : 3*n]},
 		below: buf[3*n : 3*n+nd],
 		up:    buf[3*n+nd:],
