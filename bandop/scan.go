@@ -462,6 +462,10 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 		next[c] = zero
 	}
 	if l.s == Log {
+		if w <= 3 {
+			scanLogDiagonals(next, prev, mat, wmat, rLo, rHi, cLo, cHi, lower, upper, scratch)
+			return
+		}
 		scanLogColumns(next, prev, mat, wmat, rLo, rHi, cLo, cHi, lower, upper, scratch)
 		return
 	}
@@ -487,6 +491,74 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 				acc = max(acc, prev[r]+float64(mat[ai]))
 			}
 			next[c] = acc
+		}
+	}
+}
+
+// scanLogDiagonals is scanStep's loop for Log where a column sums at most
+// three terms (bands of width w ≤ 3: CTC's, an alignment's step), by the
+// band's diagonals rather than by columns: for slot k, the terms of
+// columns c, prev[r] + A[r, c] with r = c − k + lower, are contiguous in
+// prev (strided only in A), so each diagonal's terms are gathered into a
+// slice (−Inf where the row is outside the window: a zero of the
+// semiring) and fastexp.LSE3 sums the columns as one vector loop. Its
+// results are scanLogSum's: the term itself for a carry (ln 1 = 0), −Inf
+// for a column with no terms, the maximum where it is ±Inf, NaN where a
+// term is NaN. With wmat, each term's weight is e^(term − sum), one vector
+// exp per diagonal: logWeight's weights, those the gradient would compute,
+// also where the sum is not finite. scratch holds 3 floats per column.
+func scanLogDiagonals[T float](next, prev []float64, mat []T, wmat []float64, rLo, rHi, cLo, cHi, lower, upper int, scratch []float64) {
+	cols := cHi - cLo
+	if cols <= 0 {
+		return
+	}
+	w := lower + upper + 1
+	var ts [3][]float64
+	for k := range ts {
+		t := scratch[k*cols : (k+1)*cols]
+		ts[k] = t
+		// Columns whose row on diagonal k is in the window.
+		ca, cb := max(cLo, rLo+k-lower), min(cHi, rHi+k-lower)
+		if k >= w || ca >= cb {
+			ca, cb = cHi, cHi
+		}
+		for i := range t[:ca-cLo] {
+			t[i] = math.Inf(-1)
+		}
+		for i := range t[cb-cLo:] {
+			t[cb-cLo+i] = math.Inf(-1)
+		}
+		if ca >= cb {
+			continue
+		}
+		off := lower - k // row r = c + off
+		pv := prev[ca+off : cb+off]
+		tk := t[ca-cLo : cb-cLo]
+		tk = tk[:len(pv)]
+		for i, x := range pv {
+			tk[i] = x + float64(mat[(ca+off+i)*w+k])
+		}
+	}
+	out := next[cLo:cHi]
+	fastexp.LSE3(out, ts[0], ts[1], ts[2])
+	if wmat == nil {
+		return
+	}
+	for k := range min(w, 3) {
+		ca, cb := max(cLo, rLo+k-lower), min(cHi, rHi+k-lower)
+		if ca >= cb {
+			continue
+		}
+		off := lower - k
+		tk := ts[k][ca-cLo : cb-cLo]
+		sk := out[ca-cLo : cb-cLo]
+		sk = sk[:len(tk)]
+		for i := range tk {
+			tk[i] -= sk[i]
+		}
+		fastexp.ExpSlice64(tk, tk)
+		for i, e := range tk {
+			wmat[(ca+off+i)*w+k] = e
 		}
 	}
 }
@@ -698,8 +770,9 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 		first := make([]int, n)
 		var ws []float64
 		if l.s == Log && wts == nil {
-			// A step's weights, computed a step at a time (scanLogStepWeights).
-			ws = make([]float64, per)
+			// A step's weights and its columns' gradients, a step at a
+			// time (scanLogDiagGrad).
+			ws = make([]float64, per+n)
 		}
 		copy(gNext[lo:hi], dS[(l.steps*items+b)*n+lo:(l.steps*items+b)*n+hi])
 		sync()
@@ -734,8 +807,8 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 // to prev of Σ gNext·next, next = prev ⊗ A, and writes the gradient with
 // respect to those rows of A into dmat when it is not nil. Each row
 // gathers from the columns it reaches, as a GPU thread per row would.
-// first is scratch of n ints; ws, scratch of A's per-step size or nil, is
-// where a Log step without wmat computes its weights.
+// first is scratch of n ints; ws, scratch of A's per-step size plus n or
+// nil, is where a Log step without wmat computes its weights.
 func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, wmat []float64, first []int, ws []float64, lo, hi int) {
 	n, lower, upper := l.a.n, l.a.lower, l.a.upper
 	w := lower + upper + 1
@@ -760,7 +833,8 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 		}
 	}
 	if l.s == Log && wmat == nil && ws != nil {
-		wmat = scanLogStepWeights(ws, prev, next, mat, rLo, rHi, n, lower, upper)
+		scanLogDiagGrad(gPrev, dmat, gNext, prev, next, mat, ws, rLo, rHi, n, lower, upper)
+		return
 	}
 	if l.s == Log && wmat != nil {
 		scanLogRowsGrad(gPrev, dmat, gNext, next, wmat, rLo, rHi, n, lower, upper)
@@ -809,38 +883,75 @@ func scanStepGrad[T float](l scanLayout, t int, gPrev []float64, dmat []T, gNext
 	}
 }
 
-// scanLogStepWeights writes into ws, at A's slots of rows [rLo, rHi), the
-// weight of every term of a Log step, logWeight(prev[r] + A[r, c] − next[c])
-// as the general loop of scanStepGrad computes it, and returns ws. The
-// arguments are laid out first, one slice per step, so that their exps
-// run as one vector loop rather than one call each (the gradient's cost
-// where the forward's weights are not kept). Slots outside the matrix get
-// weight 0; they are never read.
-func scanLogStepWeights[T float](ws, prev, next []float64, mat []T, rLo, rHi, n, lower, upper int) []float64 {
+// scanLogDiagGrad is scanStepGrad's loop for Log without the forward's
+// weights, by diagonals of the band rather than by rows: for slot k, the
+// terms of rows r and columns c = r + k − lower are contiguous in prev,
+// next and gNext (strided only in A), so a step's weight arguments,
+// prev[r] + A[r, c] − next[c], are laid out diagonal by diagonal and their
+// exps run as one vector loop per diagonal, and the multiply-adds that
+// follow are loops over slices. The weights are logWeight's, as the
+// general loop computes them, and each gPrev[r] adds its terms in slot
+// order, as a row does. ws is scratch of n·(lower+upper+2) floats.
+func scanLogDiagGrad[T float](gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, ws []float64, rLo, rHi, n, lower, upper int) {
 	if rLo >= rHi {
-		return ws
+		return
 	}
 	w := lower + upper + 1
-	for r := rLo; r < rHi; r++ {
-		kLo, kHi := max(0, lower-r), min(w, n-r+lower)
-		x := prev[r]
-		row := mat[r*w : (r+1)*w]
-		d := ws[r*w : (r+1)*w]
-		for k := 0; k < kLo; k++ {
-			d[k] = math.Inf(-1)
+	// A column adds nothing where its gradient is 0 or its sum is −Inf,
+	// whatever its terms' weights: gm holds 0 there.
+	gm := ws[w*n : (w+1)*n]
+	cLo, cHi := scanColumns(rLo, rHi, n, lower, upper)
+	for c := cLo; c < cHi; c++ {
+		g := gNext[c]
+		if math.IsInf(next[c], -1) {
+			g = 0
 		}
-		// Column c = r + k − lower: the row's columns are contiguous in next.
-		nx := next[r-lower+kLo : r-lower+kHi]
-		for k, y := range nx {
-			d[kLo+k] = x + float64(row[kLo+k]) - y
+		gm[c] = g
+	}
+	for k := range w {
+		// Rows whose column on diagonal k is in the matrix.
+		ra, rb := max(rLo, lower-k), min(rHi, n+lower-k)
+		if dmat != nil {
+			for r := rLo; r < min(ra, rHi); r++ {
+				dmat[r*w+k] = 0
+			}
+			for r := max(rb, rLo); r < rHi; r++ {
+				dmat[r*w+k] = 0
+			}
 		}
-		for k := kHi; k < w; k++ {
-			d[k] = math.Inf(-1)
+		if ra >= rb {
+			continue
+		}
+		off := k - lower
+		wd := ws[k*n+ra : k*n+rb]
+		pv := prev[ra:rb]
+		nx := next[ra+off : rb+off]
+		nx = nx[:len(wd)]
+		pv = pv[:len(wd)]
+		for i := range wd {
+			wd[i] = pv[i] + float64(mat[(ra+i)*w+k]) - nx[i]
+		}
+		fastexp.ExpSlice64(wd, wd)
+		gk := gm[ra+off : rb+off]
+		gp := gPrev[ra:rb]
+		gk, gp = gk[:len(wd)], gp[:len(wd)]
+		if dmat == nil {
+			for i, g := range gk {
+				if g != 0 {
+					gp[i] += g * wd[i]
+				}
+			}
+			continue
+		}
+		for i, g := range gk {
+			var d float64
+			if g != 0 {
+				d = g * wd[i]
+				gp[i] += d
+			}
+			dmat[(ra+i)*w+k] = T(d)
 		}
 	}
-	span := ws[rLo*w : rHi*w]
-	fastexp.ExpSlice64(span, span)
-	return ws
 }
 
 // gradRow returns row r of dmat (nil when dmat is nil) with its slots
