@@ -185,6 +185,15 @@ __device__ void mulvec_rows(T* r, const T* v, const T* a, long long batch, long 
 
 // vec_first reports whether term t of output o's walk is the first equal to
 // rv (the Max gradient's rule), given that it is equal.
+//
+// Its cost is the rescan: every term equal to the maximum rereads the
+// terms before it, so an output costs O(w²) where ties abound (in the
+// emulation tests' tie-heavy Max inputs about half of each vec gradient's
+// requests in the GPU model, at 1.6–2.6× the ideal sectors: the threads of
+// a warp rescan different outputs). Without ties it runs once a term.
+// Removing it needs each output's first maximal term found once, by the
+// forward or a pass of its own, into a buffer the Op's glue would pass
+// along: not done yet.
 template <typename T>
 __device__ __forceinline__ bool vec_first(const T* v, const T* a, const VecSpan& sp, long long t, T rv) {
     for (long long t2 = 0; t2 < t; t2++)
