@@ -18,7 +18,7 @@
 //   ../kernels/mul.cu sha256:391b501ec72fd93cbe289727c5becdeef29c2a5ea562486479710ca9ee5d403b
 //   ../kernels/muldense.cu sha256:6145ca97d5159b53aff4443ba18a4eb24299f88c8cacb3680a43d782a9393c5b
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
-//   ../kernels/scan.cu sha256:104fa40225cbb3a7f9f473029449ba52c5b0ab4e609f85e2fb40f7d4cf059e6e
+//   ../kernels/scan.cu sha256:ed16d3f5f591df876dbc33d823b32f048b94ab878394817707c64a5fa3088f76
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c
 //   ../kernels/softmax.cu sha256:80c68c53f821b64a92c3849f95159cc1a01974ab1e0fe7d9be380c0404d1a36c
 //   ../kernels/sum.cu sha256:d6eb9f3153b4bbfc079ad29aabddf785fe9ae7c2956db21a83fa9b280afcf926

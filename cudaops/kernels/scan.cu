@@ -161,6 +161,14 @@ __device__ void bwd(T* g, const T* a, const double* S, const double* dS, const l
                     const long long klo = gb::valid_lo(r, n, lower, w), khi = gb::valid_hi(r, n, lower, w);
                     const double x = prev[r];
                     const T* row = mat + r * w;
+                    // Each thread walks its own row of A (and of dA): the
+                    // rows of a warp's threads are w slots apart, about 7×
+                    // the ideal sectors (GPU model, BENCHMARKS.md). Staging
+                    // the block's rows through shared memory, as vecmul.cu's
+                    // mulvec_rows does, would need the dA rows staged and
+                    // written back too: not done yet. Max's rescan of the
+                    // rows before r (first) costs O(w) per tie, most of
+                    // scan_bwd's requests in the tests' tie-heavy inputs.
                     for (long long k = klo; k < khi; k++) {
                         const long long c = r + k - lower;
                         const double gc = gnext[c];
