@@ -27,8 +27,9 @@ type Result struct {
 }
 
 // Marginals builds the graph of LogPartition for theta, (batch, N, M, 3),
-// differentiates the sum of log Z with gorgonia.Grad, runs it on a tape
-// machine and returns log Z and the marginals. theta is not modified. See
+// differentiates the sum of log Z with gorgonia.Grad, runs it (on a tape
+// machine; the Linear strategy's on the CPU Op after Op on the calling
+// goroutine, see direct) and returns log Z and the marginals. theta is not modified. See
 // LogPartition for lenX and lenY. A NaN or +Inf potential that a path may
 // use is an error of kind ErrPotential naming the item and the cell;
 // potentials no path may use are never read.
@@ -76,6 +77,7 @@ type Program struct {
 	grid    *grid          // Linear
 	cells   *cellsWork     // Linear: the cells' workspace, which takes MarginalsInto's dst
 	into    *tensor.Dense  // MarginalsInto's dst during its run; nil: fresh memory
+	direct  *direct        // Linear on the CPU: runs the graph in place of vm
 	vm      gorgonia.VM
 	closed  bool
 }
@@ -141,6 +143,11 @@ func (m Model) compile(op string, shape tensor.Shape, dt tensor.Dtype, lenX, len
 		gorgonia.Read(pr.grad, &pr.gv)
 	}
 	pr.vm = gorgonia.NewTapeMachine(eg)
+	if pr.grid != nil && !callsExtern {
+		if pr.direct, err = newDirect(eg); err != nil {
+			return nil, wrap(op, err)
+		}
+	}
 	return pr, nil
 }
 
@@ -300,14 +307,22 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 		pr.cells.into = pr.into
 		defer func() { pr.cells.into = nil }()
 	}
-	pr.vm.Reset()
-	pr.zv, pr.gv = nil, nil
-	if err := pr.vm.RunAll(); err != nil {
-		return nil, wrap(op, err)
-	}
-	zv, gval := pr.z.Value(), pr.grad.Value()
-	if callsExtern {
-		zv, gval = pr.zv, pr.gv
+	var zv, gval gorgonia.Value
+	if pr.direct != nil {
+		if err := pr.direct.run(); err != nil {
+			return nil, wrap(op, err)
+		}
+		zv, gval = pr.direct.value(pr.z), pr.direct.value(pr.grad)
+	} else {
+		pr.vm.Reset()
+		pr.zv, pr.gv = nil, nil
+		if err := pr.vm.RunAll(); err != nil {
+			return nil, wrap(op, err)
+		}
+		zv, gval = pr.z.Value(), pr.grad.Value()
+		if callsExtern {
+			zv, gval = pr.zv, pr.gv
+		}
 	}
 	res := &Result{LogZ: float64s(zv)}
 	gv, ok := gval.(*tensor.Dense)
