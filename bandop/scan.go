@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/internal/fastexp"
@@ -354,10 +355,33 @@ func scanForward[T float](l scanLayout, states []float64, v0, a []T, wts []float
 			if wts != nil {
 				wmat = wts[m*per : (m+1)*per]
 			}
+			if t+1 < l.steps {
+				// The next step's matrix, a page away (items matrices
+				// lie between), and its states.
+				mn := m + items
+				prefetch(a[mn*per+lo*l.a.width() : mn*per+hi*l.a.width()])
+				prefetch(states[((t+2)*items+b)*n+lo : ((t+2)*items+b)*n+hi])
+			}
 			scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi, scratch)
 			sync()
 		}
 	})
+}
+
+// prefetch asks for s in the caches (prefetchLines): a scan's step reads a
+// few kilobytes a page or more from the last step's (the items' matrices
+// lie between), where the hardware prefetcher has not followed, and its
+// strided reads would otherwise each wait on memory in turn. Asked a step
+// ahead, the lines load while the step before runs.
+func prefetch[T float](s []T) {
+	if len(s) == 0 {
+		return
+	}
+	size := 8
+	if fastexp.IsF32(s[0]) {
+		size = 4
+	}
+	prefetchLines((*byte)(unsafe.Pointer(&s[0])), len(s)*size)
 }
 
 // scanParallel runs body for every item, each split into parts that share
@@ -790,6 +814,17 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 			var wmat []float64
 			if wts != nil {
 				wmat = wts[m*per : (m+1)*per]
+			}
+			if t > 0 {
+				// The previous step's operands, far from this step's in
+				// memory (items matrices lie between).
+				mp, wd := m-items, l.a.width()
+				prefetch(a[mp*per+lo*wd : mp*per+hi*wd])
+				prefetch(states[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+				prefetch(dS[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+				if da != nil {
+					prefetch(da[mp*per+lo*wd : mp*per+hi*wd])
+				}
 			}
 			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, ws, lo, hi)
 			sync()
