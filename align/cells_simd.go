@@ -22,17 +22,17 @@ import (
 
 // forwardLog is the Log forward, anti-diagonal by anti-diagonal within
 // strips of rows (rows.height), writing each cell's weights into the
-// planes w.
-// The inner cells of an anti-diagonal (cells.inner: all three sources,
+// planes w. The inner cells of an anti-diagonal (cells.inner: all three sources,
 // the bulk of the grid) go in passes over it:
 //
-//  1. θ of each cell into a plane per move (gatherTheta);
-//  2. every term, less the cell's largest, into a plane per term (e), and
-//     the largest (mx) (logTerms);
-//  3. every e^term (fastexp.Shift64 over all the planes: the largest's is
+//  1. every term, from θ gathered along the anti-diagonal, less the
+//     cell's largest, into a plane per term (e), and the largest (mx)
+//     (logTerms);
+//  2. every e^term (fastexp.Shift64 over all the planes: the largest's is
 //     exactly 1);
-//  4. every sum, and the weights e^term / sum (logNorm);
-//  5. every log of a sum (fastexp.LogSums), and α = largest + log sum.
+//  3. every sum, and the weights e^term / sum (logNorm);
+//  4. every log of a sum (fastexp.LogSums), and α = largest + log sum
+//     (addTo).
 //
 // Shifting by the largest term keeps every exp in [0, 1] and every sum in
 // [1, 4], whatever the spread of the terms, so no cell needs another way
