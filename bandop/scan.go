@@ -293,7 +293,10 @@ func (u *inUse) release() { u.busy.Store(false) }
 // layout, so that the reverse scan takes no exp. It pays where the weights
 // stay in the processor's caches between the two passes, so ReuseBuffers
 // keeps one only up to weightCacheBytes; past that, reading them back costs
-// as much as the exps. Each forward returns a states value of its own
+// as much as the exps. Bands up to 3 wide (CTC's) recompute a step's
+// weights as one vector exp per diagonal (scanLogDiagGrad), a few percent
+// of their gradient's time, less than streaming 8 bytes a term back from
+// memory: raising the limit would not pay for them. Each forward returns a states value of its own
 // over the kept memory and records it (out); the gradient uses the weights
 // only when the states it is given are that value, and otherwise (a copy,
 // a view, the states of an earlier run) computes the weights again.
