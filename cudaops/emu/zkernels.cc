@@ -24,7 +24,7 @@
 //   ../kernels/sum.cu sha256:d6eb9f3153b4bbfc079ad29aabddf785fe9ae7c2956db21a83fa9b280afcf926
 //   ../kernels/times.cu sha256:66ec8f60f3f43e8200f175b36f0f7a2bd213d10f77b58b648a124fb82177df1e
 //   ../kernels/transpose.cu sha256:6c17c8a2b3e568eee9be4c284e329856ba51f18f0f23021a4d588481e42f15b0
-//   ../kernels/vecmul.cu sha256:670c69376f301d4e0f7d184549a07a4dfdb5095c2cdfc295894a47a8dc9f414b
+//   ../kernels/vecmul.cu sha256:ee950a5abea1dcf3768c53cec35c1afc030946ed1d1916871d6900f9a3ed4370
 //   testdata/arith.cu sha256:a63b083eb9a99b83a91acb0437650cc22b1ef2e9a3402fdea6bc4e3690453bca
 //   testdata/broken.cu sha256:a594bf2f1a877ee659b71159202542b3231660276d9258788379349593230552
 //   testdata/emutest.cu sha256:97272fe5e0948e3b7fae198429a2779051f6e7277c2c95f91db7e54bf2cc4aa5

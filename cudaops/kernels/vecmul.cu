@@ -75,29 +75,19 @@ __device__ void vec_fwd(T* r, const T* v, const T* a, long long batch, long long
     }
     const long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (o >= batch * n) return;
+    // Only VecMul (LEFT) comes here: MulVec returned above.
     const VecSpan sp = vec_span<LEFT>(o, n, lower, upper);
     SemiringAcc<T> acc(s);
-    if (LEFT) {
-        const long long lane = threadIdx.x % 32, g0 = o - lane - upper, g1 = o - lane + 31 + lower;
-        const long long gLo = sp.v0, gHi = sp.v0 + sp.cnt - 1; // this output's rows (v0 = b·n + iLo)
-        if (s == REAL) {
-            T sum = T(0);
-            for (long long g = g0; g <= g1; g++)
-                if (g >= gLo && g <= gHi) sum += v[g] * a[sp.a0 + (g - gLo) * sp.step];
-            acc.l.m = sum;
-        } else {
-            for (long long g = g0; g <= g1; g++)
-                if (g >= gLo && g <= gHi) acc.add(s, v[g] + a[sp.a0 + (g - gLo) * sp.step]);
-        }
-        r[o] = acc.value(s);
-        return;
-    }
+    const long long lane = threadIdx.x % 32, g0 = o - lane - upper, g1 = o - lane + 31 + lower;
+    const long long gLo = sp.v0, gHi = sp.v0 + sp.cnt - 1; // this output's rows (v0 = b·n + iLo)
     if (s == REAL) {
         T sum = T(0);
-        for (long long t = 0; t < sp.cnt; t++) sum += v[sp.v0 + t] * a[sp.a0 + t * sp.step];
+        for (long long g = g0; g <= g1; g++)
+            if (g >= gLo && g <= gHi) sum += v[g] * a[sp.a0 + (g - gLo) * sp.step];
         acc.l.m = sum;
     } else {
-        for (long long t = 0; t < sp.cnt; t++) acc.add(s, v[sp.v0 + t] + a[sp.a0 + t * sp.step]);
+        for (long long g = g0; g <= g1; g++)
+            if (g >= gLo && g <= gHi) acc.add(s, v[g] + a[sp.a0 + (g - gLo) * sp.step]);
     }
     r[o] = acc.value(s);
 }
