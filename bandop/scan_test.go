@@ -465,10 +465,13 @@ func TestScanErrors(t *testing.T) {
 func TestScanParallel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 4))
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, items := range []int{1, 3, 8} {
+	// Band (1, 2) sums columns by rows; (0, 2), CTC's, by diagonals.
+	for _, c := range []struct{ items, n, lower, upper int }{{1, 2100, 1, 2}, {3, 2100, 1, 2}, {8, 2100, 1, 2}, {1, 2800, 0, 2}, {3, 2800, 0, 2}} {
+		items := c.items
 		for _, s := range semirings {
-			const steps, n = 12, 2100
-			a := randomFor(t, rng, s, tensor.Float64, items*steps, n, 1, 2)
+			const steps = 12
+			n := c.n
+			a := randomFor(t, rng, s, tensor.Float64, items*steps, n, c.lower, c.upper)
 			if s == Max {
 				roundAll(a.data.Data().([]float64))
 			}
@@ -487,7 +490,7 @@ func TestScanParallel(t *testing.T) {
 					continue
 				}
 				if !sameFloats(out, want[0]) || !sameFloats(gv, want[1]) || !sameFloats(ga, want[2]) {
-					t.Errorf("%v, %d items, %d processors: results differ from one processor", s, items, procs)
+					t.Errorf("%v, %d items, band (%d, %d), %d processors: results differ from one processor", s, items, c.lower, c.upper, procs)
 				}
 			}
 		}
