@@ -529,7 +529,8 @@ func scanStep[T float](l scanLayout, t int, next, prev []float64, mat []T, wmat 
 // prev (strided only in A), so each diagonal's terms are gathered into a
 // slice (−Inf where the row is outside the window: a zero of the
 // semiring) and fastexp.LSE3 sums the columns as one vector loop. Its
-// results are scanLogSum's: the term itself for a carry (ln 1 = 0), −Inf
+// results follow scanLogSum's rules, to within LSE3's ulps (it adds the
+// smaller terms first): the term itself for a carry (ln 1 = 0), −Inf
 // for a column with no terms, the maximum where it is ±Inf, NaN where a
 // term is NaN. With wmat, each term's weight is e^(term − sum), one vector
 // exp per diagonal: logWeight's weights, those the gradient would compute,
