@@ -42,7 +42,7 @@ test:
 # barrier-less read (emutest_broken) and no race in the same kernel with
 # its barrier. CI runs it after make test. Needs g++ with libasan, libubsan
 # and libtsan (Debian's g++ has them; installed when missing).
-SANITIZE_PKGS = ./cudaops/emu ./bandop ./align ./genmul ./attention
+SANITIZE_PKGS = ./cudaops/emu ./bandop ./align ./genmul ./attention ./ctc
 SANITIZE_RUN = Emu|Geometry|Checks|Reduce|Early|RunErrors|Arith|Sanitizers
 TSAN = build/tsan
 CXX ?= g++
@@ -69,7 +69,7 @@ sanitize-tsan:
 		{ cat $(TSAN)/selftest.log; exit 1; }
 	rm -rf $(TSAN)/launches
 	GBEMU_RECORD=$(CURDIR)/$(TSAN)/launches GBEMU_RECORD_KERNELS='^[^e]' \
-		$(GO) test -count=1 -run 'Emu|Geometry' ./bandop ./align ./genmul ./attention ./cudaops/emu
+		$(GO) test -count=1 -run 'Emu|Geometry' ./bandop ./align ./genmul ./attention ./ctc ./cudaops/emu
 	$(NOASLR) $(TSAN)/replay $(TSAN)/launches
 
 # gpumodel runs every package's emulation tests (those named *Emu*, among
