@@ -280,7 +280,7 @@ func attentionWeights(qv, kv gorgonia.Value, n int) [][]float64 {
 func plotWeights(path string, before, after [][]float64, n, steps int) error {
 	// figure labels the axes as positions in x and y: here both are the
 	// sequence's.
-	target := figure.Path{Label: fmt.Sprintf("rings: the key %d back; x = y = the sequence", K), Colour: figure.GoldColour, Rings: true}
+	target := figure.Path{Label: fmt.Sprintf("rings: the key %d back", K), Colour: figure.GoldColour, Rings: true}
 	for i := K; i < n; i++ {
 		target.Cells = append(target.Cells, [2]int{i, i - K})
 	}
@@ -293,9 +293,11 @@ func plotWeights(path string, before, after [][]float64, n, steps int) error {
 		{fmt.Sprintf("after %d steps", steps), after},
 	} {
 		panels = append(panels, figure.Panel{
-			Title: fmt.Sprintf("%s: weight of key j for query i", p.title),
-			Grid:  figure.Grid{Rows: n, Cols: n, At: func(i, j int) float64 { return p.w[i][j] }},
-			Paths: []figure.Path{target},
+			Title:  fmt.Sprintf("%s: weight of key j for query i", p.title),
+			Grid:   figure.Grid{Rows: n, Cols: n, At: func(i, j int) float64 { return p.w[i][j] }},
+			Paths:  []figure.Path{target},
+			XLabel: "j (key: position in the sequence)",
+			YLabel: "i (query: position in the sequence)",
 		})
 	}
 	return figure.Write(path, 13*vg.Centimeter, panels...)

@@ -319,8 +319,10 @@ func panel(post *tensor.Dense, spans []ctc.Span, l, n, step int) figure.Panel {
 		title = fmt.Sprintf("after %d steps", step)
 	}
 	return figure.Panel{
-		Title: title + ": P(frame t on label j)",
-		Grid:  figure.Grid{Rows: l, Cols: n, At: func(j, t int) float64 { return d[t*s+2*j+1] }},
-		Paths: []figure.Path{path},
+		Title:  title + ": P(frame t on label j)",
+		Grid:   figure.Grid{Rows: l, Cols: n, At: func(j, t int) float64 { return d[t*s+2*j+1] }},
+		Paths:  []figure.Path{path},
+		XLabel: "t (frame)",
+		YLabel: "j (label: position in the target)",
 	}
 }

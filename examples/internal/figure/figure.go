@@ -43,6 +43,9 @@ type Panel struct {
 	Title string
 	Grid  Grid
 	Paths []Path
+	// XLabel and YLabel name the columns and rows; empty, they are an
+	// alignment's (j: position in y, i: position in x).
+	XLabel, YLabel string
 }
 
 // Floor is the smallest probability the colour scale tells apart: smaller
@@ -131,8 +134,13 @@ func heatmap(pn Panel, cmap palette.ColorMap) (*plot.Plot, error) {
 	}
 	p := plot.New()
 	p.Title.Text = pn.Title
-	p.X.Label.Text = "j (column: position in y)"
-	p.Y.Label.Text = "i (row: position in x)"
+	p.X.Label.Text, p.Y.Label.Text = pn.XLabel, pn.YLabel
+	if p.X.Label.Text == "" {
+		p.X.Label.Text = "j (column: position in y)"
+	}
+	if p.Y.Label.Text == "" {
+		p.Y.Label.Text = "i (row: position in x)"
+	}
 	p.X.Tick.Marker = indexTicks{}
 	p.Y.Tick.Marker = indexTicks{}
 	// A little room between the axes and the grid keeps a path along its
