@@ -36,6 +36,7 @@ import (
 
 	"github.com/genband/genband/attention"
 	"github.com/genband/genband/examples/internal/figure"
+	"github.com/genband/genband/examples/internal/seeded"
 	"gonum.org/v1/plot/vg"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -127,9 +128,10 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 		return nil, err
 	}
 	g := gorgonia.NewGraph()
-	glorot := gorgonia.WithInit(gorgonia.GlorotU(1))
+	init := rand.New(rand.NewPCG(11, 12))
 	param := func(name string, r, c int) *gorgonia.Node {
-		return gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(r, c), gorgonia.WithName(name), glorot)
+		return gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(r, c), gorgonia.WithName(name),
+			gorgonia.WithValue(seeded.Glorot(r, c, init)))
 	}
 	wq, wk, wv, wo := param("Wq", C, D), param("Wk", C, D), param("Wv", C, D), param("Wo", D, V)
 	F := gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(B, N, C), gorgonia.WithName("F"))

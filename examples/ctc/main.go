@@ -35,6 +35,7 @@ import (
 
 	"github.com/genband/genband/ctc"
 	"github.com/genband/genband/examples/internal/figure"
+	"github.com/genband/genband/examples/internal/seeded"
 	"gonum.org/v1/plot/vg"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -152,7 +153,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 		return nil, err
 	}
 	g := gorgonia.NewGraph()
-	wt := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(F, C), gorgonia.WithName("W"), gorgonia.WithInit(gorgonia.GlorotU(1)))
+	wt := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(F, C), gorgonia.WithName("W"), gorgonia.WithValue(seeded.Glorot(F, C, rand.New(rand.NewPCG(7, 8)))))
 	bias := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(1, C), gorgonia.WithName("b"), gorgonia.WithInit(gorgonia.Zeroes()))
 	X := gorgonia.NewTensor(g, tensor.Float32, 3, gorgonia.WithShape(T, B, F), gorgonia.WithName("X"))
 	targets := gorgonia.NewMatrix(g, tensor.Int, gorgonia.WithShape(B, L), gorgonia.WithName("targets"))
