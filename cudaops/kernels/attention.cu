@@ -34,6 +34,16 @@ __device__ __forceinline__ long long attn_len(const long long* lens, long long h
 }
 
 // attn_dot returns Σ_x a[x]·b[x] over d elements.
+//
+// Its callers give each thread a key row (or, in attention_bwd_keys, a
+// query row) of global memory of its own, the other operand in shared
+// memory, so the lanes of a warp read d elements apart: 18.2 sectors a
+// request where 2.7 would do (float, n = 256, d = 64, a band of 33; the
+// GPU model in BENCHMARKS.md), the bulk of the attention kernels' global
+// requests. Coalescing it needs the tile's ATTN_TILE rows of K (V, Q, dO)
+// staged through shared memory first, coalesced, which costs 2 ×
+// ATTN_TILE × d elements of shared memory (32 KiB at d = 64, double) and
+// so a cap on d or tiles of d: not done yet.
 template <typename T> __device__ __forceinline__ T attn_dot(const T* a, const T* b, long long d) {
     T s = T(0);
     for (long long x = 0; x < d; x++) s += a[x] * b[x];

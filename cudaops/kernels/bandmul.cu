@@ -20,6 +20,14 @@ __device__ void bandmul_fwd(T* c, const T* q, const T* k, long long batch, long 
     if (s >= valid_lo(i, n, lower, w) && s < valid_hi(i, n, lower, w)) {
         const T* qr = q + row * d;
         const T* kr = k + (row + s - lower) * d;
+        // Each thread walks its own rows of Q and K: the threads of a warp
+        // read d elements apart, a sector each, 30.8 sectors a request
+        // where 3.9 would do (float, n = 256, d = 64, a band of 33; the
+        // GPU model in BENCHMARKS.md), nearly all of the forward's
+        // requests. Coalescing it needs a warp per output row (its lanes
+        // splitting t, then a shuffle reduction) or Q's row and K's band
+        // of rows staged through shared memory, as mulvec_fwd stages A's:
+        // not done yet.
         for (long long t = 0; t < d; t++) acc += qr[t] * kr[t];
     }
     c[e] = acc;

@@ -48,6 +48,15 @@ __device__ __forceinline__ void steps(T* a, const T* lp, const int* tab, long lo
         return;
     }
     const T* f = lp + m * classes;
+    // The three slots of a thread's row are written one store at a time,
+    // so each store's lanes are 3 elements apart: 3× the ideal sectors
+    // (11.9 a request where 4.0 would do, float, batch 4, T = 200, up to 50
+    // labels, 100 classes; the GPU model in BENCHMARKS.md), a third of the
+    // requests. The gather of the frame's log probabilities by class is
+    // 2.8× the ideal (the states' classes are scattered over the frame's
+    // row). Coalescing the stores needs a thread per slot, or the block's
+    // 3 × blockDim slots staged through shared memory and copied out: not
+    // done yet (the gather is the data's).
     row[0] = emission(f, cls, r, states);
     row[1] = emission(f, cls, r + 1, states);
     row[2] = r + 2 < states && skip[r + 2] ? emission(f, cls, r + 2, states) : gb::neg_inf<T>();
@@ -64,6 +73,15 @@ __device__ __forceinline__ void steps_bwd(T* dlp, const T* da, const int* tab, l
     const int* cls = tab + b * states;
     const int* skip = tab + batch * states + b * states;
     T* row = dlp + m * classes;
+    // A thread per frame row walks its own row of dlp and of da: the lanes
+    // of a warp are classes (or 3 × states) elements apart, a sector each,
+    // 32 and 20.8 sectors a request where 4.0 and 2.6 would do (float,
+    // batch 4, T = 200, up to 50 labels, 100 classes; the GPU model in
+    // BENCHMARKS.md), nearly all of the kernel's requests. Coalescing it
+    // needs a warp per frame row: its lanes clear the row together, and
+    // split the classes, each adding its class's states in the CPU's order
+    // (a per-item table of each class's states, which the host would build
+    // and cudaops.CTCTable would carry): not done yet.
     for (long long k = 0; k < classes; ++k) {
         row[k] = T(0);
     }

@@ -33,6 +33,8 @@ using gb::neg_inf;
 #define GM_R 4
 #define GM_TILE (GM_TB * GM_R)
 #define GM_KC 16
+// The row stride of log_grad's os and ws tiles: GM_KC plus a bank.
+#define GM_KP (GM_KC + 1)
 // The gradients' tiles: GM_GT × GM_GT outputs, GM_GR × GM_GR a thread.
 #define GM_GR 2
 #define GM_GT (GM_TB * GM_GR)
@@ -279,8 +281,13 @@ __device__ void log_grad(long long tile, T* g, const T* a, const T* b, const T* 
     //   WRT 1: cs, ds [GM_KC i][GM_GT cols j]; os [GM_GT rows kq][GM_KC i] = A[i, kq]; ws likewise W[i, kq]
     __shared__ T cs[GM_GT * GM_KC];
     __shared__ T ds[GM_GT * GM_KC];
-    __shared__ T os[GM_GT * GM_KC];
-    __shared__ T ws[GM_GT * GM_KC];
+    // os and ws rows are GM_KP = GM_KC + 1 apart: WRT 0 reads
+    // os[col][x] with the lanes of a warp GM_GR rows apart, which at a
+    // stride of GM_KC all fell in one bank (16-way conflicts, 7.6 and 9.9
+    // a request in logmatmul_bwd_a and bwd2_a, the GPU model in
+    // BENCHMARKS.md); one element of padding spreads them over the banks.
+    __shared__ T os[GM_GT * GM_KP];
+    __shared__ T ws[GM_GT * GM_KP];
     const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * GM_TB + tx;
     // The fixed factor of each output: A[i, kq] (WRT 0) or B[kq, j] (WRT 1).
     T fv[GM_GR][GM_GR], acc[GM_GR][GM_GR];
@@ -308,8 +315,8 @@ __device__ void log_grad(long long tile, T* g, const T* a, const T* b, const T* 
                 }
                 cs[e] = S::in(cv);
                 ds[e] = dv;
-                os[e] = (kq < k && j < m) ? S::in(B[kq * m + j]) : T(0);
-                if (W) ws[e] = (kq < k && j < m) ? Wt[kq * m + j] : T(0);
+                os[r * GM_KP + x] = (kq < k && j < m) ? S::in(B[kq * m + j]) : T(0);
+                if (W) ws[r * GM_KP + x] = (kq < k && j < m) ? Wt[kq * m + j] : T(0);
             } else {
                 const int x = e / GM_GT, col = e % GM_GT;
                 const long long i = r0 + x, j = tl.j0 + col;
@@ -321,10 +328,17 @@ __device__ void log_grad(long long tile, T* g, const T* a, const T* b, const T* 
                 }
                 cs[e] = S::in(cv);
                 ds[e] = dv;
+                // Consecutive threads take consecutive y, down a column of
+                // A, k elements apart: 15.8 sectors a request where 3.9
+                // would do in logmatmul_bwd (float; the GPU model in
+                // BENCHMARKS.md). Coalescing it needs consecutive threads
+                // on consecutive kq (r = e % GM_GT, y = e / GM_GT), whose
+                // writes of os, GM_KP apart, the padding keeps free of
+                // bank conflicts: not done yet.
                 const int r = e / GM_KC, y = e % GM_KC;
                 const long long kq = tl.i0 + r, ii = r0 + y;
-                os[e] = (kq < k && ii < n) ? S::in(A[ii * k + kq]) : T(0);
-                if (W) ws[e] = (kq < k && ii < n) ? Wt[ii * k + kq] : T(0);
+                os[r * GM_KP + y] = (kq < k && ii < n) ? S::in(A[ii * k + kq]) : T(0);
+                if (W) ws[r * GM_KP + y] = (kq < k && ii < n) ? Wt[ii * k + kq] : T(0);
             }
         }
         __syncthreads();
@@ -339,13 +353,13 @@ __device__ void log_grad(long long tile, T* g, const T* a, const T* b, const T* 
                     if (WRT == 0) {
                         cv = cs[r * GM_KC + x];
                         dv = ds[r * GM_KC + x];
-                        ov = os[col * GM_KC + x];
-                        if (W) wv = ws[col * GM_KC + x];
+                        ov = os[col * GM_KP + x];
+                        if (W) wv = ws[col * GM_KP + x];
                     } else {
                         cv = cs[x * GM_GT + col];
                         dv = ds[x * GM_GT + col];
-                        ov = os[r * GM_KC + x];
-                        if (W) wv = ws[r * GM_KC + x];
+                        ov = os[r * GM_KP + x];
+                        if (W) wv = ws[r * GM_KP + x];
                     }
                     acc[p][q] += dv * wv * S::ex(fv[p][q] + ov - cv);
                 }
@@ -515,6 +529,13 @@ __device__ void route_a(T* g, const T* a, const T* b, const int* sel, const T* d
     if (r >= batch * n) return;
     const long long bat = r / n;
     T* G = g + r * k;
+    // A thread walks its own row of G, sel and dC: the rows of a warp are
+    // k or m elements apart, a sector a thread, about 30 sectors a request
+    // where 3.8 would do in maxmatmul_bwd_a (float; the GPU model in
+    // BENCHMARKS.md). Coalescing it needs a warp per row (its lanes
+    // splitting j, G's scatter then through shared memory or atomics,
+    // which break the ascending-j order of the sums) or the rows staged
+    // through shared memory in chunks of j: not done yet.
     for (long long q = 0; q < k; q++) G[q] = T(0);
     const int* S = sel + r * m;
     const T* D = dc + r * m;
