@@ -54,7 +54,9 @@ import (
 //
 // The scan's states are float64 whatever the dtype, and its Ops keep their
 // buffers from run to run (bandop.ReuseBuffers): run the graph on one
-// machine at a time. Loss builds no label-length cap: S = 2L + 1 states of
+// machine at a time. The gradient with respect to logProbs is such a
+// buffer too: its value is good until the graph's next run (copy it to
+// keep it longer). Loss builds no label-length cap: S = 2L + 1 states of
 // any L that fits memory. For 1-D targets see MaxTargetLength.
 func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reduction gorgonia.Reduction, opts ...Option) (*gorgonia.Node, error) {
 	const name = "Loss"

@@ -168,18 +168,20 @@ func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 
 // stepsGradOp is the adjoint of stepsOp's gather: inputs targets,
 // inputLengths, targetLengths and the gradient of the step matrices;
-// output the gradient with respect to logProbs, (T, batch, classes), a
-// fresh value of each run. Each entry of frame t gathers the gradient of
-// the (at most three) moves into every state of its class; frames past an
-// item's input length and classes of no state get 0. Where Gorgonia's
-// machine hands back, for the Op's own output, the value this Op returned
-// in its previous run (UsePreallocDo), it writes there again rather than
-// into fresh memory, as Gorgonia's own Ops do. name is its stepsOp's,
-// which its errors name (left out of the hash, as there).
+// output the gradient with respect to logProbs, (T, batch, classes). Each
+// entry of frame t gathers the gradient of the (at most three) moves into
+// every state of its class; frames past an item's input length and classes
+// of no state get 0. The output is a buffer the Op keeps from run to run
+// (every element is written each run), as Gorgonia's own Ops write their
+// previous run's value again: the value of a run is good until the graph's
+// next run, and fresh memory each run (zeroed by the allocator, then
+// faulted in page by page) would cost several times the scatter itself.
+// name is its stepsOp's, which its errors name (left out of the hash, as
+// there).
 type stepsGradOp struct {
 	form
 	name string
-	last atomic.Pointer[tensor.Dense] // the value of the previous run
+	keep kept
 }
 
 func (op *stepsGradOp) String() string            { return "ctc.StepsGrad{" + op.form.String() + "}" }
@@ -205,13 +207,6 @@ func (op *stepsGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (
 }
 
 func (op *stepsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.UsePreallocDo(nil, vals...)
-}
-
-// UsePreallocDo writes into prealloc when it is this Op's value of the
-// previous run, which only the machine that ran it hands back; any other
-// value, a caller's among them, is left alone.
-func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	name := op.name
 	if len(vals) != 4 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 4", len(vals))
@@ -224,13 +219,11 @@ func (op *stepsGradOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.V
 	if err != nil {
 		return nil, err
 	}
-	var out *tensor.Dense
-	if p, ok := prealloc.(*tensor.Dense); ok && p != nil && op.last.CompareAndSwap(p, nil) {
-		out = p
-	} else {
-		out = tensor.New(tensor.Of(op.dt), tensor.WithShape(op.lpShape()...))
+	out, release, err := op.keep.get(name, op.dt, op.lpShape())
+	if err != nil {
+		return nil, err
 	}
-	defer op.last.Store(out)
+	defer release()
 	switch d := out.Data().(type) {
 	case []float32:
 		gatherGrad(op.form, bt, d, da.Data().([]float32))
