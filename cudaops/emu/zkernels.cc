@@ -5,18 +5,18 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
-//   ../kernels/align_cells.cu sha256:b39d8757bd15b103030a7b26fb8cd4b81a776e386370b226d4831ccdf8d957bf
+//   ../kernels/align_cells.cu sha256:cc97ba9aaa5d5a829e7afd9f013f8b8a4ef71c628f060fb2928ac178d8b9edcc
 //   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc
 //   ../kernels/bandmul.cu sha256:5e84c644c792a18a313d616aefc941e07b77119c62ca077f5443c8b3143882b2
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
-//   ../kernels/ctc.cu sha256:f3f932009f5ec1b3e1c1797eddaffbabf1f3e0b99c48f03500c3381e35ec6210
+//   ../kernels/ctc.cu sha256:db3515dc0d47eff490a6367ab098d6d4b589c1585b8342f8c9ab7939dc36f06c
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
-//   ../kernels/gather.cu sha256:6fedf191d0eab1de1dadb8afdc400467949dfd3fb95b7b216b498783f1487b57
-//   ../kernels/genmul.cu sha256:ff5cab86467ee671c622c78012d547fdd0058811908ab667ba954e3d4df8bad3
+//   ../kernels/gather.cu sha256:094bf07aab4a7b808fe2f892ea628ae7ca2f5107db9bd5829b91a1cd54d646b7
+//   ../kernels/genmul.cu sha256:2c9fe5350f1b445dc7c297e78ecb53914dc8b68d2ee2f1349ed35273743aa605
 //   ../kernels/mul.cu sha256:391b501ec72fd93cbe289727c5becdeef29c2a5ea562486479710ca9ee5d403b
-//   ../kernels/muldense.cu sha256:6145ca97d5159b53aff4443ba18a4eb24299f88c8cacb3680a43d782a9393c5b
+//   ../kernels/muldense.cu sha256:042cafa4146149fcc0195a5684a06f1153996bec41a5083fd41caf8e16893c88
 //   ../kernels/plus.cu sha256:826d07e41a022eab19f070c1b978deb64b29441e202ba1f73ea3b9a8e22e2248
 //   ../kernels/scan.cu sha256:ed16d3f5f591df876dbc33d823b32f048b94ab878394817707c64a5fa3088f76
 //   ../kernels/shift.cu sha256:1ea0ccc5289ba8998a80c736d16d03b793e334f5dbbf568ef015cbb531881c7c

@@ -111,10 +111,19 @@ struct Cell {
         const double zero = s == gb::REAL ? 0.0 : gb::neg_inf<double>();
         x[0] = x[1] = x[2] = x[3] = zero;
         has = 0;
+        // The θ reads p[0..2] (cell (i, j) of consecutive threads are m − 1
+        // cells of θ apart, see cells_fwd) take a sector per thread: 5.8× the
+        // ideal (11.6 a request where 2.0 would do, float, 96 × 96 items; the
+        // GPU model in BENCHMARKS.md), each a tenth of the forward's requests.
+        // In float64 the model files each θ read with the α read beside it
+        // (one column): 2.3× together, a fifth of the requests each, the α
+        // reads alone being about the ideal (rows of α are contiguous).
+        // The fix, a θ laid out along the anti-diagonals, is cells_fwd's.
         if (j > 0 && j - 1 - i >= l.lo) {
             x[TERM_L] = times(s, a1[i], (double)p[0]);
             has |= 1u << TERM_L;
         }
+        // θ read 5.8× the ideal (float), as above.
         if (i > 0 && j > 0) {
             x[TERM_D] = times(s, a2[i - 1], (double)p[1]);
             has |= 1u << TERM_D;
@@ -123,6 +132,7 @@ struct Cell {
             x[TERM_S] = (double)p[1];
             has |= 1u << TERM_S;
         }
+        // θ read 6.0× the ideal (float); with α, 2.3× in float64: as above.
         if (i > 0 && j - i + 1 <= l.hi) {
             x[TERM_A] = times(s, a1[i - 1], (double)p[2]);
             has |= 1u << TERM_A;

@@ -26,6 +26,8 @@ __device__ __forceinline__ T emission(const T* lp, const int* cls, long long c, 
     if (c >= states || cls[c] < 0) {
         return gb::neg_inf<T>();
     }
+    // The gather by class: 2.8× the ideal (float), an eighth of ctc_steps's
+    // requests; see the comment in steps.
     return lp[cls[c]];
 }
 

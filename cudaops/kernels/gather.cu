@@ -22,6 +22,14 @@ template <typename T>
 __device__ __forceinline__ void fwd(T* out, const T* x, const int* index, const double* consts, long long total) {
     for (long long e = first(); e < total; e += stride()) {
         const long long ix = index[e];
+        // x[ix] follows the map: consecutive outputs read elements of x far
+        // apart, so each lane takes a sector of its own: 5.45× the ideal
+        // (18.0 a request where 3.3 would do, float; 2.8× in float64; the GPU
+        // model in BENCHMARKS.md), over a quarter of the requests. Coalescing
+        // it needs the reads in x's order, which the map (align's layout of
+        // its step matrices) does not give: a map sorted by source with the
+        // writes scattered instead, or x staged in shared memory where a
+        // block's sources fall in a window. Not done yet.
         out[e] = ix >= 0 ? x[ix] : (T)consts[-ix - 1];
     }
 }
@@ -31,6 +39,16 @@ __device__ __forceinline__ void bwd(T* gx, const T* g, const int* start, const i
     for (long long i = first(); i < nin; i += stride()) {
         T acc = T(0);
         for (long long k = start[i]; k < start[i + 1]; ++k) {
+            // Each lane walks its own run of readers: readers[k] of
+            // consecutive inputs are their runs' lengths apart (2.5× the
+            // ideal, 3.9 a request where 1.5 would do) and g[readers[k]]
+            // follows the map (4.6×, 7.1 where 1.5 would do, float; the GPU
+            // model in BENCHMARKS.md), a third of the requests each; runs of
+            // unequal length leave lanes idle (diverg 0.99). The readers
+            // could be stored interleaved (the k-th reader of consecutive
+            // inputs adjacent, runs padded to the block's longest); g's
+            // reads stay the map's. A warp per input would coalesce both
+            // but change the order of the sum (the CPU's bits). Not done yet.
             acc += g[readers[k]];
         }
         gx[i] = acc;

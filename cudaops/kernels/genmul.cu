@@ -191,6 +191,13 @@ __device__ void matmul_fwd(T* c, const T* a, const T* b, long long batch, long l
 #pragma unroll
         for (int q = 0; q < GM_R; q++) {
             const long long j = tl.j0 + tx * GM_R + q;
+            // A thread owns GM_R = 4 adjacent columns, so each store's lanes
+            // are 4 elements apart: 4.0× the ideal (15.0 a request where 3.8
+            // would do, float; the GPU model in BENCHMARKS.md), a fifth of
+            // logmatmul_fwd's requests and a third of maxmatmul_fwd's and
+            // prodmaxmatmul_fwd's. Coalescing it needs columns tx + q·GM_TB
+            // per thread (the tile's shared-memory reads of B change with
+            // them) or the tile staged through shared memory. Not done yet.
             if (j < m) C[i * m + j] = acc[p][q];
         }
     }
@@ -218,6 +225,10 @@ __device__ void select_max(int* sel, const T* a, const T* b, const T* c, long lo
 #pragma unroll
         for (int q = 0; q < GM_R; q++) {
             const long long i = tl.i0 + ty * GM_R + p, j = tl.j0 + tx * GM_R + q;
+            // GM_R = 4 adjacent columns a thread, as in matmul_fwd's store: lanes
+            // 4 elements apart, 4.0× the ideal (15.0 a request where 3.8 would
+            // do, float; the GPU model in BENCHMARKS.md), a quarter of
+            // the requests; so is the store of Sel below. The fix is matmul_fwd's.
             cv[p][q] = (i < n && j < m) ? C[i * m + j] : neg_inf<T>();
             sv[p][q] = cv[p][q] == neg_inf<T>() ? -1 : pending;
         }
@@ -246,6 +257,7 @@ __device__ void select_max(int* sel, const T* a, const T* b, const T* c, long lo
 #pragma unroll
         for (int q = 0; q < GM_R; q++) {
             const long long j = tl.j0 + tx * GM_R + q;
+            // 4.0× the ideal, a quarter of the requests: see C's load above.
             if (j < m) Sel[i * m + j] = sv[p][q] == pending ? -1 : sv[p][q];
         }
     }
@@ -415,6 +427,11 @@ __device__ void expect(T* e, const T* a, const T* b, const T* c, const T* h, lon
 #pragma unroll
         for (int q = 0; q < GM_GR; q++) {
             const long long i = tl.i0 + ty * GM_GR + p, j = tl.j0 + tx * GM_GR + q;
+            // GM_GR = 2 adjacent columns a thread: lanes 2 elements apart,
+            // 2.05× the ideal (7.8 a request where 3.8 would do, float; the
+            // GPU model in BENCHMARKS.md), an eighth of the requests; so is
+            // the store of E below. Columns tx + q·GM_TB per thread would
+            // coalesce both (with the tile's reads of bs). Not done yet.
             cv[p][q] = S::in((i < n && j < m) ? masked(C[i * m + j]) : T(0));
             acc[p][q] = T(0);
         }
@@ -454,6 +471,7 @@ __device__ void expect(T* e, const T* a, const T* b, const T* c, const T* h, lon
 #pragma unroll
         for (int q = 0; q < GM_GR; q++) {
             const long long j = tl.j0 + tx * GM_GR + q;
+            // 2.05× the ideal, an eighth of the requests: see C's load above.
             if (j < m) E[i * m + j] = acc[p][q];
         }
     }

@@ -16,6 +16,12 @@ namespace gb {
 template <typename T>
 __device__ __forceinline__ bool md_first(const T* a, const T* v, long long row, long long lo, long long s,
                                          long long lower, long long w, long long d, long long t, T rv) {
+    // Only the lanes whose term is maximal get here, scattered over the
+    // warp's columns t: in muldense_bwd_v V's read touches up to the 4
+    // sectors of the warp's 32 columns for a few lanes, 2.2× the ideal (2.5
+    // a request where 1.1 would do, float; the GPU model in BENCHMARKS.md),
+    // a quarter of the requests. The cost is the divergence, not the layout:
+    // reading in every lane would be 1.0× but move more sectors. Left as is.
     for (long long s2 = lo; s2 < s; s2++)
         if (a[row * w + s2] + v[(row + s2 - lower) * d + t] == rv) return false;
     return true;
@@ -73,6 +79,17 @@ __device__ void muldense_bwd_a(T* g, const T* a, const T* v, const T* r, const T
     if (s >= lo && s < hi) {
         const T av = a[e];
         const long long j = row + s - lower;
+        // Consecutive threads are consecutive slots s, whose V rows j are d
+        // elements apart: each lane's V[j, t] takes a sector of its own,
+        // while r and dr are the row's, shared by its slots. The GPU model
+        // (BENCHMARKS.md) files the three reads at one column: 2.95× the
+        // ideal together (11.6 a request where 3.9 would do, float, d = 64;
+        // 1.5× in float64), a third of the requests, V's about 32 sectors a
+        // request and r's and dr's about one. Coalescing
+        // it needs the block's band of V rows staged through shared memory a
+        // chunk of columns t at a time (rows 256/w + w − 1, one per slot of
+        // the block, × the chunk), or a thread per (slot, t) with the sum
+        // over t reordered (not the CPU's bits). Not done yet.
         for (long long t = 0; t < d; t++)
             acc += md_term_grad(sr, false, a, v, row, lo, s, lower, w, d, t, av, v[j * d + t], r[row * d + t],
                                 dr[row * d + t]);
