@@ -247,7 +247,10 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	}
 	out := ws.gradOut(op.fwd.dt, g.thetaShape())
-	gam := ws.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
+	var gam []float64 // Max and Real only: the Log gradient keeps three anti-diagonals of its own
+	if g.m.Semiring != Log {
+		gam = ws.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
+	}
 	switch op.fwd.dt {
 	case tensor.Float32:
 		cellsBackward(g, out.Data().([]float32), th.Data().([]float32), alpha, dalpha, lx, ly, w, gam)
@@ -514,12 +517,12 @@ func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float6
 	per, nt := g.n*g.mm, g.terms()
 	forItems(g.batch, per*8, func(b int) {
 		c := g.cells(lx[b], ly[b])
-		gb := gam[b*per : (b+1)*per]
 		if g.m.Semiring == Log {
 			backwardLog(&c, dth[b*3*per:(b+1)*3*per], alpha[b*per:(b+1)*per], da[b*per:(b+1)*per],
 				w[b*nt*per:(b+1)*nt*per])
 			return
 		}
+		gb := gam[b*per : (b+1)*per]
 		clear(dth[b*3*per : (b+1)*3*per])
 		clear(gb)
 		// da in θ's order: read in its own order, so that the usual
