@@ -3,13 +3,11 @@
 package ctc
 
 import (
-	"math"
 	"math/rand/v2"
 	"os"
 	"testing"
 
 	"github.com/genband/genband/cudaops"
-	"github.com/genband/genband/cudaops/emu"
 	"gorgonia.org/tensor"
 )
 
@@ -45,34 +43,9 @@ func testGPUModelEmu[T float32 | float64](t *testing.T, dt tensor.Dtype, cdt cud
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab := bt.table(f)
 	lp := make([]T, len(p.lp))
 	for i, x := range p.lp {
 		lp[i] = T(x)
 	}
-	want := make([]T, f.stepShape().TotalSize())
-	buildSteps(f, bt, want, lp)
-	got := make([]T, len(want))
-	for i := range got {
-		got[i] = T(math.NaN())
-	}
-	if err := emu.Run(cudaops.CTCStepsForward(cdt, f.t, f.batch, f.cls, f.states()), got, lp, tab); err != nil {
-		t.Fatal(err)
-	}
-	same(t, "steps", got, want)
-
-	da := make([]T, len(want))
-	for i := range da {
-		da[i] = T(rng.NormFloat64())
-	}
-	wantG := make([]T, len(lp))
-	gatherGrad(f, bt, wantG, da)
-	gotG := make([]T, len(lp))
-	for i := range gotG {
-		gotG[i] = T(math.NaN())
-	}
-	if err := emu.Run(cudaops.CTCStepsBackward(cdt, f.t, f.batch, f.cls, f.states()), gotG, da, tab); err != nil {
-		t.Fatal(err)
-	}
-	same(t, "steps' gradient", gotG, wantG)
+	compareStepsEmu(t, rng, cdt, f, bt, lp)
 }

@@ -44,12 +44,20 @@ func testStepsEmu[T float32 | float64](t *testing.T, dt tensor.Dtype, cdt cudaop
 	if bt.fits[2] || !bt.fits[1] {
 		t.Fatalf("fits %v, want item 2 (4 labels, 2 frames, cap 3) not to", bt.fits)
 	}
-	tab := bt.table(f)
 	lp := make([]T, len(p.lp))
 	for i, x := range p.lp {
 		lp[i] = T(x)
 	}
 	lp[3] = T(math.Inf(-1))
+	compareStepsEmu(t, rng, cdt, f, bt, lp)
+}
+
+// compareStepsEmu runs ctc_steps and ctc_steps_bwd on lp with f and bt's
+// table, the gradient on random step gradients from rng, and requires
+// buildSteps' and gatherGrad's bits.
+func compareStepsEmu[T float32 | float64](t *testing.T, rng *rand.Rand, cdt cudaops.Dtype, f form, bt *batch, lp []T) {
+	t.Helper()
+	tab := bt.table(f)
 	want := make([]T, f.stepShape().TotalSize())
 	buildSteps(f, bt, want, lp)
 	got := make([]T, len(want))
