@@ -199,7 +199,7 @@ func TestCellsWorkBusy(t *testing.T) {
 			dav := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(make([]float64, g.cellsShape().TotalSize())))
 			want, err := fwd.gradOp().Do(thetas[0], lv, av, dav)
 			must(t, err)
-			fwd.ws.busy.Store(true) // another run's Do
+			mustClaim(t, &fwd.ws.inUse) // another run's Do
 			if _, err := fwd.Do(thetas[0], lv); !errors.Is(err, ErrBusy) {
 				t.Errorf("forward while the workspace is held: %v, want ErrBusy", err)
 			}
@@ -209,7 +209,7 @@ func TestCellsWorkBusy(t *testing.T) {
 			if fwd.ws.out != av {
 				t.Error("a refused forward changed the α the weights belong to")
 			}
-			fwd.ws.busy.Store(false)
+			fwd.ws.release()
 			got, err := fwd.gradOp().Do(thetas[0], lv, av, dav)
 			must(t, err)
 			if fwd.ws.weightsFor(av) == nil {
@@ -429,7 +429,7 @@ func TestEndWorkBusy(t *testing.T) {
 			_, err := op.Do(c.avs[0], c.lvs[0], c.dzs[0])
 			must(t, err)
 			picked := append([]int(nil), op.ws.picked...)
-			op.ws.busy.Store(true) // another run's Do
+			mustClaim(t, &op.ws.inUse) // another run's Do
 			res, err := op.Do(c.avs[1], c.lvs[1], c.dzs[1])
 			var e *Error
 			switch {
@@ -443,7 +443,7 @@ func TestEndWorkBusy(t *testing.T) {
 			if fmt.Sprint(op.ws.picked) != fmt.Sprint(picked) {
 				t.Errorf("a refused Do changed the picked ends: %v, want %v", op.ws.picked, picked)
 			}
-			op.ws.busy.Store(false)
+			op.ws.release()
 			got, err := op.Do(c.avs[1], c.lvs[1], c.dzs[1])
 			must(t, err)
 			if d := diffFloats(float64s(got), c.fresh(t, 1, c.avs[1]), 0); d != "" {
@@ -564,14 +564,14 @@ func TestExpectWorkBusy(t *testing.T) {
 			op := &expectOp{e: e}
 			_, err = op.Do(args[0]...)
 			must(t, err)
-			op.use.busy.Store(true) // another run's Do
+			mustClaim(t, &op.use) // another run's Do
 			if res, err := op.Do(args[1]...); !errors.Is(err, ErrBusy) || res != nil {
 				t.Errorf("states while the buffer is held: %v, %v; want no value and ErrBusy", res, err)
 			}
 			if d := diffFloats(result(0, op.buf.t), want[0], 0); d != "" {
 				t.Errorf("a refused Do changed the states: %s", d)
 			}
-			op.use.busy.Store(false)
+			op.use.release()
 
 			var ran, busy atomic.Int64
 			var wg sync.WaitGroup
@@ -603,5 +603,13 @@ func TestExpectWorkBusy(t *testing.T) {
 			}
 			t.Logf("%d Dos ran, %d found the buffer busy", ran.Load(), busy.Load())
 		})
+	}
+}
+
+// mustClaim takes u as another run's Do would.
+func mustClaim(t *testing.T, u *inUse) {
+	t.Helper()
+	if err := u.claim("test"); err != nil {
+		t.Fatal(err)
 	}
 }

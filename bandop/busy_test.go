@@ -130,9 +130,9 @@ func TestScanBusy(t *testing.T) {
 					holds = append(holds, &sg.last.use)
 				}
 				for k, u := range holds {
-					u.busy.Store(true) // another run's Do
+					mustClaim(t, u) // another run's Do
 					_, err := sg.run(v, a)
-					u.busy.Store(false)
+					u.release()
 					if !errors.Is(Cause(err), ErrBusy) {
 						t.Errorf("%s, hold %d: the run gave %v, want an error of kind ErrBusy", name, k, err)
 					}
@@ -231,7 +231,7 @@ func TestScanWorkConcurrent(t *testing.T) {
 						}
 						// Read the states as a Do would, holding the
 						// workspace, if no forward has run since.
-						for !ws.busy.CompareAndSwap(false, true) {
+						for ws.claim("test") != nil {
 							time.Sleep(10 * time.Microsecond)
 						}
 						if ws.wc.out == st {
@@ -268,5 +268,13 @@ func TestScanWorkConcurrent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// mustClaim takes u as another run's Do would.
+func mustClaim(t *testing.T, u *inUse) {
+	t.Helper()
+	if err := u.claim("test"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/errkind"
 	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -271,22 +272,13 @@ type scanWork struct {
 	wc *weightCache // a Log scan's weights for its gradient, when kept
 }
 
-// inUse is a claim on memory that Ops keep from run to run: every Do that
-// uses the memory holds it while it runs, and a Do that finds it held, by
-// a run of the same graph on another machine, returns an error of kind
-// ErrBusy rather than write over memory that run is using.
-type inUse struct{ busy atomic.Bool }
+// inUse is the claim (errkind.Claim) on memory that Ops keep from run to
+// run: a Do holds it while it runs, and a Do that finds it held returns an
+// error of kind ErrBusy.
+type inUse struct{ c errkind.Claim }
 
-// claim takes u for a Do of op, or returns an error of kind ErrBusy when
-// another Do holds it.
-func (u *inUse) claim(op string) error {
-	if !u.busy.CompareAndSwap(false, true) {
-		return kindErrorf(ErrBusy, op, "the Op's buffers are in use by another run of the same graph (a graph runs on one machine at a time)")
-	}
-	return nil
-}
-
-func (u *inUse) release() { u.busy.Store(false) }
+func (u *inUse) claim(op string) error { return u.c.Take(pkgName, op) }
+func (u *inUse) release()              { u.c.Release() }
 
 // A weightCache holds what a Log scan's forward knows of its gradient: the
 // weight of every term in its sum, e^(term − sum), in float64 in A's

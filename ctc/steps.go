@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"sync/atomic"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/internal/errkind"
 	"github.com/genband/genband/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -43,8 +43,8 @@ type stepsOp struct {
 // writes it (a run of the same graph on another machine then fails with
 // ErrBusy). A nil *kept gives fresh memory.
 type kept struct {
-	t    *tensor.Dense
-	busy atomic.Bool
+	t   *tensor.Dense
+	use errkind.Claim
 }
 
 // get returns the buffer, zeroed when made, and a release function.
@@ -52,13 +52,13 @@ func (k *kept) get(name string, dt tensor.Dtype, shape tensor.Shape) (*tensor.De
 	if k == nil {
 		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...)), func() {}, nil
 	}
-	if !k.busy.CompareAndSwap(false, true) {
-		return nil, nil, errorf(ErrBusy, name, "the Op's buffer is in use by another run of the same graph (a graph runs on one machine at a time)")
+	if err := k.use.Take(pkgName, name); err != nil {
+		return nil, nil, err
 	}
 	if k.t == nil {
 		k.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
-	return k.t, func() { k.busy.Store(false) }, nil
+	return k.t, k.use.Release, nil
 }
 
 func (op *stepsOp) String() string            { return "ctc.Steps{" + op.form.String() + "}" }
