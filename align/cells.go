@@ -293,13 +293,13 @@ const (
 // weights a cell, start and abov the places of the start and FromAbove
 // terms.
 type cells struct {
-	lattice
+	linLattice
 	base                   []int
 	mm, terms, start, abov int
 }
 
 func (g *grid) cells(lx, ly int) cells {
-	c := cells{lattice: g.m.lattice(lx, ly), base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
+	c := cells{linLattice: g.m.linLattice(lx, ly), base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
 	if c.terms == 4 {
 		c.start, c.abov = termStart, 3
 	}

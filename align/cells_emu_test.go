@@ -25,7 +25,7 @@ func emuCellsTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour in
 	th := emuTheta[T](rng, g, lx, ly)
 	used := func(b int) []int {
 		var ks []int
-		l := g.m.lattice(lx[b], ly[b])
+		l := g.m.linLattice(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				for c := range 3 {
@@ -65,7 +65,7 @@ func emuCellsTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour in
 func emuCellsGrad(rng *rand.Rand, g *grid, lx, ly []int) []float64 {
 	da := make([]float64, g.cellsShape().TotalSize())
 	for b := range g.batch {
-		l := g.m.lattice(lx[b], ly[b])
+		l := g.m.linLattice(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				x := math.NaN()

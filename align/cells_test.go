@@ -145,7 +145,7 @@ func TestCellsGradUnusedStayZero(t *testing.T) {
 					nan := false
 					for b := range p.batch {
 						lx, ly := p.lengths(b)
-						l := m.lattice(lx, ly)
+						l := m.linLattice(lx, ly)
 						for i := range p.n {
 							for j := range p.mm {
 								for c := range 3 {

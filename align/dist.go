@@ -35,13 +35,13 @@ import (
 // entry from the last option of positive weight on set to 2, so that a
 // uniform draw u < 1 always lands on an option of positive weight.
 type logForward struct {
-	l     lattice
+	l     linLattice
 	alpha []float64
 	cum   []float64
 	logZ  float64
 }
 
-func newLogForward(in *items, b int, l lattice, tables bool) *logForward {
+func newLogForward(in *items, b int, l linLattice, tables bool) *logForward {
 	cells := l.lenX * l.lenY
 	f := &logForward{l: l, alpha: make([]float64, cells)}
 	if tables {
@@ -139,7 +139,7 @@ func (f *logForward) ends(fn func(v int)) {
 func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, error) {
 	fs := make([]*logForward, in.batch)
 	for b := range in.batch {
-		l := m.lattice(in.lenX[b], in.lenY[b])
+		l := m.linLattice(in.lenX[b], in.lenY[b])
 		if err := in.checkFinite(op, b, l); err != nil {
 			return nil, err
 		}
@@ -241,7 +241,7 @@ func (m Model) BestMask(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
 	}
-	batch, _, _, err := thetaShape(op, "potentials", theta.Shape())
+	batch, _, _, err := m.thetaShape(op, "potentials", theta.Shape())
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := newItems(name, th, lx, ly)
+	in, err := op.m.newItems(name, th, lx, ly)
 	if err != nil {
 		return nil, err
 	}

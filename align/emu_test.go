@@ -93,7 +93,7 @@ func emuValue(rng *rand.Rand, s bandop.Semiring) float64 {
 func emuTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int) []T {
 	th := make([]T, g.batch*g.n*g.mm*3)
 	for b := range g.batch {
-		l := g.m.lattice(lx[b], ly[b])
+		l := g.m.linLattice(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				for c := range 3 {

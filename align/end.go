@@ -65,7 +65,7 @@ func (g *grid) alphaOf(op string, vals []gorgonia.Value) ([]float64, []int, []in
 // ends calls f with the index in α of every end cell of item b, in the
 // order of the cells (row by row).
 func (g *grid) ends(b, lx, ly int, f func(at int)) {
-	l := g.m.lattice(lx, ly)
+	l := g.m.linLattice(lx, ly)
 	at := func(i, j int) int { return g.at(b, i, j) }
 	switch g.m.Mode {
 	case Global:

@@ -173,7 +173,7 @@ func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt 
 // nil for the entropy). Cells outside the lattice are neither read nor
 // written. NaN and +Inf potentials take their IEEE course (the eager
 // functions refuse them first, with checkFinite).
-func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) {
+func forward[T float32 | float64](l linLattice, mm int, tp, tq []T, st []float64) {
 	withQ := tq != nil
 	F := pFields
 	if withQ {
@@ -274,7 +274,7 @@ func forward[T float32 | float64](l lattice, mm int, tp, tq []T, st []float64) {
 
 // endTotal returns log Z and H (or, with q, sets log Z_q and KL too) from
 // the states of the end cells.
-func endTotal(l lattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h float64) {
+func endTotal(l linLattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h float64) {
 	tot := st[len(st)-totals:]
 	ninf := math.Inf(-1)
 	eachEnd := func(f func(s []float64)) {
@@ -370,7 +370,7 @@ func logSumExp4(t *[4]float64) (float64, [4]float64) {
 // (wrtQ false) or θq, times d, to g (the item's gradient, zero where the
 // lattice has no cell). st holds the item's forward states; rows is
 // scratch of 8·mm float64.
-func backward[T float32 | float64](e *expectation, l lattice, tp, tq []T, st []float64, d float64, wrtQ bool, rows []float64, g []T) {
+func backward[T float32 | float64](e *expectation, l linLattice, tp, tq []T, st []float64, d float64, wrtQ bool, rows []float64, g []T) {
 	mm := e.mm
 	withQ := tq != nil
 	F := e.fields()
@@ -523,7 +523,7 @@ func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []f
 	cells := e.n * e.mm * 3
 	forItems(hi-lo, e.n*e.mm*16, func(k int) {
 		b := lo + k
-		l := e.m.lattice(lx[b], ly[b])
+		l := e.m.linLattice(lx[b], ly[b])
 		s := st[k*per : (k+1)*per]
 		switch p := tp.Data().(type) {
 		case []float64:
@@ -552,7 +552,7 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 		if d[b] == 0 {
 			return
 		}
-		l := e.m.lattice(lx[b], ly[b])
+		l := e.m.linLattice(lx[b], ly[b])
 		s := st[b*per : (b+1)*per]
 		rows := make([]float64, 8*e.mm)
 		switch p := tp.Data().(type) {
@@ -966,7 +966,7 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 		names[0] = "θ"
 	}
 	for b := range e.batch {
-		l := m.lattice(lx[b], ly[b])
+		l := m.linLattice(lx[b], ly[b])
 		for k, t := range []*tensor.Dense{p, q} {
 			if t == nil {
 				continue

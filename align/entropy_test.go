@@ -50,7 +50,7 @@ type bruteDiv struct {
 func bruteDivergences(mode Mode, itp, itq item) bruteDiv {
 	n, mm := len(itp.theta), len(itp.theta[0])
 	at := func(f feature) int { return (f.i*mm+f.j)*3 + f.c }
-	l := lattice{mode: mode, lenX: itp.lenX, lenY: itp.lenY, lo: itp.lo, hi: itp.hi}
+	l := linLattice{mode: mode, lenX: itp.lenX, lenY: itp.lenY, lo: itp.lo, hi: itp.hi}
 	r := bruteDiv{paths: enumerate(mode, itp), mup: make([]float64, n*mm*3), muq: make([]float64, n*mm*3)}
 	for k := range 3 {
 		r.dp[k], r.dq[k] = make([]float64, n*mm*3), make([]float64, n*mm*3)

@@ -88,7 +88,7 @@ func badValue(v float64) bool { return !(v <= math.MaxFloat64) }
 // lattice l may use: θ[i, j, c] of a cell of l whose move comes from a cell
 // of l, or θ[s, FromDiag] of a start cell s. It is the one check of every
 // eager function; potentials no path may use are not read.
-func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l lattice) error {
+func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l linLattice) error {
 	for i := range l.lenX {
 		jlo, jhi := l.cols(i)
 		for j := jlo; j <= jhi; j++ {
@@ -110,7 +110,7 @@ func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l latt
 
 // checkFiniteDense is checkFinite on item b of t, contiguous potentials
 // (batch, N, M, 3) of Float64 or Float32.
-func checkFiniteDense(op, what string, t *tensor.Dense, b int, l lattice) error {
+func checkFiniteDense(op, what string, t *tensor.Dense, b int, l linLattice) error {
 	sh := t.Shape()
 	per := sh[1] * sh[2] * 3
 	switch d := t.Data().(type) {

@@ -73,7 +73,7 @@ func must(tb testing.TB, err error) {
 // usedPotential reports whether a path of lattice l may score θ[i, j, c]:
 // (i, j) is a cell of l, and the cell its move comes from is too, or c is
 // FromDiag at a start cell.
-func usedPotential(l lattice, i, j, c int) bool {
+func usedPotential(l linLattice, i, j, c int) bool {
 	if !l.valid(i, j) {
 		return false
 	}
@@ -86,7 +86,7 @@ func usedPotential(l lattice, i, j, c int) bool {
 func poisonUnused(m Model, th *tensor.Dense, p problem) {
 	poison(th, p, func(b, i, j, c int) bool {
 		lx, ly := p.lengths(b)
-		return !usedPotential(m.lattice(lx, ly), i, j, c)
+		return !usedPotential(m.linLattice(lx, ly), i, j, c)
 	})
 }
 

@@ -35,14 +35,14 @@ var optChannel = [4]int{FromLeft, FromDiag, FromDiag, FromAbove}
 type viterbi struct {
 	in    *items
 	b     int
-	l     lattice
+	l     linLattice
 	score []float64
 	from  []int8
 }
 
 // pred returns the cell that option o of cell (i, j) extends, and whether
 // the lattice has it.
-func (l lattice) pred(i, j, o int) (int, int, bool) {
+func (l linLattice) pred(i, j, o int) (int, int, bool) {
 	mv := moves[optChannel[o]]
 	pi, pj := i-mv.di, j-mv.dj
 	return pi, pj, l.valid(pi, pj)
@@ -50,7 +50,7 @@ func (l lattice) pred(i, j, o int) (int, int, bool) {
 
 // newViterbi runs the Viterbi pass of item b, whose potentials the caller
 // has checked (checkFinite).
-func newViterbi(in *items, b int, l lattice) *viterbi {
+func newViterbi(in *items, b int, l linLattice) *viterbi {
 	cells := l.lenX * l.lenY
 	v := &viterbi{in: in, b: b, l: l, score: make([]float64, cells), from: make([]int8, cells)}
 	ninf := math.Inf(-1)
@@ -429,7 +429,7 @@ func (m Model) viterbis(op string, theta *tensor.Dense, lenX, lenY []int) ([]*vi
 	if err := m.checkModel(op); err != nil {
 		return nil, err
 	}
-	in, err := newItems(op, theta, lenX, lenY)
+	in, err := m.newItems(op, theta, lenX, lenY)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +439,7 @@ func (m Model) viterbis(op string, theta *tensor.Dense, lenX, lenY []int) ([]*vi
 func (m Model) viterbiItems(op string, in *items) ([]*viterbi, error) {
 	vs := make([]*viterbi, in.batch)
 	for b := range in.batch {
-		l := m.lattice(in.lenX[b], in.lenY[b])
+		l := m.linLattice(in.lenX[b], in.lenY[b])
 		if err := in.checkFinite(op, b, l); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package align
 import (
 	"fmt"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"github.com/genband/genband/bandop"
 	"gorgonia.org/tensor"
 )
@@ -14,6 +15,24 @@ const (
 	FromLeft  = 0 // enters (i, j) from (i, j−1): a gap in x
 	FromDiag  = 1 // enters (i, j) from (i−1, j−1); also the start of a path
 	FromAbove = 2 // enters (i, j) from (i−1, j): a gap in y
+)
+
+// The channels of the potentials of an affine model (Model.Affine), shape
+// (batch, N, M, 5). A cell has three states, how a path entered it: by a
+// match (diagonally, or a path's start), by a gap from the left, by a gap
+// from above. A move scores the channel of the cell it enters:
+// Match for a diagonal move from any state (and a path's first cell),
+// ExtendLeft for a move from the left out of a gap from the left and
+// OpenLeft out of any other state; likewise from above. A gap is scored
+// per position, so position-specific open and extend costs (a gap opening
+// next to a motif) need no other layout; a model whose costs do not
+// depend on the position broadcasts five numbers.
+const (
+	Match       = 0 // enters (i, j) from (i−1, j−1), or starts a path there
+	OpenLeft    = 1 // enters (i, j) from (i, j−1) out of a match (or a gap from above)
+	ExtendLeft  = 2 // enters (i, j) from (i, j−1) out of a gap from the left
+	OpenAbove   = 3 // enters (i, j) from (i−1, j) out of a match (or a gap from the left)
+	ExtendAbove = 4 // enters (i, j) from (i−1, j) out of a gap from above
 )
 
 // The channels' former names, which read the wrong way round (Down moved
@@ -104,6 +123,34 @@ type Model struct {
 	// not be negative.
 	Gapped bool
 	MaxGap int
+	// Affine selects affine gaps (Gotoh): potentials (batch, N, M, 5) with
+	// the channels Match … ExtendAbove, so that opening a gap may cost more
+	// than extending it. The zero value is linear gaps: (batch, N, M, 3),
+	// FromLeft, FromDiag, FromAbove. The LogDepth strategy has linear gaps
+	// only (ErrMode).
+	Affine bool
+	// NoTurns, with Affine, forbids a gap followed directly by a gap of
+	// the other direction; by default such a turn is allowed and scored
+	// as an opening.
+	NoTurns bool
+}
+
+// top is the model's lattice topology.
+func (m Model) top() *lattice.Topology {
+	if m.Affine {
+		return lattice.Affine(m.NoTurns)
+	}
+	return lattice.Linear
+}
+
+// Channels is the size of the last dimension of the model's potentials:
+// 3, or 5 with Affine.
+func (m Model) Channels() int { return m.top().Channels }
+
+// lat returns the lattice of an item with lengths lenX and lenY, which the
+// caller has checked (1 ≤ lenX ≤ N, 1 ≤ lenY ≤ M).
+func (m Model) lat(lenX, lenY int) *lattice.Lattice {
+	return &lattice.Lattice{Item: lattice.NewItem(lattice.Mode(m.Mode), lenX, lenY, m.Gapped, m.MaxGap), Top: m.top()}
 }
 
 // check returns an error naming op when the configuration is invalid.
@@ -117,6 +164,12 @@ func (m Model) check(op string) error {
 	if m.Strategy != Linear && m.Strategy != LogDepth {
 		return errorf(ErrMode, op, "unknown strategy %v (want Linear or LogDepth)", m.Strategy)
 	}
+	if m.NoTurns && !m.Affine {
+		return errorf(ErrMode, op, "NoTurns without Affine: linear gaps have no gap states to turn between")
+	}
+	if m.Affine && m.Strategy == LogDepth {
+		return errorf(ErrMode, op, "the LogDepth strategy has linear gaps only; use Linear with Affine")
+	}
 	if m.MaxGap < 0 {
 		return errorf(ErrGap, op, "negative MaxGap %d", m.MaxGap)
 	}
@@ -129,13 +182,19 @@ func (m Model) checkShape(op string, shape tensor.Shape) (batch, n, mm int, err 
 	if err := m.check(op); err != nil {
 		return 0, 0, 0, err
 	}
-	return thetaShape(op, "potentials", shape)
+	return m.thetaShape(op, "potentials", shape)
 }
 
 func (m Model) String() string {
 	g := "no gap"
 	if m.Gapped {
 		g = fmt.Sprintf("MaxGap %d", m.MaxGap)
+	}
+	if m.Affine {
+		g += ", affine"
+		if m.NoTurns {
+			g += " without turns"
+		}
 	}
 	return fmt.Sprintf("align.Model{%v, %v, %v, %s}", m.Semiring, m.Mode, m.Strategy, g)
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -72,7 +73,7 @@ func channelName(c int) string {
 }
 
 // why returns why a path may not visit (i, j), or "" when it may.
-func (l lattice) why(i, j int) string {
+func (l linLattice) why(i, j int) string {
 	switch {
 	case i < 0 || j < 0:
 		return fmt.Sprintf("cell (%d, %d) is outside the grid", i, j)
@@ -86,7 +87,7 @@ func (l lattice) why(i, j int) string {
 
 // check returns the index of the step where p breaks and what is wrong,
 // or −1 and "" when p is a path of l.
-func (l lattice) check(p Path) (int, string) {
+func (l linLattice) check(p Path) (int, string) {
 	if len(p) == 0 {
 		return 0, "empty path"
 	}
@@ -119,7 +120,7 @@ func (l lattice) check(p Path) (int, string) {
 	return -1, ""
 }
 
-func (l lattice) startsWhere() string {
+func (l linLattice) startsWhere() string {
 	switch l.mode {
 	case Global:
 		return "it starts at (0, 0)"
@@ -129,7 +130,7 @@ func (l lattice) startsWhere() string {
 	return "it starts in row 0 or column 0"
 }
 
-func (l lattice) endsWhere() string {
+func (l linLattice) endsWhere() string {
 	switch l.mode {
 	case Global:
 		return fmt.Sprintf("it ends at (lenX−1, lenY−1) = (%d, %d)", l.lenX-1, l.lenY-1)
@@ -177,7 +178,7 @@ func (m Model) CheckPaths(paths []Path, n, mm int, lenX, lenY []int) error {
 
 func (m Model) checkPaths(op string, paths []Path, lx, ly []int) error {
 	for b, p := range paths {
-		if k, msg := m.lattice(lx[b], ly[b]).check(p); k >= 0 {
+		if k, msg := m.linLattice(lx[b], ly[b]).check(p); k >= 0 {
 			return &PathError{Op: op, Item: b, Step: k, Msg: msg}
 		}
 	}
@@ -200,12 +201,12 @@ func pathLengths(op string, batch, n, mm int, lenX, lenY []int) ([]int, []int, e
 	return lx, ly, nil
 }
 
-// thetaShape checks the shape of potentials or a mask, (batch, N, M, 3)
-// with batch, N and M at least 1 and at most bandop.MaxElements elements
-// in all, and returns batch, N and M.
-func thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int, err error) {
-	if shape.Dims() != 4 || shape[3] != 3 {
-		return 0, 0, 0, errorf(ErrShape, op, "%s have shape %v, want (batch, N, M, 3)", what, shape)
+// thetaShape checks the shape of potentials or a mask of m,
+// (batch, N, M, m.Channels()) with batch, N and M at least 1 and at most
+// bandop.MaxElements elements in all, and returns batch, N and M.
+func (m Model) thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int, err error) {
+	if c := m.Channels(); shape.Dims() != 4 || shape[3] != c {
+		return 0, 0, 0, errorf(ErrShape, op, "%s have shape %v, want (batch, N, M, %d) for the %s model", what, shape, c, m.top().Name)
 	}
 	if shape[0] < 1 || shape[1] < 1 || shape[2] < 1 {
 		return 0, 0, 0, errorf(ErrShape, op, "%s have shape %v, want batch, N and M at least 1", what, shape)
@@ -229,7 +230,7 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	if dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(ErrDtype, op, "dtype %v, want float64 or float32", dt)
 	}
-	batch, n, mm, err := thetaShape(op, "potentials", shape)
+	batch, n, mm, err := m.thetaShape(op, "potentials", shape)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +279,7 @@ func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, erro
 	if mask == nil {
 		return nil, errorf(ErrNil, op, "nil mask")
 	}
-	batch, n, mm, err := thetaShape(op, "mask", mask.Shape())
+	batch, n, mm, err := m.thetaShape(op, "mask", mask.Shape())
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +360,7 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 	}
 	out := make([]float64, in.batch)
 	for b, p := range paths {
-		if err := in.checkFinite(op, b, m.lattice(in.lenX[b], in.lenY[b])); err != nil {
+		if err := in.checkFinite(op, b, m.linLattice(in.lenX[b], in.lenY[b])); err != nil {
 			return nil, err
 		}
 		for _, s := range p {
@@ -372,7 +373,7 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 // pathItems reads theta and the lengths for op, and checks that paths holds
 // one path of every item, each a path of its item's lattice.
 func (m Model) pathItems(op string, theta *tensor.Dense, paths []Path, lenX, lenY []int) (*items, error) {
-	in, err := newItems(op, theta, lenX, lenY)
+	in, err := m.newItems(op, theta, lenX, lenY)
 	if err != nil {
 		return nil, err
 	}
@@ -393,14 +394,14 @@ type items struct {
 	lenX, lenY   []int
 }
 
-func newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*items, error) {
+func (m Model) newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*items, error) {
 	if theta == nil {
 		return nil, errorf(ErrNil, op, "nil potentials")
 	}
 	if dt := theta.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, errorf(ErrDtype, op, "potentials have dtype %v, want float64 or float32", dt)
 	}
-	batch, n, mm, err := thetaShape(op, "potentials", theta.Shape())
+	batch, n, mm, err := m.thetaShape(op, "potentials", theta.Shape())
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +420,7 @@ func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*
 
 // cols returns the first and last column of row i that the lattice
 // allows; the row is empty when the first exceeds the last.
-func (l lattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
+func (l linLattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
 
 // Within the allowed columns [jlo, jhi] of row i, cell (i, j) may be
 // entered FromLeft when j > jlo, FromDiag when i, j > 0 (the same offset
@@ -427,7 +428,7 @@ func (l lattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i
 
 // checkFinite refuses a NaN or +Inf potential that a path of item b's
 // lattice l may use.
-func (in *items) checkFinite(op string, b int, l lattice) error {
+func (in *items) checkFinite(op string, b int, l linLattice) error {
 	per := in.n * in.mm * 3
 	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, l)
 }
@@ -461,7 +462,12 @@ func maskScore(op string, theta, mask *gorgonia.Node, paths *Model, lengths *gor
 	if mask == nil {
 		return nil, errorf(ErrNil, op, "nil mask")
 	}
-	if _, _, _, err := thetaShape(op, "potentials", theta.Shape()); err != nil {
+	// MaskScore has no model: the potentials' last dimension says which.
+	m := Model{Affine: theta.Shape().Dims() == 4 && theta.Shape()[3] == lattice.Affine(false).Channels}
+	if paths != nil {
+		m = *paths
+	}
+	if _, _, _, err := m.thetaShape(op, "potentials", theta.Shape()); err != nil {
 		return nil, err
 	}
 	dt := theta.Dtype()

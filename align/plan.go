@@ -42,7 +42,7 @@ type plan struct {
 	m                 Model
 	batch, n, mm      int // θ is (batch, n, mm, 3)
 	lenX, lenY        []int
-	lat               []lattice // per item: its cells (allowed offsets j−i), starts and ends
+	lat               []linLattice // per item: its cells (allowed offsets j−i), starts and ends
 	omin, omax, slots int
 	size              int // state length: slots·(omax−omin+1)
 	lower, upper      int
@@ -66,11 +66,11 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 	if p.lenY, err = lengths(op, "lenY", lenY, batch, mm); err != nil {
 		return nil, err
 	}
-	p.lat = make([]lattice, batch)
+	p.lat = make([]linLattice, batch)
 	p.omin, p.omax = 0, 0
 	last := 0
 	for b := range batch {
-		l := m.lattice(p.lenX[b], p.lenY[b])
+		l := m.linLattice(p.lenX[b], p.lenY[b])
 		p.lat[b] = l
 		p.omin, p.omax = min(p.omin, l.lo), max(p.omax, l.hi)
 		last = max(last, l.lenX+l.lenY-2)

@@ -39,7 +39,7 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 	if rng == nil {
 		return nil, errorf(ErrNil, op, "nil random source")
 	}
-	in, err := newItems(op, theta, lenX, lenY)
+	in, err := m.newItems(op, theta, lenX, lenY)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,12 @@
 package align
 
-// A lattice is the set of cells and moves one batch item's paths may use,
+// A linLattice is the linear model's lattice, being replaced by the engine
+// (align/internal/lattice): do not add to it. It is the set of cells and moves one batch item's paths may use,
 // in grid coordinates: the shared description behind the package's
 // cell-by-cell code (paths, their scores and checks, sampling, k-best, the
 // expectation dynamic programs), which must agree with the Linear strategy's cells
 // in every mode, gap and length.
-type lattice struct {
+type linLattice struct {
 	mode       Mode
 	lenX, lenY int
 	lo, hi     int // the allowed offsets j−i
@@ -13,8 +14,8 @@ type lattice struct {
 
 // lattice returns the lattice of an item with lengths lenX and lenY, which
 // the caller has checked (1 ≤ lenX ≤ N, 1 ≤ lenY ≤ M).
-func (m Model) lattice(lenX, lenY int) lattice {
-	l := lattice{mode: m.Mode, lenX: lenX, lenY: lenY, lo: -(lenX - 1), hi: lenY - 1}
+func (m Model) linLattice(lenX, lenY int) linLattice {
+	l := linLattice{mode: m.Mode, lenX: lenX, lenY: lenY, lo: -(lenX - 1), hi: lenY - 1}
 	if m.Gapped {
 		d := 0
 		if m.Mode == Global {
@@ -27,12 +28,12 @@ func (m Model) lattice(lenX, lenY int) lattice {
 }
 
 // valid reports whether a path may visit cell (i, j).
-func (l lattice) valid(i, j int) bool {
+func (l linLattice) valid(i, j int) bool {
 	return i >= 0 && j >= 0 && i < l.lenX && j < l.lenY && j-i >= l.lo && j-i <= l.hi
 }
 
 // start reports whether a path may begin at (i, j), scoring θ[i, j, Mid].
-func (l lattice) start(i, j int) bool {
+func (l linLattice) start(i, j int) bool {
 	if !l.valid(i, j) {
 		return false
 	}
@@ -46,7 +47,7 @@ func (l lattice) start(i, j int) bool {
 }
 
 // end reports whether a path may finish at (i, j).
-func (l lattice) end(i, j int) bool {
+func (l linLattice) end(i, j int) bool {
 	if !l.valid(i, j) {
 		return false
 	}
