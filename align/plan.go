@@ -3,6 +3,7 @@ package align
 import (
 	"math/bits"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"github.com/genband/genband/bandop"
 	"gorgonia.org/tensor"
 )
@@ -42,7 +43,7 @@ type plan struct {
 	m                 Model
 	batch, n, mm      int // θ is (batch, n, mm, 3)
 	lenX, lenY        []int
-	lat               []linLattice // per item: its cells (allowed offsets j−i), starts and ends
+	lat               []*lattice.Lattice // per item: its cells (allowed offsets j−i), starts and ends
 	omin, omax, slots int
 	size              int // state length: slots·(omax−omin+1)
 	lower, upper      int
@@ -66,14 +67,14 @@ func newPlan(op string, m Model, shape tensor.Shape, lenX, lenY []int) (*plan, e
 	if p.lenY, err = lengths(op, "lenY", lenY, batch, mm); err != nil {
 		return nil, err
 	}
-	p.lat = make([]linLattice, batch)
+	p.lat = make([]*lattice.Lattice, batch)
 	p.omin, p.omax = 0, 0
 	last := 0
 	for b := range batch {
-		l := m.linLattice(p.lenX[b], p.lenY[b])
+		l := m.lat(p.lenX[b], p.lenY[b])
 		p.lat[b] = l
-		p.omin, p.omax = min(p.omin, l.lo), max(p.omax, l.hi)
-		last = max(last, l.lenX+l.lenY-2)
+		p.omin, p.omax = min(p.omin, l.Lo), max(p.omax, l.Hi)
+		last = max(last, l.LenX+l.LenY-2)
 	}
 	p.steps = last + 2
 	p.slots, p.lower, p.upper = 1, 1, 1
@@ -117,7 +118,7 @@ func (p *plan) consts() []float64 {
 }
 
 // valid reports whether cell (i, j) of item b may be on a path.
-func (p *plan) valid(b, i, j int) bool { return p.lat[b].valid(i, j) }
+func (p *plan) valid(b, i, j int) bool { return p.lat[b].Valid(i, j) }
 
 // theta returns the flat index of θ[b, i, j, c].
 func (p *plan) theta(b, i, j, c int) int32 { return int32(((b*p.n+i)*p.mm+j)*3 + c) }
@@ -217,10 +218,10 @@ func (p *plan) stepRows(dst []int32, b, t int) {
 				a[3] = p.move(b, t, o, FromDiag)
 			}
 		}
-		if i, j, ok := cell(t, o); ok && p.valid(b, i, j) && p.lat[b].start(i, j) {
+		if i, j, ok := cell(t, o); ok && p.valid(b, i, j) && p.lat[b].Start(i, j) {
 			s[2] = p.theta(b, i, j, FromDiag) // start here: A[3q+1, 3q]
 		}
-		if i, j, ok := cell(t-1, o); ok && p.valid(b, i, j) && p.lat[b].end(i, j) {
+		if i, j, ok := cell(t-1, o); ok && p.valid(b, i, j) && p.lat[b].End(i, j) {
 			a[5] = oneIx // end at the cell of the previous anti-diagonal: A[3q, 3q+2]
 		}
 		if q > 0 {
