@@ -138,26 +138,15 @@ func (p *plan) move(b, t, o, c int) int32 {
 	if !ok || !p.valid(b, i, j) {
 		return zeroIx
 	}
-	// A move from a cell outside the item's lattice (another item's offsets
-	// or beyond its gap) reads the semiring's zero there, and the zero ⊗ NaN
-	// is NaN: such a potential must not enter the step matrix.
-	switch c {
-	case FromLeft:
-		if !p.valid(b, i, j-1) {
-			return zeroIx
-		}
-	case FromAbove:
-		if !p.valid(b, i-1, j) {
-			return zeroIx
-		}
-	case FromDiag:
-		// Local and semi-global paths start from the start slots.
-		if p.m.Mode != Global && (i < 1 || j < 1) {
-			return zeroIx
-		}
-		if p.m.Mode == Global && (i < 1 || j < 1) && (i != 0 || j != 0) {
-			return zeroIx
-		}
+	// The move is open where the lattice's source cell is valid: one from
+	// outside the item's lattice (another item's offsets or beyond its gap)
+	// reads the semiring's zero there, and zero ⊗ NaN is NaN, so such a
+	// potential must not enter the step matrix. A global path's start at
+	// (0, 0) enters as a diagonal move from the plan's initial one.
+	l := p.lat[b]
+	di, dj := l.Top.StepOf(c)
+	if !l.Valid(i-di, j-dj) && (p.m.Mode != Global || c != l.Top.StartChannel || !l.Start(i, j)) {
+		return zeroIx
 	}
 	return p.theta(b, i, j, c)
 }
