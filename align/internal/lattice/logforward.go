@@ -1,0 +1,242 @@
+package lattice
+
+import (
+	"math"
+
+	"github.com/genband/genband/internal/fastexp"
+)
+
+// LogWork is the scratch of LogForward, kept from call to call so that a
+// batch's items share it; its zero value is ready. One LogWork serves one
+// goroutine at a time.
+type LogWork struct {
+	diag []float64 // three anti-diagonals a state, each LenX long, by row
+	x    []float64 // the options' terms of one state along an anti-diagonal, option-major; then their weights
+	m    []float64 // the largest term of each cell
+	sum  []float64 // the sum of each cell's weights, then its log
+	ends []float64 // the end states' values
+}
+
+// CumWidth is the number of cumulative probabilities LogForward keeps for
+// each state of each cell: MaxOptions − 1 (the last option's is implicit).
+func (t *Topology) CumWidth() int { return t.maxOpts - 1 }
+
+// LogForward is Forward in the Log semiring, walked anti-diagonal by
+// anti-diagonal so that the exps and logs of a state's whole anti-diagonal
+// run in the vector loops of fastexp (ExpSlice64, LogSlice64). It sets
+// a[l.Index(s, i, j)] (a has l.Size() elements) to Forward's value within
+// a few ulps, with Forward's IEEE rules: a state is NaN when one of its
+// open options is, +Inf when one is +Inf and none NaN, −Inf when every
+// option is −Inf or none is open; a potential no open option reads is not
+// read. It returns Total(l, bandop.Log, a), log Z, within a few ulps.
+//
+// With cum not nil (l.Size()·Top.CumWidth() elements), it also keeps what
+// sampling needs: for state s of a valid cell (i, j), with e[o] the weight
+// of option o (exp of its term less the state's value) and
+// c = cum[l.Index(s, i, j)·CumWidth():][:CumWidth()], c[o] is the
+// probability that a prefix ending in s of (i, j) was last extended by an
+// option ≤ o, and every entry from the state's last option of positive
+// weight on is 2, so that for a uniform u in [0, 1) the number of entries
+// ≤ u is an option of positive weight, drawn with its probability. A
+// state whose value is not finite gets 2 everywhere. Entries of cells
+// outside the band are not written.
+//
+// Every move of the topology must leave its cell (DI + DJ ≥ 1), as every
+// move of Linear and Affine does. w may be nil (LogForward then allocates).
+func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) float64 {
+	if w == nil {
+		w = new(LogWork)
+	}
+	top := l.Top
+	ns, nx := top.States, l.LenX
+	width := top.CumWidth()
+	ninf := math.Inf(-1)
+	a = a[:l.Size()]
+	for k := range a {
+		a[k] = ninf
+	}
+	w.diag = grow(w.diag, 3*ns*nx)
+	n := min(l.LenX, l.LenY)
+	w.x = grow(w.x, top.maxOpts*n)
+	w.m = grow(w.m, n)
+	w.sum = grow(w.sum, n)
+	// lo[d%3], hi[d%3]: the rows of anti-diagonal d's valid cells.
+	var lo, hi [3]int
+	stride := (th.Width - 1) * th.Channels // θ's step from (i, j) to (i+1, j−1)
+	for d := 0; d <= l.LenX+l.LenY-2; d++ {
+		// Cell (i, d−i) is valid when i and d−i are within the lengths
+		// and d − 2i within [Lo, Hi].
+		ilo := max(0, d-(l.LenY-1), ceilHalf(d-l.Hi))
+		ihi := min(l.LenX-1, d, floorHalf(d-l.Lo))
+		r := d % 3
+		lo[r], hi[r] = ilo, ihi
+		if ilo > ihi {
+			continue
+		}
+		n := ihi - ilo + 1
+		for s, in := range top.In {
+			x := w.x[:len(in)*n]
+			for o, op := range in {
+				t := x[o*n : (o+1)*n]
+				if op.Start {
+					for k := range t {
+						i := ilo + k
+						if l.Start(i, d-i) {
+							t[k] = float64(th.D[(i*th.Width+d-i)*th.Channels+op.Channel])
+						} else {
+							t[k] = ninf
+						}
+					}
+					continue
+				}
+				// The option is open where its source, row i − DI of
+				// anti-diagonal d − DI − DJ, is a valid cell.
+				pd := d - op.DI - op.DJ
+				klo, khi := n, -1
+				if pd >= 0 {
+					pr := pd % 3
+					klo = max(0, lo[pr]+op.DI-ilo)
+					khi = min(n-1, hi[pr]+op.DI-ilo)
+				}
+				if klo > khi {
+					klo, khi = n, n-1
+				}
+				for k := range klo {
+					t[k] = ninf
+				}
+				if klo <= khi {
+					src := w.diag[(op.From*3+pd%3)*nx:][:nx]
+					i := ilo + klo
+					at := (i*th.Width+d-i)*th.Channels + op.Channel
+					for k := klo; k <= khi; k++ {
+						t[k] = src[i-op.DI] + float64(th.D[at])
+						i++
+						at += stride
+					}
+				}
+				for k := khi + 1; k < n; k++ {
+					t[k] = ninf
+				}
+			}
+			logSumOptions(w, x, n, len(in))
+			dst := w.diag[(s*3+r)*nx:][:nx]
+			m, sum := w.m[:n], w.sum[:n]
+			for k, v := range m {
+				if v > ninf && v < math.Inf(1) {
+					v += sum[k]
+				}
+				i := ilo + k
+				dst[i] = v
+				a[l.Index(s, i, d-i)] = v
+			}
+			if cum != nil {
+				cumTables(cum, l, s, d, ilo, w, x, n, len(in), width)
+			}
+		}
+	}
+	w.ends = w.ends[:0]
+	l.Ends(func(s, i, j int) { w.ends = append(w.ends, a[l.Index(s, i, j)]) })
+	return logSum(w.ends)
+}
+
+// logSum is Plus(bandop.Log, x) with the exps in a vector loop; x is
+// overwritten.
+func logSum(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v) // NaN wins, as in Plus
+	}
+	if math.IsInf(m, 0) || math.IsNaN(m) {
+		return m
+	}
+	for k := range x {
+		x[k] -= m
+	}
+	fastexp.ExpSlice64(x, x)
+	var s float64
+	for _, e := range x {
+		s += e
+	}
+	return m + fastexp.Log64(s)
+}
+
+// logSumOptions takes the k options' terms of n cells, x[o·n + c], and
+// leaves in w.m[c] the largest term of cell c (NaN if one is NaN), in x the
+// weights e^(term − largest) (0 where the largest is not finite) and in
+// w.sum[c] the log of the weights' sum, summed in option order.
+func logSumOptions(w *LogWork, x []float64, n, k int) {
+	m, sum := w.m[:n], w.sum[:n]
+	copy(m, x[:n])
+	for o := 1; o < k; o++ {
+		for c, v := range x[o*n : (o+1)*n] {
+			m[c] = max(m[c], v) // NaN wins, as in Plus
+		}
+	}
+	ninf, pinf := math.Inf(-1), math.Inf(1)
+	for o := range k {
+		t := x[o*n : (o+1)*n]
+		for c, v := range m {
+			if v > ninf && v < pinf {
+				t[c] -= v
+			} else {
+				t[c] = ninf
+			}
+		}
+	}
+	fastexp.ExpSlice64(x, x)
+	copy(sum, x[:n])
+	for o := 1; o < k; o++ {
+		for c, e := range x[o*n : (o+1)*n] {
+			sum[c] += e
+		}
+	}
+	fastexp.LogSlice64(sum, sum)
+}
+
+// cumTables writes the cumulative option probabilities of state s along
+// anti-diagonal d (see LogForward) from the weights x of its k options,
+// summed again in option order (w.sum holds their log by now).
+func cumTables(cum []float64, l *Lattice, s, d, ilo int, w *LogWork, x []float64, n, k, width int) {
+	ninf, pinf := math.Inf(-1), math.Inf(1)
+	for c, mv := range w.m[:n] {
+		i := ilo + c
+		tab := cum[l.Index(s, i, d-i)*width:][:width]
+		if !(mv > ninf && mv < pinf) {
+			for q := range tab {
+				tab[q] = 2
+			}
+			continue
+		}
+		var tot float64
+		last := 0
+		for o := range k {
+			e := x[o*n+c]
+			tot += e
+			if e > 0 {
+				last = o
+			}
+		}
+		var acc float64
+		for o := range width {
+			if o >= last || o >= k-1 {
+				tab[o] = 2
+				continue
+			}
+			acc += x[o*n+c]
+			tab[o] = acc / tot
+		}
+	}
+}
+
+// grow returns s with at least n elements, reusing its array when it is
+// long enough.
+func grow(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// ceilHalf and floorHalf are ⌈v/2⌉ and ⌊v/2⌋ for any sign of v.
+func ceilHalf(v int) int  { return -floorHalf(-v) }
+func floorHalf(v int) int { return v >> 1 }
