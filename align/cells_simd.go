@@ -99,7 +99,7 @@ func newRows[T float32 | float64](c *cells, d []T) rows[T] {
 // copy) before the stores that follow, such as those that hand the item's
 // results to another goroutine.
 func (rs *rows[T]) fence() {
-	if rs.copied && useAVX512 {
+	if rs.copied && cellsISA != isaGo {
 		sfence()
 	}
 }
@@ -299,10 +299,18 @@ func gatherTheta[T float32 | float64](th []T, k, step int, tl, td, ta []float64)
 	}
 }
 
-// The kernels of the passes over an anti-diagonal: in AVX-512 where
-// useAVX512 (cells_simd_amd64.s), else in Go (the *Go functions, which
-// give the same bits). The wrappers check that the slices hold every
-// element the kernels read and write, which index without checks.
+// The kernels of the passes over an anti-diagonal: in the instruction
+// set cellsISA, AVX-512 (cells_simd_amd64.s), AVX2 and FMA
+// (cells_simd_avx2_amd64.s) or Go (the *Go functions); all give the same
+// bits. The wrappers check that the slices hold every element the
+// kernels read and write, which index without checks.
+
+// The instruction sets of the kernels, best last.
+const (
+	isaGo = iota
+	isaAVX2
+	isaAVX512
+)
 
 // logTerms sets, for the n = len(mx) inner cells of an anti-diagonal
 // with the α of their sources left (FromLeft), above (FromAbove) and dg
@@ -318,12 +326,20 @@ func logTerms[T float32 | float64](nt int, left, above, dg []float64, th []T, k,
 		return false
 	}
 	_, _, _, _, _ = left[n-1], above[n-1], dg[n-1], e[nt*n-1], th[k+(n-1)*step+2]
-	if useAVX512 {
-		switch th := any(th).(type) {
-		case []float64:
+	switch th := any(th).(type) {
+	case []float64:
+		switch cellsISA {
+		case isaAVX512:
 			return logTermsF64AVX512(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
-		case []float32:
+		case isaAVX2:
+			return logTermsF64AVX2(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
+		}
+	case []float32:
+		switch cellsISA {
+		case isaAVX512:
 			return logTermsF32AVX512(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
+		case isaAVX2:
+			return logTermsF32AVX2(nt, n, &left[0], &above[0], &dg[0], &th[k], step, &e[0], &mx[0])
 		}
 	}
 	tl, td, ta := tp[:n], tp[n:2*n], tp[2*n:3*n]
@@ -340,35 +356,38 @@ func logNorm(nt int, e, w []float64, per int, sums []float64) {
 		return
 	}
 	_, _ = e[nt*n-1], w[(nt-1)*per+n-1]
-	if useAVX512 {
+	switch cellsISA {
+	case isaAVX512:
 		logNormAVX512(nt, n, &e[0], &w[0], per, &sums[0])
-		return
+	case isaAVX2:
+		logNormAVX2(nt, n, &e[0], &w[0], per, &sums[0])
+	default:
+		logNormGo(nt, e, w, per, sums)
 	}
-	logNormGo(nt, e, w, per, sums)
 }
 
 // prefetch asks for x[k:k+n] in the caches, to be written or read
-// (AVX-512 builds only; elsewhere it does nothing), with k and n clamped
-// to x. On an item past the caches each anti-diagonal's runs of α, dα and
+// (with the vector kernels only; elsewhere it does nothing), with k and n
+// clamped to x. On an item past the caches each anti-diagonal's runs of α, dα and
 // the weights lie a few KiB from the last one's, a pattern the hardware
 // prefetcher does not follow: the passes ask for the runs of an
 // anti-diagonal two ahead.
 func prefetch(x []float64, k, n int, write bool) {
 	k, e := max(k, 0), min(k+n, len(x))
-	if !useAVX512 || k >= e {
+	if cellsISA == isaGo || k >= e {
 		return
 	}
 	prefetchAMD64((*byte)(unsafe.Pointer(&x[k])), (e-k)*8, write)
 }
 
-// copyStream copies src into dst, past the caches where it can (AVX-512):
+// copyStream copies src into dst, past the caches where it can (AVX2):
 // a strip's gradient goes to memory that is not read again. The caller
 // fences (rows.fence).
 func copyStream[T float32 | float64](dst, src []T) {
 	var z T
 	size := int(unsafe.Sizeof(z))
 	n := min(len(dst), len(src))
-	if !useAVX512 || n*size < 256 {
+	if cellsISA == isaGo || n*size < 256 {
 		copy(dst, src)
 		return
 	}
@@ -377,7 +396,12 @@ func copyStream[T float32 | float64](dst, src []T) {
 	copy(dst[:h], src[:h])
 	nb := (n - h) * size / 64 * 64 / size
 	if nb > 0 {
-		copyNTAVX512((*byte)(unsafe.Pointer(&dst[h])), (*byte)(unsafe.Pointer(&src[h])), nb*size)
+		d, s := (*byte)(unsafe.Pointer(&dst[h])), (*byte)(unsafe.Pointer(&src[h]))
+		if cellsISA == isaAVX512 {
+			copyNTAVX512(d, s, nb*size)
+		} else {
+			copyNTAVX2(d, s, nb*size)
+		}
 	}
 	copy(dst[h+nb:n], src[h+nb:n])
 }
@@ -389,11 +413,14 @@ func addTo(dst, x, y []float64) {
 		return
 	}
 	_, _ = x[n-1], y[n-1]
-	if useAVX512 {
+	switch cellsISA {
+	case isaAVX512:
 		addToAVX512(n, &dst[0], &x[0], &y[0])
-		return
+	case isaAVX2:
+		addToAVX2(n, &dst[0], &x[0], &y[0])
+	default:
+		addToGo(dst, x, y)
 	}
-	addToGo(dst, x, y)
 }
 
 // pull sets each γ of the n = len(g) cells of an anti-diagonal from
@@ -410,8 +437,11 @@ func pull(g, da, gd, wd, ga, wa, gl, wl []float64) bool {
 		return true
 	}
 	_, _, _, _, _, _, _ = da[n-1], gd[n-1], wd[n-1], ga[n-1], wa[n-1], gl[n-1], wl[n-1]
-	if useAVX512 {
+	switch cellsISA {
+	case isaAVX512:
 		return pullAVX512(n, &g[0], &da[0], &gd[0], &wd[0], &ga[0], &wa[0], &gl[0], &wl[0])
+	case isaAVX2:
+		return pullAVX2(n, &g[0], &da[0], &gd[0], &wd[0], &ga[0], &wa[0], &gl[0], &wl[0])
 	}
 	return pullGo(g, da, gd, wd, ga, wa, gl, wl)
 }
@@ -427,17 +457,26 @@ func scatterMu[T float32 | float64](dth []T, k, step int, g, wl, wd, ws []float6
 		return
 	}
 	_, _, _, _ = wl[n-1], wd[n-1], wa[n-1], dth[k+(n-1)*step+2]
-	if useAVX512 {
+	if cellsISA != isaGo {
 		var wsp *float64
 		if ws != nil {
 			wsp = &ws[s0 : s0+n][0]
 		}
+		avx512 := cellsISA == isaAVX512
 		switch dth := any(dth).(type) {
 		case []float64:
-			muF64AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			if avx512 {
+				muF64AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			} else {
+				muF64AVX2(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			}
 			return
 		case []float32:
-			muF32AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			if avx512 {
+				muF32AVX512(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			} else {
+				muF32AVX2(n, &g[0], &wl[0], &wd[0], wsp, &wa[0], &dth[k], step)
+			}
 			return
 		}
 	}

@@ -6,18 +6,64 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"gorgonia.org/tensor"
 )
 
-// withKernels runs f with the AVX-512 kernels on or off, restoring the
-// choice after.
-func withKernels(on bool, f func()) {
-	was := useAVX512
-	useAVX512 = on
-	defer func() { useAVX512 = was }()
+// isaNames names the kernels' instruction sets, as GENBAND_CELLS_ISA
+// takes them.
+var isaNames = map[int]string{isaGo: "go", isaAVX2: "avx2", isaAVX512: "avx512"}
+
+// GENBAND_CELLS_ISA (go, avx2 or avx512) runs this process's tests and
+// benchmarks with the cells' kernels of that instruction set, one the
+// processor has, in place of its best: to time the AVX2 kernels on an
+// AVX-512 machine,
+//
+//	GENBAND_CELLS_ISA=avx2 go test -run '^$' -bench SeedVsAnchor -cpu 1 ./align
+//
+// (add GODEBUG=cpu.avx512f=off to take fastexp's AVX2 kernels too, as a
+// processor without AVX-512 would).
+func init() {
+	s := os.Getenv("GENBAND_CELLS_ISA")
+	if s == "" {
+		return
+	}
+	for isa, name := range isaNames {
+		if name == s && isa <= cpuISA() {
+			cellsISA = isa
+			return
+		}
+	}
+	panic(fmt.Sprintf("GENBAND_CELLS_ISA=%s: not go, avx2 or avx512, or not on this processor (best %s)", s, isaNames[cpuISA()]))
+}
+
+// withISA runs f with the kernels of isa, restoring the choice after.
+func withISA(isa int, f func()) {
+	was := cellsISA
+	cellsISA = isa
+	defer func() { cellsISA = was }()
 	f()
+}
+
+// runnableISAs returns the instruction sets this processor runs the
+// kernels in, Go first.
+func runnableISAs() []int {
+	isas := []int{isaGo}
+	for isa := isaAVX2; isa <= cpuISA(); isa++ {
+		isas = append(isas, isa)
+	}
+	return isas
+}
+
+// vectorISAs returns runnableISAs but Go, skipping t where there is none.
+func vectorISAs(t *testing.T) []int {
+	isas := runnableISAs()[1:]
+	if len(isas) == 0 {
+		t.Skip("no AVX2+FMA on this processor: the Go kernels run, and the other tests cover them")
+	}
+	return isas
 }
 
 // firstDiff returns the first index where got and want differ in their
@@ -45,71 +91,92 @@ func kernelInput(rng *rand.Rand, n int, p float64) []float64 {
 	return x
 }
 
-// TestCellsKernelsAVX512 checks every AVX-512 kernel against its Go
-// version, bit for bit, on every length up to three blocks and a ragged
-// tail, with special values among the inputs, and that neither writes
-// past the cells it is given.
-func TestCellsKernelsAVX512(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 on this processor: the Go kernels run, and the other tests cover them")
+// filled returns n sentinels, the start of a kernel's outputs: the test
+// sees a kernel's stray writes where none should go.
+func filled(n int) []float64 {
+	x := make([]float64, n)
+	for k := range x {
+		x[k] = 7.25
 	}
+	return x
+}
+
+// agree fails t where the outputs of f (named by names, each a slice and
+// the padding after it) under each of isas differ from its outputs under
+// Go, bit for bit.
+func agree(t *testing.T, what string, isas []int, names []string, f func() [][]float64) {
+	t.Helper()
+	var want [][]float64
+	withISA(isaGo, func() { want = f() })
+	for _, isa := range isas {
+		var got [][]float64
+		withISA(isa, func() { got = f() })
+		for o := range want {
+			if k := firstDiff(got[o], want[o]); k >= 0 {
+				t.Fatalf("%s: %s[%d] %v with %s, %v in Go", what, names[o], k, got[o][k], isaNames[isa], want[o][k])
+			}
+		}
+	}
+}
+
+// flag is b as an output of agree.
+func flag(b bool) []float64 {
+	if b {
+		return []float64{1}
+	}
+	return []float64{0}
+}
+
+// TestCellsKernels checks the vector kernels of every instruction set the
+// processor has against the Go ones, bit for bit, on every length up to
+// several blocks of either width (four cells, eight) and every ragged
+// tail, with special values among the inputs, and that none writes
+// outside the cells it is given (the padding after them, and for
+// scatterMu the elements between cells, keep their sentinels).
+func TestCellsKernels(t *testing.T) {
+	isas := vectorISAs(t)
 	rng := rand.New(rand.NewPCG(41, 42))
-	const pad = 3 // sentinel elements after the outputs
+	const pad, step, per = 3, 5, 140
+	var lengths []int
 	for n := 0; n <= 27; n++ {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 64, 131)
+	for _, n := range lengths {
 		for _, p := range []float64{0, 0.1} {
 			for _, nt := range []int{3, 4} {
 				name := fmt.Sprintf("n %d, %d terms, specials %v", n, nt, p)
 				left, above, dg := kernelInput(rng, n, p), kernelInput(rng, n, p), kernelInput(rng, n, p)
-				const step = 5
 				th := kernelInput(rng, 3+step*n, p)
 				th32 := make([]float32, len(th))
 				for k, x := range th {
 					th32[k] = float32(x)
 				}
 				for _, f32 := range []bool{false, true} {
-					var e, mx [2][]float64
-					var bad [2]bool
-					for v, on := range []bool{true, false} {
-						e[v], mx[v] = make([]float64, nt*n+pad), make([]float64, n+pad)
-						tp := make([]float64, 3*n)
-						withKernels(on, func() {
-							if f32 {
-								bad[v] = logTerms(nt, left, above, dg, th32, 0, step, tp, e[v][:nt*n], mx[v][:n])
-							} else {
-								bad[v] = logTerms(nt, left, above, dg, th, 0, step, tp, e[v][:nt*n], mx[v][:n])
-							}
-						})
-					}
-					if k := firstDiff(e[0], e[1]); k >= 0 || bad[0] != bad[1] {
-						t.Fatalf("%s, float32 %v: logTerms e[%d] %v, Go %v; bad %v, Go %v", name, f32, k, e[0], e[1], bad[0], bad[1])
-					}
-					if k := firstDiff(mx[0], mx[1]); k >= 0 {
-						t.Fatalf("%s, float32 %v: logTerms mx[%d] %v, Go %v", name, f32, k, mx[0][k], mx[1][k])
-					}
+					agree(t, fmt.Sprintf("%s, float32 %v: logTerms", name, f32), isas, []string{"e", "mx", "bad"}, func() [][]float64 {
+						e, mx, tp := filled(nt*n+pad), filled(n+pad), make([]float64, 3*n)
+						var bad bool
+						if f32 {
+							bad = logTerms(nt, left, above, dg, th32, 0, step, tp, e[:nt*n], mx[:n])
+						} else {
+							bad = logTerms(nt, left, above, dg, th, 0, step, tp, e[:nt*n], mx[:n])
+						}
+						return [][]float64{e, mx, flag(bad)}
+					})
 				}
 
 				ex := kernelInput(rng, nt*n, p)
-				const per = 40
-				var w, sums [2][]float64
-				for v, on := range []bool{true, false} {
-					w[v], sums[v] = make([]float64, (nt-1)*per+n+pad), make([]float64, n+pad)
-					withKernels(on, func() { logNorm(nt, ex, w[v], per, sums[v][:n]) })
-				}
-				if k := firstDiff(w[0], w[1]); k >= 0 {
-					t.Fatalf("%s: logNorm w[%d] %v, Go %v", name, k, w[0][k], w[1][k])
-				}
-				if k := firstDiff(sums[0], sums[1]); k >= 0 {
-					t.Fatalf("%s: logNorm sums[%d] %v, Go %v", name, k, sums[0][k], sums[1][k])
-				}
+				agree(t, name+": logNorm", isas, []string{"w", "sums"}, func() [][]float64 {
+					w, sums := filled((nt-1)*per+n+pad), filled(n+pad)
+					logNorm(nt, ex, w, per, sums[:n])
+					return [][]float64{w, sums}
+				})
 
-				var sum [2][]float64
-				for v, on := range []bool{true, false} {
-					sum[v] = make([]float64, n+pad)
-					withKernels(on, func() { addTo(sum[v][:n], left, above) })
-				}
-				if k := firstDiff(sum[0], sum[1]); k >= 0 {
-					t.Fatalf("%s: addTo [%d] %v, Go %v", name, k, sum[0][k], sum[1][k])
-				}
+				agree(t, name+": addTo", isas, []string{"sum"}, func() [][]float64 {
+					sum := filled(n + pad)
+					addTo(sum[:n], left, above)
+					return [][]float64{sum}
+				})
 
 				// γ with many zeros, as where exps underflow.
 				in := make([][]float64, 7)
@@ -123,43 +190,41 @@ func TestCellsKernelsAVX512(t *testing.T) {
 						}
 					}
 				}
-				var g [2][]float64
-				var fin [2]bool
-				for v, on := range []bool{true, false} {
-					g[v] = make([]float64, n+pad)
-					withKernels(on, func() { fin[v] = pull(g[v][:n], in[0], in[1], in[2], in[3], in[4], in[5], in[6]) })
-				}
-				if k := firstDiff(g[0], g[1]); k >= 0 || fin[0] != fin[1] {
-					t.Fatalf("%s: pull [%d] %v, Go %v; finite %v, Go %v", name, k, g[0], g[1], fin[0], fin[1])
-				}
+				agree(t, name+": pull", isas, []string{"γ", "finite"}, func() [][]float64 {
+					g := filled(n + pad)
+					fin := pull(g[:n], in[0], in[1], in[2], in[3], in[4], in[5], in[6])
+					return [][]float64{g, flag(fin)}
+				})
 
 				var ws []float64
 				if nt == 4 {
 					ws = append(make([]float64, 2), in[4]...)
 				}
-				var mu64 [2][]float64
-				var mu32 [2][]float32
-				for v, on := range []bool{true, false} {
-					mu64[v], mu32[v] = make([]float64, 3+step*n+pad), make([]float32, 3+step*n+pad)
-					withKernels(on, func() {
-						scatterMu(mu64[v], 0, step, in[1], in[0], in[2], ws, 2, in[6])
-						scatterMu(mu32[v], 0, step, in[1], in[0], in[2], ws, 2, in[6])
-					})
-				}
-				if k := firstDiff(mu64[0], mu64[1]); k >= 0 {
-					t.Fatalf("%s: scatterMu float64 [%d] %v, Go %v", name, k, mu64[0][k], mu64[1][k])
-				}
-				if k := firstDiff(float64s32(mu32[0]), float64s32(mu32[1])); k >= 0 {
-					t.Fatalf("%s: scatterMu float32 [%d] %v, Go %v", name, k, mu32[0][k], mu32[1][k])
-				}
+				agree(t, name+": scatterMu", isas, []string{"float64", "float32"}, func() [][]float64 {
+					mu64, mu32 := filled(3+step*n+pad), make([]float32, 3+step*n+pad)
+					for k := range mu32 {
+						mu32[k] = 7.25
+					}
+					scatterMu(mu64, 0, step, in[1], in[0], in[2], ws, 2, in[6])
+					scatterMu(mu32, 0, step, in[1], in[0], in[2], ws, 2, in[6])
+					return [][]float64{mu64, float64s32(mu32)}
+				})
 			}
 		}
 	}
 }
 
-// TestCopyStream checks copyStream against copy on every alignment and a
-// range of lengths, both dtypes, and that it writes nothing past dst.
+// TestCopyStream checks copyStream against copy under every instruction
+// set the processor has, on every alignment and a range of lengths, both
+// dtypes, and that it writes nothing past dst.
 func TestCopyStream(t *testing.T) {
+	for _, isa := range runnableISAs() {
+		withISA(isa, func() { checkCopyStream(t, isaNames[isa]) })
+	}
+}
+
+func checkCopyStream(t *testing.T, isa string) {
+	t.Helper()
 	for n := 0; n <= 150; n += 7 {
 		for at := range 9 {
 			src := make([]float64, n)
@@ -174,7 +239,7 @@ func TestCopyStream(t *testing.T) {
 					want = src[k-at]
 				}
 				if x != want {
-					t.Fatalf("float64 n %d at %d: element %d = %v, want %v", n, at, k, x, want)
+					t.Fatalf("%s, float64 n %d at %d: element %d = %v, want %v", isa, n, at, k, x, want)
 				}
 			}
 			src32, dst32 := make([]float32, n), make([]float32, n+at+1)
@@ -188,7 +253,7 @@ func TestCopyStream(t *testing.T) {
 					want = src32[k-at]
 				}
 				if x != want {
-					t.Fatalf("float32 n %d at %d: element %d = %v, want %v", n, at, k, x, want)
+					t.Fatalf("%s, float32 n %d at %d: element %d = %v, want %v", isa, n, at, k, x, want)
 				}
 			}
 		}
@@ -196,13 +261,12 @@ func TestCopyStream(t *testing.T) {
 }
 
 // TestCellsGoKernels runs the cells forward and gradient with the Go
-// kernels and with the AVX-512 ones, under every mode and gap, both
-// dtypes, ragged lengths taller than a strip, NaN and −Inf among the
-// potentials: α, log Z and the gradient must agree bit for bit.
+// kernels and with the vector ones of every instruction set the processor
+// has, under every mode and gap, both dtypes, ragged lengths taller than a
+// strip, NaN and −Inf among the potentials: α, log Z and the gradient must
+// agree bit for bit.
 func TestCellsGoKernels(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("no AVX-512 on this processor: only the Go kernels run")
-	}
+	isas := vectorISAs(t)
 	rng := rand.New(rand.NewPCG(43, 44))
 	p := randomProblem(rng, 3, stripRows+9, 23, true)
 	for k := range p.theta {
@@ -224,26 +288,29 @@ func TestCellsGoKernels(t *testing.T) {
 				must(t, err)
 				lv, err := Lengths(p.lenX, p.lenY)
 				must(t, err)
-				var alpha, grad [2][]float64
-				for v, on := range []bool{true, false} {
-					withKernels(on, func() {
-						fwd := newCellsOp(g, dt)
-						av, err := fwd.Do(theta, lv)
-						must(t, err)
-						da := make([]float64, av.Shape().TotalSize())
-						for k := range da {
-							da[k] = float64(k%5) - 1
-						}
-						dv, err := fwd.gradOp().Do(theta, lv, av, tensor.New(tensor.WithShape(av.Shape()...), tensor.WithBacking(da)))
-						must(t, err)
-						alpha[v], grad[v] = float64s(av), float64s(dv)
-					})
+				run := func() (alpha, grad []float64) {
+					fwd := newCellsOp(g, dt)
+					av, err := fwd.Do(theta, lv)
+					must(t, err)
+					da := make([]float64, av.Shape().TotalSize())
+					for k := range da {
+						da[k] = float64(k%5) - 1
+					}
+					dv, err := fwd.gradOp().Do(theta, lv, av, tensor.New(tensor.WithShape(av.Shape()...), tensor.WithBacking(da)))
+					must(t, err)
+					return float64s(av), float64s(dv)
 				}
-				if k := firstDiff(alpha[0], alpha[1]); k >= 0 {
-					t.Errorf("%s: α[%d] %v with AVX-512, %v in Go", name, k, alpha[0][k], alpha[1][k])
-				}
-				if k := firstDiff(grad[0], grad[1]); k >= 0 {
-					t.Errorf("%s: gradient [%d] %v with AVX-512, %v in Go", name, k, grad[0][k], grad[1][k])
+				var alpha, grad []float64
+				withISA(isaGo, func() { alpha, grad = run() })
+				for _, isa := range isas {
+					var a, d []float64
+					withISA(isa, func() { a, d = run() })
+					if k := firstDiff(a, alpha); k >= 0 {
+						t.Errorf("%s: α[%d] %v with %s, %v in Go", name, k, a[k], isaNames[isa], alpha[k])
+					}
+					if k := firstDiff(d, grad); k >= 0 {
+						t.Errorf("%s: gradient [%d] %v with %s, %v in Go", name, k, d[k], isaNames[isa], grad[k])
+					}
 				}
 			}
 		}
