@@ -135,10 +135,19 @@ func alignCells(base string, dt Dtype, s Semiring, batch, n, m int, mode AlignMo
 // over the item's end cells: a block per item (blocks loop over the
 // items), a fixed tree order.
 func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	ok := alignOK(batch, n, m, mode)
-	args := alignArgs(batch, n, m, mode, gap, int64(s))
+	return AlignEndForwardStates(dt, s, 1, batch, n, m, mode, gap)
+}
+
+// AlignEndForwardStates is AlignEndForward for α of states planes, float64
+// (batch, states·n·m): state k of an item's cells at k·n·m of its part, in
+// the skewed order (the affine model's α has 3). Every state of an end
+// cell ends paths: with more than one state, global mode too reduces, a
+// block per item.
+func AlignEndForwardStates(dt Dtype, s Semiring, states, batch, n, m int, mode AlignMode, gap int) Launch {
+	ok := alignOK(batch, n, m, mode) && states >= 1
+	args := alignArgs(batch, n, m, mode, gap, int64(s), int64(states))
 	var l Launch
-	if mode != AlignGlobal {
+	if mode != AlignGlobal || states > 1 {
 		l = Launch{Kernel: KernelName("align_end_fwd", dt), Grid: [3]uint{uint(min(max(batch, 1), alignMaxBlocks)), 1, 1},
 			Block: [3]uint{alignEndThreads, 1, 1}, Args: args}
 	} else {
@@ -155,10 +164,17 @@ func AlignEndForward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap 
 // Log and Max), else enough for about 1,024 blocks in all, at most one per
 // anti-diagonal (n+m−1).
 func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
-	if !alignOK(batch, n, m, mode) || (mode != AlignGlobal && s != Real) {
+	return AlignEndPartsStates(s, 1, batch, n, m, mode)
+}
+
+// AlignEndPartsStates is AlignEndParts for α of states planes: with more
+// than one state global Log and Max reduce too (one part an item), and the
+// parts go up to one per anti-diagonal of every plane (states·(n+m−1)).
+func AlignEndPartsStates(s Semiring, states, batch, n, m int, mode AlignMode) int {
+	if !alignOK(batch, n, m, mode) || states < 1 || ((mode != AlignGlobal || states > 1) && s != Real) {
 		return 1
 	}
-	return min(max(ceilDiv(alignEndBlocks, batch), 1), n+m-1)
+	return min(max(ceilDiv(alignEndBlocks, batch), 1), states*(n+m-1))
 }
 
 // AlignEndBackward is the launch of align_end_bwd: the float64 gradient
@@ -170,13 +186,20 @@ func AlignEndParts(s Semiring, batch, n, m int, mode AlignMode) int {
 // writing every parts-th anti-diagonal of its item, threads striding over
 // the anti-diagonal's cells (min(n, m) rounded up to warps, at most 256).
 func AlignEndBackward(dt Dtype, s Semiring, batch, n, m int, mode AlignMode, gap int) Launch {
-	ok := alignOK(batch, n, m, mode)
-	parts := AlignEndParts(s, batch, n, m, mode)
+	return AlignEndBackwardStates(dt, s, 1, batch, n, m, mode, gap)
+}
+
+// AlignEndBackwardStates is AlignEndBackward for α of states planes
+// (AlignEndForwardStates): AlignEndPartsStates blocks an item, each writing
+// every parts-th anti-diagonal of the item's planes, plane after plane.
+func AlignEndBackwardStates(dt Dtype, s Semiring, states, batch, n, m int, mode AlignMode, gap int) Launch {
+	ok := alignOK(batch, n, m, mode) && states >= 1
+	parts := AlignEndPartsStates(s, states, batch, n, m, mode)
 	l := Launch{
 		Kernel: KernelName("align_end_bwd", dt),
 		Grid:   [3]uint{uint(min(max(batch*parts, 1), alignMaxBlocks)), 1, 1},
 		Block:  [3]uint{uint(warps(min(n, m), alignThreads)), 1, 1},
-		Args:   alignArgs(batch, n, m, mode, gap, int64(s), int64(parts)),
+		Args:   alignArgs(batch, n, m, mode, gap, int64(s), int64(parts), int64(states)),
 	}
 	if !ok {
 		l.Grid[0] = 0

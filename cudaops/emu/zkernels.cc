@@ -4,9 +4,10 @@
 // The digests make this file change whenever a source changes: the Go build
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
-//   ../kernels/align.cuh sha256:00924df0879bedee64f122341df68cf4bbfb0b18b7ee0bf63b87ea147939c954
-//   ../kernels/align_cells.cu sha256:cc97ba9aaa5d5a829e7afd9f013f8b8a4ef71c628f060fb2928ac178d8b9edcc
-//   ../kernels/align_end.cu sha256:28fa12599a4568f13bcc5a593f3128e0169d1739606470b59e1fe4fdb42cf03e
+//   ../kernels/align.cuh sha256:8179f2d01f05832be6de878ea52ee380a1398270de238950859f77017084a034
+//   ../kernels/align_affine.cu sha256:50506f0c359d82904ea9ffff9a0b9d8e7e1aa9e202d8224d4601f3a16f38fa7c
+//   ../kernels/align_cells.cu sha256:7805636881b3ac2be89a1a62cde68198005d9a8dc07f725f202018c37a170b70
+//   ../kernels/align_end.cu sha256:a3a6d3fb5af68c0c51f26a6c1ba4e12f03c9bd8e2c830925ef11862f23209eb5
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc
 //   ../kernels/bandmul.cu sha256:5e84c644c792a18a313d616aefc941e07b77119c62ca077f5443c8b3143882b2
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
@@ -33,6 +34,7 @@
 #define GBEMU_KERNEL_UNIT 1 // emu.h: the kernels' arithmetic and instrumentation
 #include "emu.h"
 
+#include "../kernels/align_affine.cu"
 #include "../kernels/align_cells.cu"
 #include "../kernels/align_end.cu"
 #include "../kernels/attention.cu"
@@ -57,6 +59,26 @@
 #include "testdata/gpumodel.cu"
 
 namespace {
+void call_align_affine_fwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_affine_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_align_affine_fwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_affine_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
+}
+void call_align_affine_bwd_f32(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_affine_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
+void call_align_affine_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    align_affine_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]}, W{w[12]}, W{w[13]});
+}
 void call_align_cells_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
@@ -80,22 +102,22 @@ void call_align_cells_bwd_f64(const uint64_t* w) {
 void call_align_end_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_end_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+    align_end_fwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
 }
 void call_align_end_fwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_end_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]});
+    align_end_fwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]});
 }
 void call_align_end_bwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_end_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+    align_end_bwd_f32(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
 }
 void call_align_end_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
-    align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]});
+    align_end_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]}, W{w[8]}, W{w[9]}, W{w[10]}, W{w[11]});
 }
 void call_attention_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -740,14 +762,18 @@ void call_emutest_model_twice(const uint64_t* w) {
 } // namespace
 
 const gbemu::Kernel gbemu::table[] = {
+    {"align_affine_fwd_f32", 10, call_align_affine_fwd_f32, 0, "dFLjjjjjjj"},
+    {"align_affine_fwd_f64", 10, call_align_affine_fwd_f64, 0, "dDLjjjjjjj"},
+    {"align_affine_bwd_f32", 14, call_align_affine_bwd_f32, 0, "fFLDDdjjjjjjjj"},
+    {"align_affine_bwd_f64", 14, call_align_affine_bwd_f64, 0, "dDLDDdjjjjjjjj"},
     {"align_cells_fwd_f32", 9, call_align_cells_fwd_f32, 0, "dFLjjjjjj"},
     {"align_cells_fwd_f64", 9, call_align_cells_fwd_f64, 0, "dDLjjjjjj"},
     {"align_cells_bwd_f32", 13, call_align_cells_bwd_f32, 0, "fFLDDdjjjjjjj"},
     {"align_cells_bwd_f64", 13, call_align_cells_bwd_f64, 0, "dDLDDdjjjjjjj"},
-    {"align_end_fwd_f32", 9, call_align_end_fwd_f32, 0, "fDLjjjjjj"},
-    {"align_end_fwd_f64", 9, call_align_end_fwd_f64, 0, "dDLjjjjjj"},
-    {"align_end_bwd_f32", 11, call_align_end_bwd_f32, 0, "dDLFjjjjjjj"},
-    {"align_end_bwd_f64", 11, call_align_end_bwd_f64, 0, "dDLDjjjjjjj"},
+    {"align_end_fwd_f32", 10, call_align_end_fwd_f32, 0, "fDLjjjjjjj"},
+    {"align_end_fwd_f64", 10, call_align_end_fwd_f64, 0, "dDLjjjjjjj"},
+    {"align_end_bwd_f32", 12, call_align_end_bwd_f32, 0, "dDLFjjjjjjjj"},
+    {"align_end_bwd_f64", 12, call_align_end_bwd_f64, 0, "dDLDjjjjjjjj"},
     {"attention_fwd_f32", 12, call_attention_fwd_f32, 0, "fFFFLjjjjjxj"},
     {"attention_fwd_f64", 12, call_attention_fwd_f64, 0, "dDDDLjjjjjxj"},
     {"attention_bwd_rows_f32", 14, call_attention_bwd_rows_f32, 0, "fFFFFLfjjjjjxj"},
@@ -878,4 +904,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_model_twice", 2, call_emutest_model_twice, 1, "fF"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 136;
+const int gbemu::table_len = 140;

@@ -1,6 +1,8 @@
 // align.cuh: the grid and the lattice of package align's Linear strategy
-// (align/grid.go, align/lattice.go, align/cells.go), shared by the kernels
-// of its cells (align_cells.cu) and of its ends (align_end.cu).
+// (align/grid.go, align/lattice.go, align/cells.go), and the ⊕ of a cell's
+// terms and the weights of its gradient, shared by the kernels of its cells
+// (align_cells.cu for linear gaps, align_affine.cu for affine gaps) and of
+// its ends (align_end.cu).
 //
 // Potentials θ are (batch, N, M, 3), cell (i, j) of item b at
 // ((b·N + i)·M + j)·3. α and its gradient are float64 (batch, N·M), each
@@ -115,13 +117,18 @@ struct Lattice {
     // last is the last anti-diagonal with a cell, that of (lx − 1, ly − 1).
     __device__ __forceinline__ long long last() const { return lx + ly - 2; }
 
-    // end_count is the number of end candidates of a local or semi-global
-    // item, the lattice aside; end_cell returns the e-th in row-major order:
-    // every cell within the lengths (local), or the last column of rows
-    // 0 … lx−2 and then the last row (semi-global; grid.ends).
-    __device__ __forceinline__ long long end_count() const { return mode == LOCAL ? lx * ly : lx + ly - 1; }
+    // end_count is the number of end candidates of an item, the lattice
+    // aside; end_cell returns the e-th in row-major order: the end cell
+    // (global), every cell within the lengths (local), or the last column
+    // of rows 0 … lx−2 and then the last row (semi-global; grid.ends).
+    __device__ __forceinline__ long long end_count() const {
+        return mode == GLOBAL ? 1 : (mode == LOCAL ? lx * ly : lx + ly - 1);
+    }
     __device__ __forceinline__ void end_cell(long long e, long long* i, long long* j) const {
-        if (mode == LOCAL) {
+        if (mode == GLOBAL) {
+            *i = lx - 1;
+            *j = ly - 1;
+        } else if (mode == LOCAL) {
             *i = e / ly;
             *j = e - *i * ly;
         } else if (e < lx - 1) {
@@ -133,12 +140,97 @@ struct Lattice {
         }
     }
 
-    // is_end reports whether cell (i, j) of the lattice ends paths in local
-    // or semi-global mode.
+    // is_end reports whether cell (i, j) of the lattice ends paths.
     __device__ __forceinline__ bool is_end(long long i, long long j) const {
+        if (mode == GLOBAL) return i == lx - 1 && j == ly - 1;
         return mode == LOCAL || i == lx - 1 || j == ly - 1;
     }
 };
+
+// go_max returns Go's max(m, x): NaN if either is NaN, else the larger,
+// with max(−0, 0) = 0.
+__device__ __forceinline__ double go_max(double m, double x) {
+    if (x != x) return x;
+    if (m != m) return m;
+    if (x == 0 && m == 0) return x + m; // −0 only if both are
+    return x > m ? x : m;
+}
+
+// log_weight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
+// d below (align's logWeight): exactly 1 for the maximal term, 0 where exp
+// underflows (−745 and below, −Inf included), NaN for NaN.
+__device__ __forceinline__ double log_weight(double d) {
+    if (d == 0) return 1;
+    if (d != d) return d;
+    return d > -745 ? exp(d) : 0;
+}
+
+// times returns x ⊗ p.
+__device__ __forceinline__ double times(long long s, double x, double p) { return s == gb::REAL ? x * p : x + p; }
+
+// Terms holds the terms of one state of a cell, up to four, in the order of
+// its ⊕ (its places: the order of the model's options, which decides Max's
+// ties): x[u] for the terms of has (bit u), the semiring's zero for the
+// others.
+struct Terms {
+    double x[4];
+    unsigned has;
+
+    // clear leaves no terms: every place the zero of semiring s.
+    __device__ __forceinline__ void clear(long long s) {
+        x[0] = x[1] = x[2] = x[3] = s == gb::REAL ? 0.0 : gb::neg_inf<double>();
+        has = 0;
+    }
+
+    // put sets the term of place u.
+    __device__ __forceinline__ void put(int u, double v) {
+        x[u] = v;
+        has |= 1u << u;
+    }
+
+    // max_term returns the maximum of the terms (Go's max over all four
+    // places, the missing ones −Inf).
+    __device__ __forceinline__ double max_term() const { return go_max(go_max(go_max(x[0], x[1]), x[2]), x[3]); }
+
+    // value returns the cell's α: the ⊕ of its terms.
+    __device__ __forceinline__ double value(long long s) const {
+        if (s == gb::REAL) {
+            double sum = 0;
+            for (int u = 0; u < 4; u++)
+                if (has & (1u << u)) sum += x[u];
+            return sum;
+        }
+        const double m = max_term();
+        if (s == gb::MAX || m - m != 0) return m; // −Inf: no path; +Inf or NaN: itself
+        double sum = 0;
+        for (int u = 0; u < 4; u++)
+            if (has & (1u << u)) sum += exp(x[u] - m);
+        return m + log(sum);
+    }
+
+    // first returns the place of the first term equal to v, a Max cell's α,
+    // or −1 (v −Inf or NaN, or no such term): the one term of weight 1.
+    __device__ __forceinline__ int first(double v) const {
+        if (gb::is_neg_inf(v)) return -1;
+        for (int u = 0; u < 4; u++)
+            if ((has & (1u << u)) && x[u] == v) return u;
+        return -1;
+    }
+};
+
+// live reports whether a cell of gradient gk and α ak passes its gradient
+// back (align's backwardRows): not when gk is 0, nor under Log and Max when
+// no path reaches the cell (α −Inf, every weight 0) and gk is not finite
+// (its product with a weight of 0 would be NaN).
+__device__ __forceinline__ bool live(long long s, double gk, double ak) {
+    return gk != 0 && (s == gb::REAL || gk - gk == 0 || !gb::is_neg_inf(ak));
+}
+
+// log_term_weight is the weight of a term x of a Log cell of α av: 0 when
+// av is −Inf (no path reaches the cell), else log_weight(x − av).
+__device__ __forceinline__ double log_term_weight(double x, double av) {
+    return gb::is_neg_inf(av) ? 0.0 : log_weight(x - av);
+}
 
 } // namespace gbalign
 

@@ -75,33 +75,9 @@ namespace gbalign {
 // The places of a cell's terms, in the order of its sum.
 enum { TERM_L = 0, TERM_D = 1, TERM_S = 2, TERM_A = 3 };
 
-// go_max returns Go's max(m, x): NaN if either is NaN, else the larger,
-// with max(−0, 0) = 0.
-__device__ __forceinline__ double go_max(double m, double x) {
-    if (x != x) return x;
-    if (m != m) return m;
-    if (x == 0 && m == 0) return x + m; // −0 only if both are
-    return x > m ? x : m;
-}
-
-// log_weight returns e^d for d ≤ 0, a term's weight in a Log sum that it is
-// d below (align's logWeight): exactly 1 for the maximal term, 0 where exp
-// underflows (−745 and below, −Inf included), NaN for NaN.
-__device__ __forceinline__ double log_weight(double d) {
-    if (d == 0) return 1;
-    if (d != d) return d;
-    return d > -745 ? exp(d) : 0;
-}
-
-// times returns x ⊗ p.
-__device__ __forceinline__ double times(long long s, double x, double p) { return s == gb::REAL ? x * p : x + p; }
-
-// Cell holds the terms of one cell of an item's lattice: x[u] for the terms
-// of has (bit u), the semiring's zero for the others.
-struct Cell {
-    double x[4];
-    unsigned has;
-
+// Cell holds the terms of one cell of an item's lattice (Terms, in the
+// places TERM_L … TERM_A).
+struct Cell : Terms {
     // terms computes the terms of cell (i, j) of lattice l from the item's
     // α and its potentials p = θ[i, j, ·] (align's sources): a1 and a2 are
     // α of anti-diagonals i + j − 1 and i + j − 2, indexed by row.
@@ -147,35 +123,6 @@ struct Cell {
         // base(t − 1) and base(t − 2) are never used for t < 1 or t < 2:
         // the terms that read them need j > 0 or i > 0.
         terms(l, s, a + (t >= 1 ? g.base(t - 1) : 0), a + (t >= 2 ? g.base(t - 2) : 0), p, i, j);
-    }
-
-    // max_term returns the maximum of the terms (Go's max over all four
-    // places, the missing ones −Inf).
-    __device__ __forceinline__ double max_term() const { return go_max(go_max(go_max(x[0], x[1]), x[2]), x[3]); }
-
-    // value returns the cell's α: the ⊕ of its terms.
-    __device__ __forceinline__ double value(long long s) const {
-        if (s == gb::REAL) {
-            double sum = 0;
-            for (int u = 0; u < 4; u++)
-                if (has & (1u << u)) sum += x[u];
-            return sum;
-        }
-        const double m = max_term();
-        if (s == gb::MAX || m - m != 0) return m; // −Inf: no path; +Inf or NaN: itself
-        double sum = 0;
-        for (int u = 0; u < 4; u++)
-            if (has & (1u << u)) sum += exp(x[u] - m);
-        return m + log(sum);
-    }
-
-    // first returns the place of the first term equal to v, a Max cell's α,
-    // or −1 (v −Inf or NaN, or no such term): the one term of weight 1.
-    __device__ __forceinline__ int first(double v) const {
-        if (gb::is_neg_inf(v)) return -1;
-        for (int u = 0; u < 4; u++)
-            if ((has & (1u << u)) && x[u] == v) return u;
-        return -1;
     }
 };
 
@@ -232,20 +179,6 @@ __device__ void cells_fwd(double* alpha, const T* theta, const long long* len, l
         // The anti-diagonals past the item's end cell lie outside its lengths.
         for (long long k = g.cum(last + 1) + tid; k < nm; k += bd) a[k] = zero;
     }
-}
-
-// live reports whether a cell of gradient gk and α ak passes its gradient
-// back (align's backwardRows): not when gk is 0, nor under Log and Max when
-// no path reaches the cell (α −Inf, every weight 0) and gk is not finite
-// (its product with a weight of 0 would be NaN).
-__device__ __forceinline__ bool live(long long s, double gk, double ak) {
-    return gk != 0 && (s == gb::REAL || gk - gk == 0 || !gb::is_neg_inf(ak));
-}
-
-// log_term_weight is the weight of a term x of a Log cell of α av: 0 when
-// av is −Inf (no path reaches the cell), else log_weight(x − av).
-__device__ __forceinline__ double log_term_weight(double x, double av) {
-    return gb::is_neg_inf(av) ? 0.0 : log_weight(x - av);
 }
 
 // pass returns what successor cell (si, sj) of the lattice, of gradient gs,

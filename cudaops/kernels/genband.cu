@@ -3,6 +3,7 @@
 // every cudaops/kernels/*.cu. A new kernel file needs no line here: run
 // `go generate ./cudaops/emu`, which rewrites this file and the emulator's
 // kernel table, then `make ptx`.
+#include "align_affine.cu"
 #include "align_cells.cu"
 #include "align_end.cu"
 #include "attention.cu"
