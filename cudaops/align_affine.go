@@ -69,7 +69,9 @@ func AlignAffineBackwardGlobal(dt Dtype, s Semiring, batch, n, m int, mode Align
 // AlignAffineSharedBytes is the dynamic shared memory of
 // AlignAffineBackward: three anti-diagonals of three float64 states of
 // min(n, m) cells (at least one cell).
-func AlignAffineSharedBytes(n, m int) uint { return uint(3 * AlignAffineStates * 8 * max(min(n, m), 1)) }
+func AlignAffineSharedBytes(n, m int) uint {
+	return uint(3 * AlignAffineStates * 8 * max(min(n, m), 1))
+}
 
 // AlignAffineScratchBytes is the size of the scratch memory of
 // AlignAffineBackwardGlobal: three anti-diagonals of three float64 states
