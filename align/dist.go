@@ -224,8 +224,8 @@ func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, err
 }
 
 // BestMask adds to theta's graph the 0/1 mask of every item's best path
-// (the path of BestPaths), of theta's shape (batch, N, M, 3) and dtype:
-// MaskScore(theta, BestMask(theta, lengths)) is then the best score, whose
+// (the path of BestPaths), of theta's shape (batch, N, M, m.Channels())
+// and dtype: MaskScore(theta, BestMask(theta, lengths)) is the best score, whose
 // gradient with respect to theta is the mask. lengths is the (batch, 2)
 // Int node of LogPartitionLengths. The mask itself has no gradient (it is
 // piecewise constant in θ): gorgonia.Grad treats it as a constant. Every
@@ -317,7 +317,7 @@ func (op *bestMaskOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			continue
 		}
 		for _, s := range p[0] {
-			k := ((b*n+s.I)*mm+s.J)*3 + s.Move
+			k := ((b*n+s.I)*mm+s.J)*op.shape[3] + s.Move
 			switch d := out.Data().(type) {
 			case []float64:
 				d[k] = 1

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"github.com/genband/genband/internal/errkind"
 	"gorgonia.org/tensor"
 )
@@ -15,7 +16,7 @@ import (
 // align.ErrShape is bandop.ErrShape.
 var (
 	ErrNil      error = errkind.Nil      // a nil potentials tensor or node, lengths, mask, random source or *Program
-	ErrShape    error = errkind.Shape    // potentials not (batch, N, M, 3), operands of different shapes or graphs, a count of paths, draws or k that does not fit
+	ErrShape    error = errkind.Shape    // potentials not (batch, N, M, the model's channels), operands of different shapes or graphs, a count of paths, draws or k that does not fit
 	ErrDtype    error = errkind.Dtype    // not Float32 or Float64 (lengths: not Int), or operands of different dtypes
 	ErrSemiring error = errkind.Semiring // not Real, Log or Max, or not Log where only the Log distribution is defined
 	ErrLength   error = errkind.Length   // a length below 1 or past N or M, or a number of lengths other than the batch
@@ -83,24 +84,21 @@ func checkSize(op, what string, dims ...int) error {
 func badValue(v float64) bool { return !(v <= math.MaxFloat64) }
 
 // checkFinite returns an error of kind ErrPotential, naming op, the item
-// b, the cell and what ("θ", "p" or "q"), for the first NaN or +Inf
-// potential in th (one item's potentials, (n, mm, 3)) that a path of the
-// lattice l may use: θ[i, j, c] of a cell of l whose move comes from a cell
-// of l, or θ[s, FromDiag] of a start cell s. It is the one check of every
-// eager function; potentials no path may use are not read.
-func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l linLattice) error {
-	for i := range l.lenX {
-		jlo, jhi := l.cols(i)
+// b, the cell, the channel and what ("θ", "p" or "q"), for the first NaN
+// or +Inf potential in th (one item's potentials, (n, mm, channels of l's
+// model)) that some path of the lattice l may use (lattice.Used): a channel
+// of a cell that an open option of the model scores. It is the one check of
+// every eager function; potentials no path may use are not read.
+func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l *lattice.Lattice) error {
+	nc := l.Top.Channels
+	for i := range l.LenX {
+		jlo, jhi := l.Cols(i)
 		for j := jlo; j <= jhi; j++ {
-			cell := th[(i*mm+j)*3 : (i*mm+j)*3+3]
-			for c := range 3 {
-				v := float64(cell[c])
-				if !badValue(v) {
-					continue
-				}
-				if l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j)) {
+			cell := th[(i*mm+j)*nc : (i*mm+j+1)*nc]
+			for c, x := range cell {
+				if v := float64(x); badValue(v) && l.Used(i, j, c) {
 					return errorf(ErrPotential, op, "item %d: potential %s[%d, %d, %d, %s] is %v, want a finite value or −Inf",
-						b, what, b, i, j, channelName(c), v)
+						b, what, b, i, j, l.Top.ChannelName(c), v)
 				}
 			}
 		}
@@ -109,15 +107,32 @@ func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l linL
 }
 
 // checkFiniteDense is checkFinite on item b of t, contiguous potentials
-// (batch, N, M, 3) of Float64 or Float32.
-func checkFiniteDense(op, what string, t *tensor.Dense, b int, l linLattice) error {
+// (batch, N, M, channels) of Float64 or Float32.
+func checkFiniteDense[L anyLattice](op, what string, t *tensor.Dense, b int, l L) error {
 	sh := t.Shape()
-	per := sh[1] * sh[2] * 3
+	per := sh[1] * sh[2] * sh[3]
 	switch d := t.Data().(type) {
 	case []float64:
-		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, l)
+		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, engineLattice(l))
 	case []float32:
-		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, l)
+		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, engineLattice(l))
 	}
 	return nil
+}
+
+// anyLattice is the engine's lattice or the old linLattice, which callers
+// not yet moved to the engine (issue 20) still pass; engineLattice and it
+// go when linlattice.go does.
+type anyLattice interface{ *lattice.Lattice | linLattice }
+
+// engineLattice returns l as the engine's lattice: a linLattice is the
+// linear model's lattice of the same item.
+func engineLattice[L anyLattice](l L) *lattice.Lattice {
+	switch v := any(l).(type) {
+	case linLattice:
+		return &lattice.Lattice{Item: lattice.Item{Mode: lattice.Mode(v.mode), LenX: v.lenX, LenY: v.lenY, Lo: v.lo, Hi: v.hi}, Top: lattice.Linear}
+	case *lattice.Lattice:
+		return v
+	}
+	return nil // unreachable: L is one of the two
 }

@@ -3,109 +3,151 @@ package align
 import (
 	"math"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/tensor"
 )
 
-// The best paths come from a Viterbi pass over one item's lattice, cell by
-// cell in row-major order, that keeps the best path prefix ending in every
-// cell; the k best paths then come lazily from it (Huang and Chiang 2005,
-// "Better k-best parsing", algorithm 3): the r-th best prefix of a cell is
-// worked out only when a longer path asks for it, from a small heap of
-// candidates per cell, so the k best cost one Viterbi pass plus about
-// k·(path length)·log k.
+// The best paths come from a Viterbi pass over one item's lattice that
+// keeps the best path prefix ending in every node, a state of a cell (the
+// linear model has one state a cell, the affine three), cell by cell in
+// row-major order; the k best paths then come lazily from it (Huang and
+// Chiang 2005, "Better k-best parsing", algorithm 3): the r-th best prefix
+// of a node is worked out only when a longer path asks for it, from a
+// small heap of candidates per node, so the k best cost one Viterbi pass
+// plus about k·(path length)·log k.
 //
-// A prefix ending in cell v was last extended by one of four options,
-// numbered in the order that breaks ties (see KBest): optLeft (channel
+// A prefix ending in node v = (s, i, j) was last extended by one of the
+// options into state s (lattice.Topology.In[s]), numbered in the order
+// that breaks ties (see KBest): a move from a node of a neighbouring cell,
+// or the start of the path at (i, j). Nodes are numbered cell-major,
+// v = (i·lenY + j)·States + s, so that their order is the order of
+// (I, J, state).
+
+// optNone marks a node no prefix of finite score ends in.
+const optNone = -1
+
+// The linear model's options (lattice.Linear.In[0]): optLeft (channel
 // FromLeft, from (i, j−1)), optStart (the path starts at v), optDiag
-// (FromDiag, from (i−1, j−1)), optAbove (FromAbove, from (i−1, j)).
+// (FromDiag, from (i−1, j−1)), optAbove (FromAbove, from (i−1, j)). The
+// Log forward pass and Sample numbered their tables by them before they
+// moved to the engine.
 const (
 	optLeft = iota
 	optStart
 	optDiag
 	optAbove
-	optNone = -1
 )
 
-// optChannel is the channel of θ each option scores.
-var optChannel = [4]int{FromLeft, FromDiag, FromDiag, FromAbove}
+// maxOptions bounds the options into one state of any topology
+// (Topology.MaxOptions), the size of a lazyNode's candidate slots.
+const maxOptions = 4
 
-// viterbi is the best prefix ending in every cell of one item: cell
-// v = i·lenY + j holds its score (−Inf when no prefix of finite score ends
-// there) and the option that made it.
+// viterbi is the best prefix ending in every node of one item: node v
+// holds its score (−Inf when no prefix of finite score ends there) and the
+// option that made it.
 type viterbi struct {
 	in    *items
 	b     int
-	l     linLattice
+	l     *lattice.Lattice
 	score []float64
 	from  []int8
 }
 
-// pred returns the cell that option o of cell (i, j) extends, and whether
-// the lattice has it.
-func (l linLattice) pred(i, j, o int) (int, int, bool) {
-	mv := moves[optChannel[o]]
-	pi, pj := i-mv.di, j-mv.dj
-	return pi, pj, l.valid(pi, pj)
+// node returns the number of state s of cell (i, j).
+func (v *viterbi) node(s, i, j int) int { return (i*v.l.LenY+j)*v.l.Top.States + s }
+
+// unnode returns the state and the cell of node c.
+func (v *viterbi) unnode(c int32) (s, i, j int) {
+	ns := v.l.Top.States
+	cell := int(c) / ns
+	return int(c) % ns, cell / v.l.LenY, cell % v.l.LenY
+}
+
+// pred returns the node that option o of state s at the valid cell (i, j)
+// extends, and whether the lattice has it (false for a start).
+func (v *viterbi) pred(s, o, i, j int) (int32, bool) {
+	op := v.l.Top.In[s][o]
+	if op.Start {
+		return 0, false
+	}
+	pi, pj := i-op.DI, j-op.DJ
+	return int32(v.node(op.From, pi, pj)), v.l.Valid(pi, pj)
 }
 
 // newViterbi runs the Viterbi pass of item b, whose potentials the caller
 // has checked (checkFinite).
-func newViterbi(in *items, b int, l linLattice) *viterbi {
-	cells := l.lenX * l.lenY
-	v := &viterbi{in: in, b: b, l: l, score: make([]float64, cells), from: make([]int8, cells)}
+func newViterbi(in *items, b int, l *lattice.Lattice) *viterbi {
+	top := l.Top
+	ns, ly, nc := top.States, l.LenY, in.nc
+	nodes := l.LenX * ly * ns
+	v := &viterbi{in: in, b: b, l: l, score: make([]float64, nodes), from: make([]int8, nodes)}
 	ninf := math.Inf(-1)
 	for k := range v.score {
 		v.score[k], v.from[k] = ninf, optNone
 	}
-	ly := l.lenY
-	for i := range l.lenX {
-		jlo, jhi := l.cols(i)
-		base := (b*in.n + i) * in.mm * 3
+	// Every move's source node is a fixed distance back from the node it
+	// enters: back = (DI·lenY + DJ)·States + s − From.
+	type move struct {
+		start      bool
+		di, dj, ch int
+		back       int
+	}
+	opts := make([][]move, ns)
+	for s, in := range top.In {
+		for _, op := range in {
+			opts[s] = append(opts[s], move{op.Start, op.DI, op.DJ, op.Channel, (op.DI*ly+op.DJ)*ns + s - op.From})
+		}
+	}
+	for i := range l.LenX {
+		jlo, jhi := l.Cols(i)
+		base := (b*in.n + i) * in.mm * nc
 		for j := jlo; j <= jhi; j++ {
-			c := i*ly + j
-			th := in.th[base+3*j : base+3*j+3]
-			best, from := ninf, int8(optNone)
-			// Options in tie order; a later option wins only by a strictly
-			// greater score.
-			if j > jlo {
-				if s := v.score[c-1] + th[FromLeft]; s > best {
-					best, from = s, optLeft
+			th := in.th[base+nc*j : base+nc*(j+1)]
+			c := (i*ly + j) * ns
+			for s, ops := range opts {
+				best, from := ninf, int8(optNone)
+				// Options in tie order; a later option wins only by a
+				// strictly greater score. A potential is read only where
+				// its option is open, so one that checkFinite let pass
+				// (NaN, +Inf no path may use) is never read.
+				for o := range ops {
+					op := &ops[o]
+					var x float64
+					if op.start {
+						if !l.Start(i, j) {
+							continue
+						}
+						x = th[op.ch]
+					} else {
+						// (i, j) is valid: its source is unless it leaves
+						// the grid or the band.
+						pi, pj := i-op.di, j-op.dj
+						if pi < 0 || pj < 0 || pj-pi < l.Lo || pj-pi > l.Hi {
+							continue
+						}
+						x = v.score[c+s-op.back] + th[op.ch]
+					}
+					if x > best {
+						best, from = x, int8(o)
+					}
 				}
+				v.score[c+s], v.from[c+s] = best, from
 			}
-			if l.start(i, j) {
-				if s := th[FromDiag]; s > best {
-					best, from = s, optStart
-				}
-			}
-			if i > 0 && j > 0 {
-				if s := v.score[c-ly-1] + th[FromDiag]; s > best {
-					best, from = s, optDiag
-				}
-			}
-			if i > 0 && j-i < l.hi {
-				if s := v.score[c-ly] + th[FromAbove]; s > best {
-					best, from = s, optAbove
-				}
-			}
-			v.score[c], v.from[c] = best, from
 		}
 	}
 	return v
 }
 
-// best returns the end cell of the best path (the first in row-major
-// order on ties) and its score, or −1 and −Inf when no path has a finite
-// score.
+// best returns the end node of the best path (the first in node order on
+// ties) and its score, or −1 and −Inf when no path has a finite score.
 func (v *viterbi) best() (int, float64) {
-	cell, best := -1, math.Inf(-1)
-	for i := range v.l.lenX {
-		for j := range v.l.lenY {
-			if c := i*v.l.lenY + j; v.l.end(i, j) && v.score[c] > best {
-				cell, best = c, v.score[c]
-			}
+	node, best := -1, math.Inf(-1)
+	v.l.Ends(func(s, i, j int) {
+		if c := v.node(s, i, j); v.score[c] > best {
+			node, best = c, v.score[c]
 		}
-	}
-	return cell, best
+	})
+	return node, best
 }
 
 // deriv is the r-th best prefix ending in a cell: its score, its last
@@ -118,20 +160,20 @@ type deriv struct {
 }
 
 // candidate is a prefix not yet ranked: deriv plus, for the end heap, the
-// cell it ends in.
+// node it ends in.
 type candidate struct {
 	deriv
-	cell int32
+	node int32
 }
 
 // before is the order of candidates: higher score first, then lower option
-// (or end cell), then lower rank.
+// (or end node), then lower rank.
 func before(a, b candidate) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	if a.cell != b.cell {
-		return a.cell < b.cell
+	if a.node != b.node {
+		return a.node < b.node
 	}
 	if a.opt != b.opt {
 		return a.opt < b.opt
@@ -195,29 +237,29 @@ func (h *heap) pop() candidate {
 	return top
 }
 
-// lazy holds the prefixes of rank ≥ 1 worked out so far for the cells a
+// lazy holds the prefixes of rank ≥ 1 worked out so far for the nodes a
 // k-best search has visited.
 type lazy struct {
 	*viterbi
-	nodes  []int32 // per cell: 1 + the index of its lazyNode, 0 before its rank 1 is asked for
+	nodes  []int32 // per node: 1 + the index of its lazyNode, 0 before its rank 1 is asked for
 	chunks [][]lazyNode
 	stack  []request
 }
 
 // A lazyNode's candidates are the next prefix of each option not yet
 // ranked: at most one per option, since ranking an option's candidate
-// offers the same option's next, so four slots searched in turn serve as
-// the heap. An offer is pending until the predecessor's prefix of that
-// rank is known.
+// offers the same option's next, so a slot per option, searched in turn,
+// serves as the heap. An offer is pending until the predecessor's prefix
+// of that rank is known.
 type lazyNode struct {
 	more []deriv // ranks 1, 2, …
-	cand [4]candidate
-	has  [4]bool
-	pend [4]int32 // the rank of the predecessor's prefix offered, or −1
-	done bool     // no prefix beyond more
+	cand [maxOptions]candidate
+	has  [maxOptions]bool
+	pend [maxOptions]int32 // the rank of the predecessor's prefix offered, or −1
+	done bool              // no prefix beyond more
 }
 
-// A request asks for the r-th best prefix of cell c.
+// A request asks for the r-th best prefix of node c.
 type request struct {
 	c int32
 	r int
@@ -230,7 +272,7 @@ func (z *lazy) node(c int32) *lazyNode {
 	return &z.chunks[k/chunk][k%chunk]
 }
 
-// newNode makes cell c's lazyNode: the first rank of every option but the
+// newNode makes node c's lazyNode: the first rank of every option but the
 // best's, and the best's next, offered.
 func (z *lazy) newNode(c int32) *lazyNode {
 	if len(z.chunks) == 0 || len(z.chunks[len(z.chunks)-1]) == chunk {
@@ -244,7 +286,7 @@ func (z *lazy) newNode(c int32) *lazyNode {
 	return nd
 }
 
-// known returns the r-th best prefix of cell c and true when it is known
+// known returns the r-th best prefix of node c and true when it is known
 // to exist, false and true when it is known not to, and false, false when
 // it has not been worked out yet.
 func (z *lazy) known(c int32, r int) (deriv, bool, bool) {
@@ -264,9 +306,9 @@ func (z *lazy) known(c int32, r int) (deriv, bool, bool) {
 	return deriv{}, false, nd.done
 }
 
-// kth returns the r-th best prefix (r = 0 the best) ending in cell c, or
+// kth returns the r-th best prefix (r = 0 the best) ending in node c, or
 // false when fewer than r+1 prefixes of finite score end there. The
-// prefixes it needs of earlier cells are worked out first, from an explicit
+// prefixes it needs of earlier nodes are worked out first, from an explicit
 // stack of requests rather than by recursion, whose depth would be the
 // length of a path.
 func (z *lazy) kth(c int32, r int) (deriv, bool) {
@@ -289,8 +331,8 @@ func (z *lazy) kth(c int32, r int) (deriv, bool) {
 	return d, ok
 }
 
-// advance ranks the prefixes of cell c up to rank r, or returns the
-// request of an earlier cell's prefix it waits for.
+// advance ranks the prefixes of node c up to rank r, or returns the
+// request of an earlier node's prefix it waits for.
 func (z *lazy) advance(c int32, r int) (request, bool) {
 	var nd *lazyNode
 	if z.nodes[c] == 0 {
@@ -298,40 +340,38 @@ func (z *lazy) advance(c int32, r int) (request, bool) {
 	} else {
 		nd = z.node(c)
 	}
-	ly := z.l.lenY
-	i, j := int(c)/ly, int(c)%ly
-	base := ((z.b*z.in.n+i)*z.in.mm + j) * 3
+	s, i, j := z.unnode(c)
+	opts := z.l.Top.In[s]
+	th := z.in.th[((z.b*z.in.n+i)*z.in.mm+j)*z.in.nc:]
 	for len(nd.more) < r && !nd.done {
-		for o := range 4 {
+		for o, op := range opts {
 			rank := int(nd.pend[o])
 			if rank < 0 {
 				continue
 			}
-			th := z.in.th[base+optChannel[o]]
-			if o == optStart {
-				if rank == 0 && z.l.start(i, j) && th != math.Inf(-1) {
-					nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: th, opt: optStart}}, true
+			if op.Start {
+				if x := th[op.Channel]; rank == 0 && z.l.Start(i, j) && x != math.Inf(-1) {
+					nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: x, opt: int8(o)}}, true
 				}
 				nd.pend[o] = -1
 				continue
 			}
-			pi, pj, ok := z.l.pred(i, j, o)
+			p, ok := z.pred(s, o, i, j)
 			if !ok {
 				nd.pend[o] = -1
 				continue
 			}
-			p := int32(pi*ly + pj)
 			d, ok, sure := z.known(p, rank)
 			if !sure {
 				return request{p, rank}, true
 			}
-			if s := d.score + th; ok && s != math.Inf(-1) {
-				nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: s, opt: int8(o), rank: int32(rank)}}, true
+			if x := d.score + th[op.Channel]; ok && x != math.Inf(-1) {
+				nd.cand[o], nd.has[o] = candidate{deriv: deriv{score: x, opt: int8(o), rank: int32(rank)}}, true
 			}
 			nd.pend[o] = -1
 		}
 		best := -1
-		for o := range 4 {
+		for o := range opts {
 			if nd.has[o] && (best < 0 || before(nd.cand[o], nd.cand[best])) {
 				best = o
 			}
@@ -348,20 +388,19 @@ func (z *lazy) advance(c int32, r int) (request, bool) {
 	return request{}, false
 }
 
-// path returns the path of the r-th best prefix ending in cell c, which
-// exists.
+// path returns the path of the r-th best prefix ending in node c, which
+// exists: each step records the channel its option scores.
 func (z *lazy) path(c int32, r int) Path {
-	ly := z.l.lenY
 	var rev Path
 	for {
 		d, _ := z.kth(c, r)
-		i, j := int(c)/ly, int(c)%ly
-		rev = append(rev, Step{i, j, optChannel[d.opt]})
-		if d.opt == optStart {
+		s, i, j := z.unnode(c)
+		rev = append(rev, Step{i, j, z.l.Top.In[s][d.opt].Channel})
+		p, ok := z.pred(s, int(d.opt), i, j)
+		if !ok {
 			break
 		}
-		pi, pj, _ := z.l.pred(i, j, int(d.opt))
-		c, r = int32(pi*ly+pj), int(d.rank)
+		c, r = p, int(d.rank)
 	}
 	p := make(Path, len(rev))
 	for k, s := range rev {
@@ -387,39 +426,37 @@ func (v *viterbi) kbest(k int) ([]Path, []float64) {
 	var scores []float64
 	for len(paths) < k && len(h) > 0 {
 		top := h.pop()
-		paths = append(paths, z.path(top.cell, int(top.rank)))
+		paths = append(paths, z.path(top.node, int(top.rank)))
 		scores = append(scores, top.score)
-		if d, ok := z.kth(top.cell, int(top.rank)+1); ok {
-			h.push(candidate{deriv: deriv{score: d.score, rank: top.rank + 1}, cell: top.cell})
+		if d, ok := z.kth(top.node, int(top.rank)+1); ok {
+			h.push(candidate{deriv: deriv{score: d.score, rank: top.rank + 1}, node: top.node})
 		}
 	}
 	return paths, scores
 }
 
-// bestEnds returns the end cells whose best prefixes are the k first in
+// bestEnds returns the end nodes whose best prefixes are the k first in
 // the order of before: only they can end one of the k best paths, since
-// each of their best paths comes before every path of another end cell.
+// each of their best paths comes before every path of another end node.
 func (v *viterbi) bestEnds(k int) heap {
-	// worst is a heap of the cells kept so far, the last in order on top.
+	// worst is a heap of the nodes kept so far, the last in order on top.
 	var worst heap
 	after := func(a, b candidate) bool { return before(b, a) }
-	for i := range v.l.lenX {
-		for j := range v.l.lenY {
-			c := int32(i*v.l.lenY + j)
-			if v.from[c] == optNone || !v.l.end(i, j) {
-				continue
-			}
-			e := candidate{deriv: deriv{score: v.score[c]}, cell: c}
-			switch {
-			case len(worst) < k:
-				worst = append(worst, e)
-				worst.upBy(len(worst)-1, after)
-			case before(e, worst[0]):
-				worst[0] = e
-				worst.downBy(0, after)
-			}
+	v.l.Ends(func(s, i, j int) {
+		c := int32(v.node(s, i, j))
+		if v.from[c] == optNone {
+			return
 		}
-	}
+		e := candidate{deriv: deriv{score: v.score[c]}, node: c}
+		switch {
+		case len(worst) < k:
+			worst = append(worst, e)
+			worst.upBy(len(worst)-1, after)
+		case before(e, worst[0]):
+			worst[0] = e
+			worst.downBy(0, after)
+		}
+	})
 	return worst
 }
 
@@ -439,7 +476,10 @@ func (m Model) viterbis(op string, theta *tensor.Dense, lenX, lenY []int) ([]*vi
 func (m Model) viterbiItems(op string, in *items) ([]*viterbi, error) {
 	vs := make([]*viterbi, in.batch)
 	for b := range in.batch {
-		l := m.linLattice(in.lenX[b], in.lenY[b])
+		l := m.lat(in.lenX[b], in.lenY[b])
+		if l.Top.MaxOptions() > maxOptions {
+			return nil, errorf(ErrMode, op, "the %s model has %d options into a state; the k-best search has room for %d", l.Top.Name, l.Top.MaxOptions(), maxOptions)
+		}
 		if err := in.checkFinite(op, b, l); err != nil {
 			return nil, err
 		}
@@ -471,11 +511,12 @@ func (m Model) bestPaths(op string, theta *tensor.Dense, lenX, lenY []int) ([]fl
 // Path): the sum in float64 of the potentials along the path, maximal over
 // the item's paths, and the first such path in the order of KBest when
 // several tie. It is KBest with k = 1, computed by a Viterbi pass over the
-// item's cells; the semiring and strategy of m are not used. An item whose
+// item's cells (and their states, with Model.Affine); the semiring and strategy of m are not used. An item whose
 // every path scores −Inf gets the score −Inf and a nil path. A NaN or +Inf
 // potential that a path may use is an error naming the item and the cell.
-// theta, (batch, N, M, 3) of Float64 or Float32, is not modified; the
-// lengths are as in LogPartition, and every mode and MaxGap is supported.
+// theta, (batch, N, M, m.Channels()) of Float64 or Float32, is not
+// modified; the lengths are as in LogPartition, and every mode, MaxGap and
+// gap model (linear, affine, affine without turns) is supported.
 //
 // Use BestMask for the best path's 0/1 mask in a graph.
 func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, []Path, error) {
@@ -483,13 +524,14 @@ func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, []Pa
 }
 
 // KBest returns, for every batch item b, its k best distinct paths under
-// theta, (batch, N, M, 3) of Float64 or Float32, and their scores (the sum
+// theta, (batch, N, M, m.Channels()) of Float64 or Float32, and their
+// scores (the sum
 // in float64 of the potentials along the path, from first step to last):
 // paths[b][r] is the (r+1)-th best path of item b and scores[b][r] its
 // score, in order of decreasing score. An item with fewer than k paths of
 // finite score gets all of them: a potential of −Inf forbids the move it
-// scores. The lengths are as in LogPartition; every mode and MaxGap is
-// supported. The semiring and strategy of m are not used: this is the
+// scores. The lengths are as in LogPartition; every mode, MaxGap and gap
+// model is supported. The semiring and strategy of m are not used: this is the
 // Max semiring's k-best, by a Viterbi pass over the item's cells followed
 // by a lazy search (Huang and Chiang, 2005) whose cost beyond Viterbi
 // grows as k·(path length)·log k. theta is not modified.
@@ -498,8 +540,14 @@ func (m Model) BestPaths(theta *tensor.Dense, lenX, lenY []int) ([]float64, []Pa
 // first is the one whose steps, compared from the last step backwards,
 // differ first by a smaller (I, J, Move), where Move counts as
 // FromLeft < FromDiag < FromAbove; a path that is a proper suffix of the
-// other (one that starts later along the same steps) comes first. BestPaths
-// returns the first path of this order.
+// other (one that starts later along the same steps) comes first. Under
+// the affine model the steps compare likewise with states for moves: two
+// last steps by (I, J) and then state (match, left gap, above gap); two
+// paths that agree from their last step back to a step, by the state of
+// the step before it: before a match step, a match comes first, then the
+// start of the path there, then a left gap, then an above gap; before a
+// gap step, a match, then the same gap, then the other. BestPaths returns
+// the first path of this order.
 //
 // k must be at least 1. A NaN or +Inf potential that a path of an item
 // may use is an error naming the item and the cell.

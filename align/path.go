@@ -12,31 +12,40 @@ import (
 )
 
 // A Path is one batch item's alignment: its steps in order from the first
-// cell to the last. The first step's Move is FromDiag (the start scores
-// θ[I, J, FromDiag]); every later step enters its cell from the previous
-// step's cell by its Move: FromLeft from (I, J−1), FromDiag from
-// (I−1, J−1), FromAbove from (I−1, J). The score of a path is the sum of
-// θ[I, J, Move] over its steps.
+// cell to the last. Each step's Move is the channel of the potentials it
+// scores, and the score of a path is the sum of θ[I, J, Move] over its
+// steps.
+//
+// Under the linear model the first step's Move is FromDiag (the start
+// scores θ[I, J, FromDiag]); every later step enters its cell from the
+// previous step's cell by its Move: FromLeft from (I, J−1), FromDiag from
+// (I−1, J−1), FromAbove from (I−1, J).
+//
+// Under the affine model (Model.Affine) the first step's Move is Match; a
+// later step's Move also says the state the path is in: Match enters
+// (I, J) from (I−1, J−1) (out of any state), OpenLeft and ExtendLeft from
+// (I, J−1), OpenAbove and ExtendAbove from (I−1, J). ExtendLeft must follow
+// a step from the left (OpenLeft or ExtendLeft), OpenLeft any other step
+// (with NoTurns, not a step from above); likewise from above.
 type Path []Step
 
-// A Step is one cell (I, J) of a path and the channel Move (FromLeft,
-// FromDiag or FromAbove) by which the path enters it.
+// A Step is one cell (I, J) of a path and the channel Move by which the
+// path enters it (FromLeft, FromDiag or FromAbove under the linear model;
+// Match … ExtendAbove under the affine one).
 type Step struct{ I, J, Move int }
 
-// String writes s as its cell and move, e.g. "(3,4)FromDiag".
+// String writes s as its cell and move, e.g. "(3,4)FromDiag". It names the
+// move as a channel of the linear model, the default; a step does not know
+// its model, so an affine step's move reads as the linear channel of the
+// same number (or Move(c) past them).
 func (s Step) String() string {
 	return fmt.Sprintf("(%d,%d)%s", s.I, s.J, moveName(s.Move))
 }
 
-// moveName is the name of channel c.
+// moveName is the name of channel c of the linear model, or Move(c).
 func moveName(c int) string {
-	switch c {
-	case FromLeft:
-		return "FromLeft"
-	case FromDiag:
-		return "FromDiag"
-	case FromAbove:
-		return "FromAbove"
+	if c >= 0 && c < lattice.Linear.Channels {
+		return lattice.Linear.ChannelName(c)
 	}
 	return fmt.Sprintf("Move(%d)", c)
 }
@@ -59,85 +68,15 @@ func (e *PathError) Error() string {
 // Is reports whether target is ErrPath, the kind of every PathError.
 func (e *PathError) Is(target error) bool { return target == ErrPath }
 
-// channelName names channel c of the potentials.
-func channelName(c int) string {
-	switch c {
-	case FromLeft:
-		return "FromLeft"
-	case FromDiag:
-		return "FromDiag"
-	case FromAbove:
-		return "FromAbove"
-	}
-	return fmt.Sprintf("channel %d", c)
-}
+// channelName names channel c of the linear model's potentials (the
+// tests' messages; the package's own name the channel of the model at
+// hand, Topology.ChannelName).
+func channelName(c int) string { return lattice.Linear.ChannelName(c) }
 
-// why returns why a path may not visit (i, j), or "" when it may.
-func (l linLattice) why(i, j int) string {
-	switch {
-	case i < 0 || j < 0:
-		return fmt.Sprintf("cell (%d, %d) is outside the grid", i, j)
-	case i >= l.lenX || j >= l.lenY:
-		return fmt.Sprintf("cell (%d, %d) is past the lengths (lenX %d, lenY %d)", i, j, l.lenX, l.lenY)
-	case j-i < l.lo || j-i > l.hi:
-		return fmt.Sprintf("cell (%d, %d) is outside the gap band %d ≤ j−i ≤ %d", i, j, l.lo, l.hi)
-	}
-	return ""
-}
-
-// check returns the index of the step where p breaks and what is wrong,
-// or −1 and "" when p is a path of l.
-func (l linLattice) check(p Path) (int, string) {
-	if len(p) == 0 {
-		return 0, "empty path"
-	}
-	for k, s := range p {
-		if s.Move < 0 || s.Move > 2 {
-			return k, fmt.Sprintf("move %d at (%d, %d), want FromLeft (0), FromDiag (1) or FromAbove (2)", s.Move, s.I, s.J)
-		}
-		if w := l.why(s.I, s.J); w != "" {
-			return k, w
-		}
-		if k == 0 {
-			if s.Move != FromDiag {
-				return 0, fmt.Sprintf("the first step enters (%d, %d) %s, want FromDiag (the start of a path)", s.I, s.J, channelName(s.Move))
-			}
-			if !l.start(s.I, s.J) {
-				return 0, fmt.Sprintf("a %v path cannot start at (%d, %d): %s", l.mode, s.I, s.J, l.startsWhere())
-			}
-			continue
-		}
-		mv := moves[s.Move]
-		if q := p[k-1]; q.I != s.I-mv.di || q.J != s.J-mv.dj {
-			return k, fmt.Sprintf("illegal move: (%d, %d) entered %s comes from (%d, %d), but the previous step is (%d, %d)",
-				s.I, s.J, channelName(s.Move), s.I-mv.di, s.J-mv.dj, q.I, q.J)
-		}
-	}
-	last := p[len(p)-1]
-	if !l.end(last.I, last.J) {
-		return len(p) - 1, fmt.Sprintf("a %v path cannot end at (%d, %d): %s", l.mode, last.I, last.J, l.endsWhere())
-	}
-	return -1, ""
-}
-
-func (l linLattice) startsWhere() string {
-	switch l.mode {
-	case Global:
-		return "it starts at (0, 0)"
-	case Local:
-		return "it starts at any cell"
-	}
-	return "it starts in row 0 or column 0"
-}
-
-func (l linLattice) endsWhere() string {
-	switch l.mode {
-	case Global:
-		return fmt.Sprintf("it ends at (lenX−1, lenY−1) = (%d, %d)", l.lenX-1, l.lenY-1)
-	case Local:
-		return "it ends at any cell"
-	}
-	return fmt.Sprintf("it ends in row lenX−1 = %d or column lenY−1 = %d", l.lenX-1, l.lenY-1)
+// checkPath returns the index of the step where p breaks and what is wrong,
+// or −1 and "" when p is a path of l: the engine's Check.
+func checkPath(l *lattice.Lattice, p Path) (int, string) {
+	return l.Check(len(p), func(k int) (int, int, int) { return p[k].I, p[k].J, p[k].Move })
 }
 
 // checkModel checks a model for the cell-by-cell functions: the package's
@@ -178,7 +117,7 @@ func (m Model) CheckPaths(paths []Path, n, mm int, lenX, lenY []int) error {
 
 func (m Model) checkPaths(op string, paths []Path, lx, ly []int) error {
 	for b, p := range paths {
-		if k, msg := m.linLattice(lx[b], ly[b]).check(p); k >= 0 {
+		if k, msg := checkPath(m.lat(lx[b], ly[b]), p); k >= 0 {
 			return &PathError{Op: op, Item: b, Step: k, Msg: msg}
 		}
 	}
@@ -217,8 +156,9 @@ func (m Model) thetaShape(op, what string, shape tensor.Shape) (batch, n, mm int
 	return shape[0], shape[1], shape[2], nil
 }
 
-// Mask returns the 0/1 mask of paths: a tensor of shape (batch, N, M, 3)
-// (shape, the potentials' shape) and dtype dt (Float64 or Float32), 1 at
+// Mask returns the 0/1 mask of paths: a tensor of shape (batch, N, M, C)
+// (shape, the potentials' shape, C = m.Channels()) and dtype dt (Float64
+// or Float32), 1 at
 // [b, I, J, Move] for every step of paths[b] and 0 elsewhere, so that the
 // score of paths[b] is Σ θ⊙mask over item b (see MaskScore). The paths
 // are checked first as in CheckPaths (a *PathError says where one breaks).
@@ -244,8 +184,9 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 	if err := m.checkPaths(op, paths, lx, ly); err != nil {
 		return nil, err
 	}
-	size := batch * n * mm * 3
-	at := func(b int, s Step) int { return ((b*n+s.I)*mm+s.J)*3 + s.Move }
+	nc := m.Channels()
+	size := batch * n * mm * nc
+	at := func(b int, s Step) int { return ((b*n+s.I)*mm+s.J)*nc + s.Move }
 	if dt == tensor.Float32 {
 		v := make([]float32, size)
 		for b, p := range paths {
@@ -253,7 +194,7 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 				v[at(b, s)] = 1
 			}
 		}
-		return tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(v)), nil
+		return tensor.New(tensor.WithShape(batch, n, mm, nc), tensor.WithBacking(v)), nil
 	}
 	v := make([]float64, size)
 	for b, p := range paths {
@@ -261,11 +202,11 @@ func (m Model) Mask(paths []Path, shape tensor.Shape, dt tensor.Dtype, lenX, len
 			v[at(b, s)] = 1
 		}
 	}
-	return tensor.New(tensor.WithShape(batch, n, mm, 3), tensor.WithBacking(v)), nil
+	return tensor.New(tensor.WithShape(batch, n, mm, nc), tensor.WithBacking(v)), nil
 }
 
 // PathsFromMask returns the path of every item of mask, a 0/1 tensor of
-// shape (batch, N, M, 3) and dtype Float64 or Float32 such as Mask
+// shape (batch, N, M, m.Channels()) and dtype Float64 or Float32 such as Mask
 // returns: the steps [b, I, J, Move] where the mask is 1, ordered by I+J
 // (which grows along any path). An element other than 0 or 1 is an
 // *Error naming it; ones that do not form a path of the item under m
@@ -294,20 +235,22 @@ func (m Model) PathsFromMask(mask *tensor.Dense, lenX, lenY []int) ([]Path, erro
 	return m.pathsFromMask(op, vals, batch, n, mm, lx, ly)
 }
 
-// pathsFromMask is PathsFromMask of a mask's elements, batch·n·mm·3 of
-// them, for checked lengths, with errors naming op.
+// pathsFromMask is PathsFromMask of a mask's elements, batch·n·mm·C of
+// them (C = m.Channels()), for checked lengths, with errors naming op.
 func (m Model) pathsFromMask(op string, vals []float64, batch, n, mm int, lx, ly []int) ([]Path, error) {
+	top := m.top()
+	nc := top.Channels
 	paths := make([]Path, batch)
 	for b := range batch {
 		for i := range n {
 			for j := range mm {
-				for c := range 3 {
-					switch v := vals[((b*n+i)*mm+j)*3+c]; v {
+				for c := range nc {
+					switch v := vals[((b*n+i)*mm+j)*nc+c]; v {
 					case 0:
 					case 1:
 						paths[b] = append(paths[b], Step{i, j, c})
 					default:
-						return nil, errorf(ErrPath, op, "item %d: mask[%d, %d, %d, %s] is %v, want 0 or 1", b, b, i, j, channelName(c), v)
+						return nil, errorf(ErrPath, op, "item %d: mask[%d, %d, %d, %s] is %v, want 0 or 1", b, b, i, j, top.ChannelName(c), v)
 					}
 				}
 			}
@@ -342,8 +285,8 @@ func denseFloat64s(op, what string, t *tensor.Dense) ([]float64, error) {
 	return nil, errorf(ErrDtype, op, "%s have dtype %v, want float64 or float32", what, t.Dtype())
 }
 
-// Scores returns the score of paths[b] under theta, (batch, N, M, 3) of
-// Float64 or Float32, for every item b: the sum in float64 of
+// Scores returns the score of paths[b] under theta, (batch, N, M, C) of
+// Float64 or Float32 (C = m.Channels()), for every item b: the sum in float64 of
 // θ[b, I, J, Move] over its steps, from the first to the last (the path's
 // weight under the Log and Max semirings). The paths are checked as in
 // CheckPaths, and a NaN or +Inf potential that a path of an item may use
@@ -360,7 +303,7 @@ func (m Model) Scores(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]fl
 	}
 	out := make([]float64, in.batch)
 	for b, p := range paths {
-		if err := in.checkFinite(op, b, m.linLattice(in.lenX[b], in.lenY[b])); err != nil {
+		if err := in.checkFinite(op, b, m.lat(in.lenX[b], in.lenY[b])); err != nil {
 			return nil, err
 		}
 		for _, s := range p {
@@ -389,8 +332,9 @@ func (m Model) pathItems(op string, theta *tensor.Dense, paths []Path, lenX, len
 // items holds the checked inputs of the cell-by-cell functions: the
 // potentials in float64 and every item's lengths.
 type items struct {
-	th           []float64 // (batch, n, mm, 3), read only
+	th           []float64 // (batch, n, mm, nc), read only
 	batch, n, mm int
+	nc           int // the model's channels, m.Channels()
 	lenX, lenY   []int
 }
 
@@ -405,7 +349,7 @@ func (m Model) newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*item
 	if err != nil {
 		return nil, err
 	}
-	in := &items{batch: batch, n: n, mm: mm}
+	in := &items{batch: batch, n: n, mm: mm, nc: m.Channels()}
 	if in.lenX, in.lenY, err = pathLengths(op, batch, n, mm, lenX, lenY); err != nil {
 		return nil, err
 	}
@@ -415,26 +359,34 @@ func (m Model) newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*item
 	return in, nil
 }
 
-// at returns θ[b, i, j, c].
-func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*3+c] }
-
 // cols returns the first and last column of row i that the lattice
-// allows; the row is empty when the first exceeds the last.
+// allows; the row is empty when the first exceeds the last. It stays for
+// the linLattice users not yet moved to the engine (lattice.Item.Cols).
 func (l linLattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
 
-// Within the allowed columns [jlo, jhi] of row i, cell (i, j) may be
-// entered FromLeft when j > jlo, FromDiag when i, j > 0 (the same offset
-// j−i), and FromAbove when i > 0 and j−i < hi (the offset above is j−i+1).
+// at returns θ[b, i, j, c].
+func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*in.nc+c] }
 
-// checkFinite refuses a NaN or +Inf potential that a path of item b's
-// lattice l may use.
-func (in *items) checkFinite(op string, b int, l linLattice) error {
-	per := in.n * in.mm * 3
-	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, l)
+// checkFinite refuses a NaN or +Inf potential that some path of item b's
+// lattice l may use (see checkFinite). l is a *lattice.Lattice, or a
+// linLattice from a caller not yet moved to the engine (see anyLattice).
+func (in *items) checkFinite(op string, b int, l any) error {
+	var el *lattice.Lattice
+	switch v := l.(type) {
+	case *lattice.Lattice:
+		el = v
+	case linLattice:
+		el = engineLattice(v)
+	default:
+		return errorf(ErrValue, op, "item %d: internal error: lattice of type %T", b, l)
+	}
+	per := in.n * in.mm * in.nc
+	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, el)
 }
 
 // MaskScore adds the score Σ θ⊙mask of every batch item to theta's graph:
-// theta and mask are nodes of the same shape (batch, N, M, 3) and dtype
+// theta and mask are nodes of the same shape (batch, N, M, C), C = 3 or 5
+// (the linear or the affine model's channels), and the same dtype
 // (Float64 or Float32), and the result has shape (batch) and that dtype,
 // summed in float64. With mask a path's 0/1 mask (Model.Mask, bound with
 // gorgonia.Let before each run, or BestMask's result) it is the path's
@@ -495,7 +447,7 @@ func maskScore(op string, theta, mask *gorgonia.Node, paths *Model, lengths *gor
 // item under *paths.
 type scoreOp struct {
 	op    string       // the function that built it, which its errors name (not part of its hash)
-	shape tensor.Shape // (batch, N, M, 3)
+	shape tensor.Shape // (batch, N, M, C)
 	dt    tensor.Dtype
 	paths *Model
 }
