@@ -136,7 +136,7 @@ func flag(b bool) []float64 {
 func TestCellsKernels(t *testing.T) {
 	isas := vectorISAs(t)
 	rng := rand.New(rand.NewPCG(41, 42))
-	const pad, step, per = 3, 5, 140
+	const pad, per = 3, 140
 	var lengths []int
 	for n := 0; n <= 27; n++ {
 		lengths = append(lengths, n)
@@ -145,7 +145,8 @@ func TestCellsKernels(t *testing.T) {
 	for _, n := range lengths {
 		for _, p := range []float64{0, 0.1} {
 			for _, nt := range []int{3, 4} {
-				name := fmt.Sprintf("n %d, %d terms, specials %v", n, nt, p)
+				step := 3 + 2*(n%2) // cells side by side, or apart
+				name := fmt.Sprintf("n %d, step %d, %d terms, specials %v", n, step, nt, p)
 				left, above, dg := kernelInput(rng, n, p), kernelInput(rng, n, p), kernelInput(rng, n, p)
 				th := kernelInput(rng, 3+step*n, p)
 				th32 := make([]float32, len(th))
@@ -313,6 +314,48 @@ func TestCellsGoKernels(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkCellsKernels times each kernel on an anti-diagonal of 200
+// cells (the seed's longest) in every instruction set the processor has.
+func BenchmarkCellsKernels(b *testing.B) {
+	const n, step, nt = 200, 3 * 199, 3
+	rng := rand.New(rand.NewPCG(47, 48))
+	left, above, dg := kernelInput(rng, n, 0), kernelInput(rng, n, 0), kernelInput(rng, n, 0)
+	th := kernelInput(rng, 3+step*n, 0)
+	th32 := make([]float32, len(th))
+	for k, x := range th {
+		th32[k] = float32(x)
+	}
+	tp, e, mx, w := make([]float64, 3*n), make([]float64, nt*n), make([]float64, n), make([]float64, nt*n)
+	in := make([][]float64, 7)
+	for u := range in {
+		in[u] = kernelInput(rng, n, 0)
+	}
+	kernels := []struct {
+		name string
+		f    func()
+	}{
+		{"logTerms64", func() { logTerms(nt, left, above, dg, th, 0, step, tp, e, mx) }},
+		{"logTerms32", func() { logTerms(nt, left, above, dg, th32, 0, step, tp, e, mx) }},
+		{"logNorm", func() { logNorm(nt, e, w, n, mx) }},
+		{"addTo", func() { addTo(mx, left, above) }},
+		{"pull", func() { pull(mx, in[0], in[1], in[2], in[3], in[4], in[5], in[6]) }},
+		{"scatterMu64", func() { scatterMu(th, 0, step, in[0], in[1], in[2], nil, 0, in[3]) }},
+		{"scatterMu32", func() { scatterMu(th32, 0, step, in[0], in[1], in[2], nil, 0, in[3]) }},
+	}
+	for _, k := range kernels {
+		for _, isa := range runnableISAs() {
+			b.Run(k.name+"/"+isaNames[isa], func(b *testing.B) {
+				withISA(isa, func() {
+					for b.Loop() {
+						k.f()
+					}
+				})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/cell")
+			})
 		}
 	}
 }

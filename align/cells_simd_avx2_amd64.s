@@ -66,17 +66,62 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	VGATHERQPS X8, m, x; \
 	VCVTPS2PD  x, y
 
+// The THETA macros set Y3, Y4, Y5 to θ FromLeft, FromDiag and FromAbove
+// of four cells, the first at (SI) and the next R11 bytes on each (R12:
+// three of them): in the loop (THETA64, THETA32) by loads of each cell's
+// elements, which a shuffle transposes (cheaper than three gathers,
+// which some processors without AVX-512 run slowly), in the last block
+// (THETA64M, THETA32M) by gathers in the lanes of the mask, which read
+// nothing past the cells.
+#define THETA64 \
+	VMOVUPD     (SI), X3; \
+	VINSERTF128 $1, (SI)(R11*2), Y3, Y3; \
+	VMOVUPD     (SI)(R11*1), X4; \
+	VINSERTF128 $1, (SI)(R12*1), Y4, Y4; \
+	VMOVSD      16(SI), X5; \
+	VMOVHPD     16(SI)(R11*1), X5, X5; \
+	VMOVSD      16(SI)(R11*2), X6; \
+	VMOVHPD     16(SI)(R12*1), X6, X6; \
+	VINSERTF128 $1, X6, Y5, Y5; \
+	VUNPCKHPD   Y4, Y3, Y8; \
+	VUNPCKLPD   Y4, Y3, Y3; \
+	VMOVAPD     Y8, Y4
+
+#define THETA32 \
+	VMOVSD    (SI), X3; \
+	VMOVHPD   (SI)(R11*2), X3, X3; \
+	VMOVSD    (SI)(R11*1), X4; \
+	VMOVHPD   (SI)(R12*1), X4, X4; \
+	VMOVSS    8(SI), X5; \
+	VINSERTPS $0x10, 8(SI)(R11*1), X5, X5; \
+	VINSERTPS $0x20, 8(SI)(R11*2), X5, X5; \
+	VINSERTPS $0x30, 8(SI)(R12*1), X5, X5; \
+	VCVTPS2PD X3, Y3; \
+	VCVTPS2PD X4, Y4; \
+	VCVTPS2PD X5, Y5; \
+	VUNPCKHPD Y4, Y3, Y8; \
+	VUNPCKLPD Y4, Y3, Y3; \
+	VMOVAPD   Y8, Y4
+
+#define THETA64M \
+	GATHER64((SI)(Y13*1), X3, Y3); \
+	GATHER64(8(SI)(Y13*1), X4, Y4); \
+	GATHER64(16(SI)(Y13*1), X5, Y5)
+
+#define THETA32M \
+	GATHER32((SI)(Y13*1), X3, Y3); \
+	GATHER32(4(SI)(Y13*1), X4, Y4); \
+	GATHER32(8(SI)(Y13*1), X5, Y5)
+
 // TERMS3 is logTerms of four cells of three terms: left (AX), above (BX),
-// dg (DX), θ at (SI) by G, the next two moves o1 and o2 bytes on; e at
+// dg (DX), θ by TH (one of the THETA macros, into Y3, Y4, Y5); e at
 // (DI) in planes R9 bytes apart, mx at (R10); the flags of the cells whose
 // terms are not all finite ORed into Y12. Y11 is NaN.
-#define TERMS3(LD, ST, G, o1, o2) \
+#define TERMS3(LD, ST, TH) \
 	LD((AX), Y0); \
 	LD((BX), Y1); \
 	LD((DX), Y2); \
-	G((SI)(Y13*1), X3, Y3); \
-	G(o1(SI)(Y13*1), X4, Y4); \
-	G(o2(SI)(Y13*1), X5, Y5); \
+	TH; \
 	VADDPD    Y3, Y0, Y0; \
 	VADDPD    Y4, Y2, Y2; \
 	VADDPD    Y5, Y1, Y1; \
@@ -97,13 +142,11 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	ST(Y6, (R10))
 
 // TERMS4 is TERMS3 for four terms, the start (θ FromDiag, Y4) third.
-#define TERMS4(LD, ST, G, o1, o2) \
+#define TERMS4(LD, ST, TH) \
 	LD((AX), Y0); \
 	LD((BX), Y1); \
 	LD((DX), Y2); \
-	G((SI)(Y13*1), X3, Y3); \
-	G(o1(SI)(Y13*1), X4, Y4); \
-	G(o2(SI)(Y13*1), X5, Y5); \
+	TH; \
 	VADDPD    Y3, Y0, Y0; \
 	VADDPD    Y4, Y2, Y2; \
 	VADDPD    Y5, Y1, Y1; \
@@ -137,10 +180,9 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	ADDQ R8, SI; \
 	SUBQ $4, CX
 
-// TSETUP loads logTerms' arguments, R8 the step in elements of size
-// 1<<shift: the step in bytes (INDEX), then four of them.
+// TSETUP loads logTerms' arguments but nt, R8 the step in elements of
+// size 1<<shift: the step in bytes (R11, INDEX), three (R12), four (R8).
 #define TSETUP(shift) \
-	MOVQ         nt+0(FP), R12; \
 	MOVQ         n+8(FP), CX; \
 	MOVQ         left+16(FP), AX; \
 	MOVQ         above+24(FP), BX; \
@@ -149,21 +191,23 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	MOVQ         step+48(FP), R8; \
 	MOVQ         e+56(FP), DI; \
 	MOVQ         mx+64(FP), R10; \
+	MOVQ         $0x7ff8000000000000, R11; \
+	VMOVQ        R11, X11; \
+	VPBROADCASTQ X11, Y11; \
 	SHLQ         $shift, R8; \
 	INDEX; \
+	MOVQ         R8, R11; \
+	LEAQ         (R8)(R8*2), R12; \
 	SHLQ         $2, R8; \
 	MOVQ         CX, R9; \
 	SHLQ         $3, R9; \
 	LEAQ         (R9)(R9*2), R13; \
-	MOVQ         $0x7ff8000000000000, R11; \
-	VMOVQ        R11, X11; \
-	VPBROADCASTQ X11, Y11; \
 	VPXOR        Y12, Y12, Y12; \
 	ALL
 
 // MUSETUP loads mu's arguments (here, above every TEXT, for vet, which
-// takes a macro's arguments for those of the function above it): R11 the step in bytes (elements of size
-// 1<<shift), R12 three of them, R10 four.
+// takes a macro's arguments for those of the function above it): R11 the
+// step in bytes (elements of size 1<<shift), R12 three of them, R10 four.
 #define MUSETUP(shift) \
 	MOVQ   n+0(FP), CX; \
 	MOVQ   gam+8(FP), SI; \
@@ -183,13 +227,13 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 // func logTermsF64AVX2(nt, n int, left, above, dg, th *float64, step int, e, mx *float64) (bad bool)
 TEXT ·logTermsF64AVX2(SB), NOSPLIT, $0-73
 	TSETUP(3)
-	CMPQ R12, $4
+	CMPQ nt+0(FP), $4
 	JEQ  loop4
 
 loop3:
 	CMPQ CX, $4
 	JLT  tail3
-	TERMS3(LDF, STF, GATHER64, 8, 16)
+	TERMS3(LDF, STF, THETA64)
 	TSTEP
 	JMP  loop3
 
@@ -197,13 +241,13 @@ tail3:
 	TESTQ CX, CX
 	JLE   done
 	TAIL
-	TERMS3(LDM, STM, GATHER64, 8, 16)
+	TERMS3(LDM, STM, THETA64M)
 	JMP   done
 
 loop4:
 	CMPQ CX, $4
 	JLT  tail4
-	TERMS4(LDF, STF, GATHER64, 8, 16)
+	TERMS4(LDF, STF, THETA64)
 	TSTEP
 	JMP  loop4
 
@@ -211,7 +255,7 @@ tail4:
 	TESTQ CX, CX
 	JLE   done
 	TAIL
-	TERMS4(LDM, STM, GATHER64, 8, 16)
+	TERMS4(LDM, STM, THETA64M)
 
 done:
 	VPTEST Y12, Y12
@@ -222,13 +266,13 @@ done:
 // func logTermsF32AVX2(nt, n int, left, above, dg *float64, th *float32, step int, e, mx *float64) (bad bool)
 TEXT ·logTermsF32AVX2(SB), NOSPLIT, $0-73
 	TSETUP(2)
-	CMPQ R12, $4
+	CMPQ nt+0(FP), $4
 	JEQ  floop4
 
 floop3:
 	CMPQ CX, $4
 	JLT  ftail3
-	TERMS3(LDF, STF, GATHER32, 4, 8)
+	TERMS3(LDF, STF, THETA32)
 	TSTEP
 	JMP  floop3
 
@@ -236,13 +280,13 @@ ftail3:
 	TESTQ CX, CX
 	JLE   fdone
 	TAIL
-	TERMS3(LDM, STM, GATHER32, 4, 8)
+	TERMS3(LDM, STM, THETA32M)
 	JMP   fdone
 
 floop4:
 	CMPQ CX, $4
 	JLT  ftail4
-	TERMS4(LDF, STF, GATHER32, 4, 8)
+	TERMS4(LDF, STF, THETA32)
 	TSTEP
 	JMP  floop4
 
@@ -250,7 +294,7 @@ ftail4:
 	TESTQ CX, CX
 	JLE   fdone
 	TAIL
-	TERMS4(LDM, STM, GATHER32, 4, 8)
+	TERMS4(LDM, STM, THETA32M)
 
 fdone:
 	VPTEST Y12, Y12
