@@ -7,7 +7,6 @@ import (
 	"runtime"
 
 	"github.com/chewxy/hm"
-	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -95,17 +94,8 @@ type expectation struct {
 	div          divergence
 	batch, n, mm int
 	dt           tensor.Dtype
+	lay          *expLayout // where the forward states keep each state's fields
 }
-
-// The fields of a cell in the forward states, p's and then (with q) q's:
-// α, the entropy A (p) or the divergence K (q) of the prefixes, and the
-// probability of each way in: moves 0, 1, 2 and a start.
-const (
-	fAlpha  = 0
-	fEnt    = 1
-	fW      = 2 // fW+c for move c, fW+3 for a start
-	pFields = 6 // fields of p
-)
 
 // The totals of an item, after its cells.
 const (
@@ -121,9 +111,9 @@ func (e *expectation) withQ() bool { return e.div != divEntropy }
 // fields is the number of float64 kept per cell.
 func (e *expectation) fields() int {
 	if e.withQ() {
-		return 2 * pFields
+		return 2 * e.lay.pf
 	}
-	return pFields
+	return e.lay.pf
 }
 
 // perItem is the length of an item's forward states: its cells, then its
@@ -131,7 +121,9 @@ func (e *expectation) fields() int {
 func (e *expectation) perItem() int { return e.n*e.mm*e.fields() + totals }
 
 func (e *expectation) statesShape() tensor.Shape { return tensor.Shape{e.batch, e.perItem()} }
-func (e *expectation) thetaShape() tensor.Shape  { return tensor.Shape{e.batch, e.n, e.mm, 3} }
+func (e *expectation) thetaShape() tensor.Shape {
+	return tensor.Shape{e.batch, e.n, e.mm, e.m.Channels()}
+}
 
 func (e *expectation) String() string {
 	return fmt.Sprintf("%v{%v, θ%v, %v}", e.div, e.m, e.thetaShape(), e.dt)
@@ -160,384 +152,38 @@ func (m Model) newExpectation(op string, div divergence, shape tensor.Shape, dt 
 	if m.Semiring != Log {
 		return nil, errorf(ErrSemiring, op, "defined for the Log semiring only, not %v", m.Semiring)
 	}
-	e := &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt}
-	// thetaShape bounds n·mm·3, so n·mm·fields + totals does not overflow.
+	e := &expectation{m: m, div: div, batch: batch, n: n, mm: mm, dt: dt, lay: expLayouts[m.top()]}
+	// thetaShape bounds n·mm·channels, so n·mm·fields + totals does not
+	// overflow.
 	if err := checkSize(op, "the forward states of these potentials", batch, n*mm*e.fields()+totals); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// forward runs the forward pass of one item over the lattice l: st is the
-// item's states (cells and totals), tp and tq the item's potentials (tq
-// nil for the entropy). Cells outside the lattice are neither read nor
-// written. NaN and +Inf potentials take their IEEE course (the eager
-// functions refuse them first, with checkFinite).
-func forward[T float32 | float64](l linLattice, mm int, tp, tq []T, st []float64) {
-	withQ := tq != nil
-	F := pFields
-	if withQ {
-		F = 2 * pFields
-	}
-	ninf := math.Inf(-1)
-	for i := range l.lenX {
-		jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
-		for j := jlo; j <= jhi; j++ {
-			cell := i*mm + j
-			s := st[cell*F : cell*F+F]
-			th := tp[cell*3 : cell*3+3]
-			// The terms of the log-sum-exp: a move from each valid
-			// predecessor, and a start.
-			var t [4]float64
-			var pred [4]int // the predecessor's cell, −1 for a start
-			used := [4]bool{}
-			for c := range 3 {
-				t[c] = ninf
-				pi, pj := i-moves[c].di, j-moves[c].dj
-				if l.valid(pi, pj) {
-					v := float64(th[c])
-					used[c] = true
-					pred[c] = pi*mm + pj
-					t[c] = st[pred[c]*F+fAlpha] + v
-				}
-			}
-			t[3] = ninf
-			if l.start(i, j) {
-				v := float64(th[FromDiag])
-				used[3] = true
-				pred[3] = -1
-				t[3] = v
-			}
-			alpha, w := logSumExp4(&t)
-			s[fAlpha] = alpha
-			copy(s[fW:fW+4], w[:])
-			// A = Σ w_c (A(pred) − log w_c); a move of weight 0 adds
-			// nothing (its log is −Inf).
-			var ent float64
-			for c := range 4 {
-				if w[c] > 0 {
-					a := 0.0
-					if pred[c] >= 0 {
-						a = st[pred[c]*F+fEnt]
-					}
-					ent += w[c] * (a - (t[c] - alpha))
-				}
-			}
-			s[fEnt] = ent
-			if !withQ {
-				continue
-			}
-			thq := tq[cell*3 : cell*3+3]
-			var u [4]float64
-			for c := range 4 {
-				u[c] = ninf
-				if !used[c] {
-					continue
-				}
-				ch := c
-				if c == 3 {
-					ch = FromDiag
-				}
-				v := float64(thq[ch])
-				u[c] = v
-				if pred[c] >= 0 {
-					u[c] += st[pred[c]*F+pFields+fAlpha]
-				}
-			}
-			aq, vq := logSumExp4(&u)
-			q := s[pFields:]
-			q[fAlpha] = aq
-			copy(q[fW:fW+4], vq[:])
-			// K = Σ w_c (K(pred) + log w_c − log v_c). A way in that q
-			// forbids (v_c = 0) makes K +Inf, also where q forbids every
-			// way in and aq is −Inf too, so that u_c − aq would be NaN.
-			var kl float64
-			for c := range 4 {
-				if w[c] > 0 {
-					if u[c] == ninf {
-						kl = math.Inf(1)
-						break
-					}
-					k := 0.0
-					if pred[c] >= 0 {
-						k = st[pred[c]*F+pFields+fEnt]
-					}
-					kl += w[c] * (k + (t[c] - alpha) - (u[c] - aq))
-				}
-			}
-			q[fEnt] = kl
-		}
-	}
-	tot := st[len(st)-totals:]
-	tot[tZp], tot[tH] = endTotal(l, mm, st, F, fAlpha, fEnt, withQ)
-}
-
-// endTotal returns log Z and H (or, with q, sets log Z_q and KL too) from
-// the states of the end cells.
-func endTotal(l linLattice, mm int, st []float64, F, fa, fe int, withQ bool) (z, h float64) {
-	tot := st[len(st)-totals:]
-	ninf := math.Inf(-1)
-	eachEnd := func(f func(s []float64)) {
-		if l.mode == Global {
-			cell := (l.lenX-1)*mm + l.lenY - 1
-			if l.valid(l.lenX-1, l.lenY-1) {
-				f(st[cell*F : cell*F+F])
-			}
-			return
-		}
-		for i := range l.lenX {
-			jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
-			for j := jlo; j <= jhi; j++ {
-				if l.end(i, j) {
-					cell := i*mm + j
-					f(st[cell*F : cell*F+F])
-				}
-			}
-		}
-	}
-	lse := func(off int) float64 {
-		m := ninf
-		eachEnd(func(s []float64) { m = max(m, s[off]) })
-		if math.IsInf(m, 0) || m != m {
-			return m
-		}
-		var sum float64
-		eachEnd(func(s []float64) { sum += fastexp.Exp64(s[off] - m) })
-		return m + math.Log(sum)
-	}
-	z = lse(fa)
-	zq := ninf
-	if withQ {
-		zq = lse(pFields + fa)
-	}
-	if math.IsInf(z, -1) {
-		// No path has a finite score: the distribution is not defined.
-		tot[tZq], tot[tKL] = zq, math.NaN()
-		return z, math.NaN()
-	}
-	var kl float64
-	eachEnd(func(s []float64) {
-		lw := s[fa] - z
-		if om := fastexp.Exp64(lw); om > 0 {
-			h += om * (s[fe] - lw)
-			if withQ {
-				if s[pFields+fa] == ninf {
-					// q gives no weight to the paths that end here
-					// (and, with zq −Inf, q is not a distribution:
-					// NaN below).
-					kl = math.Inf(1)
-				} else {
-					kl += om * (s[pFields+fe] + lw - (s[pFields+fa] - zq))
-				}
-			}
-		}
-	})
-	if withQ && math.IsInf(zq, -1) {
-		kl = math.NaN() // q has no path, so no distribution
-	}
-	tot[tZq], tot[tKL] = zq, kl
-	return z, h
-}
-
-// logSumExp4 returns log Σ e^t and the weights e^(t_c − that), 0 for a
-// term of −Inf, with one exp per finite term.
-func logSumExp4(t *[4]float64) (float64, [4]float64) {
-	var w [4]float64
-	m := max(t[0], t[1], t[2], t[3])
-	if math.IsInf(m, -1) {
-		return m, w
-	}
-	var sum float64
-	for c, x := range t {
-		switch {
-		case x == m:
-			w[c] = 1
-		case x > math.Inf(-1):
-			w[c] = fastexp.Exp64(x - m)
-		default:
-			continue
-		}
-		sum += w[c]
-	}
-	inv := 1 / sum
-	for c := range w {
-		w[c] *= inv
-	}
-	return m + math.Log(sum), w
-}
-
-// backward adds the gradient of one item's quantity with respect to θp
-// (wrtQ false) or θq, times d, to g (the item's gradient, zero where the
-// lattice has no cell). st holds the item's forward states; rows is
-// scratch of 8·mm float64.
-func backward[T float32 | float64](e *expectation, l linLattice, tp, tq []T, st []float64, d float64, wrtQ bool, rows []float64, g []T) {
-	mm := e.mm
-	withQ := tq != nil
-	F := e.fields()
-	tot := st[len(st)-totals:]
-	zp, h, zq, kl := tot[tZp], tot[tH], tot[tZq], tot[tKL]
-	if math.IsInf(zp, -1) || (withQ && math.IsInf(zq, -1)) {
-		return // no path under p or q: the value is NaN, the gradient 0
-	}
-	// Coefficients of ∂H and ∂KL in the quantity.
-	ch, ck := 1.0, 0.0
-	switch e.div {
-	case divKL:
-		ch, ck = 0, 1
-	case divCrossEntropy:
-		ch, ck = 1, 1
-	}
-	if ck != 0 && !wrtQ && math.IsInf(kl, 1) {
-		// q gives no weight to paths that p does, and keeps giving none
-		// as θp moves: the value is +Inf all around, and its gradient
-		// with respect to θp is NaN wherever a path may read θp.
-		nan := T(math.NaN())
-		for i := range l.lenX {
-			jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
-			for j := jlo; j <= jhi; j++ {
-				for c := range 3 {
-					if l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j)) {
-						g[(i*mm+j)*3+c] += nan
-					}
-				}
-			}
-		}
-		return
-	}
-	// rows holds, for two rows of cells (by the parity of i), γ_p and
-	// then T, U (wrt θp) or γ_q (wrt θq).
-	row := func(i int) []float64 { return rows[(i&1)*4*mm : (i&1+1)*4*mm] }
-	const gP, gT, gU, gQ = 0, 1, 2, 3
-	for i := l.lenX - 1; i >= 0; i-- {
-		cur := row(i)
-		next := row(i + 1)
-		jlo, jhi := max(0, i+l.lo), min(l.lenY-1, i+l.hi)
-		for j := jhi; j >= jlo; j-- {
-			cell := i*mm + j
-			s := st[cell*F : cell*F+F]
-			alpha := s[fAlpha]
-			var gp, tt, uu, gq float64
-			if l.end(i, j) && alpha > math.Inf(-1) {
-				lw := alpha - zp
-				om := fastexp.Exp64(lw)
-				gp = om
-				if om > 0 {
-					tt = -om * lw
-					if withQ {
-						uu = om * (lw - (s[pFields+fAlpha] - zq))
-					}
-				}
-			}
-			// q's paths may end where p's cannot, and the reverse.
-			if wrtQ && l.end(i, j) {
-				gq = fastexp.Exp64(s[pFields+fAlpha] - zq)
-			}
-			// The successors: (i, j+1) by move 0, (i+1, j+1) by 1,
-			// (i+1, j) by 2.
-			for c := range 3 {
-				si, sj := i+moves[c].di, j+moves[c].dj
-				if !l.valid(si, sj) {
-					continue
-				}
-				sc := si*mm + sj
-				ss := st[sc*F : sc*F+F]
-				var sr []float64
-				if si == i {
-					sr = cur[sj*4 : sj*4+4]
-				} else {
-					sr = next[sj*4 : sj*4+4]
-				}
-				w := ss[fW+c]
-				if wrtQ {
-					gq += sr[gQ] * ss[pFields+fW+c]
-				}
-				gs := sr[gP]
-				// A successor that no path of p visits adds nothing, and
-				// its K may be +Inf (q forbids prefixes that p's paths
-				// never complete) even where KL is finite.
-				if w == 0 || gs == 0 {
-					continue
-				}
-				gp += gs * w
-				if wrtQ {
-					continue
-				}
-				x := alpha + float64(tp[sc*3+c]) - ss[fAlpha]
-				tt += w * (sr[gT] - gs*x)
-				if withQ {
-					y := s[pFields+fAlpha] + float64(tq[sc*3+c]) - ss[pFields+fAlpha]
-					uu += w * (sr[gU] + gs*(x-y))
-				}
-			}
-			r := cur[j*4 : j*4+4]
-			r[gP], r[gT], r[gU], r[gQ] = gp, tt, uu, gq
-			// The gradient of the potentials of (i, j).
-			gc := g[cell*3 : cell*3+3]
-			for c := range 4 {
-				ch3 := c
-				pa, pk := 0.0, 0.0 // A and K of the predecessor
-				pAlpha, pAlphaQ := 0.0, 0.0
-				if c < 3 {
-					pi, pj := i-moves[c].di, j-moves[c].dj
-					if !l.valid(pi, pj) {
-						continue
-					}
-					ps := st[(pi*mm+pj)*F:]
-					pAlpha, pa = ps[fAlpha], ps[fEnt]
-					if withQ {
-						pAlphaQ, pk = ps[pFields+fAlpha], ps[pFields+fEnt]
-					}
-				} else {
-					if !l.start(i, j) {
-						continue
-					}
-					ch3 = FromDiag
-				}
-				w := s[fW+c]
-				if wrtQ {
-					g[cell*3+ch3] += T(d * (gq*s[pFields+fW+c] - gp*w))
-					continue
-				}
-				if w == 0 || gp == 0 {
-					continue // no path of p takes this move
-				}
-				x := pAlpha + float64(tp[cell*3+ch3]) - alpha
-				var v float64
-				if ch != 0 {
-					v += ch * w * (tt - gp*(x-pa+h))
-				}
-				if ck != 0 {
-					y := pAlphaQ + float64(tq[cell*3+ch3]) - s[pFields+fAlpha]
-					v += ck * w * (uu + gp*(pk+x-y-kl))
-				}
-				gc[ch3] += T(d * v)
-			}
-		}
-	}
-}
-
 // run fills the forward states of items lo … hi−1 (item b's at
 // st[(b−lo)·perItem:]).
 func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []float64) {
 	per := e.perItem()
-	cells := e.n * e.mm * 3
+	cells := e.n * e.mm * e.m.Channels()
 	forItems(hi-lo, e.n*e.mm*16, func(k int) {
 		b := lo + k
-		l := e.m.linLattice(lx[b], ly[b])
+		l := e.m.lat(lx[b], ly[b])
 		s := st[k*per : (k+1)*per]
+		sc := newExpScratch(e.lay, min(l.LenX, l.LenY))
 		switch p := tp.Data().(type) {
 		case []float64:
 			var q []float64
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			expForward(e.lay, l, e.mm, p[b*cells:(b+1)*cells], q, s, sc)
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			forward(l, e.mm, p[b*cells:(b+1)*cells], q, s)
+			expForward(e.lay, l, e.mm, p[b*cells:(b+1)*cells], q, s, sc)
 		}
 	})
 }
@@ -547,27 +193,27 @@ func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []f
 func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, wrtQ bool) *tensor.Dense {
 	out := tensor.New(tensor.Of(e.dt), tensor.WithShape(e.thetaShape()...))
 	per := e.perItem()
-	cells := e.n * e.mm * 3
+	cells := e.n * e.mm * e.m.Channels()
 	forItems(e.batch, e.n*e.mm*8, func(b int) {
 		if d[b] == 0 {
 			return
 		}
-		l := e.m.linLattice(lx[b], ly[b])
+		l := e.m.lat(lx[b], ly[b])
 		s := st[b*per : (b+1)*per]
-		rows := make([]float64, 8*e.mm)
+		rows := make([]float64, 2*bFields*e.lay.top.States*e.mm)
 		switch p := tp.Data().(type) {
 		case []float64:
 			var q []float64
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			backward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float64)[b*cells:(b+1)*cells])
+			expBackward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float64)[b*cells:(b+1)*cells])
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			backward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float32)[b*cells:(b+1)*cells])
+			expBackward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float32)[b*cells:(b+1)*cells])
 		}
 	})
 	return out
@@ -966,7 +612,7 @@ func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, 
 		names[0] = "θ"
 	}
 	for b := range e.batch {
-		l := m.linLattice(lx[b], ly[b])
+		l := m.lat(lx[b], ly[b])
 		for k, t := range []*tensor.Dense{p, q} {
 			if t == nil {
 				continue
