@@ -51,9 +51,10 @@ func moveName(c int) string {
 }
 
 // A PathError reports where a path breaks: a bad first or last cell, a
-// move that does not follow from the previous step, or a cell outside the
-// item's lattice (negative, past a length, or outside the gap band). Its
-// kind is ErrPath: errors.Is(err, ErrPath) holds for every PathError.
+// move that does not follow from the previous step's cell (or, affine,
+// from its state), or a cell outside the item's lattice (negative, past a
+// length, or outside the gap band). Its kind is ErrPath: errors.Is(err,
+// ErrPath) holds for every PathError.
 type PathError struct {
 	Op   string // the function called, e.g. "Mask"
 	Item int    // the batch item
