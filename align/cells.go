@@ -149,12 +149,7 @@ func (op *cellsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	shape := op.g.cellsShape()
 	alpha := ws.alpha.get(tensor.Float64, shape).Data().([]float64)
 	w := ws.w.get(tensor.Float64, op.g.weightsShape()).Data().([]float64)
-	switch op.dt {
-	case tensor.Float32:
-		cellsForward(op.g, alpha, th.Data().([]float32), lx, ly, w)
-	default:
-		cellsForward(op.g, alpha, th.Data().([]float64), lx, ly, w)
-	}
+	forward(op.g, op.dt, alpha, th, lx, ly, w)
 	// A value of this run's own over the kept memory, by which the
 	// gradient knows this run's α.
 	ws.out = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(alpha))
@@ -239,14 +234,18 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		// Not the α of the forward's last run: run it again.
 		alpha = make([]float64, g.cellsShape().TotalSize())
 		w = make([]float64, g.weightsShape().TotalSize())
-		switch op.fwd.dt {
-		case tensor.Float32:
-			cellsForward(g, alpha, th.Data().([]float32), lx, ly, w)
-		default:
-			cellsForward(g, alpha, th.Data().([]float64), lx, ly, w)
-		}
+		forward(g, op.fwd.dt, alpha, th, lx, ly, w)
 	}
 	out := ws.gradOut(op.fwd.dt, g.thetaShape())
+	if g.m.Affine {
+		switch op.fwd.dt {
+		case tensor.Float32:
+			affineBackward(g, out.Data().([]float32), th.Data().([]float32), alpha, dalpha, lx, ly, w)
+		default:
+			affineBackward(g, out.Data().([]float64), th.Data().([]float64), alpha, dalpha, lx, ly, w)
+		}
+		return out, nil
+	}
 	var gam []float64 // Max and Real only: the Log gradient keeps three anti-diagonals of its own
 	if g.m.Semiring != Log {
 		gam = ws.gam.get(tensor.Float64, g.cellsShape()).Data().([]float64)
@@ -260,7 +259,22 @@ func (op *cellsGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// cellValues returns the float64 (batch, N·M) data of an Op's input.
+// forward runs the forward kernel of g's model on θ of dtype dt into
+// alpha and the weights w.
+func forward(g *grid, dt tensor.Dtype, alpha []float64, th *tensor.Dense, lx, ly []int, w []float64) {
+	switch {
+	case g.m.Affine && dt == tensor.Float32:
+		affineForward(g, alpha, th.Data().([]float32), lx, ly, w)
+	case g.m.Affine:
+		affineForward(g, alpha, th.Data().([]float64), lx, ly, w)
+	case dt == tensor.Float32:
+		cellsForward(g, alpha, th.Data().([]float32), lx, ly, w)
+	default:
+		cellsForward(g, alpha, th.Data().([]float64), lx, ly, w)
+	}
+}
+
+// cellValues returns the float64 (batch, S·N·M) data of an Op's input.
 func (g *grid) cellValues(op, what string, v gorgonia.Value) ([]float64, error) {
 	d, ok := v.(*tensor.Dense)
 	if !ok || d.Dtype() != tensor.Float64 || !d.Shape().Eq(g.cellsShape()) {
@@ -273,7 +287,12 @@ func (g *grid) cellValues(op, what string, v gorgonia.Value) ([]float64, error) 
 // FromLeft, FromDiag, the start and FromAbove in local mode; in the other
 // modes a cell that may start a path has no FromDiag source, so the start
 // shares FromDiag's place.
+//
+// An affine grid's weights are affine.go's planes (affineTerms).
 func (g *grid) terms() int {
+	if g.m.Affine {
+		return affineTerms(g.m)
+	}
 	if g.m.Mode == Local {
 		return 4
 	}
@@ -288,23 +307,31 @@ const (
 	termStart = 2 // local mode only
 )
 
-// cells is one item's lattice as the cell loops walk it, anti-diagonal by
-// anti-diagonal: base is the grid's skew, mm θ's row length, terms the
-// weights a cell, start and abov the places of the start and FromAbove
-// terms.
+// cells is one item's geometry as the cell loops walk it, anti-diagonal
+// by anti-diagonal (the engine's lattice.Item: its mode, lengths and
+// allowed offsets lo ≤ j−i ≤ hi): base is the grid's skew, mm θ's row
+// length (in cells), terms the weights a cell, start and abov the places
+// of the linear model's start and FromAbove terms.
 type cells struct {
-	linLattice
+	mode                   Mode
+	lenX, lenY, lo, hi     int
 	base                   []int
 	mm, terms, start, abov int
 }
 
 func (g *grid) cells(lx, ly int) cells {
-	c := cells{linLattice: g.m.linLattice(lx, ly), base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
-	if c.terms == 4 {
+	it := g.m.lat(lx, ly).Item
+	c := cells{mode: g.m.Mode, lenX: it.LenX, lenY: it.LenY, lo: it.Lo, hi: it.Hi,
+		base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
+	if c.terms == 4 && !g.m.Affine {
 		c.start, c.abov = termStart, 3
 	}
 	return c
 }
+
+// cols returns the first and last column of row i within the item (the
+// row is empty when the first exceeds the last).
+func (c *cells) cols(i int) (int, int) { return max(0, i+c.lo), min(c.lenY-1, i+c.hi) }
 
 // diag returns the rows [lo, hi] of the cells of anti-diagonal i+j = t
 // (none when lo > hi).

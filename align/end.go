@@ -10,11 +10,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// endOp reads log Z of every item out of α at run time: the α of the end
-// cell (lenX−1, lenY−1) in global mode, the ⊕ of α over every allowed cell
-// within the lengths in local mode, and over every allowed cell of the last
-// row (lenX−1) or column (lenY−1) in semi-global mode. Inputs: α, float64
-// (batch, N·M) in the grid's skewed order, and the lengths; output (batch) of dtype dt, summed in
+// endOp reads log Z of every item out of α at run time: the ⊕ of α over
+// the states of the end cell (lenX−1, lenY−1) in global mode, over every
+// state of every allowed cell within the lengths in local mode, and of
+// every allowed cell of the last row (lenX−1) or column (lenY−1) in
+// semi-global mode. Inputs: α, float64 (batch, S·N·M) in the grid's
+// skewed order, and the lengths; output (batch) of dtype dt, summed in
 // float64 and rounded once.
 type endOp struct {
 	g  *grid
@@ -62,30 +63,37 @@ func (g *grid) alphaOf(op string, vals []gorgonia.Value) ([]float64, []int, []in
 	return a, lx, ly, nil
 }
 
-// ends calls f with the index in α of every end cell of item b, in the
-// order of the cells (row by row).
+// ends calls f with the index in α of every end state of item b, in the
+// order of lattice.Ends: the cells row by row, the states of a cell in
+// order (a linear cell has one).
 func (g *grid) ends(b, lx, ly int, f func(at int)) {
-	l := g.m.linLattice(lx, ly)
-	at := func(i, j int) int { return g.at(b, i, j) }
+	l := g.m.lat(lx, ly)
+	per := g.n * g.mm
+	at := func(i, j int) {
+		k := g.at(b, i, j)
+		for s := range g.states {
+			f(k + s*per)
+		}
+	}
 	switch g.m.Mode {
 	case Global:
-		f(at(lx-1, ly-1))
+		at(lx-1, ly-1)
 	case SemiGlobal:
 		// The last column of rows 0 … lx−2, then the last row.
 		for i := range lx - 1 {
-			if l.valid(i, ly-1) {
-				f(at(i, ly-1))
+			if l.Valid(i, ly-1) {
+				at(i, ly-1)
 			}
 		}
-		jlo, jhi := l.cols(lx - 1)
+		jlo, jhi := l.Cols(lx - 1)
 		for j := jlo; j <= jhi; j++ {
-			f(at(lx-1, j))
+			at(lx-1, j)
 		}
 	default:
 		for i := range lx {
-			jlo, jhi := l.cols(i)
+			jlo, jhi := l.Cols(i)
 			for j := jlo; j <= jhi; j++ {
-				f(at(i, j))
+				at(i, j)
 			}
 		}
 	}
@@ -142,10 +150,10 @@ func (op *endOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 	return gorgonia.Nodes{d, nil}, nil
 }
 
-// endGradOp is the gradient of endOp with respect to α: dz on the
-// end cell (global), or dz times each end's weight in the ⊕ (local and
-// semi-global: 1 under Real, its softmax weight under Log, 1 on the first
-// maximal end in row-major order and 0 on the others under Max).
+// endGradOp is the gradient of endOp with respect to α: dz times each end
+// state's weight in the ⊕ (1 under Real, its softmax weight under Log, 1
+// on the first maximal end in lattice.Ends' order and 0 on the others
+// under Max; a linear global item has one end, which takes dz).
 type endGradOp struct {
 	endOp
 	ws *endWork // nil: fresh memory each run
@@ -227,7 +235,7 @@ func (op *endGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			continue
 		}
 		switch {
-		case op.g.m.Mode == Global || s == Real:
+		case op.g.m.Mode == Global && op.g.states == 1 || s == Real:
 			op.g.ends(b, lx[b], ly[b], func(at int) {
 				out[at] += d
 				ws.picked = append(ws.picked, at)

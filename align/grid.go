@@ -9,20 +9,24 @@ import (
 )
 
 // grid is the shape and model behind the Linear strategy's Ops (cellsOp,
-// endOp and their gradients), for potentials of shape (batch, N, M, 3). It
-// never depends on the items' lengths, which are an input of each run, so
-// one graph serves every batch of that shape.
+// endOp and their gradients), for potentials of shape (batch, N, M, C),
+// C the model's channels (3, or 5 for the affine model). It never depends
+// on the items' lengths, which are an input of each run, so one graph
+// serves every batch of that shape.
 //
 // α, its gradient and the weights hold an item's cells in skewed order,
 // anti-diagonal by anti-diagonal and row by row within one: cell (i, j) is
-// element base[i+j] + i of the item's N·M, so that the cells of an
+// element base[i+j] + i of a plane of N·M, so that the cells of an
 // anti-diagonal, which the loops take together, and the cells they read
-// lie side by side in memory.
+// lie side by side in memory. α has a plane per state of the model (one
+// for linear gaps; match, left gap, above gap for affine gaps): state s of
+// cell (i, j) of item b is element b·S·N·M + s·N·M + base[i+j] + i.
 type grid struct {
-	op           string // the function that built it, which its Ops' errors name
-	m            Model
-	batch, n, mm int
-	base         []int // N+M−1 anti-diagonals
+	op               string // the function that built it, which its Ops' errors name
+	m                Model
+	batch, n, mm     int
+	states, channels int   // of the model: S planes of α, C channels of θ
+	base             []int // N+M−1 anti-diagonals
 }
 
 func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
@@ -30,8 +34,10 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &grid{op: op, m: m, batch: batch, n: n, mm: mm, base: make([]int, n+mm-1)}
-	// thetaShape bounds batch·n·mm·3; the weights hold up to 4 a cell.
+	top := m.top()
+	g := &grid{op: op, m: m, batch: batch, n: n, mm: mm, states: top.States, channels: top.Channels, base: make([]int, n+mm-1)}
+	// thetaShape bounds batch·n·mm·channels; the weights hold up to 4 a
+	// cell (linear) or 10 (affine), α up to 3.
 	if err := checkSize(op, "the weights of these potentials", batch, n, mm, g.terms()); err != nil {
 		return nil, err
 	}
@@ -45,13 +51,17 @@ func newGrid(op string, m Model, shape tensor.Shape) (*grid, error) {
 	return g, nil
 }
 
-// at returns the index of cell (i, j) of item b in α.
-func (g *grid) at(b, i, j int) int { return b*g.n*g.mm + g.base[i+j] + i }
+// at returns the index of cell (i, j) of item b in α, in its first state
+// (the linear model's only one).
+func (g *grid) at(b, i, j int) int { return b*g.states*g.n*g.mm + g.base[i+j] + i }
 
-func (g *grid) thetaShape() tensor.Shape { return tensor.Shape{g.batch, g.n, g.mm, 3} }
+// atState returns the index of state s of cell (i, j) of item b in α.
+func (g *grid) atState(b, s, i, j int) int { return g.at(b, i, j) + s*g.n*g.mm }
 
-// cellsShape is the shape of α and its gradient.
-func (g *grid) cellsShape() tensor.Shape { return tensor.Shape{g.batch, g.n * g.mm} }
+func (g *grid) thetaShape() tensor.Shape { return tensor.Shape{g.batch, g.n, g.mm, g.channels} }
+
+// cellsShape is the shape of α and its gradient: (batch, S·N·M).
+func (g *grid) cellsShape() tensor.Shape { return tensor.Shape{g.batch, g.states * g.n * g.mm} }
 
 // weightsShape is the shape of the Log and Max weights cellsOp keeps.
 func (g *grid) weightsShape() tensor.Shape { return tensor.Shape{g.batch, g.n * g.mm, g.terms()} }

@@ -281,7 +281,7 @@ func (pr *Program) run(op string, theta *tensor.Dense, lenX, lenY []int) (*Resul
 	// potential makes its item's log Z NaN or infinite, so only the
 	// potentials of such an item are read again, after the run.
 	theta = contiguous(theta)
-	check := func(b int) error { return checkFiniteDense(op, "θ", theta, b, pr.m.linLattice(lx[b], ly[b])) }
+	check := func(b int) error { return checkFiniteDense(op, "θ", theta, b, pr.m.lat(lx[b], ly[b])) }
 	if pr.grid == nil {
 		for b := range lx {
 			if err := check(b); err != nil {

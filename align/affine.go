@@ -1,0 +1,437 @@
+package align
+
+import (
+	"math"
+
+	"github.com/genband/genband/align/internal/lattice"
+	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/internal/fastexp"
+)
+
+// The affine model's cells on the CPU (Model.Affine, the Linear strategy):
+// the forward and backward kernels behind cellsOp and cellsGradOp for an
+// affine grid. A cell has three states (lattice.Affine): M, entered
+// diagonally or where a path starts; L, entered from the left; A, entered
+// from above. Under Log
+//
+//	M(i, j) = θ[Match] + ⊕( M, L, A of (i−1, j−1), 0 where a path may start )
+//	L(i, j) = ⊕( M(i, j−1) + θ[OpenLeft], L(i, j−1) + θ[ExtendLeft], A(i, j−1) + θ[OpenLeft] )
+//	A(i, j) = ⊕( M(i−1, j) + θ[OpenAbove], A(i−1, j) + θ[ExtendAbove], L(i−1, j) + θ[OpenAbove] )
+//
+// (without turns, the last term of L and of A is absent), each over the
+// options whose source lies in the item's lattice. α holds the three
+// states in planes of the grid's skewed order (grid.atState).
+//
+// Log runs anti-diagonal by anti-diagonal, as the linear cells do: the
+// cells of an anti-diagonal that have every source (cells.inner) go in
+// passes over it (affineLogDiag), every term shifted by its state's
+// largest, the exps and logs of the whole anti-diagonal at once
+// (fastexp.ExpSlice64, LogSlice64); the other cells, and any whose largest
+// term is not finite, go one by one (affineCell). What the gradient needs
+// of each option is kept in weight planes (affineTerms, in the skewed
+// order): its weight in its state's sum, e^(term − α), under Log; 1 for
+// the first maximal option in lattice.Affine's tie order under Max. The
+// gradient then takes no exp. Real keeps no weights: its gradient reads α
+// and θ.
+
+// The weight planes of the M state's options: from M, L and A of the
+// diagonal source. A path's start shares wMM's plane but in local mode
+// (a cell that may start a path has no diagonal source in the other
+// modes), where it has a plane of its own (affCells.ms).
+const (
+	wMM = 0
+	wML = 1
+	wMA = 2
+)
+
+// affineTerms is the number of weight planes of an affine model: M's
+// three (four in local mode), L's and A's three (two without turns); one,
+// not written, under Real, whose gradient needs none.
+func affineTerms(m Model) int {
+	if m.Semiring == Real {
+		return 1
+	}
+	n := 9
+	if m.NoTurns {
+		n = 7
+	}
+	if m.Mode == Local {
+		n++
+	}
+	return n
+}
+
+// affCells is one affine item as the kernels walk it: the geometry of
+// cells, the semiring, N·M (the planes' length), and the weight planes of
+// the options: ms (the start's), lm, ll, la (L's from M, L and A), am, aa,
+// al (A's from M, A and L); la and al are −1 without turns.
+type affCells struct {
+	cells
+	sr                         bandop.Semiring
+	per                        int
+	turns                      bool
+	ms, lm, ll, la, am, aa, al int
+}
+
+func (g *grid) affCells(lx, ly int) affCells {
+	c := affCells{cells: g.cells(lx, ly), sr: g.m.Semiring, per: g.n * g.mm, turns: !g.m.NoTurns, ms: wMM, la: -1, al: -1}
+	k := 3
+	if g.m.Mode == Local {
+		c.ms, k = 3, 4
+	}
+	c.lm, c.ll = k, k+1
+	k += 2
+	if c.turns {
+		c.la = k
+		k++
+	}
+	c.am, c.aa = k, k+1
+	k += 2
+	if c.turns {
+		c.al = k
+	}
+	return c
+}
+
+// valid reports whether (i, j) is a cell of the item's lattice.
+func (c *cells) valid(i, j int) bool {
+	return i >= 0 && j >= 0 && i < c.lenX && j < c.lenY && j-i >= c.lo && j-i <= c.hi
+}
+
+// affineForward is cellsForward for an affine grid: α of every state of
+// every cell (three planes an item) and the weights (c.terms planes of
+// N·M an item). Items run in parallel.
+func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly []int, w []float64) {
+	per, nw := g.n*g.mm, g.terms()
+	if g.m.Semiring == Real {
+		nw = 0
+	}
+	forItems(g.batch, per*48, func(b int) {
+		c := g.affCells(lx[b], ly[b])
+		a := alpha[b*3*per : (b+1)*3*per]
+		p := th[b*5*per : (b+1)*5*per]
+		wb := w[b*nw*per : (b+1)*nw*per]
+		for s := range 3 {
+			g.fillOutside(&c.cells, a[s*per:(s+1)*per])
+		}
+		if c.sr == Log {
+			affineForwardLog(&c, a, p, wb)
+			return
+		}
+		for t := range c.lenX + c.lenY - 1 {
+			lo, hi := c.diag(t)
+			for i := lo; i <= hi; i++ {
+				affineCell(&c, a, p, wb, i, t)
+			}
+		}
+	})
+}
+
+// affSum is one state's sum in a cell: its options' terms in tie order,
+// their weight planes, and which exist (a bit each).
+type affSum struct {
+	x   [4]float64
+	pl  [4]int
+	has uint8
+	n   int
+}
+
+func (s *affSum) add(ok bool, x float64, plane int) {
+	if ok {
+		s.x[s.n], s.pl[s.n], s.has = x, plane, s.has|1<<s.n
+	}
+	s.n++
+}
+
+// affineCell sets α of the three states of cell (i, t−i) and their
+// weights one option at a time, in any semiring, with every rule of the
+// special values: an option whose source lies outside the lattice is
+// absent (its potential is not read); a state with no option, or whose
+// options are all the semiring's zero, is the zero with weights 0.
+func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float64, i, t int) {
+	j, per := t-i, c.per
+	p := th[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+	tm, tol, tel, toa, tea := float64(p[Match]), float64(p[OpenLeft]), float64(p[ExtendLeft]), float64(p[OpenAbove]), float64(p[ExtendAbove])
+	real := c.sr == Real
+	times := func(src, v float64) float64 {
+		if real {
+			return src * v
+		}
+		return src + v
+	}
+	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.lo, i > 0 && j-i+1 <= c.hi
+	var kd, kl, ka int
+	if hd {
+		kd = c.base[t-2] + i - 1
+	}
+	if hl {
+		kl = c.base[t-1] + i
+	}
+	if ha {
+		ka = c.base[t-1] + i - 1
+	}
+	aM, aL, aA := a[:per], a[per:2*per], a[2*per:3*per]
+	k := c.base[t] + i
+	if !real {
+		// The weights of the absent options are 0, so that the gradient
+		// may read every plane of a cell.
+		for u := range c.terms {
+			w[u*per+k] = 0
+		}
+	}
+	var m, l, u affSum
+	m.add(hd, times(aM[kd], tm), wMM)
+	m.add(c.startsAt(i, j), tm, c.ms)
+	m.add(hd, times(aL[kd], tm), wML)
+	m.add(hd, times(aA[kd], tm), wMA)
+	l.add(hl, times(aM[kl], tol), c.lm)
+	l.add(hl, times(aL[kl], tel), c.ll)
+	l.add(hl && c.turns, times(aA[kl], tol), c.la)
+	u.add(ha, times(aM[ka], toa), c.am)
+	u.add(ha, times(aA[ka], tea), c.aa)
+	u.add(ha && c.turns, times(aL[ka], toa), c.al)
+	a[lattice.AffMatch*per+k] = affinePlus(c.sr, &m, w, per, k)
+	a[lattice.AffLeft*per+k] = affinePlus(c.sr, &l, w, per, k)
+	a[lattice.AffAbove*per+k] = affinePlus(c.sr, &u, w, per, k)
+}
+
+// affinePlus returns the ⊕ of the terms of s and writes their weights at
+// k of their planes of w (not under Real, which keeps none): under Log
+// e^(x − the sum), 0 for every term of a sum that is −Inf and, where the
+// sum is not finite, LogWeight(x − the sum) (NaN for NaN); under Max 1
+// for the first term equal to the maximum (none where it is −Inf or NaN).
+// The planes hold 0 on entry.
+func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 {
+	if sr == Real {
+		var z float64
+		for u := range s.n {
+			if s.has&(1<<u) != 0 {
+				z += s.x[u]
+			}
+		}
+		return z
+	}
+	m := math.Inf(-1)
+	for u := range s.n {
+		if s.has&(1<<u) != 0 {
+			m = max(m, s.x[u])
+		}
+	}
+	if sr == Max {
+		if m == m && !math.IsInf(m, -1) {
+			for u := range s.n {
+				if s.has&(1<<u) != 0 && s.x[u] == m {
+					w[s.pl[u]*per+k] = 1
+					break
+				}
+			}
+		}
+		return m
+	}
+	if m-m != 0 {
+		if !math.IsInf(m, -1) {
+			for u := range s.n {
+				if s.has&(1<<u) != 0 {
+					w[s.pl[u]*per+k] = fastexp.LogWeight(s.x[u] - m)
+				}
+			}
+		}
+		return m
+	}
+	var e [4]float64
+	var sum float64
+	for u := range s.n {
+		if s.has&(1<<u) != 0 {
+			e[u] = fastexp.LogWeight(s.x[u] - m)
+			sum += e[u]
+		}
+	}
+	inv := 1 / sum
+	for u := range s.n {
+		if s.has&(1<<u) != 0 {
+			w[s.pl[u]*per+k] = e[u] * inv
+		}
+	}
+	return m + fastexp.LogSum(sum)
+}
+
+// affineForwardLog is the Log forward of one item, anti-diagonal by
+// anti-diagonal: the inner cells by affineLogDiag's passes, the others
+// by affineCell.
+func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w []float64) {
+	nw := c.terms
+	buf := getScratch((nw + 6) * max(1, min(c.lenX, c.lenY)))
+	defer putScratch(buf)
+	for t := range c.lenX + c.lenY - 1 {
+		lo, hi := c.diag(t)
+		if lo > hi {
+			continue
+		}
+		flo, fhi := c.inner(t)
+		flo, fhi = max(flo, lo), min(fhi, hi)
+		if flo > fhi {
+			flo, fhi = hi+1, hi
+		}
+		for i := lo; i <= hi; i++ {
+			if i == flo {
+				i = fhi
+				continue
+			}
+			affineCell(c, a, th, w, i, t)
+		}
+		if flo <= fhi {
+			affineLogDiag(c, buf, a, th, w, t, flo, fhi)
+		}
+	}
+}
+
+// affineLogDiag computes the inner cells [flo, fhi] of anti-diagonal t
+// (every source in the lattice, and no start but in local mode) in
+// passes over them:
+//
+//  1. every term less its state's largest, into a plane per option (e,
+//     the weights' planes), and the largest (mx; M's with θ[Match]
+//     added, which every option of M shares);
+//  2. every exp (ExpSlice64 over all the planes: the largest's is 1);
+//  3. every state's sum, and the weights e / sum;
+//  4. the logs of the sums (LogSlice64), and α = largest + log sum.
+//
+// A cell whose largest term in some state is not finite (NaN, +Inf, or
+// −Inf where no path reaches that state) is done again by affineCell.
+func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w []float64, t, flo, fhi int) {
+	n, nw, per := fhi-flo+1, c.terms, c.per
+	e := buf[:nw*n]
+	mx := buf[nw*n : (nw+3)*n]
+	sums := buf[(nw+3)*n : (nw+6)*n]
+	aM, aL, aA := a[:per], a[per:2*per], a[2*per:3*per]
+	kd := c.base[t-2] + flo - 1
+	kl := c.base[t-1] + flo
+	ka := kl - 1
+	k0 := c.base[t] + flo
+	pk, step := 5*(flo*c.mm+t-flo), 5*(c.mm-1)
+	local, turns := c.ms != wMM, c.turns
+	eMM, eML, eMA := e[wMM*n:wMM*n+n], e[wML*n:wML*n+n], e[wMA*n:wMA*n+n]
+	eLM, eLL := e[c.lm*n:c.lm*n+n], e[c.ll*n:c.ll*n+n]
+	eAM, eAA := e[c.am*n:c.am*n+n], e[c.aa*n:c.aa*n+n]
+	var eMS, eLA, eAL []float64
+	if local {
+		eMS = e[c.ms*n : c.ms*n+n]
+	}
+	if turns {
+		eLA, eAL = e[c.la*n:c.la*n+n], e[c.al*n:c.al*n+n]
+	}
+	mxM, mxL, mxA := mx[:n], mx[n:2*n], mx[2*n:3*n]
+	dM, dL, dA := aM[kd:kd+n], aL[kd:kd+n], aA[kd:kd+n]
+	lM, lL, lA := aM[kl:kl+n], aL[kl:kl+n], aA[kl:kl+n]
+	uM, uL, uA := aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n]
+	bad := false
+	for q := range n {
+		p := th[pk : pk+5 : pk+5]
+		pk += step
+		tm, tol, tel, toa, tea := float64(p[Match]), float64(p[OpenLeft]), float64(p[ExtendLeft]), float64(p[OpenAbove]), float64(p[ExtendAbove])
+		xm, xl, xa := dM[q], dL[q], dA[q]
+		m := max(xm, xl, xa)
+		if local {
+			m = max(m, 0)
+			eMS[q] = -m
+		}
+		eMM[q], eML[q], eMA[q] = xm-m, xl-m, xa-m
+		vm := m + tm
+		ym, yl := lM[q]+tol, lL[q]+tel
+		var vl float64
+		if turns {
+			ya := lA[q] + tol
+			vl = max(ym, yl, ya)
+			eLA[q] = ya - vl
+		} else {
+			vl = max(ym, yl)
+		}
+		eLM[q], eLL[q] = ym-vl, yl-vl
+		zm, za := uM[q]+toa, uA[q]+tea
+		var va float64
+		if turns {
+			zl := uL[q] + toa
+			va = max(zm, za, zl)
+			eAL[q] = zl - va
+		} else {
+			va = max(zm, za)
+		}
+		eAM[q], eAA[q] = zm-va, za-va
+		mxM[q], mxL[q], mxA[q] = vm, vl, va
+		if z := vm + vl + va; z-z != 0 {
+			bad = true
+		}
+	}
+	fastexp.ExpSlice64(e, e)
+	sM, sL, sA := sums[:n], sums[n:2*n], sums[2*n:3*n]
+	wMMp, wMLp, wMAp := w[wMM*per+k0:][:n], w[wML*per+k0:][:n], w[wMA*per+k0:][:n]
+	if local {
+		wMSp := w[c.ms*per+k0:][:n]
+		for q := range n {
+			s := eMM[q] + eML[q] + eMA[q] + eMS[q]
+			if !(s >= 1) {
+				s = 1
+			}
+			inv := 1 / s
+			wMMp[q], wMLp[q], wMAp[q], wMSp[q] = eMM[q]*inv, eML[q]*inv, eMA[q]*inv, eMS[q]*inv
+			sM[q] = s
+		}
+	} else {
+		for q := range n {
+			s := eMM[q] + eML[q] + eMA[q]
+			if !(s >= 1) {
+				s = 1
+			}
+			inv := 1 / s
+			wMMp[q], wMLp[q], wMAp[q] = eMM[q]*inv, eML[q]*inv, eMA[q]*inv
+			sM[q] = s
+		}
+	}
+	affineNorm(eLM, eLL, eLA, w, per, k0, c.lm, c.ll, c.la, sL)
+	affineNorm(eAM, eAA, eAL, w, per, k0, c.am, c.aa, c.al, sA)
+	fastexp.LogSlice64(sums, sums)
+	oM, oL, oA := aM[k0:k0+n], aL[k0:k0+n], aA[k0:k0+n]
+	for q := range n {
+		oM[q], oL[q], oA[q] = mxM[q]+sM[q], mxL[q]+sL[q], mxA[q]+sA[q]
+	}
+	if bad {
+		for q := range n {
+			if z := mxM[q] + mxL[q] + mxA[q]; z-z != 0 {
+				affineCell(c, a, th, w, flo+q, t)
+			}
+		}
+	}
+}
+
+// affineNorm is pass 3 of affineLogDiag for a gap state of two or three
+// options (x3 nil: two): each sum into s (1 where it is NaN or below 1,
+// which only a cell done again has), the weights x / sum into their
+// planes p1, p2, p3 of w at k0.
+func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
+	n := len(s)
+	w1, w2 := w[p1*per+k0:][:n], w[p2*per+k0:][:n]
+	x1, x2 = x1[:n], x2[:n]
+	if x3 == nil {
+		for q := range n {
+			z := x1[q] + x2[q]
+			if !(z >= 1) {
+				z = 1
+			}
+			inv := 1 / z
+			w1[q], w2[q] = x1[q]*inv, x2[q]*inv
+			s[q] = z
+		}
+		return
+	}
+	w3 := w[p3*per+k0:][:n]
+	x3 = x3[:n]
+	for q := range n {
+		z := x1[q] + x2[q] + x3[q]
+		if !(z >= 1) {
+			z = 1
+		}
+		inv := 1 / z
+		w1[q], w2[q], w3[q] = x1[q]*inv, x2[q]*inv, x3[q]*inv
+		s[q] = z
+	}
+}

@@ -1,0 +1,382 @@
+package align
+
+import (
+	"math"
+)
+
+// The affine model's gradient on the CPU (see affine.go). Each state's
+// gradient γ is its α's gradient plus what its successors pass back:
+//
+//	γM(i, j) = dαM + γM(i+1, j+1)·wMM(i+1, j+1) + γL(i, j+1)·wLM(i, j+1) + γA(i+1, j)·wAM(i+1, j)
+//	γL(i, j) = dαL + γM(i+1, j+1)·wML(i+1, j+1) + γL(i, j+1)·wLL(i, j+1) + γA(i+1, j)·wAL(i+1, j)
+//	γA(i, j) = dαA + γM(i+1, j+1)·wMA(i+1, j+1) + γL(i, j+1)·wLA(i, j+1) + γA(i+1, j)·wAA(i+1, j)
+//
+// over the successors in the lattice (without turns, wAL and wLA are
+// absent), with the weights of the forward (Log, Max) or, under Real, the
+// successor's potential in place of the weight. The gradient of a
+// potential is the γ of the state that reads it times the weights of its
+// options: Match's γM·(wMM + wML + wMA + the start's), OpenLeft's
+// γL·(wLM + wLA), ExtendLeft's γL·wLL, and likewise above; under Real γ
+// times the sum of the options' sources' α (1 for a start).
+//
+// The cells run anti-diagonal by anti-diagonal in reverse, keeping γ of
+// three anti-diagonals. The cells whose three successors lie in the
+// lattice take a loop without tests; the others, and every cell once a γ
+// is not finite, go one by one (affineGradCell) with the linear cells'
+// rules of the special values: a successor whose γ is 0 passes nothing
+// back, nor does a state no path reaches (α = −Inf), whatever its γ; the
+// gradient of a potential no option of the cell reads is 0.
+
+// affineBackward is cellsBackward for an affine grid: the gradient of θ
+// into dth (written whole, whatever it holds on entry) from the gradient
+// da of α and the forward's α and weights w. Items run in parallel.
+func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w []float64) {
+	per, nw := g.n*g.mm, g.terms()
+	if g.m.Semiring == Real {
+		nw = 0
+	}
+	forItems(g.batch, per*24, func(b int) {
+		c := g.affCells(lx[b], ly[b])
+		d := dth[b*5*per : (b+1)*5*per]
+		// Every potential outside the item's lattice has gradient 0.
+		clear(d[5*c.lenX*c.mm:])
+		for i := range c.lenX {
+			row := d[5*i*c.mm : 5*(i+1)*c.mm]
+			if jlo, jhi := c.cols(i); jlo > jhi {
+				clear(row)
+			} else {
+				clear(row[:5*jlo])
+				clear(row[5*(jhi+1):])
+			}
+		}
+		affineGrad(&c, d, th[b*5*per:(b+1)*5*per], alpha[b*3*per:(b+1)*3*per], da[b*3*per:(b+1)*3*per],
+			w[b*nw*per:(b+1)*nw*per])
+	})
+}
+
+// affGammas holds γ of the three states for three anti-diagonals: state s
+// of row i of anti-diagonal t at r[t%3][s][i].
+type affGammas struct{ r [3][3][]float64 }
+
+func (gs *affGammas) at(t, s, i int) float64 { return gs.r[t%3][s][i] }
+
+// affineGrad is affineBackward for one item.
+func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float64) {
+	n := c.lenX
+	buf := getScratch(9 * n)
+	defer putScratch(buf)
+	var gs affGammas
+	for k := range 9 {
+		gs.r[k/3][k%3] = buf[k*n : (k+1)*n]
+	}
+	real := c.sr == Real
+	careful := false
+	for t := c.lenX + c.lenY - 2; t >= 0; t-- {
+		lo, hi := c.diag(t)
+		if lo > hi {
+			continue
+		}
+		// The rows whose successors, diagonal (i+1 on t+2), above (i+1
+		// on t+1) and left (i on t+1), all lie in the lattice.
+		l1, h1 := c.diag(t + 1)
+		l2, h2 := c.diag(t + 2)
+		s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
+		if s > e || careful || real {
+			s, e = hi+1, hi
+		}
+		fin := true
+		for i := lo; i <= hi; i++ {
+			if i == s {
+				i = e
+				continue
+			}
+			fin = affineGradCell(c, &gs, dth, th, a, da, w, i, t) && fin
+		}
+		if s <= e {
+			fin = affineGradDiag(c, &gs, dth, a, da, w, t, s, e) && fin
+			if !fin {
+				// A γ that is not finite: the potentials of this
+				// anti-diagonal again, with every rule, and every cell
+				// from here on one by one.
+				careful = true
+				for i := s; i <= e; i++ {
+					affineGradMu(c, &gs, dth, a, w, i, t)
+				}
+			}
+		}
+		if !fin {
+			careful = true
+		}
+	}
+}
+
+// affineGradDiag is affineGrad's loop over the rows [s, e] of
+// anti-diagonal t, whose successors all lie in the lattice (Log and Max).
+// It reports whether every γ is finite.
+func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a, da, w []float64, t, s, e int) bool {
+	per, mm, turns := c.per, c.mm, c.turns
+	n := e - s + 1
+	k0 := c.base[t] + s
+	kd := c.base[t+2] + s + 1 // row i+1 of t+2
+	kl := c.base[t+1] + s     // row i of t+1
+	ka := kl + 1              // row i+1 of t+1
+	pl := func(p, k int) []float64 { return w[p*per+k:][:n] }
+	dMM, dML, dMA := pl(wMM, kd), pl(wML, kd), pl(wMA, kd)
+	lM, lL := pl(c.lm, kl), pl(c.ll, kl)
+	uM, uA := pl(c.am, ka), pl(c.aa, ka)
+	var lA, uL []float64
+	if turns {
+		lA, uL = pl(c.la, kl), pl(c.al, ka)
+	}
+	daM, daL, daA := da[k0:][:n], da[per+k0:][:n], da[2*per+k0:][:n]
+	g2, g1, g0 := gs.r[(t+2)%3], gs.r[(t+1)%3], gs.r[t%3]
+	xM := g2[0][s+1 : s+1+n]
+	xL := g1[1][s : s+n]
+	xA := g1[2][s+1 : s+1+n]
+	oM, oL, oA := g0[0][s:s+n], g0[1][s:s+n], g0[2][s:s+n]
+	var z float64
+	for q := range n {
+		xm, xl, xa := xM[q], xL[q], xA[q]
+		gm := daM[q] + xm*dMM[q] + xl*lM[q] + xa*uM[q]
+		gl := daL[q] + xm*dML[q] + xl*lL[q]
+		ga := daA[q] + xm*dMA[q] + xa*uA[q]
+		if turns {
+			gl += xa * uL[q]
+			ga += xl * lA[q]
+		}
+		oM[q], oL[q], oA[q] = gm, gl, ga
+		z += gm + gl + ga
+	}
+	if z-z != 0 {
+		// A NaN product of a γ of 0 and a weight that is not finite
+		// (NaN or +Inf potentials) is left out: those cells again.
+		z = 0
+		for q := range n {
+			if y := oM[q] + oL[q] + oA[q]; y-y != 0 {
+				affineGradPull(c, gs, a, da, w, s+q, t)
+				y = oM[q] + oL[q] + oA[q]
+				z += y - y
+			}
+		}
+		if z != 0 {
+			return false
+		}
+	}
+	// The gradients of the potentials, the cells' own weights.
+	wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(wMA, k0)
+	wLM, wLL, wAM, wAA := pl(c.lm, k0), pl(c.ll, k0), pl(c.am, k0), pl(c.aa, k0)
+	var wMS, wLA, wAL []float64
+	if c.ms != wMM {
+		wMS = pl(c.ms, k0)
+	}
+	if turns {
+		wLA, wAL = pl(c.la, k0), pl(c.al, k0)
+	}
+	pk, step := 5*(s*mm+t-s), 5*(mm-1)
+	for q := range n {
+		p := dth[pk : pk+5 : pk+5]
+		pk += step
+		gm, gl, ga := oM[q], oL[q], oA[q]
+		sm := wMMp[q] + wMLp[q] + wMAp[q]
+		if wMS != nil {
+			sm += wMS[q]
+		}
+		ol, oa := wLM[q], wAM[q]
+		if turns {
+			ol += wLA[q]
+			oa += wAL[q]
+		}
+		vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*wLL[q], ga*oa, ga*wAA[q]
+		if vm != vm || vol != vol || vel != vel || voa != voa || vea != vea {
+			// 0 times a weight that is not finite: nothing.
+			vm, vol, vel = zeroIf(vm, gm), zeroIf(vol, gl), zeroIf(vel, gl)
+			voa, vea = zeroIf(voa, ga), zeroIf(vea, ga)
+		}
+		p[Match], p[OpenLeft], p[ExtendLeft], p[OpenAbove], p[ExtendAbove] = T(vm), T(vol), T(vel), T(voa), T(vea)
+	}
+	return true
+}
+
+// zeroIf returns 0 where g is 0, else v.
+func zeroIf(v, g float64) float64 {
+	if g == 0 {
+		return 0
+	}
+	return v
+}
+
+// affineGradPull sets γ of the three states of cell (i, t−i) from its
+// gradient da and its successors in the lattice, with the rules of the
+// special values (Log and Max: the weights w; Real: th, see
+// affineGradCell). It reports whether every γ is finite.
+func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bool {
+	per := c.per
+	k := c.base[t] + i
+	g := [3]float64{da[k], da[per+k], da[2*per+k]}
+	// pull adds γ of state s of the successor (i2, t2) times its
+	// option's weight in plane p, for the sources M, L, A of the cell
+	// (p < 0: no such option).
+	pull := func(t2, i2, s int, p [3]int) {
+		if !c.valid(i2, t2-i2) {
+			return
+		}
+		k2 := c.base[t2] + i2
+		x := gs.at(t2, s, i2)
+		if x == 0 || (x-x != 0 && math.IsInf(a[s*per+k2], -1)) {
+			return
+		}
+		for src, pp := range p {
+			if pp >= 0 {
+				g[src] += x * w[pp*per+k2]
+			}
+		}
+	}
+	pull(t+2, i+1, 0, [3]int{wMM, wML, wMA})
+	pull(t+1, i, 1, [3]int{c.lm, c.ll, c.la})
+	pull(t+1, i+1, 2, [3]int{c.am, c.al, c.aa})
+	r := gs.r[t%3]
+	r[0][i], r[1][i], r[2][i] = g[0], g[1], g[2]
+	z := g[0] + g[1] + g[2]
+	return z-z == 0
+}
+
+// affineGradCell is γ and the potentials' gradient of cell (i, t−i) one
+// by one, in any semiring, with every rule of the special values. It
+// reports whether every γ is finite.
+func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, dth, th []T, a, da, w []float64, i, t int) bool {
+	var fin bool
+	if c.sr == Real {
+		fin = affineGradPullReal(c, gs, th, da, i, t)
+		affineGradMuReal(c, gs, dth, a, i, t)
+		return fin
+	}
+	fin = affineGradPull(c, gs, a, da, w, i, t)
+	affineGradMu(c, gs, dth, a, w, i, t)
+	return fin
+}
+
+// affineGradMu writes the gradient of the potentials of cell (i, t−i)
+// from γ of its states (Log and Max): 0 from a state whose γ is 0 or,
+// where γ is not finite, that no path reaches; else γ times the weights of
+// the options the lattice has.
+func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, dth []T, a, w []float64, i, t int) {
+	per, j := c.per, t-i
+	k := c.base[t] + i
+	p := dth[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+	var v [5]float64
+	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.lo, i > 0 && j-i+1 <= c.hi
+	st := c.startsAt(i, j)
+	live := func(s int) (float64, bool) {
+		x := gs.at(t, s, i)
+		if x == 0 || (x-x != 0 && math.IsInf(a[s*per+k], -1)) {
+			return 0, false
+		}
+		return x, true
+	}
+	wt := func(pl int) float64 { return w[pl*per+k] }
+	if x, ok := live(0); ok && (hd || st) {
+		var sm float64
+		if hd {
+			sm = wt(wMM) + wt(wML) + wt(wMA)
+			if c.ms != wMM {
+				sm += wt(c.ms)
+			}
+		} else {
+			sm = wt(c.ms)
+		}
+		v[Match] = x * sm
+	}
+	if x, ok := live(1); ok && hl {
+		ol := wt(c.lm)
+		if c.turns {
+			ol += wt(c.la)
+		}
+		v[OpenLeft], v[ExtendLeft] = x*ol, x*wt(c.ll)
+	}
+	if x, ok := live(2); ok && ha {
+		oa := wt(c.am)
+		if c.turns {
+			oa += wt(c.al)
+		}
+		v[OpenAbove], v[ExtendAbove] = x*oa, x*wt(c.aa)
+	}
+	for ch := range p {
+		p[ch] = T(v[ch])
+	}
+}
+
+// affineGradPullReal is affineGradPull under Real: a successor's option
+// passes back γ times its potential.
+func affineGradPullReal[T float32 | float64](c *affCells, gs *affGammas, th []T, da []float64, i, t int) bool {
+	per := c.per
+	k := c.base[t] + i
+	g := [3]float64{da[k], da[per+k], da[2*per+k]}
+	pull := func(t2, i2, s int, ch [3]int) {
+		j2 := t2 - i2
+		if !c.valid(i2, j2) {
+			return
+		}
+		x := gs.at(t2, s, i2)
+		if x == 0 {
+			return
+		}
+		p := th[5*(i2*c.mm+j2) : 5*(i2*c.mm+j2)+5]
+		for src, cc := range ch {
+			if cc >= 0 {
+				g[src] += x * float64(p[cc])
+			}
+		}
+	}
+	turnL, turnA := -1, -1
+	if c.turns {
+		turnL, turnA = OpenLeft, OpenAbove
+	}
+	pull(t+2, i+1, 0, [3]int{Match, Match, Match})
+	pull(t+1, i, 1, [3]int{OpenLeft, ExtendLeft, turnL})
+	pull(t+1, i+1, 2, [3]int{OpenAbove, turnA, ExtendAbove})
+	r := gs.r[t%3]
+	r[0][i], r[1][i], r[2][i] = g[0], g[1], g[2]
+	z := g[0] + g[1] + g[2]
+	return z-z == 0
+}
+
+// affineGradMuReal writes the gradient of the potentials of cell (i, t−i)
+// under Real: γ of the state that reads each times the α of its options'
+// sources (1 for a start), 0 from a state whose γ is 0.
+func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, dth []T, a []float64, i, t int) {
+	per, j := c.per, t-i
+	p := dth[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+	var v [5]float64
+	if x := gs.at(t, 0, i); x != 0 {
+		var src float64
+		if i > 0 && j > 0 {
+			kd := c.base[t-2] + i - 1
+			src = a[kd] + a[per+kd] + a[2*per+kd]
+		}
+		if c.startsAt(i, j) {
+			src++
+		}
+		if i > 0 && j > 0 || c.startsAt(i, j) {
+			v[Match] = x * src
+		}
+	}
+	if x := gs.at(t, 1, i); x != 0 && j > 0 && j-1-i >= c.lo {
+		kl := c.base[t-1] + i
+		ol := a[kl]
+		if c.turns {
+			ol += a[2*per+kl]
+		}
+		v[OpenLeft], v[ExtendLeft] = x*ol, x*a[per+kl]
+	}
+	if x := gs.at(t, 2, i); x != 0 && i > 0 && j-i+1 <= c.hi {
+		ka := c.base[t-1] + i - 1
+		oa := a[ka]
+		if c.turns {
+			oa += a[per+ka]
+		}
+		v[OpenAbove], v[ExtendAbove] = x*oa, x*a[2*per+ka]
+	}
+	for ch := range p {
+		p[ch] = T(v[ch])
+	}
+}
