@@ -69,6 +69,28 @@ func BenchmarkSampleSeed(b *testing.B) {
 	})
 }
 
+// BenchmarkLogProbsSeed is the log-probability of the seed's best path:
+// one Log forward pass (log Z) and the path's score. The peer is the
+// seed's marginals.
+func BenchmarkLogProbsSeed(b *testing.B) {
+	theta := seedProblem().tensor(tensor.Float64)
+	m := Model{Semiring: Log}
+	pr, err := m.Compile(theta.Shape(), tensor.Float64, nil, nil)
+	must(b, err)
+	defer pr.Close()
+	_, best, err := m.BestPaths(theta, nil, nil)
+	must(b, err)
+	pairTimes(b, "marginals", func() {
+		if _, err := m.LogProbs(theta, best, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		if _, err := pr.Marginals(theta); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
 // BenchmarkKBestSeed finds the seed's 10 best paths, in every mode. The
 // peer is BestPaths (Viterbi).
 func BenchmarkKBestSeed(b *testing.B) {

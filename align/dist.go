@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
-	"github.com/genband/genband/internal/fastexp"
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -23,130 +23,57 @@ import (
 //     model whose Semiring is Real or Max.
 //   - BestPaths, KBest and BestMask are the Max semiring's (the best
 //     scores), whatever the model's semiring.
-//   - Every mode (Global, Local, SemiGlobal) and MaxGap is supported by the
-//     eager functions, which run cell by cell over one item's lattice in
-//     float64 and ignore the strategy; the graph node LogProb needs the
-//     Linear strategy (it is built on LogPartitionLengths).
+//   - Both models (linear and Affine), every mode (Global, Local,
+//     SemiGlobal) and MaxGap are supported by the eager functions, which
+//     run over one item's lattice in float64 (LogProbs and Sample
+//     anti-diagonal by anti-diagonal, lattice.LogForward) and ignore the
+//     strategy; the graph node LogProb needs the Linear strategy (it is
+//     built on LogPartitionLengths).
 
-// logForward is the Log forward pass of one item: alpha[v] is the log of
-// the summed weight of the path prefixes ending in cell v = i·lenY + j.
-// With tables, cum[3v+o] holds the probability that a prefix ending in v
-// was last extended by an option ≤ o (see kbest.go's options), with every
-// entry from the last option of positive weight on set to 2, so that a
-// uniform draw u < 1 always lands on an option of positive weight.
+// logForward is the Log forward pass of one item (lattice.LogForward):
+// alpha[l.Index(s, i, j)] is the log of the summed weight of the path
+// prefixes ending in state s of cell (i, j), and with tables cum holds the
+// sampling tables of every (state, cell), l.Top.CumWidth() entries each
+// (see lattice.LogForward).
 type logForward struct {
-	l     linLattice
+	l     *lattice.Lattice
 	alpha []float64
 	cum   []float64
 	logZ  float64
 }
 
-func newLogForward(in *items, b int, l linLattice, tables bool) *logForward {
-	cells := l.lenX * l.lenY
-	f := &logForward{l: l, alpha: make([]float64, cells)}
-	if tables {
-		f.cum = make([]float64, 3*cells)
-	}
-	ninf := math.Inf(-1)
-	for k := range f.alpha {
-		f.alpha[k] = ninf
-	}
-	ly := l.lenY
-	var w, e [4]float64
-	for i := range l.lenX {
-		jlo, jhi := l.cols(i)
-		base := (b*in.n + i) * in.mm * 3
-		for j := jlo; j <= jhi; j++ {
-			v := i*ly + j
-			th := in.th[base+3*j : base+3*j+3]
-			w = [4]float64{ninf, ninf, ninf, ninf}
-			if j > jlo {
-				w[optLeft] = f.alpha[v-1] + th[FromLeft]
-			}
-			if l.start(i, j) {
-				w[optStart] = th[FromDiag]
-			}
-			if i > 0 && j > 0 {
-				w[optDiag] = f.alpha[v-ly-1] + th[FromDiag]
-			}
-			if i > 0 && j-i < l.hi {
-				w[optAbove] = f.alpha[v-ly] + th[FromAbove]
-			}
-			m := max(w[0], w[1], w[2], w[3])
-			if m == ninf {
-				continue
-			}
-			var s float64
-			for o := range 4 {
-				e[o] = 0
-				if w[o] != ninf {
-					e[o] = fastexp.Exp64(w[o] - m)
-				}
-				s += e[o]
-			}
-			f.alpha[v] = m + math.Log(s)
-			if tables {
-				c := f.cum[3*v : 3*v+3]
-				last := 0
-				for o := range 4 {
-					if e[o] > 0 {
-						last = o
-					}
-				}
-				var acc float64
-				for o := range 3 {
-					acc += e[o]
-					c[o] = acc / s
-					if o >= last {
-						c[o] = 2
-					}
-				}
-			}
-		}
-	}
-	f.logZ = ninf
-	m := ninf
-	f.ends(func(v int) { m = max(m, f.alpha[v]) })
-	if m != ninf {
-		var s float64
-		f.ends(func(v int) { s += math.Exp(f.alpha[v] - m) })
-		f.logZ = m + math.Log(s)
-	}
-	return f
-}
-
-// ends calls fn with every end cell of the item, in row-major order.
-func (f *logForward) ends(fn func(v int)) {
-	l := f.l
-	if l.mode == Global {
-		if l.valid(l.lenX-1, l.lenY-1) {
-			fn(l.lenX*l.lenY - 1)
-		}
-		return
-	}
-	for i := range l.lenX {
-		for j := range l.lenY {
-			if l.end(i, j) {
-				fn(i*l.lenY + j)
-			}
-		}
-	}
-}
-
 // logForwards checks the inputs of LogProbs and Sample and runs the Log
 // forward pass of every item; an item whose every path scores −Inf has no
-// distribution and is an error.
+// distribution and is an error. Without tables only logZ is kept: the
+// items share one alpha, and alpha is nil.
 func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, error) {
 	fs := make([]*logForward, in.batch)
+	var w lattice.LogWork
+	var shared []float64
+	nc := m.Channels()
+	per := in.n * in.mm * nc
 	for b := range in.batch {
-		l := m.linLattice(in.lenX[b], in.lenY[b])
+		l := m.lat(in.lenX[b], in.lenY[b])
 		if err := in.checkFinite(op, b, l); err != nil {
 			return nil, err
 		}
-		fs[b] = newLogForward(in, b, l, tables)
-		if math.IsInf(fs[b].logZ, -1) {
+		f := &logForward{l: l}
+		var alpha []float64
+		if tables {
+			alpha = make([]float64, l.Size())
+			f.alpha, f.cum = alpha, make([]float64, l.Size()*l.Top.CumWidth())
+		} else {
+			if cap(shared) < l.Size() {
+				shared = make([]float64, l.Size())
+			}
+			alpha = shared[:l.Size()]
+		}
+		th := lattice.Theta[float64]{D: in.th[b*per : (b+1)*per], Width: in.mm, Channels: nc}
+		f.logZ = lattice.LogForward(&w, l, th, alpha, f.cum)
+		if math.IsInf(f.logZ, -1) {
 			return nil, errorf(ErrPotential, op, "item %d: every path scores −Inf, so its paths have no distribution", b)
 		}
+		fs[b] = f
 	}
 	return fs, nil
 }
@@ -154,8 +81,8 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 // LogProbs returns the log-probability of paths[b] under the Log
 // distribution of item b for every item: its score (see Scores) minus the
 // item's log Z, computed in float64 by a forward pass over the item's
-// cells. theta is (batch, N, M, 3) of Float64 or Float32 and is not
-// modified; the lengths are as in LogPartition; every mode and MaxGap is
+// cells. theta is (batch, N, M, m.Channels()) of Float64 or Float32 (3
+// channels, or 5 with Affine) and is not modified; the lengths are as in LogPartition; every mode and MaxGap is
 // supported and the strategy is not used. m.Semiring must be Log.
 //
 // The paths are checked as in CheckPaths (a *PathError says where one
@@ -190,7 +117,7 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // mask is mask (Model.Mask) under the Log distribution of every item:
 // MaskScore(theta, mask) − LogPartitionLengths(theta, lengths), shape
 // (batch) in theta's dtype. theta and mask are nodes of shape
-// (batch, N, M, 3) and the same dtype; lengths is the (batch, 2) Int node
+// (batch, N, M, m.Channels()) and the same dtype; lengths is the (batch, 2) Int node
 // of LogPartitionLengths. Bind mask and lengths with gorgonia.Let before
 // each run, like theta. gorgonia.Grad of its sum gives mask − marginals
 // with respect to theta, the gradient of a conditional random field's

@@ -5,22 +5,26 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/tensor"
 )
 
 // Sample draws n exact samples of every item's path from the Log
-// distribution over theta, (batch, N, M, 3) of Float64 or Float32, with
-// lengths as in LogPartition: draws[s][b] is draw s of item b, so that
-// draws[s] is one batch of paths (for Mask or LogProbs). A path p is drawn
-// with probability exp(score(p) − log Z).
+// distribution over theta, (batch, N, M, m.Channels()) of Float64 or
+// Float32, with lengths as in LogPartition: draws[s][b] is draw s of item
+// b, so that draws[s] is one batch of paths (for Mask or LogProbs). A path
+// p is drawn with probability exp(score(p) − log Z). Both models are
+// supported: with Affine a path's steps record the channel each scores
+// (Match, OpenLeft, …), which says the state it is in.
 //
-// One forward pass over each item's cells, in float64, sums the weights of
-// the path prefixes ending in every cell and keeps, per cell, the
-// probabilities of its last move; each draw then picks an end cell and walks
-// back to a start, one uniform number of rng per step, so that a draw costs
-// time in proportion to its length and many draws share one forward pass.
-// Draws come in order: item 0's n draws first, then item 1's, so that rng
-// seeded alike gives the same draws.
+// One forward pass over each item's cells, in float64 and anti-diagonal
+// by anti-diagonal, sums the weights of the path prefixes ending in every
+// state of every cell and keeps, per state and cell, the probabilities of
+// its last move; each draw then picks an end state and walks back to a
+// start, one uniform number of rng per step, so that a draw costs time in
+// proportion to its length and many draws share one forward pass. Draws
+// come in order: item 0's n draws first, then item 1's, so that rng seeded
+// alike gives the same draws.
 //
 // m.Semiring must be Log; every mode and MaxGap is supported and the
 // strategy is not used. n must be at least 1 and rng not nil; rng is a
@@ -55,43 +59,44 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 		draws[s] = make([]Path, in.batch)
 	}
 	var rev Path
+	var slab []Step
 	for b, f := range fs {
-		// The ends' cumulative probabilities, the last of positive weight
-		// set to 2 as in logForward.
+		l := f.l
+		cells := l.LenX * l.LenY
+		// The end states' cumulative probabilities, in the order of
+		// l.Ends, the last of positive weight set to 2 as in the tables.
 		var ends []int
 		var cum []float64
 		var acc float64
-		f.ends(func(v int) {
+		l.Ends(func(s, i, j int) {
+			v := l.Index(s, i, j)
 			if w := math.Exp(f.alpha[v] - f.logZ); w > 0 {
 				acc += w
 				ends, cum = append(ends, v), append(cum, acc)
 			}
 		})
 		cum[len(cum)-1] = 2
-		ly := f.l.lenY
-		// What option o does on the walk back: the move it records and
-		// the step back in rows and in cells.
-		move := [4]int{FromLeft, FromDiag, FromDiag, FromAbove}
-		di := [4]int{0, 0, 1, 1}
-		dj := [4]int{1, 0, 1, 0}
-		dv := [4]int{1, 0, ly + 1, ly}
-		var slab []Step
+		steps := walkSteps(l)
+		width := l.Top.CumWidth()
 		for s := range n {
 			v := ends[sort.SearchFloat64s(cum, math.Nextafter(rng.Float64(), 2))]
-			i, j := v/ly, v%ly
+			st, i, j := v/cells, v%cells/l.LenY, v%l.LenY
 			rev = rev[:0]
 			for {
 				u := rng.Float64()
-				c := f.cum[3*v : 3*v+3]
 				// Which option u falls in, without branches: the walk's
 				// choices are random, so a branch per choice would be
 				// mispredicted a third of the time or more.
-				o := b2i(u >= c[0]) + b2i(u >= c[1]) + b2i(u >= c[2])
-				rev = append(rev, Step{i, j, move[o]})
-				if o == optStart {
+				o := 0
+				for _, c := range f.cum[v*width : (v+1)*width] {
+					o += b2i(u >= c)
+				}
+				w := steps[st][o]
+				rev = append(rev, Step{i, j, w.channel})
+				if w.start {
 					break
 				}
-				i, j, v = i-di[o], j-dj[o], v-dv[o]
+				st, i, j, v = w.from, i-w.di, j-w.dj, v-w.dv
 			}
 			// The draws share a few large allocations.
 			if len(slab) < len(rev) {
@@ -106,6 +111,32 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 		}
 	}
 	return draws, nil
+}
+
+// A walkStep is what option o of state s does on a sampling walk back:
+// the channel it records, and unless it starts the path, the state and
+// cell it comes from: state from, (i − di, j − dj), dv positions back in
+// the lattice's tables.
+type walkStep struct {
+	channel, from, di, dj, dv int
+	start                     bool
+}
+
+// walkSteps returns the walkStep of every option of every state of l.
+func walkSteps(l *lattice.Lattice) [][]walkStep {
+	steps := make([][]walkStep, len(l.Top.In))
+	for s, in := range l.Top.In {
+		steps[s] = make([]walkStep, len(in))
+		for o, op := range in {
+			w := walkStep{channel: op.Channel, start: op.Start}
+			if !op.Start {
+				w.from, w.di, w.dj = op.From, op.DI, op.DJ
+				w.dv = l.Index(s, op.DI, op.DJ) - l.Index(op.From, 0, 0)
+			}
+			steps[s][o] = w
+		}
+	}
+	return steps
 }
 
 func b2i(b bool) int {
