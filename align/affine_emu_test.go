@@ -1,0 +1,292 @@
+//go:build !cuda
+
+package align
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/genband/genband/align/internal/lattice"
+	"github.com/genband/genband/bandop"
+	"github.com/genband/genband/cudaops"
+	"gorgonia.org/tensor"
+)
+
+// Emulation tests of the affine model's kernels (cudaops/kernels/
+// align_affine.cu, and align_end.cu over three state planes): the launches
+// the cuda glue makes (cells_cuda.go, end_cuda.go), run under the emulator
+// against the engine's reference (align/internal/lattice: Forward, Total,
+// Marginals), laid out as the cells Ops lay out α: item b, state k, cell
+// (i, j) at (b·3 + k)·N·M + base[i+j] + i.
+
+// affModels are the affine models of the emulation tests for semiring s:
+// emuModels' modes and gaps, with and without turns.
+func affModels(s bandop.Semiring) []Model {
+	var ms []Model
+	for _, m := range emuModels(s) {
+		for _, noTurns := range []bool{false, true} {
+			m.Affine, m.NoTurns = true, noTurns
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// affAt is the index of state k of cell (i, j) of item b in α.
+func affAt(g *grid, b, k, i, j int) int { return (b*3+k)*g.n*g.mm + g.base[i+j] + i }
+
+// affTheta draws θ (batch, N, M, 5): emuValue in every potential some path
+// may read (lattice.Used), NaN in the others (flavour 0); flavour 1 has
+// +Inf in those instead and the semiring's zero in about one used
+// potential in four (states no path reaches, which the gradient must not
+// pass through).
+func affTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour int) []T {
+	th := make([]T, g.batch*g.n*g.mm*5)
+	for b := range g.batch {
+		l := g.m.lat(lx[b], ly[b])
+		for i := range g.n {
+			for j := range g.mm {
+				for c := range 5 {
+					x := emuValue(rng, g.m.Semiring)
+					switch {
+					case !l.Used(i, j, c) && flavour == 1:
+						x = math.Inf(1)
+					case !l.Used(i, j, c):
+						x = math.NaN()
+					case flavour == 1 && rng.IntN(4) == 0:
+						x = g.m.Semiring.Zero()
+					}
+					th[((b*g.n+i)*g.mm+j)*5+c] = T(x)
+				}
+			}
+		}
+	}
+	return th
+}
+
+// affRef holds the engine's tables of every item: α (lattice.Forward), the
+// outside values (lattice.Backward) and log Z (lattice.Total), each item's
+// in the engine's layout (Lattice.Index).
+type affRef struct {
+	lat       []*lattice.Lattice
+	fwd, bwd  [][]float64
+	total     []float64
+	alpha     []float64 // every item's α in the kernels' layout
+	semiring  bandop.Semiring
+	batch, nm int
+}
+
+func newAffRef[T emuFloat](g *grid, th []T, lx, ly []int) *affRef {
+	r := &affRef{semiring: g.m.Semiring, batch: g.batch, nm: g.n * g.mm}
+	r.alpha = make([]float64, 3*g.batch*r.nm)
+	for k := range r.alpha {
+		r.alpha[k] = lattice.Zero(r.semiring)
+	}
+	for b := range g.batch {
+		l := g.m.lat(lx[b], ly[b])
+		tb := lattice.Theta[T]{D: th[b*r.nm*5 : (b+1)*r.nm*5], Width: g.mm, Channels: 5}
+		a, bw := make([]float64, l.Size()), make([]float64, l.Size())
+		lattice.Forward(l, r.semiring, tb, a)
+		lattice.Backward(l, r.semiring, tb, bw)
+		r.lat, r.fwd, r.bwd = append(r.lat, l), append(r.fwd, a), append(r.bwd, bw)
+		r.total = append(r.total, lattice.Total(l, r.semiring, a))
+		for k := range 3 {
+			for i := range lx[b] {
+				for j := range ly[b] {
+					r.alpha[affAt(g, b, k, i, j)] = a[l.Index(k, i, j)]
+				}
+			}
+		}
+	}
+	return r
+}
+
+// marginals returns the engine's marginals of every item, laid out as θ
+// (0 past the lengths).
+func (r *affRef) marginals(g *grid, th []float64) []float64 {
+	mu := make([]float64, len(th))
+	for b, l := range r.lat {
+		tb := lattice.Theta[float64]{D: th[b*r.nm*5 : (b+1)*r.nm*5], Width: g.mm, Channels: 5}
+		lattice.Marginals(l, r.semiring, tb, r.fwd[b], r.bwd[b], r.total[b], mu[b*r.nm*5:(b+1)*r.nm*5])
+	}
+	return mu
+}
+
+// affEmuTol is the tolerance of the affine kernels against the engine, as
+// emuCellsTol: Max's α is bit for bit; the others take exps and logs of
+// other rounding, sums in other orders and contracted multiply-adds.
+func affEmuTol[T emuFloat](g *grid, alpha bool) float64 {
+	if alpha && g.m.Semiring == Max {
+		return 0
+	}
+	tol := 0x1p-53 * 256 * float64(g.n+g.mm)
+	if _, ok := any(T(0)).(float32); ok {
+		tol += 4 * 0x1p-24
+	}
+	return tol
+}
+
+// affEmuBackward runs align_affine_bwd both ways, γ in shared memory and
+// in NaN-filled scratch memory (on blocks grid blocks when not 0, looping
+// over several items), checks that each wrote every element of dθ and
+// nothing outside it and that they agree bit for bit, and returns dθ.
+func affEmuBackward[T emuFloat](t *testing.T, g *grid, cdt cudaops.Dtype, block, blocks uint, th []T, lens []int, alpha, da []float64) []T {
+	t.Helper()
+	mode, gap := g.kernelModel()
+	am, cs := cudaops.AlignMode(mode), cudaops.Semiring(g.m.Semiring)
+	shared := newEmuOut[T](len(th))
+	emuRun(t, cudaops.AlignAffineBackward(cdt, cs, g.batch, g.n, g.mm, am, gap, g.m.NoTurns), block,
+		shared.ptr(), emuPtr(th), emuPtr(lens), emuPtr(alpha), emuPtr(da), []float64{})
+	shared.check(t, "align_affine_bwd")
+	l := cudaops.AlignAffineBackwardGlobal(cdt, cs, g.batch, g.n, g.mm, am, gap, g.m.NoTurns)
+	if l.SharedBytes != 0 {
+		t.Fatalf("AlignAffineBackwardGlobal takes %d bytes of shared memory, want 0", l.SharedBytes)
+	}
+	size := cudaops.AlignAffineScratchBytes(g.batch, g.n, g.mm)
+	if blocks != 0 {
+		l.Grid[0] = blocks
+		size = int64(blocks) * 9 * 8 * int64(min(g.n, g.mm))
+	}
+	scratch := make([]float64, size/8)
+	for k := range scratch {
+		scratch[k] = math.NaN()
+	}
+	global := newEmuOut[T](len(th))
+	emuRun(t, l, block, global.ptr(), emuPtr(th), emuPtr(lens), emuPtr(alpha), emuPtr(da), scratch)
+	global.check(t, "align_affine_bwd (global)")
+	for k, x := range shared.data() {
+		if y := global.data()[k]; !sameFloat(float64(x), float64(y)) {
+			t.Fatalf("dθ element %d: %v with γ in scratch memory (grid %v), %v in shared memory", k, y, l.Grid[0], x)
+		}
+	}
+	return shared.data()
+}
+
+// TestEmuAffinePipeline runs an affine alignment under the emulator with
+// the launches of a GPU run of the graph: align_affine_fwd, align_end_fwd
+// over three states, then with dz = 1 align_end_bwd and align_affine_bwd
+// (γ in shared and in scratch memory), and checks α against
+// lattice.Forward, log Z against lattice.Total and the gradient of θ
+// against lattice.Marginals (Log, Real); under Max, which the engine gives
+// no marginals, that the gradient is the mask of one path (lattice.Check)
+// whose score is the best. Every semiring, both dtypes, every mode, no gap
+// and gaps 0 and 1, with and without turns, ragged lengths, single rows
+// and columns, NaN (flavour 0) or +Inf (flavour 1) in every potential no
+// path may use, the semiring's zero in used ones (flavour 1); the
+// constructors' blocks and blocks of two threads striding over an
+// anti-diagonal's rows, fewer blocks than items.
+func TestEmuAffinePipeline(t *testing.T) {
+	rng := rand.New(rand.NewPCG(201, 202))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range affModels(s) {
+			for _, shape := range emuShapes {
+				for flavour := range 2 {
+					for k, block := range []uint{0, 2} {
+						if k == 1 && shape != [3]int{3, 6, 4} && shape != [3]int{2, 5, 5} {
+							continue
+						}
+						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
+						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffinePipeline[float32](t, rng, m, shape, flavour, block) })
+						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuAffinePipeline[float64](t, rng, m, shape, flavour, block) })
+					}
+				}
+			}
+		}
+	}
+}
+
+func testEmuAffinePipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int, flavour int, block uint) {
+	_, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 5})
+	must(t, err)
+	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
+	lens := lv.Data().([]int)
+	mode, gap := g.kernelModel()
+	am, cs := cudaops.AlignMode(mode), cudaops.Semiring(m.Semiring)
+	th := affTheta[T](rng, g, lx, ly, flavour)
+	ref := newAffRef(g, th, lx, ly)
+
+	alpha := newEmuOut[float64](len(ref.alpha))
+	emuRun(t, cudaops.AlignAffineForward(cdt, cs, g.batch, g.n, g.mm, am, gap, m.NoTurns), block,
+		alpha.ptr(), emuPtr(th), emuPtr(lens))
+	alpha.check(t, "align_affine_fwd")
+	if d := diffFloats(alpha.data(), ref.alpha, affEmuTol[float64](g, true)); d != "" {
+		t.Fatalf("α: %s", d)
+	}
+
+	z := newEmuOut[float64](g.batch)
+	emuRun(t, cudaops.AlignEndForwardStates(cudaops.Float64, cs, 3, g.batch, g.n, g.mm, am, gap), block,
+		z.ptr(), alpha.ptr(), emuPtr(lens))
+	z.check(t, "align_end_fwd")
+	if d := diffFloats(z.data(), ref.total, affEmuTol[float64](g, true)); d != "" {
+		t.Fatalf("log Z: %s", d)
+	}
+	dz := make([]float64, g.batch)
+	for b := range dz {
+		dz[b] = 1
+	}
+	da := newEmuOut[float64](len(ref.alpha))
+	emuRun(t, cudaops.AlignEndBackwardStates(cudaops.Float64, cs, 3, g.batch, g.n, g.mm, am, gap), block,
+		da.ptr(), alpha.ptr(), emuPtr(lens), emuPtr(dz))
+	da.check(t, "align_end_bwd")
+
+	blocks := uint(0)
+	if block != 0 {
+		blocks = uint(max(g.batch-1, 1))
+	}
+	dth := affEmuBackward(t, g, cdt, block, blocks, th, lens, alpha.data(), da.data())
+	if m.Semiring == Max {
+		affCheckBestPaths(t, g, ref, th, dth)
+		return
+	}
+	th64 := make([]float64, len(th))
+	for k, x := range th {
+		th64[k] = float64(x)
+	}
+	if d := diffFloats(dth, ref.marginals(g, th64), affEmuTol[T](g, false)); d != "" {
+		t.Errorf("dθ against lattice.Marginals: %s", d)
+	}
+}
+
+// affCheckBestPaths checks a Max gradient of θ with dz = 1: every item
+// whose best score is finite gets the mask of one path of its lattice
+// (each element 0 or 1) scoring that best, every other item 0 everywhere.
+func affCheckBestPaths[T emuFloat](t *testing.T, g *grid, ref *affRef, th, dth []T) {
+	t.Helper()
+	per := g.n * g.mm * 5
+	for b, l := range ref.lat {
+		type step struct{ i, j, c int }
+		var steps []step
+		score := 0.0
+		for e, x := range dth[b*per : (b+1)*per] {
+			switch x {
+			case 0:
+				continue
+			case 1:
+				c, cell := e%5, e/5
+				steps = append(steps, step{cell / g.mm, cell % g.mm, c})
+				score += float64(th[b*per+e])
+			default:
+				t.Fatalf("item %d: dθ element %d = %v, want 0 or 1", b, e, x)
+			}
+		}
+		z := ref.total[b]
+		if math.IsInf(z, -1) {
+			if len(steps) != 0 {
+				t.Fatalf("item %d: no path scores more than −Inf, yet dθ has %d ones", b, len(steps))
+			}
+			continue
+		}
+		// A path's steps lie on increasing anti-diagonals.
+		sort.Slice(steps, func(p, q int) bool { return steps[p].i+steps[p].j < steps[q].i+steps[q].j })
+		if k, why := l.Check(len(steps), func(k int) (int, int, int) { return steps[k].i, steps[k].j, steps[k].c }); k >= 0 {
+			t.Fatalf("item %d: dθ is not the mask of a path (step %d: %s): %v", b, k, why, steps)
+		}
+		if score != z {
+			t.Fatalf("item %d: the path of dθ scores %v, the best is %v", b, score, z)
+		}
+	}
+}
