@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -50,7 +51,7 @@ type bruteDiv struct {
 func bruteDivergences(mode Mode, itp, itq item) bruteDiv {
 	n, mm := len(itp.theta), len(itp.theta[0])
 	at := func(f feature) int { return (f.i*mm+f.j)*3 + f.c }
-	l := linLattice{mode: mode, lenX: itp.lenX, lenY: itp.lenY, lo: itp.lo, hi: itp.hi}
+	l := &lattice.Lattice{Item: lattice.Item{Mode: lattice.Mode(mode), LenX: itp.lenX, LenY: itp.lenY, Lo: itp.lo, Hi: itp.hi}, Top: lattice.Linear}
 	r := bruteDiv{paths: enumerate(mode, itp), mup: make([]float64, n*mm*3), muq: make([]float64, n*mm*3)}
 	for k := range 3 {
 		r.dp[k], r.dq[k] = make([]float64, n*mm*3), make([]float64, n*mm*3)
@@ -158,7 +159,7 @@ func bruteDivergences(mode Mode, itp, itq item) bruteDiv {
 	})
 	for x := range dce {
 		if r.infinite {
-			if usedPotential(l, x/3/mm, x/3%mm, x%3) {
+			if l.Used(x/3/mm, x/3%mm, x%3) {
 				dce[x] = nan
 			}
 		}
@@ -202,9 +203,10 @@ type divGraph struct {
 func newDivGraph(t *testing.T, m Model, div divergence, dt tensor.Dtype, batch, n, mm int) *divGraph {
 	t.Helper()
 	g := gorgonia.NewGraph()
+	c := m.Channels()
 	d := &divGraph{
-		p:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("p")),
-		q:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("q")),
+		p:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, c), gorgonia.WithName("p")),
+		q:       gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(batch, n, mm, c), gorgonia.WithName("q")),
 		lengths: gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths")),
 	}
 	var err error
