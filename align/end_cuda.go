@@ -15,14 +15,16 @@ var (
 )
 
 // CUDADo reads log Z of every item out of α on the GPU (kernel
-// align_end_fwd): a thread per item in global mode, a block per item
-// reducing over its ends in local and semi-global mode. Inputs α and the
-// lengths. Lengths out of range, which the CPU reports as an error, give
-// NaN (device memory is not read back to check them).
+// align_end_fwd, over every state plane of α): a thread per item in global
+// mode with one state, a block per item reducing over its ends otherwise
+// (local and semi-global mode, or the end cell's states of an affine
+// model). Inputs α and the lengths. Lengths out of range, which the CPU
+// reports as an error, give NaN (device memory is not read back to check
+// them).
 func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
 	mode, gap := g.kernelModel()
-	l := cudaops.AlignEndForward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
+	l := cudaops.AlignEndForwardStates(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.states, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.cellsShape()}, g.lengthsArg()}
 	return cudaDo(g.op, extern, dev, prealloc, op.dt, tensor.Shape{g.batch}, l, want, inputs)
 }
@@ -33,7 +35,7 @@ func (op *endOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc 
 func (op *endGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	g := op.g
 	mode, gap := g.kernelModel()
-	l := cudaops.AlignEndBackward(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
+	l := cudaops.AlignEndBackwardStates(cudaDtype(op.dt), cudaops.Semiring(g.m.Semiring), g.states, g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap)
 	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: g.cellsShape()}, g.lengthsArg(), {Dtype: op.dt, Shape: tensor.Shape{g.batch}}}
 	return cudaDo(g.op, extern, dev, prealloc, tensor.Float64, g.cellsShape(), l, want, inputs)
 }
