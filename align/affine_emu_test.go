@@ -290,3 +290,256 @@ func affCheckBestPaths[T emuFloat](t *testing.T, g *grid, ref *affRef, th, dth [
 		}
 	}
 }
+
+// affThetaUsedNaN is affTheta's flavour 0 with NaN in a used potential of
+// item 0 and +Inf in one of the last item, which reach α and the gradient
+// as they do on the CPU.
+func affThetaUsedNaN[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int) []T {
+	th := affTheta[T](rng, g, lx, ly, 0)
+	used := func(b int) []int {
+		var ks []int
+		l := g.m.lat(lx[b], ly[b])
+		for i := range g.n {
+			for j := range g.mm {
+				for c := range 5 {
+					if l.Used(i, j, c) {
+						ks = append(ks, ((b*g.n+i)*g.mm+j)*5+c)
+					}
+				}
+			}
+		}
+		return ks
+	}
+	k := used(0)
+	th[k[rng.IntN(len(k))]] = T(math.NaN())
+	if b := g.batch - 1; b > 0 {
+		k = used(b)
+		th[k[rng.IntN(len(k))]] = T(math.Inf(1))
+	}
+	return th
+}
+
+// affEmuGrad draws the gradient of α (every state plane): 0 in about one
+// state of the lattice in three, a value in (0.5, 1.5) in the others
+// (positive, so that the sums do not cancel), NaN outside the lattice
+// (never read).
+func affEmuGrad(rng *rand.Rand, g *grid, lx, ly []int) []float64 {
+	da := make([]float64, 3*g.batch*g.n*g.mm)
+	for b := range g.batch {
+		l := g.m.lat(lx[b], ly[b])
+		for k := range 3 {
+			for i := range g.n {
+				for j := range g.mm {
+					x := math.NaN()
+					if l.Valid(i, j) {
+						x = 0
+						if rng.IntN(3) != 0 {
+							x = 0.5 + rng.Float64()
+						}
+					}
+					da[affAt(g, b, k, i, j)] = x
+				}
+			}
+		}
+	}
+	return da
+}
+
+// TestEmuAffineCells runs align_affine_fwd and align_affine_bwd under the
+// emulator against the CPU's cellsOp.Do and cellsGradOp.Do of the affine
+// model: every semiring, both dtypes, every mode, no gap and gaps 0 and 1,
+// with and without turns, ragged lengths, single rows and columns; θ with
+// NaN or +Inf in every potential no path may use, the semiring's zero in
+// used ones, or NaN and +Inf in used ones (flavour 2); a gradient of α
+// with zeros and NaN outside the lattice (affEmuGrad); the CPU's gradient
+// both with the forward's kept weights and computing them again; γ in
+// shared and in scratch memory, blocks of two threads on fewer blocks
+// than items.
+func TestEmuAffineCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(203, 204))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range affModels(s) {
+			for _, shape := range emuShapes {
+				for flavour := range 3 {
+					for k, block := range []uint{0, 2} {
+						if k == 1 && shape != [3]int{3, 6, 4} && shape != [3]int{2, 5, 5} {
+							continue
+						}
+						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
+						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffineCells[float32](t, rng, m, shape, flavour, block) })
+						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuAffineCells[float64](t, rng, m, shape, flavour, block) })
+					}
+				}
+			}
+		}
+	}
+}
+
+func testEmuAffineCells[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int, flavour int, block uint) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 5})
+	must(t, err)
+	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
+	lens := lv.Data().([]int)
+	mode, gap := g.kernelModel()
+	th := affTheta[T](rng, g, lx, ly, flavour)
+	if flavour == 2 {
+		th = affThetaUsedNaN[T](rng, g, lx, ly)
+	}
+	thv := tensor.New(tensor.WithShape(g.thetaShape()...), tensor.WithBacking(th))
+
+	op := newCellsOp(g, dt)
+	av, err := op.Do(thv, lv)
+	must(t, err)
+	want := av.Data().([]float64)
+	alpha := newEmuOut[float64](len(want))
+	emuRun(t, cudaops.AlignAffineForward(cdt, cudaops.Semiring(m.Semiring), g.batch, g.n, g.mm, cudaops.AlignMode(mode), gap, m.NoTurns), block,
+		alpha.ptr(), emuPtr(th), emuPtr(lens))
+	alpha.check(t, "align_affine_fwd")
+	if d := diffFloats(alpha.data(), want, affEmuTol[float64](g, true)); d != "" {
+		t.Errorf("α: %s", d)
+	}
+
+	da := affEmuGrad(rng, g, lx, ly)
+	dav := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(da))
+	gop := op.gradOp()
+	// A copy of α is not the α the weights were kept for: computed again.
+	acopy := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(append([]float64(nil), want...)))
+	wantNew, err := gop.Do(thv, lv, acopy, dav)
+	must(t, err)
+	wantKept, err := gop.Do(thv, lv, av, dav)
+	must(t, err)
+	blocks := uint(0)
+	if block != 0 {
+		blocks = uint(max(g.batch-1, 1))
+	}
+	dth := affEmuBackward(t, g, cdt, block, blocks, th, lens, want, da)
+	tol := affEmuTol[T](g, false)
+	if d := diffFloats(dth, wantNew.Data().([]T), tol); d != "" {
+		t.Errorf("dθ against the weights computed again: %s", d)
+	}
+	if d := diffFloats(dth, wantKept.Data().([]T), tol); d != "" {
+		t.Errorf("dθ against the kept weights: %s", d)
+	}
+}
+
+// affEmuAlpha draws α of three state planes for the ends' kernels: a value
+// (emuValue) in every state of every end cell of an item, NaN in every
+// other element, so that reading anything but an end shows. Flavour 1 adds
+// −Inf ends (about one in five, and every end of item 1); flavour 2 puts
+// NaN in an end of item 0 and +Inf in an end of the last item.
+func affEmuAlpha(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
+	a := make([]float64, 3*g.batch*g.n*g.mm)
+	for k := range a {
+		a[k] = math.NaN()
+	}
+	ends := make([][]int, g.batch)
+	for b := range g.batch {
+		g.m.lat(lx[b], ly[b]).Ends(func(k, i, j int) {
+			at := affAt(g, b, k, i, j)
+			ends[b] = append(ends[b], at)
+			x := emuValue(rng, g.m.Semiring)
+			if flavour == 1 && (b == 1 || rng.IntN(5) == 0) {
+				x = math.Inf(-1)
+			}
+			a[at] = x
+		})
+	}
+	if flavour == 2 {
+		a[ends[0][rng.IntN(len(ends[0]))]] = math.NaN()
+		if b := g.batch - 1; b > 0 {
+			a[ends[b][rng.IntN(len(ends[b]))]] = math.Inf(1)
+		}
+	}
+	return a
+}
+
+// TestEmuAffineEnd runs align_end_fwd and align_end_bwd over three state
+// planes under the emulator against the CPU's endOp.Do and endGradOp.Do of
+// the affine model: every semiring, both dtypes of z, every mode, no gap
+// and gaps 0 and 1, ragged lengths, NaN in every element of α that is not
+// an end, −Inf, +Inf and NaN ends, a dz of 0 for item 0; the constructors'
+// blocks and blocks of 32 threads. Max is bit for bit; Log and Real sums
+// are added in another order than the CPU's.
+func TestEmuAffineEnd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(205, 206))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range emuModels(s) {
+			m.Affine = true
+			for _, shape := range emuShapes {
+				for flavour := range 3 {
+					for k, block := range []uint{0, 32} {
+						if k == 1 && shape != [3]int{3, 6, 4} {
+							continue
+						}
+						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
+						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuAffineEnd[float64](t, rng, m, shape, flavour, block) })
+						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffineEnd[float32](t, rng, m, shape, flavour, block) })
+					}
+				}
+			}
+		}
+	}
+}
+
+func testEmuAffineEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int, flavour int, block uint) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 5})
+	must(t, err)
+	lx, ly, lv := emuLengths(rng, g.batch, g.n, g.mm)
+	lens := lv.Data().([]int)
+	mode, gap := g.kernelModel()
+	am, cs := cudaops.AlignMode(mode), cudaops.Semiring(m.Semiring)
+	st := affEmuAlpha(rng, g, lx, ly, flavour)
+	sv := tensor.New(tensor.WithShape(g.cellsShape()...), tensor.WithBacking(st))
+	// As TestEmuEnd: a probabilistic bound of a float64 sum of the ends in
+	// another order (three an end cell), plus float32's rounding of z.
+	sumTol := 0.0
+	if m.Semiring != Max {
+		terms := 3 * map[Mode]int{Global: 1, Local: g.n * g.mm, SemiGlobal: g.n + g.mm - 1}[m.Mode]
+		sumTol = 0x1p-53 * (12*math.Sqrt(float64(terms)) + 16)
+	}
+	tol := sumTol
+	if tol > 0 && dt == tensor.Float32 {
+		tol += 0x1p-24
+	}
+
+	op := &endOp{g: g, dt: dt}
+	zv, err := op.Do(sv, lv)
+	must(t, err)
+	zwant := zv.Data().([]T)
+	z := newEmuOut[T](g.batch)
+	emuRun(t, cudaops.AlignEndForwardStates(cdt, cs, 3, g.batch, g.n, g.mm, am, gap), block, z.ptr(), emuPtr(st), emuPtr(lens))
+	z.check(t, "align_end_fwd")
+	if d := diffFloats(z.data(), zwant, tol); d != "" {
+		t.Errorf("z: %s", d)
+	}
+
+	dz := make([]T, g.batch)
+	for b := range dz {
+		dz[b] = T(4*rng.Float64() - 2)
+	}
+	if g.batch > 1 {
+		dz[0] = 0
+	}
+	dv, err := op.gradOp().Do(sv, lv, tensor.New(tensor.WithShape(g.batch), tensor.WithBacking(dz)))
+	must(t, err)
+	dwant := dv.Data().([]float64)
+	dA := newEmuOut[float64](len(dwant))
+	emuRun(t, cudaops.AlignEndBackwardStates(cdt, cs, 3, g.batch, g.n, g.mm, am, gap), block,
+		dA.ptr(), emuPtr(st), emuPtr(lens), emuPtr(dz))
+	dA.check(t, "align_end_bwd")
+	btol := 0.0
+	if m.Semiring == Log {
+		zmax := 1.0
+		for _, x := range zwant {
+			if v := math.Abs(float64(x)); v > zmax && !math.IsInf(v, 0) {
+				zmax = v
+			}
+		}
+		btol = 4*sumTol*zmax + 0x1p-53*16
+	}
+	if d := diffFloats(dA.data(), dwant, btol); d != "" {
+		t.Errorf("dα: %s", d)
+	}
+}
