@@ -433,6 +433,23 @@ ploop:
 	TESTQ CX, CX
 	JLE   pdone
 	LANES
+	// First without the undoing: where every γ is finite none of the FMAs
+	// was NaN (a NaN would have reached γ), so there was nothing to undo.
+	VMOVUPD.Z   (SI), K1, Z0
+	VMOVUPD.Z   (AX), K1, Z1
+	VMOVUPD.Z   (BX), K1, Z2
+	VFMADD231PD Z2, Z1, Z0
+	VMOVUPD.Z   (DX), K1, Z1
+	VMOVUPD.Z   (R8), K1, Z2
+	VFMADD231PD Z2, Z1, Z0
+	VMOVUPD.Z   (R9), K1, Z1
+	VMOVUPD.Z   (R10), K1, Z2
+	VFMADD231PD Z2, Z1, Z0
+	VSUBPD      Z0, Z0, Z7
+	VCMPPD      $3, Z7, Z7, K1, K5
+	KORTESTW    K5, K5
+	JEQ         pstore
+	// The rare block with a γ that is not finite: term by term.
 	VMOVUPD.Z (SI), K1, Z0
 	PULL(AX, BX)
 	PULL(DX, R8)
@@ -440,6 +457,8 @@ ploop:
 	VSUBPD    Z0, Z0, Z7
 	VCMPPD    $3, Z7, Z7, K1, K5
 	KORW      K5, K4, K4
+
+pstore:
 	VMOVUPD   Z0, K1, (DI)
 	ADDQ      $64, DI
 	ADDQ      $64, SI

@@ -484,6 +484,23 @@ adone:
 	VORPD  Y7, Y12, Y12; \
 	ST(Y0, (DI))
 
+// PULLFAST is pull of four cells without the undoing (in Y0), and sets
+// the flags NE where a γ is not finite. Where every γ is finite none of
+// the FMAs was NaN (a NaN would have reached γ), so that there was
+// nothing to undo and γ is PULLS's: the loop takes PULLS only for the
+// rare blocks this sets NE.
+#define PULLFAST \
+	VMOVUPD     (SI), Y0; \
+	VMOVUPD     (AX), Y1; \
+	VFMADD231PD (BX), Y1, Y0; \
+	VMOVUPD     (DX), Y2; \
+	VFMADD231PD (R8), Y2, Y0; \
+	VMOVUPD     (R9), Y3; \
+	VFMADD231PD (R10), Y3, Y0; \
+	VSUBPD      Y0, Y0, Y7; \
+	VCMPPD      $3, Y7, Y7, Y7; \
+	VPTEST      Y7, Y7
+
 // func pullAVX2(n int, gam, da, gd, wd, ga, wa, gl, wl *float64) (fin bool)
 TEXT ·pullAVX2(SB), NOSPLIT, $0-73
 	MOVQ n+0(FP), CX
@@ -502,7 +519,11 @@ TEXT ·pullAVX2(SB), NOSPLIT, $0-73
 ploop:
 	CMPQ CX, $4
 	JLT  ptail
-	PULLS(LDF, STF)
+	PULLFAST
+	JNE  pslow
+	VMOVUPD Y0, (DI)
+
+pnext:
 	ADDQ $32, DI
 	ADDQ $32, SI
 	ADDQ $32, AX
@@ -519,6 +540,11 @@ ptail:
 	JLE   pdone
 	TAIL
 	PULLS(LDM, STM)
+	JMP   pdone
+
+pslow:
+	PULLS(LDF, STF)
+	JMP pnext
 
 pdone:
 	VPTEST Y12, Y12
