@@ -10,6 +10,7 @@ demo:
 	$(GO) run ./examples/train -out $(OUT)/train
 	$(GO) run ./examples/attention -out $(OUT)/attention
 	$(GO) run ./examples/ctc -out $(OUT)/ctc
+	$(GO) run ./examples/affine -out $(OUT)/affine
 
 # test also checks the kernels' coverage: every emulated launch of the
 # suite counts its loops' trips and barriers' passes into build/emucov, and
