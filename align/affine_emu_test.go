@@ -543,3 +543,170 @@ func testEmuAffineEnd[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [
 		t.Errorf("dα: %s", d)
 	}
 }
+
+// TestEmuAffineBadLengths: lengths out of range, which the CPU Ops refuse,
+// give NaN on the GPU: the item's whole α (three planes), log Z, its whole
+// gradient of α and of θ; the other items as the CPU computes them alone.
+// Both dtypes, blocks of four threads, γ in shared and in scratch memory
+// (the latter also on two blocks for the three items).
+func TestEmuAffineBadLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(207, 208))
+	for _, m := range []Model{{Semiring: Log, Affine: true}, {Semiring: Max, Mode: Local, Affine: true, NoTurns: true},
+		{Semiring: Real, Mode: SemiGlobal, Gapped: true, MaxGap: 1, Affine: true}} {
+		t.Run(m.String()+"/float32", func(t *testing.T) { testEmuAffineBadLengths[float32](t, rng, m) })
+		t.Run(m.String()+"/float64", func(t *testing.T) { testEmuAffineBadLengths[float64](t, rng, m) })
+	}
+}
+
+func testEmuAffineBadLengths[T emuFloat](t *testing.T, rng *rand.Rand, m Model) {
+	dt, cdt := emuDtype[T]()
+	g, err := newGrid("test", m, tensor.Shape{3, 4, 5, 5})
+	must(t, err)
+	mode, gap := g.kernelModel()
+	am, cs := cudaops.AlignMode(mode), cudaops.Semiring(m.Semiring)
+	lens := []int{4, 5, 0, 3, 2, 6} // item 1: lenX 0; item 2: lenY 6 > 5
+	full := []int{4, 4, 4}
+	th := affTheta[T](rng, g, full, []int{5, 5, 5}, 0)
+	per, nm := g.n*g.mm*5, 3*g.n*g.mm
+
+	// Item 0 alone on the CPU.
+	g0, err := newGrid("test", m, tensor.Shape{1, 4, 5, 5})
+	must(t, err)
+	lv0, err := Lengths([]int{4}, []int{5})
+	must(t, err)
+	th0 := tensor.New(tensor.WithShape(1, 4, 5, 5), tensor.WithBacking(append([]T(nil), th[:per]...)))
+	op := newCellsOp(g0, dt)
+	av, err := op.Do(th0, lv0)
+	must(t, err)
+	da := affEmuGrad(rng, g, full, []int{5, 5, 5})
+	dv, err := op.gradOp().Do(th0, lv0, av, tensor.New(tensor.WithShape(1, nm), tensor.WithBacking(append([]float64(nil), da[:nm]...))))
+	must(t, err)
+
+	alpha := newEmuOut[float64](g.batch * nm)
+	emuRun(t, cudaops.AlignAffineForward(cdt, cs, g.batch, g.n, g.mm, am, gap, m.NoTurns), 4, alpha.ptr(), emuPtr(th), emuPtr(lens))
+	alpha.check(t, "align_affine_fwd")
+	if d := diffFloats(alpha.data()[:nm], av.Data().([]float64), affEmuTol[float64](g, true)); d != "" {
+		t.Errorf("α of item 0: %s", d)
+	}
+	for k, x := range alpha.data()[nm:] {
+		if !math.IsNaN(x) {
+			t.Fatalf("α of item %d, element %d: %v, want NaN", 1+k/nm, k%nm, x)
+		}
+	}
+	z := newEmuOut[float64](g.batch)
+	emuRun(t, cudaops.AlignEndForwardStates(cudaops.Float64, cs, 3, g.batch, g.n, g.mm, am, gap), 4, z.ptr(), alpha.ptr(), emuPtr(lens))
+	z.check(t, "align_end_fwd")
+	dA := newEmuOut[float64](g.batch * nm)
+	emuRun(t, cudaops.AlignEndBackwardStates(cudaops.Float64, cs, 3, g.batch, g.n, g.mm, am, gap), 4,
+		dA.ptr(), alpha.ptr(), emuPtr(lens), emuPtr([]float64{1, 1, 1}))
+	dA.check(t, "align_end_bwd")
+	for b := range g.batch {
+		if (b == 0) == math.IsNaN(z.data()[b]) {
+			t.Errorf("log Z of item %d = %v", b, z.data()[b])
+		}
+		for k, x := range dA.data()[b*nm : (b+1)*nm] {
+			if (b == 0) == math.IsNaN(x) {
+				t.Fatalf("dα of item %d, element %d = %v", b, k, x)
+			}
+		}
+	}
+	for _, blocks := range []uint{0, 2} {
+		dth := affEmuBackward(t, g, cdt, 4, blocks, th, lens, alpha.data(), da)
+		if d := diffFloats(dth[:per], dv.Data().([]T), affEmuTol[T](g, false)); d != "" {
+			t.Errorf("dθ of item 0: %s", d)
+		}
+		for k, x := range dth[per:] {
+			if !math.IsNaN(float64(x)) {
+				t.Fatalf("dθ of item %d, element %d: %v, want NaN", 1+k/per, k%per, x)
+			}
+		}
+	}
+}
+
+// TestEmuAffineOpenIsExtend: with Open = Extend and turns allowed the
+// affine model is the linear one (Match = FromDiag, OpenLeft = ExtendLeft
+// = FromLeft, OpenAbove = ExtendAbove = FromAbove): the kernels of both
+// models, each pipeline under the emulator (cells, ends with dz = 1, their
+// gradients), give the same log Z and the same marginals (the linear
+// FromLeft is OpenLeft + ExtendLeft, FromAbove likewise). Every semiring
+// (Max with distinct scores, so that one best path is unique), mode and
+// gap, both dtypes, ragged lengths.
+func TestEmuAffineOpenIsExtend(t *testing.T) {
+	rng := rand.New(rand.NewPCG(209, 210))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range emuModels(s) {
+			for _, shape := range [][3]int{{3, 6, 4}, {2, 5, 5}} {
+				t.Run(emuName(m, tensor.Float32, shape), func(t *testing.T) { testEmuAffineOpenIsExtend[float32](t, rng, m, shape) })
+				t.Run(emuName(m, tensor.Float64, shape), func(t *testing.T) { testEmuAffineOpenIsExtend[float64](t, rng, m, shape) })
+			}
+		}
+	}
+}
+
+// affEmuPipeline runs the kernels of model g.m (linear or affine) on θ:
+// the cells, the ends (log Z), their gradients with dz = 1; it returns
+// log Z and the gradient of θ.
+func affEmuPipeline[T emuFloat](t *testing.T, g *grid, th []T, lens []int) ([]float64, []T) {
+	t.Helper()
+	_, cdt := emuDtype[T]()
+	mode, gap := g.kernelModel()
+	am, cs := cudaops.AlignMode(mode), cudaops.Semiring(g.m.Semiring)
+	size := g.cellsShape().TotalSize()
+	alpha, z, da, dth := make([]float64, size), make([]float64, g.batch), make([]float64, size), make([]T, len(th))
+	dz := make([]float64, g.batch)
+	for b := range dz {
+		dz[b] = 1
+	}
+	if g.m.Affine {
+		emuRun(t, cudaops.AlignAffineForward(cdt, cs, g.batch, g.n, g.mm, am, gap, g.m.NoTurns), 0, alpha, emuPtr(th), emuPtr(lens))
+	} else {
+		emuRun(t, cudaops.AlignCellsForward(cdt, cs, g.batch, g.n, g.mm, am, gap), 0, alpha, emuPtr(th), emuPtr(lens))
+	}
+	emuRun(t, cudaops.AlignEndForwardStates(cudaops.Float64, cs, g.states, g.batch, g.n, g.mm, am, gap), 0, z, alpha, emuPtr(lens))
+	emuRun(t, cudaops.AlignEndBackwardStates(cudaops.Float64, cs, g.states, g.batch, g.n, g.mm, am, gap), 0, da, alpha, emuPtr(lens), dz)
+	if g.m.Affine {
+		emuRun(t, cudaops.AlignAffineBackward(cdt, cs, g.batch, g.n, g.mm, am, gap, g.m.NoTurns), 0, dth, emuPtr(th), emuPtr(lens), alpha, da, []float64{})
+	} else {
+		emuRun(t, cudaops.AlignCellsBackward(cdt, cs, g.batch, g.n, g.mm, am, gap), 0, dth, emuPtr(th), emuPtr(lens), alpha, da, []float64{})
+	}
+	return z, dth
+}
+
+func testEmuAffineOpenIsExtend[T emuFloat](t *testing.T, rng *rand.Rand, m Model, shape [3]int) {
+	lin, err := newGrid("test", m, tensor.Shape{shape[0], shape[1], shape[2], 3})
+	must(t, err)
+	am := m
+	am.Affine = true
+	aff, err := newGrid("test", am, tensor.Shape{shape[0], shape[1], shape[2], 5})
+	must(t, err)
+	_, _, lv := emuLengths(rng, lin.batch, lin.n, lin.mm)
+	lens := lv.Data().([]int)
+	cells := lin.batch * lin.n * lin.mm
+	lth, ath := make([]T, 3*cells), make([]T, 5*cells)
+	for e := range cells {
+		for c := range 3 {
+			x := emuValue(rng, m.Semiring)
+			if m.Semiring == Max {
+				x = 4*rng.Float64() - 2
+			}
+			lth[3*e+c] = T(x)
+		}
+		l, d, a := lth[3*e+FromLeft], lth[3*e+FromDiag], lth[3*e+FromAbove]
+		copy(ath[5*e:5*e+5], []T{d, l, l, a, a})
+	}
+	lz, ldth := affEmuPipeline(t, lin, lth, lens)
+	az, adth := affEmuPipeline(t, aff, ath, lens)
+	tol := affEmuTol[T](aff, false)
+	if d := diffFloats(az, lz, tol); d != "" {
+		t.Errorf("log Z: %s", d)
+	}
+	merged := make([]T, 3*cells)
+	for e := range cells {
+		merged[3*e+FromDiag] = adth[5*e+Match]
+		merged[3*e+FromLeft] = adth[5*e+OpenLeft] + adth[5*e+ExtendLeft]
+		merged[3*e+FromAbove] = adth[5*e+OpenAbove] + adth[5*e+ExtendAbove]
+	}
+	if d := diffFloats(merged, ldth, tol); d != "" {
+		t.Errorf("marginals: %s", d)
+	}
+}
