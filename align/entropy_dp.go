@@ -133,6 +133,16 @@ func diagonalRows(l *lattice.Lattice, d int) (ilo, ihi int) {
 	return ilo, ihi
 }
 
+// rowCols is l.Cols(i), and an empty range (lo > hi) for a row outside
+// the item: a neighbour (i', j) of a valid cell is valid just when j lies
+// within rowCols(i').
+func rowCols(l *lattice.Lattice, i int) (lo, hi int) {
+	if i < 0 || i >= l.LenX {
+		return 1, 0
+	}
+	return l.Cols(i)
+}
+
 func floorHalf(x int) int { return x >> 1 }
 func ceilHalf(x int) int  { return -(-x >> 1) }
 
@@ -175,10 +185,13 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 			// states are.
 			var open [4]bool
 			var at [4]int
-			open[0] = l.Start(i, j)
-			open[1], at[1] = l.Valid(i, j-1), (cell-1)*F
-			open[2], at[2] = l.Valid(i-1, j), (cell-mm)*F
-			open[3], at[3] = l.Valid(i-1, j-1), (cell-mm-1)*F
+			clo, _ := l.Cols(i)
+			alo, ahi := rowCols(l, i-1)
+			slo, shi := l.StartCols(i)
+			open[0] = slo <= j && j <= shi
+			open[1], at[1] = j > clo, (cell-1)*F
+			open[2], at[2] = alo <= j && j <= ahi, (cell-mm)*F
+			open[3], at[3] = alo < j && j <= ahi+1, (cell-mm-1)*F
 			for s, in := range lay.in {
 				tb := k*nt + lay.toff[s]
 				mp, mq := ninf, ninf
@@ -436,23 +449,27 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 		// rows holds row i's states and row i+1's, by the parity of i.
 		cur, next := (i&1)*rowLen, ((i+1)&1)*rowLen
 		jlo, jhi := l.Cols(i)
+		alo, ahi := rowCols(l, i-1)
+		blo, bhi := rowCols(l, i+1)
+		slo, shi := l.StartCols(i)
+		elo, ehi := l.EndCols(i)
 		for j := jhi; j >= jlo; j-- {
 			cell := i*mm + j
 			cs := st[cell*F : cell*F+F]
-			end := l.End(i, j)
+			end := elo <= j && j <= ehi
 			// The neighbours an option leaves (sources: a start, the
 			// left, above, the diagonal) or enters (successors: the
 			// right, below, the diagonal below), and where their states
 			// and their backward rows are.
 			var src, succ [4]bool
-			var srcAt, succAt, succRow [4]int
-			src[0] = l.Start(i, j)
-			src[1], srcAt[1] = l.Valid(i, j-1), (cell-1)*F
-			src[2], srcAt[2] = l.Valid(i-1, j), (cell-mm)*F
-			src[3], srcAt[3] = l.Valid(i-1, j-1), (cell-mm-1)*F
-			succ[1], succAt[1], succRow[1] = l.Valid(i, j+1), (cell+1)*F, cur+(j+1)*S*bFields
-			succ[2], succAt[2], succRow[2] = l.Valid(i+1, j), (cell+mm)*F, next+j*S*bFields
-			succ[3], succAt[3], succRow[3] = l.Valid(i+1, j+1), (cell+mm+1)*F, next+(j+1)*S*bFields
+			var srcAt, succCell, succRow [4]int
+			src[0] = slo <= j && j <= shi
+			src[1], srcAt[1] = j > jlo, (cell-1)*F
+			src[2], srcAt[2] = alo <= j && j <= ahi, (cell-mm)*F
+			src[3], srcAt[3] = alo < j && j <= ahi+1, (cell-mm-1)*F
+			succ[1], succCell[1], succRow[1] = j < jhi, cell+1, cur+(j+1)*S*bFields
+			succ[2], succCell[2], succRow[2] = blo <= j && j <= bhi, cell+mm, next+j*S*bFields
+			succ[3], succCell[3], succRow[3] = blo <= j+1 && j < bhi, cell+mm+1, next+(j+1)*S*bFields
 			var acc [maxExpChannels]float64
 			for s, in := range lay.in {
 				o := lay.off[s]
@@ -475,11 +492,14 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 				}
 				// The options that leave s for a later cell.
 				for _, op := range lay.out[s] {
-					if !succ[op.nb] {
+					nb := op.nb & 3
+					if !succ[nb] {
 						continue
 					}
-					ss := st[succAt[op.nb] : succAt[op.nb]+F]
-					sr := rows[succRow[op.nb]+op.state*bFields : succRow[op.nb]+(op.state+1)*bFields]
+					scell := succCell[nb]
+					ss := st[scell*F : scell*F+F]
+					sr := rows[succRow[nb]+op.state*bFields:]
+					sr = sr[:bFields]
 					w := ss[op.w]
 					if wrtQ {
 						gq += sr[bGammaQ] * ss[pf+op.w]
@@ -495,7 +515,6 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 					if wrtQ {
 						continue
 					}
-					scell := succAt[op.nb] / F
 					x := alpha + float64(tp[scell*C+op.ch]) - ss[op.to+fAlpha]
 					tt += w * (sr[bT] - gs*x)
 					if withQ {
@@ -507,12 +526,13 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 				r[bGammaP], r[bT], r[bU], r[bGammaQ] = gp, tt, uu, gq
 				// The gradient of the potentials the options into s read.
 				for _, op := range in {
-					if !src[op.nb] {
+					nb := op.nb & 3
+					if !src[nb] {
 						continue
 					}
 					var pa, pk, pAlpha, pAlphaQ float64 // of the source state
 					if op.from >= 0 {
-						ps := st[srcAt[op.nb]+op.from:]
+						ps := st[srcAt[nb]+op.from:]
 						pAlpha, pa = ps[fAlpha], ps[fEnt]
 						if withQ {
 							pAlphaQ, pk = ps[pf+fAlpha], ps[pf+fEnt]
