@@ -336,28 +336,30 @@ func scanForward[T float](l scanLayout, states []float64, v0, a []T, wts []float
 	for k, x := range v0 {
 		states[k] = float64(x)
 	}
-	scanParallel(l, func(b, part, parts int, sync func()) {
+	scanParallel(l, func(bLo, bHi, part, parts int, sync func()) {
 		var scratch []float64
 		if l.s == Log {
 			scratch = make([]float64, 4*n)
 		}
+		lo, hi := part*n/parts, (part+1)*n/parts
 		for t := range l.steps {
-			prev := states[(t*items+b)*n : (t*items+b+1)*n]
-			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
-			m := t*items + b
-			lo, hi := part*n/parts, (part+1)*n/parts
-			var wmat []float64
-			if wts != nil {
-				wmat = wts[m*per : (m+1)*per]
+			for b := bLo; b < bHi; b++ {
+				prev := states[(t*items+b)*n : (t*items+b+1)*n]
+				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+				m := t*items + b
+				var wmat []float64
+				if wts != nil {
+					wmat = wts[m*per : (m+1)*per]
+				}
+				if t+1 < l.steps {
+					// The next step's matrix, a page away (items
+					// matrices lie between), and its states.
+					mn := m + items
+					prefetch(a[mn*per+lo*l.a.width() : mn*per+hi*l.a.width()])
+					prefetch(states[((t+2)*items+b)*n+lo : ((t+2)*items+b)*n+hi])
+				}
+				scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi, scratch)
 			}
-			if t+1 < l.steps {
-				// The next step's matrix, a page away (items matrices
-				// lie between), and its states.
-				mn := m + items
-				prefetch(a[mn*per+lo*l.a.width() : mn*per+hi*l.a.width()])
-				prefetch(states[((t+2)*items+b)*n+lo : ((t+2)*items+b)*n+hi])
-			}
-			scanStep(l, t, next, prev, a[m*per:(m+1)*per], wmat, lo, hi, scratch)
 			sync()
 		}
 	})
@@ -380,28 +382,26 @@ func prefetch[T float](s []T) {
 }
 
 // scanParallel runs body for every item, each split into parts that share
-// its steps: body(b, part, parts, sync) does part part of every step of
-// item b and calls sync after each step, which returns once every part of
-// the step is done. With at least as many items as processors, items run
-// in parallel whole (parts = 1, sync does nothing); with fewer, each item's
-// steps are split among processors, which meet at a barrier after every
-// step. Small scans run on the calling goroutine.
-func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
+// its steps: body(bLo, bHi, part, parts, sync) does part part of every step
+// of items [bLo, bHi), step by step (each step for every item of the run
+// before the next step, so that the items' operands, adjacent in memory
+// within a step, stream in together), and calls sync after each step, which
+// returns once every part of the step is done. With at least as many items
+// as processors, runs of items go in parallel whole (parts = 1, sync does
+// nothing); with fewer, each item's steps are split among processors,
+// which meet at a barrier after every step. Small scans run on the calling
+// goroutine.
+func scanParallel(l scanLayout, body func(bLo, bHi, part, parts int, sync func())) {
 	procs := runtime.GOMAXPROCS(0)
 	work := l.steps * l.items * l.a.n * l.a.width()
 	nosync := func() {}
+	whole := func(lo, hi int) { body(lo, hi, 0, 1, nosync) }
 	switch {
 	case procs <= 1 || work < minParallelWork:
-		for b := range l.items {
-			body(b, 0, 1, nosync)
-		}
+		whole(0, l.items)
 		return
 	case l.items >= procs:
-		parallelFor(l.items, work, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
-				body(b, 0, 1, nosync)
-			}
-		})
+		parallelFor(l.items, work, whole)
 		return
 	}
 	// Parts of a step should each hold thousands of terms, or the barrier
@@ -409,11 +409,7 @@ func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
 	// descheduled costs a time slice).
 	parts := min(procs/l.items, max(1, l.a.n*l.a.width()/scanPartTerms))
 	if parts <= 1 {
-		parallelFor(l.items, work, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
-				body(b, 0, 1, nosync)
-			}
-		})
+		parallelFor(l.items, work, whole)
 		return
 	}
 	bar := newBarrier(l.items * parts)
@@ -422,7 +418,7 @@ func scanParallel(l scanLayout, body func(b, part, parts int, sync func())) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body(w/parts, w%parts, parts, bar.wait)
+			body(w/parts, w/parts+1, w%parts, parts, bar.wait)
 		}()
 	}
 	wg.Wait()
@@ -782,11 +778,12 @@ func scanLogSum[T float](prev []float64, mat []T, r0, r1, ai, step int, buf []fl
 // With wts, the Log weights the forward cached, it takes no exp.
 func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wts []float64) {
 	n, items, per := l.a.n, l.items, l.a.n*l.a.width()
-	// Two rolling gradients of the states per item, shared by its parts.
+	// Two rolling gradients of the states per item, shared by its parts:
+	// item b's gradient of state t is its buffer t%2.
 	gs := make([]float64, 2*items*n)
-	scanParallel(l, func(b, part, parts int, sync func()) {
+	grad := func(b, t int) []float64 { return gs[(2*b+t%2)*n : (2*b+t%2+1)*n] }
+	scanParallel(l, func(bLo, bHi, part, parts int, sync func()) {
 		lo, hi := part*n/parts, (part+1)*n/parts
-		gNext, gCur := gs[2*b*n:(2*b+1)*n], gs[(2*b+1)*n:(2*b+2)*n]
 		first := make([]int, n)
 		var ws []float64
 		if l.s == Log && wts == nil {
@@ -794,41 +791,48 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 			// time (scanLogDiagGrad).
 			ws = make([]float64, per+n)
 		}
-		copy(gNext[lo:hi], dS[(l.steps*items+b)*n+lo:(l.steps*items+b)*n+hi])
+		for b := bLo; b < bHi; b++ {
+			copy(grad(b, l.steps)[lo:hi], dS[(l.steps*items+b)*n+lo:(l.steps*items+b)*n+hi])
+		}
 		sync()
 		for t := l.steps - 1; t >= 0; t-- {
-			copy(gCur[lo:hi], dS[(t*items+b)*n+lo:(t*items+b)*n+hi])
-			m := t*items + b
-			prev := states[(t*items+b)*n : (t*items+b+1)*n]
-			next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
-			var dmat []T
-			if da != nil {
-				// scanStepGrad writes every slot of the window's rows;
-				// the other rows stay 0 from when da was made.
-				dmat = da[m*per : (m+1)*per]
-			}
-			var wmat []float64
-			if wts != nil {
-				wmat = wts[m*per : (m+1)*per]
-			}
-			if t > 0 {
-				// The previous step's operands, far from this step's in
-				// memory (items matrices lie between).
-				mp, wd := m-items, l.a.width()
-				prefetch(a[mp*per+lo*wd : mp*per+hi*wd])
-				prefetch(states[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
-				prefetch(dS[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+			for b := bLo; b < bHi; b++ {
+				gNext, gCur := grad(b, t+1), grad(b, t)
+				copy(gCur[lo:hi], dS[(t*items+b)*n+lo:(t*items+b)*n+hi])
+				m := t*items + b
+				prev := states[(t*items+b)*n : (t*items+b+1)*n]
+				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
+				var dmat []T
 				if da != nil {
-					prefetch(da[mp*per+lo*wd : mp*per+hi*wd])
+					// scanStepGrad writes every slot of the window's
+					// rows; the other rows stay 0 from when da was made.
+					dmat = da[m*per : (m+1)*per]
 				}
+				var wmat []float64
+				if wts != nil {
+					wmat = wts[m*per : (m+1)*per]
+				}
+				if t > 0 {
+					// The previous step's operands, far from this step's
+					// in memory (items matrices lie between).
+					mp, wd := m-items, l.a.width()
+					prefetch(a[mp*per+lo*wd : mp*per+hi*wd])
+					prefetch(states[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+					prefetch(dS[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+					if da != nil {
+						prefetch(da[mp*per+lo*wd : mp*per+hi*wd])
+					}
+				}
+				scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, ws, lo, hi)
 			}
-			scanStepGrad(l, t, gCur, dmat, gNext, prev, next, a[m*per:(m+1)*per], wmat, first, ws, lo, hi)
 			sync()
-			gNext, gCur = gCur, gNext
 		}
 		if dv != nil {
-			for k := lo; k < hi; k++ {
-				dv[b*n+k] = T(gNext[k])
+			for b := bLo; b < bHi; b++ {
+				g := grad(b, 0)
+				for k := lo; k < hi; k++ {
+					dv[b*n+k] = T(g[k])
+				}
 			}
 		}
 	})

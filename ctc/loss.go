@@ -98,6 +98,16 @@ func scanStates(name string, f form, steps *gorgonia.Node, s bandop.Semiring) (*
 	if err != nil {
 		return nil, wrap(name, err)
 	}
+	w := f.window()
+	states, err := bandop.ScanStates(startState(f), a, s, &bandop.Window{Lo: w[0], Hi: w[1]}, bandop.ReuseBuffers())
+	if err != nil {
+		return nil, wrap(name, err)
+	}
+	return states, nil
+}
+
+// startState is the scan's v0, a constant (batch, S) of logProbs' dtype.
+func startState(f form) *gorgonia.Node {
 	// Every path starts in state 0 before the first frame; its first move
 	// (to state 0 or 1) takes the first frame's class.
 	start := make([]float64, f.batch*f.states())
@@ -115,12 +125,7 @@ func scanStates(name string, f form, steps *gorgonia.Node, s bandop.Semiring) (*
 	case []float64:
 		copy(d, start)
 	}
-	w := f.window()
-	states, err := bandop.ScanStates(gorgonia.NewConstant(v0), a, s, &bandop.Window{Lo: w[0], Hi: w[1]}, bandop.ReuseBuffers())
-	if err != nil {
-		return nil, wrap(name, err)
-	}
-	return states, nil
+	return gorgonia.NewConstant(v0)
 }
 
 // itemLogP returns log p of item b from the last state of the scan, last

@@ -116,43 +116,60 @@ func (op *stepsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func buildSteps[T float32 | float64](f form, bt *batch, a, lp []T) {
 	s := f.states()
 	per := s * 3
-	ninf := T(negInf)
 	cls, skip := bt.allExtended(f)
 	parallel.For(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
-		e := make([]T, s+2)
-		for k := range e {
-			e[k] = ninf
-		}
 		for m := lo; m < hi; m++ {
-			t, b := m/f.batch, m%f.batch
-			mat := a[m*per : (m+1)*per]
-			if t >= bt.inLen[b] {
-				for r := range s {
-					mat[3*r], mat[3*r+1], mat[3*r+2] = 0, ninf, ninf
-				}
-				continue
-			}
-			// e[c]: the frame's log probability of state c's class
-			// (−Inf past the item's states); row r moves to r, r+1
-			// and, past a blank, r+2.
-			cb, sk := cls[b], skip[b]
+			b := m % f.batch
 			row := lp[m*f.cls : (m+1)*f.cls]
-			_ = touch(row)
-			for c, k := range cb {
-				e[c] = row[k]
+			if m/f.batch < bt.inLen[b] {
+				_ = touch(row)
 			}
-			for c := len(cb); c < s; c++ {
-				e[c] = ninf
-			}
-			for r := range s {
-				x2 := ninf
-				if r+2 < len(cb) && sk[r+2] {
-					x2 = e[r+2]
-				}
-				mat[3*r], mat[3*r+1], mat[3*r+2] = e[r], e[r+1], x2
-			}
+			fillStep(m/f.batch < bt.inLen[b], cls[b], skip[b], row, a[m*per:(m+1)*per], 0, s)
 		}
 	})
+}
+
+// fillStep writes rows [lo, hi) of one step matrix, mat, of an item whose
+// extended labels are cb with skips sk, from row, the frame's log
+// probabilities: within the item's input length (in), row r moves to r,
+// r+1 and, past a blank, r+2 at the log probability of the destination's
+// class (−Inf past the item's states); past it, each state carries itself
+// at log 1 = 0.
+func fillStep[T float32 | float64](in bool, cb []int32, sk []bool, row, mat []T, lo, hi int) {
+	ninf := T(negInf)
+	if !in {
+		for r := lo; r < hi; r++ {
+			mat[3*r], mat[3*r+1], mat[3*r+2] = 0, ninf, ninf
+		}
+		return
+	}
+	// Slot 0 of row r is state r's emission; slots 1 and 2 are those of
+	// the next rows, read back where this call wrote them.
+	ns := len(cb)
+	for r := lo; r < min(hi, ns); r++ {
+		mat[3*r] = row[cb[r]]
+	}
+	for r := max(lo, ns); r < hi; r++ {
+		mat[3*r] = ninf
+	}
+	for r := lo; r < hi; r++ {
+		x1, x2 := ninf, ninf
+		if c := r + 1; c < ns {
+			if c < hi {
+				x1 = mat[3*c]
+			} else {
+				x1 = row[cb[c]]
+			}
+		}
+		if c := r + 2; c < ns && sk[c] {
+			if c < hi {
+				x2 = mat[3*c]
+			} else {
+				x2 = row[cb[c]]
+			}
+		}
+		mat[3*r+1], mat[3*r+2] = x1, x2
+	}
 }
 
 func (op *stepsOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -242,24 +259,30 @@ func gatherGrad[T float32 | float64](f form, bt *batch, dlp, da []T) {
 	cls, skip := bt.allExtended(f)
 	parallel.For(f.t*f.batch, f.t*f.batch*per, func(lo, hi int) {
 		for m := lo; m < hi; m++ {
-			t, b := m/f.batch, m%f.batch
-			cb, sk := cls[b], skip[b]
-			row := dlp[m*f.cls : (m+1)*f.cls]
-			clear(row)
-			if t >= bt.inLen[b] || len(cb) == 0 {
-				continue
-			}
-			mat := da[m*per : (m+1)*per]
-			row[cb[0]] += mat[0]
-			for c := 1; c < len(cb); c++ {
-				g := mat[c*3] + mat[(c-1)*3+1]
-				if sk[c] {
-					g += mat[(c-2)*3+2]
-				}
-				row[cb[c]] += g
-			}
+			b := m % f.batch
+			scatterStep(m/f.batch < bt.inLen[b], cls[b], skip[b], dlp[m*f.cls:(m+1)*f.cls], da[m*per:(m+1)*per])
 		}
 	})
+}
+
+// scatterStep writes into row, the gradient of one frame's log
+// probabilities, the gradient of the moves of its step matrix, mat, of an
+// item whose extended labels are cb with skips sk: the row is cleared, in
+// order, and then each state's moves in are added to its class at random,
+// in the processor's cache; past the item's input length (!in) it stays 0.
+func scatterStep[T float32 | float64](in bool, cb []int32, sk []bool, row, mat []T) {
+	clear(row)
+	if !in || len(cb) == 0 {
+		return
+	}
+	row[cb[0]] += mat[0]
+	for c := 1; c < len(cb); c++ {
+		g := mat[c*3] + mat[(c-1)*3+1]
+		if sk[c] {
+			g += mat[(c-2)*3+2]
+		}
+		row[cb[c]] += g
+	}
 }
 
 // touch reads one element of every cache line of row in order, so that the
