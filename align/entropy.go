@@ -23,48 +23,57 @@ import (
 //	CE(p, q) = −Σ p log q            = H(p) + KL(p‖q)
 //
 // They are computed by the first-order expectation semiring (Li and Eisner,
-// 2009) in a numerically stable form. A forward pass over the cells keeps,
-// per cell (i, j): α, the log-sum of the scores of the path prefixes that
-// end there; the probability w_c that such a prefix entered the cell by
-// move c (or started there), which the log-sum-exp yields for free; and A,
-// the entropy of the distribution of those prefixes,
+// 2009) in a numerically stable form, over the model's lattice
+// (align/internal/lattice): every state of every cell (one per cell with
+// linear gaps; match, gap from the left and gap from above with Affine)
+// and the options into it, a path's start or a move from a state of a
+// neighbouring cell, each scoring one potential. A prefix of a path that
+// ends in a state entered it by exactly one option, so a forward pass
+// keeps, per state v: α, the log-sum of the scores of the prefixes that
+// end in v; the probability w_o that such a prefix entered v by option o,
+// which the log-sum-exp yields for free; and A, the entropy of the
+// distribution of those prefixes,
 //
-//	A(i, j) = Σ_c w_c (A(pred_c) − log w_c),   log w_c = α(pred_c) + θ_c − α(i, j),
+//	A(v) = Σ_o w_o (A(src_o) − log w_o),   log w_o = α(src_o) + θ_o − α(v),
 //
-// and, given q, the same for q (α_q, v_c) and K, the KL divergence between
-// the prefix distributions of p and q: K(i, j) = Σ_c w_c (K(pred_c) +
-// log w_c − log v_c). The ends give H and KL the same way, with weights
-// exp(α(end) − log Z). Every term is a probability times a difference of
-// log-probabilities, so no large scores cancel.
+// (A and α of a start's source are 0) and, given q, the same for q (α_q,
+// v_o) and K, the KL divergence between the prefix distributions of p and
+// q: K(v) = Σ_o w_o (K(src_o) + log w_o − log v_o). The end states give H
+// and KL the same way, with weights exp(α(end) − log Z). Every term is a
+// probability times a difference of log-probabilities, so no large scores
+// cancel.
 //
-// The gradient follows from ∂p(path)/∂θ(f) = p(path)(1[f ∈ path] − μ(f)):
-// ∂E_p[g]/∂θp(f) = μ(f)(E_p[g | f] − E_p[g]) for any g, where μ is p's
-// marginal. Splitting a path at f into an independent prefix and suffix,
-// E_p[log p | f] = log μ(f) − A(pred) − B(i, j), B the entropy of the
-// suffixes from (i, j). A backward pass in probability space gives
-// γ(i, j), the probability that a path visits (i, j), from the forward
-// weights alone (γ(i, j) = ω(i, j) + Σ_s γ(s) w_c(s) over its successors s,
-// ω its end probability), and with it T = γ(B − log γ) and U, the like
-// quantity for KL, by sums of products: the backward pass takes no exp or
-// log but one exp per end cell. Then, with x = log w_c and y = log v_c of
-// the move that f scores,
+// The gradient follows from ∂p(path)/∂θ(f) = p(path)(n_f(path) − μ(f)),
+// n_f the number of times the path reads f: ∂E_p[g]/∂θp(f) is the sum,
+// over the options o that read f, of μ_o (E_p[g | o] − E_p[g]), where μ_o
+// is the probability that a path takes o. Splitting a path at o into an
+// independent prefix and suffix, E_p[log p | o] = log μ_o − A(src_o) −
+// B(v), B the entropy of the suffixes from the state v that o enters. A backward pass in probability space gives γ(v), the
+// probability that a path visits v, from the forward weights alone
+// (γ(v) = ω(v) + Σ γ(u) w_o(u) over the options o from v into a later
+// state u, ω its end probability), and with it T = γ(B − log γ) and U,
+// the like quantity for KL, by sums of products: the backward pass takes
+// no exp or log but one exp per end state. Then, with x = log w_o and
+// y = log v_o of an option o into v,
 //
-//	∂H/∂θp(f)  = w_c (T(i, j) − γ(i, j)(x − A(pred) + H))
-//	∂KL/∂θp(f) = w_c (U(i, j) + γ(i, j)(K(pred) + x − y − KL))
+//	∂H/∂θp(f)  = Σ_o w_o (T(v) − γ(v)(x − A(src_o) + H))
+//	∂KL/∂θp(f) = Σ_o w_o (U(v) + γ(v)(K(src_o) + x − y − KL))
 //	∂KL/∂θq(f) = ∂CE/∂θq(f) = μ_q(f) − μ_p(f)
 //
-// and ∂CE/∂θp = ∂H/∂θp + ∂KL/∂θp.
+// over the options o that read f, and ∂CE/∂θp = ∂H/∂θp + ∂KL/∂θp.
 //
-// Potentials of −Inf make some ways into a cell impossible under p or q.
-// A way in that p's prefixes take and q forbids (v_c = 0 with w_c > 0,
-// also where q reaches the cell by no way at all) makes K +Inf. That
-// K is harmless where no path of p goes on from the cell (γ = 0): the
-// backward pass skips such cells and moves, which add nothing to the
+// Potentials of −Inf make some options impossible under p or q. An
+// option that p's prefixes take and q forbids (v_o = 0 with w_o > 0, also
+// where q reaches the state by no option at all) makes K +Inf. That K is
+// harmless where no path of p goes on from the state (γ = 0): the
+// backward pass skips such states and options, which add nothing to the
 // gradient, and KL stays finite. Where a path of p does go on, KL is
 // +Inf for every finite θp, so its gradient with respect to θp is NaN;
 // with respect to θq the formula still holds (the −Inf terms of
-// E_p[s_q] do not move with the finite potentials of q). An end cell
+// E_p[s_q] do not move with the finite potentials of q). An end state
 // counts for μ_q wherever q reaches it, whether p does or not.
+//
+// entropy_dp.go holds the two passes.
 
 // divergence says which quantity an expectation Op computes.
 type divergence int
@@ -222,13 +231,16 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 // Entropy adds to theta's graph the entropy H(p) = −Σ p(path) log p(path)
 // of every batch item's distribution over paths, shape (batch) in theta's
 // dtype. theta holds the potentials, (batch, N, M, 3) of Float64 or
-// Float32, and lengths the lengths as LogPartitionLengths takes them: a
-// (batch, 2) node of tensor.Int (see Lengths), bound at run time, so one
-// graph serves any lengths. The model's Semiring must be Log; every Mode
-// and MaxGap is supported and the Strategy is not used.
+// Float32 (batch, N, M, 5 with Affine: the channels Match … ExtendAbove),
+// and lengths the lengths as LogPartitionLengths takes them: a (batch, 2)
+// node of tensor.Int (see Lengths), bound at run time, so one graph serves
+// any lengths. The model's Semiring must be Log; every Mode and MaxGap,
+// linear and affine gaps (with or without turns) are supported, and the
+// Strategy is not used.
 //
 // gorgonia.Grad differentiates the result exactly with respect to theta.
-// Potentials past a length or outside the gap are never read (NaN there
+// Potentials no path may read (past a length, outside the gap, or a
+// channel no open move of the cell scores) are never read (NaN there
 // changes nothing) and get a zero gradient. The node keeps IEEE
 // semantics: a NaN or +Inf potential in a cell a path may use makes that
 // item NaN, and an item whose paths all score −Inf has entropy NaN and a
@@ -551,11 +563,12 @@ func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 // EntropyOf returns the entropy H(p) = −Σ p(path) log p(path) of every
 // batch item's distribution over paths, the value of Entropy computed
-// without a graph. theta holds the potentials, (batch, N, M, 3) of
-// Float64 or Float32; lenX and lenY are as in LogPartition (nil means N or
-// M for every item). theta is not modified. It returns an error naming
-// the item and the cell of the first NaN or +Inf potential a path may
-// use, and for an item whose paths all score −Inf (under p or q).
+// without a graph. theta holds the potentials, (batch, N, M, 3), or
+// (batch, N, M, 5) with Affine, of Float64 or Float32; lenX and lenY are
+// as in LogPartition (nil means N or M for every item). theta is not
+// modified. It returns an error naming the item, the cell and the channel
+// of the first NaN or +Inf potential a path may read, and for an item
+// whose paths all score −Inf (under p or q).
 func (m Model) EntropyOf(theta *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	return m.expectEager("EntropyOf", divEntropy, theta, nil, lenX, lenY)
 }
