@@ -34,14 +34,15 @@ import (
 // gradient then takes no exp. Real keeps no weights: its gradient reads α
 // and θ.
 
-// The weight planes of the M state's options: from M, L and A of the
-// diagonal source. A path's start shares wMM's plane but in local mode
-// (a cell that may start a path has no diagonal source in the other
-// modes), where it has a plane of its own (affCells.ms).
+// The weight planes of the M state's options from M and L of the
+// diagonal source; from A, affCells.ma. A path's start shares wMM's plane
+// but in local mode (a cell that may start a path has no diagonal source
+// in the other modes), where it has a plane of its own (affCells.ms),
+// before A's: the order of the linear passes' terms (left, diagonal,
+// start, above), which affineLogDiag's kernels take.
 const (
 	wMM = 0
 	wML = 1
-	wMA = 2
 )
 
 // affineTerms is the number of weight planes of an affine model: M's
@@ -63,21 +64,22 @@ func affineTerms(m Model) int {
 
 // affCells is one affine item as the kernels walk it: the geometry of
 // cells, the semiring, N·M (the planes' length), and the weight planes of
-// the options: ms (the start's), lm, ll, la (L's from M, L and A), am, aa,
-// al (A's from M, A and L); la and al are −1 without turns.
+// the options: ms and ma (M's start and from A), lm, ll, la (L's from M, L
+// and A), am, aa, al (A's from M, A and L); la and al are −1 without
+// turns. Each state's planes are consecutive.
 type affCells struct {
 	cells
-	sr                         bandop.Semiring
-	per                        int
-	turns                      bool
-	ms, lm, ll, la, am, aa, al int
+	sr                             bandop.Semiring
+	per                            int
+	turns                          bool
+	ms, ma, lm, ll, la, am, aa, al int
 }
 
 func (g *grid) affCells(lx, ly int) affCells {
-	c := affCells{cells: g.cells(lx, ly), sr: g.m.Semiring, per: g.n * g.mm, turns: !g.m.NoTurns, ms: wMM, la: -1, al: -1}
+	c := affCells{cells: g.cells(lx, ly), sr: g.m.Semiring, per: g.n * g.mm, turns: !g.m.NoTurns, ms: wMM, ma: 2, la: -1, al: -1}
 	k := 3
 	if g.m.Mode == Local {
-		c.ms, k = 3, 4
+		c.ms, c.ma, k = 2, 3, 4
 	}
 	c.lm, c.ll = k, k+1
 	k += 2
@@ -183,7 +185,7 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float
 	m.add(hd, times(aM[kd], tm), wMM)
 	m.add(c.startsAt(i, j), tm, c.ms)
 	m.add(hd, times(aL[kd], tm), wML)
-	m.add(hd, times(aA[kd], tm), wMA)
+	m.add(hd, times(aA[kd], tm), c.ma)
 	l.add(hl, times(aM[kl], tol), c.lm)
 	l.add(hl, times(aL[kl], tel), c.ll)
 	l.add(hl && c.turns, times(aA[kl], tol), c.la)
@@ -260,7 +262,9 @@ func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 
 // by affineCell.
 func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w []float64) {
 	nw := c.terms
-	buf := getScratch((nw + 6) * max(1, min(c.lenX, c.lenY)))
+	// affineLogDiagTurns takes 3 more planes than the terms' and the
+	// sums' (θ as triplets, three planes of them).
+	buf := getScratch((nw + 18) * max(1, min(c.lenX, c.lenY)))
 	defer putScratch(buf)
 	for t := range c.lenX + c.lenY - 1 {
 		lo, hi := c.diag(t)
@@ -279,7 +283,9 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w [
 			}
 			affineCell(c, a, th, w, i, t)
 		}
-		if flo <= fhi {
+		if flo <= fhi && c.turns {
+			affineLogDiagTurns(c, buf, a, th, w, t, flo, fhi)
+		} else if flo <= fhi {
 			affineLogDiag(c, buf, a, th, w, t, flo, fhi)
 		}
 	}
@@ -310,7 +316,7 @@ func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w
 	k0 := c.base[t] + flo
 	pk, step := 5*(flo*c.mm+t-flo), 5*(c.mm-1)
 	local, turns := c.ms != wMM, c.turns
-	eMM, eML, eMA := e[wMM*n:wMM*n+n], e[wML*n:wML*n+n], e[wMA*n:wMA*n+n]
+	eMM, eML, eMA := e[wMM*n:wMM*n+n], e[wML*n:wML*n+n], e[c.ma*n:c.ma*n+n]
 	eLM, eLL := e[c.lm*n:c.lm*n+n], e[c.ll*n:c.ll*n+n]
 	eAM, eAA := e[c.am*n:c.am*n+n], e[c.aa*n:c.aa*n+n]
 	var eMS, eLA, eAL []float64
@@ -364,7 +370,7 @@ func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w
 	}
 	fastexp.ExpSlice64(e, e)
 	sM, sL, sA := sums[:n], sums[n:2*n], sums[2*n:3*n]
-	wMMp, wMLp, wMAp := w[wMM*per+k0:][:n], w[wML*per+k0:][:n], w[wMA*per+k0:][:n]
+	wMMp, wMLp, wMAp := w[wMM*per+k0:][:n], w[wML*per+k0:][:n], w[c.ma*per+k0:][:n]
 	if local {
 		wMSp := w[c.ms*per+k0:][:n]
 		for q := range n {
@@ -433,5 +439,66 @@ func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
 		inv := 1 / z
 		w1[q], w2[q], w3[q] = x1[q]*inv, x2[q]*inv, x3[q]*inv
 		s[q] = z
+	}
+}
+
+// affineLogDiagTurns is affineLogDiag for a model with turns, whose three
+// states each sum three options (four for M in local mode) as a linear
+// cell sums its moves: each state's terms go through the linear passes'
+// kernels (logTerms, logNorm, addTo of cells_simd.go, on vectors where the
+// processor has them), from θ gathered as a triplet a cell per state, in
+// the order those kernels read the moves' potentials: M (θ[Match] thrice,
+// the diagonal sources M, L, A in the places of left, diagonal, above; the
+// start, θ[Match] itself, third in local mode), L (OpenLeft, ExtendLeft,
+// OpenLeft for the left sources M, L, A), A (OpenAbove, ExtendAbove,
+// OpenAbove for the sources above M, A, L).
+func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, w []float64, t, flo, fhi int) {
+	n, per := fhi-flo+1, c.per
+	ntM := c.ma + 1
+	nw := ntM + 6
+	e := buf[:nw*n]
+	eM, eL, eA := e[:ntM*n], e[ntM*n:(ntM+3)*n], e[(ntM+3)*n:]
+	mx := buf[nw*n : (nw+3)*n]
+	sums := buf[(nw+3)*n : (nw+6)*n]
+	tM := buf[(nw+6)*n : (nw+9)*n]
+	tL := buf[(nw+9)*n : (nw+12)*n]
+	tA := buf[(nw+12)*n : (nw+15)*n]
+	tp := buf[(nw+15)*n : (nw+18)*n]
+	aM, aL, aA := a[:per], a[per:2*per], a[2*per:3*per]
+	kd := c.base[t-2] + flo - 1
+	kl := c.base[t-1] + flo
+	ka := kl - 1
+	k0 := c.base[t] + flo
+	pk, step := 5*(flo*c.mm+t-flo), 5*(c.mm-1)
+	tM, tL, tA = tM[:3*n], tL[:3*n], tA[:3*n]
+	for q := range n {
+		p := th[pk : pk+5 : pk+5]
+		pk += step
+		m, ol, el, oa, ea := float64(p[Match]), float64(p[OpenLeft]), float64(p[ExtendLeft]), float64(p[OpenAbove]), float64(p[ExtendAbove])
+		x := tM[3*q : 3*q+3 : 3*q+3]
+		x[0], x[1], x[2] = m, m, m
+		x = tL[3*q : 3*q+3 : 3*q+3]
+		x[0], x[1], x[2] = ol, el, ol
+		x = tA[3*q : 3*q+3 : 3*q+3]
+		x[0], x[1], x[2] = oa, ea, oa
+	}
+	mxM, mxL, mxA := mx[:n], mx[n:2*n], mx[2*n:3*n]
+	bad := logTerms(ntM, aM[kd:kd+n], aA[kd:kd+n], aL[kd:kd+n], tM, 0, 3, tp, eM, mxM)
+	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tL, 0, 3, tp, eL, mxL) || bad
+	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tA, 0, 3, tp, eA, mxA) || bad
+	fastexp.Shift64(e, 0)
+	logNorm(ntM, eM, w[wMM*per+k0:], per, sums[:n])
+	logNorm(3, eL, w[c.lm*per+k0:], per, sums[n:2*n])
+	logNorm(3, eA, w[c.am*per+k0:], per, sums[2*n:])
+	fastexp.LogSums(sums)
+	addTo(aM[k0:k0+n], mxM, sums[:n])
+	addTo(aL[k0:k0+n], mxL, sums[n:2*n])
+	addTo(aA[k0:k0+n], mxA, sums[2*n:])
+	if bad {
+		for q := range n {
+			if z := mxM[q] + mxL[q] + mxA[q]; z-z != 0 {
+				affineCell(c, a, th, w, flo+q, t)
+			}
+		}
 	}
 }

@@ -121,7 +121,7 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a,
 	kl := c.base[t+1] + s     // row i of t+1
 	ka := kl + 1              // row i+1 of t+1
 	pl := func(p, k int) []float64 { return w[p*per+k:][:n] }
-	dMM, dML, dMA := pl(wMM, kd), pl(wML, kd), pl(wMA, kd)
+	dMM, dML, dMA := pl(wMM, kd), pl(wML, kd), pl(c.ma, kd)
 	lM, lL := pl(c.lm, kl), pl(c.ll, kl)
 	uM, uA := pl(c.am, ka), pl(c.aa, ka)
 	var lA, uL []float64
@@ -135,17 +135,24 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a,
 	xA := g1[2][s+1 : s+1+n]
 	oM, oL, oA := g0[0][s:s+n], g0[1][s:s+n], g0[2][s:s+n]
 	var z float64
-	for q := range n {
-		xm, xl, xa := xM[q], xL[q], xA[q]
-		gm := daM[q] + xm*dMM[q] + xl*lM[q] + xa*uM[q]
-		gl := daL[q] + xm*dML[q] + xl*lL[q]
-		ga := daA[q] + xm*dMA[q] + xa*uA[q]
-		if turns {
-			gl += xa * uL[q]
-			ga += xl * lA[q]
+	if turns {
+		// Each state's γ as a linear cell's: three successors, each γ
+		// times a weight (pull, on vectors where the processor has them).
+		fin := pull(oM, daM, xM, dMM, xA, uM, xL, lM)
+		fin = pull(oL, daL, xM, dML, xA, uL, xL, lL) && fin
+		fin = pull(oA, daA, xM, dMA, xA, uA, xL, lA) && fin
+		if !fin {
+			z = math.NaN()
 		}
-		oM[q], oL[q], oA[q] = gm, gl, ga
-		z += gm + gl + ga
+	} else {
+		for q := range n {
+			xm, xl, xa := xM[q], xL[q], xA[q]
+			gm := daM[q] + xm*dMM[q] + xl*lM[q] + xa*uM[q]
+			gl := daL[q] + xm*dML[q] + xl*lL[q]
+			ga := daA[q] + xm*dMA[q] + xa*uA[q]
+			oM[q], oL[q], oA[q] = gm, gl, ga
+			z += gm + gl + ga
+		}
 	}
 	if z-z != 0 {
 		// A NaN product of a γ of 0 and a weight that is not finite
@@ -163,7 +170,7 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a,
 		}
 	}
 	// The gradients of the potentials, the cells' own weights.
-	wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(wMA, k0)
+	wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(c.ma, k0)
 	wLM, wLL, wAM, wAA := pl(c.lm, k0), pl(c.ll, k0), pl(c.am, k0), pl(c.aa, k0)
 	var wMS, wLA, wAL []float64
 	if c.ms != wMM {
@@ -231,7 +238,7 @@ func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bo
 			}
 		}
 	}
-	pull(t+2, i+1, 0, [3]int{wMM, wML, wMA})
+	pull(t+2, i+1, 0, [3]int{wMM, wML, c.ma})
 	pull(t+1, i, 1, [3]int{c.lm, c.ll, c.la})
 	pull(t+1, i+1, 2, [3]int{c.am, c.al, c.aa})
 	r := gs.r[t%3]
@@ -277,7 +284,7 @@ func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, dth []T, a, w
 	if x, ok := live(0); ok && (hd || st) {
 		var sm float64
 		if hd {
-			sm = wt(wMM) + wt(wML) + wt(wMA)
+			sm = wt(wMM) + wt(wML) + wt(c.ma)
 			if c.ms != wMM {
 				sm += wt(c.ms)
 			}
