@@ -517,3 +517,61 @@ func TestAffineDivergenceLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestAffineDivergenceErrors checks the eager functions' refusals under
+// the affine model: potentials of the linear shape, and a NaN or +Inf
+// potential that a path may read (naming the item, the cell and the
+// channel), while the same value where no path reads it changes nothing.
+func TestAffineDivergenceErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(207, 208))
+	m := Model{Semiring: Log, Affine: true, NoTurns: true}
+	c := newEntAffCase(rng, m, 2, 3, 3)
+	for x := range c.p {
+		c.p[x], c.q[x] = rng.Float64(), rng.Float64() // full lengths below: every potential finite
+	}
+	c.lenX, c.lenY = []int{3, 3}, []int{3, 3}
+	tp, tq := c.tensors(tensor.Float64)
+	lin := randomProblem(rng, 2, 3, 3, false).tensor(tensor.Float64)
+	if _, err := m.EntropyOf(lin, nil, nil); err == nil || !strings.Contains(err.Error(), "(batch, N, M, 5)") {
+		t.Errorf("linear potentials under the affine model: error %v, want one asking for 5 channels", err)
+	}
+	at := func(b, i, j, ch int) int { return ((b*3+i)*3+j)*5 + ch }
+	cases := []struct {
+		name string
+		x    int
+		v    float64
+		inQ  bool
+		want []string // nil: no error
+	}{
+		{"NaN in p", at(1, 2, 1, ExtendLeft), math.NaN(), false, []string{"item 1", "p[1, 2, 1, ExtendLeft]", "NaN"}},
+		{"+Inf in q", at(0, 1, 2, OpenAbove), math.Inf(1), true, []string{"item 0", "q[0, 1, 2, OpenAbove]", "+Inf"}},
+		// Column 0 has no gap from the left, so no path reads ExtendLeft
+		// there; and no path starts at (1, 1) in global mode, nor comes
+		// diagonally from outside the grid at (0, 1).
+		{"NaN where no path reads", at(0, 1, 0, ExtendLeft), math.NaN(), false, nil},
+		{"+Inf where no path reads", at(1, 0, 1, Match), math.Inf(1), true, nil},
+	}
+	for _, cs := range cases {
+		for _, div := range []divergence{divCrossEntropy, divKL} {
+			p, q := tp.Clone().(*tensor.Dense), tq.Clone().(*tensor.Dense)
+			target := p
+			if cs.inQ {
+				target = q
+			}
+			target.Data().([]float64)[cs.x] = cs.v
+			got, err := eagerDiv(m, div, p, q, nil, nil)
+			if cs.want == nil {
+				want, werr := eagerDiv(m, div, tp, tq, nil, nil)
+				if err != nil || werr != nil || got[0] != want[0] || got[1] != want[1] {
+					t.Errorf("%s, %v: %v (%v), want %v as without it", cs.name, div, got, err, want)
+				}
+				continue
+			}
+			for _, w := range cs.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("%s, %v: error %v, want one saying %q", cs.name, div, err, w)
+				}
+			}
+		}
+	}
+}
