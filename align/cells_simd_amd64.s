@@ -27,6 +27,14 @@ GLOBL iota<>(SB), RODATA|NOPTR, $64
 	DECQ   R11; \
 	KMOVW  R11, K1
 
+// MAX sets m to the larger of a and m (neither NaN) as Go's max: of 0
+// and −0, 0, where VMAXPD gives its second operand; its two orders differ
+// only there, and their AND is 0. Z8 is scratch.
+#define MAX(a, m) \
+	VMAXPD a, m, Z8; \
+	VMAXPD m, a, m; \
+	VANDPD Z8, m, m
+
 // func logTermsF64AVX512(nt, n int, left, above, dg, th *float64, step int, e, mx *float64) (bad bool)
 TEXT ·logTermsF64AVX512(SB), NOSPLIT, $0-73
 	MOVQ nt+0(FP), R12
@@ -67,8 +75,9 @@ loop3:
 	VADDPD     Z3, Z0, Z0 // l
 	VADDPD     Z4, Z2, Z2 // d
 	VADDPD     Z5, Z1, Z1 // u
-	VMAXPD     Z2, Z0, Z6
-	VMAXPD     Z1, Z6, Z6 // m
+	VMOVAPD    Z0, Z6
+	MAX(Z2, Z6)
+	MAX(Z1, Z6) // m
 	VADDPD     Z2, Z0, Z7
 	VADDPD     Z1, Z7, Z7
 	VSUBPD     Z7, Z7, Z7 // NaN where a term is not finite
@@ -107,9 +116,10 @@ loop4:
 	VADDPD     Z3, Z0, Z0 // l
 	VADDPD     Z4, Z2, Z2 // d
 	VADDPD     Z5, Z1, Z1 // u; the start is Z4
-	VMAXPD     Z2, Z0, Z6
-	VMAXPD     Z4, Z6, Z6
-	VMAXPD     Z1, Z6, Z6 // m
+	VMOVAPD    Z0, Z6
+	MAX(Z2, Z6)
+	MAX(Z4, Z6)
+	MAX(Z1, Z6) // m
 	VADDPD     Z2, Z0, Z7
 	VADDPD     Z4, Z7, Z7
 	VADDPD     Z1, Z7, Z7
@@ -184,8 +194,9 @@ floop3:
 	VADDPD     Z3, Z0, Z0
 	VADDPD     Z4, Z2, Z2
 	VADDPD     Z5, Z1, Z1
-	VMAXPD     Z2, Z0, Z6
-	VMAXPD     Z1, Z6, Z6
+	VMOVAPD    Z0, Z6
+	MAX(Z2, Z6)
+	MAX(Z1, Z6)
 	VADDPD     Z2, Z0, Z7
 	VADDPD     Z1, Z7, Z7
 	VSUBPD     Z7, Z7, Z7
@@ -227,9 +238,10 @@ floop4:
 	VADDPD     Z3, Z0, Z0
 	VADDPD     Z4, Z2, Z2
 	VADDPD     Z5, Z1, Z1
-	VMAXPD     Z2, Z0, Z6
-	VMAXPD     Z4, Z6, Z6
-	VMAXPD     Z1, Z6, Z6
+	VMOVAPD    Z0, Z6
+	MAX(Z2, Z6)
+	MAX(Z4, Z6)
+	MAX(Z1, Z6)
 	VADDPD     Z2, Z0, Z7
 	VADDPD     Z4, Z7, Z7
 	VADDPD     Z1, Z7, Z7

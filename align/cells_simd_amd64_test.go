@@ -215,6 +215,45 @@ func TestCellsKernels(t *testing.T) {
 	}
 }
 
+// TestCellsKernelsSignedZeros checks logTerms of every instruction set
+// against Go on cells whose terms are every combination of 0, −0 and −1,
+// with θ all 0 or all −0: the largest of terms 0 and −0 is 0, as Go's
+// max has it, whichever comes first.
+func TestCellsKernelsSignedZeros(t *testing.T) {
+	isas := vectorISAs(t)
+	vals := []float64{0, math.Copysign(0, -1), -1}
+	const n, step = 27, 3
+	left, above, dg := make([]float64, n), make([]float64, n), make([]float64, n)
+	for q := range n {
+		left[q], dg[q], above[q] = vals[q%3], vals[q/3%3], vals[q/9]
+	}
+	for _, z := range vals[:2] {
+		th := make([]float64, 3+step*n)
+		for k := range th {
+			th[k] = z
+		}
+		th32 := make([]float32, len(th))
+		for k, x := range th {
+			th32[k] = float32(x)
+		}
+		for _, nt := range []int{3, 4} {
+			for _, f32 := range []bool{false, true} {
+				name := fmt.Sprintf("θ %v, %d terms, float32 %v: logTerms", z, nt, f32)
+				agree(t, name, isas, []string{"e", "mx", "bad"}, func() [][]float64 {
+					e, mx, tp := filled(nt*n), filled(n), make([]float64, 3*n)
+					var bad bool
+					if f32 {
+						bad = logTerms(nt, left, above, dg, th32, 0, step, tp, e, mx)
+					} else {
+						bad = logTerms(nt, left, above, dg, th, 0, step, tp, e, mx)
+					}
+					return [][]float64{e, mx, flag(bad)}
+				})
+			}
+		}
+	}
+}
+
 // TestCopyStream checks copyStream against copy under every instruction
 // set the processor has, on every alignment and a range of lengths, both
 // dtypes, and that it writes nothing past dst.

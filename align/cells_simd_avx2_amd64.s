@@ -113,6 +113,14 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	GATHER32(4(SI)(Y13*1), X4, Y4); \
 	GATHER32(8(SI)(Y13*1), X5, Y5)
 
+// MAX sets m to the larger of a and m (neither NaN) as Go's max: of 0
+// and −0, 0, where VMAXPD gives its second operand; its two orders differ
+// only there, and their AND is 0. Y9 is scratch.
+#define MAX(a, m) \
+	VMAXPD a, m, Y9; \
+	VMAXPD m, a, m; \
+	VANDPD Y9, m, m
+
 // TERMS3 is logTerms of four cells of three terms: left (AX), above (BX),
 // dg (DX), θ by TH (one of the THETA macros, into Y3, Y4, Y5); e at
 // (DI) in planes R9 bytes apart, mx at (R10); the flags of the cells whose
@@ -125,8 +133,9 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	VADDPD    Y3, Y0, Y0; \
 	VADDPD    Y4, Y2, Y2; \
 	VADDPD    Y5, Y1, Y1; \
-	VMAXPD    Y2, Y0, Y6; \
-	VMAXPD    Y1, Y6, Y6; \
+	VMOVAPD   Y0, Y6; \
+	MAX(Y2, Y6); \
+	MAX(Y1, Y6); \
 	VADDPD    Y2, Y0, Y7; \
 	VADDPD    Y1, Y7, Y7; \
 	VSUBPD    Y7, Y7, Y7; \
@@ -150,9 +159,10 @@ GLOBL lane4<>(SB), RODATA|NOPTR, $48
 	VADDPD    Y3, Y0, Y0; \
 	VADDPD    Y4, Y2, Y2; \
 	VADDPD    Y5, Y1, Y1; \
-	VMAXPD    Y2, Y0, Y6; \
-	VMAXPD    Y4, Y6, Y6; \
-	VMAXPD    Y1, Y6, Y6; \
+	VMOVAPD   Y0, Y6; \
+	MAX(Y2, Y6); \
+	MAX(Y4, Y6); \
+	MAX(Y1, Y6); \
 	VADDPD    Y2, Y0, Y7; \
 	VADDPD    Y4, Y7, Y7; \
 	VADDPD    Y1, Y7, Y7; \
