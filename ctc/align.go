@@ -228,9 +228,9 @@ func Posteriors(logProbs, targets, inputLengths, targetLengths *tensor.Dense, op
 	if err != nil {
 		return nil, err
 	}
-	cost, err := gorgonia.ApplyOp(&lossOp{form: f, reduction: gorgonia.ReductionSum}, states, tl)
+	cost, err := lossOf(name, f, states, tl, gorgonia.ReductionSum)
 	if err != nil {
-		return nil, wrap(name, err)
+		return nil, err
 	}
 	grads, err := gorgonia.Grad(cost, an)
 	if err != nil {

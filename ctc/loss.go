@@ -71,11 +71,7 @@ func Loss(logProbs, targets, inputLengths, targetLengths *gorgonia.Node, reducti
 	if err != nil {
 		return nil, err
 	}
-	out, err := gorgonia.ApplyOp(&lossOp{form: f, reduction: reduction}, states, targetLengths)
-	if err != nil {
-		return nil, wrap(name, err)
-	}
-	return out, nil
+	return lossOf(name, f, states, targetLengths, reduction)
 }
 
 // scanGraph adds the step matrices and the scan's states in semiring s.
@@ -162,8 +158,170 @@ func weight(red gorgonia.Reduction, batch, l int) float64 {
 	return 1 / float64(max(1, l)) / float64(batch)
 }
 
-// lossOp reduces the last state of the scan to the loss: inputs the states
-// and targetLengths; output a scalar of the form's dtype.
+// lossOf adds the loss in reduction red of the scan's states: each item's
+// log p from its last state (finalOp), then their weighted sum (lossOp).
+func lossOf(name string, f form, states, targetLengths *gorgonia.Node, red gorgonia.Reduction) (*gorgonia.Node, error) {
+	lp, err := gorgonia.ApplyOp(&finalOp{form: f}, states, targetLengths)
+	if err != nil {
+		return nil, wrap(name, err)
+	}
+	out, err := gorgonia.ApplyOp(&lossOp{form: f, reduction: red}, lp, targetLengths)
+	if err != nil {
+		return nil, wrap(name, err)
+	}
+	return out, nil
+}
+
+// finalOp takes each item's log p out of the scan's states (itemLogP):
+// inputs the states and targetLengths; output (batch) float64. Under the
+// cuda build tag it runs on the GPU (kernel ctc_final), so that of the
+// states only these batch values reach the host, for lossOp.
+type finalOp struct {
+	form
+}
+
+func (op *finalOp) String() string            { return fmt.Sprintf("ctc.Final{%v}", op.form) }
+func (op *finalOp) Arity() int                { return 2 }
+func (op *finalOp) ReturnsPtr() bool          { return false }
+func (op *finalOp) CallsExtern() bool         { return callsExtern }
+func (op *finalOp) OverwritesInput() int      { return -1 }
+func (op *finalOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *finalOp) Hashcode() uint32          { return hashOf(op) }
+func (op *finalOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
+
+func (op *finalOp) Type() hm.Type {
+	return hm.NewFnType(op.statesType(), op.lengthsType(), op.itemsType())
+}
+
+func (op *finalOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.batch}, nil
+}
+
+// itemsType is the type of a float64 value per item.
+func (f form) itemsType() hm.Type { return gorgonia.TensorType{Dims: 1, Of: tensor.Float64} }
+
+// lastState returns the last state of the scan's states, (batch, S), and
+// the target lengths, checked.
+func (f form) lastState(name string, states, targetLengths gorgonia.Value) ([]float64, []int, error) {
+	st, err := floats(name, "the states", states, tensor.Float64, f.statesShape())
+	if err != nil {
+		return nil, nil, err
+	}
+	tl, err := f.lengths(name, targetLengths)
+	if err != nil {
+		return nil, nil, err
+	}
+	size := f.batch * f.states()
+	return st.Data().([]float64)[f.t*size:], tl, nil
+}
+
+// lengths returns the target lengths, checked: none negative.
+func (f form) lengths(name string, targetLengths gorgonia.Value) ([]int, error) {
+	tl, err := ints(name, "targetLengths", targetLengths, tensor.Shape{f.batch})
+	if err != nil {
+		return nil, err
+	}
+	for b, l := range tl {
+		if l < 0 {
+			return nil, errorf(ErrLength, name, "item %d has target length %d, want ≥ 0", b, l)
+		}
+	}
+	return tl, nil
+}
+
+func (op *finalOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "Loss"
+	if len(vals) != 2 {
+		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
+	}
+	last, tl, err := op.lastState(name, vals[0], vals[1])
+	if err != nil {
+		return nil, err
+	}
+	lp := make([]float64, op.batch)
+	for b, l := range tl {
+		lp[b], _, _, _, _ = itemLogP(op.form, last, b, l)
+	}
+	return tensor.New(tensor.WithShape(op.batch), tensor.WithBacking(lp)), nil
+}
+
+func (op *finalOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, errorf(ErrGraph, "Loss", "SymDiff got %d inputs, want 2", len(inputs))
+	}
+	g, err := gorgonia.ApplyOp(&finalGradOp{finalOp: *op}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, wrap("Loss", err)
+	}
+	return gorgonia.Nodes{g, nil}, nil
+}
+
+// finalGradOp is the gradient of finalOp with respect to the states:
+// inputs the states, targetLengths and the gradient of each item's log p;
+// output the float64 gradient of the states, 0 but at the (at most two)
+// states of the last that make up each log p, in a buffer it keeps from
+// run to run (only the last state is written again), which only the
+// scan's gradient reads. An item of p = 0 gets 0. Under the cuda build tag
+// it runs on the GPU (kernel ctc_final_bwd), which writes every element.
+type finalGradOp struct {
+	finalOp
+	keep kept
+}
+
+func (op *finalGradOp) String() string            { return fmt.Sprintf("ctc.FinalGrad{%v}", op.form) }
+func (op *finalGradOp) Arity() int                { return 3 }
+func (op *finalGradOp) WriteHash(h hash.Hash)     { fmt.Fprint(h, op.String()) }
+func (op *finalGradOp) Hashcode() uint32          { return hashOf(op) }
+func (op *finalGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
+
+func (op *finalGradOp) Type() hm.Type {
+	return hm.NewFnType(op.statesType(), op.lengthsType(), op.itemsType(), op.statesType())
+}
+
+func (op *finalGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.statesShape(), nil
+}
+
+func (op *finalGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, errorf(ErrGraph, "Loss", "the gradient of the gradient (a second derivative) is not implemented")
+}
+
+func (op *finalGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "LossGrad"
+	if len(vals) != 3 {
+		return nil, errorf(ErrValue, name, "got %d inputs, want 3", len(vals))
+	}
+	last, tl, err := op.lastState(name, vals[0], vals[1])
+	if err != nil {
+		return nil, err
+	}
+	g, err := floats(name, "the gradient of log p", vals[2], tensor.Float64, tensor.Shape{op.batch})
+	if err != nil {
+		return nil, err
+	}
+	dlp := g.Data().([]float64)
+	out, release, err := op.keep.get(name, tensor.Float64, op.statesShape())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	all := out.Data().([]float64)
+	dl := all[len(all)-len(last):]
+	clear(dl)
+	for b, l := range tl {
+		_, w1, w2, i1, i2 := itemLogP(op.form, last, b, l)
+		if w1 != 0 {
+			dl[i1] += dlp[b] * w1
+		}
+		if w2 != 0 {
+			dl[i2] += dlp[b] * w2
+		}
+	}
+	return out, nil
+}
+
+// lossOp reduces each item's log p to the loss: inputs the log p (batch,
+// float64) and targetLengths; output a scalar of the form's dtype.
 type lossOp struct {
 	form
 	reduction gorgonia.Reduction
@@ -181,31 +339,24 @@ func (op *lossOp) Hashcode() uint32          { return hashOf(op) }
 func (op *lossOp) DiffWRT(inputs int) []bool { return []bool{true, false} }
 
 func (op *lossOp) Type() hm.Type {
-	return hm.NewFnType(op.statesType(), op.lengthsType(), op.dt)
+	return hm.NewFnType(op.itemsType(), op.lengthsType(), op.dt)
 }
 
 func (op *lossOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.ScalarShape(), nil
 }
 
-// lastState returns the last state of the scan's states, (batch, S), and
-// the target lengths, checked.
-func (f form) lastState(name string, states, targetLengths gorgonia.Value) ([]float64, []int, error) {
-	st, err := floats(name, "the states", states, tensor.Float64, f.statesShape())
+// items returns the items' log p and the target lengths, checked.
+func (op *lossOp) items(name string, lp, targetLengths gorgonia.Value) ([]float64, []int, error) {
+	v, err := floats(name, "the items' log p", lp, tensor.Float64, tensor.Shape{op.batch})
 	if err != nil {
 		return nil, nil, err
 	}
-	tl, err := ints(name, "targetLengths", targetLengths, tensor.Shape{f.batch})
+	tl, err := op.lengths(name, targetLengths)
 	if err != nil {
 		return nil, nil, err
 	}
-	for b, l := range tl {
-		if l < 0 {
-			return nil, nil, errorf(ErrLength, name, "item %d has target length %d, want ≥ 0", b, l)
-		}
-	}
-	size := f.batch * f.states()
-	return st.Data().([]float64)[f.t*size:], tl, nil
+	return v.Data().([]float64), tl, nil
 }
 
 func (op *lossOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -213,14 +364,13 @@ func (op *lossOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 2 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 2", len(vals))
 	}
-	last, tl, err := op.lastState(name, vals[0], vals[1])
+	lp, tl, err := op.items(name, vals[0], vals[1])
 	if err != nil {
 		return nil, err
 	}
 	var loss float64
 	for b, l := range tl {
-		lp, _, _, _, _ := itemLogP(op.form, last, b, l)
-		loss -= lp * weight(op.reduction, op.batch, l)
+		loss -= lp[b] * weight(op.reduction, op.batch, l)
 	}
 	if op.dt == tensor.Float32 {
 		return gorgonia.NewF32(float32(loss)), nil
@@ -239,14 +389,11 @@ func (op *lossOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	return gorgonia.Nodes{g, nil}, nil
 }
 
-// lossGradOp is the gradient of lossOp with respect to the states: inputs
-// the states, targetLengths and the loss's gradient; output the float64
-// gradient of the states, 0 but in the last state, in a buffer it keeps
-// from run to run (only the last state is written again), which only the
-// scan's gradient reads. An item of p = 0 gets 0.
+// lossGradOp is the gradient of lossOp with respect to the items' log p:
+// inputs the log p, targetLengths and the loss's gradient; output (batch)
+// float64, minus each item's weight times the loss's gradient.
 type lossGradOp struct {
 	lossOp
-	keep kept
 }
 
 func (op *lossGradOp) String() string {
@@ -258,11 +405,11 @@ func (op *lossGradOp) Hashcode() uint32          { return hashOf(op) }
 func (op *lossGradOp) DiffWRT(inputs int) []bool { return make([]bool, inputs) }
 
 func (op *lossGradOp) Type() hm.Type {
-	return hm.NewFnType(op.statesType(), op.lengthsType(), op.dt, op.statesType())
+	return hm.NewFnType(op.itemsType(), op.lengthsType(), op.dt, op.itemsType())
 }
 
 func (op *lossGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.statesShape(), nil
+	return tensor.Shape{op.batch}, nil
 }
 
 func (op *lossGradOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -274,7 +421,7 @@ func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(vals) != 3 {
 		return nil, errorf(ErrValue, name, "got %d inputs, want 3", len(vals))
 	}
-	last, tl, err := op.lastState(name, vals[0], vals[1])
+	_, tl, err := op.items(name, vals[0], vals[1])
 	if err != nil {
 		return nil, err
 	}
@@ -282,25 +429,11 @@ func (op *lossGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, release, err := op.keep.get(name, tensor.Float64, op.statesShape())
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	all := out.Data().([]float64)
-	dl := all[len(all)-len(last):]
-	clear(dl)
+	d := make([]float64, op.batch)
 	for b, l := range tl {
-		_, w1, w2, i1, i2 := itemLogP(op.form, last, b, l)
-		c := -g * weight(op.reduction, op.batch, l)
-		if w1 != 0 {
-			dl[i1] += c * w1
-		}
-		if w2 != 0 {
-			dl[i2] += c * w2
-		}
+		d[b] = -g * weight(op.reduction, op.batch, l)
 	}
-	return out, nil
+	return tensor.New(tensor.WithShape(op.batch), tensor.WithBacking(d)), nil
 }
 
 // scalar reads the scalar gradient of a loss.
