@@ -179,7 +179,7 @@ func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []f
 		b := lo + k
 		l := e.m.lat(lx[b], ly[b])
 		s := st[k*per : (k+1)*per]
-		sc := newExpScratch(e.lay, min(l.LenX, l.LenY))
+		sc := newExpScratch(e.lay, l.LenX, min(l.LenX, l.LenY))
 		switch p := tp.Data().(type) {
 		case []float64:
 			var q []float64

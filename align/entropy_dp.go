@@ -108,18 +108,23 @@ var expLayouts = map[*lattice.Topology]*expLayout{
 // (d), its exp (ex), and the source's block (pred: the offset of the
 // source state in the states, −1 for a start, −2 for an option that is
 // not open); per state, p's then q's, the largest term (mx), the sum of
-// the exps (sum) and its log (lsum).
+// the exps (sum) and its log (lsum); per row of the item, its columns
+// (l.Cols) and its starts (l.StartCols), looked up for every cell.
 type expScratch struct {
 	d, ex         []float64
 	pred          []int32
 	mx, sum, lsum []float64
+	rows          [][4]int
 }
 
-func newExpScratch(lay *expLayout, cells int) *expScratch {
+// newExpScratch returns the scratch of an item with the given rows and
+// longest anti-diagonal.
+func newExpScratch(lay *expLayout, rows, cells int) *expScratch {
 	nt, ns := cells*lay.nt, cells*lay.top.States
 	return &expScratch{
 		d: make([]float64, 2*nt), ex: make([]float64, 2*nt), pred: make([]int32, nt),
 		mx: make([]float64, 2*ns), sum: make([]float64, 2*ns), lsum: make([]float64, 2*ns),
+		rows: make([][4]int, rows),
 	}
 }
 
@@ -161,6 +166,12 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 		F = 2 * pf
 	}
 	ninf := math.Inf(-1)
+	rows := sc.rows[:l.LenX]
+	for i := range rows {
+		r := &rows[i]
+		r[0], r[1] = l.Cols(i)
+		r[2], r[3] = l.StartCols(i)
+	}
 	for d := 0; d <= l.LenX+l.LenY-2; d++ {
 		ilo, ihi := diagonalRows(l, d)
 		if ilo > ihi {
@@ -185,11 +196,13 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 			// states are.
 			var open [4]bool
 			var at [4]int
-			clo, _ := l.Cols(i)
-			alo, ahi := rowCols(l, i-1)
-			slo, shi := l.StartCols(i)
-			open[0] = slo <= j && j <= shi
-			open[1], at[1] = j > clo, (cell-1)*F
+			r := &rows[i]
+			alo, ahi := 1, 0 // the row above, empty above row 0
+			if i > 0 {
+				alo, ahi = rows[i-1][0], rows[i-1][1]
+			}
+			open[0] = r[2] <= j && j <= r[3]
+			open[1], at[1] = j > r[0], (cell-1)*F
 			open[2], at[2] = alo <= j && j <= ahi, (cell-mm)*F
 			open[3], at[3] = alo < j && j <= ahi+1, (cell-mm-1)*F
 			for s, in := range lay.in {
@@ -255,35 +268,35 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 				tb := k*nt + lay.toff[s]
 				n := len(in)
 				ps := cs[lay.off[s]:]
+				// The probabilities w of the options and α; log w is the
+				// term less the shift.
 				w := ps[fW : fW+n]
-				var lw [maxExpOptions]float64
-				ps[fAlpha] = expWeights(dd[tb:tb+n], ex[tb:tb+n], mx[k*S+s], sum[k*S+s], lsum[k*S+s], w, lw[:n])
+				shift := expWeights(dd[tb:tb+n], ex[tb:tb+n], mx[k*S+s], sum[k*S+s], lsum[k*S+s], w, &ps[fAlpha])
 				// A = Σ w (A(source) − log w); an option of weight 0 adds
 				// nothing (its log is −Inf).
 				var ent float64
-				for o := range n {
-					if w[o] > 0 {
+				for o, wo := range w {
+					if wo > 0 {
 						a := 0.0
 						if b := pred[tb+o]; b >= 0 {
 							a = st[int(b)+fEnt]
 						}
-						ent += w[o] * (a - lw[o])
+						ent += wo * (a - (dd[tb+o] - shift))
 					}
 				}
 				ps[fEnt] = ent
 				if !withQ {
 					continue
 				}
-				qs0 := ps[pf:]
-				var lv [maxExpOptions]float64
+				qv := ps[pf:]
 				mq := mx[qs+k*S+s]
-				qs0[fAlpha] = expWeights(dd[qt+tb:qt+tb+n], ex[qt+tb:qt+tb+n], mq, sum[qs+k*S+s], lsum[qs+k*S+s], qs0[fW:fW+n], lv[:n])
+				shiftQ := expWeights(dd[qt+tb:qt+tb+n], ex[qt+tb:qt+tb+n], mq, sum[qs+k*S+s], lsum[qs+k*S+s], qv[fW:fW+n], &qv[fAlpha])
 				// K = Σ w (K(source) + log w − log v). An option that q
 				// forbids (its term −Inf) and p takes makes K +Inf, also
 				// where q reaches the state by no option at all.
 				var kl float64
-				for o := range n {
-					if w[o] > 0 {
+				for o, wo := range w {
+					if wo > 0 {
 						if mq == ninf || dd[qt+tb+o] == ninf {
 							kl = math.Inf(1)
 							break
@@ -292,10 +305,10 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 						if b := pred[tb+o]; b >= 0 {
 							kk = st[int(b)+pf+fEnt]
 						}
-						kl += w[o] * (kk + lw[o] - lv[o])
+						kl += wo * (kk + (dd[tb+o] - shift) - (dd[qt+tb+o] - shiftQ))
 					}
 				}
-				qs0[fEnt] = kl
+				qv[fEnt] = kl
 			}
 		}
 	}
@@ -303,47 +316,51 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 	expTotals(lay, l, mm, st, F, withQ, tot)
 }
 
-// expWeights returns the log-sum-exp α of a state's terms and sets w to
-// their probabilities and lw to the logs of those. d holds the terms less
-// their largest m, ex their exps, z the exps' sum and lz its log — or,
-// where m is not finite, the terms themselves: then all are −Inf (α −Inf,
-// every w 0) or some is +Inf or NaN, and the weights follow IEEE
-// arithmetic term by term (a NaN makes α NaN; a +Inf term gets weight 1
-// and α +Inf, so that the entropy comes out NaN).
-func expWeights(d, ex []float64, m, z, lz float64, w, lw []float64) float64 {
-	switch {
-	case m == math.Inf(-1):
-		clear(w)
-		for o := range lw {
-			lw[o] = math.Inf(-1)
-		}
-		return m
-	case math.IsInf(m, 1) || m != m:
-		var z float64
-		for o, x := range d {
-			w[o] = 0
-			switch {
-			case x == m:
-				w[o] = 1
-			case x > math.Inf(-1):
-				w[o] = fastexp.Exp64(x - m)
-			}
-			z += w[o]
-		}
-		a := m + math.Log(z)
-		inv := 1 / z
-		for o, x := range d {
-			w[o] *= inv
-			lw[o] = x - a
-		}
-		return a
+// expWeights sets w to the probabilities of a state's terms and *alpha
+// to their log-sum-exp, and returns the shift that the logs of the
+// probabilities are the terms less: log w_o = d_o − shift. d holds the
+// terms less their largest m, ex their exps, z the exps' sum and lz its
+// log — or, where m is not finite, the terms themselves (see
+// expWeightsIEEE).
+func expWeights(d, ex []float64, m, z, lz float64, w []float64, alpha *float64) float64 {
+	if !(m > math.Inf(-1) && m < math.Inf(1)) {
+		*alpha = expWeightsIEEE(d, m, w)
+		return *alpha
 	}
 	inv := 1 / z
-	for o, x := range d {
+	for o := range w {
 		w[o] = ex[o] * inv
-		lw[o] = x - lz
 	}
-	return m + lz
+	*alpha = m + lz
+	return lz
+}
+
+// expWeightsIEEE is expWeights where the largest term m is not finite:
+// then all are −Inf (α −Inf, every w 0) or some is +Inf or NaN, and the
+// weights follow IEEE arithmetic term by term (a NaN makes α NaN; a +Inf
+// term gets weight 1 and α +Inf, so that the entropy comes out NaN). It
+// returns α.
+func expWeightsIEEE(t []float64, m float64, w []float64) float64 {
+	if m == math.Inf(-1) {
+		clear(w)
+		return m
+	}
+	var z float64
+	for o, x := range t {
+		w[o] = 0
+		switch {
+		case x == m:
+			w[o] = 1
+		case x > math.Inf(-1):
+			w[o] = fastexp.Exp64(x - m)
+		}
+		z += w[o]
+	}
+	inv := 1 / z
+	for o := range w {
+		w[o] *= inv
+	}
+	return m + math.Log(z)
 }
 
 // expTotals sets the totals of an item from the states of its end
