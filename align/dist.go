@@ -34,7 +34,7 @@ import (
 // alpha[l.Index(s, i, j)] is the log of the summed weight of the path
 // prefixes ending in state s of cell (i, j), and with tables cum holds the
 // sampling tables of every (state, cell), l.Top.CumWidth() entries each
-// (see lattice.LogForward).
+// from l.CumIndex(s, i, j) (see lattice.LogForward).
 type logForward struct {
 	l     *lattice.Lattice
 	alpha []float64
@@ -44,12 +44,11 @@ type logForward struct {
 
 // logForwards checks the inputs of LogProbs and Sample and runs the Log
 // forward pass of every item; an item whose every path scores −Inf has no
-// distribution and is an error. Without tables only logZ is kept: the
-// items share one alpha, and alpha is nil.
+// distribution and is an error. Without tables only logZ is kept (alpha
+// and cum are nil).
 func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, error) {
 	fs := make([]*logForward, in.batch)
 	var w lattice.LogWork
-	var shared []float64
 	nc := m.Channels()
 	per := in.n * in.mm * nc
 	for b := range in.batch {
@@ -58,18 +57,11 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 			return nil, err
 		}
 		f := &logForward{l: l}
-		var alpha []float64
 		if tables {
-			alpha = make([]float64, l.Size())
-			f.alpha, f.cum = alpha, make([]float64, l.Size()*l.Top.CumWidth())
-		} else {
-			if cap(shared) < l.Size() {
-				shared = make([]float64, l.Size())
-			}
-			alpha = shared[:l.Size()]
+			f.alpha, f.cum = make([]float64, l.Size()), make([]float64, l.Size()*l.Top.CumWidth())
 		}
 		th := lattice.Theta[float64]{D: in.th[b*per : (b+1)*per], Width: in.mm, Channels: nc}
-		f.logZ = lattice.LogForward(&w, l, th, alpha, f.cum)
+		f.logZ = lattice.LogForward(&w, l, th, f.alpha, f.cum)
 		if math.IsInf(f.logZ, -1) {
 			return nil, errorf(ErrPotential, op, "item %d: every path scores −Inf, so its paths have no distribution", b)
 		}

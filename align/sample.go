@@ -76,27 +76,33 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 			}
 		})
 		cum[len(cum)-1] = 2
-		steps := walkSteps(l)
+		steps, opts := walkSteps(l), l.Top.MaxOptions()
 		width := l.Top.CumWidth()
 		for s := range n {
 			v := ends[sort.SearchFloat64s(cum, math.Nextafter(rng.Float64(), 2))]
 			st, i, j := v/cells, v%cells/l.LenY, v%l.LenY
+			v = l.CumIndex(st, i, j) // from here on, where the state's table starts
 			rev = rev[:0]
 			for {
 				u := rng.Float64()
 				// Which option u falls in, without branches: the walk's
 				// choices are random, so a branch per choice would be
 				// mispredicted a third of the time or more.
-				o := 0
-				for _, c := range f.cum[v*width : (v+1)*width] {
-					o += b2i(u >= c)
+				var o int
+				if width == 3 { // both models: a constant length checks no bounds
+					c := f.cum[v:][:3]
+					o = b2i(u >= c[0]) + b2i(u >= c[1]) + b2i(u >= c[2])
+				} else {
+					for _, c := range f.cum[v : v+width] {
+						o += b2i(u >= c)
+					}
 				}
-				w := steps[st][o]
-				rev = append(rev, Step{i, j, w.channel})
+				w := &steps[st*opts+o]
+				rev = append(rev, Step{i, j, int(w.channel)})
 				if w.start {
 					break
 				}
-				st, i, j, v = w.from, i-w.di, j-w.dj, v-w.dv
+				st, i, j, v = int(w.from), i-int(w.di), j-int(w.dj), v-w.dv
 			}
 			// The draws share a few large allocations.
 			if len(slab) < len(rev) {
@@ -115,25 +121,27 @@ func (m Model) Sample(theta *tensor.Dense, n int, rng *rand.Rand, lenX, lenY []i
 
 // A walkStep is what option o of state s does on a sampling walk back:
 // the channel it records, and unless it starts the path, the state and
-// cell it comes from: state from, (i − di, j − dj), dv positions back in
-// the lattice's tables.
+// cell it comes from: state from, (i − di, j − dj), whose sampling table
+// starts dv positions before the current one's (lattice.CumIndex).
 type walkStep struct {
-	channel, from, di, dj, dv int
-	start                     bool
+	dv                    int
+	channel, from, di, dj int32
+	start                 bool
 }
 
-// walkSteps returns the walkStep of every option of every state of l.
-func walkSteps(l *lattice.Lattice) [][]walkStep {
-	steps := make([][]walkStep, len(l.Top.In))
+// walkSteps returns the walkStep of option o of state s of l at
+// s·MaxOptions + o.
+func walkSteps(l *lattice.Lattice) []walkStep {
+	opts := l.Top.MaxOptions()
+	steps := make([]walkStep, len(l.Top.In)*opts)
 	for s, in := range l.Top.In {
-		steps[s] = make([]walkStep, len(in))
 		for o, op := range in {
-			w := walkStep{channel: op.Channel, start: op.Start}
+			w := walkStep{channel: int32(op.Channel), start: op.Start}
 			if !op.Start {
-				w.from, w.di, w.dj = op.From, op.DI, op.DJ
-				w.dv = l.Index(s, op.DI, op.DJ) - l.Index(op.From, 0, 0)
+				w.from, w.di, w.dj = int32(op.From), int32(op.DI), int32(op.DJ)
+				w.dv = l.CumIndex(s, op.DI, op.DJ) - l.CumIndex(op.From, 0, 0)
 			}
-			steps[s][o] = w
+			steps[s*opts+o] = w
 		}
 	}
 	return steps

@@ -14,12 +14,24 @@ type LogWork struct {
 	x    []float64 // the options' terms of one state along an anti-diagonal, option-major; then their weights
 	m    []float64 // the largest term of each cell
 	sum  []float64 // the sum of each cell's weights, then its log
+	tot  []float64 // the sum of each cell's weights
+	acc  []float64 // the running sum of each cell's weights, for the tables
+	inv  []float64 // 1 / tot
+	th   []float64 // the potentials of one anti-diagonal, channel-major
 	ends []float64 // the end states' values
 }
 
 // CumWidth is the number of cumulative probabilities LogForward keeps for
 // each state of each cell: MaxOptions − 1 (the last option's is implicit).
 func (t *Topology) CumWidth() int { return t.maxOpts - 1 }
+
+// CumIndex returns where the sampling table of state s of cell (i, j)
+// starts in LogForward's cum: cell-major (row-major cells), then state,
+// so that one cell's tables share a cache line or two. With one state it
+// is l.Index(0, i, j)·CumWidth().
+func (l *Lattice) CumIndex(s, i, j int) int {
+	return ((i*l.LenY+j)*l.Top.States + s) * l.Top.CumWidth()
+}
 
 // LogForward is Forward in the Log semiring, walked anti-diagonal by
 // anti-diagonal so that the exps and logs of a state's whole anti-diagonal
@@ -28,18 +40,21 @@ func (t *Topology) CumWidth() int { return t.maxOpts - 1 }
 // a few ulps, with Forward's IEEE rules: a state is NaN when one of its
 // open options is, +Inf when one is +Inf and none NaN, −Inf when every
 // option is −Inf or none is open; a potential no open option reads is not
-// read. It returns Total(l, bandop.Log, a), log Z, within a few ulps.
+// read. It returns Total(l, bandop.Log, a), log Z, within a few ulps. a
+// may be nil when only log Z and the tables are wanted.
 //
 // With cum not nil (l.Size()·Top.CumWidth() elements), it also keeps what
 // sampling needs: for state s of a valid cell (i, j), with e[o] the weight
 // of option o (exp of its term less the state's value) and
-// c = cum[l.Index(s, i, j)·CumWidth():][:CumWidth()], c[o] is the
+// c = cum[l.CumIndex(s, i, j):][:CumWidth()], c[o] is the
 // probability that a prefix ending in s of (i, j) was last extended by an
-// option ≤ o, and every entry from the state's last option of positive
-// weight on is 2, so that for a uniform u in [0, 1) the number of entries
-// ≤ u is an option of positive weight, drawn with its probability. A
-// state whose value is not finite gets 2 everywhere. Entries of cells
-// outside the band are not written.
+// option ≤ o, (e[0] + … + e[o]) / (e[0] + … + e[k−1]) summed in option
+// order, except that it is 2 where that partial sum is already the whole
+// (every later option's weight is 0, or too small to change the sum), so
+// that for a uniform u in [0, 1) the number of entries ≤ u is an option of
+// positive weight, drawn with its probability. A state whose value is not
+// finite gets 2 everywhere. Entries of cells outside the band are not
+// written.
 //
 // Every move of the topology must leave its cell (DI + DJ ≥ 1), as every
 // move of Linear and Affine does. w may be nil (LogForward then allocates).
@@ -51,15 +66,22 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 	ns, nx := top.States, l.LenX
 	width := top.CumWidth()
 	ninf := math.Inf(-1)
-	a = a[:l.Size()]
-	for k := range a {
-		a[k] = ninf
+	if a != nil {
+		a = a[:l.Size()]
+		for k := range a {
+			a[k] = ninf
+		}
 	}
 	w.diag = grow(w.diag, 3*ns*nx)
 	n := min(l.LenX, l.LenY)
 	w.x = grow(w.x, top.maxOpts*n)
 	w.m = grow(w.m, n)
 	w.sum = grow(w.sum, n)
+	w.th = grow(w.th, th.Channels*n)
+	if cum != nil {
+		w.tot, w.acc, w.inv = grow(w.tot, n), grow(w.acc, n), grow(w.inv, n)
+	}
+	w.ends = w.ends[:0]
 	// lo[d%3], hi[d%3]: the rows of anti-diagonal d's valid cells.
 	var lo, hi [3]int
 	stride := (th.Width - 1) * th.Channels // θ's step from (i, j) to (i+1, j−1)
@@ -74,19 +96,22 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 			continue
 		}
 		n := ihi - ilo + 1
+		// θ of the anti-diagonal's cells, read once a cell (its channels
+		// share a cache line) into contiguous planes, one a channel.
+		thd := w.th[:th.Channels*n]
+		at := (ilo*th.Width + d - ilo) * th.Channels
+		for k := range n {
+			for c, v := range th.D[at : at+th.Channels] {
+				thd[c*n+k] = float64(v)
+			}
+			at += stride
+		}
 		for s, in := range top.In {
 			x := w.x[:len(in)*n]
 			for o, op := range in {
 				t := x[o*n : (o+1)*n]
 				if op.Start {
-					for k := range t {
-						i := ilo + k
-						if l.Start(i, d-i) {
-							t[k] = float64(th.D[(i*th.Width+d-i)*th.Channels+op.Channel])
-						} else {
-							t[k] = ninf
-						}
-					}
+					startTerms(l.Mode, thd[op.Channel*n:][:n], t, d, ilo)
 					continue
 				}
 				// The option is open where its source, row i − DI of
@@ -105,38 +130,80 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 					t[k] = ninf
 				}
 				if klo <= khi {
-					src := w.diag[(op.From*3+pd%3)*nx:][:nx]
-					i := ilo + klo
-					at := (i*th.Width+d-i)*th.Channels + op.Channel
-					for k := klo; k <= khi; k++ {
-						t[k] = src[i-op.DI] + float64(th.D[at])
-						i++
-						at += stride
+					// src[k] is the source of cell klo + k's option.
+					src := w.diag[(op.From*3+pd%3)*nx:][ilo+klo-op.DI : ilo+khi+1-op.DI]
+					tc := thd[op.Channel*n:][klo : khi+1]
+					for k, v := range tc {
+						t[klo+k] = src[k] + v
 					}
 				}
 				for k := khi + 1; k < n; k++ {
 					t[k] = ninf
 				}
 			}
-			logSumOptions(w, x, n, len(in))
+			logSumOptions(w, x, n, len(in), cum != nil)
 			dst := w.diag[(s*3+r)*nx:][:nx]
 			m, sum := w.m[:n], w.sum[:n]
 			for k, v := range m {
 				if v > ninf && v < math.Inf(1) {
 					v += sum[k]
 				}
-				i := ilo + k
-				dst[i] = v
-				a[l.Index(s, i, d-i)] = v
+				dst[ilo+k] = v
+			}
+			if a != nil {
+				at, step := l.Index(s, ilo, d-ilo), l.LenY-1
+				for _, v := range dst[ilo : ihi+1] {
+					a[at] = v
+					at += step
+				}
 			}
 			if cum != nil {
 				cumTables(cum, l, s, d, ilo, w, x, n, len(in), width)
 			}
+			// The end states of the anti-diagonal: every cell (Local),
+			// or those of the last row or column, at its two ends.
+			switch {
+			case l.Mode == Local:
+				w.ends = append(w.ends, dst[ilo:ihi+1]...)
+			case l.End(ihi, d-ihi):
+				w.ends = append(w.ends, dst[ihi])
+				if ilo < ihi && l.End(ilo, d-ilo) {
+					w.ends = append(w.ends, dst[ilo])
+				}
+			case l.End(ilo, d-ilo):
+				w.ends = append(w.ends, dst[ilo])
+			}
 		}
 	}
-	w.ends = w.ends[:0]
-	l.Ends(func(s, i, j int) { w.ends = append(w.ends, a[l.Index(s, i, j)]) })
 	return logSum(w.ends)
+}
+
+// startTerms sets t, the start option's terms along anti-diagonal d from
+// row ilo, to θ (tc, the option's channel along the anti-diagonal) where a
+// path may start and −Inf elsewhere.
+func startTerms(mode Mode, tc, t []float64, d, ilo int) {
+	if mode == Local {
+		copy(t, tc)
+		return
+	}
+	ninf := math.Inf(-1)
+	for k := range t {
+		t[k] = ninf
+	}
+	switch {
+	case mode == Global:
+		if d == 0 {
+			t[0] = tc[0]
+		}
+	default:
+		// SemiGlobal: row 0 and column 0 are an anti-diagonal's two ends.
+		if ilo == 0 {
+			t[0] = tc[0]
+		}
+		if ilo+len(t)-1 == d {
+			t[len(t)-1] = tc[len(t)-1]
+		}
+	}
 }
 
 // logSum is Plus(bandop.Log, x) with the exps in a vector loop; x is
@@ -163,8 +230,9 @@ func logSum(x []float64) float64 {
 // logSumOptions takes the k options' terms of n cells, x[o·n + c], and
 // leaves in w.m[c] the largest term of cell c (NaN if one is NaN), in x the
 // weights e^(term − largest) (0 where the largest is not finite) and in
-// w.sum[c] the log of the weights' sum, summed in option order.
-func logSumOptions(w *LogWork, x []float64, n, k int) {
+// w.sum[c] the log of the weights' sum, summed in option order; with
+// tables, the sum itself in w.tot[c].
+func logSumOptions(w *LogWork, x []float64, n, k int, tables bool) {
 	m, sum := w.m[:n], w.sum[:n]
 	copy(m, x[:n])
 	for o := 1; o < k; o++ {
@@ -190,40 +258,40 @@ func logSumOptions(w *LogWork, x []float64, n, k int) {
 			sum[c] += e
 		}
 	}
+	if tables {
+		copy(w.tot[:n], sum)
+	}
 	fastexp.LogSlice64(sum, sum)
 }
 
 // cumTables writes the cumulative option probabilities of state s along
-// anti-diagonal d (see LogForward) from the weights x of its k options,
-// summed again in option order (w.sum holds their log by now).
+// anti-diagonal d (see LogForward) from the weights x of its k options and
+// their sums w.tot, an option at a time.
 func cumTables(cum []float64, l *Lattice, s, d, ilo int, w *LogWork, x []float64, n, k, width int) {
-	ninf, pinf := math.Inf(-1), math.Inf(1)
-	for c, mv := range w.m[:n] {
-		i := ilo + c
-		tab := cum[l.Index(s, i, d-i)*width:][:width]
-		if !(mv > ninf && mv < pinf) {
-			for q := range tab {
-				tab[q] = 2
-			}
-			continue
+	tot, acc, inv := w.tot[:n], w.acc[:n], w.inv[:n]
+	clear(acc)
+	for c, t := range tot {
+		inv[c] = 1 / t
+	}
+	// Cell c's table starts at first + c·step.
+	first, step := l.CumIndex(s, ilo, d-ilo), (l.LenY-1)*l.Top.States*width
+	for o := range width {
+		var e []float64
+		if o < k {
+			e = x[o*n : (o+1)*n]
 		}
-		var tot float64
-		last := 0
-		for o := range k {
-			e := x[o*n+c]
-			tot += e
-			if e > 0 {
-				last = o
+		at := first + o
+		for c, t := range tot {
+			v := 2.0
+			if e != nil {
+				a := acc[c] + e[c]
+				acc[c] = a
+				if a < t {
+					v = a * inv[c]
+				}
 			}
-		}
-		var acc float64
-		for o := range width {
-			if o >= last || o >= k-1 {
-				tab[o] = 2
-				continue
-			}
-			acc += x[o*n+c]
-			tab[o] = acc / tot
+			cum[at] = v
+			at += step
 		}
 	}
 }
