@@ -11,7 +11,7 @@ import (
 // The Log cells run anti-diagonal by anti-diagonal, whose cells are
 // independent, as passes over slices that run on vectors: the kernels
 // below (logTerms, logNorm, addTo, pull), in assembly where the
-// processor has the instructions (cells_simd_amd64.s) and in Go
+// processor has the instructions (AVX-512 or AVX2, cellsISA) and in Go
 // elsewhere, and the exps and logs of fastexp.
 //
 // Their weights are kept as planes in the grid's skewed order: for an

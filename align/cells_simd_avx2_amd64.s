@@ -6,7 +6,9 @@
 // without AVX-512: each takes n consecutive cells of an anti-diagonal
 // four at a time, then the last one to three under a mask, and gives the
 // same bits as its Go version (and as its AVX-512 version, whose
-// instructions it follows one for one). A block's body is a macro of its
+// arithmetic it follows instruction for instruction; the loads of θ and
+// the stores of its gradient, which AVX2 cannot gather or scatter under a
+// mask, go cell by cell). A block's body is a macro of its
 // loads and stores, whole vectors in the loop (LDF, STF) and the low
 // lanes of the mask Y15 in the last block (LDM, STM), so that both run
 // the same arithmetic. The lanes a masked load leaves out are 0, which
