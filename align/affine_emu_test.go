@@ -177,7 +177,7 @@ func affEmuBackward[T emuFloat](t *testing.T, g *grid, cdt cudaops.Dtype, block,
 // and columns, NaN (flavour 0) or +Inf (flavour 1) in every potential no
 // path may use, the semiring's zero in used ones (flavour 1); the
 // constructors' blocks and blocks of two threads striding over an
-// anti-diagonal's rows, fewer blocks than items.
+// anti-diagonal's rows on fewer blocks than items.
 func TestEmuAffinePipeline(t *testing.T) {
 	rng := rand.New(rand.NewPCG(201, 202))
 	for _, s := range []bandop.Semiring{Real, Log, Max} {
@@ -209,9 +209,16 @@ func testEmuAffinePipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, sh
 	th := affTheta[T](rng, g, lx, ly, flavour)
 	ref := newAffRef(g, th, lx, ly)
 
+	blocks := uint(0)
+	if block != 0 {
+		blocks = uint(max(g.batch-1, 1))
+	}
 	alpha := newEmuOut[float64](len(ref.alpha))
-	emuRun(t, cudaops.AlignAffineForward(cdt, cs, g.batch, g.n, g.mm, am, gap, m.NoTurns), block,
-		alpha.ptr(), emuPtr(th), emuPtr(lens))
+	fwd := cudaops.AlignAffineForward(cdt, cs, g.batch, g.n, g.mm, am, gap, m.NoTurns)
+	if blocks != 0 {
+		fwd.Grid[0] = blocks // blocks looping over several items
+	}
+	emuRun(t, fwd, block, alpha.ptr(), emuPtr(th), emuPtr(lens))
 	alpha.check(t, "align_affine_fwd")
 	if d := diffFloats(alpha.data(), ref.alpha, affEmuTol[float64](g, true)); d != "" {
 		t.Fatalf("α: %s", d)
@@ -233,10 +240,6 @@ func testEmuAffinePipeline[T emuFloat](t *testing.T, rng *rand.Rand, m Model, sh
 		da.ptr(), alpha.ptr(), emuPtr(lens), emuPtr(dz))
 	da.check(t, "align_end_bwd")
 
-	blocks := uint(0)
-	if block != 0 {
-		blocks = uint(max(g.batch-1, 1))
-	}
 	dth := affEmuBackward(t, g, cdt, block, blocks, th, lens, alpha.data(), da.data())
 	if m.Semiring == Max {
 		affCheckBestPaths(t, g, ref, th, dth)
