@@ -208,7 +208,8 @@ func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int,
 			for s, in := range lay.in {
 				tb := k*nt + lay.toff[s]
 				mp, mq := ninf, ninf
-				for o, op := range in {
+				for o := range in {
+					op := &in[o]
 					x := tb + o
 					pr, tP, tQ := int32(-2), ninf, ninf
 					if open[op.nb] {
@@ -508,7 +509,9 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 					gq = fastexp.Exp64(cs[pf+o+fAlpha] - zq)
 				}
 				// The options that leave s for a later cell.
-				for _, op := range lay.out[s] {
+				outs := lay.out[s]
+				for k := range outs {
+					op := &outs[k]
 					nb := op.nb & 3
 					if !succ[nb] {
 						continue
@@ -542,7 +545,8 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 				r := rows[cur+(j*S+s)*bFields : cur+(j*S+s+1)*bFields]
 				r[bGammaP], r[bT], r[bU], r[bGammaQ] = gp, tt, uu, gq
 				// The gradient of the potentials the options into s read.
-				for _, op := range in {
+				for k := range in {
+					op := &in[k]
 					nb := op.nb & 3
 					if !src[nb] {
 						continue
