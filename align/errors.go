@@ -108,31 +108,14 @@ func checkFinite[T float32 | float64](op, what string, th []T, mm, b int, l *lat
 
 // checkFiniteDense is checkFinite on item b of t, contiguous potentials
 // (batch, N, M, channels) of Float64 or Float32.
-func checkFiniteDense[L anyLattice](op, what string, t *tensor.Dense, b int, l L) error {
+func checkFiniteDense(op, what string, t *tensor.Dense, b int, l *lattice.Lattice) error {
 	sh := t.Shape()
 	per := sh[1] * sh[2] * sh[3]
 	switch d := t.Data().(type) {
 	case []float64:
-		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, engineLattice(l))
+		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, l)
 	case []float32:
-		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, engineLattice(l))
+		return checkFinite(op, what, d[b*per:(b+1)*per], sh[2], b, l)
 	}
 	return nil
-}
-
-// anyLattice is the engine's lattice or the old linLattice, which callers
-// not yet moved to the engine (issue 20) still pass; engineLattice and it
-// go when linlattice.go does.
-type anyLattice interface{ *lattice.Lattice | linLattice }
-
-// engineLattice returns l as the engine's lattice: a linLattice is the
-// linear model's lattice of the same item.
-func engineLattice[L anyLattice](l L) *lattice.Lattice {
-	switch v := any(l).(type) {
-	case linLattice:
-		return &lattice.Lattice{Item: lattice.Item{Mode: lattice.Mode(v.mode), LenX: v.lenX, LenY: v.lenY, Lo: v.lo, Hi: v.hi}, Top: lattice.Linear}
-	case *lattice.Lattice:
-		return v
-	}
-	return nil // unreachable: L is one of the two
 }

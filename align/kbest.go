@@ -26,18 +26,6 @@ import (
 // optNone marks a node no prefix of finite score ends in.
 const optNone = -1
 
-// The linear model's options (lattice.Linear.In[0]): optLeft (channel
-// FromLeft, from (i, j−1)), optStart (the path starts at v), optDiag
-// (FromDiag, from (i−1, j−1)), optAbove (FromAbove, from (i−1, j)). The
-// Log forward pass and Sample numbered their tables by them before they
-// moved to the engine.
-const (
-	optLeft = iota
-	optStart
-	optDiag
-	optAbove
-)
-
 // maxOptions bounds the options into one state of any topology
 // (Topology.MaxOptions), the size of a lazyNode's candidate slots.
 const maxOptions = 4

@@ -360,29 +360,14 @@ func (m Model) newItems(op string, theta *tensor.Dense, lenX, lenY []int) (*item
 	return in, nil
 }
 
-// cols returns the first and last column of row i that the lattice
-// allows; the row is empty when the first exceeds the last. It stays for
-// the linLattice users not yet moved to the engine (lattice.Item.Cols).
-func (l linLattice) cols(i int) (int, int) { return max(0, i+l.lo), min(l.lenY-1, i+l.hi) }
-
 // at returns θ[b, i, j, c].
 func (in *items) at(b, i, j, c int) float64 { return in.th[((b*in.n+i)*in.mm+j)*in.nc+c] }
 
 // checkFinite refuses a NaN or +Inf potential that some path of item b's
-// lattice l may use (see checkFinite). l is a *lattice.Lattice, or a
-// linLattice from a caller not yet moved to the engine (see anyLattice).
-func (in *items) checkFinite(op string, b int, l any) error {
-	var el *lattice.Lattice
-	switch v := l.(type) {
-	case *lattice.Lattice:
-		el = v
-	case linLattice:
-		el = engineLattice(v)
-	default:
-		return errorf(ErrValue, op, "item %d: internal error: lattice of type %T", b, l)
-	}
+// lattice l may use (see checkFinite).
+func (in *items) checkFinite(op string, b int, l *lattice.Lattice) error {
 	per := in.n * in.mm * in.nc
-	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, el)
+	return checkFinite(op, "θ", in.th[b*per:(b+1)*per], in.mm, b, l)
 }
 
 // MaskScore adds the score Σ θ⊙mask of every batch item to theta's graph:
