@@ -56,19 +56,24 @@ func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float
 
 // affGammas holds γ of the three states for three anti-diagonals: state s
 // of row i of anti-diagonal t at r[t%3][s][i].
-type affGammas struct{ r [3][3][]float64 }
+type affGammas struct {
+	r    [3][3][]float64
+	zero []float64 // a plane of zeros, an anti-diagonal long
+}
 
 func (gs *affGammas) at(t, s, i int) float64 { return gs.r[t%3][s][i] }
 
 // affineGrad is affineBackward for one item.
 func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float64) {
 	n := c.lenX
-	buf := getScratch(9 * n)
+	buf := getScratch(10 * n)
 	defer putScratch(buf)
 	var gs affGammas
 	for k := range 9 {
 		gs.r[k/3][k%3] = buf[k*n : (k+1)*n]
 	}
+	gs.zero = buf[9*n:]
+	clear(gs.zero)
 	real := c.sr == Real
 	careful := false
 	for t := c.lenX + c.lenY - 2; t >= 0; t-- {
@@ -169,39 +174,44 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a,
 			return false
 		}
 	}
-	// The gradients of the potentials, the cells' own weights.
+	// The gradients of the potentials, the cells' own weights (an absent
+	// option's, in local mode the start's and without turns the turns',
+	// from a plane of zeros).
 	wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(c.ma, k0)
 	wLM, wLL, wAM, wAA := pl(c.lm, k0), pl(c.ll, k0), pl(c.am, k0), pl(c.aa, k0)
-	var wMS, wLA, wAL []float64
+	wMS, wLA, wAL := gs.zero[:n], gs.zero[:n], gs.zero[:n]
 	if c.ms != wMM {
 		wMS = pl(c.ms, k0)
 	}
 	if turns {
 		wLA, wAL = pl(c.la, k0), pl(c.al, k0)
 	}
-	pk, step := 5*(s*mm+t-s), 5*(mm-1)
-	for q := range n {
-		p := dth[pk : pk+5 : pk+5]
-		pk += step
-		gm, gl, ga := oM[q], oL[q], oA[q]
-		sm := wMMp[q] + wMLp[q] + wMAp[q]
-		if wMS != nil {
-			sm += wMS[q]
+	pk0, step := 5*(s*mm+t-s), 5*(mm-1)
+	for careful := false; ; careful = true {
+		var chk float64
+		pk := pk0
+		for q := range n {
+			p := dth[pk : pk+5 : pk+5]
+			pk += step
+			gm, gl, ga := oM[q], oL[q], oA[q]
+			sm := wMMp[q] + wMLp[q] + wMAp[q] + wMS[q]
+			ol, oa := wLM[q]+wLA[q], wAM[q]+wAL[q]
+			vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*wLL[q], ga*oa, ga*wAA[q]
+			if careful {
+				// 0 times a weight that is not finite: nothing.
+				vm, vol, vel = zeroIf(vm, gm), zeroIf(vol, gl), zeroIf(vel, gl)
+				voa, vea = zeroIf(voa, ga), zeroIf(vea, ga)
+			}
+			chk += vm + vol + vel + voa + vea
+			p[Match], p[OpenLeft], p[ExtendLeft], p[OpenAbove], p[ExtendAbove] = T(vm), T(vol), T(vel), T(voa), T(vea)
 		}
-		ol, oa := wLM[q], wAM[q]
-		if turns {
-			ol += wLA[q]
-			oa += wAL[q]
+		// Every γ is finite here, so a product that is not is one of a
+		// weight that is not (NaN or +Inf potentials), rare enough to
+		// take the loop again with the rule.
+		if chk == chk || careful {
+			return true
 		}
-		vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*wLL[q], ga*oa, ga*wAA[q]
-		if vm != vm || vol != vol || vel != vel || voa != voa || vea != vea {
-			// 0 times a weight that is not finite: nothing.
-			vm, vol, vel = zeroIf(vm, gm), zeroIf(vol, gl), zeroIf(vel, gl)
-			voa, vea = zeroIf(voa, ga), zeroIf(vea, ga)
-		}
-		p[Match], p[OpenLeft], p[ExtendLeft], p[OpenAbove], p[ExtendAbove] = T(vm), T(vol), T(vel), T(voa), T(vea)
 	}
-	return true
 }
 
 // zeroIf returns 0 where g is 0, else v.
