@@ -15,8 +15,6 @@ type LogWork struct {
 	m    []float64 // the largest term of each cell
 	sum  []float64 // the sum of each cell's weights, then its log
 	tot  []float64 // the sum of each cell's weights
-	acc  []float64 // the running sum of each cell's weights, for the tables
-	inv  []float64 // 1 / tot
 	th   []float64 // the potentials of one anti-diagonal, channel-major
 	ends []float64 // the end states' values
 }
@@ -79,7 +77,7 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 	w.sum = grow(w.sum, n)
 	w.th = grow(w.th, th.Channels*n)
 	if cum != nil {
-		w.tot, w.acc, w.inv = grow(w.tot, n), grow(w.acc, n), grow(w.inv, n)
+		w.tot = grow(w.tot, n)
 	}
 	w.ends = w.ends[:0]
 	// lo[d%3], hi[d%3]: the rows of anti-diagonal d's valid cells.
@@ -141,14 +139,31 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 					t[k] = ninf
 				}
 			}
-			logSumOptions(w, x, n, len(in), cum != nil)
 			dst := w.diag[(s*3+r)*nx:][:nx]
-			m, sum := w.m[:n], w.sum[:n]
-			for k, v := range m {
-				if v > ninf && v < math.Inf(1) {
-					v += sum[k]
+			if cum == nil && len(in) <= 3 {
+				// Three options or fewer and no tables: one LSE3 pass.
+				t2 := w.m[:n]
+				if len(in) == 3 {
+					t2 = x[2*n : 3*n]
+				} else {
+					for k := range t2 {
+						t2[k] = ninf
+					}
 				}
-				dst[ilo+k] = v
+				t1 := t2
+				if len(in) >= 2 {
+					t1 = x[n : 2*n]
+				}
+				fastexp.LSE3(dst[ilo:ihi+1], x[:n], t1, t2)
+			} else {
+				logSumOptions(w, x, n, len(in), cum != nil)
+				m, sum := w.m[:n], w.sum[:n]
+				for k, v := range m {
+					if v > ninf && v < math.Inf(1) {
+						v += sum[k]
+					}
+					dst[ilo+k] = v
+				}
 			}
 			if a != nil {
 				at, step := l.Index(s, ilo, d-ilo), l.LenY-1
@@ -211,9 +226,15 @@ func startTerms(mode Mode, tc, t []float64, d, ilo int) {
 func logSum(x []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = max(m, v) // NaN wins, as in Plus
+		// Branches that the long runs of a Local item's ends predict,
+		// where the builtin max chains its NaN checks from one to the next.
+		if v > m {
+			m = v
+		} else if v != v {
+			return v // NaN wins, as in Plus
+		}
 	}
-	if math.IsInf(m, 0) || math.IsNaN(m) {
+	if math.IsInf(m, 0) {
 		return m
 	}
 	for k := range x {
@@ -266,33 +287,25 @@ func logSumOptions(w *LogWork, x []float64, n, k int, tables bool) {
 
 // cumTables writes the cumulative option probabilities of state s along
 // anti-diagonal d (see LogForward) from the weights x of its k options and
-// their sums w.tot, an option at a time.
+// their sums w.tot, a cell at a time (its table is one store stream).
 func cumTables(cum []float64, l *Lattice, s, d, ilo int, w *LogWork, x []float64, n, k, width int) {
-	tot, acc, inv := w.tot[:n], w.acc[:n], w.inv[:n]
-	clear(acc)
-	for c, t := range tot {
-		inv[c] = 1 / t
-	}
-	// Cell c's table starts at first + c·step.
-	first, step := l.CumIndex(s, ilo, d-ilo), (l.LenY-1)*l.Top.States*width
-	for o := range width {
-		var e []float64
-		if o < k {
-			e = x[o*n : (o+1)*n]
-		}
-		at := first + o
-		for c, t := range tot {
+	// Cell c's table starts at at + c·step.
+	at, step := l.CumIndex(s, ilo, d-ilo), (l.LenY-1)*l.Top.States*width
+	for c, t := range w.tot[:n] {
+		tab := cum[at : at+width]
+		inv := 1 / t
+		var acc float64
+		for o := range tab {
 			v := 2.0
-			if e != nil {
-				a := acc[c] + e[c]
-				acc[c] = a
-				if a < t {
-					v = a * inv[c]
+			if o < k {
+				acc += x[o*n+c]
+				if acc < t {
+					v = acc * inv
 				}
 			}
-			cum[at] = v
-			at += step
+			tab[o] = v
 		}
+		at += step
 	}
 }
 
