@@ -12,17 +12,22 @@ import (
 // The entropy benchmarks time the graph of Entropy or KL and its gradient
 // with respect to every potential, forward and backward on a TapeMachine,
 // on the seed example (ns/step), and report ×marginals: the ratio to the
-// seed's compiled marginals (Program.Marginals, forward and backward)
-// timed alternately with it in the same run. ns/op is the two together;
-// B/θ is the bytes a step allocates over the bytes of θ.
+// seed's compiled marginals of the same model (Program.Marginals, forward
+// and backward) timed alternately with it in the same run. ns/op is the
+// two together; B/θ is the bytes a step allocates over the bytes of θ.
+// The Affine benchmarks take the same potentials widened to the affine
+// channels (open and extend both the linear gap's), so that their
+// distribution is the linear one's.
 //
 //	go test -run '^$' -bench 'Entropy|KL' -benchtime 20x ./align
 
-func benchDivergence(b *testing.B, div divergence, dt tensor.Dtype) {
+func benchDivergence(b *testing.B, m Model, div divergence, dt tensor.Dtype) {
 	p := seedProblem()
 	q := randomProblem(rand.New(rand.NewPCG(3, 4)), 1, p.n, p.mm, false)
 	tp, tq := p.tensor(dt), q.tensor(dt)
-	m := Model{Semiring: Log}
+	if m.Affine {
+		tp, tq = benchAffine(p, dt), benchAffine(q, dt)
+	}
 	pr, err := m.Compile(tp.Shape(), dt, nil, nil)
 	must(b, err)
 	defer pr.Close()
@@ -79,17 +84,49 @@ func benchDivergence(b *testing.B, div divergence, dt tensor.Dtype) {
 	b.ReportMetric(float64(ts.Nanoseconds())/float64(b.N), "ns/step")
 	b.ReportMetric(float64(tm.Nanoseconds())/float64(b.N), "marginals-ns/op")
 	b.ReportMetric(float64(ts)/float64(tm), "×marginals")
-	reportBytes(b, len(p.theta)*int(dt.Size()), step)
+	reportBytes(b, tp.Shape().TotalSize()*int(dt.Size()), step)
+}
+
+// benchAffine returns the affine potentials of p's scores: Match its
+// FromDiag, both left channels its FromLeft, both above its FromAbove.
+func benchAffine(p problem, dt tensor.Dtype) *tensor.Dense {
+	cells := p.batch * p.n * p.mm
+	th := make([]float64, cells*5)
+	for x := range cells {
+		l := p.theta[x*3 : x*3+3]
+		copy(th[x*5:x*5+5], []float64{l[FromDiag], l[FromLeft], l[FromLeft], l[FromAbove], l[FromAbove]})
+	}
+	t := tensor.New(tensor.WithShape(p.batch, p.n, p.mm, 5), tensor.WithBacking(th))
+	if dt == tensor.Float32 {
+		f := make([]float32, len(th))
+		for x, v := range th {
+			f[x] = float32(v)
+		}
+		t = tensor.New(tensor.WithShape(p.batch, p.n, p.mm, 5), tensor.WithBacking(f))
+	}
+	return t
 }
 
 func BenchmarkEntropySeed(b *testing.B) {
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, divEntropy, dt) })
+		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, Model{Semiring: Log}, divEntropy, dt) })
 	}
 }
 
 func BenchmarkKLSeed(b *testing.B) {
 	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, divKL, dt) })
+		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, Model{Semiring: Log}, divKL, dt) })
+	}
+}
+
+func BenchmarkEntropyAffineSeed(b *testing.B) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, Model{Semiring: Log, Affine: true}, divEntropy, dt) })
+	}
+}
+
+func BenchmarkKLAffineSeed(b *testing.B) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		b.Run(dt.String(), func(b *testing.B) { benchDivergence(b, Model{Semiring: Log, Affine: true}, divKL, dt) })
 	}
 }
