@@ -17,17 +17,53 @@ import (
 // callsExtern is true under the cuda build tag: the step matrices are
 // gathered (kernel ctc_steps) and their gradient scattered (ctc_steps_bwd)
 // on the GPU, beside the scan's own kernels, so that the frames never
-// leave the device. The Ops that read the scan's last state (the loss, its
-// gradient, the alignment) still run on the CPU.
+// leave the device; each item's log p is taken out of the last state
+// (ctc_final) and the states' gradient made of theirs (ctc_final_bwd) there
+// too, so that of the states only batch values reach the host, where
+// lossOp sums them. The alignment's Ops still read the states on the CPU.
 const callsExtern = true
 
 // The table reads tensor.Int values as int64 on the host.
 var _ [unsafe.Sizeof(int(0)) - 8]struct{}
 
+// finalGradOp embeds finalOp, so without its own CUDADo it would run the
+// forward kernel.
 var (
 	_ gorgonia.CUDADoer = (*stepsOp)(nil)
 	_ gorgonia.CUDADoer = (*stepsGradOp)(nil)
+	_ gorgonia.CUDADoer = (*finalOp)(nil)
+	_ gorgonia.CUDADoer = (*finalGradOp)(nil)
 )
+
+// CUDADo takes each item's log p out of the last state on the GPU (kernel
+// ctc_final): inputs the states and targetLengths, both read on the
+// device. The host has checked the target lengths in this run already
+// (stepsOp's CUDADo, which the states need), so a negative one does not
+// reach here; the kernel reads one as an item that does not fit.
+func (op *finalOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "Loss"
+	l := cudaops.CTCFinalForward(op.t, op.batch, op.states(), op.lmax)
+	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: op.statesShape()}, {Dtype: tensor.Int, Shape: tensor.Shape{op.batch}}}
+	v, err := cudado.Do(extern, dev, prealloc, tensor.Float64, tensor.Shape{op.batch}, l, want, inputs)
+	if err != nil {
+		return nil, errkind.Wrap(pkgName, name, err, errkind.Device)
+	}
+	return v, nil
+}
+
+// CUDADo writes the states' gradient on the GPU (kernel ctc_final_bwd,
+// every element): inputs the states, targetLengths and the gradient of
+// each item's log p, all read on the device.
+func (op *finalGradOp) CUDADo(extern gorgonia.External, dev gorgonia.Device, prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	const name = "LossGrad"
+	l := cudaops.CTCFinalBackward(op.t, op.batch, op.states(), op.lmax)
+	want := []cudado.Arg{{Dtype: tensor.Float64, Shape: op.statesShape()}, {Dtype: tensor.Int, Shape: tensor.Shape{op.batch}}, {Dtype: tensor.Float64, Shape: tensor.Shape{op.batch}}}
+	v, err := cudado.Do(extern, dev, prealloc, tensor.Float64, op.statesShape(), l, want, inputs)
+	if err != nil {
+		return nil, errkind.Wrap(pkgName, name, err, errkind.Device)
+	}
+	return v, nil
+}
 
 // CUDADo gathers the step matrices on the GPU: inputs logProbs, targets,
 // inputLengths and targetLengths. The three Int inputs, a few kilobytes,

@@ -42,3 +42,24 @@ func CTCTable(states int, cls [][]int32, skip [][]bool, inLen []int) []int32 {
 	}
 	return tab
 }
+
+// CTCFinalForward is the launch of ctc_final: each item's log p, (batch)
+// float64, from the last state of package ctc's float64 scan states
+// (frames+1, batch, states) and the target lengths (batch int64; an item
+// of more than lmax labels, or fewer than 0, does not fit: −Inf).
+// Pointers: log p, the states, the target lengths. One thread per item.
+func CTCFinalForward(frames, batch, states, lmax int) Launch {
+	return Linear(KernelName("ctc_final", Float64), batch,
+		int64(frames), int64(batch), int64(states), int64(lmax))
+}
+
+// CTCFinalBackward is the launch of ctc_final_bwd, ctc_final's gradient:
+// the float64 gradient of the states (frames+1, batch, states), every
+// element written, 0 but at the final states of each item's sum, from the
+// gradient of each item's log p. Pointers: the gradient, the states, the
+// target lengths, the gradient of log p. One thread per element, each
+// striding over several where the grid does not cover them.
+func CTCFinalBackward(frames, batch, states, lmax int) Launch {
+	return flat(KernelName("ctc_final_bwd", Float64), (frames+1)*batch*states,
+		int64(frames), int64(batch), int64(states), int64(lmax))
+}

@@ -37,6 +37,8 @@ func everyConstructor(dt Dtype) []constructorLaunch {
 		{GatherBackward(dt, 7), 4},
 		{CTCStepsForward(dt, 3, batch, 4, n), 3},
 		{CTCStepsBackward(dt, 3, batch, 4, n), 3},
+		{CTCFinalForward(3, batch, n, 2), 3},
+		{CTCFinalBackward(3, batch, n, 2), 4},
 		{ScanForward(dt, Log, batch, 3, n, 1, 2), 4},
 		{ScanLastForward(dt, batch, 3, n), 2},
 		{ScanLastBackward(dt, batch, 3, n), 2},

@@ -11,7 +11,7 @@
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc
 //   ../kernels/bandmul.cu sha256:5e84c644c792a18a313d616aefc941e07b77119c62ca077f5443c8b3143882b2
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
-//   ../kernels/ctc.cu sha256:db3515dc0d47eff490a6367ab098d6d4b589c1585b8342f8c9ab7939dc36f06c
+//   ../kernels/ctc.cu sha256:51cc4b4cdb258fbf8e6505c46cebbf1d0cf662b33fff14e17a31b4dd02a9373b
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:094bf07aab4a7b808fe2f892ea628ae7ca2f5107db9bd5829b91a1cd54d646b7
@@ -198,6 +198,16 @@ void call_ctc_steps_bwd_f64(const uint64_t* w) {
     using W = gbemu::Word;
     (void)w;
     ctc_steps_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_ctc_final_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_final_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]});
+}
+void call_ctc_final_bwd_f64(const uint64_t* w) {
+    using W = gbemu::Word;
+    (void)w;
+    ctc_final_bwd_f64(W{w[0]}, W{w[1]}, W{w[2]}, W{w[3]}, W{w[4]}, W{w[5]}, W{w[6]}, W{w[7]});
 }
 void call_fromdense_fwd_f32(const uint64_t* w) {
     using W = gbemu::Word;
@@ -790,6 +800,8 @@ const gbemu::Kernel gbemu::table[] = {
     {"ctc_steps_f64", 7, call_ctc_steps_f64, 0, "dDIjjjj"},
     {"ctc_steps_bwd_f32", 7, call_ctc_steps_bwd_f32, 0, "fFIjjjj"},
     {"ctc_steps_bwd_f64", 7, call_ctc_steps_bwd_f64, 0, "dDIjjjj"},
+    {"ctc_final_f64", 7, call_ctc_final_f64, 0, "dDLjjjj"},
+    {"ctc_final_bwd_f64", 8, call_ctc_final_bwd_f64, 0, "dDLDjjjj"},
     {"fromdense_fwd_f32", 7, call_fromdense_fwd_f32, 0, "fFjjjjx"},
     {"fromdense_fwd_f64", 7, call_fromdense_fwd_f64, 0, "dDjjjjx"},
     {"todense_fwd_f32", 7, call_todense_fwd_f32, 0, "fFjjjjx"},
@@ -904,4 +916,4 @@ const gbemu::Kernel gbemu::table[] = {
     {"emutest_model_twice", 2, call_emutest_model_twice, 1, "fF"},
     {nullptr, 0, nullptr, 0, nullptr},
 };
-const int gbemu::table_len = 140;
+const int gbemu::table_len = 142;

@@ -17,6 +17,18 @@
 // gradient and then adds, state by state in the CPU's order, the gradient
 // of the (at most three) moves into each state to the state's class:
 // private sums, no atomics, the CPU's bits.
+//
+// ctc_final (ctc/loss.go, finalOp): one thread per item b, its log p from
+// the last state of the scan's float64 states S (frames+1, batch, states)
+// and its target length l (int64, on the device as the Op's input): the
+// two final states 2l−1 and 2l summed in the Log semiring (state 0 for an
+// empty target), −Inf for an item whose labels do not fit (l > lmax; the
+// host has refused a negative l before the scan ran, and one reads as not
+// fitting here). ctc_final_bwd (finalGradOp): one thread per element of
+// the states' gradient, 0 but at those two states, the gradient of log p
+// times each one's weight in the sum, e^(x − log p). Both follow itemLogP
+// step for step; exp and log are the device's (within an ulp or two of
+// Go's).
 #include "common.cuh"
 
 namespace gbctc {
@@ -103,6 +115,79 @@ __device__ __forceinline__ void steps_bwd(T* dlp, const T* da, const int* tab, l
     }
 }
 
+// item_logp is ctc/loss.go's itemLogP on the last state of item b, last
+// (its states): log p, the weights of the two final states, and their
+// indices (w = 0: the state adds nothing).
+__device__ __forceinline__ void item_logp(const double* last, long long l, long long lmax, double* lp, double* w1,
+                                          double* w2, long long* i1, long long* i2) {
+    const double ninf = gb::neg_inf<double>();
+    *w1 = 0.0;
+    *w2 = 0.0;
+    *i1 = 0;
+    *i2 = 0;
+    if (l < 0 || l > lmax) {
+        *lp = ninf;
+        return;
+    }
+    if (l == 0) {
+        const double x = last[0];
+        *lp = x;
+        if (x != ninf) {
+            *w1 = 1.0;
+        }
+        return;
+    }
+    *i1 = 2 * l - 1;
+    *i2 = 2 * l;
+    const double x = last[*i1], y = last[*i2];
+    // Go's max: NaN if either is.
+    const double m = (x != x || y != y) ? x + y : (x > y ? x : y);
+    if (m == ninf) {
+        *lp = m;
+        return;
+    }
+    const double sum = exp(x - m) + exp(y - m);
+    const double r = m + log(sum);
+    *lp = r;
+    *w1 = exp(x - r);
+    *w2 = exp(y - r);
+}
+
+__device__ __forceinline__ void final_fwd(double* lp, const double* S, const long long* tl, long long frames,
+                                          long long batch, long long states, long long lmax) {
+    const long long b = (long long)blockIdx.x * (long long)blockDim.x + (long long)threadIdx.x;
+    if (b >= batch) {
+        return;
+    }
+    double w1, w2;
+    long long i1, i2;
+    item_logp(S + (frames * batch + b) * states, tl[b], lmax, lp + b, &w1, &w2, &i1, &i2);
+}
+
+__device__ __forceinline__ void final_bwd(double* dS, const double* S, const long long* tl, const double* dlp,
+                                          long long frames, long long batch, long long states, long long lmax) {
+    const long long base = frames * batch * states, total = base + batch * states;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total;
+         e += (long long)gridDim.x * blockDim.x) {
+        double g = 0.0;
+        if (e >= base) {
+            const long long b = (e - base) / states, c = (e - base) % states;
+            double lp, w1, w2;
+            long long i1, i2;
+            item_logp(S + base + b * states, tl[b], lmax, &lp, &w1, &w2, &i1, &i2);
+            // As the host adds them into a cleared state: 0 + x, then + y
+            // where both name one state.
+            if (w1 != 0.0 && c == i1) {
+                g += dlp[b] * w1;
+            }
+            if (w2 != 0.0 && c == i2) {
+                g += dlp[b] * w2;
+            }
+        }
+        dS[e] = g;
+    }
+}
+
 } // namespace gbctc
 
 extern "C" __global__ void ctc_steps_f32(float* a, const float* lp, const int* tab, long long frames, long long batch,
@@ -123,4 +208,14 @@ extern "C" __global__ void ctc_steps_bwd_f32(float* dlp, const float* da, const 
 extern "C" __global__ void ctc_steps_bwd_f64(double* dlp, const double* da, const int* tab, long long frames,
                                              long long batch, long long classes, long long states) {
     gbctc::steps_bwd<double>(dlp, da, tab, frames, batch, classes, states);
+}
+
+extern "C" __global__ void ctc_final_f64(double* lp, const double* S, const long long* tl, long long frames,
+                                         long long batch, long long states, long long lmax) {
+    gbctc::final_fwd(lp, S, tl, frames, batch, states, lmax);
+}
+
+extern "C" __global__ void ctc_final_bwd_f64(double* dS, const double* S, const long long* tl, const double* dlp,
+                                             long long frames, long long batch, long long states, long long lmax) {
+    gbctc::final_bwd(dS, S, tl, dlp, frames, batch, states, lmax);
 }
