@@ -34,7 +34,10 @@
 // (kernel ctc_steps) and their gradient scattered back (ctc_steps_bwd) on
 // the GPU, beside the scan's own kernels, so the frames stay on the
 // device; the targets and lengths, a few kilobytes, are copied to the
-// host once a run and checked there as on the CPU. The Ops that read the
-// scan's last state (the loss and its gradient, the alignment's trace)
-// run on the CPU: Gorgonia moves the states to the host for them.
+// host once a run and checked there as on the CPU. Each item's log p is
+// taken out of the scan's last state on the GPU (ctc_final), and the
+// states' gradient made there from theirs (ctc_final_bwd): of the states
+// only one float64 an item reaches the host, where the reduction sums
+// them. The alignment's trace reads the states on the CPU: Gorgonia moves
+// them to the host for AlignMask.
 package ctc
