@@ -91,6 +91,40 @@ func BenchmarkLogProbsSeed(b *testing.B) {
 	})
 }
 
+// BenchmarkAffineDistSeed is BenchmarkLogProbsSeed and
+// BenchmarkSampleSeed for the affine model, on the seed's potentials
+// widened to five channels (benchAffine); the peer is the affine model's
+// compiled marginals.
+func BenchmarkAffineDistSeed(b *testing.B) {
+	theta := benchAffine(seedProblem(), tensor.Float64)
+	m := Model{Semiring: Log, Affine: true}
+	pr, err := m.Compile(theta.Shape(), tensor.Float64, nil, nil)
+	must(b, err)
+	defer pr.Close()
+	marginals := func() {
+		if _, err := pr.Marginals(theta); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("LogProbs", func(b *testing.B) {
+		_, best, err := m.BestPaths(theta, nil, nil)
+		must(b, err)
+		pairTimes(b, "marginals", func() {
+			if _, err := m.LogProbs(theta, best, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+		}, marginals)
+	})
+	b.Run("Sample", func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		pairTimes(b, "marginals", func() {
+			if _, err := m.Sample(theta, 1000, rng, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+		}, marginals)
+	})
+}
+
 // BenchmarkKBestSeed finds the seed's 10 best paths, in every mode. The
 // peer is BestPaths (Viterbi).
 func BenchmarkKBestSeed(b *testing.B) {
