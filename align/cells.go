@@ -13,10 +13,11 @@ import (
 )
 
 // cellsOp is the forward pass of the Linear strategy: from the potentials
-// θ (batch, N, M, 3) and the lengths (batch, 2) it computes α of every
-// cell, the ⊕ over the paths from a start to the cell of their scores,
-// into a float64 (batch, N·M) value in the grid's skewed order. Cell (i,
-// j) of an item is
+// θ (batch, N, M, C) and the lengths (batch, 2) it computes α of every
+// state of every cell, the ⊕ over the paths from a start to the state of
+// their scores, into a float64 (batch, S·N·M) value in the grid's skewed
+// order (see grid). An affine grid's cells are affine.go's; below, the
+// linear model's (C = 3, S = 1). Cell (i, j) of an item is
 //
 //	α[i, j] = α[i, j−1] ⊗ θ[i, j, FromLeft]  ⊕  α[i−1, j−1] ⊗ θ[i, j, FromDiag]
 //	        ⊕ 1 ⊗ θ[i, j, FromDiag] (where a path may start)  ⊕  α[i−1, j] ⊗ θ[i, j, FromAbove]

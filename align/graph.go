@@ -10,8 +10,9 @@ import (
 
 // LogPartition adds log Z of every batch item, shape (batch) in theta's
 // dtype, to the graph of theta, the potentials of shape (batch, N, M, 3)
-// (Float64 or Float32). lenX and lenY give each item's lengths
-// (1 ≤ lenX[b] ≤ N, 1 ≤ lenY[b] ≤ M); nil means N (or M) for every item.
+// ((batch, N, M, 5) for an affine model, see Match), Float64 or Float32.
+// lenX and lenY give each item's lengths (1 ≤ lenX[b] ≤ N,
+// 1 ≤ lenY[b] ≤ M); nil means N (or M) for every item.
 // Potentials no path may use (past a length, outside the gap, a move from
 // outside them) never contribute, whatever they hold. gorgonia.Grad of the
 // sum of the result with respect to theta gives the marginals.

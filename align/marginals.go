@@ -26,8 +26,9 @@ type Result struct {
 	Marginals *tensor.Dense
 }
 
-// Marginals builds the graph of LogPartition for theta, (batch, N, M, 3),
-// differentiates the sum of log Z with gorgonia.Grad, runs it (on a tape
+// Marginals builds the graph of LogPartition for theta, (batch, N, M, 3)
+// ((batch, N, M, 5) for an affine model), differentiates the sum of log Z
+// with gorgonia.Grad, runs it (on a tape
 // machine; the Linear strategy's on the CPU Op after Op on the calling
 // goroutine, see direct) and returns log Z and the marginals. theta is not modified. See
 // LogPartition for lenX and lenY. A NaN or +Inf potential that a path may
@@ -83,8 +84,8 @@ type Program struct {
 }
 
 // Compile builds and compiles the graph of Marginals for potentials of the
-// given shape (batch, N, M, 3) and dtype (Float64 or Float32), and lengths
-// as in LogPartition. With the Linear strategy it is the graph of
+// given shape (batch, N, M, 3) ((batch, N, M, 5) for an affine model) and
+// dtype (Float64 or Float32), and lengths as in LogPartition. With the Linear strategy it is the graph of
 // LogPartitionLengths with log Z kept in float64 (so a float32 Program's
 // LogZ is as precise as a float64 one's): a handful of nodes and their
 // gradients, whatever the size.
