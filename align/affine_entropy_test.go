@@ -575,3 +575,62 @@ func TestAffineDivergenceErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDivergenceIEEE checks the nodes' IEEE semantics in both models: a
+// NaN or +Inf potential that a path reads makes its item NaN (in q, the
+// item's CE and KL; H does not read q), and leaves the other items as
+// they were. (An option may be open, lattice.Used, where no path takes it:
+// without turns, a gap from above in row 1 of a global item that no state
+// reaches. A NaN there changes nothing.)
+func TestDivergenceIEEE(t *testing.T) {
+	rng := rand.New(rand.NewPCG(209, 210))
+	for _, m := range append(divModels(), entAffModels()...) {
+		c := newEntAffCase(rng, m, 2, 3, 4)
+		for x := range c.p {
+			if !math.IsNaN(c.p[x]) {
+				c.p[x], c.q[x] = rng.Float64(), rng.Float64() // no −Inf: every item has paths
+			}
+		}
+		tp, tq := c.tensors(tensor.Float64)
+		for _, div := range divs {
+			g := newDivGraph(t, m, div, tensor.Float64, c.batch, c.n, c.mm)
+			clean, _, _ := g.run(t, tp, tq, c.lenX, c.lenY)
+			for _, bad := range []float64{math.NaN(), math.Inf(1)} {
+				for wrt := range 2 {
+					// A potential of item 0 that a path reads, at random.
+					read := map[int]bool{}
+					lattice.Enumerate(c.lat(0), func(p []lattice.Step) {
+						for _, s := range p {
+							read[(s.I*c.mm+s.J)*m.Channels()+s.C] = true
+						}
+					})
+					var used []int
+					for x := range c.per() {
+						if read[x] {
+							used = append(used, x)
+						}
+					}
+					x := used[rng.IntN(len(used))]
+					p, q := tp.Clone().(*tensor.Dense), tq.Clone().(*tensor.Dense)
+					target := p
+					if wrt == 1 {
+						target = q
+					}
+					target.Data().([]float64)[x] = bad
+					v, _, _ := g.run(t, p, q, c.lenX, c.lenY)
+					name := fmt.Sprintf("%v %v, %v in %c at %d", div, m, bad, "pq"[wrt], x)
+					if wrt == 1 && div == divEntropy {
+						if v[0] != clean[0] {
+							t.Errorf("%s: H %v, want %v as without it", name, v[0], clean[0])
+						}
+					} else if !math.IsNaN(v[0]) {
+						t.Errorf("%s: item 0 is %v, want NaN", name, v[0])
+					}
+					if v[1] != clean[1] {
+						t.Errorf("%s: item 1 is %v, want %v as before", name, v[1], clean[1])
+					}
+				}
+			}
+		}
+	}
+}

@@ -386,8 +386,11 @@ func expTotals(lay *expLayout, l *lattice.Lattice, mm int, st []float64, F int, 
 		zq = lse(pf + fAlpha)
 	}
 	tot[tZp], tot[tZq] = z, zq
-	if math.IsInf(z, -1) {
-		// No path has a finite score: the distribution is not defined.
+	if !(z > ninf && z < math.Inf(1)) {
+		// No path has a finite score (the distribution is not defined),
+		// or a NaN or +Inf potential that a path reads made log Z NaN or
+		// +Inf: the item is NaN. (The weights below would be NaN, which
+		// the test om > 0 skips, and leave H at 0.)
 		tot[tH], tot[tKL] = math.NaN(), math.NaN()
 		return
 	}
@@ -408,8 +411,8 @@ func expTotals(lay *expLayout, l *lattice.Lattice, mm int, st []float64, F int, 
 			}
 		}
 	})
-	if withQ && math.IsInf(zq, -1) {
-		kl = math.NaN() // q has no path, so no distribution
+	if withQ && !(zq > ninf && zq < math.Inf(1)) {
+		kl = math.NaN() // q has no path, so no distribution, or a NaN or +Inf potential
 	}
 	tot[tH], tot[tKL] = h, kl
 }
