@@ -33,7 +33,9 @@ func (l *Lattice) CumIndex(s, i, j int) int {
 
 // LogForward is Forward in the Log semiring, walked anti-diagonal by
 // anti-diagonal so that the exps and logs of a state's whole anti-diagonal
-// run in the vector loops of fastexp (ExpSlice64, LogSlice64). It sets
+// run in the vector loops of fastexp (ExpSlice64 and LogSlice64, or LSE3
+// for a state of three options or fewer when no tables are asked for),
+// each anti-diagonal's θ read once, a cell's channels together. It sets
 // a[l.Index(s, i, j)] (a has l.Size() elements) to Forward's value within
 // a few ulps, with Forward's IEEE rules: a state is NaN when one of its
 // open options is, +Inf when one is +Inf and none NaN, −Inf when every
