@@ -251,10 +251,13 @@ func logSum(x []float64) float64 {
 }
 
 // logSumOptions takes the k options' terms of n cells, x[o·n + c], and
-// leaves in w.m[c] the largest term of cell c (NaN if one is NaN), in x the
-// weights e^(term − largest) (0 where the largest is not finite) and in
-// w.sum[c] the log of the weights' sum, summed in option order; with
-// tables, the sum itself in w.tot[c].
+// leaves in w.m[c] the largest term of cell c (NaN if one is NaN) and in
+// w.sum[c] the log of the sum of the weights e^(term − largest), summed in
+// option order by fastexp.Acc64 (the shift, exp and sum in one vector
+// pass an option). With tables it leaves in x[o·n + c], for o < k − 1, the
+// partial sums of the weights of options 0 … o, and in w.tot[c] the whole
+// sum. Where the largest term is not finite the sums are NaN (LogForward
+// and cumTables take the largest itself there).
 func logSumOptions(w *LogWork, x []float64, n, k int, tables bool) {
 	m, sum := w.m[:n], w.sum[:n]
 	copy(m, x[:n])
@@ -263,22 +266,12 @@ func logSumOptions(w *LogWork, x []float64, n, k int, tables bool) {
 			m[c] = max(m[c], v) // NaN wins, as in Plus
 		}
 	}
-	ninf, pinf := math.Inf(-1), math.Inf(1)
+	clear(sum)
 	for o := range k {
 		t := x[o*n : (o+1)*n]
-		for c, v := range m {
-			if v > ninf && v < pinf {
-				t[c] -= v
-			} else {
-				t[c] = ninf
-			}
-		}
-	}
-	fastexp.ExpSlice64(x, x)
-	copy(sum, x[:n])
-	for o := 1; o < k; o++ {
-		for c, e := range x[o*n : (o+1)*n] {
-			sum[c] += e
+		fastexp.Acc64(sum, t, m, 0)
+		if tables && o < k-1 {
+			copy(t, sum)
 		}
 	}
 	if tables {
@@ -288,22 +281,21 @@ func logSumOptions(w *LogWork, x []float64, n, k int, tables bool) {
 }
 
 // cumTables writes the cumulative option probabilities of state s along
-// anti-diagonal d (see LogForward) from the weights x of its k options and
-// their sums w.tot, a cell at a time (its table is one store stream).
+// anti-diagonal d (see LogForward) from the partial sums x of the weights
+// of its k options and their whole sums w.tot (logSumOptions), a cell at a
+// time (its table is one store stream).
 func cumTables(cum []float64, l *Lattice, s, d, ilo int, w *LogWork, x []float64, n, k, width int) {
 	// Cell c's table starts at at + c·step.
 	at, step := l.CumIndex(s, ilo, d-ilo), (l.LenY-1)*l.Top.States*width
 	for c, t := range w.tot[:n] {
 		tab := cum[at : at+width]
 		inv := 1 / t
-		var acc float64
 		for o := range tab {
 			v := 2.0
-			if o < k {
-				acc += x[o*n+c]
-				if acc < t {
-					v = acc * inv
-				}
+			// NaN sums (a state whose value is not finite) fail the
+			// test and get 2.
+			if p := x[min(o, k-1)*n+c]; o < k-1 && p < t {
+				v = p * inv
 			}
 			tab[o] = v
 		}
