@@ -74,6 +74,7 @@ type scanLayout struct {
 	items, steps int
 	s            Semiring
 	win          *Window
+	endGrad      bool // GradientAtEnd: the reverse scan reads dS at v_T only
 }
 
 func (l scanLayout) vShape() tensor.Shape { return tensor.Shape{l.items, l.a.n} }
@@ -192,6 +193,16 @@ func ReuseBuffers() ScanOption {
 			op.ws.wc = new(weightCache)
 		}
 	}
+}
+
+// GradientAtEnd tells ScanStates that the gradient of its states is 0 at
+// every state but the last, v_T (the states feed only a function of v_T),
+// so that the reverse scan on the CPU reads that gradient at v_T alone
+// instead of streaming a whole tensor of zeros from memory: a value it
+// holds at another state is not read. (The GPU's reverse scan reads every
+// state's, with the same result where the promise holds.)
+func GradientAtEnd() ScanOption {
+	return func(op *scanOp) { op.l.endGrad = true }
 }
 
 // Scan adds v_T of Banded.Scan to the graph, shape (items, n) in a's dtype
@@ -798,7 +809,11 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 		for t := l.steps - 1; t >= 0; t-- {
 			for b := bLo; b < bHi; b++ {
 				gNext, gCur := grad(b, t+1), grad(b, t)
-				copy(gCur[lo:hi], dS[(t*items+b)*n+lo:(t*items+b)*n+hi])
+				if l.endGrad {
+					clear(gCur[lo:hi])
+				} else {
+					copy(gCur[lo:hi], dS[(t*items+b)*n+lo:(t*items+b)*n+hi])
+				}
 				m := t*items + b
 				prev := states[(t*items+b)*n : (t*items+b+1)*n]
 				next := states[((t+1)*items+b)*n : ((t+1)*items+b+1)*n]
@@ -818,7 +833,9 @@ func scanBackward[T float](l scanLayout, states, dS []float64, a, da, dv []T, wt
 					mp, wd := m-items, l.a.width()
 					prefetch(a[mp*per+lo*wd : mp*per+hi*wd])
 					prefetch(states[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
-					prefetch(dS[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+					if !l.endGrad {
+						prefetch(dS[((t-1)*items+b)*n+lo : ((t-1)*items+b)*n+hi])
+					}
 					if da != nil {
 						prefetch(da[mp*per+lo*wd : mp*per+hi*wd])
 					}
@@ -1051,8 +1068,8 @@ type scanOp struct {
 }
 
 func (op *scanOp) String() string {
-	return fmt.Sprintf("bandop.ScanStates{%v, A(%d,%d), %d steps × %d items, window %016x, const v0 %t, reuse %t/%t, %v}",
-		op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.constV0, op.reuse, op.reuseStates, op.l.a.dt)
+	return fmt.Sprintf("bandop.ScanStates{%v, A(%d,%d), %d steps × %d items, window %016x, const v0 %t, reuse %t/%t, end gradient %t, %v}",
+		op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.constV0, op.reuse, op.reuseStates, op.l.endGrad, op.l.a.dt)
 }
 func (op *scanOp) Arity() int                { return 2 }
 func (op *scanOp) WriteHash(h hash.Hash)     { writeHash(h, op) }
@@ -1122,8 +1139,8 @@ type scanGradOp struct {
 }
 
 func (op *scanGradOp) String() string {
-	return fmt.Sprintf("bandop.ScanStatesGrad{wrt %d, %v, A(%d,%d), %d steps × %d items, window %016x, reuse %t, %v}",
-		op.wrt, op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.reuse, op.l.a.dt)
+	return fmt.Sprintf("bandop.ScanStatesGrad{wrt %d, %v, A(%d,%d), %d steps × %d items, window %016x, reuse %t, end gradient %t, %v}",
+		op.wrt, op.l.s, op.l.a.lower, op.l.a.upper, op.l.steps, op.l.items, op.l.win.digest(), op.reuse, op.l.endGrad, op.l.a.dt)
 }
 func (op *scanGradOp) Arity() int            { return 4 }
 func (op *scanGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }

@@ -95,7 +95,9 @@ func scanStates(name string, f form, steps *gorgonia.Node, s bandop.Semiring) (*
 		return nil, wrap(name, err)
 	}
 	w := f.window()
-	states, err := bandop.ScanStates(startState(f), a, s, &bandop.Window{Lo: w[0], Hi: w[1]}, bandop.ReuseBuffers())
+	// Every use of the states (finalOp, AlignMask's trace, which has no
+	// gradient) reads only the last.
+	states, err := bandop.ScanStates(startState(f), a, s, &bandop.Window{Lo: w[0], Hi: w[1]}, bandop.ReuseBuffers(), bandop.GradientAtEnd())
 	if err != nil {
 		return nil, wrap(name, err)
 	}
