@@ -13,8 +13,10 @@ import (
 // with respect to every potential, forward and backward on a TapeMachine,
 // on the seed example (ns/step), and report ×marginals: the ratio to the
 // seed's compiled marginals of the same model (Program.Marginals, forward
-// and backward) timed alternately with it in the same run. ns/op is the
-// two together; B/θ is the bytes a step allocates over the bytes of θ.
+// and backward) timed alternately with it in the same run, in wall time
+// and in the process's processor time (cpu-ns/step, cpu×marginals). ns/op
+// is the two together; B/θ is the bytes a step allocates over the bytes
+// of θ.
 // The Affine benchmarks take the same potentials widened to the affine
 // channels (open and extend both the linear gap's), so that their
 // distribution is the linear one's.
@@ -70,20 +72,25 @@ func benchDivergence(b *testing.B, m Model, div divergence, dt tensor.Dtype) {
 	marginals()
 	step()
 	// The two alternate, so that a change of the machine's load between
-	// them moves both.
+	// them moves both. The processor time (the process's, cpu-ns/step and
+	// cpu×marginals) is steadier than the wall time on a loaded machine.
 	var tm, ts time.Duration
+	var cm, cs int64
 	b.ResetTimer()
 	for range b.N {
-		start := time.Now()
+		c0, start := processCPU(), time.Now()
 		marginals()
-		mid := time.Now()
+		c1, mid := processCPU(), time.Now()
 		step()
 		tm, ts = tm+mid.Sub(start), ts+time.Since(mid)
+		cm, cs = cm+c1-c0, cs+processCPU()-c1
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(ts.Nanoseconds())/float64(b.N), "ns/step")
 	b.ReportMetric(float64(tm.Nanoseconds())/float64(b.N), "marginals-ns/op")
 	b.ReportMetric(float64(ts)/float64(tm), "×marginals")
+	b.ReportMetric(float64(cs)/float64(b.N), "cpu-ns/step")
+	b.ReportMetric(float64(cs)/float64(cm), "cpu×marginals")
 	reportBytes(b, tp.Shape().TotalSize()*int(dt.Size()), step)
 }
 

@@ -28,6 +28,27 @@ func ExampleModel_EntropyOf() {
 	// H = 1.6094, log 5 = 1.6094
 }
 
+// The affine model (five channels) with all potentials 0: with turns, its
+// paths are the linear model's, one for one (3 across a 2×2 grid, 5
+// across a 2×3 grid). Without turns a gap may not follow a gap of the
+// other direction: across the 2×2 grid only the diagonal is left, and
+// across the 2×3 grid the diagonal then right and right then diagonal.
+func ExampleModel_EntropyOf_affine() {
+	theta := tensor.New(tensor.WithShape(2, 2, 3, 5), tensor.Of(tensor.Float64))
+	for _, noTurns := range []bool{false, true} {
+		m := align.Model{Semiring: align.Log, Affine: true, NoTurns: noTurns}
+		h, err := m.EntropyOf(theta, []int{2, 2}, []int{2, 3})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("no turns %v: H = %.4f, %.4f; log 2 = %.4f, log 3 = %.4f, log 5 = %.4f\n",
+			noTurns, h[0], h[1], math.Log(2), math.Log(3), math.Log(5))
+	}
+	// Output:
+	// no turns false: H = 1.0986, 1.6094; log 2 = 0.6931, log 3 = 1.0986, log 5 = 1.6094
+	// no turns true: H = 0.0000, 0.6931; log 2 = 0.6931, log 3 = 1.0986, log 5 = 1.6094
+}
+
 // Entropy in a graph built once: the lengths are an input bound before
 // each run, and gorgonia.Grad gives the gradient of the entropy with
 // respect to the potentials. The diagonal move into (1, 1) scores 1, the
