@@ -62,16 +62,13 @@ const (
 	fW     = 2 // fW+o: the probability of option o
 )
 
-// maxExpOptions bounds the options into one state and maxExpChannels the
-// channels of a cell (the forward and backward passes keep them in arrays).
-const (
-	maxExpOptions  = 8
-	maxExpChannels = 8
-)
+// maxExpChannels bounds the channels of a cell (the backward pass sums a
+// cell's gradient in an array).
+const maxExpChannels = 8
 
 func newExpLayout(t *lattice.Topology) *expLayout {
-	if t.MaxOptions() > maxExpOptions || t.Channels > maxExpChannels {
-		panic("align: the " + t.Name + " model has more options or channels than the expectation passes keep")
+	if t.Channels > maxExpChannels {
+		panic("align: the " + t.Name + " model has more channels than the expectation passes keep")
 	}
 	lay := &expLayout{top: t, off: make([]int, t.States), toff: make([]int, t.States),
 		in: make([][]expOption, t.States), out: make([][]expOption, t.States)}
@@ -106,8 +103,9 @@ var expLayouts = map[*lattice.Topology]*expLayout{
 // expScratch is the forward pass's buffers for one anti-diagonal: per
 // option of every cell, p's then q's, the term less its state's largest
 // (d), its exp (ex), and the source's block (pred: the offset of the
-// source state in the states, −1 for a start, −2 for an option that is
-// not open); per state, p's then q's, the largest term (mx), the sum of
+// source state in the item's states, −1 for a start, −2 for an option
+// that is not open; an int32, as checkSize keeps an item's states within
+// MaxElements = 2³¹); per state, p's then q's, the largest term (mx), the sum of
 // the exps (sum) and its log (lsum); per row of the item, its columns
 // (l.Cols) and its starts (l.StartCols), looked up for every cell.
 type expScratch struct {
@@ -153,8 +151,8 @@ func ceilHalf(x int) int  { return -(-x >> 1) }
 
 // expForward runs the forward pass of one item over the lattice l: st is
 // the item's states (cells of width mm, then the totals), tp and tq the
-// item's potentials (tq nil for the entropy), sc scratch for the longest
-// anti-diagonal. States of cells outside the lattice are neither read nor
+// item's potentials (tq nil for the entropy), sc scratch for the item's
+// rows and longest anti-diagonal. States of cells outside the lattice are neither read nor
 // written. NaN and +Inf potentials take their IEEE course (the eager
 // functions refuse them first, with checkFinite).
 func expForward[T float32 | float64](lay *expLayout, l *lattice.Lattice, mm int, tp, tq []T, st []float64, sc *expScratch) {
