@@ -5,7 +5,7 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:8179f2d01f05832be6de878ea52ee380a1398270de238950859f77017084a034
-//   ../kernels/align_affine.cu sha256:50506f0c359d82904ea9ffff9a0b9d8e7e1aa9e202d8224d4601f3a16f38fa7c
+//   ../kernels/align_affine.cu sha256:08c96ddab94454d355238c060479f419feef51fadeab86899cfbc57bebc24a8e
 //   ../kernels/align_cells.cu sha256:7805636881b3ac2be89a1a62cde68198005d9a8dc07f725f202018c37a170b70
 //   ../kernels/align_end.cu sha256:a3a6d3fb5af68c0c51f26a6c1ba4e12f03c9bd8e2c830925ef11862f23209eb5
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc

@@ -106,15 +106,17 @@ __device__ __forceinline__ bool aff_moves(const Lattice& l, int k, long long i, 
 }
 
 // aff_terms sets c to the terms of state k of cell (i, j) of lattice l from
-// the item's α a (three planes of nm cells) and the cell's potentials p =
-// θ[i, j, ·].
+// the item's α and the cell's potentials p = θ[i, j, ·]: a1 and a2 are α
+// of anti-diagonals i + j − 1 and i + j − 2 of plane 0, indexed by row
+// (state f's plane is f·nm further on).
 template <typename T>
-__device__ __forceinline__ void aff_terms(Terms* c, const Grid& g, const Lattice& l, long long s, long long no_turns,
-                                          const double* a, long long nm, const T* p, long long i, long long j, int k) {
+__device__ __forceinline__ void aff_terms(Terms* c, const Lattice& l, long long s, long long no_turns, const double* a1,
+                                          const double* a2, long long nm, const T* p, long long i, long long j,
+                                          int k) {
     c->clear(s);
     if (aff_moves(l, k, i, j)) {
-        // α of the source cell in plane 0; state f at f·nm from it.
-        const double* src = a + g.at(k == ST_L ? i : i - 1, k == ST_A ? j : j - 1);
+        // α of the source cell in plane 0: (i−1, j−1), (i, j−1), (i−1, j).
+        const double* src = k == ST_M ? a2 + i - 1 : (k == ST_L ? a1 + i : a1 + i - 1);
         const int places = aff_places(k, no_turns);
         // θ is read along the anti-diagonal, a sector a thread, as in
         // align_cells (see the note in cells_fwd).
@@ -148,6 +150,9 @@ __device__ void affine_fwd(double* alpha, const T* theta, const long long* len, 
             long long lo, hi;
             l.rows(t, &lo, &hi);
             double* a0 = a + g.base(t);
+            // Not read for t < 1 or t < 2: the moves that read them need j > 0 or i > 0.
+            const double* a1 = a + (t >= 1 ? g.base(t - 1) : 0);
+            const double* a2 = a + (t >= 2 ? g.base(t - 2) : 0);
             for (long long i = g.first(t) + tid; i <= g.last_row(t); i += bd) {
                 const long long j = t - i;
                 const bool in = i >= lo && i <= hi;
@@ -156,7 +161,7 @@ __device__ void affine_fwd(double* alpha, const T* theta, const long long* len, 
                     double v = zero;
                     if (in) {
                         Terms c;
-                        aff_terms(&c, g, l, s, no_turns, a, nm, th + (i * m + j) * AFF_CHANNELS, i, j, k);
+                        aff_terms(&c, l, s, no_turns, a1, a2, nm, th + (i * m + j) * AFF_CHANNELS, i, j, k);
                         v = c.value(s);
                     }
                     a0[k * nm + i] = v;
@@ -178,18 +183,21 @@ __device__ void affine_fwd(double* alpha, const T* theta, const long long* len, 
 // adds to gk (the source's γ, by state) what the successor state passes
 // back, and writes dθ of the successor's channels that state k reads (its
 // weights summed over its places, times gs; 0 when the state is not live).
+// a0, a1 and a2 are α of plane 0 on the successor's anti-diagonal and the
+// two before it, indexed by row.
 template <typename T>
 __device__ __forceinline__ void affine_pass(const Grid& g, const Lattice& l, long long s, long long no_turns,
-                                            const double* a, long long nm, const T* th, T* out, int k, long long si,
-                                            long long sj, double gs, const double* as, double* gk) {
+                                            const double* a0, const double* a1, const double* a2, long long nm,
+                                            const T* th, T* out, int k, long long si, long long sj, double gs,
+                                            const double* as, double* gk) {
     const long long cell = (si * g.m + sj) * AFF_CHANNELS;
-    const double av = a[k * nm + g.at(si, sj)];
+    const double av = a0[k * nm + si];
     // dθ of the state's channels: Match (M), Open and Extend (L, A).
     const int open = k == ST_M ? CH_MATCH : (k == ST_L ? CH_OPEN_LEFT : CH_OPEN_ABOVE);
     double dopen = 0, dext = 0;
     if (live(s, gs, av)) {
         Terms c;
-        aff_terms(&c, g, l, s, no_turns, a, nm, th + cell, si, sj, k);
+        aff_terms(&c, l, s, no_turns, a1, a2, nm, th + cell, si, sj, k);
         const int f = s == gb::MAX ? c.first(av) : -1;
         const int places = aff_places(k, no_turns);
         for (int u = 0; u < places; u++) {
@@ -249,6 +257,13 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
             const double* g1 = G + ((t + 1) % 3) * AFF_STATES * R;
             const double* g2 = G + ((t + 2) % 3) * AFF_STATES * R;
             const long long f0 = g.first(t), f1 = g.first(t + 1), f2 = g.first(t + 2), at = g.base(t);
+            // α (plane 0) of anti-diagonals t − 1 … t + 2; those past the
+            // item's or before its first are never read (no cell there).
+            const double* am1 = a + (t >= 1 ? g.base(t - 1) : 0);
+            const double* am2 = a + (t >= 2 ? g.base(t - 2) : 0);
+            const double* a0 = a + at;
+            const double* ap1 = a + g.base(t + 1);
+            const double* ap2 = a + g.base(t + 2);
             for (long long i = lo + tid; i <= hi; i += bd) {
                 const long long j = t - i, cell = (i * m + j) * AFF_CHANNELS;
                 double ak[AFF_STATES], gk[AFF_STATES];
@@ -258,12 +273,14 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
                 }
                 // The successors: (i+1, j+1) by M, (i+1, j) by A, (i, j+1) by L.
                 if (l.valid(i + 1, j + 1))
-                    affine_pass(g, l, s, no_turns, a, nm, th, out, ST_M, i + 1, j + 1, g2[ST_M * R + i + 1 - f2], ak,
-                                gk);
+                    affine_pass(g, l, s, no_turns, ap2, ap1, a0, nm, th, out, ST_M, i + 1, j + 1,
+                                g2[ST_M * R + i + 1 - f2], ak, gk);
                 if (l.valid(i + 1, j))
-                    affine_pass(g, l, s, no_turns, a, nm, th, out, ST_A, i + 1, j, g1[ST_A * R + i + 1 - f1], ak, gk);
+                    affine_pass(g, l, s, no_turns, ap1, a0, am1, nm, th, out, ST_A, i + 1, j, g1[ST_A * R + i + 1 - f1],
+                                ak, gk);
                 if (l.valid(i, j + 1))
-                    affine_pass(g, l, s, no_turns, a, nm, th, out, ST_L, i, j + 1, g1[ST_L * R + i - f1], ak, gk);
+                    affine_pass(g, l, s, no_turns, ap1, a0, am1, nm, th, out, ST_L, i, j + 1, g1[ST_L * R + i - f1], ak,
+                                gk);
                 for (int k = 0; k < AFF_STATES; k++) g0[k * R + i - f0] = gk[k];
                 // The cell's own channels that no source writes: Match with
                 // the start's weight where it has no diagonal source, the
@@ -278,7 +295,7 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
                             ws = log_term_weight((double)th[cell + CH_MATCH], ak[ST_M]);
                         } else {
                             Terms c;
-                            aff_terms(&c, g, l, s, no_turns, a, nm, th + cell, i, j, ST_M);
+                            aff_terms(&c, l, s, no_turns, am1, am2, nm, th + cell, i, j, ST_M);
                             ws = c.first(ak[ST_M]) == 1 ? 1.0 : 0.0;
                         }
                         d = gk[ST_M] * ws;
