@@ -2,6 +2,7 @@ package align
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/genband/genband/align/internal/lattice"
 	"github.com/genband/genband/bandop"
@@ -266,7 +267,11 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w [
 	// sums' (θ as triplets, three planes of them).
 	buf := getScratch((nw + 18) * max(1, min(c.lenX, c.lenY)))
 	defer putScratch(buf)
+	big := affineBig[T](c)
 	for t := range c.lenX + c.lenY - 1 {
+		if big {
+			affinePrefetch(c, a, w, t+2, true)
+		}
 		lo, hi := c.diag(t)
 		if lo > hi {
 			continue
@@ -500,5 +505,35 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 				affineCell(c, a, th, w, flo+q, t)
 			}
 		}
+	}
+}
+
+// affineBig reports whether an item is larger than the caches
+// (copyStrips' measure): then each anti-diagonal's runs of α, its
+// gradient and the weights lie a few KiB from the last one's, a pattern
+// the hardware prefetcher does not follow, and the passes ask for the runs
+// of an anti-diagonal two ahead (affinePrefetch).
+func affineBig[T float32 | float64](c *affCells) bool {
+	var z T
+	return 5*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
+}
+
+// affinePrefetch asks for the runs of anti-diagonal t in the three planes
+// of a (α or its gradient) and the planes of w (nil: none), to be written
+// or read.
+func affinePrefetch(c *affCells, a, w []float64, t int, write bool) {
+	if t < 0 || t >= len(c.base) {
+		return
+	}
+	lo, hi := c.diag(t)
+	if lo > hi {
+		return
+	}
+	k, n := c.base[t]+lo, hi-lo+1
+	for s := range 3 {
+		prefetch(a, s*c.per+k, n, write)
+	}
+	for u := range len(w) / max(c.per, 1) {
+		prefetch(w, u*c.per+k, n, write)
 	}
 }

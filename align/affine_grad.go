@@ -76,7 +76,11 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float6
 	clear(gs.zero)
 	real := c.sr == Real
 	careful := false
+	big := affineBig[T](c)
 	for t := c.lenX + c.lenY - 2; t >= 0; t-- {
+		if big && !real {
+			affinePrefetch(c, da, w, t-2, false)
+		}
 		lo, hi := c.diag(t)
 		if lo > hi {
 			continue
