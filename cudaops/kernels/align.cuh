@@ -4,12 +4,14 @@
 // (align_cells.cu for linear gaps, align_affine.cu for affine gaps) and of
 // its ends (align_end.cu).
 //
-// Potentials θ are (batch, N, M, 3), cell (i, j) of item b at
-// ((b·N + i)·M + j)·3. α and its gradient are float64 (batch, N·M), each
-// item's cells in skewed order: anti-diagonal t = i + j holds rows
+// Potentials θ are (batch, N, M, C), C channels a cell (3 for linear gaps,
+// 5 for affine gaps), cell (i, j) of item b at ((b·N + i)·M + j)·C. α and
+// its gradient are float64 (batch, S·N·M), S states a cell (1 for linear
+// gaps, 3 for affine gaps), state k of item b in plane b·S + k of N·M, each
+// plane's cells in skewed order: anti-diagonal t = i + j holds rows
 // first(t) = max(0, t − (M − 1)) … min(N − 1, t), its cells lie side by side
 // from cum(t), the number of cells of the N × M grid on anti-diagonals
-// before t, and cell (i, j) is element base(i + j) + i of the item's N·M,
+// before t, and cell (i, j) is element base(i + j) + i of the plane,
 // base(t) = cum(t) − first(t) (grid.base).
 //
 // Each item's lattice (align's lattice) is the set of cells its paths may
@@ -39,7 +41,7 @@ __device__ __forceinline__ long long floor_half(long long x) { return x >= 0 ? x
 __device__ __forceinline__ long long tri(long long x) { return x > 0 ? x * (x + 1) / 2 : 0; }
 
 struct Grid {
-    long long n, m;  // θ is (batch, n, m, 3)
+    long long n, m;  // θ is (batch, n, m, C)
     long long mode;  // GLOBAL, LOCAL or SEMI
     long long gap;   // MaxGap, < 0 for none
 
