@@ -242,8 +242,8 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 // Potentials no path may read (past a length, outside the gap, or a
 // channel no open move of the cell scores) are never read (NaN there
 // changes nothing) and get a zero gradient. The node keeps IEEE
-// semantics: a NaN or +Inf potential in a cell a path may use makes that
-// item NaN, and an item whose paths all score −Inf has entropy NaN and a
+// semantics: a NaN or +Inf potential that a path reads makes that item
+// NaN, and an item whose paths all score −Inf has entropy NaN and a
 // zero gradient. The computation runs in float64 on the CPU, whatever the
 // dtype; it keeps its forward states between runs, so run one graph on one
 // machine at a time.

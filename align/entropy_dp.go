@@ -562,7 +562,12 @@ func expBackward[T float32 | float64](e *expectation, l *lattice.Lattice, tp, tq
 					}
 					w := cs[op.w]
 					if wrtQ {
-						acc[op.ch] += d * (gq*cs[pf+op.w] - gp*w)
+						// A state that no path of p or q visits adds
+						// nothing, also where its weights are NaN (an
+						// open option no path takes may read a NaN).
+						if gq != 0 || gp != 0 {
+							acc[op.ch] += d * (gq*cs[pf+op.w] - gp*w)
+						}
 						continue
 					}
 					if w == 0 || gp == 0 {
