@@ -268,9 +268,18 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w [
 	buf := getScratch((nw + 18) * max(1, min(c.lenX, c.lenY)))
 	defer putScratch(buf)
 	big := affineBig[T](c)
+	var tr affTriplets
+	var tbuf []float64
+	if c.turns {
+		tbuf = getScratch(7 * affBlock * min(c.per/c.mm, c.mm)) // the grid's anti-diagonals
+		defer putScratch(tbuf)
+	}
 	for t := range c.lenX + c.lenY - 1 {
 		if big {
 			affinePrefetch(c, a, w, t+2, true)
+		}
+		if c.turns && t%affBlock == 0 {
+			tr = affineTriplets(c, th, tbuf, t)
 		}
 		lo, hi := c.diag(t)
 		if lo > hi {
@@ -289,7 +298,7 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w [
 			affineCell(c, a, th, w, i, t)
 		}
 		if flo <= fhi && c.turns {
-			affineLogDiagTurns(c, buf, a, th, w, t, flo, fhi)
+			affineLogDiagTurns(c, buf, a, th, &tr, w, t, flo, fhi)
 		} else if flo <= fhi {
 			affineLogDiag(c, buf, a, th, w, t, flo, fhi)
 		}
@@ -447,17 +456,69 @@ func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
 	}
 }
 
+// affTriplets is the potentials of a block of affBlock anti-diagonals as
+// affineLogDiagTurns reads them, in the grid's skewed order less off (the
+// block's first cell), so that an anti-diagonal's lie side by side:
+// θ[Match] of cell k at m[k−off], and the potentials of L's and A's three
+// options as triplets, (OpenLeft, ExtendLeft, OpenLeft) at l[3(k−off):]
+// and (OpenAbove, ExtendAbove, OpenAbove) at u[3(k−off):].
+type affTriplets struct {
+	m, l, u []float64
+	off     int
+}
+
+// affBlock is the number of anti-diagonals of a block of affTriplets: a
+// block reads that many consecutive cells of each row of θ, where
+// gathering the cells of one anti-diagonal at a time would touch a line
+// and a page of every row each time, which costs more than the passes on
+// an item past the caches; and the block's triplets stay in the caches.
+const affBlock = 16
+
+// affineTriplets lays the potentials of anti-diagonals [t0, t0+affBlock)
+// of an item out as affTriplets in buf (7·affBlock·min(N, M)).
+func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0 int) affTriplets {
+	// The grid's anti-diagonal t starts at base[t] + its first row.
+	first := func(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
+	t1 := min(t0+affBlock, len(c.base))
+	end := c.per
+	if t1 < len(c.base) {
+		end = first(t1)
+	}
+	off := first(t0)
+	cnt := end - off
+	tr := affTriplets{m: buf[:cnt], l: buf[cnt : 4*cnt], u: buf[4*cnt : 7*cnt], off: off}
+	for i := range c.lenX {
+		jlo, jhi := c.cols(i)
+		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
+		for j := jlo; j <= jhi; j++ {
+			p := th[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+			k := c.base[i+j] + i - tr.off
+			ol, oa := float64(p[OpenLeft]), float64(p[OpenAbove])
+			tr.m[k] = float64(p[Match])
+			x := tr.l[3*k : 3*k+3 : 3*k+3]
+			x[0], x[1], x[2] = ol, float64(p[ExtendLeft]), ol
+			x = tr.u[3*k : 3*k+3 : 3*k+3]
+			x[0], x[1], x[2] = oa, float64(p[ExtendAbove]), oa
+		}
+	}
+	return tr
+}
+
+// affZeros is M's potentials for logTerms: M's options all read
+// θ[Match], which is added after (see affineLogDiagTurns).
+var affZeros [3]float64
+
 // affineLogDiagTurns is affineLogDiag for a model with turns, whose three
 // states each sum three options (four for M in local mode) as a linear
 // cell sums its moves: each state's terms go through the linear passes'
 // kernels (logTerms, logNorm, addTo of cells_simd.go, on vectors where the
-// processor has them), from θ gathered as a triplet a cell per state, in
-// the order those kernels read the moves' potentials: M (θ[Match] thrice,
-// the diagonal sources M, L, A in the places of left, diagonal, above; the
-// start, θ[Match] itself, third in local mode), L (OpenLeft, ExtendLeft,
-// OpenLeft for the left sources M, L, A), A (OpenAbove, ExtendAbove,
-// OpenAbove for the sources above M, A, L).
-func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, w []float64, t, flo, fhi int) {
+// processor has them), with the potentials of tr: M's terms are its
+// sources alone (the diagonal sources M, L, A in the places of left,
+// diagonal, above; in local mode the start, 0, third), θ[Match] added to
+// the sum; L's the sources on the left M, L, A with OpenLeft, ExtendLeft,
+// OpenLeft, and A's the sources above M, A, L with OpenAbove, ExtendAbove,
+// OpenAbove.
+func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, tr *affTriplets, w []float64, t, flo, fhi int) {
 	n, per := fhi-flo+1, c.per
 	ntM := c.ma + 1
 	nw := ntM + 6
@@ -465,43 +526,36 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 	eM, eL, eA := e[:ntM*n], e[ntM*n:(ntM+3)*n], e[(ntM+3)*n:]
 	mx := buf[nw*n : (nw+3)*n]
 	sums := buf[(nw+3)*n : (nw+6)*n]
-	tM := buf[(nw+6)*n : (nw+9)*n]
-	tL := buf[(nw+9)*n : (nw+12)*n]
-	tA := buf[(nw+12)*n : (nw+15)*n]
-	tp := buf[(nw+15)*n : (nw+18)*n]
+	tp := buf[(nw+6)*n : (nw+9)*n]
 	aM, aL, aA := a[:per], a[per:2*per], a[2*per:3*per]
 	kd := c.base[t-2] + flo - 1
 	kl := c.base[t-1] + flo
 	ka := kl - 1
 	k0 := c.base[t] + flo
-	pk, step := 5*(flo*c.mm+t-flo), 5*(c.mm-1)
-	tM, tL, tA = tM[:3*n], tL[:3*n], tA[:3*n]
-	for q := range n {
-		p := th[pk : pk+5 : pk+5]
-		pk += step
-		m, ol, el, oa, ea := float64(p[Match]), float64(p[OpenLeft]), float64(p[ExtendLeft]), float64(p[OpenAbove]), float64(p[ExtendAbove])
-		x := tM[3*q : 3*q+3 : 3*q+3]
-		x[0], x[1], x[2] = m, m, m
-		x = tL[3*q : 3*q+3 : 3*q+3]
-		x[0], x[1], x[2] = ol, el, ol
-		x = tA[3*q : 3*q+3 : 3*q+3]
-		x[0], x[1], x[2] = oa, ea, oa
-	}
 	mxM, mxL, mxA := mx[:n], mx[n:2*n], mx[2*n:3*n]
-	bad := logTerms(ntM, aM[kd:kd+n], aA[kd:kd+n], aL[kd:kd+n], tM, 0, 3, tp, eM, mxM)
-	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tL, 0, 3, tp, eL, mxL) || bad
-	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tA, 0, 3, tp, eA, mxA) || bad
+	bad := logTerms(ntM, aM[kd:kd+n], aA[kd:kd+n], aL[kd:kd+n], affZeros[:], 0, 0, tp, eM, mxM)
+	kt := k0 - tr.off
+	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tr.l, 3*kt, 3, tp, eL, mxL) || bad
+	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tr.u, 3*kt, 3, tp, eA, mxA) || bad
 	fastexp.Shift64(e, 0)
 	logNorm(ntM, eM, w[wMM*per+k0:], per, sums[:n])
 	logNorm(3, eL, w[c.lm*per+k0:], per, sums[n:2*n])
 	logNorm(3, eA, w[c.am*per+k0:], per, sums[2*n:])
 	fastexp.LogSums(sums)
-	addTo(aM[k0:k0+n], mxM, sums[:n])
+	oM, sM, tm := aM[k0:k0+n], sums[:n], tr.m[kt:kt+n]
+	var z float64
+	for q := range oM {
+		v := mxM[q] + sM[q] + tm[q]
+		oM[q] = v
+		z += v
+	}
 	addTo(aL[k0:k0+n], mxL, sums[n:2*n])
 	addTo(aA[k0:k0+n], mxA, sums[2*n:])
-	if bad {
+	if bad || z-z != 0 {
+		// A state whose largest term is not finite, or M's θ[Match]
+		// (NaN, ±Inf): those cells one by one.
 		for q := range n {
-			if z := mxM[q] + mxL[q] + mxA[q]; z-z != 0 {
+			if z := oM[q] + mxL[q] + mxA[q]; z-z != 0 {
 				affineCell(c, a, th, w, flo+q, t)
 			}
 		}
@@ -515,7 +569,7 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 // of an anti-diagonal two ahead (affinePrefetch).
 func affineBig[T float32 | float64](c *affCells) bool {
 	var z T
-	return 5*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
+	return 3*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
 }
 
 // affinePrefetch asks for the runs of anti-diagonal t in the three planes
