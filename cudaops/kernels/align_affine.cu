@@ -119,10 +119,12 @@ __device__ __forceinline__ void aff_terms(Terms* c, const Lattice& l, long long 
         const double* src = k == ST_M ? a2 + i - 1 : (k == ST_L ? a1 + i : a1 + i - 1);
         const int places = aff_places(k, no_turns);
         // θ is read along the anti-diagonal, a sector a thread, as in
-        // align_cells (see the note in cells_fwd).
-        for (int u = 0; u < places; u++) {
+        // align_cells (see the note in cells_fwd). Unrolled, so that the
+        // terms' places are constants and stay in registers.
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
             const int f = aff_src(k, u);
-            if (f >= 0) c->put(u, times(s, src[f * nm], (double)p[aff_channel(k, u)]));
+            if (u < places && f >= 0) c->put(u, times(s, src[f * nm], (double)p[aff_channel(k, u)]));
         }
     }
     if (k == ST_M && l.starts(i, j)) c->put(1, (double)p[CH_MATCH]);
@@ -157,6 +159,7 @@ __device__ void affine_fwd(double* alpha, const T* theta, const long long* len, 
                 const long long j = t - i;
                 const bool in = i >= lo && i <= hi;
                 // The states of a cell read only earlier anti-diagonals: any order.
+#pragma unroll
                 for (int k = 0; k < AFF_STATES; k++) {
                     double v = zero;
                     if (in) {
@@ -199,8 +202,9 @@ __device__ __forceinline__ void affine_pass(const Grid& g, const Lattice& l, lon
         Terms c;
         aff_terms(&c, l, s, no_turns, a1, a2, nm, th + cell, si, sj, k);
         const int f = s == gb::MAX ? c.first(av) : -1;
-        const int places = aff_places(k, no_turns);
-        for (int u = 0; u < places; u++) {
+        // Every place but those past places: c.has says which are open.
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
             if (!(c.has & (1u << u))) continue;
             const int src = aff_src(k, u);
             // w is ∂α(s)/∂θ of the place's channel; back ∂α(s)/∂α(src).
@@ -267,6 +271,7 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
             for (long long i = lo + tid; i <= hi; i += bd) {
                 const long long j = t - i, cell = (i * m + j) * AFF_CHANNELS;
                 double ak[AFF_STATES], gk[AFF_STATES];
+#pragma unroll
                 for (int k = 0; k < AFF_STATES; k++) {
                     ak[k] = a[k * nm + at + i];
                     gk[k] = da[k * nm + at + i];
@@ -281,6 +286,7 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
                 if (l.valid(i, j + 1))
                     affine_pass(g, l, s, no_turns, ap1, a0, am1, nm, th, out, ST_L, i, j + 1, g1[ST_L * R + i - f1], ak,
                                 gk);
+#pragma unroll
                 for (int k = 0; k < AFF_STATES; k++) g0[k * R + i - f0] = gk[k];
                 // The cell's own channels that no source writes: Match with
                 // the start's weight where it has no diagonal source, the
