@@ -263,44 +263,53 @@ func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 
 // by affineCell.
 func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w []float64) {
 	nw := c.terms
-	// affineLogDiagTurns takes 3 more planes than the terms' and the
-	// sums' (θ as triplets, three planes of them).
-	buf := getScratch((nw + 18) * max(1, min(c.lenX, c.lenY)))
+	buf := getScratch((nw + 9) * max(1, min(c.lenX, c.lenY)))
 	defer putScratch(buf)
+	// An item past the caches goes by strips of rows (stripRows), as the
+	// linear cells do: an anti-diagonal's runs of the planes and the
+	// passes' scratch then stay in the first-level cache.
 	big := affineBig[T](c)
+	height := max(c.lenX, 1)
+	if big {
+		height = stripRows
+	}
 	var tr affTriplets
 	var tbuf []float64
 	if c.turns {
 		tbuf = getScratch(7 * affBlock * min(c.per/c.mm, c.mm)) // the grid's anti-diagonals
 		defer putScratch(tbuf)
 	}
-	for t := range c.lenX + c.lenY - 1 {
-		if big {
-			affinePrefetch(c, a, w, t+2, true)
-		}
-		if c.turns && t%affBlock == 0 {
-			tr = affineTriplets(c, th, tbuf, t)
-		}
-		lo, hi := c.diag(t)
-		if lo > hi {
-			continue
-		}
-		flo, fhi := c.inner(t)
-		flo, fhi = max(flo, lo), min(fhi, hi)
-		if flo > fhi {
-			flo, fhi = hi+1, hi
-		}
-		for i := lo; i <= hi; i++ {
-			if i == flo {
-				i = fhi
+	for i0 := 0; i0 < c.lenX; i0 += height {
+		i1 := min(i0+height, c.lenX) - 1
+		for t := i0; t <= i1+c.lenY-1; t++ {
+			if big {
+				affinePrefetch(c, a, w, t+2, i0, i1, true)
+			}
+			if c.turns && (t-i0)%affBlock == 0 {
+				tr = affineTriplets(c, th, tbuf, t, i0, i1)
+			}
+			lo, hi := c.diag(t)
+			lo, hi = max(lo, i0), min(hi, i1)
+			if lo > hi {
 				continue
 			}
-			affineCell(c, a, th, w, i, t)
-		}
-		if flo <= fhi && c.turns {
-			affineLogDiagTurns(c, buf, a, th, &tr, w, t, flo, fhi)
-		} else if flo <= fhi {
-			affineLogDiag(c, buf, a, th, w, t, flo, fhi)
+			flo, fhi := c.inner(t)
+			flo, fhi = max(flo, lo), min(fhi, hi)
+			if flo > fhi {
+				flo, fhi = hi+1, hi
+			}
+			for i := lo; i <= hi; i++ {
+				if i == flo {
+					i = fhi
+					continue
+				}
+				affineCell(c, a, th, w, i, t)
+			}
+			if flo <= fhi && c.turns {
+				affineLogDiagTurns(c, buf, a, th, &tr, w, t, flo, fhi)
+			} else if flo <= fhi {
+				affineLogDiag(c, buf, a, th, w, t, flo, fhi)
+			}
 		}
 	}
 }
@@ -474,9 +483,10 @@ type affTriplets struct {
 // an item past the caches; and the block's triplets stay in the caches.
 const affBlock = 16
 
-// affineTriplets lays the potentials of anti-diagonals [t0, t0+affBlock)
-// of an item out as affTriplets in buf (7·affBlock·min(N, M)).
-func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0 int) affTriplets {
+// affineTriplets lays the potentials of rows [i0, i1] of anti-diagonals
+// [t0, t0+affBlock) of an item out as affTriplets in buf
+// (7·affBlock·min(N, M)).
+func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0, i0, i1 int) affTriplets {
 	// The grid's anti-diagonal t starts at base[t] + its first row.
 	first := func(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
 	t1 := min(t0+affBlock, len(c.base))
@@ -487,7 +497,7 @@ func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0 
 	off := first(t0)
 	cnt := end - off
 	tr := affTriplets{m: buf[:cnt], l: buf[cnt : 4*cnt], u: buf[4*cnt : 7*cnt], off: off}
-	for i := range c.lenX {
+	for i := i0; i <= i1; i++ {
 		jlo, jhi := c.cols(i)
 		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
 		for j := jlo; j <= jhi; j++ {
@@ -572,14 +582,15 @@ func affineBig[T float32 | float64](c *affCells) bool {
 	return 3*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
 }
 
-// affinePrefetch asks for the runs of anti-diagonal t in the three planes
-// of a (α or its gradient) and the planes of w (nil: none), to be written
-// or read.
-func affinePrefetch(c *affCells, a, w []float64, t int, write bool) {
+// affinePrefetch asks for the runs of rows [i0, i1] of anti-diagonal t
+// in the three planes of a (α or its gradient) and the planes of w (nil:
+// none), to be written or read.
+func affinePrefetch(c *affCells, a, w []float64, t, i0, i1 int, write bool) {
 	if t < 0 || t >= len(c.base) {
 		return
 	}
 	lo, hi := c.diag(t)
+	lo, hi = max(lo, i0), min(hi, i1)
 	if lo > hi {
 		return
 	}

@@ -79,7 +79,7 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float6
 	big := affineBig[T](c)
 	for t := c.lenX + c.lenY - 2; t >= 0; t-- {
 		if big && !real {
-			affinePrefetch(c, da, w, t-2, false)
+			affinePrefetch(c, da, w, t-2, 0, c.lenX-1, false)
 		}
 		lo, hi := c.diag(t)
 		if lo > hi {

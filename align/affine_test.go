@@ -311,3 +311,27 @@ func TestAffineLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestAffineBig: items taken as past the caches (stripCopyBytes lowered:
+// the passes prefetch and stream the weights) against the reference.
+func TestAffineBig(t *testing.T) {
+	defer func(b int) { stripCopyBytes = b }(stripCopyBytes)
+	stripCopyBytes = 1
+	rng := rand.New(rand.NewPCG(20, 9))
+	for _, s := range []bandop.Semiring{Log, Max, Real} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
+			for _, nt := range []bool{false, true} {
+				m := Model{Semiring: s, Mode: mode, Affine: true, NoTurns: nt}
+				p := newCPUAffProblem(rng, s, 2, 70, 45, 0.02)
+				if s == Real {
+					for k := range p.theta {
+						p.theta[k] /= 3
+					}
+				}
+				for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+					cpuAffCheck(t, "big", m, p, dt, cpuAffTol(dt)*10)
+				}
+			}
+		}
+	}
+}
