@@ -151,7 +151,12 @@ func TestAffineIEEE(t *testing.T) {
 					p.lenX, p.lenY = []int{3, 3}, []int{4, 4}
 					clean, err := m.Marginals(p.tensor(tensor.Float64), nil, nil)
 					must(t, err)
-					p.theta[((1*3+1)*4+2)*5+ch] = bad // item 1, cell (1, 2)
+					// Item 1, cell (2, 2), which paths read through every
+					// channel in every mode (lattice.Used).
+					if !m.lat(3, 4).Used(2, 2, ch) {
+						t.Fatalf("%v: no path reads channel %d of (2, 2)", m, ch)
+					}
+					p.theta[((1*3+2)*4+2)*5+ch] = bad
 					theta := p.tensor(tensor.Float64)
 					g := gorgonia.NewGraph()
 					th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(theta.Shape()...), gorgonia.WithValue(theta), gorgonia.WithName("th"))

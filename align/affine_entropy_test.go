@@ -543,8 +543,12 @@ func TestAffineDivergenceErrors(t *testing.T) {
 		inQ  bool
 		want []string // nil: no error
 	}{
-		{"NaN in p", at(1, 2, 1, ExtendLeft), math.NaN(), false, []string{"item 1", "p[1, 2, 1, ExtendLeft]", "NaN"}},
-		{"+Inf in q", at(0, 1, 2, OpenAbove), math.Inf(1), true, []string{"item 0", "q[0, 1, 2, OpenAbove]", "+Inf"}},
+		// Without turns a path opens a gap only out of a match, and in a
+		// global item no path is in a match in row 0 past (0, 0): these
+		// two are read by paths, and the next two by none (lattice.Used).
+		{"NaN in p", at(1, 2, 2, OpenLeft), math.NaN(), false, []string{"item 1", "p[1, 2, 2, OpenLeft]", "NaN"}},
+		{"+Inf in q", at(0, 2, 2, OpenAbove), math.Inf(1), true, []string{"item 0", "q[0, 2, 2, OpenAbove]", "+Inf"}},
+		{"NaN where a gap from above reads, in row 0's dead gap", at(1, 1, 2, OpenAbove), math.NaN(), false, nil},
 		// Column 0 has no gap from the left, so no path reads ExtendLeft
 		// there; and no path starts at (1, 1) in global mode, nor comes
 		// diagonally from outside the grid at (0, 1).

@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/align/internal/lattice"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -186,15 +187,25 @@ func (e *expectation) run(tp, tq *tensor.Dense, lx, ly []int, lo, hi int, st []f
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			expForward(e.lay, l, e.mm, p[b*cells:(b+1)*cells], q, s, sc)
+			expForward(e.lay, l, e.mm, clean(l, e.mm, p[b*cells:(b+1)*cells]), clean(l, e.mm, q), s, sc)
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			expForward(e.lay, l, e.mm, p[b*cells:(b+1)*cells], q, s, sc)
+			expForward(e.lay, l, e.mm, clean(l, e.mm, p[b*cells:(b+1)*cells]), clean(l, e.mm, q), s, sc)
 		}
 	})
+}
+
+// clean is an item's potentials d (rows of mm cells) as the passes must
+// read them: with a NaN or +Inf that no path uses set to −Inf
+// (lattice.Clean), in a copy when there is one. nil stays nil.
+func clean[T float32 | float64](l *lattice.Lattice, mm int, d []T) []T {
+	if d == nil {
+		return nil
+	}
+	return lattice.Clean(l, false, lattice.Theta[T]{D: d, Width: mm, Channels: l.Top.Channels}, new([]T)).D
 }
 
 // grad returns the gradient of Σ_b d[b]·quantity[b] with respect to θp
@@ -216,13 +227,13 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 			if tq != nil {
 				q = tq.Data().([]float64)[b*cells : (b+1)*cells]
 			}
-			expBackward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float64)[b*cells:(b+1)*cells])
+			expBackward(e, l, clean(l, e.mm, p[b*cells:(b+1)*cells]), clean(l, e.mm, q), s, d[b], wrtQ, rows, out.Data().([]float64)[b*cells:(b+1)*cells])
 		case []float32:
 			var q []float32
 			if tq != nil {
 				q = tq.Data().([]float32)[b*cells : (b+1)*cells]
 			}
-			expBackward(e, l, p[b*cells:(b+1)*cells], q, s, d[b], wrtQ, rows, out.Data().([]float32)[b*cells:(b+1)*cells])
+			expBackward(e, l, clean(l, e.mm, p[b*cells:(b+1)*cells]), clean(l, e.mm, q), s, d[b], wrtQ, rows, out.Data().([]float32)[b*cells:(b+1)*cells])
 		}
 	})
 	return out

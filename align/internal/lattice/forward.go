@@ -52,8 +52,13 @@ func Term[T Float](l *Lattice, sr bandop.Semiring, th Theta[T], a []float64, s, 
 // log Σ exp (Log), max (Max) or Σ Π (Real). Cells outside the band get
 // Zero. a has l.Size() elements. It is the reference DP, a state and an
 // option at a time, in float64 whatever T: the cells Ops' kernels are
-// checked against it.
+// checked against it. Like them it reads θ through Clean, so a potential
+// no path uses changes nothing; and like them it opens every option whose
+// source cell is valid (Pred), so a +Inf that a path uses may give NaN
+// where a move out of a state no path reaches reads it too (the affine
+// model's Match).
 func Forward[T Float](l *Lattice, sr bandop.Semiring, th Theta[T], a []float64) {
+	th = Clean(l, sr == bandop.Real, th, new([]T))
 	z := Zero(sr)
 	for k := range a[:l.Size()] {
 		a[k] = z
@@ -125,6 +130,7 @@ func Total(l *Lattice, sr bandop.Semiring, a []float64) float64 {
 // that leave s for a neighbouring cell. So a[v] ⊗ b[v] is the ⊕ over the
 // paths through v, and Total(a) = ⊕ over starts of θ ⊗ b.
 func Backward[T Float](l *Lattice, sr bandop.Semiring, th Theta[T], b []float64) {
+	th = Clean(l, sr == bandop.Real, th, new([]T))
 	z := Zero(sr)
 	one := 0.0
 	if sr == bandop.Real {
@@ -172,6 +178,7 @@ func Marginals[T Float](l *Lattice, sr bandop.Semiring, th Theta[T], a, b []floa
 	if sr == bandop.Max {
 		return
 	}
+	th = Clean(l, sr == bandop.Real, th, new([]T))
 	for i := range l.LenX {
 		jlo, jhi := l.Cols(i)
 		for j := jlo; j <= jhi; j++ {

@@ -102,7 +102,8 @@ func (it Item) EndsWhere() string {
 // A Lattice is one item's geometry under a model.
 type Lattice struct {
 	Item
-	Top *Topology
+	Top  *Topology
+	live []bool // Live, made on first use
 }
 
 // Size is the number of states of the item's LenX·LenY cells, the length
@@ -115,7 +116,11 @@ func (l *Lattice) Index(s, i, j int) int { return (s*l.LenX+i)*l.LenY + j }
 
 // Pred returns the state and cell that option o of state s at the valid
 // cell (i, j) extends, and whether the option is open there: a start
-// option where a path may start, a move where its source cell is valid.
+// where a path may start, a move where its source cell is valid. This is
+// the rule every pass uses, here and in align's kernels, because it needs
+// no table; it opens some options no path takes (out of a state no prefix
+// reaches, or into one no suffix leaves: see Live), which is harmless once
+// Clean has set the potentials only they read to the semiring's zero.
 func (l *Lattice) Pred(s, o, i, j int) (ps, pi, pj int, ok bool) {
 	op := l.Top.In[s][o]
 	if op.Start {
@@ -125,19 +130,23 @@ func (l *Lattice) Pred(s, o, i, j int) (ps, pi, pj int, ok bool) {
 	return op.From, pi, pj, l.Valid(pi, pj)
 }
 
-// Used reports whether some path may read channel c of cell (i, j): some
-// option scoring c is open there. The cells Ops must give a NaN or +Inf
-// potential there its IEEE effect, and may ignore it anywhere else.
+// Used reports whether some path reads channel c of cell (i, j): an
+// option scoring c is open there (Pred), out of a live state or a start,
+// into a live state (Live). Every computation gives a NaN or +Inf
+// potential there its IEEE effect and ignores one anywhere else (Clean).
 func (l *Lattice) Used(i, j, c int) bool {
 	if !l.Valid(i, j) {
 		return false
 	}
 	for s, in := range l.Top.In {
+		if !l.Live(s, i, j) {
+			continue
+		}
 		for o, op := range in {
 			if op.Channel != c {
 				continue
 			}
-			if _, _, _, ok := l.Pred(s, o, i, j); ok {
+			if ps, pi, pj, ok := l.Pred(s, o, i, j); ok && (ps < 0 || l.Live(ps, pi, pj)) {
 				return true
 			}
 		}

@@ -21,7 +21,10 @@
 // kernel in align, checked against this package).
 package lattice
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Mode is where paths start and end; its values are align.Mode's.
 type Mode int
@@ -208,3 +211,5 @@ func newAffine(noTurns bool) *Topology {
 		StateNames:   []string{"match", "left gap", "above gap"},
 	})
 }
+
+const maxFloat = math.MaxFloat64

@@ -140,7 +140,7 @@ func TestAffineIsLinear(t *testing.T) {
 		}
 		it := NewItem(mode, 5, 6, true, 2)
 		for _, sr := range []bandop.Semiring{bandop.Log, bandop.Max} {
-			ll, la := &Lattice{it, Linear}, &Lattice{it, Affine(false)}
+			ll, la := &Lattice{Item: it, Top: Linear}, &Lattice{Item: it, Top: Affine(false)}
 			a1, a2 := make([]float64, ll.Size()), make([]float64, la.Size())
 			Forward(ll, sr, lin, a1)
 			Forward(la, sr, aff, a2)
@@ -155,7 +155,7 @@ func TestAffineIsLinear(t *testing.T) {
 // the step that breaks them.
 func TestCheck(t *testing.T) {
 	for _, top := range []*Topology{Linear, Affine(false), Affine(true)} {
-		l := &Lattice{NewItem(SemiGlobal, 3, 4, true, 1), top}
+		l := &Lattice{Item: NewItem(SemiGlobal, 3, 4, true, 1), Top: top}
 		n := 0
 		Enumerate(l, func(p []Step) {
 			n++
@@ -168,7 +168,7 @@ func TestCheck(t *testing.T) {
 		}
 	}
 	// Affine without turns: a gap from above right after a gap from the left.
-	l := &Lattice{NewItem(Global, 2, 2, false, 0), Affine(true)}
+	l := &Lattice{Item: NewItem(Global, 2, 2, false, 0), Top: Affine(true)}
 	p := []Step{{0, 0, ChMatch}, {0, 1, ChOpenLeft}, {1, 1, ChOpenAbove}}
 	if k, _ := l.Check(3, func(k int) (int, int, int) { return p[k].I, p[k].J, p[k].C }); k != 2 {
 		t.Errorf("a turn without turns breaks at %d, want 2", k)
@@ -180,5 +180,86 @@ func TestCheck(t *testing.T) {
 	q := []Step{{0, 0, ChMatch}, {0, 1, ChExtendLeft}, {1, 1, ChMatch}}
 	if k, _ := l.Check(3, func(k int) (int, int, int) { return q[k].I, q[k].J, q[k].C }); k != 1 {
 		t.Errorf("an extension of no gap breaks at %d, want 1", k)
+	}
+}
+
+// TestUsedExact: Used holds exactly for the potentials some enumerated
+// path reads, and Live for the states some path visits, for every
+// topology, mode, band and shape up to 4×4.
+func TestUsedExact(t *testing.T) {
+	for _, top := range []*Topology{Linear, Affine(false), Affine(true)} {
+		for _, mode := range []Mode{Global, Local, SemiGlobal} {
+			for _, gap := range []int{-1, 0, 1} {
+				for lx := 1; lx <= 4; lx++ {
+					for ly := 1; ly <= 4; ly++ {
+						l := &Lattice{Item: NewItem(mode, lx, ly, gap >= 0, max(gap, 0)), Top: top}
+						read := map[[3]int]bool{}
+						visit := map[[3]int]bool{}
+						Enumerate(l, func(p []Step) {
+							for _, st := range p {
+								read[[3]int{st.I, st.J, st.C}] = true
+								visit[[3]int{top.StateOf(st.C), st.I, st.J}] = true
+							}
+						})
+						for i := range lx {
+							for j := range ly {
+								for c := range top.Channels {
+									if got, want := l.Used(i, j, c), read[[3]int{i, j, c}]; got != want {
+										t.Fatalf("%s %v gap %d %d×%d: Used(%d, %d, %s) = %v, enumeration %v", top.Name, mode, gap, lx, ly, i, j, top.ChannelName(c), got, want)
+									}
+								}
+								for s := range top.States {
+									if got, want := l.Live(s, i, j), visit[[3]int{s, i, j}]; got != want {
+										t.Fatalf("%s %v gap %d %d×%d: Live(%s, %d, %d) = %v, enumeration %v", top.Name, mode, gap, lx, ly, top.StateNames[s], i, j, got, want)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestClean: Clean leaves θ alone without a bad value in the item's
+// cells, and otherwise zeroes exactly the bad potentials no path uses,
+// in a copy.
+func TestClean(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	l := &Lattice{Item: NewItem(Global, 4, 5, true, 1), Top: Affine(true)}
+	th := randTheta(r, 5, 6, 5)
+	var buf []float64
+	if got := Clean(l, false, th, &buf); &got.D[0] != &th.D[0] {
+		t.Fatal("Clean copied θ without a bad value")
+	}
+	for k := range th.D {
+		if r.IntN(3) == 0 {
+			th.D[k] = math.NaN()
+		}
+	}
+	orig := append([]float64(nil), th.D...)
+	got := Clean(l, false, th, &buf)
+	for i := range l.LenX { // Clean's copy holds the item's rows
+		for j := range 6 {
+			for c := range 5 {
+				k := (i*6+j)*5 + c
+				if !math.IsNaN(orig[k]) {
+					continue
+				}
+				want := math.NaN()
+				if l.Valid(i, j) && !l.Used(i, j, c) {
+					want = math.Inf(-1)
+				}
+				if g := got.D[k]; !(g == want || g != g && want != want) {
+					t.Errorf("(%d, %d, %d): %v, want %v", i, j, c, g, want)
+				}
+			}
+		}
+	}
+	for k := range orig {
+		if !(orig[k] == th.D[k] || orig[k] != orig[k] && th.D[k] != th.D[k]) {
+			t.Fatal("Clean wrote into θ")
+		}
 	}
 }

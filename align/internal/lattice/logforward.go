@@ -10,13 +10,14 @@ import (
 // batch's items share it; its zero value is ready. One LogWork serves one
 // goroutine at a time.
 type LogWork struct {
-	diag []float64 // three anti-diagonals a state, each LenX long, by row
-	x    []float64 // the options' terms of one state along an anti-diagonal, option-major; then their weights
-	m    []float64 // the largest term of each cell
-	sum  []float64 // the sum of each cell's weights, then its log
-	tot  []float64 // the sum of each cell's weights
-	th   []float64 // the potentials of one anti-diagonal, channel-major
-	ends []float64 // the end states' values
+	diag  []float64 // three anti-diagonals a state, each LenX long, by row
+	x     []float64 // the options' terms of one state along an anti-diagonal, option-major; then their weights
+	m     []float64 // the largest term of each cell
+	sum   []float64 // the sum of each cell's weights, then its log
+	tot   []float64 // the sum of each cell's weights
+	th    []float64 // the potentials of one anti-diagonal, channel-major
+	ends  []float64 // the end states' values
+	clean any       // *[]T, Clean's copy of θ where it needs one
 }
 
 // CumWidth is the number of cumulative probabilities LogForward keeps for
@@ -62,6 +63,12 @@ func LogForward[T Float](w *LogWork, l *Lattice, th Theta[T], a, cum []float64) 
 	if w == nil {
 		w = new(LogWork)
 	}
+	buf, _ := w.clean.(*[]T)
+	if buf == nil {
+		buf = new([]T)
+		w.clean = buf
+	}
+	th = Clean(l, false, th, buf)
 	top := l.Top
 	ns, nx := top.States, l.LenX
 	width := top.CumWidth()
