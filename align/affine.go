@@ -112,7 +112,7 @@ func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly
 	forItems(g.batch, per*48, func(b int) {
 		c := g.affCells(lx[b], ly[b])
 		a := alpha[b*3*per : (b+1)*3*per]
-		p := th[b*5*per : (b+1)*5*per]
+		p := affineTheta(g, b, lx[b], ly[b], th)
 		wb := w[b*nw*per : (b+1)*nw*per]
 		for s := range 3 {
 			g.fillOutside(&c.cells, a[s*per:(s+1)*per])
@@ -128,6 +128,18 @@ func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly
 			}
 		}
 	})
+}
+
+// affineTheta returns item b's potentials (lengths lx, ly) as the kernels
+// read them: th's own, or, where a potential no path uses holds NaN or
+// +Inf (Real: or −Inf), a copy with the semiring's zero there
+// (lattice.Clean). The kernels open every option whose source cell is
+// valid, some of which no path takes (out of a state no prefix reaches,
+// or into one no suffix leaves): such a potential must not reach α.
+func affineTheta[T float32 | float64](g *grid, b, lx, ly int, th []T) []T {
+	per := g.n * g.mm * 5
+	var buf []T
+	return lattice.Clean(g.m.lat(lx, ly), g.m.Semiring == Real, lattice.Theta[T]{D: th[b*per : (b+1)*per], Width: g.mm, Channels: 5}, &buf).D
 }
 
 // affSum is one state's sum in a cell: its options' terms in tie order,

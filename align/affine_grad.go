@@ -49,7 +49,12 @@ func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float
 				clear(row[5*(jhi+1):])
 			}
 		}
-		affineGrad(&c, d, th[b*5*per:(b+1)*5*per], alpha[b*3*per:(b+1)*3*per], da[b*3*per:(b+1)*3*per],
+		p := th[b*5*per : (b+1)*5*per]
+		if c.sr == Real {
+			// Real's gradient reads θ (Log's and Max's, the weights).
+			p = affineTheta(g, b, lx[b], ly[b], th)
+		}
+		affineGrad(&c, d, p, alpha[b*3*per:(b+1)*3*per], da[b*3*per:(b+1)*3*per],
 			w[b*nw*per:(b+1)*nw*per])
 	})
 }
