@@ -74,6 +74,9 @@ type affCells struct {
 	per                            int
 	turns                          bool
 	ms, ma, lm, ll, la, am, aa, al int
+	// nonFinite records that a state's α came out NaN or +Inf (affineCell
+	// computes every such state).
+	nonFinite bool
 }
 
 func (g *grid) affCells(lx, ly int) affCells {
@@ -112,22 +115,36 @@ func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly
 	forItems(g.batch, per*48, func(b int) {
 		c := g.affCells(lx[b], ly[b])
 		a := alpha[b*3*per : (b+1)*3*per]
-		p := affineTheta(g, b, lx[b], ly[b], th)
+		p := th[b*5*per : (b+1)*5*per]
 		wb := w[b*nw*per : (b+1)*nw*per]
 		for s := range 3 {
 			g.fillOutside(&c.cells, a[s*per:(s+1)*per])
 		}
-		if c.sr == Log {
-			affineForwardLog(&c, a, p, wb)
-			return
-		}
-		for t := range c.lenX + c.lenY - 1 {
-			lo, hi := c.diag(t)
-			for i := lo; i <= hi; i++ {
-				affineCell(&c, a, p, wb, i, t)
+		affineForwardItem(&c, a, p, wb)
+		if c.nonFinite {
+			// A NaN or infinity: the potentials again through
+			// lattice.Clean, and again if that changed them. (Cleaning
+			// every item first would cost a scan of θ for the rare item
+			// that has a bad value, which the passes find anyway.)
+			if q := affineTheta(g, b, lx[b], ly[b], th); &q[0] != &p[0] {
+				affineForwardItem(&c, a, q, wb)
 			}
 		}
 	})
+}
+
+// affineForwardItem is affineForward's work on one item.
+func affineForwardItem[T float32 | float64](c *affCells, a []float64, p []T, w []float64) {
+	if c.sr == Log {
+		affineForwardLog(c, a, p, w)
+		return
+	}
+	for t := range c.lenX + c.lenY - 1 {
+		lo, hi := c.diag(t)
+		for i := lo; i <= hi; i++ {
+			affineCell(c, a, p, w, i, t)
+		}
+	}
 }
 
 // affineTheta returns item b's potentials (lengths lx, ly) as the kernels
@@ -205,9 +222,13 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float
 	u.add(ha, times(aM[ka], toa), c.am)
 	u.add(ha, times(aA[ka], tea), c.aa)
 	u.add(ha && c.turns, times(aL[ka], toa), c.al)
-	a[lattice.AffMatch*per+k] = affinePlus(c.sr, &m, w, per, k)
-	a[lattice.AffLeft*per+k] = affinePlus(c.sr, &l, w, per, k)
-	a[lattice.AffAbove*per+k] = affinePlus(c.sr, &u, w, per, k)
+	vm := affinePlus(c.sr, &m, w, per, k)
+	vl := affinePlus(c.sr, &l, w, per, k)
+	va := affinePlus(c.sr, &u, w, per, k)
+	a[lattice.AffMatch*per+k], a[lattice.AffLeft*per+k], a[lattice.AffAbove*per+k] = vm, vl, va
+	if !(max(vm, vl, va) <= math.MaxFloat64) && !math.IsInf(max(vm, vl, va), -1) {
+		c.nonFinite = true
+	}
 }
 
 // affinePlus returns the ⊕ of the terms of s and writes their weights at
