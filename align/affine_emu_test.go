@@ -40,7 +40,7 @@ func affAt(g *grid, b, k, i, j int) int { return (b*3+k)*g.n*g.mm + g.base[i+j] 
 
 // affTheta draws θ (batch, N, M, 5): emuValue in every potential some path
 // may read (lattice.Used), NaN in the others (flavour 0); flavour 1 has
-// +Inf in those instead and the semiring's zero in about one used
+// +Inf or −Inf in those instead and the semiring's zero in about one used
 // potential in four (states no path reaches, which the gradient must not
 // pass through).
 func affTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour int) []T {
@@ -53,7 +53,7 @@ func affTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour int) []
 					x := emuValue(rng, g.m.Semiring)
 					switch {
 					case !l.Used(i, j, c) && flavour == 1:
-						x = math.Inf(1)
+						x = math.Inf(1 - 2*rng.IntN(2))
 					case !l.Used(i, j, c):
 						x = math.NaN()
 					case flavour == 1 && rng.IntN(4) == 0:
@@ -174,7 +174,7 @@ func affEmuBackward[T emuFloat](t *testing.T, g *grid, cdt cudaops.Dtype, block,
 // no marginals, that the gradient is the mask of one path (lattice.Check)
 // whose score is the best. Every semiring, both dtypes, every mode, no gap
 // and gaps 0 and 1, with and without turns, ragged lengths, single rows
-// and columns, NaN (flavour 0) or +Inf (flavour 1) in every potential no
+// and columns, NaN (flavour 0) or ±Inf (flavour 1) in every potential no
 // path may use, the semiring's zero in used ones (flavour 1); the
 // constructors' blocks and blocks of two threads striding over an
 // anti-diagonal's rows on fewer blocks than items.
@@ -352,7 +352,7 @@ func affEmuGrad(rng *rand.Rand, g *grid, lx, ly []int) []float64 {
 // emulator against the CPU's cellsOp.Do and cellsGradOp.Do of the affine
 // model: every semiring, both dtypes, every mode, no gap and gaps 0 and 1,
 // with and without turns, ragged lengths, single rows and columns; θ with
-// NaN or +Inf in every potential no path may use, the semiring's zero in
+// NaN or ±Inf in every potential no path may use, the semiring's zero in
 // used ones, or NaN and +Inf in used ones (flavour 2); a gradient of α
 // with zeros and NaN outside the lattice (affEmuGrad); the CPU's gradient
 // both with the forward's kept weights and computing them again; γ in
