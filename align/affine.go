@@ -520,8 +520,7 @@ const affBlock = 16
 // [t0, t0+affBlock) of an item out as affTriplets in buf
 // (7·affBlock·min(N, M)).
 func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0, i0, i1 int) affTriplets {
-	// The grid's anti-diagonal t starts at base[t] + its first row.
-	first := func(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
+	first := c.first
 	t1 := min(t0+affBlock, len(c.base))
 	end := c.per
 	if t1 < len(c.base) {

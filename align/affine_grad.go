@@ -68,6 +68,51 @@ type affGammas struct {
 
 func (gs *affGammas) at(t, s, i int) float64 { return gs.r[t%3][s][i] }
 
+// affOut is where affineGrad writes the gradient of an item's
+// potentials: into d (row-major, θ's layout) cell by cell, or, on an item
+// past the caches, into blk, the cells of a block of affBlock
+// anti-diagonals in the grid's skewed order less off, 5 a cell, which
+// flush writes into d row by row. (Writing each anti-diagonal's cells
+// straight into d touches a line and a page of every row each time.)
+type affOut[T float32 | float64] struct {
+	d, blk []T
+	off    int
+}
+
+// at returns the place of cell (i, t−i)'s five gradients and the step to
+// the next cell of the anti-diagonal, (i+1, t−i−1).
+func (o *affOut[T]) at(c *cells, i, t int) (int, int) {
+	if o.blk == nil {
+		return 5 * (i*c.mm + t - i), 5 * (c.mm - 1)
+	}
+	return 5 * (c.base[t] + i - o.off), 5
+}
+
+// buf returns the slice at's places are in.
+func (o *affOut[T]) buf() []T {
+	if o.blk == nil {
+		return o.d
+	}
+	return o.blk
+}
+
+// flush writes the block of anti-diagonals [t0, t0+affBlock) into d.
+func (o *affOut[T]) flush(c *cells, t0 int) {
+	t1 := min(t0+affBlock, len(c.base))
+	for i := range c.lenX {
+		jlo, jhi := c.cols(i)
+		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
+		for j := jlo; j <= jhi; j++ {
+			k := 5 * (c.base[i+j] + i - o.off)
+			copy(o.d[5*(i*c.mm+j):5*(i*c.mm+j)+5], o.blk[k:k+5])
+		}
+	}
+}
+
+// first returns the place of the first cell of the grid's anti-diagonal t
+// in the skewed order.
+func (c *cells) first(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
+
 // affineGrad is affineBackward for one item.
 func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float64) {
 	n := c.lenX
@@ -82,53 +127,69 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float6
 	real := c.sr == Real
 	careful := false
 	big := affineBig[T](c)
-	for t := c.lenX + c.lenY - 2; t >= 0; t-- {
+	out := affOut[T]{d: dth}
+	if big {
+		out.blk = getStrip[T](5 * affBlock * min(c.per/c.mm, c.mm))
+		defer putStrip(out.blk)
+	}
+	tmax := c.lenX + c.lenY - 2
+	for t := tmax; t >= 0; t-- {
 		if big && !real {
 			affinePrefetch(c, da, w, t-2, 0, c.lenX-1, false)
 		}
-		lo, hi := c.diag(t)
-		if lo > hi {
-			continue
+		if big && (t == tmax || t%affBlock == affBlock-1) {
+			out.off = c.first(t - t%affBlock)
 		}
-		// The rows whose successors, diagonal (i+1 on t+2), above (i+1
-		// on t+1) and left (i on t+1), all lie in the lattice.
-		l1, h1 := c.diag(t + 1)
-		l2, h2 := c.diag(t + 2)
-		s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
-		if s > e || careful || real {
-			s, e = hi+1, hi
-		}
-		fin := true
-		for i := lo; i <= hi; i++ {
-			if i == s {
-				i = e
-				continue
-			}
-			fin = affineGradCell(c, &gs, dth, th, a, da, w, i, t) && fin
-		}
-		if s <= e {
-			fin = affineGradDiag(c, &gs, dth, a, da, w, t, s, e) && fin
-			if !fin {
-				// A γ that is not finite: the potentials of this
-				// anti-diagonal again, with every rule, and every cell
-				// from here on one by one.
-				careful = true
-				for i := s; i <= e; i++ {
-					affineGradMu(c, &gs, dth, a, w, i, t)
-				}
-			}
-		}
-		if !fin {
-			careful = true
+		careful = affineGradStep(c, &gs, &out, th, a, da, w, t, careful)
+		if big && t%affBlock == 0 {
+			out.flush(&c.cells, t)
 		}
 	}
+}
+
+// affineGradStep is affineGrad's work on anti-diagonal t; it returns
+// whether the cells from here on go one by one (careful: a γ is not
+// finite).
+func affineGradStep[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da, w []float64, t int, careful bool) bool {
+	lo, hi := c.diag(t)
+	if lo > hi {
+		return careful
+	}
+	// The rows whose successors, diagonal (i+1 on t+2), above (i+1 on
+	// t+1) and left (i on t+1), all lie in the lattice.
+	l1, h1 := c.diag(t + 1)
+	l2, h2 := c.diag(t + 2)
+	s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
+	if s > e || careful || c.sr == Real {
+		s, e = hi+1, hi
+	}
+	fin := true
+	for i := lo; i <= hi; i++ {
+		if i == s {
+			i = e
+			continue
+		}
+		fin = affineGradCell(c, gs, out, th, a, da, w, i, t) && fin
+	}
+	if s <= e {
+		fin = affineGradDiag(c, gs, out, a, da, w, t, s, e) && fin
+		if !fin {
+			// A γ that is not finite: the potentials of this
+			// anti-diagonal again, with every rule, and every cell from
+			// here on one by one.
+			for i := s; i <= e; i++ {
+				affineGradMu(c, gs, out, a, w, i, t)
+			}
+		}
+	}
+	return careful || !fin
 }
 
 // affineGradDiag is affineGrad's loop over the rows [s, e] of
 // anti-diagonal t, whose successors all lie in the lattice (Log and Max).
 // It reports whether every γ is finite.
-func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a, da, w []float64, t, s, e int) bool {
-	per, mm, turns := c.per, c.mm, c.turns
+func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a, da, w []float64, t, s, e int) bool {
+	per, turns := c.per, c.turns
 	n := e - s + 1
 	k0 := c.base[t] + s
 	kd := c.base[t+2] + s + 1 // row i+1 of t+2
@@ -195,7 +256,8 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, dth []T, a,
 	if turns {
 		wLA, wAL = pl(c.la, k0), pl(c.al, k0)
 	}
-	pk0, step := 5*(s*mm+t-s), 5*(mm-1)
+	pk0, step := out.at(&c.cells, s, t)
+	dth := out.buf()
 	for careful := false; ; careful = true {
 		var chk float64
 		pk := pk0
@@ -269,15 +331,15 @@ func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bo
 // affineGradCell is γ and the potentials' gradient of cell (i, t−i) one
 // by one, in any semiring, with every rule of the special values. It
 // reports whether every γ is finite.
-func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, dth, th []T, a, da, w []float64, i, t int) bool {
+func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da, w []float64, i, t int) bool {
 	var fin bool
 	if c.sr == Real {
 		fin = affineGradPullReal(c, gs, th, da, i, t)
-		affineGradMuReal(c, gs, dth, a, i, t)
+		affineGradMuReal(c, gs, out, a, i, t)
 		return fin
 	}
 	fin = affineGradPull(c, gs, a, da, w, i, t)
-	affineGradMu(c, gs, dth, a, w, i, t)
+	affineGradMu(c, gs, out, a, w, i, t)
 	return fin
 }
 
@@ -285,10 +347,11 @@ func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, dth, th []T
 // from γ of its states (Log and Max): 0 from a state whose γ is 0 or,
 // where γ is not finite, that no path reaches; else γ times the weights of
 // the options the lattice has.
-func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, dth []T, a, w []float64, i, t int) {
+func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a, w []float64, i, t int) {
 	per, j := c.per, t-i
 	k := c.base[t] + i
-	p := dth[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+	pk, _ := out.at(&c.cells, i, t)
+	p := out.buf()[pk : pk+5]
 	var v [5]float64
 	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.lo, i > 0 && j-i+1 <= c.hi
 	st := c.startsAt(i, j)
@@ -369,9 +432,10 @@ func affineGradPullReal[T float32 | float64](c *affCells, gs *affGammas, th []T,
 // affineGradMuReal writes the gradient of the potentials of cell (i, t−i)
 // under Real: γ of the state that reads each times the α of its options'
 // sources (1 for a start), 0 from a state whose γ is 0.
-func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, dth []T, a []float64, i, t int) {
+func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a []float64, i, t int) {
 	per, j := c.per, t-i
-	p := dth[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
+	pk, _ := out.at(&c.cells, i, t)
+	p := out.buf()[pk : pk+5]
 	var v [5]float64
 	if x := gs.at(t, 0, i); x != 0 {
 		var src float64
