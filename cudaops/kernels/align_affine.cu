@@ -24,8 +24,13 @@
 // lattice, the start where a path may start (align.cuh's Lattice); with
 // noTurns the last option of L and of A (a turn from one gap into the other)
 // is left out. Every state of a cell outside the lattice gets the semiring's
-// zero. A potential of an option that is not open is never read: NaN there
-// (a potential no path may use) changes nothing.
+// zero. A potential of an option that is not open is never read. Some open
+// options leave or enter a state no path visits (M at (0, j > 0) of a
+// global item, a gap in the first row or column, …: lattice.Live): a NaN
+// or +Inf (under Real also −Inf) in a potential that only such options
+// read, one no path uses (lattice.Used), is read as the semiring's zero
+// (aff_theta, as lattice.Clean does on the CPU), so that it changes
+// nothing.
 //
 // Backward (affine_bwd, which computes the weights again from α and θ): the
 // gradient γ of a state is dα of the state plus what the states of its
@@ -105,6 +110,59 @@ __device__ __forceinline__ bool aff_moves(const Lattice& l, int k, long long i, 
     return i > 0 && j - i + 1 <= l.hi;
 }
 
+// aff_live reports whether some path visits state k of cell (i, j)
+// (lattice.Lattice.Live), from the geometry alone: a prefix reaches it
+// (every valid cell is reached in some state; M where a path starts or from
+// any state diagonally; a gap from any state of its source cell with
+// turns, without them from a match or the same gap, which a chain along
+// the row or column has unless it starts at column or row 1 of a cell no
+// path starts at and that has no diagonal source) and a suffix leaves it
+// (with turns, and in local and semi-global mode, every state; in a global
+// item without turns a gap from the left in the last column, but for the
+// last row, is a dead end, and one from above in the last row likewise).
+__device__ __forceinline__ bool aff_live(const Lattice& l, long long no_turns, int k, long long i, long long j) {
+    if (!l.valid(i, j)) return false;
+    if (k == ST_M) return l.starts(i, j) || (i > 0 && j > 0);
+    const bool dead_end = no_turns && l.mode == GLOBAL &&
+                          (k == ST_L ? i < l.lx - 1 && j == l.ly - 1 : j < l.ly - 1 && i == l.lx - 1);
+    if (k == ST_L) return l.valid(i, j - 1) && (!no_turns || j >= 2 || i == 0 || l.starts(i, 0)) && !dead_end;
+    return l.valid(i - 1, j) && (!no_turns || i >= 2 || j == 0 || l.starts(0, j)) && !dead_end;
+}
+
+// aff_used reports whether some path reads channel c of cell (i, j)
+// (lattice.Lattice.Used): an option of a live state scoring c, out of a
+// live state or a start. A match is read wherever M is live (some state of
+// the diagonal source is live, and a start opens it elsewhere).
+__device__ __forceinline__ bool aff_used(const Lattice& l, long long no_turns, long long i, long long j, int c) {
+    switch (c) {
+    case CH_MATCH:
+        return aff_live(l, no_turns, ST_M, i, j);
+    case CH_OPEN_LEFT:
+        return aff_live(l, no_turns, ST_L, i, j) &&
+               (aff_live(l, no_turns, ST_M, i, j - 1) || (!no_turns && aff_live(l, no_turns, ST_A, i, j - 1)));
+    case CH_EXTEND_LEFT:
+        return aff_live(l, no_turns, ST_L, i, j) && aff_live(l, no_turns, ST_L, i, j - 1);
+    case CH_OPEN_ABOVE:
+        return aff_live(l, no_turns, ST_A, i, j) &&
+               (aff_live(l, no_turns, ST_M, i - 1, j) || (!no_turns && aff_live(l, no_turns, ST_L, i - 1, j)));
+    }
+    return aff_live(l, no_turns, ST_A, i, j) && aff_live(l, no_turns, ST_A, i - 1, j);
+}
+
+// aff_theta returns channel c of the potentials p of cell (i, j) as the
+// passes read it (lattice.Clean): a NaN or +Inf (under Real also −Inf) that
+// no path reads is the semiring's zero, so that the options the passes
+// open out of dead states, or into them, ignore it. aff_used runs only for
+// such a value.
+template <typename T>
+__device__ __forceinline__ double aff_theta(const Lattice& l, long long s, long long no_turns, const T* p, long long i,
+                                            long long j, int c) {
+    const double v = (double)p[c];
+    const bool bad = v != v || (v - v != 0 && (v > 0 || s == gb::REAL));
+    if (bad && !aff_used(l, no_turns, i, j, c)) return s == gb::REAL ? 0.0 : gb::neg_inf<double>();
+    return v;
+}
+
 // aff_terms sets c to the terms of state k of cell (i, j) of lattice l from
 // the item's α and the cell's potentials p = θ[i, j, ·]: a1 and a2 are α
 // of anti-diagonals i + j − 1 and i + j − 2 of plane 0, indexed by row
@@ -124,10 +182,11 @@ __device__ __forceinline__ void aff_terms(Terms* c, const Lattice& l, long long 
 #pragma unroll
         for (int u = 0; u < 4; u++) {
             const int f = aff_src(k, u);
-            if (u < places && f >= 0) c->put(u, times(s, src[f * nm], (double)p[aff_channel(k, u)]));
+            if (u < places && f >= 0)
+                c->put(u, times(s, src[f * nm], aff_theta(l, s, no_turns, p, i, j, aff_channel(k, u))));
         }
     }
-    if (k == ST_M && l.starts(i, j)) c->put(1, (double)p[CH_MATCH]);
+    if (k == ST_M && l.starts(i, j)) c->put(1, aff_theta(l, s, no_turns, p, i, j, CH_MATCH));
 }
 
 template <typename T>
@@ -211,7 +270,7 @@ __device__ __forceinline__ void affine_pass(const Grid& g, const Lattice& l, lon
             double w, back;
             if (s == gb::REAL) {
                 w = src < 0 ? 1.0 : as[src];
-                back = (double)th[cell + aff_channel(k, u)];
+                back = aff_theta(l, s, no_turns, th + cell, si, sj, aff_channel(k, u));
             } else {
                 w = s == gb::LOG ? log_term_weight(c.x[u], av) : (f == u ? 1.0 : 0.0);
                 back = w;
@@ -298,7 +357,7 @@ __device__ void affine_bwd(T* dtheta, const T* theta, const long long* len, cons
                         if (s == gb::REAL) {
                             ws = 1;
                         } else if (s == gb::LOG) {
-                            ws = log_term_weight((double)th[cell + CH_MATCH], ak[ST_M]);
+                            ws = log_term_weight(aff_theta(l, s, no_turns, th + cell, i, j, CH_MATCH), ak[ST_M]);
                         } else {
                             Terms c;
                             aff_terms(&c, l, s, no_turns, am1, am2, nm, th + cell, i, j, ST_M);
