@@ -713,3 +713,72 @@ func testEmuAffineOpenIsExtend[T emuFloat](t *testing.T, rng *rand.Rand, m Model
 		t.Errorf("marginals: %s", d)
 	}
 }
+
+// TestEmuAffineUsed checks the kernels' reading of θ against the exact
+// lattice.Used from both sides: an item with NaN in every potential no
+// path uses (which the passes must ignore, aff_theta) has a finite log Z,
+// and one with, besides, NaN or +Inf in any single potential some path
+// uses has a log Z that is not finite (the bad value reaches it). A batch
+// holds one item for each used potential of the lengths and one without;
+// every semiring, mode, gap, with and without turns, lengths filling the
+// grid and shorter.
+func TestEmuAffineUsed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(213, 214))
+	for _, s := range []bandop.Semiring{Real, Log, Max} {
+		for _, m := range affModels(s) {
+			for _, c := range []struct{ n, mm, lx, ly int }{{3, 4, 3, 4}, {4, 3, 4, 3}, {1, 4, 1, 4}, {4, 1, 4, 1}, {4, 5, 3, 4}, {5, 4, 4, 2}} {
+				t.Run(fmt.Sprintf("%v/%dx%d/%dx%d", m, c.n, c.mm, c.lx, c.ly), func(t *testing.T) {
+					l := m.lat(c.lx, c.ly)
+					var used []int // (i·M + j)·5 + channel
+					for i := range c.n {
+						for j := range c.mm {
+							for ch := range 5 {
+								if l.Used(i, j, ch) {
+									used = append(used, (i*c.mm+j)*5+ch)
+								}
+							}
+						}
+					}
+					batch, per := len(used)+1, c.n*c.mm*5
+					g, err := newGrid("test", m, tensor.Shape{batch, c.n, c.mm, 5})
+					must(t, err)
+					th := make([]float64, batch*per)
+					lens := make([]int, 2*batch)
+					for b := range batch {
+						lens[2*b], lens[2*b+1] = c.lx, c.ly
+						for e := range per {
+							i, j, ch := e/5/c.mm, e/5%c.mm, e%5
+							x := math.NaN()
+							if l.Used(i, j, ch) {
+								x = emuValue(rng, s)
+							}
+							th[b*per+e] = x
+						}
+						if b > 0 {
+							bad := math.NaN()
+							if rng.IntN(2) == 0 {
+								bad = math.Inf(1)
+							}
+							th[b*per+used[b-1]] = bad
+						}
+					}
+					mode, gap := g.kernelModel()
+					am, cs := cudaops.AlignMode(mode), cudaops.Semiring(s)
+					alpha := make([]float64, g.cellsShape().TotalSize())
+					z := make([]float64, batch)
+					emuRun(t, cudaops.AlignAffineForward(cudaops.Float64, cs, batch, c.n, c.mm, am, gap, m.NoTurns), 0, alpha, emuPtr(th), emuPtr(lens))
+					emuRun(t, cudaops.AlignEndForwardStates(cudaops.Float64, cs, 3, batch, c.n, c.mm, am, gap), 0, z, alpha, emuPtr(lens))
+					if math.IsNaN(z[0]) || math.IsInf(z[0], 0) {
+						t.Fatalf("log Z = %v with NaN only in potentials no path uses", z[0])
+					}
+					for b := 1; b < batch; b++ {
+						if !math.IsNaN(z[b]) && !math.IsInf(z[b], 1) {
+							e := used[b-1]
+							t.Fatalf("log Z = %v with %v in θ[%d, %d, %s], which a path uses", z[b], th[b*per+e], e/5/c.mm, e/5%c.mm, l.Top.ChannelName(e%5))
+						}
+					}
+				})
+			}
+		}
+	}
+}
