@@ -948,6 +948,10 @@ func scanLogDiagGrad[T float](gPrev []float64, dmat []T, gNext, prev, next []flo
 	if rLo >= rHi {
 		return
 	}
+	if lower == 0 && upper == 2 && dmat != nil && diagGrad02 {
+		scanLogDiagGrad02(gPrev, dmat, gNext, prev, next, mat, ws, rLo, rHi, n)
+		return
+	}
 	w := lower + upper + 1
 	// A column adds nothing where its gradient is 0 or its sum is −Inf,
 	// whatever its terms' weights: gm holds 0 there.
@@ -1003,6 +1007,92 @@ func scanLogDiagGrad[T float](gPrev []float64, dmat []T, gNext, prev, next []flo
 			}
 			dmat[(ra+i)*w+k] = T(d)
 		}
+	}
+}
+
+// diagGrad02 turns scanLogDiagGrad02 on; its test compares it with the
+// diagonal loops.
+var diagGrad02 = true
+
+// scanLogDiagGrad02 is scanLogDiagGrad for band (0, 2), CTC's, with the
+// gradient of A: the three diagonals' weight arguments in one pass over
+// the rows (A's row read whole), one vector exp per diagonal, then the
+// multiply-adds and each row's three gradient slots in one pass. The
+// arithmetic is scanLogDiagGrad's term for term, in its order (each
+// gPrev[r] adds its terms in slot order), and each diagonal's exps run
+// over the same slice, rows rLo up to the last whose column is in the
+// matrix, so the bits are the same too. ws is scratch of 4·n floats.
+func scanLogDiagGrad02[T float](gPrev []float64, dmat []T, gNext, prev, next []float64, mat []T, ws []float64, rLo, rHi, n int) {
+	cnt := rHi - rLo
+	// The rows with all three columns in the matrix, and those of
+	// diagonals 1 and 2 (the last rows miss columns n and n+1).
+	all, len1, len2 := max(0, min(rHi, n-2)-rLo), max(0, min(rHi, n-1)-rLo), max(0, min(rHi, n-2)-rLo)
+	cols := min(cnt+2, n-rLo) // columns rLo …
+	gm := ws[3*n : 3*n+cols]
+	nx := next[rLo : rLo+cols]
+	gn := gNext[rLo : rLo+cols]
+	gn = gn[:len(gm)]
+	nx = nx[:len(gm)]
+	for i, g := range gn {
+		if math.IsInf(nx[i], -1) {
+			g = 0
+		}
+		gm[i] = g
+	}
+	w0, w1, w2 := ws[:cnt], ws[n:n+cnt], ws[2*n:2*n+cnt]
+	pv := prev[rLo:rHi]
+	mt := mat[3*rLo : 3*rHi]
+	mt = mt[:3*len(pv)]
+	w0, w1, w2 = w0[:len(pv)], w1[:len(pv)], w2[:len(pv)]
+	for i, p := range pv[:all] {
+		a := mt[3*i : 3*i+3 : 3*i+3]
+		w0[i] = p + float64(a[0]) - nx[i]
+		w1[i] = p + float64(a[1]) - nx[i+1]
+		w2[i] = p + float64(a[2]) - nx[i+2]
+	}
+	for i := all; i < cnt; i++ {
+		w0[i] = pv[i] + float64(mt[3*i]) - nx[i]
+		if i < len1 {
+			w1[i] = pv[i] + float64(mt[3*i+1]) - nx[i+1]
+		}
+	}
+	fastexp.ExpSlice64(w0, w0)
+	fastexp.ExpSlice64(w1[:len1], w1[:len1])
+	fastexp.ExpSlice64(w2[:len2], w2[:len2])
+	gp := gPrev[rLo:rHi]
+	dm := dmat[3*rLo : 3*rHi]
+	gp = gp[:len(pv)]
+	dm = dm[:3*len(pv)]
+	for i := range gp[:all] {
+		var d0, d1, d2 float64
+		if g := gm[i]; g != 0 {
+			d0 = g * w0[i]
+			gp[i] += d0
+		}
+		if g := gm[i+1]; g != 0 {
+			d1 = g * w1[i]
+			gp[i] += d1
+		}
+		if g := gm[i+2]; g != 0 {
+			d2 = g * w2[i]
+			gp[i] += d2
+		}
+		d := dm[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = T(d0), T(d1), T(d2)
+	}
+	for i := all; i < cnt; i++ {
+		var d0, d1 float64
+		if g := gm[i]; g != 0 {
+			d0 = g * w0[i]
+			gp[i] += d0
+		}
+		if i < len1 {
+			if g := gm[i+1]; g != 0 {
+				d1 = g * w1[i]
+				gp[i] += d1
+			}
+		}
+		dm[3*i], dm[3*i+1], dm[3*i+2] = T(d0), T(d1), 0
 	}
 }
 
