@@ -166,7 +166,7 @@ func checkAffineLogProbs(t *testing.T, c *affineCase, b int, dt tensor.Dtype) {
 		th = append(th, c.theta[b*per:(b+1)*per]...)
 		lx[p], ly[p] = c.lx[b], c.ly[b]
 	}
-	got, err := c.m.LogProbs(denseOf(th, dt, k, c.n, c.mm, 5), c.paths[b], lx, ly)
+	got, err := c.m.LogProb(denseOf(th, dt, k, c.n, c.mm, 5), c.paths[b], lx, ly)
 	if err != nil {
 		t.Fatalf("%s item %d: %v", c.name(dt), b, err)
 	}
@@ -199,7 +199,7 @@ func TestAffineLogProbsNoPath(t *testing.T) {
 					th[c.n*c.mm*5+x] = bad
 				}
 			}
-			_, err := m.LogProbs(denseOf(th, tensor.Float64, 3, 3, 3, 5), paths, c.lx, c.ly)
+			_, err := m.LogProb(denseOf(th, tensor.Float64, 3, 3, 3, 5), paths, c.lx, c.ly)
 			if !errors.Is(err, ErrPotential) {
 				t.Errorf("%v, item 1 all %v: LogProbs error %v, want ErrPotential", m, bad, err)
 			}
@@ -335,11 +335,11 @@ func TestAffineIsLinearDist(t *testing.T) {
 				pa[k].Move = OpenAbove
 			}
 		}
-		wl, err := lin.LogProbs(denseOf(thl, tensor.Float64, 1, n, mm, 3), best, nil, nil)
+		wl, err := lin.LogProb(denseOf(thl, tensor.Float64, 1, n, mm, 3), best, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wa, err := aff.LogProbs(denseOf(tha, tensor.Float64, 1, n, mm, 5), []Path{pa}, nil, nil)
+		wa, err := aff.LogProb(denseOf(tha, tensor.Float64, 1, n, mm, 5), []Path{pa}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestAffineLogProbNode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := m.LogProbs(c.tensor(dt), paths, c.lx, c.ly)
+			want, err := m.LogProb(c.tensor(dt), paths, c.lx, c.ly)
 			if err != nil {
 				t.Fatal(err)
 			}

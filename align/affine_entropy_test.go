@@ -532,7 +532,7 @@ func TestAffineDivergenceErrors(t *testing.T) {
 	c.lenX, c.lenY = []int{3, 3}, []int{3, 3}
 	tp, tq := c.tensors(tensor.Float64)
 	lin := randomProblem(rng, 2, 3, 3, false).tensor(tensor.Float64)
-	if _, err := m.EntropyOf(lin, nil, nil); err == nil || !strings.Contains(err.Error(), "(batch, N, M, 5)") {
+	if _, err := m.Entropy(lin, nil, nil); err == nil || !strings.Contains(err.Error(), "(batch, N, M, 5)") {
 		t.Errorf("linear potentials under the affine model: error %v, want one asking for 5 channels", err)
 	}
 	at := func(b, i, j, ch int) int { return ((b*3+i)*3+j)*5 + ch }

@@ -81,7 +81,7 @@ func BenchmarkLogProbsSeed(b *testing.B) {
 	_, best, err := m.BestPaths(theta, nil, nil)
 	must(b, err)
 	pairTimes(b, "marginals", func() {
-		if _, err := m.LogProbs(theta, best, nil, nil); err != nil {
+		if _, err := m.LogProb(theta, best, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}, func() {
@@ -110,7 +110,7 @@ func BenchmarkAffineDistSeed(b *testing.B) {
 		_, best, err := m.BestPaths(theta, nil, nil)
 		must(b, err)
 		pairTimes(b, "marginals", func() {
-			if _, err := m.LogProbs(theta, best, nil, nil); err != nil {
+			if _, err := m.LogProb(theta, best, nil, nil); err != nil {
 				b.Fatal(err)
 			}
 		}, marginals)

@@ -40,10 +40,10 @@ func benchDivergence(b *testing.B, m Model, div divergence, dt tensor.Dtype) {
 	var out, nq *gorgonia.Node
 	wrt := gorgonia.Nodes{np}
 	if div == divEntropy {
-		out, err = m.Entropy(np, ln)
+		out, err = m.EntropyNode(np, ln)
 	} else {
 		nq = gorgonia.NewTensor(g, dt, 4, gorgonia.WithShape(tp.Shape()...), gorgonia.WithName("q"))
-		out, err = m.KL(np, nq, ln)
+		out, err = m.KLNode(np, nq, ln)
 		wrt = append(wrt, nq)
 	}
 	must(b, err)

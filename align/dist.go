@@ -19,15 +19,15 @@ import (
 // kbest.go the best paths, sample.go exact samples.
 //
 // What is defined where:
-//   - LogProbs, LogProb and Sample are the Log distribution's: they refuse a
+//   - LogProb, LogProbNode and Sample are the Log distribution's: they refuse a
 //     model whose Semiring is Real or Max.
 //   - BestPaths, KBest and BestMask are the Max semiring's (the best
 //     scores), whatever the model's semiring.
 //   - Both models (linear and Affine), every mode (Global, Local,
 //     SemiGlobal) and MaxGap are supported by the eager functions, which
-//     run over one item's lattice in float64 (LogProbs and Sample
+//     run over one item's lattice in float64 (LogProb and Sample
 //     anti-diagonal by anti-diagonal, lattice.LogForward) and ignore the
-//     strategy; the graph node LogProb needs the Linear strategy (it is
+//     strategy; the graph node LogProbNode needs the Linear strategy (it is
 //     built on LogPartitionLengths).
 
 // logForward is the Log forward pass of one item (lattice.LogForward):
@@ -42,7 +42,7 @@ type logForward struct {
 	logZ  float64
 }
 
-// logForwards checks the inputs of LogProbs and Sample and runs the Log
+// logForwards checks the inputs of LogProb and Sample and runs the Log
 // forward pass of every item; an item whose every path scores −Inf has no
 // distribution and is an error. Without tables only logZ is kept (alpha
 // and cum are nil).
@@ -70,7 +70,7 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 	return fs, nil
 }
 
-// LogProbs returns the log-probability of paths[b] under the Log
+// LogProb returns the log-probability of paths[b] under the Log
 // distribution of item b for every item: its score (see Scores) minus the
 // item's log Z, computed in float64 by a forward pass over the item's
 // cells. theta is (batch, N, M, m.Channels()) of Float64 or Float32 (3
@@ -81,8 +81,8 @@ func (m Model) logForwards(op string, in *items, tables bool) ([]*logForward, er
 // breaks). A NaN or +Inf potential that a path of an item may use is an
 // error naming the item and the cell, and so is an item whose every path
 // scores −Inf (it has no distribution).
-func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
-	const op = "LogProbs"
+func (m Model) LogProb(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]float64, error) {
+	const op = "LogProb"
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 	return out, nil
 }
 
-// LogProb adds to theta's graph the log-probability of the paths whose 0/1
+// LogProbNode adds to theta's graph the log-probability of the paths whose 0/1
 // mask is mask (Model.Mask) under the Log distribution of every item:
 // MaskScore(theta, mask) − LogPartitionLengths(theta, lengths), shape
 // (batch) in theta's dtype. theta and mask are nodes of shape
@@ -119,8 +119,8 @@ func (m Model) LogProbs(theta *tensor.Dense, paths []Path, lenX, lenY []int) ([]
 // Model.Mask). The node keeps IEEE semantics in θ, as LogPartition and
 // MaskScore do: a NaN or +Inf potential that a path may use makes the
 // item's result NaN or ±Inf, and the run reports no error.
-func (m Model) LogProb(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	const op = "LogProb"
+func (m Model) LogProbNode(theta, mask, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	const op = "LogProbNode"
 	if err := m.checkLog(op); err != nil {
 		return nil, err
 	}

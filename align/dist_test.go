@@ -59,7 +59,7 @@ func TestLogProbs(t *testing.T) {
 					poisonPast(th, q)
 					for range 3 {
 						paths := randomPaths(rng, m, q)
-						got, err := m.LogProbs(th, paths, q.lenX, q.lenY)
+						got, err := m.LogProb(th, paths, q.lenX, q.lenY)
 						if err != nil {
 							t.Fatalf("%v %v %dx%d: %v", m, dt, n, mm, err)
 						}
@@ -96,7 +96,7 @@ func TestLogProbsLarge(t *testing.T) {
 					batch[x] = paths[x][0]
 				}
 				batch[b] = path
-				lp, err := m.LogProbs(th, batch, p.lenX, p.lenY)
+				lp, err := m.LogProb(th, batch, p.lenX, p.lenY)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -114,7 +114,7 @@ func TestLogProbsLarge(t *testing.T) {
 		for b := range best {
 			best[b] = paths[b][0]
 		}
-		lp, err := m.LogProbs(th, best, p.lenX, p.lenY)
+		lp, err := m.LogProb(th, best, p.lenX, p.lenY)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestLogProbNode(t *testing.T) {
 		lpOf := func(theta []float64) float64 {
 			q := p
 			q.theta = theta
-			lp, err := m.LogProbs(q.tensor(tensor.Float64), paths, lx, ly)
+			lp, err := m.LogProb(q.tensor(tensor.Float64), paths, lx, ly)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestLogProbNode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := m.LogProbs(p.tensor(tensor.Float64), paths, lx, ly)
+			want, err := m.LogProb(p.tensor(tensor.Float64), paths, lx, ly)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,18 +282,18 @@ func TestDistErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"semiring", func() error { _, err := (Model{Semiring: Max}).LogProbs(th, two, nil, nil); return err }(), "align.LogProbs: the distribution over paths is the Log semiring's; the model's semiring is Max"},
-		{"NaN", func() error { _, err := log.LogProbs(nan, two, nil, nil); return err }(), "item 1: potential θ[1, 1, 1, FromLeft] is NaN"},
-		{"no path", func() error { _, err := log.LogProbs(ninf, two, nil, nil); return err }(), "item 1: every path scores −Inf"},
-		{"count", func() error { _, err := log.LogProbs(th, two[:1], nil, nil); return err }(), "1 paths for batch 2"},
+		{"semiring", func() error { _, err := (Model{Semiring: Max}).LogProb(th, two, nil, nil); return err }(), "align.LogProb: the distribution over paths is the Log semiring's; the model's semiring is Max"},
+		{"NaN", func() error { _, err := log.LogProb(nan, two, nil, nil); return err }(), "item 1: potential θ[1, 1, 1, FromLeft] is NaN"},
+		{"no path", func() error { _, err := log.LogProb(ninf, two, nil, nil); return err }(), "item 1: every path scores −Inf"},
+		{"count", func() error { _, err := log.LogProb(th, two[:1], nil, nil); return err }(), "1 paths for batch 2"},
 		{"path", func() error {
-			_, err := log.LogProbs(th, []Path{path, {{0, 0, FromDiag}}}, nil, nil)
+			_, err := log.LogProb(th, []Path{path, {{0, 0, FromDiag}}}, nil, nil)
 			return err
 		}(), "item 1, step 0: a Global path cannot end at (0, 0)"},
-		{"node semiring", func() error { _, err := (Model{Semiring: Real}).LogProb(tn, tn, ln); return err }(), "align.LogProb: the distribution"},
-		{"node strategy", func() error { _, err := (Model{Semiring: Log, Strategy: LogDepth}).LogProb(tn, tn, ln); return err }(), "use Linear"},
-		{"node lengths", func() error { _, err := log.LogProb(tn, tn, bad); return err }(), "lengths have dtype float64"},
-		{"node nil", func() error { _, err := log.LogProb(nil, tn, ln); return err }(), "align.LogProb: nil potentials"},
+		{"node semiring", func() error { _, err := (Model{Semiring: Real}).LogProbNode(tn, tn, ln); return err }(), "align.LogProbNode: the distribution"},
+		{"node strategy", func() error { _, err := (Model{Semiring: Log, Strategy: LogDepth}).LogProbNode(tn, tn, ln); return err }(), "use Linear"},
+		{"node lengths", func() error { _, err := log.LogProbNode(tn, tn, bad); return err }(), "lengths have dtype float64"},
+		{"node nil", func() error { _, err := log.LogProbNode(nil, tn, ln); return err }(), "align.LogProbNode: nil potentials"},
 		{"mask lengths", func() error { _, err := log.BestMask(tn, bad); return err }(), "align.BestMask: lengths have dtype float64"},
 		{"mask mode", func() error { _, err := Model{Mode: 9}.BestMask(tn, ln); return err }(), "unknown mode"},
 	} {

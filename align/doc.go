@@ -99,16 +99,16 @@
 //	BestMask (node)             (exact, ties in a documented order) and
 //	                            the best path's mask: the Max semiring,
 //	                            whatever m.Semiring is
-//	LogProbs, LogProb (node)    log-probability of given paths
+//	LogProb, LogProbNode        log-probability of given paths
 //	Sample                      exact samples, from a caller's
 //	                            math/rand/v2 *rand.Rand
-//	EntropyOf, Entropy (node)   entropy of the path distribution,
-//	CrossEntropyOf, KLOf,       cross-entropy and KL divergence between
-//	CrossEntropy, KL (nodes)    the distributions of two θ, with exact
+//	Entropy, EntropyNode        entropy of the path distribution,
+//	CrossEntropy, KL,           cross-entropy and KL divergence between
+//	CrossEntropyNode, KLNode    the distributions of two θ, with exact
 //	                            gradients
 //
-// LogProb(s), Sample and the entropies are defined for the Log semiring
-// only (they return an error for Real and Max); LogProb, like
+// LogProb(Node), Sample and the entropies are defined for the Log semiring
+// only (they return an error for Real and Max); LogProbNode, like
 // LogPartitionLengths, needs the Linear strategy. Everything else supports
 // every semiring, mode, MaxGap and strategy.
 //
@@ -117,8 +117,8 @@
 // A potential that no path may use (past a length, outside the gap, a
 // move from a cell past a length or outside the gap) never affects a
 // result, whatever it holds, NaN included, and its marginal is 0. The eager functions (Marginals,
-// Program's methods, BestPaths, KBest, Sample, LogProbs, Scores and the
-// …Of entropies) return an error naming the item and the cell when a
+// Program's methods, BestPaths, KBest, Sample, LogProb, Scores and the
+// eager entropies) return an error naming the item and the cell when a
 // potential a path may use is NaN or +Inf. The graph nodes keep IEEE
 // semantics instead, as Gorgonia's own Ops do: such a potential makes
 // that item's result NaN or +Inf, and no error. BestMask is the exception:

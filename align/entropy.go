@@ -239,7 +239,7 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 	return out
 }
 
-// Entropy adds to theta's graph the entropy H(p) = −Σ p(path) log p(path)
+// EntropyNode adds to theta's graph the entropy H(p) = −Σ p(path) log p(path)
 // of every batch item's distribution over paths, shape (batch) in theta's
 // dtype. theta holds the potentials, (batch, N, M, 3) of Float64 or
 // Float32 (batch, N, M, 5 with Affine: the channels Match … ExtendAbove),
@@ -258,15 +258,15 @@ func (e *expectation) grad(tp, tq *tensor.Dense, lx, ly []int, st, d []float64, 
 // zero gradient. The computation runs in float64 on the CPU, whatever the
 // dtype; it keeps its forward states between runs, so run one graph on one
 // machine at a time.
-func (m Model) Entropy(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	return m.expectNode("Entropy", divEntropy, theta, nil, lengths)
+func (m Model) EntropyNode(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("EntropyNode", divEntropy, theta, nil, lengths)
 }
 
-// CrossEntropy adds to the graph the cross-entropy
+// CrossEntropyNode adds to the graph the cross-entropy
 // CE(p, q) = −Σ p(path) log q(path) of every batch item, where p is the
 // distribution of potentials p and q that of q, of the same shape and
 // dtype; shape (batch) in their dtype. Lengths, model and semantics are
-// those of Entropy; gorgonia.Grad differentiates it exactly with respect
+// those of EntropyNode; gorgonia.Grad differentiates it exactly with respect
 // to both p and q, which is μq − μp with respect to q (the marginals of q
 // minus those of p, Model.Marginals).
 //
@@ -280,22 +280,22 @@ func (m Model) Entropy(theta, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 // distribution there: its value is NaN and its gradient 0 with respect to
 // both p and q. (The gradients are scaled by the output's gradient; an
 // item whose output gradient is 0 gets a zero gradient in every case.)
-func (m Model) CrossEntropy(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	return m.expectNode("CrossEntropy", divCrossEntropy, p, q, lengths)
+func (m Model) CrossEntropyNode(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("CrossEntropyNode", divCrossEntropy, p, q, lengths)
 }
 
-// KL adds to the graph the Kullback–Leibler divergence
+// KLNode adds to the graph the Kullback–Leibler divergence
 // KL(p‖q) = Σ p(path) (log p(path) − log q(path)) = CE(p, q) − H(p) of
 // every batch item, shape (batch) in the dtype of p and q. It is 0 when
 // p and q define the same distribution, and otherwise positive. Lengths,
-// model and semantics are those of Entropy; gorgonia.Grad differentiates
+// model and semantics are those of EntropyNode; gorgonia.Grad differentiates
 // it exactly with respect to both p and q (μq − μp with respect to q, as
-// for CrossEntropy). It is +Inf, or NaN, exactly where CrossEntropy is,
-// and its gradients there are those CrossEntropy documents: with respect
+// for CrossEntropyNode). It is +Inf, or NaN, exactly where CrossEntropyNode is,
+// and its gradients there are those CrossEntropyNode documents: with respect
 // to p, NaN at every potential a path may use where it is +Inf; with
 // respect to q, μq − μp; with respect to both, 0 where p or q has no path.
-func (m Model) KL(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
-	return m.expectNode("KL", divKL, p, q, lengths)
+func (m Model) KLNode(p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
+	return m.expectNode("KLNode", divKL, p, q, lengths)
 }
 
 func (m Model) expectNode(op string, div divergence, p, q, lengths *gorgonia.Node) (*gorgonia.Node, error) {
@@ -572,35 +572,35 @@ func (op *expectGradOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.e.grad(tp, tq, lx, ly, st, float64s(dv), op.wrtQ), nil
 }
 
-// EntropyOf returns the entropy H(p) = −Σ p(path) log p(path) of every
-// batch item's distribution over paths, the value of Entropy computed
+// Entropy returns the entropy H(p) = −Σ p(path) log p(path) of every
+// batch item's distribution over paths, the value of EntropyNode computed
 // without a graph. theta holds the potentials, (batch, N, M, 3), or
 // (batch, N, M, 5) with Affine, of Float64 or Float32; lenX and lenY are
 // as in LogPartition (nil means N or M for every item). theta is not
 // modified. It returns an error naming the item, the cell and the channel
 // of the first NaN or +Inf potential a path may read, and for an item
 // whose paths all score −Inf (under p or q).
-func (m Model) EntropyOf(theta *tensor.Dense, lenX, lenY []int) ([]float64, error) {
-	return m.expectEager("EntropyOf", divEntropy, theta, nil, lenX, lenY)
+func (m Model) Entropy(theta *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("Entropy", divEntropy, theta, nil, lenX, lenY)
 }
 
-// CrossEntropyOf returns the cross-entropy CE(p, q) = −Σ p(path)
-// log q(path) of every batch item, the value of CrossEntropy computed
+// CrossEntropy returns the cross-entropy CE(p, q) = −Σ p(path)
+// log q(path) of every batch item, the value of CrossEntropyNode computed
 // without a graph; p and q must have the same shape and dtype. It is +Inf
-// where q gives no weight to a path that p does (see CrossEntropy).
-// Lengths and errors are as in EntropyOf: an item whose paths all score
+// where q gives no weight to a path that p does (see CrossEntropyNode).
+// Lengths and errors are as in Entropy: an item whose paths all score
 // −Inf under p or under q, where the node gives NaN, is an error naming
 // it.
-func (m Model) CrossEntropyOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
-	return m.expectEager("CrossEntropyOf", divCrossEntropy, p, q, lenX, lenY)
+func (m Model) CrossEntropy(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("CrossEntropy", divCrossEntropy, p, q, lenX, lenY)
 }
 
-// KLOf returns the Kullback–Leibler divergence KL(p‖q) of every batch
-// item, the value of KL computed without a graph; p and q must have the
+// KL returns the Kullback–Leibler divergence KL(p‖q) of every batch
+// item, the value of KLNode computed without a graph; p and q must have the
 // same shape and dtype. It is +Inf where q gives no weight to a path that
-// p does, and lengths and errors are as in CrossEntropyOf.
-func (m Model) KLOf(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
-	return m.expectEager("KLOf", divKL, p, q, lenX, lenY)
+// p does, and lengths and errors are as in CrossEntropy.
+func (m Model) KL(p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
+	return m.expectEager("KL", divKL, p, q, lenX, lenY)
 }
 
 func (m Model) expectEager(op string, div divergence, p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {

@@ -212,11 +212,11 @@ func newDivGraph(t *testing.T, m Model, div divergence, dt tensor.Dtype, batch, 
 	var err error
 	switch div {
 	case divEntropy:
-		d.out, err = m.Entropy(d.p, d.lengths)
+		d.out, err = m.EntropyNode(d.p, d.lengths)
 	case divCrossEntropy:
-		d.out, err = m.CrossEntropy(d.p, d.q, d.lengths)
+		d.out, err = m.CrossEntropyNode(d.p, d.q, d.lengths)
 	case divKL:
-		d.out, err = m.KL(d.p, d.q, d.lengths)
+		d.out, err = m.KLNode(d.p, d.q, d.lengths)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -273,11 +273,11 @@ func (d *divGraph) run(t *testing.T, p, q *tensor.Dense, lenX, lenY []int) (v, d
 func eagerDiv(m Model, div divergence, p, q *tensor.Dense, lenX, lenY []int) ([]float64, error) {
 	switch div {
 	case divEntropy:
-		return m.EntropyOf(p, lenX, lenY)
+		return m.Entropy(p, lenX, lenY)
 	case divCrossEntropy:
-		return m.CrossEntropyOf(p, q, lenX, lenY)
+		return m.CrossEntropy(p, q, lenX, lenY)
 	}
-	return m.KLOf(p, q, lenX, lenY)
+	return m.KL(p, q, lenX, lenY)
 }
 
 var divs = []divergence{divEntropy, divCrossEntropy, divKL}
@@ -422,7 +422,7 @@ func TestKLProperties(t *testing.T) {
 		th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("theta"), gorgonia.WithValue(tp))
 		lv, _ := Lengths(pp.lenX, pp.lenY)
 		ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
-		kl, err := m.KL(th, th, ln)
+		kl, err := m.KLNode(th, th, ln)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,15 +440,15 @@ func TestKLProperties(t *testing.T) {
 				t.Fatalf("%v: gradient %d of KL(θ‖θ) is %v, want 0", m, x, v)
 			}
 		}
-		h, err := m.EntropyOf(tp, pp.lenX, pp.lenY)
+		h, err := m.Entropy(tp, pp.lenX, pp.lenY)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ce, err := m.CrossEntropyOf(tp, tq, pp.lenX, pp.lenY)
+		ce, err := m.CrossEntropy(tp, tq, pp.lenX, pp.lenY)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := m.KLOf(tp, tq, pp.lenX, pp.lenY)
+		d, err := m.KL(tp, tq, pp.lenX, pp.lenY)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -564,43 +564,43 @@ func TestDivergenceErrors(t *testing.T) {
 		call func() error
 		want []string
 	}{
-		{"max semiring", func() error { _, err := (Model{Semiring: Max}).EntropyOf(tp, nil, nil); return err }, []string{"EntropyOf", "Log"}},
-		{"real semiring", func() error { _, err := (Model{Semiring: Real}).KLOf(tp, tq, nil, nil); return err }, []string{"KLOf", "Log"}},
-		{"nil q", func() error { _, err := full.CrossEntropyOf(tp, nil, nil, nil); return err }, []string{"CrossEntropyOf", "nil"}},
+		{"max semiring", func() error { _, err := (Model{Semiring: Max}).Entropy(tp, nil, nil); return err }, []string{"Entropy", "Log"}},
+		{"real semiring", func() error { _, err := (Model{Semiring: Real}).KL(tp, tq, nil, nil); return err }, []string{"KL", "Log"}},
+		{"nil q", func() error { _, err := full.CrossEntropy(tp, nil, nil, nil); return err }, []string{"CrossEntropy", "nil"}},
 		{"shapes", func() error {
-			_, err := full.KLOf(tp, tensor.New(tensor.WithShape(2, 3, 2, 3), tensor.Of(tensor.Float64)), nil, nil)
+			_, err := full.KL(tp, tensor.New(tensor.WithShape(2, 3, 2, 3), tensor.Of(tensor.Float64)), nil, nil)
 			return err
-		}, []string{"KLOf", "shape"}},
-		{"dtype", func() error { _, err := full.KLOf(tp, pq.tensor(tensor.Float32), nil, nil); return err }, []string{"KLOf", "dtype"}},
-		{"lengths", func() error { _, err := full.EntropyOf(tp, []int{1, 4}, nil); return err }, []string{"EntropyOf", "lenX[1] = 4"}},
+		}, []string{"KL", "shape"}},
+		{"dtype", func() error { _, err := full.KL(tp, pq.tensor(tensor.Float32), nil, nil); return err }, []string{"KL", "dtype"}},
+		{"lengths", func() error { _, err := full.Entropy(tp, []int{1, 4}, nil); return err }, []string{"Entropy", "lenX[1] = 4"}},
 		{"NaN in q", func() error {
-			_, err := full.KLOf(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+FromDiag), nil, nil)
+			_, err := full.KL(tp, bad(math.NaN(), ((1*3+1)*3+2)*3+FromDiag), nil, nil)
 			return err
-		}, []string{"KLOf", "item 1", "q[1, 1, 2, FromDiag]", "NaN"}},
+		}, []string{"KL", "item 1", "q[1, 1, 2, FromDiag]", "NaN"}},
 		{"+Inf", func() error {
-			_, err := full.EntropyOf(bad(math.Inf(1), ((0*3+2)*3+2)*3+FromAbove), nil, nil)
+			_, err := full.Entropy(bad(math.Inf(1), ((0*3+2)*3+2)*3+FromAbove), nil, nil)
 			return err
-		}, []string{"EntropyOf", "item 0", "θ[0, 2, 2, FromAbove]", "+Inf"}},
+		}, []string{"Entropy", "item 0", "θ[0, 2, 2, FromAbove]", "+Inf"}},
 		{"no path", func() error {
 			th := make([]float64, 2*3*3*3)
 			for x := range th {
 				th[x] = math.Inf(-1)
 			}
-			_, err := full.EntropyOf(tensor.New(tensor.WithShape(2, 3, 3, 3), tensor.WithBacking(th)), nil, nil)
+			_, err := full.Entropy(tensor.New(tensor.WithShape(2, 3, 3, 3), tensor.WithBacking(th)), nil, nil)
 			return err
-		}, []string{"EntropyOf", "item 0", "−Inf"}},
+		}, []string{"Entropy", "item 0", "−Inf"}},
 		{"graph lengths", func() error {
 			g := gorgonia.NewGraph()
 			th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 3, 3, 3))
 			ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(3, 2))
-			_, err := full.Entropy(th, ln)
+			_, err := full.EntropyNode(th, ln)
 			return err
 		}, []string{"Entropy", "(2, 2)"}},
 		{"graph semiring", func() error {
 			g := gorgonia.NewGraph()
 			th := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(2, 3, 3, 3))
 			ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(2, 2))
-			_, err := Model{Semiring: Max}.KL(th, th, ln)
+			_, err := Model{Semiring: Max}.KLNode(th, th, ln)
 			return err
 		}, []string{"KL", "Log"}},
 	}
@@ -631,15 +631,15 @@ func TestDivergenceSharedStates(t *testing.T) {
 	q := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, mm, 3), gorgonia.WithName("q"), gorgonia.WithValue(pq.tensor(tensor.Float64)))
 	lv, _ := Lengths(pp.lenX, pp.lenY)
 	ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
-	h, err := m.Entropy(p, ln)
+	h, err := m.EntropyNode(p, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ce, err := m.CrossEntropy(p, q, ln)
+	ce, err := m.CrossEntropyNode(p, q, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kl, err := m.KL(p, q, ln)
+	kl, err := m.KLNode(p, q, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -691,9 +691,9 @@ func TestDivergenceMarginals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, _ := m.EntropyOf(tp, pp.lenX, pp.lenY)
-			ce, _ := m.CrossEntropyOf(tp, tq, pp.lenX, pp.lenY)
-			kl, err := m.KLOf(tp, tq, pp.lenX, pp.lenY)
+			h, _ := m.Entropy(tp, pp.lenX, pp.lenY)
+			ce, _ := m.CrossEntropy(tp, tq, pp.lenX, pp.lenY)
+			kl, err := m.KL(tp, tq, pp.lenX, pp.lenY)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -733,7 +733,7 @@ func TestDivergenceComposed(t *testing.T) {
 	}
 	lv, _ := Lengths(pp.lenX, pp.lenY)
 	ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"), gorgonia.WithValue(lv))
-	h, err := m.Entropy(theta, ln)
+	h, err := m.EntropyNode(theta, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -759,7 +759,7 @@ func TestDivergenceComposed(t *testing.T) {
 	if nonzero == 0 {
 		t.Fatal("the gradient is 0 everywhere")
 	}
-	want, err := m.EntropyOf(th, pp.lenX, pp.lenY)
+	want, err := m.Entropy(th, pp.lenX, pp.lenY)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -332,7 +332,7 @@ func checkEnumLogProbs(t *testing.T, name string, m Model, dt tensor.Dtype, p pr
 			}
 			want[k] = bru[b].scoreP[x] - bru[b].logZp
 		}
-		got, err := m.LogProbs(th, paths, s.lenX, s.lenY)
+		got, err := m.LogProb(th, paths, s.lenX, s.lenY)
 		if err != nil {
 			t.Fatalf("%s LogProbs: %v", name, err)
 		}

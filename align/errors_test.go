@@ -194,20 +194,20 @@ func TestErrorKinds(t *testing.T) {
 		{"MaskScore dtype", ErrDtype, "MaskScore", nodeErr(func() (*gorgonia.Node, error) { return MaskScore(thN, thN32) })},
 		{"MaskScore shape", ErrShape, "MaskScore", nodeErr(func() (*gorgonia.Node, error) { return MaskScore(thN, thN5) })},
 		{"MaskScore graphs", ErrGraph, "MaskScore", nodeErr(func() (*gorgonia.Node, error) { return MaskScore(thN, maskOther) })},
-		{"LogProb nil", ErrNil, "LogProb", nodeErr(func() (*gorgonia.Node, error) { return log.LogProb(nil, maskN, lnN) })},
-		{"LogProb semiring", ErrSemiring, "LogProb", nodeErr(func() (*gorgonia.Node, error) { return max.LogProb(thN, maskN, lnN) })},
-		{"LogProb strategy", ErrMode, "LogProb", nodeErr(func() (*gorgonia.Node, error) {
-			return Model{Strategy: LogDepth}.LogProb(thN, maskN, lnN)
+		{"LogProbNode nil", ErrNil, "LogProbNode", nodeErr(func() (*gorgonia.Node, error) { return log.LogProbNode(nil, maskN, lnN) })},
+		{"LogProbNode semiring", ErrSemiring, "LogProbNode", nodeErr(func() (*gorgonia.Node, error) { return max.LogProbNode(thN, maskN, lnN) })},
+		{"LogProbNode strategy", ErrMode, "LogProbNode", nodeErr(func() (*gorgonia.Node, error) {
+			return Model{Strategy: LogDepth}.LogProbNode(thN, maskN, lnN)
 		})},
-		{"LogProb lengths", ErrDtype, "LogProb", nodeErr(func() (*gorgonia.Node, error) { return log.LogProb(thN, maskN, lnF) })},
+		{"LogProbNode lengths", ErrDtype, "LogProbNode", nodeErr(func() (*gorgonia.Node, error) { return log.LogProbNode(thN, maskN, lnF) })},
 		{"BestMask mode", ErrMode, "BestMask", nodeErr(func() (*gorgonia.Node, error) { return Model{Mode: 5}.BestMask(thN, lnN) })},
 		{"BestMask lengths", ErrShape, "BestMask", nodeErr(func() (*gorgonia.Node, error) { return log.BestMask(thN, ln3) })},
-		{"Entropy semiring", ErrSemiring, "Entropy", nodeErr(func() (*gorgonia.Node, error) { return max.Entropy(thN, lnN) })},
-		{"Entropy nil lengths", ErrNil, "Entropy", nodeErr(func() (*gorgonia.Node, error) { return log.Entropy(thN, nil) })},
-		{"CrossEntropy nil q", ErrNil, "CrossEntropy", nodeErr(func() (*gorgonia.Node, error) { return log.CrossEntropy(thN, nil, lnN) })},
-		{"CrossEntropy q dtype", ErrDtype, "CrossEntropy", nodeErr(func() (*gorgonia.Node, error) { return log.CrossEntropy(thN, thN32, lnN) })},
-		{"KL q shape", ErrShape, "KL", nodeErr(func() (*gorgonia.Node, error) { return log.KL(thN, thN5, lnN) })},
-		{"KL graphs", ErrGraph, "KL", nodeErr(func() (*gorgonia.Node, error) { return log.KL(thN, maskOther, lnN) })},
+		{"EntropyNode semiring", ErrSemiring, "EntropyNode", nodeErr(func() (*gorgonia.Node, error) { return max.EntropyNode(thN, lnN) })},
+		{"EntropyNode nil lengths", ErrNil, "EntropyNode", nodeErr(func() (*gorgonia.Node, error) { return log.EntropyNode(thN, nil) })},
+		{"CrossEntropyNode nil q", ErrNil, "CrossEntropyNode", nodeErr(func() (*gorgonia.Node, error) { return log.CrossEntropyNode(thN, nil, lnN) })},
+		{"CrossEntropyNode q dtype", ErrDtype, "CrossEntropyNode", nodeErr(func() (*gorgonia.Node, error) { return log.CrossEntropyNode(thN, thN32, lnN) })},
+		{"KLNode q shape", ErrShape, "KLNode", nodeErr(func() (*gorgonia.Node, error) { return log.KLNode(thN, thN5, lnN) })},
+		{"KLNode graphs", ErrGraph, "KLNode", nodeErr(func() (*gorgonia.Node, error) { return log.KLNode(thN, maskOther, lnN) })},
 
 		// Eager functions of the distribution.
 		{"Lengths", ErrLength, "Lengths", func() error { _, err := Lengths([]int{1, 2}, []int{1}); return err }},
@@ -222,9 +222,9 @@ func TestErrorKinds(t *testing.T) {
 		{"Sample size", ErrSize, "Sample", func() error { _, err := log.Sample(th, big40, r, nil, nil); return err }},
 		{"Sample no path", ErrPotential, "Sample", func() error { _, err := log.Sample(ninf, 1, r, nil, nil); return err }},
 		{"Sample NaN", ErrPotential, "Sample", func() error { _, err := log.Sample(nan, 1, r, nil, nil); return err }},
-		{"LogProbs path", ErrPath, "LogProbs", func() error { _, err := log.LogProbs(th, broken, nil, nil); return err }},
-		{"LogProbs count", ErrShape, "LogProbs", func() error { _, err := log.LogProbs(th, paths[:1], nil, nil); return err }},
-		{"LogProbs NaN", ErrPotential, "LogProbs", func() error { _, err := log.LogProbs(nan, paths, nil, nil); return err }},
+		{"LogProb path", ErrPath, "LogProb", func() error { _, err := log.LogProb(th, broken, nil, nil); return err }},
+		{"LogProb count", ErrShape, "LogProb", func() error { _, err := log.LogProb(th, paths[:1], nil, nil); return err }},
+		{"LogProb NaN", ErrPotential, "LogProb", func() error { _, err := log.LogProb(nan, paths, nil, nil); return err }},
 		{"Scores NaN off the path", ErrPotential, "Scores", func() error {
 			_, err := log.Scores(withAt(at(1, 2, 0, FromAbove), math.NaN()), paths, nil, nil)
 			return err
@@ -244,16 +244,16 @@ func TestErrorKinds(t *testing.T) {
 		{"Mask path", ErrPath, "Mask", func() error { _, err := log.Mask(broken, th.Shape(), tensor.Float64, nil, nil); return err }},
 		{"PathsFromMask nil", ErrNil, "PathsFromMask", func() error { _, err := log.PathsFromMask(nil, nil, nil); return err }},
 		{"PathsFromMask element", ErrPath, "PathsFromMask", func() error { _, err := log.PathsFromMask(two, nil, nil); return err }},
-		{"EntropyOf NaN", ErrPotential, "EntropyOf", func() error { _, err := log.EntropyOf(nan, nil, nil); return err }},
-		{"EntropyOf length", ErrLength, "EntropyOf", func() error { _, err := log.EntropyOf(th, []int{4, 1}, nil); return err }},
-		{"CrossEntropyOf q NaN", ErrPotential, "CrossEntropyOf", func() error { _, err := log.CrossEntropyOf(th, nan, nil, nil); return err }},
-		{"CrossEntropyOf shapes", ErrShape, "CrossEntropyOf", func() error {
-			_, err := log.CrossEntropyOf(th, randomProblem(rng, 2, 3, 5, false).tensor(tensor.Float64), nil, nil)
+		{"Entropy NaN", ErrPotential, "Entropy", func() error { _, err := log.Entropy(nan, nil, nil); return err }},
+		{"Entropy length", ErrLength, "Entropy", func() error { _, err := log.Entropy(th, []int{4, 1}, nil); return err }},
+		{"CrossEntropy q NaN", ErrPotential, "CrossEntropy", func() error { _, err := log.CrossEntropy(th, nan, nil, nil); return err }},
+		{"CrossEntropy shapes", ErrShape, "CrossEntropy", func() error {
+			_, err := log.CrossEntropy(th, randomProblem(rng, 2, 3, 5, false).tensor(tensor.Float64), nil, nil)
 			return err
 		}},
-		{"KLOf dtype", ErrDtype, "KLOf", func() error { _, err := log.KLOf(th, p.tensor(tensor.Float32), nil, nil); return err }},
-		{"KLOf no path", ErrPotential, "KLOf", func() error { _, err := log.KLOf(th, ninf, nil, nil); return err }},
-		{"KLOf semiring", ErrSemiring, "KLOf", func() error { _, err := Model{Semiring: Real}.KLOf(th, th, nil, nil); return err }},
+		{"KL dtype", ErrDtype, "KL", func() error { _, err := log.KL(th, p.tensor(tensor.Float32), nil, nil); return err }},
+		{"KL no path", ErrPotential, "KL", func() error { _, err := log.KL(th, ninf, nil, nil); return err }},
+		{"KL semiring", ErrSemiring, "KL", func() error { _, err := Model{Semiring: Real}.KL(th, th, nil, nil); return err }},
 	}
 	number := regexp.MustCompile(`-?\d+`)
 	for _, c := range cases {
@@ -308,7 +308,7 @@ func TestErrorCauses(t *testing.T) {
 	ln := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(2, 2), gorgonia.WithName("ln"))
 	z, err := Model{}.LogPartitionLengths(th, ln)
 	must(t, err)
-	_, err = Model{}.Entropy(th, ln)
+	_, err = Model{}.EntropyNode(th, ln)
 	must(t, err)
 	cost, err := gorgonia.Sum(z)
 	must(t, err)
@@ -331,8 +331,8 @@ func TestErrorCauses(t *testing.T) {
 	switch cause := vmErr.Err(); {
 	case !errors.Is(cause, ErrLength):
 		t.Errorf("run error %q is not of kind ErrLength", cause)
-	case !errors.As(cause, &ae) || (ae.Op != "LogPartitionLengths" && ae.Op != "Entropy"):
-		t.Errorf("run error %q: no *Error naming LogPartitionLengths or Entropy", cause)
+	case !errors.As(cause, &ae) || (ae.Op != "LogPartitionLengths" && ae.Op != "EntropyNode"):
+		t.Errorf("run error %q: no *Error naming LogPartitionLengths or EntropyNode", cause)
 	}
 	// bandop.Cause finds it without knowing Gorgonia's wrapper.
 	if cause := bandop.Cause(err); !errors.Is(cause, ErrLength) || !errors.As(cause, &ae) || ae != cause || ae.Pkg != "align" {

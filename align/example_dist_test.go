@@ -80,7 +80,7 @@ func ExampleModel_KBest() {
 	// 4 -0.5 ACG-T/A--GT
 }
 
-func ExampleModel_LogProbs() {
+func ExampleModel_LogProb() {
 	x, y := "ACGT", "AGT"
 	theta := tensor.New(tensor.WithShape(1, len(x), len(y), 3), tensor.WithBacking(potentials(x, y)))
 	m := align.Model{Semiring: align.Log}
@@ -90,7 +90,7 @@ func ExampleModel_LogProbs() {
 		return
 	}
 	for _, p := range best[0] {
-		lp, err := m.LogProbs(theta, []align.Path{p}, nil, nil)
+		lp, err := m.LogProb(theta, []align.Path{p}, nil, nil)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -127,7 +127,7 @@ func ExampleModel_Sample() {
 // 4×4 grid. The gradient with respect to θ is the gold mask minus the
 // marginals, so its total over a pair is the gold path's number of steps
 // minus the expected number.
-func ExampleModel_LogProb() {
+func ExampleModel_LogProbNode() {
 	const batch, n = 2, 4
 	pairs := [][2]string{{"ACGT", "AGT"}, {"GA", "GTA"}}
 	th := make([]float64, batch*n*n*3)
@@ -154,7 +154,7 @@ func ExampleModel_LogProb() {
 	thetaN := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, n, 3), gorgonia.WithName("theta"))
 	maskN := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, n, n, 3), gorgonia.WithName("gold"))
 	lengthsN := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(batch, 2), gorgonia.WithName("lengths"))
-	lp, err := m.LogProb(thetaN, maskN, lengthsN)
+	lp, err := m.LogProbNode(thetaN, maskN, lengthsN)
 	if err != nil {
 		fmt.Println(err)
 		return

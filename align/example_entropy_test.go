@@ -14,10 +14,10 @@ import (
 // the log of the number of paths: 3 global paths cross a 2×2 grid (the
 // diagonal, or right then down, or down then right), and 5 cross a 2×3
 // grid.
-func ExampleModel_EntropyOf() {
+func ExampleModel_Entropy() {
 	theta := tensor.New(tensor.WithShape(2, 2, 3, 3), tensor.Of(tensor.Float64))
 	m := align.Model{Semiring: align.Log}
-	h, err := m.EntropyOf(theta, []int{2, 2}, []int{2, 3})
+	h, err := m.Entropy(theta, []int{2, 2}, []int{2, 3})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -33,11 +33,11 @@ func ExampleModel_EntropyOf() {
 // across a 2×3 grid). Without turns a gap may not follow a gap of the
 // other direction: across the 2×2 grid only the diagonal is left, and
 // across the 2×3 grid the diagonal then right and right then diagonal.
-func ExampleModel_EntropyOf_affine() {
+func ExampleModel_Entropy_affine() {
 	theta := tensor.New(tensor.WithShape(2, 2, 3, 5), tensor.Of(tensor.Float64))
 	for _, noTurns := range []bool{false, true} {
 		m := align.Model{Semiring: align.Log, Affine: true, NoTurns: noTurns}
-		h, err := m.EntropyOf(theta, []int{2, 2}, []int{2, 3})
+		h, err := m.Entropy(theta, []int{2, 2}, []int{2, 3})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -57,12 +57,12 @@ func ExampleModel_EntropyOf_affine() {
 // 2×2 grid that path has probability e/(e+2) ≈ 0.576 against 0.212 for
 // each of the two others, and cell (2, 2), past the lengths, gets a zero
 // gradient.
-func ExampleModel_Entropy() {
+func ExampleModel_EntropyNode() {
 	g := gorgonia.NewGraph()
 	theta := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(1, 3, 3, 3), gorgonia.WithName("theta"))
 	lengths := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(1, 2), gorgonia.WithName("lengths"))
 	m := align.Model{Semiring: align.Log}
-	h, err := m.Entropy(theta, lengths)
+	h, err := m.EntropyNode(theta, lengths)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -110,14 +110,14 @@ func ExampleModel_Entropy() {
 // the 3 global paths of a 2×2 grid, q prefers the diagonal. The gradient
 // with respect to q is q's marginals less p's, so a step against it moves
 // q towards p.
-func ExampleModel_KL() {
+func ExampleModel_KLNode() {
 	g := gorgonia.NewGraph()
 	shape := tensor.Shape{1, 2, 2, 3}
 	p := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(shape...), gorgonia.WithName("p"))
 	q := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(shape...), gorgonia.WithName("q"))
 	lengths := gorgonia.NewTensor(g, tensor.Int, 2, gorgonia.WithShape(1, 2), gorgonia.WithName("lengths"))
 	m := align.Model{Semiring: align.Log}
-	kl, err := m.KL(p, q, lengths)
+	kl, err := m.KLNode(p, q, lengths)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -35,17 +35,6 @@ const (
 	ExtendAbove = 4 // enters (i, j) from (i−1, j) out of a gap from above
 )
 
-// The channels' former names, which read the wrong way round (Down moved
-// right, Up moved down).
-const (
-	// Deprecated: use FromLeft.
-	Down = FromLeft
-	// Deprecated: use FromDiag.
-	Mid = FromDiag
-	// Deprecated: use FromAbove.
-	Up = FromAbove
-)
-
 // Semirings, for convenience; they are bandop's.
 const (
 	Real = bandop.Real

@@ -392,7 +392,7 @@ func MaskScore(theta, mask *gorgonia.Node) (*gorgonia.Node, error) {
 
 // maskScore is MaskScore, its errors naming op. With paths it also takes
 // the lengths node and fails a run where a mask is not a path of its item
-// under *paths (LogProb).
+// under *paths (LogProbNode).
 func maskScore(op string, theta, mask *gorgonia.Node, paths *Model, lengths *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkThetaNode(op, "potentials", theta); err != nil {
 		return nil, err
@@ -428,7 +428,7 @@ func maskScore(op string, theta, mask *gorgonia.Node, paths *Model, lengths *gor
 }
 
 // scoreOp is MaskScore: inputs θ and the mask, output Σ θ⊙mask per item.
-// With paths (LogProb's score) it takes the lengths as a third input and
+// With paths (LogProbNode's score) it takes the lengths as a third input and
 // fails the run with an ErrPath error where a mask is not a path of its
 // item under *paths.
 type scoreOp struct {

@@ -215,7 +215,7 @@ func newScoreGraph(t *testing.T, m Model, shape tensor.Shape, dt tensor.Dtype, w
 	sg.lengths = gorgonia.NewTensor(sg.g, tensor.Int, 2, gorgonia.WithShape(shape[0], 2), gorgonia.WithName("lengths"))
 	var err error
 	if lp {
-		sg.out, err = m.LogProb(sg.theta, sg.mask, sg.lengths)
+		sg.out, err = m.LogProbNode(sg.theta, sg.mask, sg.lengths)
 	} else {
 		sg.out, err = MaskScore(sg.theta, sg.mask)
 	}

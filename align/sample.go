@@ -12,7 +12,7 @@ import (
 // Sample draws n exact samples of every item's path from the Log
 // distribution over theta, (batch, N, M, m.Channels()) of Float64 or
 // Float32, with lengths as in LogPartition: draws[s][b] is draw s of item
-// b, so that draws[s] is one batch of paths (for Mask or LogProbs). A path
+// b, so that draws[s] is one batch of paths (for Mask or LogProb). A path
 // p is drawn with probability exp(score(p) − log Z). Both models are
 // supported: with Affine a path's steps record the channel each scores
 // (Match, OpenLeft, …), which says the state it is in.

@@ -26,7 +26,7 @@ func composed(q, k, v *gorgonia.Node, lower, upper int, scale float64) (*gorgoni
 	if err != nil {
 		return nil, err
 	}
-	a, err := bandop.BandMul(qs, k, lower, upper)
+	a, err := bandop.BandMulNode(qs, k, lower, upper)
 	if err != nil {
 		return nil, err
 	}

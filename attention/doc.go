@@ -7,7 +7,7 @@
 // memory of a layer is that of q, k, v and their gradients whatever the
 // window.
 //
-// Why a fused Op rather than a band of scores from bandop (BandMul,
+// Why a fused Op rather than a band of scores from bandop (BandMulNode,
 // Softmax, MulDense): those keep the (n, w) scores and probabilities of
 // every head for the backward, and each step reads and writes them once
 // more; here a row's window of keys and values is read where it lies, two

@@ -9,15 +9,15 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// BandMulDense returns the band (lower, upper) of Q·Kᵀ for each pair of
+// BandMul returns the band (lower, upper) of Q·Kᵀ for each pair of
 // dense (n, d) matrices of q and k, both of shape (batch, n, d) and the same
 // dtype: entry (i, j) in the band is Σ_t Q[i,t]·K[j,t], and only those
 // entries are computed (the scores of sliding-window attention). The result
 // has fill 0, the Real semiring's zero, which its padding holds too. q and
 // k may be views or have a pending transpose (t.T()): each is read as its
 // materialized value, and neither is modified.
-func BandMulDense(q, k *tensor.Dense, lower, upper int) (*Banded, error) {
-	const op = "BandMulDense"
+func BandMul(q, k *tensor.Dense, lower, upper int) (*Banded, error) {
+	const op = "BandMul"
 	if q == nil || k == nil {
 		return nil, kindErrorf(ErrNil, op, "Q or K is nil")
 	}
@@ -36,12 +36,12 @@ func BandMulDense(q, k *tensor.Dense, lower, upper int) (*Banded, error) {
 	return c, nil
 }
 
-// BandMul adds the band (lower, upper) of q·kᵀ to the graph (see
-// BandMulDense); q and k have shape (batch, n, d). Its gradient with
+// BandMulNode adds the band (lower, upper) of q·kᵀ to the graph (see
+// BandMul); q and k have shape (batch, n, d). Its gradient with
 // respect to both operands is defined: dQ = G·K and dK = Gᵀ·Q over the
 // band of the incoming gradient G, whose padding is never read.
-func BandMul(q, k *gorgonia.Node, lower, upper int) (*Node, error) {
-	const name = "BandMul"
+func BandMulNode(q, k *gorgonia.Node, lower, upper int) (*Node, error) {
+	const name = "BandMulNode"
 	if q == nil || k == nil {
 		return nil, kindErrorf(ErrNil, name, "Q or K is nil")
 	}

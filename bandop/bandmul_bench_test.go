@@ -48,7 +48,7 @@ func attnInputs(g *gorgonia.ExprGraph, n int) (q, k, v *gorgonia.Node) {
 func bandedAttention(tb testing.TB, n int) attnGraph {
 	g := gorgonia.NewGraph()
 	q, k, v := attnInputs(g, n)
-	s := must(BandMul(q, k, attnBand, attnBand))
+	s := must(BandMulNode(q, k, attnBand, attnBand))
 	p := must(Softmax(s))
 	out := must(MulDense(p, v, Real))
 	cost := gorgonia.Must(gorgonia.Sum(out))

@@ -27,7 +27,7 @@ func attnCUDAGraph(t *testing.T, rng *rand.Rand, s Semiring, dt tensor.Dtype, ba
 	q := cudaDense3(g, rng, Real, dt, batch, n, d, "Q")
 	k := cudaDense3(g, rng, Real, dt, batch, n, d, "K")
 	v := cudaDense3(g, rng, s, dt, batch, n, d, "V")
-	scores := must(BandMul(q, k, lower, upper))
+	scores := must(BandMulNode(q, k, lower, upper))
 	out := must(MulDense(must(Softmax(scores)), v, Real))
 	ls := must(LogSoftmax(scores))
 	a := ls

@@ -80,7 +80,7 @@ func TestBandMulDense(t *testing.T) {
 				q, qv := randDense(rng, Real, dt, c.batch, c.n, c.d)
 				k, kv := randDense(rng, Real, dt, c.batch, c.n, c.d)
 				qc, kc := q.Clone().(*tensor.Dense), k.Clone().(*tensor.Dense)
-				got, err := BandMulDense(q, k, c.lower, c.upper)
+				got, err := BandMul(q, k, c.lower, c.upper)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +95,7 @@ func TestBandMulDense(t *testing.T) {
 				g := gorgonia.NewGraph()
 				qn := gorgonia.NodeFromAny(g, q, gorgonia.WithName("q"))
 				kn := gorgonia.NodeFromAny(g, k, gorgonia.WithName("k"))
-				out, err := BandMul(qn, kn, c.lower, c.upper)
+				out, err := BandMulNode(qn, kn, c.lower, c.upper)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -178,7 +178,7 @@ func TestBandMulErrors(t *testing.T) {
 		{"range", q, q, bandLimit + 1, 0, ErrBand},
 	}
 	for _, c := range cases {
-		_, err := BandMulDense(c.q, c.k, c.lower, c.upper)
+		_, err := BandMul(c.q, c.k, c.lower, c.upper)
 		if !errors.Is(err, c.kind) {
 			t.Errorf("BandMulDense %s: error %v, want kind %v", c.name, err, c.kind)
 		}
@@ -188,11 +188,11 @@ func TestBandMulErrors(t *testing.T) {
 		g := gorgonia.NewGraph()
 		qn := gorgonia.NodeFromAny(g, c.q, gorgonia.WithName("q"))
 		kn := gorgonia.NodeFromAny(g, c.k, gorgonia.WithName("k"))
-		if _, err := BandMul(qn, kn, c.lower, c.upper); !errors.Is(err, c.kind) {
+		if _, err := BandMulNode(qn, kn, c.lower, c.upper); !errors.Is(err, c.kind) {
 			t.Errorf("BandMul %s: error %v, want kind %v", c.name, err, c.kind)
 		}
 	}
-	if _, err := BandMul(nil, nil, 0, 0); !errors.Is(err, ErrNil) {
+	if _, err := BandMulNode(nil, nil, 0, 0); !errors.Is(err, ErrNil) {
 		t.Errorf("BandMul(nil): error %v, want ErrNil", err)
 	}
 	// Do checks its inputs again.
@@ -222,8 +222,8 @@ func TestBandMulView(t *testing.T) {
 		if !q.IsView() || !k.IsView() {
 			t.Fatal("the slices are not views: the test tests nothing")
 		}
-		want := must(BandMulDense(q.Materialize().(*tensor.Dense), k.Materialize().(*tensor.Dense), 2, 1))
-		got := must(BandMulDense(q, k, 2, 1))
+		want := must(BandMul(q.Materialize().(*tensor.Dense), k.Materialize().(*tensor.Dense), 2, 1))
+		got := must(BandMul(q, k, 2, 1))
 		if !sameBits(got, want) {
 			t.Errorf("%v: BandMulDense of views differs from that of their values", dt)
 		}

@@ -23,8 +23,8 @@ func attnQK() *tensor.Dense {
 // The scores of a causal window of two positions: each position against
 // itself and the one before (band lower 1, upper 0). Only those entries are
 // computed; the rest are the fill, 0.
-func ExampleBandMulDense() {
-	s, err := bandop.BandMulDense(attnQK(), attnQK(), 1, 0)
+func ExampleBandMul() {
+	s, err := bandop.BandMul(attnQK(), attnQK(), 1, 0)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func ExampleMulDense() {
 	q := gorgonia.NodeFromAny(g, attnQK(), gorgonia.WithName("Q"))
 	k := gorgonia.NodeFromAny(g, attnQK(), gorgonia.WithName("K"))
 	v := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(1, 4, 1), tensor.WithBacking([]float64{1, 2, 3, 4})), gorgonia.WithName("V"))
-	scores, err := bandop.BandMul(q, k, 1, 0)
+	scores, err := bandop.BandMulNode(q, k, 1, 0)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestGradBandMul(t *testing.T) {
 					denseOp(rng, bandop.Real, "Q", c.batch, c.n, c.d),
 					denseOp(rng, bandop.Real, "K", c.batch, c.n, c.d),
 				},
-				f: func(a []arg) (output, error) { return bandOut(bandop.BandMul(a[0].N, a[1].N, c.l, c.u)) },
+				f: func(a []arg) (output, error) { return bandOut(bandop.BandMulNode(a[0].N, a[1].N, c.l, c.u)) },
 			})
 		})
 	}
@@ -104,7 +104,7 @@ func TestGradBandAttention(t *testing.T) {
 					denseOp(rng, bandop.Real, "V", c.batch, c.n, c.d),
 				},
 				f: func(a []arg) (output, error) {
-					s, err := bandop.BandMul(a[0].N, a[1].N, c.l, c.u)
+					s, err := bandop.BandMulNode(a[0].N, a[1].N, c.l, c.u)
 					if err != nil {
 						return output{}, err
 					}

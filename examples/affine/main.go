@@ -12,7 +12,7 @@
 // Both models learn a 4×4 score matrix W (θ[b, i, j, diagonal channel] =
 // W[x_i][y_j]) and their gap scores (linear: one per direction; affine:
 // open and extend per direction) by minimising −Σ log P(gold path) with
-// align.Model.LogProb on batches of 16 pairs, Adam, in one Gorgonia graph
+// align.Model.LogProbNode on batches of 16 pairs, Adam, in one Gorgonia graph
 // each. Before and after training it prints the held-out F1 of the aligned
 // pairs (x_i, y_j) of each model's best paths (align.Model.BestPaths)
 // against the gold ones, and at the end the learnt gap scores, and writes
@@ -176,7 +176,7 @@ func newLearner(affine bool) (*learner, error) {
 		channels[k] = gorgonia.Must(gorgonia.Reshape(c, tensor.Shape{B, N, N, 1}))
 	}
 	l.theta = gorgonia.Must(gorgonia.Concat(3, channels...))
-	logp, err := l.m.LogProb(l.theta, l.gold, l.lengths)
+	logp, err := l.m.LogProbNode(l.theta, l.gold, l.lengths)
 	if err != nil {
 		return nil, err
 	}

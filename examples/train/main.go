@@ -11,14 +11,14 @@
 //
 //	Σ_b log Z_b − score_b(gold path) = −Σ_b log P(gold path of pair b)
 //
-// from align.Model.LogProb, whose lengths and gold-path masks
+// from align.Model.LogProbNode, whose lengths and gold-path masks
 // (align.Model.Mask of the gold align.Paths) are inputs of the graph: the
 // graph is built and compiled once, and every batch binds its strings,
 // lengths and masks with gorgonia.Let. Adam minimises it.
 //
 // Every few steps it runs a fixed held-out batch through the same graph and
 // prints the held-out loss, the entropy of the model's distribution over
-// the held-out pairs' paths (align.Model.EntropyOf) and the F1 of the
+// the held-out pairs' paths (align.Model.Entropy) and the F1 of the
 // aligned pairs (x_i, y_j) of the held-out Viterbi paths
 // (align.Model.BestPaths on θ read back from the graph) against the gold
 // ones. It writes two pictures into -out:
@@ -164,7 +164,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 	// log P(gold path) = score(gold path) − log Z for every pair; the
 	// zero Model is the global alignment under the Log semiring.
 	var m align.Model
-	logp, err := m.LogProb(theta, gold, lengths)
+	logp, err := m.LogProbNode(theta, gold, lengths)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func run(w io.Writer, steps, every int, out string) (*Report, error) {
 			return err
 		}
 		lx, ly := held.lengths()
-		hs, err := m.EntropyOf(th, lx, ly)
+		hs, err := m.Entropy(th, lx, ly)
 		if err != nil {
 			return err
 		}

@@ -56,11 +56,11 @@ func TestPendingTransposeAtEntry(t *testing.T) {
 
 	qa, qp := pendingT(t, rng, 2, 5, 3)
 	ka, kp := pendingT(t, rng, 2, 5, 3)
-	ml, err := bandop.BandMulDense(qa, ka, 2, 1)
+	ml, err := bandop.BandMul(qa, ka, 2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp, err := bandop.BandMulDense(qp, kp, 2, 1)
+	mp, err := bandop.BandMul(qp, kp, 2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
