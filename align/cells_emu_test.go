@@ -25,11 +25,11 @@ func emuCellsTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour in
 	th := emuTheta[T](rng, g, lx, ly)
 	used := func(b int) []int {
 		var ks []int
-		l := g.m.linLattice(lx[b], ly[b])
+		l := g.m.lat(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				for c := range 3 {
-					if usedPotential(l, i, j, c) {
+					if l.Used(i, j, c) {
 						ks = append(ks, ((b*g.n+i)*g.mm+j)*3+c)
 					}
 				}
@@ -65,11 +65,11 @@ func emuCellsTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int, flavour in
 func emuCellsGrad(rng *rand.Rand, g *grid, lx, ly []int) []float64 {
 	da := make([]float64, g.cellsShape().TotalSize())
 	for b := range g.batch {
-		l := g.m.linLattice(lx[b], ly[b])
+		l := g.m.lat(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				x := math.NaN()
-				if l.valid(i, j) {
+				if l.Valid(i, j) {
 					x = 0
 					if rng.IntN(3) != 0 {
 						x = 0.5 + rng.Float64()

@@ -145,13 +145,13 @@ func TestCellsGradUnusedStayZero(t *testing.T) {
 					nan := false
 					for b := range p.batch {
 						lx, ly := p.lengths(b)
-						l := m.linLattice(lx, ly)
+						l := m.lat(lx, ly)
 						for i := range p.n {
 							for j := range p.mm {
 								for c := range 3 {
 									x := d[((b*p.n+i)*p.mm+j)*3+c]
 									nan = nan || math.IsNaN(x)
-									if !usedPotential(l, i, j, c) && x != 0 {
+									if !l.Used(i, j, c) && x != 0 {
 										t.Fatalf("%v, θ %v: the gradient of unused θ[%d, %d, %d, %d] is %v, want 0", m, bad, b, i, j, c, x)
 									}
 								}

@@ -88,17 +88,17 @@ func emuValue(rng *rand.Rand, s bandop.Semiring) float64 {
 }
 
 // emuTheta draws θ (batch, N, M, 3) with NaN in every potential no path
-// may use (usedPotential: past an item's lengths, outside its gap, or a
+// may use (lattice.Lattice.Used: past an item's lengths, outside its gap, or a
 // move from a cell outside them).
 func emuTheta[T emuFloat](rng *rand.Rand, g *grid, lx, ly []int) []T {
 	th := make([]T, g.batch*g.n*g.mm*3)
 	for b := range g.batch {
-		l := g.m.linLattice(lx[b], ly[b])
+		l := g.m.lat(lx[b], ly[b])
 		for i := range g.n {
 			for j := range g.mm {
 				for c := range 3 {
 					x := emuValue(rng, g.m.Semiring)
-					if !usedPotential(l, i, j, c) {
+					if !l.Used(i, j, c) {
 						x = math.NaN()
 					}
 					th[((b*g.n+i)*g.mm+j)*3+c] = T(x)

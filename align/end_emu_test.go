@@ -42,7 +42,7 @@ func emuAlpha(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
 	if flavour == 2 {
 		// end returns an end cell of item b (within the lattice).
 		end := func(b int) (int, int) {
-			l := g.m.linLattice(lx[b], ly[b])
+			l := g.m.lat(lx[b], ly[b])
 			for {
 				i, j := rng.IntN(lx[b]), rng.IntN(ly[b])
 				switch g.m.Mode {
@@ -55,7 +55,7 @@ func emuAlpha(rng *rand.Rand, g *grid, lx, ly []int, flavour int) []float64 {
 						j = ly[b] - 1
 					}
 				}
-				if l.end(i, j) {
+				if l.End(i, j) {
 					return i, j
 				}
 			}

@@ -70,23 +70,13 @@ func must(tb testing.TB, err error) {
 	}
 }
 
-// usedPotential reports whether a path of lattice l may score θ[i, j, c]:
-// (i, j) is a cell of l, and the cell its move comes from is too, or c is
-// FromDiag at a start cell.
-func usedPotential(l linLattice, i, j, c int) bool {
-	if !l.valid(i, j) {
-		return false
-	}
-	return l.valid(i-moves[c].di, j-moves[c].dj) || (c == FromDiag && l.start(i, j))
-}
-
 // poisonUnused puts NaN in every potential of th (Float64 or Float32, p's
 // shape) that no path of m may use: cells past a length or outside the
 // gap, and moves from a cell outside the item's lattice.
 func poisonUnused(m Model, th *tensor.Dense, p problem) {
 	poison(th, p, func(b, i, j, c int) bool {
 		lx, ly := p.lengths(b)
-		return !usedPotential(m.linLattice(lx, ly), i, j, c)
+		return !m.lat(lx, ly).Used(i, j, c)
 	})
 }
 

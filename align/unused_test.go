@@ -12,7 +12,7 @@ import (
 )
 
 // TestUnusedPotentials puts NaN in every potential that no path may use
-// (usedPotential: past a length, outside the gap, or a move whose source
+// (lattice.Lattice.Used: past a length, outside the gap, or a move whose source
 // cell is outside the item's lattice) and compares log Z and the marginals
 // of both strategies, in both dtypes, with the brute-force enumeration on
 // the clean potentials: every mode, no gap and gaps 0, 1 and 2, every
