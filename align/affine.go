@@ -29,8 +29,8 @@ import (
 // largest, the exps and logs of the whole anti-diagonal at once
 // (fastexp.ExpSlice64, LogSlice64); the other cells, and any whose largest
 // term is not finite, go one by one (affineCell). What the gradient needs
-// of each option is kept in weight planes (affineTerms, in the skewed
-// order): its weight in its state's sum, e^(term − α), under Log; 1 for
+// of each option is kept in weight planes (affinePlanes, in the skewed
+// order, padded apart: affinePad; of θ's type, weightsAs): its weight in its state's sum, e^(term − α), under Log; 1 for
 // the first maximal option in lattice.Affine's tie order under Max. The
 // gradient then takes no exp. Real keeps no weights: its gradient reads α
 // and θ.
@@ -46,13 +46,20 @@ const (
 	wML = 1
 )
 
-// affineTerms is the number of weight planes of an affine model: M's
-// three (four in local mode), L's and A's three (two without turns); one,
-// not written, under Real, whose gradient needs none.
+// affineTerms is the size of an affine model's weights, in planes of N·M
+// a cell: its planes (affinePlanes) and one more, the room for the pads
+// between them (affinePad); one, not written, under Real, whose gradient
+// needs none.
 func affineTerms(m Model) int {
 	if m.Semiring == Real {
 		return 1
 	}
+	return affinePlanes(m) + 1
+}
+
+// affinePlanes is the number of weight planes of an affine model: M's
+// three (four in local mode), L's and A's three (two without turns).
+func affinePlanes(m Model) int {
 	n := 9
 	if m.NoTurns {
 		n = 7
@@ -63,15 +70,30 @@ func affineTerms(m Model) int {
 	return n
 }
 
+// affinePad is the gap, in elements, between consecutive weight planes of
+// an item of per cells with nw planes. N·M is often a multiple of a page
+// (512·512), and planes a multiple of a page apart map an anti-diagonal's
+// runs of every plane to the same sets of the caches: the passes, which
+// write nine such runs and read α's, then evict their own lines. Planes 5
+// lines apart map to different sets. (The pads fit in affineTerms' extra
+// plane.)
+func affinePad(per, nw int) int {
+	if pad := 40; pad*nw <= per {
+		return pad
+	}
+	return 0
+}
+
 // affCells is one affine item as the kernels walk it: the geometry of
 // cells, the semiring, N·M (the planes' length), and the weight planes of
 // the options: ms and ma (M's start and from A), lm, ll, la (L's from M, L
 // and A), am, aa, al (A's from M, A and L); la and al are −1 without
-// turns. Each state's planes are consecutive.
+// turns. Each state's planes are consecutive, wper apart (N·M and a pad,
+// affinePad).
 type affCells struct {
 	cells
 	sr                             bandop.Semiring
-	per                            int
+	per, wper                      int
 	turns                          bool
 	ms, ma, lm, ll, la, am, aa, al int
 	// nonFinite records that a state's α came out NaN or +Inf (affineCell
@@ -81,6 +103,8 @@ type affCells struct {
 
 func (g *grid) affCells(lx, ly int) affCells {
 	c := affCells{cells: g.cells(lx, ly), sr: g.m.Semiring, per: g.n * g.mm, turns: !g.m.NoTurns, ms: wMM, ma: 2, la: -1, al: -1}
+	c.terms = affinePlanes(g.m)
+	c.wper = c.per + affinePad(c.per, c.terms)
 	k := 3
 	if g.m.Mode == Local {
 		c.ms, c.ma, k = 2, 3, 4
@@ -105,9 +129,10 @@ func (c *cells) valid(i, j int) bool {
 }
 
 // affineForward is cellsForward for an affine grid: α of every state of
-// every cell (three planes an item) and the weights (c.terms planes of
-// N·M an item). Items run in parallel.
-func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly []int, w []float64) {
+// every cell (three planes an item) and the weights (affineTerms planes
+// of N·M an item of w64, as T: weightsAs). Items run in parallel.
+func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly []int, w64 []float64) {
+	w := weightsAs[T](w64)
 	per, nw := g.n*g.mm, g.terms()
 	if g.m.Semiring == Real {
 		nw = 0
@@ -134,7 +159,7 @@ func affineForward[T float32 | float64](g *grid, alpha []float64, th []T, lx, ly
 }
 
 // affineForwardItem is affineForward's work on one item.
-func affineForwardItem[T float32 | float64](c *affCells, a []float64, p []T, w []float64) {
+func affineForwardItem[T float32 | float64](c *affCells, a []float64, p, w []T) {
 	if c.sr == Log {
 		affineForwardLog(c, a, p, w)
 		return
@@ -180,7 +205,7 @@ func (s *affSum) add(ok bool, x float64, plane int) {
 // special values: an option whose source lies outside the lattice is
 // absent (its potential is not read); a state with no option, or whose
 // options are all the semiring's zero, is the zero with weights 0.
-func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float64, i, t int) {
+func affineCell[T float32 | float64](c *affCells, a []float64, th, w []T, i, t int) {
 	j, per := t-i, c.per
 	p := th[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
 	tm, tol, tel, toa, tea := float64(p[Match]), float64(p[OpenLeft]), float64(p[ExtendLeft]), float64(p[OpenAbove]), float64(p[ExtendAbove])
@@ -208,7 +233,7 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float
 		// The weights of the absent options are 0, so that the gradient
 		// may read every plane of a cell.
 		for u := range c.terms {
-			w[u*per+k] = 0
+			w[u*c.wper+k] = 0
 		}
 	}
 	var m, l, u affSum
@@ -222,9 +247,9 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float
 	u.add(ha, times(aM[ka], toa), c.am)
 	u.add(ha, times(aA[ka], tea), c.aa)
 	u.add(ha && c.turns, times(aL[ka], toa), c.al)
-	vm := affinePlus(c.sr, &m, w, per, k)
-	vl := affinePlus(c.sr, &l, w, per, k)
-	va := affinePlus(c.sr, &u, w, per, k)
+	vm := affinePlus(c.sr, &m, w, c.wper, k)
+	vl := affinePlus(c.sr, &l, w, c.wper, k)
+	va := affinePlus(c.sr, &u, w, c.wper, k)
 	a[lattice.AffMatch*per+k], a[lattice.AffLeft*per+k], a[lattice.AffAbove*per+k] = vm, vl, va
 	if !(max(vm, vl, va) <= math.MaxFloat64) && !math.IsInf(max(vm, vl, va), -1) {
 		c.nonFinite = true
@@ -237,7 +262,7 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th []T, w []float
 // sum is not finite, LogWeight(x − the sum) (NaN for NaN); under Max 1
 // for the first term equal to the maximum (none where it is −Inf or NaN).
 // The planes hold 0 on entry.
-func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 {
+func affinePlus[W float32 | float64](sr bandop.Semiring, s *affSum, w []W, per, k int) float64 {
 	if sr == Real {
 		var z float64
 		for u := range s.n {
@@ -268,7 +293,7 @@ func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 
 		if !math.IsInf(m, -1) {
 			for u := range s.n {
 				if s.has&(1<<u) != 0 {
-					w[s.pl[u]*per+k] = fastexp.LogWeight(s.x[u] - m)
+					w[s.pl[u]*per+k] = W(fastexp.LogWeight(s.x[u] - m))
 				}
 			}
 		}
@@ -285,7 +310,7 @@ func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 
 	inv := 1 / sum
 	for u := range s.n {
 		if s.has&(1<<u) != 0 {
-			w[s.pl[u]*per+k] = e[u] * inv
+			w[s.pl[u]*per+k] = W(e[u] * inv)
 		}
 	}
 	return m + fastexp.LogSum(sum)
@@ -294,7 +319,7 @@ func affinePlus(sr bandop.Semiring, s *affSum, w []float64, per, k int) float64 
 // affineForwardLog is the Log forward of one item, anti-diagonal by
 // anti-diagonal: the inner cells by affineLogDiag's passes, the others
 // by affineCell.
-func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w []float64) {
+func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) {
 	nw := c.terms
 	buf := getScratch((nw + 9) * max(1, min(c.lenX, c.lenY)))
 	defer putScratch(buf)
@@ -360,7 +385,7 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th []T, w [
 //
 // A cell whose largest term in some state is not finite (NaN, +Inf, or
 // −Inf where no path reaches that state) is done again by affineCell.
-func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w []float64, t, flo, fhi int) {
+func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th, w []T, t, flo, fhi int) {
 	n, nw, per := fhi-flo+1, c.terms, c.per
 	e := buf[:nw*n]
 	mx := buf[nw*n : (nw+3)*n]
@@ -426,16 +451,17 @@ func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w
 	}
 	fastexp.ExpSlice64(e, e)
 	sM, sL, sA := sums[:n], sums[n:2*n], sums[2*n:3*n]
-	wMMp, wMLp, wMAp := w[wMM*per+k0:][:n], w[wML*per+k0:][:n], w[c.ma*per+k0:][:n]
+	wper := c.wper
+	wMMp, wMLp, wMAp := w[wMM*wper+k0:][:n], w[wML*wper+k0:][:n], w[c.ma*wper+k0:][:n]
 	if local {
-		wMSp := w[c.ms*per+k0:][:n]
+		wMSp := w[c.ms*wper+k0:][:n]
 		for q := range n {
 			s := eMM[q] + eML[q] + eMA[q] + eMS[q]
 			if !(s >= 1) {
 				s = 1
 			}
 			inv := 1 / s
-			wMMp[q], wMLp[q], wMAp[q], wMSp[q] = eMM[q]*inv, eML[q]*inv, eMA[q]*inv, eMS[q]*inv
+			wMMp[q], wMLp[q], wMAp[q], wMSp[q] = T(eMM[q]*inv), T(eML[q]*inv), T(eMA[q]*inv), T(eMS[q]*inv)
 			sM[q] = s
 		}
 	} else {
@@ -445,12 +471,12 @@ func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w
 				s = 1
 			}
 			inv := 1 / s
-			wMMp[q], wMLp[q], wMAp[q] = eMM[q]*inv, eML[q]*inv, eMA[q]*inv
+			wMMp[q], wMLp[q], wMAp[q] = T(eMM[q]*inv), T(eML[q]*inv), T(eMA[q]*inv)
 			sM[q] = s
 		}
 	}
-	affineNorm(eLM, eLL, eLA, w, per, k0, c.lm, c.ll, c.la, sL)
-	affineNorm(eAM, eAA, eAL, w, per, k0, c.am, c.aa, c.al, sA)
+	affineNorm(eLM, eLL, eLA, w, wper, k0, c.lm, c.ll, c.la, sL)
+	affineNorm(eAM, eAA, eAL, w, wper, k0, c.am, c.aa, c.al, sA)
 	fastexp.LogSlice64(sums, sums)
 	oM, oL, oA := aM[k0:k0+n], aL[k0:k0+n], aA[k0:k0+n]
 	for q := range n {
@@ -469,7 +495,7 @@ func affineLogDiag[T float32 | float64](c *affCells, buf, a []float64, th []T, w
 // options (x3 nil: two): each sum into s (1 where it is NaN or below 1,
 // which only a cell done again has), the weights x / sum into their
 // planes p1, p2, p3 of w at k0.
-func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
+func affineNorm[W float32 | float64](x1, x2, x3 []float64, w []W, per, k0, p1, p2, p3 int, s []float64) {
 	n := len(s)
 	w1, w2 := w[p1*per+k0:][:n], w[p2*per+k0:][:n]
 	x1, x2 = x1[:n], x2[:n]
@@ -480,7 +506,7 @@ func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
 				z = 1
 			}
 			inv := 1 / z
-			w1[q], w2[q] = x1[q]*inv, x2[q]*inv
+			w1[q], w2[q] = W(x1[q]*inv), W(x2[q]*inv)
 			s[q] = z
 		}
 		return
@@ -493,7 +519,7 @@ func affineNorm(x1, x2, x3, w []float64, per, k0, p1, p2, p3 int, s []float64) {
 			z = 1
 		}
 		inv := 1 / z
-		w1[q], w2[q], w3[q] = x1[q]*inv, x2[q]*inv, x3[q]*inv
+		w1[q], w2[q], w3[q] = W(x1[q]*inv), W(x2[q]*inv), W(x3[q]*inv)
 		s[q] = z
 	}
 }
@@ -560,7 +586,7 @@ var affZeros [3]float64
 // the sum; L's the sources on the left M, L, A with OpenLeft, ExtendLeft,
 // OpenLeft, and A's the sources above M, A, L with OpenAbove, ExtendAbove,
 // OpenAbove.
-func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, tr *affTriplets, w []float64, t, flo, fhi int) {
+func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, tr *affTriplets, w []T, t, flo, fhi int) {
 	n, per := fhi-flo+1, c.per
 	ntM := c.ma + 1
 	nw := ntM + 6
@@ -580,9 +606,9 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tr.l, 3*kt, 3, tp, eL, mxL) || bad
 	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tr.u, 3*kt, 3, tp, eA, mxA) || bad
 	fastexp.Shift64(e, 0)
-	logNorm(ntM, eM, w[wMM*per+k0:], per, sums[:n])
-	logNorm(3, eL, w[c.lm*per+k0:], per, sums[n:2*n])
-	logNorm(3, eA, w[c.am*per+k0:], per, sums[2*n:])
+	affLogNorm(ntM, eM, w[wMM*c.wper+k0:], c.wper, sums[:n])
+	affLogNorm(3, eL, w[c.lm*c.wper+k0:], c.wper, sums[n:2*n])
+	affLogNorm(3, eA, w[c.am*c.wper+k0:], c.wper, sums[2*n:])
 	fastexp.LogSums(sums)
 	oM, sM, tm := aM[k0:k0+n], sums[:n], tr.m[kt:kt+n]
 	var z float64
@@ -617,7 +643,7 @@ func affineBig[T float32 | float64](c *affCells) bool {
 // affinePrefetch asks for the runs of rows [i0, i1] of anti-diagonal t
 // in the three planes of a (α or its gradient) and the planes of w (nil:
 // none), to be written or read.
-func affinePrefetch(c *affCells, a, w []float64, t, i0, i1 int, write bool) {
+func affinePrefetch[W float32 | float64](c *affCells, a []float64, w []W, t, i0, i1 int, write bool) {
 	if t < 0 || t >= len(c.base) {
 		return
 	}
@@ -630,7 +656,59 @@ func affinePrefetch(c *affCells, a, w []float64, t, i0, i1 int, write bool) {
 	for s := range 3 {
 		prefetch(a, s*c.per+k, n, write)
 	}
-	for u := range len(w) / max(c.per, 1) {
-		prefetch(w, u*c.per+k, n, write)
+	if w != nil {
+		for u := range c.terms {
+			prefetchOf(w, u*c.wper+k, n, write)
+		}
 	}
+}
+
+// weightsAs returns the weights buffer w as elements of T: the weights of
+// float32 potentials are kept in float32, half the memory the passes
+// write and read (the gradient is rounded to float32 anyway), in the
+// first half of w.
+func weightsAs[T float32 | float64](w []float64) []T {
+	var z T
+	if len(w) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&w[0])), len(w)*8/int(unsafe.Sizeof(z)))
+}
+
+// affLogNorm is logNorm (cells_simd.go) into weights of either type: the
+// vector kernels for float64, a loop of the same arithmetic for float32.
+func affLogNorm[W float32 | float64](nt int, e []float64, w []W, per int, sums []float64) {
+	if w64, ok := any(w).([]float64); ok {
+		logNorm(nt, e, w64, per, sums)
+		return
+	}
+	n := len(sums)
+	if n == 0 {
+		return
+	}
+	if nt == 3 {
+		affineNorm(e[:n], e[n:2*n], e[2*n:3*n], w, per, 0, 0, 1, 2, sums)
+		return
+	}
+	el, ed, es, ea := e[:n], e[n:2*n], e[2*n:3*n], e[3*n:4*n]
+	wl, wd, ws, wa := w[:n], w[per:per+n], w[2*per:2*per+n], w[3*per:3*per+n]
+	for q := range n {
+		s := el[q] + ed[q] + es[q] + ea[q]
+		if !(s >= 1) {
+			s = 1
+		}
+		inv := 1 / s
+		wl[q], wd[q], ws[q], wa[q] = W(el[q]*inv), W(ed[q]*inv), W(es[q]*inv), W(ea[q]*inv)
+		sums[q] = s
+	}
+}
+
+// prefetchOf is prefetch (cells_simd.go) for a slice of either type.
+func prefetchOf[W float32 | float64](x []W, k, n int, write bool) {
+	k, e := max(k, 0), min(k+n, len(x))
+	if cellsISA == isaGo || k >= e {
+		return
+	}
+	var z W
+	prefetchAMD64((*byte)(unsafe.Pointer(&x[k])), (e-k)*int(unsafe.Sizeof(z)), write)
 }

@@ -30,7 +30,8 @@ import (
 // affineBackward is cellsBackward for an affine grid: the gradient of θ
 // into dth (written whole, whatever it holds on entry) from the gradient
 // da of α and the forward's α and weights w. Items run in parallel.
-func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w []float64) {
+func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float64, lx, ly []int, w64 []float64) {
+	w := weightsAs[T](w64)
 	per, nw := g.n*g.mm, g.terms()
 	if g.m.Semiring == Real {
 		nw = 0
@@ -103,8 +104,10 @@ func (o *affOut[T]) flush(c *cells, t0 int) {
 		jlo, jhi := c.cols(i)
 		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
 		for j := jlo; j <= jhi; j++ {
+			// Five assignments: copy would call memmove for each cell.
 			k := 5 * (c.base[i+j] + i - o.off)
-			copy(o.d[5*(i*c.mm+j):5*(i*c.mm+j)+5], o.blk[k:k+5])
+			s, d := o.blk[k:k+5:k+5], o.d[5*(i*c.mm+j):5*(i*c.mm+j)+5:5*(i*c.mm+j)+5]
+			d[0], d[1], d[2], d[3], d[4] = s[0], s[1], s[2], s[3], s[4]
 		}
 	}
 }
@@ -114,7 +117,7 @@ func (o *affOut[T]) flush(c *cells, t0 int) {
 func (c *cells) first(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
 
 // affineGrad is affineBackward for one item.
-func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float64) {
+func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da []float64, w []T) {
 	n := c.lenX
 	buf := getScratch(10 * n)
 	defer putScratch(buf)
@@ -150,7 +153,7 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da, w []float6
 // affineGradStep is affineGrad's work on anti-diagonal t; it returns
 // whether the cells from here on go one by one (careful: a γ is not
 // finite).
-func affineGradStep[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da, w []float64, t int, careful bool) bool {
+func affineGradStep[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da []float64, w []T, t int, careful bool) bool {
 	lo, hi := c.diag(t)
 	if lo > hi {
 		return careful
@@ -188,18 +191,18 @@ func affineGradStep[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 // affineGradDiag is affineGrad's loop over the rows [s, e] of
 // anti-diagonal t, whose successors all lie in the lattice (Log and Max).
 // It reports whether every γ is finite.
-func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a, da, w []float64, t, s, e int) bool {
+func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a, da []float64, w []T, t, s, e int) bool {
 	per, turns := c.per, c.turns
 	n := e - s + 1
 	k0 := c.base[t] + s
 	kd := c.base[t+2] + s + 1 // row i+1 of t+2
 	kl := c.base[t+1] + s     // row i of t+1
 	ka := kl + 1              // row i+1 of t+1
-	pl := func(p, k int) []float64 { return w[p*per+k:][:n] }
+	pl := func(p, k int) []T { return w[p*c.wper+k:][:n] }
 	dMM, dML, dMA := pl(wMM, kd), pl(wML, kd), pl(c.ma, kd)
 	lM, lL := pl(c.lm, kl), pl(c.ll, kl)
 	uM, uA := pl(c.am, ka), pl(c.aa, ka)
-	var lA, uL []float64
+	var lA, uL []T
 	if turns {
 		lA, uL = pl(c.la, kl), pl(c.al, ka)
 	}
@@ -210,21 +213,31 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 	xA := g1[2][s+1 : s+1+n]
 	oM, oL, oA := g0[0][s:s+n], g0[1][s:s+n], g0[2][s:s+n]
 	var z float64
-	if turns {
+	if w64, ok := any(w).([]float64); ok && turns {
 		// Each state's γ as a linear cell's: three successors, each γ
 		// times a weight (pull, on vectors where the processor has them).
-		fin := pull(oM, daM, xM, dMM, xA, uM, xL, lM)
-		fin = pull(oL, daL, xM, dML, xA, uL, xL, lL) && fin
-		fin = pull(oA, daA, xM, dMA, xA, uA, xL, lA) && fin
+		pl := func(p, k int) []float64 { return w64[p*c.wper+k:][:n] }
+		fin := pull(oM, daM, xM, pl(wMM, kd), xA, pl(c.am, ka), xL, pl(c.lm, kl))
+		fin = pull(oL, daL, xM, pl(wML, kd), xA, pl(c.al, ka), xL, pl(c.ll, kl)) && fin
+		fin = pull(oA, daA, xM, pl(c.ma, kd), xA, pl(c.aa, ka), xL, pl(c.la, kl)) && fin
 		if !fin {
 			z = math.NaN()
+		}
+	} else if turns {
+		for q := range n {
+			xm, xl, xa := xM[q], xL[q], xA[q]
+			gm := daM[q] + xm*float64(dMM[q]) + xl*float64(lM[q]) + xa*float64(uM[q])
+			gl := daL[q] + xm*float64(dML[q]) + xl*float64(lL[q]) + xa*float64(uL[q])
+			ga := daA[q] + xm*float64(dMA[q]) + xl*float64(lA[q]) + xa*float64(uA[q])
+			oM[q], oL[q], oA[q] = gm, gl, ga
+			z += gm + gl + ga
 		}
 	} else {
 		for q := range n {
 			xm, xl, xa := xM[q], xL[q], xA[q]
-			gm := daM[q] + xm*dMM[q] + xl*lM[q] + xa*uM[q]
-			gl := daL[q] + xm*dML[q] + xl*lL[q]
-			ga := daA[q] + xm*dMA[q] + xa*uA[q]
+			gm := daM[q] + xm*float64(dMM[q]) + xl*float64(lM[q]) + xa*float64(uM[q])
+			gl := daL[q] + xm*float64(dML[q]) + xl*float64(lL[q])
+			ga := daA[q] + xm*float64(dMA[q]) + xa*float64(uA[q])
 			oM[q], oL[q], oA[q] = gm, gl, ga
 			z += gm + gl + ga
 		}
@@ -249,7 +262,8 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 	// from a plane of zeros).
 	wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(c.ma, k0)
 	wLM, wLL, wAM, wAA := pl(c.lm, k0), pl(c.ll, k0), pl(c.am, k0), pl(c.aa, k0)
-	wMS, wLA, wAL := gs.zero[:n], gs.zero[:n], gs.zero[:n]
+	zero := weightsAs[T](gs.zero)[:n]
+	wMS, wLA, wAL := zero, zero, zero
 	if c.ms != wMM {
 		wMS = pl(c.ms, k0)
 	}
@@ -265,9 +279,9 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 			p := dth[pk : pk+5 : pk+5]
 			pk += step
 			gm, gl, ga := oM[q], oL[q], oA[q]
-			sm := wMMp[q] + wMLp[q] + wMAp[q] + wMS[q]
-			ol, oa := wLM[q]+wLA[q], wAM[q]+wAL[q]
-			vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*wLL[q], ga*oa, ga*wAA[q]
+			sm := float64(wMMp[q]) + float64(wMLp[q]) + float64(wMAp[q]) + float64(wMS[q])
+			ol, oa := float64(wLM[q])+float64(wLA[q]), float64(wAM[q])+float64(wAL[q])
+			vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*float64(wLL[q]), ga*oa, ga*float64(wAA[q])
 			if careful {
 				// 0 times a weight that is not finite: nothing.
 				vm, vol, vel = zeroIf(vm, gm), zeroIf(vol, gl), zeroIf(vel, gl)
@@ -297,7 +311,7 @@ func zeroIf(v, g float64) float64 {
 // gradient da and its successors in the lattice, with the rules of the
 // special values (Log and Max: the weights w; Real: th, see
 // affineGradCell). It reports whether every γ is finite.
-func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bool {
+func affineGradPull[W float32 | float64](c *affCells, gs *affGammas, a, da []float64, w []W, i, t int) bool {
 	per := c.per
 	k := c.base[t] + i
 	g := [3]float64{da[k], da[per+k], da[2*per+k]}
@@ -315,7 +329,7 @@ func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bo
 		}
 		for src, pp := range p {
 			if pp >= 0 {
-				g[src] += x * w[pp*per+k2]
+				g[src] += x * float64(w[pp*c.wper+k2])
 			}
 		}
 	}
@@ -331,7 +345,7 @@ func affineGradPull(c *affCells, gs *affGammas, a, da, w []float64, i, t int) bo
 // affineGradCell is γ and the potentials' gradient of cell (i, t−i) one
 // by one, in any semiring, with every rule of the special values. It
 // reports whether every γ is finite.
-func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da, w []float64, i, t int) bool {
+func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], th []T, a, da []float64, w []T, i, t int) bool {
 	var fin bool
 	if c.sr == Real {
 		fin = affineGradPullReal(c, gs, th, da, i, t)
@@ -347,7 +361,7 @@ func affineGradCell[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 // from γ of its states (Log and Max): 0 from a state whose γ is 0 or,
 // where γ is not finite, that no path reaches; else γ times the weights of
 // the options the lattice has.
-func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a, w []float64, i, t int) {
+func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T], a []float64, w []T, i, t int) {
 	per, j := c.per, t-i
 	k := c.base[t] + i
 	pk, _ := out.at(&c.cells, i, t)
@@ -362,7 +376,7 @@ func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T
 		}
 		return x, true
 	}
-	wt := func(pl int) float64 { return w[pl*per+k] }
+	wt := func(pl int) float64 { return float64(w[pl*c.wper+k]) }
 	if x, ok := live(0); ok && (hd || st) {
 		var sm float64
 		if hd {
