@@ -59,17 +59,7 @@ const (
 	SemiGlobal
 )
 
-func (m Mode) String() string {
-	switch m {
-	case Global:
-		return "Global"
-	case Local:
-		return "Local"
-	case SemiGlobal:
-		return "SemiGlobal"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
+func (m Mode) String() string { return lattice.Mode(m).String() }
 
 // Strategy chooses how log Z is evaluated (see the package doc).
 type Strategy int
