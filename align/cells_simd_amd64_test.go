@@ -119,8 +119,8 @@ func agree(t *testing.T, what string, isas []int, names []string, f func() [][]f
 	}
 }
 
-// flag is b as an output of agree.
-func flag(b bool) []float64 {
+// boolOut is b as an output of agree.
+func boolOut(b bool) []float64 {
 	if b {
 		return []float64{1}
 	}
@@ -162,7 +162,7 @@ func TestCellsKernels(t *testing.T) {
 						} else {
 							bad = logTerms(nt, left, above, dg, th, 0, step, tp, e[:nt*n], mx[:n])
 						}
-						return [][]float64{e, mx, flag(bad)}
+						return [][]float64{e, mx, boolOut(bad)}
 					})
 				}
 
@@ -194,7 +194,7 @@ func TestCellsKernels(t *testing.T) {
 				agree(t, name+": pull", isas, []string{"γ", "finite"}, func() [][]float64 {
 					g := filled(n + pad)
 					fin := pull(g[:n], in[0], in[1], in[2], in[3], in[4], in[5], in[6])
-					return [][]float64{g, flag(fin)}
+					return [][]float64{g, boolOut(fin)}
 				})
 
 				var ws []float64
@@ -247,7 +247,7 @@ func TestCellsKernelsSignedZeros(t *testing.T) {
 					} else {
 						bad = logTerms(nt, left, above, dg, th, 0, step, tp, e, mx)
 					}
-					return [][]float64{e, mx, flag(bad)}
+					return [][]float64{e, mx, boolOut(bad)}
 				})
 			}
 		}
