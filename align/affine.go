@@ -331,11 +331,11 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) 
 	if big {
 		height = stripRows
 	}
-	var tr affTriplets
-	var tbuf []float64
+	var tr affTriplets[T]
+	var tbuf []T
 	if c.turns {
-		tbuf = getScratch(7 * affBlock * min(c.per/c.mm, c.mm)) // the grid's anti-diagonals
-		defer putScratch(tbuf)
+		tbuf = getStrip[T](7 * affBlock * min(c.per/c.mm, c.mm)) // the grid's anti-diagonals
+		defer putStrip(tbuf)
 	}
 	for i0 := 0; i0 < c.lenX; i0 += height {
 		i1 := min(i0+height, c.lenX) - 1
@@ -345,6 +345,12 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) 
 			}
 			if c.turns && (t-i0)%affBlock == 0 {
 				tr = affineTriplets(c, th, tbuf, t, i0, i1)
+			}
+			if c.turns && big {
+				// The next block's potentials, a part of the rows on
+				// each anti-diagonal of this one.
+				r := (t - i0) % affBlock
+				affinePrefetchRows(c, th, t-r+affBlock, i0, i1, r, false)
 			}
 			lo, hi := c.diag(t)
 			lo, hi = max(lo, i0), min(hi, i1)
@@ -524,14 +530,15 @@ func affineNorm[W float32 | float64](x1, x2, x3 []float64, w []W, per, k0, p1, p
 	}
 }
 
-// affTriplets is the potentials of a block of affBlock anti-diagonals as
-// affineLogDiagTurns reads them, in the grid's skewed order less off (the
-// block's first cell), so that an anti-diagonal's lie side by side:
+// affTriplets is the potentials of a block of affBlock anti-diagonals, of
+// θ's type, as affineLogDiagTurns reads them (logTerms reads either), in
+// the grid's skewed order less off (the block's first cell), so that an
+// anti-diagonal's lie side by side:
 // θ[Match] of cell k at m[k−off], and the potentials of L's and A's three
 // options as triplets, (OpenLeft, ExtendLeft, OpenLeft) at l[3(k−off):]
 // and (OpenAbove, ExtendAbove, OpenAbove) at u[3(k−off):].
-type affTriplets struct {
-	m, l, u []float64
+type affTriplets[T float32 | float64] struct {
+	m, l, u []T
 	off     int
 }
 
@@ -545,7 +552,7 @@ const affBlock = 16
 // affineTriplets lays the potentials of rows [i0, i1] of anti-diagonals
 // [t0, t0+affBlock) of an item out as affTriplets in buf
 // (7·affBlock·min(N, M)).
-func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0, i0, i1 int) affTriplets {
+func affineTriplets[T float32 | float64](c *affCells, th, buf []T, t0, i0, i1 int) affTriplets[T] {
 	first := c.first
 	t1 := min(t0+affBlock, len(c.base))
 	end := c.per
@@ -554,19 +561,19 @@ func affineTriplets[T float32 | float64](c *affCells, th []T, buf []float64, t0,
 	}
 	off := first(t0)
 	cnt := end - off
-	tr := affTriplets{m: buf[:cnt], l: buf[cnt : 4*cnt], u: buf[4*cnt : 7*cnt], off: off}
+	tr := affTriplets[T]{m: buf[:cnt], l: buf[cnt : 4*cnt], u: buf[4*cnt : 7*cnt], off: off}
 	for i := i0; i <= i1; i++ {
 		jlo, jhi := c.cols(i)
 		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
 		for j := jlo; j <= jhi; j++ {
 			p := th[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
 			k := c.base[i+j] + i - tr.off
-			ol, oa := float64(p[OpenLeft]), float64(p[OpenAbove])
-			tr.m[k] = float64(p[Match])
+			ol, oa := p[OpenLeft], p[OpenAbove]
+			tr.m[k] = p[Match]
 			x := tr.l[3*k : 3*k+3 : 3*k+3]
-			x[0], x[1], x[2] = ol, float64(p[ExtendLeft]), ol
+			x[0], x[1], x[2] = ol, p[ExtendLeft], ol
 			x = tr.u[3*k : 3*k+3 : 3*k+3]
-			x[0], x[1], x[2] = oa, float64(p[ExtendAbove]), oa
+			x[0], x[1], x[2] = oa, p[ExtendAbove], oa
 		}
 	}
 	return tr
@@ -586,7 +593,7 @@ var affZeros [3]float64
 // the sum; L's the sources on the left M, L, A with OpenLeft, ExtendLeft,
 // OpenLeft, and A's the sources above M, A, L with OpenAbove, ExtendAbove,
 // OpenAbove.
-func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, tr *affTriplets, w []T, t, flo, fhi int) {
+func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th []T, tr *affTriplets[T], w []T, t, flo, fhi int) {
 	n, per := fhi-flo+1, c.per
 	ntM := c.ma + 1
 	nw := ntM + 6
@@ -613,7 +620,7 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 	oM, sM, tm := aM[k0:k0+n], sums[:n], tr.m[kt:kt+n]
 	var z float64
 	for q := range oM {
-		v := mxM[q] + sM[q] + tm[q]
+		v := mxM[q] + sM[q] + float64(tm[q])
 		oM[q] = v
 		z += v
 	}
@@ -711,4 +718,19 @@ func prefetchOf[W float32 | float64](x []W, k, n int, write bool) {
 	}
 	var z W
 	prefetchAMD64((*byte)(unsafe.Pointer(&x[k])), (e-k)*int(unsafe.Sizeof(z)), write)
+}
+
+// affinePrefetchRows asks for part (of affBlock) of rows [i0, i1] of x
+// (θ or its gradient, 5 a cell, row-major) in the cells of the block of
+// anti-diagonals [t0, t0+affBlock): a block reads or writes a few lines of
+// every row, a page apart, which the hardware prefetcher does not follow.
+func affinePrefetchRows[T float32 | float64](c *affCells, x []T, t0, i0, i1, part int, write bool) {
+	h := (i1 - i0 + affBlock) / affBlock
+	for i := i0 + part*h; i <= min(i0+(part+1)*h-1, i1); i++ {
+		jlo, jhi := c.cols(i)
+		jlo, jhi = max(jlo, t0-i), min(jhi, t0+affBlock-1-i)
+		if jlo <= jhi {
+			prefetchOf(x, 5*(i*c.mm+jlo), 5*(jhi-jlo+1), write)
+		}
+	}
 }

@@ -143,6 +143,10 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da []float64, 
 		if big && (t == tmax || t%affBlock == affBlock-1) {
 			out.off = c.first(t - t%affBlock)
 		}
+		if big {
+			// The rows of θ's gradient that this block's flush writes.
+			affinePrefetchRows(c, dth, t-t%affBlock, 0, c.lenX-1, affBlock-1-t%affBlock, true)
+		}
 		careful = affineGradStep(c, &gs, &out, th, a, da, w, t, careful)
 		if big && t%affBlock == 0 {
 			out.flush(&c.cells, t)
