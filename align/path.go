@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"strings"
 
 	"github.com/chewxy/hm"
 	"github.com/genband/genband/align/internal/lattice"
@@ -34,18 +35,30 @@ type Path []Step
 // Match … ExtendAbove under the affine one).
 type Step struct{ I, J, Move int }
 
-// String writes s as its cell and move, e.g. "(3,4)FromDiag". It names the
-// move as a channel of the linear model, the default; a step does not know
-// its model, so an affine step's move reads as the linear channel of the
-// same number (or Move(c) past them).
+// String writes s as its cell and move under the linear model, e.g.
+// "(3,4)FromDiag", or "(3,4)Move(4)" past its channels. A step does not
+// know its model: Model.Describe names an affine path's moves.
 func (s Step) String() string {
-	return fmt.Sprintf("(%d,%d)%s", s.I, s.J, moveName(s.Move))
+	return fmt.Sprintf("(%d,%d)%s", s.I, s.J, moveName(lattice.Linear, s.Move))
 }
 
-// moveName is the name of channel c of the linear model, or Move(c).
-func moveName(c int) string {
-	if c >= 0 && c < lattice.Linear.Channels {
-		return lattice.Linear.ChannelName(c)
+// Describe writes p as String writes its steps, naming each move as a
+// channel of m: "(0,0)Match (0,1)OpenLeft (1,2)Match" under Affine.
+func (m Model) Describe(p Path) string {
+	var b strings.Builder
+	for k, s := range p {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "(%d,%d)%s", s.I, s.J, moveName(m.top(), s.Move))
+	}
+	return b.String()
+}
+
+// moveName names channel c of t, or Move(c) past its channels.
+func moveName(t *lattice.Topology, c int) string {
+	if c >= 0 && c < t.Channels {
+		return t.ChannelName(c)
 	}
 	return fmt.Sprintf("Move(%d)", c)
 }
