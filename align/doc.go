@@ -2,7 +2,8 @@
 // gradients, the alignment marginals, as Gorgonia graph nodes and eagerly,
 // under the semirings of package bandop.
 //
-// Potentials θ have shape (batch, N, M, 3): sequence x runs down the rows
+// Potentials θ of the linear-gap model have shape (batch, N, M, 3) (the
+// affine model's, below, 5 channels): sequence x runs down the rows
 // i, sequence y along the columns j. Channel c of cell (i, j) scores how a
 // path enters it, named after the neighbour it comes from: FromLeft (0)
 // from (i, j−1), y_j against a gap; FromDiag (1) from (i−1, j−1), x_i
@@ -24,6 +25,31 @@
 // summed weight of the paths through each move without that move's own
 // potential, which is not a probability (see Result.Marginals). The zero Model is global, Log and
 // Linear.
+//
+// # Affine gaps
+//
+// With Model.Affine a cell has three states, how a path entered it — a
+// match (diagonally, or a path's start), a gap from the left, a gap from
+// above — and θ has shape (batch, N, M, 5): Match, OpenLeft, ExtendLeft,
+// OpenAbove, ExtendAbove. A diagonal move scores Match out of any state;
+// a move from the left scores ExtendLeft out of a gap from the left and
+// OpenLeft out of any other state (likewise from above), so a gap's first
+// step costs its opening and every further step its extension. A gap
+// followed directly by one of the other direction is allowed (scored as an
+// opening) unless NoTurns. Starts, ends, modes, MaxGap and lengths are the
+// linear model's; a path starts in a match. With every Open equal to its
+// Extend it is the linear model. Everything in this package takes it,
+// except the LogDepth strategy (ErrMode).
+//
+// Both models are one description, the pair lattice of the internal
+// package align/internal/lattice: a model's states and the moves into
+// each (with the potential each reads), an item's starts, ends, lengths
+// and band. Paths and their checks, scores, masks, the best and k best
+// paths, samples, log-probabilities and the entropies derive from it; the
+// cells' kernels (CPU and CUDA) are each model's own, tested against its
+// reference passes. A potential no path reads (lattice's Used: outside the
+// lengths or band, or read only by moves out of or into states no path
+// visits) never changes a result.
 //
 // A global path aligns x₀ with y₀, so it cannot begin with a gap. To let
 // it, prepend a sentinel symbol to both sequences (lengths lenX+1 and
