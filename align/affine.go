@@ -610,9 +610,13 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tr.l, 3*kt, 3, tp, eL, mxL) || bad
 	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tr.u, 3*kt, 3, tp, eA, mxA) || bad
 	fastexp.Shift64(e, 0)
-	affLogNorm(ntM, eM, w[wMM*c.wper+k0:], c.wper, sums[:n])
-	affLogNorm(3, eL, w[c.lm*c.wper+k0:], c.wper, sums[n:2*n])
-	affLogNorm(3, eA, w[c.am*c.wper+k0:], c.wper, sums[2*n:])
+	if _, ok := any(w).([]float64); ok || ntM != 3 {
+		affLogNorm(ntM, eM, w[wMM*c.wper+k0:], c.wper, sums[:n])
+		affLogNorm(3, eL, w[c.lm*c.wper+k0:], c.wper, sums[n:2*n])
+		affLogNorm(3, eA, w[c.am*c.wper+k0:], c.wper, sums[2*n:])
+	} else {
+		affNorm9(e, w[k0:], c.wper, sums)
+	}
 	fastexp.LogSums(sums)
 	oM, sM, tm := aM[k0:k0+n], sums[:n], tr.m[kt:kt+n]
 	var z float64
@@ -731,5 +735,42 @@ func affinePrefetchRows[T float32 | float64](c *affCells, x []T, t0, i0, i1, par
 		if jlo <= jhi {
 			prefetchOf(x, 5*(i*c.mm+jlo), 5*(jhi-jlo+1), write)
 		}
+	}
+}
+
+// affNorm9 is affLogNorm of M's, L's and A's three terms each (e: nine
+// planes of n = len(sums)/3, in the order of the nine weight planes, which
+// it writes from w[0], per apart) in one loop, for float32 weights, where
+// Go's scalar divisions would take most of three loops' time: one
+// division a cell, each sum's reciprocal the product of the other two
+// over it (the sums, each clamped to [1, 3], cannot overflow).
+func affNorm9[W float32 | float64](e []float64, w []W, per int, sums []float64) {
+	n := len(sums) / 3
+	if n == 0 {
+		return
+	}
+	e = e[:9*n]
+	w = w[:8*per+n]
+	sM, sL, sA := sums[:n], sums[n:2*n], sums[2*n:3*n]
+	for q := range n {
+		m0, m1, m2 := e[q], e[n+q], e[2*n+q]
+		l0, l1, l2 := e[3*n+q], e[4*n+q], e[5*n+q]
+		a0, a1, a2 := e[6*n+q], e[7*n+q], e[8*n+q]
+		zm, zl, za := m0+m1+m2, l0+l1+l2, a0+a1+a2
+		if !(zm >= 1) {
+			zm = 1
+		}
+		if !(zl >= 1) {
+			zl = 1
+		}
+		if !(za >= 1) {
+			za = 1
+		}
+		r := 1 / (zm * zl * za)
+		im, il, ia := zl*za*r, zm*za*r, zm*zl*r
+		w[q], w[per+q], w[2*per+q] = W(m0*im), W(m1*im), W(m2*im)
+		w[3*per+q], w[4*per+q], w[5*per+q] = W(l0*il), W(l1*il), W(l2*il)
+		w[6*per+q], w[7*per+q], w[8*per+q] = W(a0*ia), W(a1*ia), W(a2*ia)
+		sM[q], sL[q], sA[q] = zm, zl, za
 	}
 }
