@@ -3,6 +3,7 @@
 package ctc
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -16,14 +17,21 @@ import (
 // for the emulator's GPU memory model (make gpumodel, which sets
 // GBEMU_GPUMODEL), checking them against buildSteps and gatherGrad bit for
 // bit as TestStepsEmu does: that test's tiny shapes exercise every branch,
-// this one weighs the model's figures as a real workload would. Skipped
-// unless the model is on.
+// this one weighs the model's figures as a real workload would; so do
+// ctc_final and ctc_final_bwd (testFinalEmu). Skipped unless the model is
+// on.
 func TestGPUModelEmu(t *testing.T) {
 	if os.Getenv("GBEMU_GPUMODEL") == "" {
 		t.Skip("GBEMU_GPUMODEL is not set (make gpumodel)")
 	}
 	t.Run("f32", func(t *testing.T) { testGPUModelEmu[float32](t, tensor.Float32, cudaops.Float32) })
 	t.Run("f64", func(t *testing.T) { testGPUModelEmu[float64](t, tensor.Float64, cudaops.Float64) })
+	// ctc_final and ctc_final_bwd at T = 200, labels up to 50, checked as
+	// TestFinalEmu checks them, at the batch above and at a full warp.
+	rng := rand.New(rand.NewPCG(37, 38))
+	for _, batch := range []int{4, 32} {
+		t.Run(fmt.Sprintf("final/200×%d×50", batch), func(t *testing.T) { testFinalEmu(t, rng, 200, batch, 50) })
+	}
 }
 
 func testGPUModelEmu[T float32 | float64](t *testing.T, dt tensor.Dtype, cdt cudaops.Dtype) {
