@@ -5,13 +5,13 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:63f7990ce7d1bfe25d8156e7a40de6ff72faa28213e65a84eb3465557144345a
-//   ../kernels/align_affine.cu sha256:eee9fd254072f7dd799c037cecc529cbcb84d774a60106609119332a19e8c566
+//   ../kernels/align_affine.cu sha256:975e902c0d6d2f32110545ed911094549054c570e7e04100e3ea30439ca6c803
 //   ../kernels/align_cells.cu sha256:7805636881b3ac2be89a1a62cde68198005d9a8dc07f725f202018c37a170b70
 //   ../kernels/align_end.cu sha256:a3a6d3fb5af68c0c51f26a6c1ba4e12f03c9bd8e2c830925ef11862f23209eb5
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc
 //   ../kernels/bandmul.cu sha256:5e84c644c792a18a313d616aefc941e07b77119c62ca077f5443c8b3143882b2
 //   ../kernels/common.cuh sha256:429b3900ec566f96940f261d8e098038737ab2e788c42aa34437d0ac4ed75df1
-//   ../kernels/ctc.cu sha256:51cc4b4cdb258fbf8e6505c46cebbf1d0cf662b33fff14e17a31b4dd02a9373b
+//   ../kernels/ctc.cu sha256:2a6d7a486792faf9a522572522a0908a0cdbc4cfc9d73d99d2086318712ae872
 //   ../kernels/dense.cu sha256:75151c86c9adf7390aee06caa33e25cd7bd75e810d5414ea17b9de90dd577098
 //   ../kernels/elementwise.cuh sha256:6515ab7942678635e7e244d5d074d5164f52c3fa51fc3f28e9e08801980051c6
 //   ../kernels/gather.cu sha256:094bf07aab4a7b808fe2f892ea628ae7ca2f5107db9bd5829b91a1cd54d646b7

@@ -176,9 +176,24 @@ __device__ __forceinline__ void aff_terms(Terms* c, const Lattice& l, long long 
         // α of the source cell in plane 0: (i−1, j−1), (i, j−1), (i−1, j).
         const double* src = k == ST_M ? a2 + i - 1 : (k == ST_L ? a1 + i : a1 + i - 1);
         const int places = aff_places(k, no_turns);
-        // θ is read along the anti-diagonal, a sector a thread, as in
-        // align_cells (see the note in cells_fwd). Unrolled, so that the
-        // terms' places are constants and stay in registers.
+        // θ is read along the anti-diagonal, as in align_cells (see the
+        // note in cells_fwd): the cells (i, t − i) of neighbouring threads
+        // are 5(m − 1) elements of θ apart, so every active lane takes a
+        // sector of its own: 17.3 sectors a request where 2.6 would do
+        // (6.8×, float; 3.7× in float64), 36 % of the forward's global
+        // requests and 24 % of the backward's (float, 96 × 96 items, every
+        // semiring; the GPU model, make gpumodel). Fewer than 32 sectors
+        // because three requests in four have idle lanes (rows outside the
+        // lattice, anti-diagonals shorter than the block's warps). The
+        // model counts a load for each place that reads a channel (M's
+        // Match up to four times, L's and A's Open twice), which nvcc may
+        // keep in a register; reading a cell's five channels once would
+        // cut the requests, not the ratio. Coalescing needs θ in the
+        // anti-diagonal order: a re-layout pass into a scratch copy (a
+        // buffer of the launch, so align's glue too) or θ staged through
+        // shared memory a few anti-diagonals at a time. Not done yet.
+        // Unrolled, so that the terms' places are constants and stay in
+        // registers.
 #pragma unroll
         for (int u = 0; u < 4; u++) {
             const int f = aff_src(k, u);
@@ -282,6 +297,14 @@ __device__ __forceinline__ void affine_pass(const Grid& g, const Lattice& l, lon
         dopen *= gs;
         dext *= gs;
     }
+    // dθ is written along the anti-diagonal as θ is read (see aff_terms),
+    // a sector a lane: 14.8 and 18.8 sectors a request where 2.3 and 2.7
+    // would do (6.3× and 6.9×, float; 3.6× and 3.7× in float64), 8 % and
+    // 4 % of the backward's global requests (float, 96 × 96 items; the GPU
+    // model). Coalescing needs dθ in the anti-diagonal order (a scratch
+    // copy and a pass scattering it into dθ's layout), or the block's
+    // writes of a few anti-diagonals staged in shared memory and copied
+    // out by rows. Not done yet.
     out[cell + open] = T(dopen);
     if (k != ST_M) out[cell + open + 1] = T(dext);
 }
