@@ -559,22 +559,33 @@ func affineTriplets[T float32 | float64](c *affCells, th, buf []T, t0, i0, i1 in
 	off := first(t0)
 	cnt := end - off
 	tr := affTriplets[T]{m: buf[:cnt], l: buf[cnt : 4*cnt], u: buf[4*cnt : 7*cnt], off: off}
-	for i := i0; i <= i1; i++ {
-		jlo, jhi := c.cols(i)
-		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
-		for j := jlo; j <= jhi; j++ {
-			p := th[5*(i*c.mm+j) : 5*(i*c.mm+j)+5]
-			k := c.base[i+j] + i - tr.off
-			ol, oa := p[OpenLeft], p[OpenAbove]
-			tr.m[k] = p[Match]
-			x := tr.l[3*k : 3*k+3 : 3*k+3]
-			x[0], x[1], x[2] = ol, p[ExtendLeft], ol
-			x = tr.u[3*k : 3*k+3 : 3*k+3]
-			x[0], x[1], x[2] = oa, p[ExtendAbove], oa
+	// A group of affGroup rows at a time, anti-diagonal by anti-diagonal
+	// in it: the group's rows of the block stay in the first-level cache
+	// and the triplets are written in runs (row by row, each cell's would
+	// lie an anti-diagonal from the last one's).
+	for g0 := i0; g0 <= i1; g0 += affGroup {
+		g1 := min(g0+affGroup-1, i1)
+		for t := t0; t < t1; t++ {
+			lo, hi := c.diag(t)
+			lo, hi = max(lo, g0), min(hi, g1)
+			k := c.base[t] + lo - tr.off
+			for i := lo; i <= hi; i++ {
+				p := th[5*(i*c.mm+t-i) : 5*(i*c.mm+t-i)+5 : 5*(i*c.mm+t-i)+5]
+				ol, oa := p[OpenLeft], p[OpenAbove]
+				tr.m[k] = p[Match]
+				x := tr.l[3*k : 3*k+3 : 3*k+3]
+				x[0], x[1], x[2] = ol, p[ExtendLeft], ol
+				x = tr.u[3*k : 3*k+3 : 3*k+3]
+				x[0], x[1], x[2] = oa, p[ExtendAbove], oa
+				k++
+			}
 		}
 	}
 	return tr
 }
+
+// affGroup is the number of rows affineTriplets lays out at a time.
+const affGroup = 16
 
 // affZeros is M's potentials for logTerms: M's options all read
 // θ[Match], which is added after (see affineLogDiagTurns).
