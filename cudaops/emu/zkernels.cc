@@ -5,7 +5,7 @@
 // cache does not track headers outside the package directory, so without them
 // an edited kernel would not be recompiled.
 //   ../kernels/align.cuh sha256:63f7990ce7d1bfe25d8156e7a40de6ff72faa28213e65a84eb3465557144345a
-//   ../kernels/align_affine.cu sha256:975e902c0d6d2f32110545ed911094549054c570e7e04100e3ea30439ca6c803
+//   ../kernels/align_affine.cu sha256:9f525b47ffb57954b5e0d69fc699131c65928b7961f9cb4718851efeb06ea65c
 //   ../kernels/align_cells.cu sha256:7805636881b3ac2be89a1a62cde68198005d9a8dc07f725f202018c37a170b70
 //   ../kernels/align_end.cu sha256:a3a6d3fb5af68c0c51f26a6c1ba4e12f03c9bd8e2c830925ef11862f23209eb5
 //   ../kernels/attention.cu sha256:42fa14a626f34bf0bd7f6e7b748d5e2da9a0e9ea5bec4518788dcd022a3d37fc
