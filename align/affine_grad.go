@@ -227,6 +227,34 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 		if !fin {
 			z = math.NaN()
 		}
+	} else if turns && c.ms == wMM {
+		// Float32 weights (Go's scalar loop): γ and the potentials'
+		// gradient in one pass, which the loops below take again
+		// where a γ or a product is not finite.
+		wMMp, wMLp, wMAp := pl(wMM, k0), pl(wML, k0), pl(c.ma, k0)
+		wLM, wLL, wLA := pl(c.lm, k0), pl(c.ll, k0), pl(c.la, k0)
+		wAM, wAA, wAL := pl(c.am, k0), pl(c.aa, k0), pl(c.al, k0)
+		pk, step := out.at(&c.cells, s, t)
+		dth := out.buf()
+		var chk float64
+		for q := range n {
+			xm, xl, xa := xM[q], xL[q], xA[q]
+			gm := daM[q] + xm*float64(dMM[q]) + xl*float64(lM[q]) + xa*float64(uM[q])
+			gl := daL[q] + xm*float64(dML[q]) + xl*float64(lL[q]) + xa*float64(uL[q])
+			ga := daA[q] + xm*float64(dMA[q]) + xl*float64(lA[q]) + xa*float64(uA[q])
+			oM[q], oL[q], oA[q] = gm, gl, ga
+			z += gm + gl + ga
+			p := dth[pk : pk+5 : pk+5]
+			pk += step
+			sm := float64(wMMp[q]) + float64(wMLp[q]) + float64(wMAp[q])
+			ol, oa := float64(wLM[q])+float64(wLA[q]), float64(wAM[q])+float64(wAL[q])
+			vm, vol, vel, voa, vea := gm*sm, gl*ol, gl*float64(wLL[q]), ga*oa, ga*float64(wAA[q])
+			chk += vm + vol + vel + voa + vea
+			p[Match], p[OpenLeft], p[ExtendLeft], p[OpenAbove], p[ExtendAbove] = T(vm), T(vol), T(vel), T(voa), T(vea)
+		}
+		if z-z == 0 && chk == chk {
+			return true
+		}
 	} else if turns {
 		for q := range n {
 			xm, xl, xa := xM[q], xL[q], xA[q]
