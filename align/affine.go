@@ -621,7 +621,7 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 	bad = logTerms(3, aM[kl:kl+n], aA[kl:kl+n], aL[kl:kl+n], tr.l, 3*kt, 3, tp, eL, mxL) || bad
 	bad = logTerms(3, aM[ka:ka+n], aL[ka:ka+n], aA[ka:ka+n], tr.u, 3*kt, 3, tp, eA, mxA) || bad
 	fastexp.Shift64(e, 0)
-	if _, ok := any(w).([]float64); ok || ntM != 3 {
+	if _, ok := any(w).([]float64); ok || ntM != 3 || cellsISA == isaAVX512 {
 		affLogNorm(ntM, eM, w[wMM*c.wper+k0:], c.wper, sums[:n])
 		affLogNorm(3, eL, w[c.lm*c.wper+k0:], c.wper, sums[n:2*n])
 		affLogNorm(3, eA, w[c.am*c.wper+k0:], c.wper, sums[2*n:])
@@ -697,7 +697,9 @@ func weightsAs[T float32 | float64](w []float64) []T {
 }
 
 // affLogNorm is logNorm (cells_simd.go) into weights of either type: the
-// vector kernels for float64, a loop of the same arithmetic for float32.
+// vector kernels for float64; for float32 the AVX-512 kernel of three
+// terms (affNorm3F32AVX512) where the processor has it, else a loop of
+// the same arithmetic.
 func affLogNorm[W float32 | float64](nt int, e []float64, w []W, per int, sums []float64) {
 	if w64, ok := any(w).([]float64); ok {
 		logNorm(nt, e, w64, per, sums)
@@ -708,7 +710,16 @@ func affLogNorm[W float32 | float64](nt int, e []float64, w []W, per int, sums [
 		return
 	}
 	if nt == 3 {
-		affineNorm(e[:n], e[n:2*n], e[2*n:3*n], w, per, 0, 0, 1, 2, sums)
+		q := 0
+		if w32, ok := any(w).([]float32); ok && cellsISA == isaAVX512 {
+			// 16 cells a step on vectors, the rest in Go.
+			q = n &^ 15
+			_, _ = e[3*n-1], w32[2*per+n-1]
+			if q > 0 {
+				affNorm3F32AVX512(q, n, &e[0], &w32[0], per, &sums[0])
+			}
+		}
+		affineNorm(e[q:n], e[n+q:2*n], e[2*n+q:3*n], w[q:], per, 0, 0, 1, 2, sums[q:])
 		return
 	}
 	el, ed, es, ea := e[:n], e[n:2*n], e[2*n:3*n], e[3*n:4*n]
@@ -751,10 +762,11 @@ func affinePrefetchRows[T float32 | float64](c *affCells, x []T, t0, i0, i1, par
 
 // affNorm9 is affLogNorm of M's, L's and A's three terms each (e: nine
 // planes of n = len(sums)/3, in the order of the nine weight planes, which
-// it writes from w[0], per apart) in one loop, for float32 weights, where
-// Go's scalar divisions would take most of three loops' time: one
-// division a cell, each sum's reciprocal the product of the other two
-// over it (the sums, each clamped to [1, 3], cannot overflow).
+// it writes from w[0], per apart) in one loop, for float32 weights where
+// the processor has no AVX-512, and Go's scalar divisions would take
+// most of three loops' time: one division a cell, each sum's reciprocal
+// the product of the other two over it (the sums, each clamped to
+// [1, 3], cannot overflow).
 func affNorm9[W float32 | float64](e []float64, w []W, per int, sums []float64) {
 	n := len(sums) / 3
 	if n == 0 {

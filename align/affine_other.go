@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package align
+
+// affNorm3F32AVX512 is never called here (cellsISA is Go).
+func affNorm3F32AVX512(cnt, n int, e *float64, w *float32, per int, sums *float64) {
+	panic("unreachable")
+}
