@@ -68,3 +68,56 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func pullF32AVX512(n int, gam, da, gd *float64, wd *float32, ga *float64, wa *float32, gl *float64, wl *float32) (fin bool)
+//
+// γ = da + gd·wd + ga·wa + gl·wl (a fused multiply-add each) for n cells,
+// 8 a step (n a multiple of 8), the weights float32; fin reports whether
+// every γ is finite (the caller takes the others again with the rules of
+// the special values).
+TEXT ·pullF32AVX512(SB), NOSPLIT, $0-73
+	MOVQ n+0(FP), CX
+	MOVQ gam+8(FP), DI
+	MOVQ da+16(FP), SI
+	MOVQ gd+24(FP), AX
+	MOVQ wd+32(FP), BX
+	MOVQ ga+40(FP), DX
+	MOVQ wa+48(FP), R8
+	MOVQ gl+56(FP), R9
+	MOVQ wl+64(FP), R10
+	KXORW K4, K4, K4
+
+floop:
+	TESTQ CX, CX
+	JLE   fdone
+	VMOVUPD     (SI), Z0
+	VMOVUPD     (AX), Z1
+	VCVTPS2PD   (BX), Z2
+	VFMADD231PD Z2, Z1, Z0
+	VMOVUPD     (DX), Z1
+	VCVTPS2PD   (R8), Z2
+	VFMADD231PD Z2, Z1, Z0
+	VMOVUPD     (R9), Z1
+	VCVTPS2PD   (R10), Z2
+	VFMADD231PD Z2, Z1, Z0
+	VMOVUPD     Z0, (DI)
+	VSUBPD      Z0, Z0, Z7
+	VCMPPD      $3, Z7, Z7, K5
+	KORW        K5, K4, K4
+	ADDQ        $64, DI
+	ADDQ        $64, SI
+	ADDQ        $64, AX
+	ADDQ        $32, BX
+	ADDQ        $64, DX
+	ADDQ        $32, R8
+	ADDQ        $64, R9
+	ADDQ        $32, R10
+	SUBQ        $8, CX
+	JMP         floop
+
+fdone:
+	KORTESTW K4, K4
+	SETEQ    AX
+	MOVB     AX, fin+72(FP)
+	VZEROUPPER
+	RET

@@ -227,6 +227,14 @@ func affineGradDiag[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 		if !fin {
 			z = math.NaN()
 		}
+	} else if w32, ok := any(w).([]float32); ok && turns && cellsISA == isaAVX512 {
+		pl := func(p, k int) []float32 { return w32[p*c.wper+k:][:n] }
+		fin := affPull32(oM, daM, xM, pl(wMM, kd), xA, pl(c.am, ka), xL, pl(c.lm, kl))
+		fin = affPull32(oL, daL, xM, pl(wML, kd), xA, pl(c.al, ka), xL, pl(c.ll, kl)) && fin
+		fin = affPull32(oA, daA, xM, pl(c.ma, kd), xA, pl(c.aa, ka), xL, pl(c.la, kl)) && fin
+		if !fin {
+			z = math.NaN()
+		}
 	} else if turns && c.ms == wMM {
 		// Float32 weights (Go's scalar loop): γ and the potentials'
 		// gradient in one pass, which the loops below take again
@@ -515,4 +523,29 @@ func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, out *affO
 	for ch := range p {
 		p[ch] = T(v[ch])
 	}
+}
+
+// affPull32 sets g = da + gd·wd + ga·wa + gl·wl for float32 weights, on
+// AVX-512 vectors 8 cells a step (pullF32AVX512) where the processor has
+// them, in Go the rest; it
+// reports whether every γ is finite (where one is not, the caller takes
+// those cells again with the rules of the special values).
+func affPull32(g, da, gd []float64, wd []float32, ga []float64, wa []float32, gl []float64, wl []float32) bool {
+	n := len(g)
+	da, gd, wd, ga, wa, gl, wl = da[:n], gd[:n], wd[:n], ga[:n], wa[:n], gl[:n], wl[:n]
+	q := 0
+	if cellsISA == isaAVX512 {
+		q = n &^ 7
+	}
+	fin := true
+	if q > 0 {
+		fin = pullF32AVX512(q, &g[0], &da[0], &gd[0], &wd[0], &ga[0], &wa[0], &gl[0], &wl[0])
+	}
+	var z float64
+	for ; q < n; q++ {
+		x := da[q] + gd[q]*float64(wd[q]) + ga[q]*float64(wa[q]) + gl[q]*float64(wl[q])
+		g[q] = x
+		z += x - x
+	}
+	return fin && z == 0
 }

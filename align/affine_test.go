@@ -368,3 +368,47 @@ func TestAffLogNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestAffPull32: affPull32 (γ from float32 weights: the AVX-512 kernel
+// where the processor has it, 8 cells a step, Go the rest) against the
+// sum in Go, on runs of every length to 40, and its report of a γ that
+// is not finite (a NaN or +Inf weight or γ in any one cell).
+func TestAffPull32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 62))
+	for n := 1; n <= 40; n++ {
+		for _, bad := range []float64{0, math.NaN(), math.Inf(1)} {
+			da, gd, ga, gl := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+			wd, wa, wl := make([]float32, n), make([]float32, n), make([]float32, n)
+			for q := range n {
+				da[q], gd[q], ga[q], gl[q] = rng.Float64(), rng.Float64(), rng.Float64(), rng.Float64()
+				wd[q], wa[q], wl[q] = rng.Float32(), rng.Float32(), rng.Float32()
+			}
+			at := rng.IntN(n)
+			if bad != 0 {
+				switch rng.IntN(2) {
+				case 0:
+					gl[at] = bad
+				default:
+					wa[at] = float32(bad)
+				}
+			}
+			g := make([]float64, n)
+			fin := affPull32(g, da, gd, wd, ga, wa, gl, wl)
+			if want := bad == 0; fin != want {
+				t.Fatalf("n %d, %v at %d: finite %v, want %v", n, bad, at, fin, want)
+			}
+			for q := range n {
+				want := da[q] + gd[q]*float64(wd[q]) + ga[q]*float64(wa[q]) + gl[q]*float64(wl[q])
+				if math.IsNaN(want) || math.IsInf(want, 0) {
+					if g[q] == g[q] && !math.IsInf(g[q], 0) {
+						t.Fatalf("n %d: γ %d %v, want %v", n, q, g[q], want)
+					}
+					continue
+				}
+				if !closeTo(g[q], want, 1e-15) {
+					t.Fatalf("n %d: γ %d %v, want %v", n, q, g[q], want)
+				}
+			}
+		}
+	}
+}
