@@ -189,7 +189,12 @@ func TestEmuAffinePipeline(t *testing.T) {
 							continue
 						}
 						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
-						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffinePipeline[float32](t, rng, m, shape, flavour, block) })
+						// float32 differs from float64 only in θ's loads and
+						// dθ's stores: one flavour and one blocking cover it
+						// (make test's time).
+						if flavour == 0 && block == 0 {
+							t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffinePipeline[float32](t, rng, m, shape, flavour, block) })
+						}
 						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuAffinePipeline[float64](t, rng, m, shape, flavour, block) })
 					}
 				}
@@ -369,7 +374,9 @@ func TestEmuAffineCells(t *testing.T) {
 							continue
 						}
 						name := fmt.Sprintf("flavour%d/block%d", flavour, block)
-						t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffineCells[float32](t, rng, m, shape, flavour, block) })
+						if flavour != 1 && block == 0 { // as in TestEmuAffinePipeline
+							t.Run(emuName(m, tensor.Float32, shape)+"/"+name, func(t *testing.T) { testEmuAffineCells[float32](t, rng, m, shape, flavour, block) })
+						}
 						t.Run(emuName(m, tensor.Float64, shape)+"/"+name, func(t *testing.T) { testEmuAffineCells[float64](t, rng, m, shape, flavour, block) })
 					}
 				}
