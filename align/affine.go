@@ -123,11 +123,6 @@ func (g *grid) affCells(lx, ly int) affCells {
 	return c
 }
 
-// valid reports whether (i, j) is a cell of the item's lattice.
-func (c *cells) valid(i, j int) bool {
-	return i >= 0 && j >= 0 && i < c.lenX && j < c.lenY && j-i >= c.lo && j-i <= c.hi
-}
-
 // affineForward is cellsForward for an affine grid: α of every state of
 // every cell (three planes an item) and the weights (affineTerms planes
 // of N·M an item of w64, as T: weightsAs). Items run in parallel.
@@ -164,7 +159,7 @@ func affineForwardItem[T float32 | float64](c *affCells, a []float64, p, w []T) 
 		affineForwardLog(c, a, p, w)
 		return
 	}
-	for t := range c.lenX + c.lenY - 1 {
+	for t := range c.LenX + c.LenY - 1 {
 		lo, hi := c.diag(t)
 		for i := lo; i <= hi; i++ {
 			affineCell(c, a, p, w, i, t)
@@ -216,7 +211,7 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th, w []T, i, t i
 		}
 		return src + v
 	}
-	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.lo, i > 0 && j-i+1 <= c.hi
+	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.Lo, i > 0 && j-i+1 <= c.Hi
 	var kd, kl, ka int
 	if hd {
 		kd = c.base[t-2] + i - 1
@@ -238,7 +233,7 @@ func affineCell[T float32 | float64](c *affCells, a []float64, th, w []T, i, t i
 	}
 	var m, l, u affSum
 	m.add(hd, times(aM[kd], tm), wMM)
-	m.add(c.startsAt(i, j), tm, c.ms)
+	m.add(c.StartsIn(i, j), tm, c.ms)
 	m.add(hd, times(aL[kd], tm), wML)
 	m.add(hd, times(aA[kd], tm), c.ma)
 	l.add(hl, times(aM[kl], tol), c.lm)
@@ -321,7 +316,7 @@ func affinePlus[W float32 | float64](sr bandop.Semiring, s *affSum, w []W, per, 
 // by affineCell.
 func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) {
 	nw := c.terms
-	buf := getScratch((nw + 9) * max(1, min(c.lenX, c.lenY)))
+	buf := getScratch((nw + 9) * max(1, min(c.LenX, c.LenY)))
 	defer putScratch(buf)
 	// An item past the caches asks for the runs of the planes two
 	// anti-diagonals ahead (affinePrefetch) and, with turns, for the next
@@ -337,8 +332,8 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) 
 		tbuf = getStrip[T](7 * affBlock * min(c.per/c.mm, c.mm)) // the grid's anti-diagonals
 		defer putStrip(tbuf)
 	}
-	i1 := c.lenX - 1
-	for t := range c.lenX + c.lenY - 1 {
+	i1 := c.LenX - 1
+	for t := range c.LenX + c.LenY - 1 {
 		if big {
 			affinePrefetch(c, a, w, t+2, 0, i1, true)
 		}
@@ -658,7 +653,7 @@ func affineLogDiagTurns[T float32 | float64](c *affCells, buf, a []float64, th [
 // and its gradient that the blocks read and write (affinePrefetchRows).
 func affineBig[T float32 | float64](c *affCells) bool {
 	var z T
-	return 3*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
+	return 3*c.LenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
 }
 
 // affinePrefetch asks for the runs of rows [i0, i1] of anti-diagonal t
@@ -752,7 +747,7 @@ func prefetchOf[W float32 | float64](x []W, k, n int, write bool) {
 func affinePrefetchRows[T float32 | float64](c *affCells, x []T, t0, i0, i1, part int, write bool) {
 	h := (i1 - i0 + affBlock) / affBlock
 	for i := i0 + part*h; i <= min(i0+(part+1)*h-1, i1); i++ {
-		jlo, jhi := c.cols(i)
+		jlo, jhi := c.Cols(i)
 		jlo, jhi = max(jlo, t0-i), min(jhi, t0+affBlock-1-i)
 		if jlo <= jhi {
 			prefetchOf(x, 5*(i*c.mm+jlo), 5*(jhi-jlo+1), write)

@@ -40,10 +40,10 @@ func affineBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float
 		c := g.affCells(lx[b], ly[b])
 		d := dth[b*5*per : (b+1)*5*per]
 		// Every potential outside the item's lattice has gradient 0.
-		clear(d[5*c.lenX*c.mm:])
-		for i := range c.lenX {
+		clear(d[5*c.LenX*c.mm:])
+		for i := range c.LenX {
 			row := d[5*i*c.mm : 5*(i+1)*c.mm]
-			if jlo, jhi := c.cols(i); jlo > jhi {
+			if jlo, jhi := c.Cols(i); jlo > jhi {
 				clear(row)
 			} else {
 				clear(row[:5*jlo])
@@ -100,8 +100,8 @@ func (o *affOut[T]) buf() []T {
 // flush writes the block of anti-diagonals [t0, t0+affBlock) into d.
 func (o *affOut[T]) flush(c *cells, t0 int) {
 	t1 := min(t0+affBlock, len(c.base))
-	for i := range c.lenX {
-		jlo, jhi := c.cols(i)
+	for i := range c.LenX {
+		jlo, jhi := c.Cols(i)
 		jlo, jhi = max(jlo, t0-i), min(jhi, t1-1-i)
 		for j := jlo; j <= jhi; j++ {
 			// Five assignments: copy would call memmove for each cell.
@@ -118,7 +118,7 @@ func (c *cells) first(t int) int { return c.base[t] + max(0, t-(c.mm-1)) }
 
 // affineGrad is affineBackward for one item.
 func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da []float64, w []T) {
-	n := c.lenX
+	n := c.LenX
 	buf := getScratch(10 * n)
 	defer putScratch(buf)
 	var gs affGammas
@@ -135,17 +135,17 @@ func affineGrad[T float32 | float64](c *affCells, dth, th []T, a, da []float64, 
 		out.blk = getStrip[T](5 * affBlock * min(c.per/c.mm, c.mm))
 		defer putStrip(out.blk)
 	}
-	tmax := c.lenX + c.lenY - 2
+	tmax := c.LenX + c.LenY - 2
 	for t := tmax; t >= 0; t-- {
 		if big && !real {
-			affinePrefetch(c, da, w, t-2, 0, c.lenX-1, false)
+			affinePrefetch(c, da, w, t-2, 0, c.LenX-1, false)
 		}
 		if big && (t == tmax || t%affBlock == affBlock-1) {
 			out.off = c.first(t - t%affBlock)
 		}
 		if big {
 			// The rows of θ's gradient that this block's flush writes.
-			affinePrefetchRows(c, dth, t-t%affBlock, 0, c.lenX-1, affBlock-1-t%affBlock, true)
+			affinePrefetchRows(c, dth, t-t%affBlock, 0, c.LenX-1, affBlock-1-t%affBlock, true)
 		}
 		careful = affineGradStep(c, &gs, &out, th, a, da, w, t, careful)
 		if big && t%affBlock == 0 {
@@ -359,7 +359,7 @@ func affineGradPull[W float32 | float64](c *affCells, gs *affGammas, a, da []flo
 	// option's weight in plane p, for the sources M, L, A of the cell
 	// (p < 0: no such option).
 	pull := func(t2, i2, s int, p [3]int) {
-		if !c.valid(i2, t2-i2) {
+		if !c.Valid(i2, t2-i2) {
 			return
 		}
 		k2 := c.base[t2] + i2
@@ -407,8 +407,8 @@ func affineGradMu[T float32 | float64](c *affCells, gs *affGammas, out *affOut[T
 	pk, _ := out.at(&c.cells, i, t)
 	p := out.buf()[pk : pk+5]
 	var v [5]float64
-	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.lo, i > 0 && j-i+1 <= c.hi
-	st := c.startsAt(i, j)
+	hd, hl, ha := i > 0 && j > 0, j > 0 && j-1-i >= c.Lo, i > 0 && j-i+1 <= c.Hi
+	st := c.StartsIn(i, j)
 	live := func(s int) (float64, bool) {
 		x := gs.at(t, s, i)
 		if x == 0 || (x-x != 0 && math.IsInf(a[s*per+k], -1)) {
@@ -456,7 +456,7 @@ func affineGradPullReal[T float32 | float64](c *affCells, gs *affGammas, th []T,
 	g := [3]float64{da[k], da[per+k], da[2*per+k]}
 	pull := func(t2, i2, s int, ch [3]int) {
 		j2 := t2 - i2
-		if !c.valid(i2, j2) {
+		if !c.Valid(i2, j2) {
 			return
 		}
 		x := gs.at(t2, s, i2)
@@ -497,14 +497,14 @@ func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, out *affO
 			kd := c.base[t-2] + i - 1
 			src = a[kd] + a[per+kd] + a[2*per+kd]
 		}
-		if c.startsAt(i, j) {
+		if c.StartsIn(i, j) {
 			src++
 		}
-		if i > 0 && j > 0 || c.startsAt(i, j) {
+		if i > 0 && j > 0 || c.StartsIn(i, j) {
 			v[Match] = x * src
 		}
 	}
-	if x := gs.at(t, 1, i); x != 0 && j > 0 && j-1-i >= c.lo {
+	if x := gs.at(t, 1, i); x != 0 && j > 0 && j-1-i >= c.Lo {
 		kl := c.base[t-1] + i
 		ol := a[kl]
 		if c.turns {
@@ -512,7 +512,7 @@ func affineGradMuReal[T float32 | float64](c *affCells, gs *affGammas, out *affO
 		}
 		v[OpenLeft], v[ExtendLeft] = x*ol, x*a[per+kl]
 	}
-	if x := gs.at(t, 2, i); x != 0 && i > 0 && j-i+1 <= c.hi {
+	if x := gs.at(t, 2, i); x != 0 && i > 0 && j-i+1 <= c.Hi {
 		ka := c.base[t-1] + i - 1
 		oa := a[ka]
 		if c.turns {

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/genband/genband/align/internal/lattice"
 	"github.com/genband/genband/bandop"
 	"github.com/genband/genband/internal/fastexp"
 	"gorgonia.org/gorgonia"
@@ -314,32 +315,25 @@ const (
 // length (in cells), terms the weights a cell, start and abov the places
 // of the linear model's start and FromAbove terms.
 type cells struct {
-	mode                   Mode
-	lenX, lenY, lo, hi     int
+	lattice.Item           // the item's geometry: lengths, band, starts and ends
 	base                   []int
 	mm, terms, start, abov int
 }
 
 func (g *grid) cells(lx, ly int) cells {
-	it := g.m.lat(lx, ly).Item
-	c := cells{mode: g.m.Mode, lenX: it.LenX, lenY: it.LenY, lo: it.Lo, hi: it.Hi,
-		base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
+	c := cells{Item: g.m.lat(lx, ly).Item, base: g.base, mm: g.mm, terms: g.terms(), start: termDiag, abov: 2}
 	if c.terms == 4 && !g.m.Affine {
 		c.start, c.abov = termStart, 3
 	}
 	return c
 }
 
-// cols returns the first and last column of row i within the item (the
-// row is empty when the first exceeds the last).
-func (c *cells) cols(i int) (int, int) { return max(0, i+c.lo), min(c.lenY-1, i+c.hi) }
-
 // diag returns the rows [lo, hi] of the cells of anti-diagonal i+j = t
 // (none when lo > hi).
 func (c *cells) diag(t int) (lo, hi int) {
-	// 0 ≤ i < lenX, 0 ≤ t−i < lenY, c.lo ≤ t−2i ≤ c.hi.
-	lo = max(0, t-(c.lenY-1), (t-c.hi+1)>>1)
-	hi = min(c.lenX-1, t, (t-c.lo)>>1)
+	// 0 ≤ i < LenX, 0 ≤ t−i < LenY, Lo ≤ t−2i ≤ Hi.
+	lo = max(0, t-(c.LenY-1), (t-c.Hi+1)>>1)
+	hi = min(c.LenX-1, t, (t-c.Lo)>>1)
 	return lo, hi
 }
 
@@ -348,9 +342,9 @@ func (c *cells) diag(t int) (lo, hi int) {
 // start: the cells the fast loops take.
 func (c *cells) inner(t int) (lo, hi int) {
 	dlo, dhi := c.diag(t)
-	// i ≥ 1, j ≥ 1, t−2i−1 ≥ c.lo, t−2i+1 ≤ c.hi.
-	lo = max(dlo, 1, (t-c.hi+2)>>1)
-	hi = min(dhi, t-1, (t-1-c.lo)>>1)
+	// i ≥ 1, j ≥ 1, t−2i−1 ≥ Lo, t−2i+1 ≤ Hi.
+	lo = max(dlo, 1, (t-c.Hi+2)>>1)
+	hi = min(dhi, t-1, (t-1-c.Lo)>>1)
 	return lo, hi
 }
 
@@ -363,30 +357,19 @@ func sources[T float32 | float64](c *cells, s bandop.Semiring, a []float64, th [
 	p := th[3*(i*c.mm+j) : 3*(i*c.mm+j)+3]
 	zero := s.Zero()
 	x = [4]float64{zero, zero, zero, zero}
-	if j > 0 && j-1-i >= c.lo {
+	if j > 0 && j-1-i >= c.Lo {
 		x[termLeft], has = s.Times(a[c.base[t-1]+i], float64(p[FromLeft])), 1<<termLeft
 	}
 	if i > 0 && j > 0 {
 		x[termDiag], has = s.Times(a[c.base[t-2]+i-1], float64(p[FromDiag])), has|1<<termDiag
 	}
-	if c.startsAt(i, j) {
+	if c.StartsIn(i, j) {
 		x[c.start], has = float64(p[FromDiag]), has|1<<c.start
 	}
-	if i > 0 && j-i+1 <= c.hi {
+	if i > 0 && j-i+1 <= c.Hi {
 		x[c.abov], has = s.Times(a[c.base[t-1]+i-1], float64(p[FromAbove])), has|1<<c.abov
 	}
 	return x, has
-}
-
-// startsAt is lattice.start for a cell known to be in the lattice.
-func (c *cells) startsAt(i, j int) bool {
-	switch c.mode {
-	case Global:
-		return i == 0 && j == 0
-	case Local:
-		return true
-	}
-	return i == 0 || j == 0
 }
 
 // cellsForward fills alpha, (batch, N·M) in the grid's skewed order, for
@@ -435,7 +418,7 @@ func (g *grid) fillOutside(c *cells, a []float64) {
 // gradient.
 func forwardPlain[T float32 | float64](c *cells, s bandop.Semiring, a []float64, th []T, w []float64) {
 	nt := c.terms
-	for t := range c.lenX + c.lenY - 1 {
+	for t := range c.LenX + c.LenY - 1 {
 		lo, hi := c.diag(t)
 		for i := lo; i <= hi; i++ {
 			x, has := sources(c, s, a, th, i, t)
@@ -465,7 +448,7 @@ func forwardPlain[T float32 | float64](c *cells, s bandop.Semiring, a []float64,
 			if i > 0 && j > 0 {
 				wk[termDiag] = a[c.base[t-2]+i-1]
 			}
-			if c.startsAt(i, j) {
+			if c.StartsIn(i, j) {
 				wk[c.start] = 1 // shares FromDiag's place but in local mode
 			}
 			if has&(1<<c.abov) != 0 {
@@ -556,7 +539,7 @@ func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float6
 		// da in θ's order: read in its own order, so that the usual
 		// gradient of log Z, 0 but at the ends, costs one pass.
 		db := da[b*per : (b+1)*per]
-		for t := range c.lenX + c.lenY - 1 {
+		for t := range c.LenX + c.LenY - 1 {
 			lo, hi := c.diag(t)
 			for i := lo; i <= hi; i++ {
 				if x := db[c.base[t]+i]; x != 0 {
@@ -582,9 +565,9 @@ func cellsBackward[T float32 | float64](g *grid, dth, th []T, alpha, da []float6
 func backwardRows[T float32 | float64](c *cells, s bandop.Semiring, dth, th []T, a, gam, w []float64) {
 	mm, nt, ab := c.mm, c.terms, c.abov
 	real := s == Real
-	for i := c.lenX - 1; i >= 0; i-- {
+	for i := c.LenX - 1; i >= 0; i-- {
 		cur, up := gam[i*mm:(i+1)*mm], gam[max(i-1, 0)*mm:max(i, 1)*mm]
-		jlo, jhi := c.cols(i)
+		jlo, jhi := c.Cols(i)
 		for j := jhi; j >= jlo; j-- {
 			gk := cur[j]
 			if gk == 0 {
@@ -632,10 +615,10 @@ func unusedZero[T float32 | float64](c *cells, p []T, i, j, jlo int) {
 	if j == jlo {
 		p[FromLeft] = 0
 	}
-	if !(i > 0 && j > 0) && !c.startsAt(i, j) {
+	if !(i > 0 && j > 0) && !c.StartsIn(i, j) {
 		p[FromDiag] = 0
 	}
-	if !(i > 0 && j-i+1 <= c.hi) {
+	if !(i > 0 && j-i+1 <= c.Hi) {
 		p[FromAbove] = 0
 	}
 }

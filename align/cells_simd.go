@@ -45,10 +45,10 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 	nt := c.terms
 	rs := newRows(c, th)
 	defer rs.release()
-	f := logDiag{buf: getScratch((2*nt + 2) * min(c.lenY, rs.height))}
+	f := logDiag{buf: getScratch((2*nt + 2) * min(c.LenY, rs.height))}
 	defer putScratch(f.buf)
-	for i0 := 0; i0 < c.lenX; i0 += rs.height {
-		i1 := min(i0+rs.height, c.lenX) - 1
+	for i0 := 0; i0 < c.LenX; i0 += rs.height {
+		i1 := min(i0+rs.height, c.LenX) - 1
 		// The gathers read the strip's rows of θ, or a copy of them.
 		v := rs.strip(i0, i1)
 		if rs.copied {
@@ -56,7 +56,7 @@ func forwardLog[T float32 | float64](c *cells, a []float64, th []T, w []float64)
 				copy(v.row(i), th[3*i*c.mm:3*(i+1)*c.mm])
 			}
 		}
-		for t := i0; t <= i1+c.lenY-1; t++ {
+		for t := i0; t <= i1+c.LenY-1; t++ {
 			if rs.copied && t+2 < len(c.base) {
 				// The runs of α and of the weights two anti-diagonals on.
 				lo, hi := c.diag(t + 2)
@@ -85,12 +85,12 @@ type rows[T float32 | float64] struct {
 
 // newRows returns the rows of d, an item's θ or gradient, for c.
 func newRows[T float32 | float64](c *cells, d []T) rows[T] {
-	rs := rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm, height: max(c.lenX, 1)}
+	rs := rows[T]{d: d, stride: 3 * c.mm, width: 3 * c.mm, height: max(c.LenX, 1)}
 	if copyStrips[T](c) {
 		rs.copied = true
 		rs.stride = stripStride[T](c.mm)
 		rs.height = stripRows
-		rs.buf = getStrip[T](min(stripRows, c.lenX) * rs.stride)
+		rs.buf = getStrip[T](min(stripRows, c.LenX) * rs.stride)
 	}
 	return rs
 }
@@ -143,7 +143,7 @@ func (v rowView[T]) row(i int) []T {
 // the gathers and scatters work in the cache.
 func copyStrips[T float32 | float64](c *cells) bool {
 	var z T
-	return 3*c.lenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
+	return 3*c.LenX*c.mm*int(unsafe.Sizeof(z)) > stripCopyBytes
 }
 
 // stripCopyBytes is the size of θ past which an item's strips are copied
@@ -602,29 +602,29 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 	if nt == 4 {
 		ws = w[2*per : 3*per]
 	}
-	clear(dth[3*c.lenX*mm:])
+	clear(dth[3*c.LenX*mm:])
 	rs := newRows(c, dth)
 	defer rs.release()
 	gbuf := getScratch(gammasLen(c, rs.height))
 	defer putScratch(gbuf)
 	gs := newGammas(c, rs.height, gbuf)
 	careful := false
-	last := (c.lenX - 1) / rs.height * rs.height
+	last := (c.LenX - 1) / rs.height * rs.height
 	for i0 := last; i0 >= 0; i0 -= rs.height {
-		i1 := min(i0+rs.height, c.lenX) - 1
+		i1 := min(i0+rs.height, c.LenX) - 1
 		// The scatters write the strip's rows of dth, or a copy of them;
 		// the cells outside the lattice are 0.
 		v := rs.strip(i0, i1)
 		for i := i0; i <= i1; i++ {
 			row := v.row(i)
-			if jlo, jhi := c.cols(i); jlo > jhi {
+			if jlo, jhi := c.Cols(i); jlo > jhi {
 				clear(row)
 			} else {
 				clear(row[:3*jlo])
 				clear(row[3*(jhi+1):])
 			}
 		}
-		tmax := i1 + c.lenY - 1
+		tmax := i1 + c.LenY - 1
 		gs.start(i0, i1, tmax)
 		for t := tmax; t >= i0; t-- {
 			if rs.copied && t-2 >= 0 {
@@ -708,14 +708,14 @@ type gammas struct {
 
 // gammasLen is the scratch newGammas takes for c and the strip height.
 func gammasLen(c *cells, height int) int {
-	return 3*(min(height, c.lenX)+1) + 2*(c.lenX+c.lenY+1)
+	return 3*(min(height, c.LenX)+1) + 2*(c.LenX+c.LenY+1)
 }
 
 // newGammas returns the gammas of c and the strip height over buf, of
 // gammasLen elements (whatever they hold: the places are written before
 // they are read).
 func newGammas(c *cells, height int, buf []float64) gammas {
-	n, nd := min(height, c.lenX)+1, c.lenX+c.lenY+1
+	n, nd := min(height, c.LenX)+1, c.LenX+c.LenY+1
 	return gammas{
 		r:     [3][]float64{buf[:n], buf[n : 2*n], buf[2*n : 3*n]},
 		below: buf[3*n : 3*n+nd],
@@ -843,7 +843,7 @@ func muCell[T float32 | float64](c *cells, v rowView[T], a []float64, g float64,
 	}
 	p[FromLeft], p[FromDiag], p[FromAbove] = T(g*wl[k]), T(g*dd), T(g*wa[k])
 	if g-g != 0 {
-		jlo, _ := c.cols(i)
+		jlo, _ := c.Cols(i)
 		unusedZero(c, p, i, j, jlo)
 	}
 }

@@ -37,10 +37,11 @@ func (it Item) Valid(i, j int) bool {
 func (it Item) Cols(i int) (lo, hi int) { return max(0, i+it.Lo), min(it.LenY-1, i+it.Hi) }
 
 // Start reports whether a path may begin at (i, j).
-func (it Item) Start(i, j int) bool {
-	if !it.Valid(i, j) {
-		return false
-	}
+func (it Item) Start(i, j int) bool { return it.Valid(i, j) && it.StartsIn(i, j) }
+
+// StartsIn is Start for a cell the caller knows is valid, for the passes
+// that test every cell of a row.
+func (it Item) StartsIn(i, j int) bool {
 	switch it.Mode {
 	case Global:
 		return i == 0 && j == 0
