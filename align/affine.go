@@ -350,11 +350,7 @@ func affineForwardLog[T float32 | float64](c *affCells, a []float64, th, w []T) 
 		if lo > hi {
 			continue
 		}
-		flo, fhi := c.inner(t)
-		flo, fhi = max(flo, lo), min(fhi, hi)
-		if flo > fhi {
-			flo, fhi = hi+1, hi
-		}
+		flo, fhi := c.innerRun(t, lo, hi)
 		for i := lo; i <= hi; i++ {
 			if i == flo {
 				i = fhi

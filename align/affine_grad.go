@@ -162,12 +162,8 @@ func affineGradStep[T float32 | float64](c *affCells, gs *affGammas, out *affOut
 	if lo > hi {
 		return careful
 	}
-	// The rows whose successors, diagonal (i+1 on t+2), above (i+1 on
-	// t+1) and left (i on t+1), all lie in the lattice.
-	l1, h1 := c.diag(t + 1)
-	l2, h2 := c.diag(t + 2)
-	s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
-	if s > e || careful || c.sr == Real {
+	s, e := c.pullRows(t, lo, hi)
+	if careful || c.sr == Real {
 		s, e = hi+1, hi
 	}
 	fin := true

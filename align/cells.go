@@ -348,6 +348,33 @@ func (c *cells) inner(t int) (lo, hi int) {
 	return lo, hi
 }
 
+// innerRun returns the rows [flo, fhi] of inner(t) within [lo, hi], the
+// rows of anti-diagonal t the vector passes take, as the empty run
+// [hi+1, hi] when there are none, so that a loop over [lo, hi] that jumps
+// from flo to fhi visits the others one by one.
+func (c *cells) innerRun(t, lo, hi int) (flo, fhi int) {
+	flo, fhi = c.inner(t)
+	flo, fhi = max(flo, lo), min(fhi, hi)
+	if flo > fhi {
+		flo, fhi = hi+1, hi
+	}
+	return flo, fhi
+}
+
+// pullRows returns the rows [s, e] of anti-diagonal t within [lo, hi]
+// whose three successors (the diagonal, i+1 on t+2; above, i+1 on t+1;
+// left, i on t+1) all lie in the lattice: the rows the backward's vector
+// passes take. An empty run is [hi+1, hi], as in innerRun.
+func (c *cells) pullRows(t, lo, hi int) (s, e int) {
+	l1, h1 := c.diag(t + 1)
+	l2, h2 := c.diag(t + 2)
+	s, e = max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
+	if s > e {
+		s, e = hi+1, hi
+	}
+	return s, e
+}
+
 // sources returns the terms of cell (i, j), t = i+j, as ⊗ of the source's
 // α and the potential (the semiring's zero for a term the lattice does not
 // have), and which terms exist, a bit per place. The start's source is the

@@ -239,11 +239,7 @@ func forwardLogDiag[T float32 | float64](c *cells, f *logDiag, a []float64, th [
 	if lo > hi {
 		return
 	}
-	flo, fhi := c.inner(t)
-	flo, fhi = max(flo, lo), min(fhi, hi)
-	if flo > fhi {
-		flo, fhi = hi+1, hi
-	}
+	flo, fhi := c.innerRun(t, lo, hi)
 	for i := lo; i <= hi; i++ {
 		if i == flo {
 			i = fhi
@@ -649,15 +645,7 @@ func backwardLog[T float32 | float64](c *cells, dth []T, a, da, w []float64) {
 				gs.done(t, lo)
 				continue
 			}
-			// The rows of the successors: FromDiag (i+1 on t+2),
-			// FromAbove (i+1 on t+1) and FromLeft (i on t+1); the cells
-			// [s, e] have all three.
-			l1, h1 := c.diag(t + 1)
-			l2, h2 := c.diag(t + 2)
-			s, e := max(lo, l2-1, l1-1, l1), min(hi, h2-1, h1-1, h1)
-			if s > e {
-				s, e = hi+1, hi
-			}
+			s, e := c.pullRows(t, lo, hi)
 			fin := true
 			for i := lo; i <= hi; i++ {
 				if i == s {
